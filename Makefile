@@ -1,0 +1,148 @@
+# portaudit -- passive network traffic auditor.
+#
+#   make            build ./portaudit
+#   make test       unit + integration tests, then again under ASan+UBSan
+#   make demo       build and run on the bundled captures
+#   make pcaps      regenerate pcaps/*.pcap from pcaps/*.flows (byte for byte)
+#   make bench      benchmark against a bare libpcap read loop
+#   make fuzz       build the libFuzzer targets (clang), see tests/fuzz/
+#   make lint       banned functions, trailing whitespace
+#   make install PREFIX=/usr/local
+#
+# Objects go to $(B)/rel (normal) and $(B)/san (sanitizers), B=build by default. Every .c in
+# capture/ classify/ catalog/ reports/ is part of the library; every
+# tests/test_*.c (unit) and tests/it_*.c (integration, runs the real binary)
+# is one cmocka program, linked with tests/harness.c.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+B       ?= build
+DEBS    := pkg-config libpcap-dev libyaml-dev libcmocka-dev libjansson-dev
+PKGS    := libpcap yaml-0.1 jansson cmocka
+
+# A fresh machine needs nothing by hand: install what pkg-config cannot find.
+ifeq ($(filter clean lint,$(MAKECMDGOALS)),)
+ifneq ($(shell command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKGS) && echo ok),ok)
+$(info portaudit: installing build dependencies: $(DEBS))
+DEPS_INSTALL := $(shell (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq $(DEBS)) >&2 && echo ok)
+ifneq ($(DEPS_INSTALL),ok)
+$(error could not install $(DEBS); install them and run make again)
+endif
+endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags libpcap yaml-0.1 jansson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-missing-field-initializers
+# -Wconversion where it matters most: the packet decoders and flow table.
+WARN_CAPTURE := -Wconversion
+CPPFLAGS_ALL := -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I.
+CFLAGS  ?= -O2 -g
+CFLAGS_ALL = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer -O1 -g
+
+LIB_SRC  := $(sort $(wildcard capture/*.c classify/*.c catalog/*.c reports/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c tests/it_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+GEN_SRC  := $(B)/gen/catalog_builtin.c
+
+.SECONDARY:
+.PHONY: all test test-rel test-san demo pcaps bench fuzz lint install clean \
+        check-pcaps
+
+all: portaudit
+
+# ---- the built-in catalog, generated from catalog/prognosis.yaml --------
+$(B)/gen/catalog_builtin.c: catalog/prognosis.yaml catalog/embed.sh
+	@mkdir -p $(@D)
+	sh catalog/embed.sh $< > $@.tmp && mv $@.tmp $@
+
+# ---- one rule set per variant (rel, san) ---------------------------------
+define variant
+$(1)_DIR   := $(B)/$(1)
+$(1)_FLAGS := $(2)
+$(1)_OBJ   := $$(patsubst %.c,$(B)/$(1)/%.o,$$(LIB_SRC) $$(GEN_SRC:$(B)/gen/%=gen/%))
+
+$(B)/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS_ALL) $$(CFLAGS_ALL) $(2) $$(if $$(filter capture/%,$$<),$$(WARN_CAPTURE)) -c $$< -o $$@
+
+$(B)/$(1)/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS_ALL) $$(CFLAGS_ALL) $(2) -c $$< -o $$@
+
+$(B)/$(1)/libportaudit.a: $$($(1)_OBJ)
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(B)/$(1)/portaudit: $(B)/$(1)/portaudit.o $(B)/$(1)/libportaudit.a
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm
+
+$(B)/$(1)/pcapgen: $(B)/$(1)/pcaps/pcapgen.o
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS)
+
+$(B)/$(1)/t/%: $(B)/$(1)/tests/%.o $(B)/$(1)/tests/harness.o $(B)/$(1)/libportaudit.a
+	@mkdir -p $$(@D)
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS) -lm
+
+$(B)/$(1)/t/fuzz_%: $(B)/$(1)/tests/fuzz/fuzz_%.o $(B)/$(1)/tests/fuzz/replay.o $(B)/$(1)/libportaudit.a
+	@mkdir -p $$(@D)
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm
+
+$(1)_TESTS := $$(patsubst tests/%.c,$(B)/$(1)/t/%,$$(TEST_SRC)) \
+              $$(patsubst tests/fuzz/%.c,$(B)/$(1)/t/%,$$(FUZZ_SRC))
+
+test-$(1): $(B)/$(1)/portaudit $(B)/$(1)/pcapgen $$($(1)_TESTS)
+	@sh tests/run.sh $(1) $(B)/$(1)
+endef
+
+$(eval $(call variant,rel,))
+$(eval $(call variant,san,$(SANFLAGS)))
+
+portaudit: $(B)/rel/portaudit
+	cp $< $@
+
+test: portaudit lint check-pcaps
+	$(MAKE) --no-print-directory test-rel
+	$(MAKE) --no-print-directory test-san
+
+# ---- sample captures --------------------------------------------------------
+PCAP_FLOWS := $(sort $(wildcard pcaps/*.flows))
+pcaps: $(B)/rel/pcapgen
+	@for f in $(PCAP_FLOWS); do \
+	  $(B)/rel/pcapgen $$f $${f%.flows}.pcap || exit 1; done
+	@echo "pcaps: regenerated $(words $(PCAP_FLOWS)) captures"
+
+# The committed captures must be exactly what the generator makes.
+check-pcaps: $(B)/rel/pcapgen
+	@sh tests/check_pcaps.sh $(B)/rel/pcapgen
+
+demo: portaudit
+	@sh pcaps/demo.sh ./portaudit
+
+bench: portaudit
+	@sh bench/run.sh ./portaudit
+
+fuzz:
+	@sh tests/fuzz/build.sh
+
+lint:
+	@sh tests/lint.sh
+
+install: portaudit
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/portaudit
+	install -m 755 portaudit $(DESTDIR)$(PREFIX)/bin/portaudit
+	install -m 644 docs/portaudit.1 $(DESTDIR)$(PREFIX)/share/man/man1/portaudit.1
+	install -m 644 catalog/prognosis.yaml catalog/site-example.yaml \
+	  $(DESTDIR)$(PREFIX)/share/portaudit/
+
+clean:
+	rm -rf build build-* portaudit
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "bench: not built yet"; exit 1

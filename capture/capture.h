@@ -1,0 +1,164 @@
+/*
+ * capture.h -- packets in, flows out.
+ *
+ * Design. cap_run() opens each source (offline files in the order given, or
+ * one live interface), decodes every packet with the per-layer decoders
+ * (capture/decode_*.c, each reading only through the bounds-checked cursor
+ * of capture/cursor.h) into one flat struct cap_packet, and feeds it to the
+ * flow table (capture/flow.c). The flow table is allocated once from
+ * --max-flows; it never allocates per packet. A flow is handed to the
+ * caller's callback exactly once: when it ends (TCP close/reset seen and a
+ * short linger passed), when it times out idle, when it is evicted because
+ * the table is full, or when the capture ends. Nothing else leaves capture/.
+ *
+ * Addresses are stored in 16 bytes; IPv4 uses the first 4 (family 4).
+ */
+#ifndef PORTAUDIT_CAPTURE_H
+#define PORTAUDIT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define CAP_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define CAP_MUST_CHECK
+#endif
+
+#define CAP_MAX_SOURCES 64
+#define CAP_DEFAULT_SNAPLEN 1024 /* headers + a DCE/RPC ept_map reply */
+#define CAP_DEFAULT_MAX_FLOWS (1u << 20)
+
+/* Outcome of a flow, in the spirit of Zeek's conn_state. */
+enum cap_outcome {
+	CAP_OUT_ESTABLISHED = 0, /* handshake completed, still open at the end */
+	CAP_OUT_CLOSED,          /* handshake completed, closed by FIN or RST */
+	CAP_OUT_REJECTED,        /* RST answering a SYN */
+	CAP_OUT_UNANSWERED,      /* SYN(s) or UDP/ICMP request with no reply */
+	CAP_OUT_UNREACHABLE,     /* an ICMP error quoted this flow */
+	CAP_OUT_MIDSTREAM,       /* TCP without a handshake seen */
+	CAP_OUT_ONEWAY,          /* UDP in one direction only */
+	CAP_OUT_REPLIED,         /* UDP/ICMP with traffic both ways */
+};
+
+/* Decode anomalies: each a named, counted event. */
+enum cap_anomaly {
+	CAP_AN_TRUNC_LINK = 0,   /* link header cut by caplen */
+	CAP_AN_VLAN_DEPTH,       /* too many VLAN/MPLS layers */
+	CAP_AN_TRUNC_IP4,
+	CAP_AN_BAD_IP4_VERSION,
+	CAP_AN_BAD_IP4_HLEN,     /* IHL < 5 or past the captured bytes */
+	CAP_AN_BAD_IP4_TOTLEN,   /* total length < header or > wire */
+	CAP_AN_TRUNC_IP6,
+	CAP_AN_BAD_IP6_VERSION,
+	CAP_AN_BAD_IP6_PLEN,
+	CAP_AN_IP6_EXT_TRUNC,    /* extension header chain cut or too long */
+	CAP_AN_TRUNC_TCP,
+	CAP_AN_BAD_TCP_HLEN,     /* data offset < 5 or past the segment */
+	CAP_AN_TRUNC_UDP,
+	CAP_AN_BAD_UDP_LEN,
+	CAP_AN_TRUNC_ICMP,
+	CAP_AN_ICMP_QUOTE_TRUNC, /* an ICMP error whose quoted header is cut */
+	CAP_AN_FRAG_NO_FIRST,    /* a later fragment whose first was not seen */
+	CAP_AN_FRAG_TABLE_FULL,
+	CAP_AN_SNAPLEN_CUT,      /* payload cut by snaplen (headers kept) */
+	CAP_AN_NON_IP,           /* ARP, LLDP, ... not an error; counted */
+	CAP_AN_OTHER_L4,         /* IP protocol other than TCP/UDP/ICMP */
+	CAP_AN_COUNT
+};
+
+const char *cap_anomaly_name(enum cap_anomaly a); /* "bad_tcp_hlen" ... */
+const char *cap_outcome_name(enum cap_outcome o); /* "established" ... */
+
+/* TCP flag bits as on the wire. */
+#define CAP_TH_FIN 0x01
+#define CAP_TH_SYN 0x02
+#define CAP_TH_RST 0x04
+#define CAP_TH_PSH 0x08
+#define CAP_TH_ACK 0x10
+
+/* One flow, oriented: "a" is the initiator, "b" the responder.
+ * Index [0] counts initiator->responder, [1] responder->initiator. */
+struct cap_flow {
+	uint8_t addr_a[16], addr_b[16];
+	uint16_t port_a, port_b;   /* ICMP: port_a = id, port_b = type<<8|code */
+	uint8_t proto;             /* 6, 17, 1, 58 */
+	uint8_t family;            /* 4 or 6 */
+	uint8_t outcome;           /* enum cap_outcome */
+	uint8_t initiator_inferred;/* 1: no SYN seen, guessed (see flow.c) */
+	uint8_t flags[2];          /* TCP flags seen each way (OR) */
+	uint8_t syn_retries;       /* SYNs after the first, capped at 255 */
+	uint8_t icmp_type, icmp_code; /* the ICMP error that quoted it */
+	uint16_t vlan;             /* outer VLAN id, 0 none */
+	uint16_t epm_port;         /* port learned from a DCE/RPC ept_map reply */
+	uint32_t pkts[2];
+	uint64_t bytes[2];         /* on-the-wire lengths */
+	uint64_t first_ns, last_ns;/* UNIX time, nanoseconds */
+	uint32_t truncated;        /* packets of this flow cut by caplen */
+};
+
+/* Bitmap of ports that the port model expects a responder on; capture uses
+ * it to orient flows whose handshake it did not see. */
+struct cap_portmap {
+	uint8_t tcp[65536 / 8];
+	uint8_t udp[65536 / 8];
+};
+
+struct cap_options {
+	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
+	unsigned nsources;
+	const char *iface;         /* -i */
+	double duration;           /* --duration seconds, 0 = none */
+	uint64_t count;            /* -c, 0 = none */
+	int buffer_kib;            /* -B, 0 = libpcap default */
+	int snaplen;               /* -s, 0 = CAP_DEFAULT_SNAPLEN */
+	bool no_promisc;           /* -p */
+	const char *filter;        /* BPF expression or NULL */
+	const char *drop_user;     /* -Z */
+	uint32_t max_flows;        /* 0 = CAP_DEFAULT_MAX_FLOWS */
+	bool quiet;                /* no progress on stderr */
+	const struct cap_portmap *ports; /* may be NULL */
+};
+
+struct cap_stats {
+	uint64_t packets;          /* packets read */
+	uint64_t bytes;            /* on-the-wire bytes */
+	uint64_t ip_packets;       /* packets that reached the flow table */
+	bool has_dropped;          /* live only */
+	uint64_t dropped;          /* kernel + interface (pcap_stats) */
+	uint64_t first_ns, last_ns;/* timestamps of first and last packet */
+	bool truncated;            /* a file ended inside a record */
+	uint64_t anomalies[CAP_AN_COUNT];
+	uint64_t flows;            /* flows handed on */
+	uint64_t evicted;          /* flows ended early because the table was full */
+	uint64_t timed_out;        /* flows ended by idle timeout */
+	uint32_t max_flows;        /* table capacity */
+	uint32_t peak_flows;       /* highest number of live flows */
+	uint64_t frag_tracked;     /* later fragments attributed to a flow */
+	bool interrupted;          /* SIGINT/SIGTERM ended the capture */
+	int linktypes[CAP_MAX_SOURCES];
+	unsigned nsources;         /* sources actually opened */
+	char skipped[CAP_MAX_SOURCES][96]; /* why a source was skipped, "" if not */
+	/* Live-capture facts for server inference. */
+	uint8_t local_addrs[32][16];
+	uint8_t local_family[32];
+	unsigned nlocal;
+};
+
+/* Called once per finished flow. The pointer is valid only for the call. */
+typedef void (*cap_flow_fn)(const struct cap_flow *f, void *ctx);
+
+/* Run the capture to its end. Returns 0, or -1 with a one-line message in
+ * errbuf (bad file, bad filter, missing interface, permission...). */
+CAP_MUST_CHECK int cap_run(const struct cap_options *opt, cap_flow_fn fn,
+                           void *ctx, struct cap_stats *st, char *errbuf,
+                           size_t errlen);
+
+/* Format an address ("10.0.0.1", "2001:db8::1"). */
+void cap_addr_format(uint8_t family, const uint8_t *addr, char *buf,
+                     size_t len);
+/* RFC 3339 UTC with microseconds: "2026-11-29T06:27:24.123456Z". */
+void cap_time_format(uint64_t ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * decode.h -- capture/ internal: one flat struct per decoded packet.
+ *
+ * The per-layer decoders (decode_eth.c, decode_vlan.c, decode_sll.c,
+ * decode_ip4.c, decode_ip6.c, decode_tcp.c, decode_udp.c, decode_icmp.c,
+ * decode_dcerpc.c) fill struct cap_packet and nothing else leaves them
+ * (masscan's PreprocessedInfo). They read packet bytes only through the
+ * cursor of cursor.h, never past caplen; a malformed or cut packet is a
+ * counted anomaly (enum cap_anomaly in capture.h), never a crash.
+ * Tests include this header; nothing outside capture/ does.
+ */
+#ifndef PORTAUDIT_CAPTURE_DECODE_H
+#define PORTAUDIT_CAPTURE_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+
+#define CAP_MAX_LAYERS 8 /* VLAN/QinQ/MPLS/PPPoE layers before giving up */
+
+struct cap_packet {
+	uint8_t family;          /* 4 or 6 */
+	uint8_t proto;           /* 6, 17, 1, 58 (others: counted, not decoded) */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;   /* ICMP echo: both the identifier; else 0 */
+	uint8_t tcp_flags;       /* CAP_TH_* */
+	uint8_t icmp_type, icmp_code;
+	uint16_t vlan;           /* outer VLAN id, 0 none */
+	uint32_t wirelen;        /* the frame's on-the-wire length */
+	const uint8_t *payload;  /* L4 payload, captured part (may be NULL) */
+	uint32_t payload_caplen; /* bytes of payload captured */
+	uint32_t payload_len;    /* L4 payload length the headers announce */
+	bool truncated;          /* payload cut by caplen (headers complete) */
+	bool later_fragment;     /* a non-first fragment: ports from frag table */
+	uint16_t epm_port;       /* TCP from port 135: ept_map reply's port */
+
+	/* ICMP/ICMPv6 error (unreachable, admin-prohibited, time exceeded):
+	 * the header it quotes, as the original sender sent it. */
+	bool icmp_error;
+	struct {
+		uint8_t family, proto;
+		uint8_t src[16], dst[16];
+		uint16_t sport, dport;
+	} quoted;
+};
+
+struct cap_frag_table;
+
+struct cap_decoder {
+	uint64_t anomalies[CAP_AN_COUNT];
+	uint64_t frag_tracked;       /* later fragments attributed */
+	struct cap_frag_table *frag; /* bounded: (src, dst, proto, id) -> ports */
+};
+
+/* Returns 0 or -1 (out of memory). frag_slots: capacity of the table. */
+int cap_decoder_init(struct cap_decoder *d, uint32_t frag_slots);
+void cap_decoder_free(struct cap_decoder *d);
+
+/* Is this libpcap DLT / LINKTYPE decoded? */
+bool cap_linktype_supported(int linktype);
+
+/* Decode one frame. Returns true when `out` holds a TCP/UDP/ICMP/ICMPv6
+ * packet for the flow table; false when the packet was counted (anomaly,
+ * non-IP, other protocol) and is to be skipped. ts_ns is used by the
+ * fragment table's expiry. */
+bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
+                uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
+                struct cap_packet *out);
+
+#endif

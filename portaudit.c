@@ -1,0 +1,423 @@
+/*
+ * portaudit.c -- main and option parsing only.
+ *
+ * The data flows one way: capture (packets -> flows) -> classify (flows ->
+ * verdicts, findings, service statuses) -> reports (text, JSON, CSV, JSON
+ * lines, HTML). This file wires them: it parses the command line, loads the
+ * catalog and the profile, opens every output before the capture starts (a
+ * bad output path is an error before minutes of capture, not after), runs
+ * the capture, and turns the findings into the exit status:
+ *   0 compliant, 1 findings of a --fail-on kind, 2 usage/input/system error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "catalog/catalog.h"
+#include "classify/classify.h"
+#include "reports/reports.h"
+
+#define EXIT_FINDINGS 1
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"Usage: portaudit [options] -i IFACE [--duration SECONDS] [FILTER...]\n"
+	"       portaudit [options] -r FILE [-r FILE...] [FILTER...]   (FILE may be -)\n"
+	"       portaudit catalog show [--catalog FILE] [--profile FILE] [--json]\n"
+	"       portaudit catalog check FILE\n"
+	"       portaudit rules --profile FILE [--format csv|nft|iptables|bpf]\n"
+	"       portaudit merge REPORT.json... [output options]\n"
+	"       portaudit diff OLD.json NEW.json\n"
+	"\n"
+	"Capture:\n"
+	"  -i IFACE            capture live on IFACE\n"
+	"  -r FILE             read a pcap/pcapng file (repeatable; - = stdin)\n"
+	"  --duration SECONDS  stop a live capture after SECONDS\n"
+	"  -c COUNT            stop after COUNT packets\n"
+	"  -B KIB              kernel capture buffer size in KiB\n"
+	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
+	"  -p                  do not put the interface in promiscuous mode\n"
+	"  -Z USER             drop root privileges to USER after opening\n"
+	"  --max-flows N       flow table capacity (default 1048576)\n"
+	"Model:\n"
+	"  --catalog FILE      port catalog (default: the built-in Prognosis one)\n"
+	"  --profile FILE      site profile: servers, base port, features, devices\n"
+	"  --server ADDR[/LEN] a monitored server (repeatable; overrides profile)\n"
+	"  --base-port N       base port (default: profile's, else 1960)\n"
+	"Reports:\n"
+	"  --json FILE  --html FILE  --csv FILE  --jsonl FILE  --flows-csv FILE\n"
+	"                      write that format to FILE (- = stdout)\n"
+	"  --all               terminal summary: list every catalog service\n"
+	"  -q, --quiet         no terminal summary, no progress\n"
+	"  --fail-on KINDS     exit 1 on findings of these kinds: all (default),\n"
+	"                      none, or a list of unexpected,violation,blocked,missing\n"
+	"  --max-findings N    findings kept (default 10000; the rest are counted)\n"
+	"  -h, --help          this help;  -V, --version  the version\n"
+	"\n"
+	"Exit status: 0 compliant, 1 findings, 2 usage or input error.\n"
+	"See portaudit(1).\n";
+
+__attribute__((format(printf, 1, 2), noreturn))
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("portaudit: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'portaudit --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Bounded number parsing (no atoi): decimal, no sign, no trailing bytes. */
+static unsigned long long parse_num(const char *opt, const char *s,
+                                    unsigned long long max)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		usage_error("bad number for %s", opt);
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max) {
+		fprintf(stderr, "portaudit: %s: '%s' is not a number from 0 to %llu\n",
+		        opt, s, max);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static double parse_seconds(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = (s && *s && *s != '-') ? strtod(s, &end) : -1;
+	if (v <= 0 || errno || *end || v > 365.0 * 86400) {
+		fprintf(stderr, "portaudit: %s: '%s' is not a duration in seconds\n",
+		        opt, s ? s : "");
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+enum {
+	OPT_DURATION = 256, OPT_CATALOG, OPT_PROFILE, OPT_SERVER, OPT_BASE,
+	OPT_JSON, OPT_HTML, OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_FAIL_ON,
+	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL,
+};
+
+static const struct option long_opts[] = {
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "catalog", required_argument, NULL, OPT_CATALOG },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "base-port", required_argument, NULL, OPT_BASE },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "jsonl", required_argument, NULL, OPT_JSONL },
+	{ "flows-csv", required_argument, NULL, OPT_FLOWS_CSV },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "max-findings", required_argument, NULL, OPT_MAX_FINDINGS },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define MAX_OUTPUTS 8
+
+struct outputs {
+	struct rep_out *o[MAX_OUTPUTS];
+	unsigned n;
+	struct rep_input in;
+};
+
+/* Every classified flow goes to the writers that stream flows. */
+static void flow_sink(const struct cls_flow *cf, void *ctx)
+{
+	struct outputs *outs = ctx;
+	for (unsigned i = 0; i < outs->n; i++)
+		if (outs->o[i]->w->flow)
+			outs->o[i]->w->flow(outs->o[i], &outs->in, cf);
+}
+
+static char *join_args(int argc, char **argv, int from)
+{
+	size_t len = 1;
+	for (int i = from; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = calloc(1, len);
+	if (!s) {
+		fputs("portaudit: out of memory\n", stderr);
+		exit(EXIT_USAGE);
+	}
+	for (int i = from; i < argc; i++) {
+		if (i > from)
+			strncat(s, " ", len - strlen(s) - 1);
+		strncat(s, argv[i], len - strlen(s) - 1);
+	}
+	return s;
+}
+
+static int audit(int argc, char **argv)
+{
+	struct cap_options copt;
+	memset(&copt, 0, sizeof copt);
+	const char *catalog_path = NULL, *profile_path = NULL;
+	const char *out_path[6] = { 0 }; /* text unused, json, html, csv, jsonl, flows-csv */
+	const char *server_arg[CLS_MAX_SERVERS];
+	unsigned nserver = 0;
+	unsigned long long base = 0;
+	int fail_on = (1 << CLS_K_COUNT) - 1;
+	uint32_t max_findings = 0;
+	bool all = false;
+
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:i:r:c:B:s:pZ:qhV", long_opts,
+	                        NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (copt.iface)
+				usage_error("only one -i interface");
+			copt.iface = optarg;
+			break;
+		case 'r':
+			if (copt.nsources >= CAP_MAX_SOURCES)
+				usage_error("too many -r files (at most 64)");
+			copt.sources[copt.nsources++] = optarg;
+			break;
+		case 'c': copt.count = parse_num("-c", optarg, UINT64_MAX / 2); break;
+		case 'B': copt.buffer_kib = (int)parse_num("-B", optarg, 4u << 20); break;
+		case 's': copt.snaplen = (int)parse_num("-s", optarg, 262144); break;
+		case 'p': copt.no_promisc = true; break;
+		case 'Z': copt.drop_user = optarg; break;
+		case 'q': copt.quiet = true; break;
+		case OPT_DURATION: copt.duration = parse_seconds("--duration", optarg); break;
+		case OPT_CATALOG: catalog_path = optarg; break;
+		case OPT_PROFILE: profile_path = optarg; break;
+		case OPT_SERVER:
+			if (nserver >= CLS_MAX_SERVERS)
+				usage_error("too many --server options");
+			server_arg[nserver++] = optarg;
+			break;
+		case OPT_BASE: base = parse_num("--base-port", optarg, 65535); break;
+		case OPT_JSON: out_path[1] = optarg; break;
+		case OPT_HTML: out_path[2] = optarg; break;
+		case OPT_CSV: out_path[3] = optarg; break;
+		case OPT_JSONL: out_path[4] = optarg; break;
+		case OPT_FLOWS_CSV: out_path[5] = optarg; break;
+		case OPT_FAIL_ON:
+			fail_on = cls_parse_fail_on(optarg);
+			if (fail_on < 0)
+				usage_error("--fail-on: '%s': expected all, none or a "
+				            "list of unexpected,violation,blocked,missing",
+				            optarg);
+			break;
+		case OPT_MAX_FLOWS:
+			copt.max_flows = (uint32_t)parse_num("--max-flows", optarg, 1u << 28);
+			if (copt.max_flows < 16)
+				usage_error("--max-flows: at least 16");
+			break;
+		case OPT_MAX_FINDINGS:
+			max_findings = (uint32_t)parse_num("--max-findings", optarg, 10000000);
+			if (max_findings < 1)
+				usage_error("--max-findings: at least 1");
+			break;
+		case OPT_ALL: all = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("portaudit %s\n", PORTAUDIT_VERSION); return 0;
+		case ':':
+			usage_error("option %s needs an argument", argv[optind - 1]);
+			break;
+		default:
+			if (optopt && optopt < 256)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (base == 0 && optind > 0) {
+		/* --base-port 0 is not a base: offsets would start at port 0. */
+		for (int i = 1; i < optind; i++)
+			if (strcmp(argv[i], "--base-port") == 0 ||
+			    strncmp(argv[i], "--base-port=", 12) == 0)
+				usage_error("--base-port: the base must be 1 to 65535");
+	}
+	if (optind < argc)
+		copt.filter = join_args(argc, argv, optind);
+	if (!copt.iface && copt.nsources == 0)
+		usage_error("nothing to read: give -i IFACE or -r FILE");
+	if (copt.iface && copt.nsources)
+		usage_error("give -i or -r, not both");
+	if (copt.duration > 0 && !copt.iface)
+		usage_error("--duration applies to live capture (-i)");
+
+	/* The model. */
+	struct cat_error err;
+	struct catalog cat;
+	struct cat_profile prof;
+	struct cat_model model;
+	memset(&prof, 0, sizeof prof);
+	if (cat_load_file(&cat, catalog_path, &err) != 0) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (profile_path &&
+	    cat_profile_load_file(&prof, &cat, profile_path, &err) != 0) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
+		cat_free(&cat);
+		return EXIT_USAGE;
+	}
+	if (cat_apply(&model, &cat, profile_path ? &prof : NULL, (uint16_t)base,
+	              &err) != 0) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+
+	/* The servers: --server, else the profile's, else inferred (classify). */
+	static struct cls_server servers[CLS_MAX_SERVERS];
+	uint32_t nservers = 0;
+	for (unsigned i = 0; i < nserver; i++) {
+		struct cat_prefix p;
+		if (cat_prefix_parse(&p, server_arg[i]) != 0)
+			usage_error("--server: '%s' is not an address or prefix",
+			            server_arg[i]);
+		struct cls_server *s = &servers[nservers++];
+		memset(s, 0, sizeof *s);
+		s->family = p.family;
+		memcpy(s->addr, p.addr, 16);
+		s->len = p.len;
+		snprintf(s->how, sizeof s->how, "--server");
+	}
+	if (nservers == 0 && profile_path) {
+		for (uint32_t i = 0; i < prof.nservers; i++)
+			for (uint32_t k = 0; k < prof.servers[i].naddrs &&
+			                     nservers < CLS_MAX_SERVERS; k++) {
+				const struct cat_prefix *p = &prof.servers[i].addrs[k];
+				struct cls_server *s = &servers[nservers++];
+				memset(s, 0, sizeof *s);
+				s->family = p->family;
+				memcpy(s->addr, p->addr, 16);
+				s->len = p->len;
+				snprintf(s->name, sizeof s->name, "%s", prof.servers[i].name);
+				snprintf(s->how, sizeof s->how, "profile %s", profile_path);
+			}
+	}
+
+	static struct cap_portmap pm;
+	cls_portmap(&model, &pm);
+	copt.ports = &pm;
+
+	/* Open every output before the capture. */
+	static const struct rep_writer *const writers[6] = {
+		&rep_text, &rep_json, &rep_html, &rep_csv, &rep_jsonl, &rep_flows_csv,
+	};
+	struct outputs outs;
+	memset(&outs, 0, sizeof outs);
+	char errbuf[512];
+	int status = EXIT_USAGE;
+	if (!copt.quiet)
+		out_path[0] = "-";
+	for (unsigned i = 0; i < 6; i++) {
+		if (!out_path[i])
+			continue;
+		struct rep_out *o = rep_open(writers[i], out_path[i], errbuf,
+		                             sizeof errbuf);
+		if (!o) {
+			fprintf(stderr, "portaudit: %s\n", errbuf);
+			goto out;
+		}
+		outs.o[outs.n++] = o;
+	}
+
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	char *cmdline = join_args(argc, argv, 0);
+	outs.in.model = &model;
+	outs.in.cap = &st;
+	outs.in.capopt = &copt;
+	outs.in.command_line = cmdline;
+	outs.in.all_services = all;
+
+	struct cls_options clo;
+	memset(&clo, 0, sizeof clo);
+	clo.servers = servers;
+	clo.nservers = nservers;
+	clo.max_findings = max_findings;
+	clo.sink = flow_sink;
+	clo.sink_ctx = &outs;
+	clo.filter = copt.filter;
+	struct cls *cl = cls_new(&model, &clo);
+	if (!cl) {
+		fputs("portaudit: out of memory\n", stderr);
+		free(cmdline);
+		goto out;
+	}
+	if (cap_run(&copt, cls_flow, cl, &st, errbuf, sizeof errbuf) != 0) {
+		fprintf(stderr, "portaudit: %s\n", errbuf);
+		cls_free(cl);
+		free(cmdline);
+		goto out;
+	}
+	const struct cls_result *res = cls_finish(cl, &st);
+	outs.in.res = res;
+
+	status = 0;
+	for (unsigned i = 0; i < outs.n; i++) {
+		if (outs.o[i]->w->report(outs.o[i], &outs.in) != 0)
+			status = EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < outs.n; i++) {
+		if (rep_close(outs.o[i], errbuf, sizeof errbuf) != 0) {
+			fprintf(stderr, "portaudit: %s\n", errbuf);
+			status = EXIT_USAGE;
+		}
+		outs.o[i] = NULL;
+	}
+	outs.n = 0;
+	if (status == 0) {
+		for (uint32_t i = 0; i < res->nfindings; i++)
+			if (fail_on & (1 << res->findings[i].kind))
+				status = EXIT_FINDINGS;
+		if (res->summary.findings_dropped && fail_on)
+			status = EXIT_FINDINGS;
+	}
+	cls_free(cl);
+	free(cmdline);
+out:
+	for (unsigned i = 0; i < outs.n; i++)
+		rep_abort(outs.o[i]);
+	cat_model_free(&model);
+	if (profile_path)
+		cat_profile_free(&prof);
+	cat_free(&cat);
+	free((char *)copt.filter);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2) {
+		if (strcmp(argv[1], "catalog") == 0)
+			return cat_cmd_catalog(argc - 1, argv + 1);
+		if (strcmp(argv[1], "rules") == 0)
+			return cat_cmd_rules(argc - 1, argv + 1);
+		if (strcmp(argv[1], "merge") == 0)
+			return rep_cmd_merge(argc - 1, argv + 1);
+		if (strcmp(argv[1], "diff") == 0)
+			return rep_cmd_diff(argc - 1, argv + 1);
+	}
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	return audit(argc, argv);
+}

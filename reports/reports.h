@@ -1,0 +1,71 @@
+/*
+ * reports.h -- what classify decided, written for people and machines.
+ *
+ * Design. One file per format (text.c, json.c, csv.c, jsonl.c, html.c), each
+ * a struct rep_writer of function pointers, as masscan's out-*.c. A writer
+ * is opened on a path ("-" = stdout; files go to a temporary name in the same
+ * directory and are renamed into place by rep_close, so a crash never leaves
+ * half a report), may receive every classified flow while the capture runs
+ * (flow), and writes the whole report at the end (report). Writers print
+ * what classify decided; they never re-derive a verdict.
+ */
+#ifndef PORTAUDIT_REPORTS_H
+#define PORTAUDIT_REPORTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../capture/capture.h"
+#include "../catalog/catalog.h"
+#include "../classify/classify.h"
+
+#define PORTAUDIT_VERSION "0.1.0"
+#define REP_FORMAT_VERSION 1
+
+/* Everything a report needs, read-only. */
+struct rep_input {
+	const struct cat_model *model;
+	const struct cap_stats *cap;
+	const struct cap_options *capopt;
+	const struct cls_result *res;
+	const char *command_line; /* argv joined, for reproducibility */
+	bool all_services;        /* --all: text shows every catalog row */
+};
+
+struct rep_out;
+
+struct rep_writer {
+	const char *name; /* "text", "json", "csv", "jsonl", "html" */
+	/* Optional: one classified flow, during the capture. */
+	void (*flow)(struct rep_out *o, const struct rep_input *in,
+	             const struct cls_flow *cf);
+	/* The report, once, at the end. Returns 0 or -1 (I/O error). */
+	int (*report)(struct rep_out *o, const struct rep_input *in);
+};
+
+struct rep_out {
+	const struct rep_writer *w;
+	FILE *fp;
+	char *path;      /* final name, or NULL for stdout */
+	char *tmp;       /* temporary name */
+	bool color;      /* text on a terminal without NO_COLOR */
+	bool failed;     /* a write error happened */
+	void *state;     /* the writer's own */
+};
+
+extern const struct rep_writer rep_text, rep_json, rep_csv, rep_jsonl,
+	rep_html, rep_flows_csv;
+
+/* Open a writer on `path` ("-" = stdout). Returns NULL with errbuf set. */
+struct rep_out *rep_open(const struct rep_writer *w, const char *path,
+                         char *errbuf, size_t errlen);
+/* Finish: flush, fsync, rename into place. Returns 0 or -1 with errbuf. */
+int rep_close(struct rep_out *o, char *errbuf, size_t errlen);
+/* Remove the temporary file without publishing it. */
+void rep_abort(struct rep_out *o);
+
+/* Subcommands: `portaudit merge`, `portaudit diff`. */
+int rep_cmd_merge(int argc, char **argv);
+int rep_cmd_diff(int argc, char **argv);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * harness.h -- helpers for tests that run the real portaudit binary.
+ *
+ * The binary is $PORTAUDIT (tests/run.sh sets it to the variant's build),
+ * paths in the source tree are resolved against $PA_SRCDIR, and the pcap
+ * generator is $PCAPGEN. Every test is a cmocka program.
+ */
+#ifndef PORTAUDIT_TESTS_HARNESS_H
+#define PORTAUDIT_TESTS_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+struct pa_result {
+	int status;   /* exit status, or 128+signal */
+	char *out;    /* stdout, NUL-terminated */
+	char *err;    /* stderr, NUL-terminated */
+	size_t outlen, errlen;
+};
+
+/* Run $PORTAUDIT with the NULL-terminated argument list (argv[0] is added).
+ * `input` (may be NULL) is written to its standard input. */
+void pa_run(struct pa_result *r, const char *input, const char *const *args);
+/* Same, from a list of arguments ending with NULL. */
+void pa_runl(struct pa_result *r, const char *arg, ...);
+/* Run any program (argv[0] is the path). */
+void pa_exec(struct pa_result *r, const char *input, const char *const *argv);
+void pa_result_free(struct pa_result *r);
+
+/* "$PA_SRCDIR/rel" in a static rotating buffer. */
+const char *pa_src(const char *rel);
+/* A fresh private directory for this test program (removed at exit). */
+const char *pa_tmpdir(void);
+/* "tmpdir/name" in a static rotating buffer. */
+const char *pa_tmp(const char *name);
+/* Write a file; fails the test on error. */
+void pa_write_file(const char *path, const char *text);
+/* Read a whole file (malloc'ed, NUL-terminated) or NULL. */
+char *pa_read_file(const char *path, size_t *len);
+/* Load a JSON file; fails the test on a parse error. */
+json_t *pa_load_json(const char *path);
+/* Does `hay` contain `needle`? (prints both when not, to help debugging) */
+int pa_contains(const char *hay, const char *needle);
+/* Is `tool` on PATH? */
+int pa_have(const char *tool);
+/* Print "skip: why" so that tests/run.sh shows it, then cmocka skip(). */
+#define pa_skip(why) do { printf("skip: %s\n", (why)); fflush(stdout); skip(); } while (0)
+
+#endif

@@ -1,0 +1,70 @@
+/* it_cli.c -- the command line contract: help, version, usage errors. */
+#include "harness.h"
+
+#include <string.h>
+
+static void test_help(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "--help", NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "portaudit [options] -r FILE"));
+	assert_true(pa_contains(r.out, "--fail-on"));
+	pa_result_free(&r);
+	pa_runl(&r, "--version", NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "portaudit "));
+	pa_result_free(&r);
+}
+
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "--bogus", NULL }, "unknown option '--bogus'" },
+		{ { "-r", NULL }, "needs an argument" },
+		{ { "--fail-on", "nope", "-r", "x", NULL }, "--fail-on: 'nope'" },
+		{ { "-c", "12x", "-r", "x", NULL }, "-c: '12x' is not a number" },
+		{ { "-c", "-5", "-r", "x", NULL }, "bad number for -c" },
+		{ { "--base-port", "70000", "-r", "x", NULL }, "--base-port: '70000'" },
+		{ { "--base-port", "0", "-r", "x", NULL }, "the base must be 1 to 65535" },
+		{ { "--duration", "abc", "-i", "lo", NULL }, "not a duration" },
+		{ { "--duration", "5", "-r", "x", NULL }, "applies to live capture" },
+		{ { "-i", "lo", "-r", "x", NULL }, "not both" },
+		{ { "-q", NULL }, "nothing to read" },
+		{ { "--max-flows", "3", "-r", "x", NULL }, "at least 16" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct pa_result r;
+		pa_run(&r, NULL, cases[i].args);
+		assert_int_equal(r.status, 2);
+		assert_true(pa_contains(r.err, cases[i].msg));
+		assert_true(pa_contains(r.err, "portaudit: "));
+		pa_result_free(&r);
+	}
+}
+
+static void test_no_args(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	const char *none[] = { NULL };
+	pa_run(&r, NULL, none);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "Usage:"));
+	pa_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_no_args),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

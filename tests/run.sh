@@ -1,0 +1,38 @@
+#!/bin/sh
+# run.sh VARIANT DIR -- run every test program of a build variant.
+# Unit tests are build/VARIANT/t/test_*, integration tests build/VARIANT/t/it_*
+# (they run the real binary: $PORTAUDIT), fuzz replays build/VARIANT/t/fuzz_*
+# over tests/fuzz/corpus/NAME/. Prints one closing line:
+#   VARIANT: N passed, N failed
+variant=$1
+dir=$2
+PORTAUDIT=$(pwd)/$dir/portaudit
+PCAPGEN=$(pwd)/$dir/pcapgen
+PA_SRCDIR=$(pwd)
+export PORTAUDIT PCAPGEN PA_SRCDIR
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+pass=0
+fail=0
+failed=""
+for t in "$dir"/t/test_* "$dir"/t/it_* "$dir"/t/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	case $name in
+	fuzz_*) set -- "tests/fuzz/corpus/${name#fuzz_}" ;;
+	*) set -- ;;
+	esac
+	log="$dir/t/$name.log"
+	if "$t" "$@" > "$log" 2>&1; then
+		pass=$((pass + 1))
+		grep -E '^\[  (PASSED|SKIPPED) \]|^skip:' "$log" | sed "s/^/  $name: /"
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+		echo "---- $variant: $name FAILED, its output:"
+		tail -n 60 "$log"
+	fi
+done
+[ -n "$failed" ] && echo "$variant: failed:$failed"
+echo "$variant: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
