@@ -52,7 +52,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 GEN_SRC  := $(B)/gen/catalog_builtin.c
 
 .SECONDARY:
-.PHONY: all test test-rel test-san demo pcaps bench fuzz lint install clean \
+.PHONY: all test test-rel test-san test-tools demo pcaps bench fuzz lint install clean \
         check-pcaps
 
 all: portaudit
@@ -107,7 +107,7 @@ $(eval $(call variant,san,$(SANFLAGS)))
 portaudit: $(B)/rel/portaudit
 	cp $< $@
 
-test: portaudit lint check-pcaps
+test: portaudit lint check-pcaps test-tools
 	$(MAKE) --no-print-directory test-rel
 	$(MAKE) --no-print-directory test-san
 
@@ -121,6 +121,9 @@ pcaps: $(B)/rel/pcapgen
 # The committed captures must be exactly what the generator makes.
 check-pcaps: $(B)/rel/pcapgen
 	@sh tests/check_pcaps.sh $(B)/rel/pcapgen
+
+test-tools:
+	@sh tests/install_tools.sh
 
 demo: portaudit
 	@sh pcaps/demo.sh ./portaudit
