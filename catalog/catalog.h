@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define CAT_MAX_REQ 8        /* requirements per service */
 #define CAT_MAX_ALT 8        /* alternatives per requirement */
 #define CAT_MAX_COND 32      /* conditions per catalog (bit mask) */
@@ -102,6 +104,7 @@ struct cat_service {
 	char *purpose;       /* never NULL */
 	char *note;          /* may be NULL: anomalies of the document, readings */
 	char *ports_text;    /* the ports as written in the catalog, for display */
+	char *vendor;        /* may be NULL: the row's vendor column (CRA, MI) */
 	uint32_t line;       /* where the service starts in the YAML */
 
 	/* Filled by cat_apply(). */
@@ -232,6 +235,14 @@ bool cat_service_has_port(const struct cat_service *s, uint16_t port,
  * 49152-65535 (dynamic)". */
 void cat_service_ports_format(const struct cat_service *s, char *buf,
                               size_t len);
+
+/* The service as JSON, the fields `catalog show --json` and the report's
+ * `services` share: id, group, product, protocol, ports (an array as the
+ * catalog states them with base offsets resolved: 22, "50000-50002",
+ * {"any": [1812, 1645]}), dynamic (null or {"control": 135, "range":
+ * "49152-65535"}), direction, oneway, conditions, enabled, disabled_reason,
+ * required, process, purpose, vendor, note. New reference. */
+json_t *cat_service_json(const struct cat_model *m, uint32_t i);
 
 const char *cat_proto_name(enum cat_proto p);  /* "tcp", "udp", "any" */
 const char *cat_dir_name(enum cat_dir d);      /* "inbound", ... */
