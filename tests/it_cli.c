@@ -1,6 +1,8 @@
 /* it_cli.c -- the command line contract: help, version, usage errors. */
 #include "harness.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_help(void **state)
@@ -59,12 +61,53 @@ static void test_no_args(void **state)
 	pa_result_free(&r);
 }
 
+/* Every option --help names is documented in the man page. */
+static void test_help_matches_man(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "--help", NULL);
+	assert_int_equal(r.status, 0);
+	char *man = pa_read_file(pa_src("docs/portaudit.1"), NULL);
+	assert_non_null(man);
+	unsigned checked = 0;
+	for (const char *p = r.out; (p = strstr(p, "--")) != NULL; p += 2) {
+		char opt[40];
+		size_t n = 0;
+		const char *q = p + 2;
+		while (n < sizeof opt - 1 && ((*q >= 'a' && *q <= 'z') || *q == '-'))
+			opt[n++] = *q++;
+		opt[n] = 0;
+		if (n < 2)
+			continue;
+		/* groff writes "--x-y" as "\-\-x\-y". */
+		char esc[100];
+		size_t k = 0;
+		k += (size_t)snprintf(esc, sizeof esc, "\\-\\-");
+		for (size_t i = 0; i < n && k < sizeof esc - 3; i++) {
+			if (opt[i] == '-') {
+				esc[k++] = '\\';
+				esc[k++] = '-';
+			} else {
+				esc[k++] = opt[i];
+			}
+		}
+		esc[k] = 0;
+		assert_true(pa_contains(man, esc));
+		checked++;
+	}
+	assert_true(checked >= 20);
+	free(man);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_no_args),
+		cmocka_unit_test(test_help_matches_man),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
