@@ -105,6 +105,16 @@ struct cap_portmap {
 	uint8_t udp[65536 / 8];
 };
 
+/* Bit order of a portmap: port P is bit (P & 7) of byte P >> 3. */
+static inline void cap_portmap_set(uint8_t *bits, uint16_t port)
+{
+	bits[port >> 3] = (uint8_t)(bits[port >> 3] | (1u << (port & 7)));
+}
+static inline bool cap_portmap_test(const uint8_t *bits, uint16_t port)
+{
+	return (((unsigned)bits[port >> 3] >> (port & 7u)) & 1u) != 0;
+}
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;

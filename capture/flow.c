@@ -1,0 +1,764 @@
+/*
+ * flow.c -- the flow table: decoded packets in, finished flows out.
+ *
+ * Design. The table is ONE allocation made at start from max_flows: the
+ * table header, an array of max_flows entries (struct flow_entry, at most
+ * 128 bytes: the public struct cap_flow plus the 64-bit hash, two list links
+ * and the TCP state) and an index of 2^k slots, 2^k >= 2 * max_flows, so
+ * the load factor stays <= 0.5. A slot is 8 bytes: the upper half of the
+ * entry's hash (a tag that spares most key comparisons) and the entry's
+ * index + 1 (0 = empty). Lookup is open addressing with linear probing;
+ * removal is backward-shift deletion, so there are no tombstones and a probe
+ * run never grows with churn. Entries never move, so list links stay valid.
+ * Entries are taken from a free list, else from a high-water mark (so the
+ * calloc'ed memory is touched only as flows appear: RSS follows the number
+ * of live flows, not max_flows).
+ *
+ * Keys come from the network, so the hash is SipHash-1-3 with a random key
+ * drawn at init (getrandom): an attacker cannot aim packets at one probe
+ * run. The key is the flow's two ends in canonical order (lower (address,
+ * port) first) so both directions of a flow hash alike; for ICMP echo the
+ * "port" of both ends is the identifier.
+ *
+ * Expiry is by packet time (offline time flows with the packets; live it is
+ * wall time, and cap_flowtab_tick() lets it pass while the link is quiet).
+ * Every entry is on exactly one of four doubly linked lists, one per timeout
+ * class (TCP SYN-only, TCP established/midstream, UDP+ICMP, linger after a
+ * close), in order of last activity: a packet moves its flow to the tail of
+ * its class. All flows of a class share one timeout, so the head of each
+ * list is the next to expire, and each packet checks only the heads.
+ *
+ * Costs. Per packet: one SipHash of 40 bytes, an expected probe of ~1.5
+ * slots at load 0.5, one key comparison (the tag filters the rest), O(1)
+ * list relinking, and the expiry check: at most EXPIRE_BUDGET flows handed
+ * on per call (each flow expires once, so this is amortised O(1) too; a
+ * burst is spread over the next packets, and a lookup that finds an expired
+ * flow ends it itself, so correctness never waits for the sweep). Removal
+ * shifts back at most the length of the probe run. No allocation and no
+ * system call after cap_flowtab_new(). Memory: 128 bytes per flow + 16 bytes
+ * per flow of index (8 bytes * 2 slots): 144 MiB for the default 2^20.
+ *
+ * Full table (Suricata's "emergency"). When a new flow finds no free entry,
+ * the table enters emergency mode: the timeouts drop to the CAP_TO_EMERG_*
+ * values so that idle flows leave sooner, and the new flow takes the entry
+ * of the flow that has been idle longest: a lingering (already closed) flow
+ * first, handed on as usual; else the least recently active flow of the
+ * other three lists, handed on and counted in stats->evicted. Emergency
+ * mode ends when the table is below 70% full again. So a port scan or a
+ * flood costs evictions that are counted and reported, never memory.
+ */
+#include "flow.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NIL UINT32_MAX
+#define EXPIRE_BUDGET 16
+
+enum { L_SYN = 0, L_EST, L_DGRAM, L_LINGER, L_COUNT };
+
+/* TCP and ICMP state bits. */
+#define S_SYN     0x0001 /* the initiator sent a bare SYN */
+#define S_SYNACK  0x0002 /* the responder sent SYN+ACK */
+#define S_ACK3    0x0004 /* the initiator acknowledged the SYN+ACK */
+#define S_FIN0    0x0008
+#define S_FIN1    0x0010
+#define S_RST     0x0020
+#define S_REJ     0x0040 /* RST from the responder answering the SYN */
+#define S_ICMPERR 0x0080 /* an ICMP error quoted the flow */
+#define S_ECHO    0x0100 /* ICMP echo flow (else other ICMP) */
+#define S_ENDAFTER 0x0200 /* FIN or RST after the handshake */
+
+struct flow_entry {
+	struct cap_flow f;
+	uint64_t hash;
+	uint32_t prev, next;  /* list links; next is the free-list link too */
+	uint16_t st;          /* S_* */
+	uint8_t list;         /* L_* */
+};
+
+_Static_assert(sizeof(struct flow_entry) <= 128,
+               "a flow entry must fit in 128 bytes");
+
+struct slot {
+	uint32_t tag;  /* hash >> 32 */
+	uint32_t idx;  /* entry index + 1; 0 = empty */
+};
+
+struct flist {
+	uint32_t head, tail;
+};
+
+struct cap_flowtab {
+	struct flow_entry *e;
+	struct slot *slots;
+	uint64_t mask;        /* nslots - 1 */
+	uint32_t cap;         /* entries */
+	uint32_t used;        /* live flows */
+	uint32_t hw;          /* entries ever handed out (high-water mark) */
+	uint32_t free_head;
+	struct flist lists[L_COUNT];
+	uint64_t k0, k1;      /* SipHash key */
+	bool emergency;
+	const struct cap_portmap *ports;
+	cap_flow_fn fn;
+	void *ctx;
+	struct cap_stats *st;
+};
+
+/* ---- SipHash-1-3 (Aumasson & Bernstein), 64-bit output ----------------- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t siphash13(uint64_t k0, uint64_t k1, const uint8_t *in,
+                          size_t len)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dull ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ull ^ k0;
+	uint64_t v3 = 0x7465646279746573ull ^ k1;
+	size_t n = len & ~(size_t)7;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t m = le64(in + i);
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t b = (uint64_t)len << 56;
+	for (size_t i = 0; i < (len & 7); i++)
+		b |= (uint64_t)in[n + i] << (8 * i);
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static void random_key(uint64_t *k0, uint64_t *k1)
+{
+	uint8_t buf[16];
+	size_t got = 0;
+	while (got < sizeof buf) {
+		ssize_t n = getrandom(buf + got, sizeof buf - got, 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+	if (got < sizeof buf) {
+		/* No getrandom: mix what the process has (still per run). */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+		             ((uint64_t)getpid() << 48) ^ (uint64_t)(uintptr_t)buf;
+		for (size_t i = 0; i < sizeof buf; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			buf[i] = (uint8_t)x;
+		}
+	}
+	*k0 = le64(buf);
+	*k1 = le64(buf + 8);
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+/* A packet's ends, normalised: IPv4 addresses zero-padded, ICMP ports the
+ * echo identifier (or 0), kind 1 for ICMP echo. */
+struct pkey {
+	uint8_t family, proto, kind;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+};
+
+static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
+{
+	uint8_t buf[40];
+	int c = memcmp(k->src, k->dst, 16);
+	bool src_lo = c < 0 || (c == 0 && k->sport <= k->dport);
+	const uint8_t *lo = src_lo ? k->src : k->dst;
+	const uint8_t *hi = src_lo ? k->dst : k->src;
+	uint16_t plo = src_lo ? k->sport : k->dport;
+	uint16_t phi = src_lo ? k->dport : k->sport;
+	buf[0] = k->family;
+	buf[1] = k->proto;
+	buf[2] = k->kind;
+	buf[3] = 0;
+	buf[4] = (uint8_t)(plo >> 8);
+	buf[5] = (uint8_t)plo;
+	buf[6] = (uint8_t)(phi >> 8);
+	buf[7] = (uint8_t)phi;
+	memcpy(buf + 8, lo, 16);
+	memcpy(buf + 24, hi, 16);
+	return siphash13(t->k0, t->k1, buf, sizeof buf);
+}
+
+static bool is_icmp(uint8_t proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+/* Ports of the key as stored in the entry (ICMP: both the identifier). */
+static uint16_t key_port_b(const struct cap_flow *f)
+{
+	return is_icmp(f->proto) ? f->port_a : f->port_b;
+}
+
+/* Does entry e hold key k? *dir = 0 when k's source is the initiator. */
+static bool key_match(const struct flow_entry *e, const struct pkey *k,
+                      int *dir)
+{
+	const struct cap_flow *f = &e->f;
+	if (f->family != k->family || f->proto != k->proto ||
+	    ((e->st & S_ECHO) ? 1 : 0) != k->kind)
+		return false;
+	uint16_t pb = key_port_b(f);
+	if (f->port_a == k->sport && pb == k->dport &&
+	    memcmp(f->addr_a, k->src, 16) == 0 &&
+	    memcmp(f->addr_b, k->dst, 16) == 0) {
+		*dir = 0;
+		return true;
+	}
+	if (f->port_a == k->dport && pb == k->sport &&
+	    memcmp(f->addr_a, k->dst, 16) == 0 &&
+	    memcmp(f->addr_b, k->src, 16) == 0) {
+		*dir = 1;
+		return true;
+	}
+	return false;
+}
+
+/* Find the slot holding entry `idx` with hash h, or the flow of key k.
+ * Returns the slot position; *found = entry index or NIL. */
+static uint64_t probe(const struct cap_flowtab *t, uint64_t h,
+                      const struct pkey *k, uint32_t *found, int *dir)
+{
+	uint64_t pos = h & t->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
+	for (;;) {
+		const struct slot *s = &t->slots[pos];
+		if (s->idx == 0) {
+			*found = NIL;
+			return pos;
+		}
+		if (s->tag == tag && t->e[s->idx - 1].hash == h &&
+		    key_match(&t->e[s->idx - 1], k, dir)) {
+			*found = s->idx - 1;
+			return pos;
+		}
+		pos = (pos + 1) & t->mask;
+	}
+}
+
+static void slot_remove(struct cap_flowtab *t, uint32_t idx)
+{
+	uint64_t h = t->e[idx].hash;
+	uint64_t pos = h & t->mask;
+	while (t->slots[pos].idx != idx + 1)
+		pos = (pos + 1) & t->mask;
+	/* Backward-shift deletion: move later members of the run into the
+	 * hole when their home position allows it. */
+	uint64_t hole = pos;
+	uint64_t j = pos;
+	for (;;) {
+		j = (j + 1) & t->mask;
+		struct slot *s = &t->slots[j];
+		if (s->idx == 0)
+			break;
+		uint64_t home = t->e[s->idx - 1].hash & t->mask;
+		/* Can s move to hole? Only if home is not in (hole, j]. */
+		bool stays = (hole <= j) ? (home > hole && home <= j)
+		                         : (home > hole || home <= j);
+		if (!stays) {
+			t->slots[hole] = *s;
+			hole = j;
+		}
+	}
+	t->slots[hole].idx = 0;
+	t->slots[hole].tag = 0;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+static void list_unlink(struct cap_flowtab *t, uint32_t i)
+{
+	struct flow_entry *e = &t->e[i];
+	struct flist *l = &t->lists[e->list];
+	if (e->prev != NIL)
+		t->e[e->prev].next = e->next;
+	else
+		l->head = e->next;
+	if (e->next != NIL)
+		t->e[e->next].prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = NIL;
+}
+
+static void list_append(struct cap_flowtab *t, uint32_t i, uint8_t list)
+{
+	struct flow_entry *e = &t->e[i];
+	struct flist *l = &t->lists[list];
+	e->list = list;
+	e->next = NIL;
+	e->prev = l->tail;
+	if (l->tail != NIL)
+		t->e[l->tail].next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static uint64_t timeout_of(const struct cap_flowtab *t, unsigned list)
+{
+	static const uint64_t normal[L_COUNT] = {
+		CAP_TO_TCP_SYN, CAP_TO_TCP_EST, CAP_TO_DGRAM, CAP_TO_LINGER,
+	};
+	static const uint64_t emerg[L_COUNT] = {
+		CAP_TO_EMERG_TCP_SYN, CAP_TO_EMERG_TCP_EST, CAP_TO_EMERG_DGRAM,
+		CAP_TO_EMERG_LINGER,
+	};
+	return t->emergency ? emerg[list] : normal[list];
+}
+
+static uint8_t class_of(const struct flow_entry *e)
+{
+	if (e->f.proto != 6)
+		return L_DGRAM;
+	if ((e->st & (S_RST | S_REJ)) ||
+	    ((e->st & S_FIN0) && (e->st & S_FIN1)))
+		return L_LINGER;
+	if ((e->st & S_SYN) && !(e->st & S_SYNACK) && e->f.pkts[1] == 0)
+		return L_SYN;
+	return L_EST;
+}
+
+static bool expired(const struct cap_flowtab *t, const struct flow_entry *e,
+                    uint64_t now)
+{
+	return now > e->f.last_ns &&
+	       now - e->f.last_ns > timeout_of(t, e->list);
+}
+
+/* ---- hand-off ----------------------------------------------------------- */
+
+static uint8_t outcome_of(const struct flow_entry *e)
+{
+	const struct cap_flow *f = &e->f;
+	uint16_t st = e->st;
+	bool unreach = (st & S_ICMPERR) && f->pkts[1] == 0;
+	if (f->proto == 6) {
+		if (st & S_REJ)
+			return CAP_OUT_REJECTED;
+		if (st & S_SYNACK)
+			return (st & S_ENDAFTER) ? CAP_OUT_CLOSED
+			                         : CAP_OUT_ESTABLISHED;
+		if (unreach)
+			return CAP_OUT_UNREACHABLE;
+		if ((st & S_SYN) && f->pkts[1] == 0)
+			return CAP_OUT_UNANSWERED;
+		return CAP_OUT_MIDSTREAM;
+	}
+	if (unreach)
+		return CAP_OUT_UNREACHABLE;
+	if (is_icmp(f->proto) && (st & S_ECHO)) /* a reply is an answer */
+		return f->pkts[1] > 0 ? CAP_OUT_REPLIED : CAP_OUT_UNANSWERED;
+	if (f->pkts[0] > 0 && f->pkts[1] > 0)
+		return CAP_OUT_REPLIED;
+	return CAP_OUT_ONEWAY;
+}
+
+/* Hand entry i on and free it. why: 0 ended, 1 timed out, 2 evicted. */
+static void finish(struct cap_flowtab *t, uint32_t i, int why)
+{
+	struct flow_entry *e = &t->e[i];
+	e->f.outcome = outcome_of(e);
+	list_unlink(t, i);
+	slot_remove(t, i);
+	t->used--;
+	if (t->st) {
+		t->st->flows++;
+		if (why == 1)
+			t->st->timed_out++;
+		else if (why == 2)
+			t->st->evicted++;
+	}
+	if (t->fn)
+		t->fn(&e->f, t->ctx);
+	e->next = t->free_head;
+	t->free_head = i;
+}
+
+static void expire(struct cap_flowtab *t, uint64_t now, unsigned budget)
+{
+	for (unsigned l = 0; l < L_COUNT && budget; l++) {
+		while (budget && t->lists[l].head != NIL) {
+			uint32_t i = t->lists[l].head;
+			if (!expired(t, &t->e[i], now))
+				break;
+			finish(t, i, l == L_LINGER ? 0 : 1);
+			budget--;
+		}
+	}
+	if (t->emergency && (uint64_t)t->used * 10 < (uint64_t)t->cap * 7)
+		t->emergency = false;
+}
+
+/* A free entry, evicting when full. */
+static uint32_t take_entry(struct cap_flowtab *t)
+{
+	if (t->free_head != NIL) {
+		uint32_t i = t->free_head;
+		t->free_head = t->e[i].next;
+		return i;
+	}
+	if (t->hw < t->cap)
+		return t->hw++;
+	t->emergency = true;
+	if (t->lists[L_LINGER].head != NIL) {
+		finish(t, t->lists[L_LINGER].head, 0);
+	} else {
+		uint32_t victim = NIL;
+		for (unsigned l = 0; l < L_COUNT; l++) {
+			uint32_t h = t->lists[l].head;
+			if (h != NIL && (victim == NIL ||
+			                 t->e[h].f.last_ns < t->e[victim].f.last_ns))
+				victim = h;
+		}
+		finish(t, victim, 2);
+	}
+	uint32_t i = t->free_head;
+	t->free_head = t->e[i].next;
+	return i;
+}
+
+/* ---- orientation -------------------------------------------------------- */
+
+static bool service_port(const struct cap_flowtab *t, uint8_t proto,
+                         uint16_t port)
+{
+	if (!t->ports)
+		return false;
+	if (proto == 6)
+		return cap_portmap_test(t->ports->tcp, port);
+	if (proto == 17)
+		return cap_portmap_test(t->ports->udp, port);
+	return false;
+}
+
+/* Is the packet's source the responder, by the port model then the
+ * lower-port rule? 0 = dst is the responder, 1 = src is, -1 = no idea. */
+static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
+{
+	bool s = service_port(t, k->proto, k->sport);
+	bool d = service_port(t, k->proto, k->dport);
+	if (s != d)
+		return s ? 1 : 0;
+	if (k->sport < k->dport)
+		return 1;
+	if (k->dport < k->sport)
+		return 0;
+	return -1;
+}
+
+static bool echo_request(const struct cap_packet *p)
+{
+	return (p->proto == 1 && p->icmp_type == 8) ||
+	       (p->proto == 58 && p->icmp_type == 128);
+}
+
+static bool echo_reply(const struct cap_packet *p)
+{
+	return (p->proto == 1 && p->icmp_type == 0) ||
+	       (p->proto == 58 && p->icmp_type == 129);
+}
+
+/* Create a flow for key k; returns the entry and the packet's direction. */
+static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
+                       const struct pkey *k, uint64_t h, uint64_t ts,
+                       int *dir)
+{
+	uint32_t i = take_entry(t);
+	/* take_entry may have removed slots: probe again for the free one. */
+	uint32_t none;
+	int d0;
+	uint64_t pos = probe(t, h, k, &none, &d0);
+	struct flow_entry *e = &t->e[i];
+	memset(e, 0, sizeof *e);
+	e->hash = h;
+	e->prev = e->next = NIL;
+	if (k->kind)
+		e->st |= S_ECHO;
+
+	bool turn = false;
+	uint8_t inferred = 0;
+	if (p->proto == 6) {
+		uint8_t fl = p->tcp_flags;
+		if ((fl & CAP_TH_SYN) && !(fl & CAP_TH_ACK) && !(fl & CAP_TH_RST)) {
+			turn = false;
+		} else if ((fl & CAP_TH_SYN) && (fl & CAP_TH_ACK) &&
+		           !(fl & CAP_TH_RST)) {
+			turn = true;
+		} else {
+			turn = responder_guess(t, k) == 1;
+			inferred = 1;
+		}
+	} else if (p->proto == 17) {
+		if (responder_guess(t, k) == 1) {
+			turn = true;
+			inferred = 1;
+		}
+	} else if (k->kind) {
+		turn = echo_reply(p);
+	}
+	const uint8_t *a = turn ? k->dst : k->src;
+	const uint8_t *b = turn ? k->src : k->dst;
+	memcpy(e->f.addr_a, a, 16);
+	memcpy(e->f.addr_b, b, 16);
+	e->f.port_a = turn ? k->dport : k->sport;
+	e->f.port_b = turn ? k->sport : k->dport;
+	e->f.proto = p->proto;
+	e->f.family = p->family;
+	e->f.initiator_inferred = inferred;
+	e->f.vlan = p->vlan;
+	e->f.first_ns = e->f.last_ns = ts;
+	if (is_icmp(p->proto)) {
+		uint8_t type = p->icmp_type;
+		if (k->kind)
+			type = p->proto == 1 ? 8 : 128; /* the request's type */
+		e->f.port_a = k->sport;
+		e->f.port_b = (uint16_t)(type << 8 | (k->kind ? 0 : p->icmp_code));
+	}
+	t->slots[pos].tag = (uint32_t)(h >> 32);
+	t->slots[pos].idx = i + 1;
+	t->used++;
+	if (t->st && t->used > t->st->peak_flows)
+		t->st->peak_flows = t->used;
+	list_append(t, i, L_DGRAM); /* reclassified by the caller */
+	*dir = turn ? 1 : 0;
+	return i;
+}
+
+/* ---- packets ------------------------------------------------------------ */
+
+static void make_key(struct pkey *k, uint8_t family, uint8_t proto,
+                     const uint8_t *src, const uint8_t *dst, uint16_t sport,
+                     uint16_t dport, uint8_t kind)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	memset(k, 0, sizeof *k);
+	k->family = family;
+	k->proto = proto;
+	k->kind = kind;
+	memcpy(k->src, src, alen);
+	memcpy(k->dst, dst, alen);
+	k->sport = sport;
+	k->dport = dport;
+}
+
+/* An ICMP error quoting a flow we hold: mark it; true when found. */
+static bool icmp_error(struct cap_flowtab *t, const struct cap_packet *p,
+                       uint64_t ts)
+{
+	struct pkey k;
+	uint8_t qp = p->quoted.proto;
+	if (p->quoted.family != 4 && p->quoted.family != 6)
+		return false;
+	uint8_t kind = 0;
+	if (is_icmp(qp))
+		kind = 1; /* only echo requests are worth quoting back */
+	make_key(&k, p->quoted.family, qp, p->quoted.src, p->quoted.dst,
+	         p->quoted.sport, p->quoted.dport, kind);
+	uint64_t h = key_hash(t, &k);
+	uint32_t i;
+	int dir;
+	probe(t, h, &k, &i, &dir);
+	if (i == NIL)
+		return false;
+	struct flow_entry *e = &t->e[i];
+	if (expired(t, e, ts))
+		return false;
+	e->st |= S_ICMPERR;
+	e->f.icmp_type = p->icmp_type;
+	e->f.icmp_code = p->icmp_code;
+	return true;
+}
+
+static void tcp_update(struct flow_entry *e, uint8_t fl, int dir)
+{
+	bool syn = fl & CAP_TH_SYN, ack = fl & CAP_TH_ACK;
+	bool rst = fl & CAP_TH_RST, fin = fl & CAP_TH_FIN;
+	if (syn && !ack && !rst && dir == 0) {
+		if (e->st & S_SYN) {
+			if (!(e->st & S_SYNACK) && e->f.syn_retries < 255)
+				e->f.syn_retries++;
+		} else if (e->f.pkts[0] == 0 && e->f.pkts[1] == 0) {
+			e->st |= S_SYN;
+		}
+	}
+	if (syn && ack && !rst && dir == 1)
+		e->st |= S_SYNACK;
+	if (ack && !syn && !rst && dir == 0 && (e->st & S_SYNACK))
+		e->st |= S_ACK3;
+	if (rst) {
+		if (dir == 1 && (e->st & S_SYN) && !(e->st & S_SYNACK))
+			e->st |= S_REJ;
+		e->st |= S_RST;
+	}
+	if (fin)
+		e->st |= dir == 0 ? S_FIN0 : S_FIN1;
+	if ((rst || fin) && (e->st & S_SYNACK))
+		e->st |= S_ENDAFTER;
+}
+
+void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
+                        uint64_t ts)
+{
+	if (p->family != 4 && p->family != 6)
+		return;
+	expire(t, ts, EXPIRE_BUDGET);
+
+	if (is_icmp(p->proto) && p->icmp_error && icmp_error(t, p, ts))
+		return;
+
+	struct pkey k;
+	uint8_t kind = 0;
+	uint16_t sport = p->sport, dport = p->dport;
+	if (is_icmp(p->proto)) {
+		if (echo_request(p) || echo_reply(p))
+			kind = 1;
+		else
+			sport = dport = 0;
+	}
+	make_key(&k, p->family, p->proto, p->src, p->dst, sport, dport, kind);
+	uint64_t h = key_hash(t, &k);
+	uint32_t i;
+	int dir = 0;
+	probe(t, h, &k, &i, &dir);
+	if (i != NIL) {
+		struct flow_entry *e = &t->e[i];
+		bool bare_syn = p->proto == 6 &&
+		                (p->tcp_flags & (CAP_TH_SYN | CAP_TH_ACK |
+		                                 CAP_TH_RST)) == CAP_TH_SYN;
+		if (expired(t, e, ts)) {
+			finish(t, i, e->list == L_LINGER ? 0 : 1);
+			i = NIL;
+		} else if (bare_syn && e->list == L_LINGER) {
+			/* A new connection reusing the tuple of a closed one. */
+			finish(t, i, 0);
+			i = NIL;
+		}
+	}
+	if (i == NIL)
+		i = create(t, p, &k, h, ts, &dir);
+	/* A flow whose both ends are the same (address, port): the ICMP type
+	 * tells the direction, else it is the initiator's. */
+	if (k.sport == k.dport && memcmp(k.src, k.dst, 16) == 0)
+		dir = (kind && echo_reply(p)) ? 1 : 0;
+
+	struct flow_entry *e = &t->e[i];
+	struct cap_flow *f = &e->f;
+	if (p->proto == 6)
+		tcp_update(e, p->tcp_flags, dir);
+	if (f->pkts[dir] < UINT32_MAX)
+		f->pkts[dir]++;
+	f->bytes[dir] += p->wirelen;
+	if (p->proto == 6)
+		f->flags[dir] = (uint8_t)(f->flags[dir] | p->tcp_flags);
+	if (ts > f->last_ns)
+		f->last_ns = ts;
+	if (p->truncated && f->truncated < UINT32_MAX)
+		f->truncated++;
+	if (p->epm_port)
+		f->epm_port = p->epm_port;
+	if (!f->vlan && p->vlan)
+		f->vlan = p->vlan;
+	if (is_icmp(p->proto) && p->icmp_error) {
+		/* An error that quoted no flow of ours: its own flow. */
+		e->st |= S_ICMPERR;
+		f->icmp_type = p->icmp_type;
+		f->icmp_code = p->icmp_code;
+	}
+	list_unlink(t, i);
+	list_append(t, i, class_of(e));
+}
+
+void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns)
+{
+	expire(t, now_ns, 4 * EXPIRE_BUDGET);
+}
+
+void cap_flowtab_flush(struct cap_flowtab *t)
+{
+	for (unsigned l = 0; l < L_COUNT; l++)
+		while (t->lists[l].head != NIL)
+			finish(t, t->lists[l].head, 0);
+}
+
+uint32_t cap_flowtab_live(const struct cap_flowtab *t)
+{
+	return t->used;
+}
+
+struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
+                                    const struct cap_portmap *ports,
+                                    cap_flow_fn fn, void *ctx,
+                                    struct cap_stats *st)
+{
+	if (max_flows == 0)
+		max_flows = CAP_DEFAULT_MAX_FLOWS;
+	if (max_flows > (1u << 30))
+		return NULL;
+	uint64_t nslots = 16;
+	while (nslots < 2 * (uint64_t)max_flows)
+		nslots <<= 1;
+	size_t head = (sizeof(struct cap_flowtab) + 63) & ~(size_t)63;
+	size_t ebytes = (size_t)max_flows * sizeof(struct flow_entry);
+	size_t sbytes = (size_t)nslots * sizeof(struct slot);
+	char *mem = calloc(1, head + ebytes + sbytes);
+	if (!mem)
+		return NULL;
+	struct cap_flowtab *t = (struct cap_flowtab *)(void *)mem;
+	t->e = (struct flow_entry *)(void *)(mem + head);
+	t->slots = (struct slot *)(void *)(mem + head + ebytes);
+	t->mask = nslots - 1;
+	t->cap = max_flows;
+	t->free_head = NIL;
+	for (unsigned l = 0; l < L_COUNT; l++)
+		t->lists[l].head = t->lists[l].tail = NIL;
+	random_key(&t->k0, &t->k1);
+	t->ports = ports;
+	t->fn = fn;
+	t->ctx = ctx;
+	t->st = st;
+	if (st)
+		st->max_flows = max_flows;
+	return t;
+}
+
+void cap_flowtab_free(struct cap_flowtab *t)
+{
+	free(t);
+}

@@ -1,0 +1,80 @@
+/*
+ * flow.h -- capture/ internal: the flow table (flow.c) and the progress line
+ * (progress.c). Tests include this header; nothing outside capture/ does.
+ *
+ * The table turns decoded packets (struct cap_packet) into bidirectional
+ * flows (struct cap_flow) and hands each flow to a callback exactly once:
+ * when it ends (TCP closed/reset, after a short linger), when it is idle
+ * longer than its timeout (judged by packet time), when it is evicted because
+ * the table is full, or at cap_flowtab_flush(). See flow.c for the design
+ * and docs/flows.md for the rules (timeouts, initiator, outcome).
+ */
+#ifndef PORTAUDIT_CAPTURE_FLOW_H
+#define PORTAUDIT_CAPTURE_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture.h"
+#include "decode.h"
+
+#define CAP_NS_PER_S 1000000000ull
+
+/* Idle timeouts, in nanoseconds of packet time. */
+#define CAP_TO_TCP_SYN (30 * CAP_NS_PER_S)   /* SYN(s), no answer yet */
+#define CAP_TO_TCP_EST (300 * CAP_NS_PER_S)  /* established, midstream */
+#define CAP_TO_DGRAM (60 * CAP_NS_PER_S)     /* UDP, ICMP */
+#define CAP_TO_LINGER (5 * CAP_NS_PER_S)     /* after RST or both FINs */
+/* Emergency timeouts, used while the table is (nearly) full. */
+#define CAP_TO_EMERG_TCP_SYN (5 * CAP_NS_PER_S)
+#define CAP_TO_EMERG_TCP_EST (60 * CAP_NS_PER_S)
+#define CAP_TO_EMERG_DGRAM (10 * CAP_NS_PER_S)
+#define CAP_TO_EMERG_LINGER (1 * CAP_NS_PER_S)
+
+struct cap_flowtab;
+
+/* One allocation for max_flows flows (0 = CAP_DEFAULT_MAX_FLOWS). `ports`
+ * may be NULL. Finished flows go to fn(flow, ctx); st->flows, evicted,
+ * timed_out, max_flows and peak_flows are kept up to date. NULL when out
+ * of memory. */
+struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
+                                    const struct cap_portmap *ports,
+                                    cap_flow_fn fn, void *ctx,
+                                    struct cap_stats *st);
+void cap_flowtab_free(struct cap_flowtab *t);
+
+/* One decoded packet at time ts_ns. No allocation, no system call. */
+void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
+                        uint64_t ts_ns);
+/* Let time pass without a packet (live capture, quiet link): flows idle
+ * longer than their timeout at now_ns are handed on (a bounded number). */
+void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns);
+/* Hand on every flow still in the table (end of capture). */
+void cap_flowtab_flush(struct cap_flowtab *t);
+/* Flows in the table now. */
+uint32_t cap_flowtab_live(const struct cap_flowtab *t);
+
+/* Progress line on stderr (progress.c): ~4 updates per second, only when
+ * enabled (stderr a terminal and not --quiet), erased by cap_progress_end. */
+struct cap_progress {
+	bool on;
+	bool live;
+	bool drawn;
+	double duration;       /* live: --duration, 0 none */
+	uint64_t total_bytes;  /* offline: sum of the file sizes, 0 unknown */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC */
+	uint64_t next_ns;      /* next update due */
+	FILE *out;
+};
+
+uint64_t cap_mono_ns(void);
+void cap_progress_start(struct cap_progress *pr, bool on, bool live,
+                        double duration, uint64_t total_bytes, FILE *out);
+/* Redraw if due; `now` from cap_mono_ns(). */
+void cap_progress_update(struct cap_progress *pr, uint64_t now,
+                         uint64_t bytes_read, uint64_t packets,
+                         uint64_t flows, uint64_t drops);
+void cap_progress_end(struct cap_progress *pr);
+
+#endif
