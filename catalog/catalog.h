@@ -110,6 +110,8 @@ struct cat_service {
 	/* Filled by cat_apply(). */
 	bool enabled;
 	const char *disabled_reason; /* static string or points into the model */
+
+	uint32_t col;        /* column where the service starts (with line) */
 };
 
 struct catalog {

@@ -1,14 +1,1233 @@
-/* load.c -- placeholder until the YAML loaders land. */
+/*
+ * load.c -- the catalog and site-profile loaders (YAML -> flat structs).
+ *
+ * Design. yaml_tree.c turns the text into a positioned tree (libyaml
+ * events, depth and size limits, no aliases); this file walks that tree
+ * once, checking every key against the schema of docs/catalog.md and
+ * docs/profile.md, and fills arrays sized once from the list lengths.
+ * Every problem stops the load with "file:line:col: what was wrong, what
+ * was expected" (an unknown key or name also gets the nearest known one).
+ * Numbers are parsed as curl does: digits only, strtoul, explicit bounds,
+ * never atoi. One cleanup path: on any error the partial catalog or profile
+ * is freed (and zeroed, so that a later free is harmless) by the same
+ * function that frees a good one.
+ *
+ * Cost: O(size of the YAML), plus O(n^2) string compares for duplicate ids
+ * (n is bounded by CAT_MAX_SERVICES; the real catalog has about 100).
+ */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "catalog.h"
-int cat_load_buffer(struct catalog *cat, const char *source, const unsigned char *yaml, size_t len, struct cat_error *err)
-{ (void)yaml; (void)len; memset(cat, 0, sizeof *cat); snprintf(err->msg, sizeof err->msg, "%s: catalog loader not built yet", source); return -1; }
-int cat_load_file(struct catalog *cat, const char *path, struct cat_error *err)
-{ return cat_load_buffer(cat, path ? path : "<built-in>", NULL, 0, err); }
-void cat_free(struct catalog *cat) { (void)cat; }
-int cat_profile_load_buffer(struct cat_profile *prof, const struct catalog *cat, const char *source, const unsigned char *yaml, size_t len, struct cat_error *err)
-{ (void)cat; (void)yaml; (void)len; memset(prof, 0, sizeof *prof); snprintf(err->msg, sizeof err->msg, "%s: profile loader not built yet", source); return -1; }
-int cat_profile_load_file(struct cat_profile *prof, const struct catalog *cat, const char *path, struct cat_error *err)
-{ return cat_profile_load_buffer(prof, cat, path, NULL, 0, err); }
-void cat_profile_free(struct cat_profile *prof) { (void)prof; }
+
+#include "internal.h"
+#include "yaml_tree.h"
+
+#define CAT_MAX_PRODUCTS 1024
+#define CAT_MAX_SERVICES 8192
+#define PROF_MAX_LIST 65536 /* servers, addresses, devices, overrides ... */
+
+struct lctx {
+	const char *src;
+	struct cat_error *err;
+	uint16_t max_offset;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct lctx *c, const struct yt_node *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k = snprintf(c->err->msg, sizeof c->err->msg, "%s:%u:%u: ", c->src,
+	                 n ? n->line : 1, n ? n->col : 1);
+	if (k < 0 || (size_t)k >= sizeof c->err->msg)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(c->err->msg + k, sizeof c->err->msg - (size_t)k, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- names and suggestions ------------------------------------------- */
+
+unsigned cat_edit_distance(const char *a, const char *b, unsigned cap)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 120 || lb > 120)
+		return cap + 1;
+	if ((la > lb ? la - lb : lb - la) > cap)
+		return cap + 1;
+	unsigned row[128], prev[128];
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned del = prev[j] + 1, ins = row[j - 1] + 1;
+			unsigned sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			unsigned m = del < ins ? del : ins;
+			row[j] = m < sub ? m : sub;
+		}
+		memcpy(prev, row, (lb + 1) * sizeof row[0]);
+	}
+	return prev[lb] > cap ? cap + 1 : prev[lb];
+}
+
+int cat_is_near(const char *word, const char *cand)
+{
+	size_t lw = strlen(word), lc = strlen(cand);
+	if (lw >= 3 && lw < lc && strncmp(word, cand, lw) == 0)
+		return 1; /* a prefix: "serv" -> "servers" */
+	unsigned d = cat_edit_distance(word, cand, 2);
+	return d <= 2 && d * 3 <= lc;
+}
+
+/* " (did you mean 'x'?)" or "" for the nearest of names[]. */
+static const char *suggest(char *buf, size_t len, const char *word,
+                           const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	unsigned bestd = 99;
+	for (size_t i = 0; i < n; i++) {
+		if (!cat_is_near(word, names[i]))
+			continue;
+		unsigned d = cat_edit_distance(word, names[i], 60);
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	if (!best)
+		return "";
+	snprintf(buf, len, " (did you mean '%s'?)", best);
+	return buf;
+}
+
+/* The same over an array of structs whose first member is the id. */
+static const char *suggest_id(char *buf, size_t len, const char *word,
+                              const void *base, size_t n, size_t stride)
+{
+	const char *best = NULL;
+	unsigned bestd = 99;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = (const char *)base + i * stride;
+		if (!cat_is_near(word, id))
+			continue;
+		unsigned d = cat_edit_distance(word, id, 60);
+		if (d < bestd) {
+			bestd = d;
+			best = id;
+		}
+	}
+	if (!best)
+		return "";
+	snprintf(buf, len, " (did you mean '%s'?)", best);
+	return buf;
+}
+
+/* ---- typed access -------------------------------------------------------- */
+
+struct keydef {
+	const char *name;
+	bool required;
+};
+
+/* Every key of `map` is known, none twice, every required one present with
+ * a value. `what` names the mapping in messages ("a service"). */
+static int check_keys(struct lctx *c, const struct yt_node *map,
+                      const char *what, const struct keydef *keys, size_t nk)
+{
+	const struct yt_node *seen[24];
+	const char *names[24];
+	char sb[96];
+	memset(seen, 0, sizeof seen);
+	for (size_t j = 0; j < nk && j < 24; j++)
+		names[j] = keys[j].name;
+	for (uint32_t i = 0; i < map->n; i++) {
+		const struct yt_node *k = yt_key(map, i);
+		size_t j;
+		for (j = 0; j < nk; j++)
+			if (strcmp(k->str, keys[j].name) == 0)
+				break;
+		if (j == nk) {
+			const char *s = suggest(sb, sizeof sb, k->str, names, nk);
+			if (*s)
+				return fail(c, k, "unknown key '%.64s'%s", k->str, s);
+			char list[400];
+			size_t off = 0;
+			list[0] = '\0';
+			for (size_t q = 0; q < nk && off < sizeof list; q++) {
+				int w = snprintf(list + off, sizeof list - off, "%s%s",
+				                 q ? ", " : "", keys[q].name);
+				if (w < 0)
+					break;
+				off += (size_t)w;
+			}
+			return fail(c, k, "unknown key '%.64s' in %s (expected %s)",
+			            k->str, what, list);
+		}
+		if (seen[j])
+			return fail(c, k, "duplicate key '%s' (first at line %u)",
+			            keys[j].name, seen[j]->line);
+		seen[j] = k;
+	}
+	for (size_t j = 0; j < nk; j++) {
+		if (!keys[j].required)
+			continue;
+		if (!seen[j])
+			return fail(c, map, "missing required key '%s' in %s",
+			            keys[j].name, what);
+		const struct yt_node *v = yt_get(map, keys[j].name);
+		if (yt_is_null(v))
+			return fail(c, v, "'%s' needs a value", keys[j].name);
+	}
+	return 0;
+}
+
+/* A present, non-null value of `key`, or NULL. */
+static const struct yt_node *opt(const struct yt_node *map, const char *key)
+{
+	const struct yt_node *v = yt_get(map, key);
+	return v && !yt_is_null(v) ? v : NULL;
+}
+
+static int want(struct lctx *c, const struct yt_node *n, enum yt_type t,
+                const char *key)
+{
+	if (n->type == t)
+		return 0;
+	static const char *const tn[] = { "a string", "a list", "a mapping" };
+	return fail(c, n, "wrong type: '%s' must be %s, not %s", key, tn[t],
+	            yt_type_name(n));
+}
+
+static int get_str(struct lctx *c, const struct yt_node *map,
+                   const char *key, char **out)
+{
+	const struct yt_node *v = opt(map, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	*out = strdup(v->str);
+	if (!*out)
+		return fail(c, v, "out of memory");
+	return 0;
+}
+
+/* Copy a short free-text value into a fixed buffer. */
+static int get_short(struct lctx *c, const struct yt_node *v, const char *key,
+                     char out[CAT_ID_MAX])
+{
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	if (v->len >= CAT_ID_MAX)
+		return fail(c, v, "'%s' is too long: at most %d characters", key,
+		            CAT_ID_MAX - 1);
+	memcpy(out, v->str, v->len + 1);
+	return 0;
+}
+
+/* An id: [a-z0-9][a-z0-9._-]*, at most 63 characters. */
+static int get_id(struct lctx *c, const struct yt_node *v, const char *key,
+                  char out[CAT_ID_MAX])
+{
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	bool ok = v->len > 0 && v->len < CAT_ID_MAX;
+	for (size_t i = 0; ok && i < v->len; i++) {
+		char ch = v->str[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')))
+			ok = false;
+	}
+	if (!ok)
+		return fail(c, v, "'%.64s' is not a valid %s: use a-z, 0-9, '.', "
+		            "'_', '-' (at most %d characters, starting with a "
+		            "letter or digit)", v->str, key, CAT_ID_MAX - 1);
+	memcpy(out, v->str, v->len + 1);
+	return 0;
+}
+
+static int get_bool(struct lctx *c, const struct yt_node *v, const char *key,
+                    bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes",
+	                                   "YES", "on", "On", "ON" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No",
+	                                  "NO", "off", "Off", "OFF" };
+	if (v->type != YT_SCALAR)
+		return fail(c, v, "wrong type: '%s' must be true or false, not %s",
+		            key, yt_type_name(v));
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcmp(v->str, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(v->str, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return fail(c, v, "'%s' must be true or false, not '%.64s'", key, v->str);
+}
+
+/* Decimal digits only, at most `max`. 0 ok, -1 not a number, 1 too big. */
+static int num(const char *s, size_t n, unsigned long max, unsigned long *out)
+{
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	if (n > 19)
+		return 1;
+	char buf[24];
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (errno == ERANGE || *end || v > max)
+		return 1;
+	*out = v;
+	return 0;
+}
+
+static int get_port(struct lctx *c, const struct yt_node *v, const char *key,
+                    unsigned long min, uint16_t *out)
+{
+	unsigned long x;
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	int rc = num(v->str, v->len, 65535, &x);
+	if (rc < 0)
+		return fail(c, v, "'%s' must be a port number, not '%.64s'", key,
+		            v->str);
+	if (rc > 0 || x < min)
+		return fail(c, v, "%s %.24s is outside %lu-65535", key, v->str, min);
+	*out = (uint16_t)x;
+	return 0;
+}
+
+/* ---- ports ---------------------------------------------------------------- */
+
+/* One port, "lo-hi" or base+N (when allow_base). */
+static int parse_range(struct lctx *c, const struct yt_node *v,
+                       bool allow_base, struct cat_range *r)
+{
+	static const char what[] =
+		"is not a port (0-65535), a range 'lo-hi' or base+N";
+	if (v->type != YT_SCALAR || yt_is_null(v))
+		return fail(c, v, "wrong type: a port must be a number, a range "
+		            "'lo-hi' or base+N, not %s", yt_type_name(v));
+	const char *s = v->str;
+	unsigned long lo, hi;
+	memset(r, 0, sizeof *r);
+	if (strncmp(s, "base+", 5) == 0) {
+		if (!allow_base)
+			return fail(c, v, "'%.64s': base+N is not allowed here, give "
+			            "absolute ports", s);
+		int rc = num(s + 5, v->len - 5, 65535, &lo);
+		if (rc < 0)
+			return fail(c, v, "'%.64s' %s", s, what);
+		if (rc > 0 || lo > c->max_offset)
+			return fail(c, v, "%.32s: offset outside 0..%u", s,
+			            (unsigned)c->max_offset);
+		r->base_rel = true;
+		r->raw_lo = r->raw_hi = (uint16_t)lo;
+		return 0;
+	}
+	const char *dash = strchr(s, '-');
+	if (dash && dash != s) {
+		size_t nlo = (size_t)(dash - s);
+		int r1 = num(s, nlo, 65535, &lo);
+		int r2 = num(dash + 1, v->len - nlo - 1, 65535, &hi);
+		if (r1 < 0 || r2 < 0)
+			return fail(c, v, "'%.64s' %s", s, what);
+		if (r1 > 0)
+			return fail(c, v, "port %.*s is outside 0-65535",
+			            (int)(nlo > 24 ? 24 : nlo), s);
+		if (r2 > 0)
+			return fail(c, v, "port %.24s is outside 0-65535", dash + 1);
+		if (lo > hi)
+			return fail(c, v, "empty range '%.64s': lo > hi", s);
+	} else {
+		int rc = num(s, v->len, 65535, &lo);
+		if (rc < 0)
+			return fail(c, v, "'%.64s' %s", s, what);
+		if (rc > 0)
+			return fail(c, v, "port %.24s is outside 0-65535", s);
+		hi = lo;
+	}
+	r->raw_lo = r->lo = (uint16_t)lo;
+	r->raw_hi = r->hi = (uint16_t)hi;
+	return 0;
+}
+
+struct textbuf {
+	char s[1024];
+	size_t len;
+};
+
+static void tb_add(struct textbuf *t, const char *s)
+{
+	size_t room = sizeof t->s - t->len;
+	int w = snprintf(t->s + t->len, room, "%s", s);
+	if (w < 0)
+		return;
+	t->len = (size_t)w < room ? t->len + (size_t)w : sizeof t->s - 1;
+}
+
+/* `ports:` -> requirements (and the text as written, when tb != NULL). */
+static int parse_ports(struct lctx *c, const struct yt_node *v,
+                       bool allow_base, struct cat_req *req, uint8_t *nreq,
+                       struct textbuf *tb)
+{
+	if (want(c, v, YT_SEQ, "ports") != 0)
+		return -1;
+	if (v->n == 0)
+		return fail(c, v, "'ports' must list at least one port");
+	if (v->n > CAT_MAX_REQ)
+		return fail(c, yt_item(v, CAT_MAX_REQ), "too many ports: at most %d "
+		            "elements (use a range 'lo-hi' or {any: [...]})",
+		            CAT_MAX_REQ);
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct yt_node *e = yt_item(v, i);
+		struct cat_req *rq = &req[i];
+		memset(rq, 0, sizeof *rq);
+		if (tb && i)
+			tb_add(tb, ", ");
+		if (e->type == YT_MAP) {
+			static const struct keydef k[] = { { "any", true } };
+			if (check_keys(c, e, "a port alternative", k, 1) != 0)
+				return -1;
+			const struct yt_node *a = yt_get(e, "any");
+			if (want(c, a, YT_SEQ, "any") != 0)
+				return -1;
+			if (a->n == 0)
+				return fail(c, a, "'any' must list at least one alternative");
+			if (a->n > CAT_MAX_ALT)
+				return fail(c, yt_item(a, CAT_MAX_ALT), "too many "
+				            "alternatives: at most %d", CAT_MAX_ALT);
+			for (uint32_t j = 0; j < a->n; j++) {
+				if (parse_range(c, yt_item(a, j), allow_base,
+				                &rq->alt[j]) != 0)
+					return -1;
+				if (tb) {
+					if (j)
+						tb_add(tb, "|");
+					tb_add(tb, yt_item(a, j)->str);
+				}
+			}
+			rq->nalt = (uint8_t)a->n;
+		} else {
+			if (e->type == YT_SEQ)
+				return fail(c, e, "wrong type: a port must be a number, a "
+				            "range 'lo-hi', base+N or {any: [...]}, not a list");
+			if (parse_range(c, e, allow_base, &rq->alt[0]) != 0)
+				return -1;
+			rq->nalt = 1;
+			if (tb)
+				tb_add(tb, e->str);
+		}
+	}
+	*nreq = (uint8_t)v->n;
+	return 0;
+}
+
+static bool reqs_contain(const struct cat_req *req, uint8_t nreq, uint16_t p)
+{
+	for (uint8_t i = 0; i < nreq; i++)
+		for (uint8_t j = 0; j < req[i].nalt; j++)
+			if (!req[i].alt[j].base_rel && req[i].alt[j].raw_lo <= p &&
+			    p <= req[i].alt[j].raw_hi)
+				return true;
+	return false;
+}
+
+/* ---- the catalog ---------------------------------------------------------- */
+
+static int find_cond(const struct catalog *cat, const char *id)
+{
+	for (uint32_t i = 0; i < cat->ncond; i++)
+		if (strcmp(cat->cond[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int find_product(const struct catalog *cat, const char *id)
+{
+	for (uint32_t i = 0; i < cat->nproducts; i++)
+		if (strcmp(cat->products[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int find_service(const struct catalog *cat, const char *id)
+{
+	for (uint32_t i = 0; i < cat->nservices; i++)
+		if (strcmp(cat->services[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int cond_ref(struct lctx *c, const struct catalog *cat,
+                    const struct yt_node *v, const char *key)
+{
+	char sb[96];
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	int k = find_cond(cat, v->str);
+	if (k < 0)
+		return fail(c, v, "unknown condition '%.64s'%s", v->str,
+		            suggest_id(sb, sizeof sb, v->str, cat->cond, cat->ncond,
+		                       sizeof cat->cond[0]));
+	return k;
+}
+
+static int product_ref(struct lctx *c, const struct catalog *cat,
+                       const struct yt_node *v, const char *key)
+{
+	char sb[96];
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	int k = find_product(cat, v->str);
+	if (k < 0)
+		return fail(c, v, "unknown product '%.64s'%s", v->str,
+		            suggest_id(sb, sizeof sb, v->str, cat->products,
+		                       cat->nproducts, sizeof cat->products[0]));
+	return k;
+}
+
+static int service_ref(struct lctx *c, const struct catalog *cat,
+                       const struct yt_node *v, const char *key)
+{
+	char sb[96];
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	int k = find_service(cat, v->str);
+	if (k < 0)
+		return fail(c, v, "unknown service '%.64s'%s", v->str,
+		            suggest_id(sb, sizeof sb, v->str, cat->services,
+		                       cat->nservices, sizeof cat->services[0]));
+	return k;
+}
+
+static int load_header(struct lctx *c, struct catalog *cat,
+                       const struct yt_node *h)
+{
+	static const struct keydef k[] = {
+		{ "name", true }, { "title", false }, { "base_port", false },
+		{ "max_offset", false },
+	};
+	if (want(c, h, YT_MAP, "catalog") != 0 ||
+	    check_keys(c, h, "'catalog'", k, 4) != 0)
+		return -1;
+	if (get_id(c, yt_get(h, "name"), "name", cat->name) != 0 ||
+	    get_str(c, h, "title", &cat->title) != 0)
+		return -1;
+	if (!cat->title && !(cat->title = strdup(cat->name)))
+		return fail(c, h, "out of memory");
+	const struct yt_node *v;
+	cat->default_base = CAT_DEFAULT_BASE;
+	if ((v = opt(h, "base_port")) && get_port(c, v, "base_port", 1,
+	                                          &cat->default_base) != 0)
+		return -1;
+	cat->max_offset = 0;
+	if ((v = opt(h, "max_offset")) &&
+	    get_port(c, v, "max_offset", 0, &cat->max_offset) != 0)
+		return -1;
+	c->max_offset = cat->max_offset;
+	return 0;
+}
+
+static int load_conditions(struct lctx *c, struct catalog *cat,
+                           const struct yt_node *l)
+{
+	static const struct keydef k[] = {
+		{ "id", true }, { "default", false }, { "description", false },
+	};
+	if (want(c, l, YT_SEQ, "conditions") != 0)
+		return -1;
+	if (l->n > CAT_MAX_COND)
+		return fail(c, yt_item(l, CAT_MAX_COND), "too many conditions: at "
+		            "most %d", CAT_MAX_COND);
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct yt_node *e = yt_item(l, i);
+		struct cat_condition *cd = &cat->cond[i];
+		if (want(c, e, YT_MAP, "conditions[]") != 0 ||
+		    check_keys(c, e, "a condition", k, 3) != 0 ||
+		    get_id(c, yt_get(e, "id"), "condition id", cd->id) != 0)
+			return -1;
+		int prev = find_cond(cat, cd->id);
+		if (prev >= 0)
+			return fail(c, yt_get(e, "id"), "duplicate condition id '%s' "
+			            "(first at line %u)", cd->id,
+			            yt_item(l, (uint32_t)prev)->line);
+		const struct yt_node *v = opt(e, "default");
+		if (v && get_bool(c, v, "default", &cd->dflt) != 0)
+			return -1;
+		cat->ncond = i + 1;
+		if (get_str(c, e, "description", &cd->description) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_products(struct lctx *c, struct catalog *cat,
+                         const struct yt_node *l)
+{
+	static const struct keydef k[] = {
+		{ "id", true }, { "name", true }, { "always", false },
+	};
+	if (want(c, l, YT_SEQ, "products") != 0)
+		return -1;
+	if (l->n > CAT_MAX_PRODUCTS)
+		return fail(c, yt_item(l, CAT_MAX_PRODUCTS), "too many products: at "
+		            "most %d", CAT_MAX_PRODUCTS);
+	cat->products = calloc(l->n ? l->n : 1, sizeof *cat->products);
+	if (!cat->products)
+		return fail(c, l, "out of memory");
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct yt_node *e = yt_item(l, i);
+		struct cat_product *p = &cat->products[i];
+		if (want(c, e, YT_MAP, "products[]") != 0 ||
+		    check_keys(c, e, "a product", k, 3) != 0 ||
+		    get_id(c, yt_get(e, "id"), "product id", p->id) != 0)
+			return -1;
+		int prev = find_product(cat, p->id);
+		if (prev >= 0)
+			return fail(c, yt_get(e, "id"), "duplicate product id '%s' "
+			            "(first at line %u)", p->id,
+			            yt_item(l, (uint32_t)prev)->line);
+		cat->nproducts = i + 1;
+		const struct yt_node *v = opt(e, "always");
+		if (v && get_bool(c, v, "always", &p->always) != 0)
+			return -1;
+		if (get_str(c, e, "name", &p->name) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_service(struct lctx *c, struct catalog *cat,
+                        const struct yt_node *e, struct cat_service *s)
+{
+	static const struct keydef k[] = {
+		{ "id", true }, { "product", true }, { "protocol", true },
+		{ "ports", true }, { "direction", true }, { "process", false },
+		{ "purpose", true }, { "oneway", false }, { "conditions", false },
+		{ "dynamic", false }, { "control", false }, { "vendor", false },
+		{ "note", false },
+	};
+	static const char *const dirs[] = { "inbound", "outbound", "both",
+	                                    "internal", "local", "reserved" };
+	static const char *const protos[] = { "tcp", "udp", "none" };
+	char sb[96];
+	if (want(c, e, YT_MAP, "services[]") != 0 ||
+	    check_keys(c, e, "a service", k, sizeof k / sizeof k[0]) != 0 ||
+	    get_id(c, yt_get(e, "id"), "service id", s->id) != 0)
+		return -1;
+	s->line = e->line;
+	s->col = e->col;
+	int p = product_ref(c, cat, yt_get(e, "product"), "product");
+	if (p < 0)
+		return -1;
+	s->product = (uint32_t)p;
+
+	const struct yt_node *v = yt_get(e, "protocol");
+	if (want(c, v, YT_SCALAR, "protocol") != 0)
+		return -1;
+	if (strcmp(v->str, "tcp") == 0)
+		s->proto = CAT_PROTO_TCP;
+	else if (strcmp(v->str, "udp") == 0)
+		s->proto = CAT_PROTO_UDP;
+	else if (strcmp(v->str, "none") == 0)
+		s->proto = CAT_PROTO_NONE;
+	else {
+		const char *sg = suggest(sb, sizeof sb, v->str, protos, 3);
+		return fail(c, v, "unknown protocol '%.64s'%s", v->str,
+		            *sg ? sg : " (expected tcp, udp or none)");
+	}
+
+	v = yt_get(e, "direction");
+	if (want(c, v, YT_SCALAR, "direction") != 0)
+		return -1;
+	size_t d;
+	for (d = 0; d < 6; d++)
+		if (strcmp(v->str, dirs[d]) == 0)
+			break;
+	if (d == 6) {
+		const char *sg = suggest(sb, sizeof sb, v->str, dirs, 6);
+		return fail(c, v, "unknown direction '%.64s'%s", v->str,
+		            *sg ? sg : " (expected inbound, outbound, both, "
+		            "internal, local or reserved)");
+	}
+	s->dir = (enum cat_dir)d;
+	if (s->proto == CAT_PROTO_NONE && s->dir != CAT_DIR_RESERVED)
+		return fail(c, yt_get(e, "protocol"), "protocol 'none' is only for "
+		            "direction 'reserved'");
+
+	struct textbuf tb;
+	tb.len = 0;
+	tb.s[0] = '\0';
+	if (parse_ports(c, yt_get(e, "ports"), true, s->req, &s->nreq, &tb) != 0)
+		return -1;
+	if (!(s->ports_text = strdup(tb.s)))
+		return fail(c, e, "out of memory");
+
+	if ((v = opt(e, "oneway")) && get_bool(c, v, "oneway", &s->oneway) != 0)
+		return -1;
+	if ((v = opt(e, "conditions"))) {
+		if (want(c, v, YT_SEQ, "conditions") != 0)
+			return -1;
+		for (uint32_t i = 0; i < v->n; i++) {
+			int ci = cond_ref(c, cat, yt_item(v, i), "conditions[]");
+			if (ci < 0)
+				return -1;
+			s->conditions |= 1u << ci;
+		}
+	}
+	const struct yt_node *dyn = opt(e, "dynamic"), *ctl = opt(e, "control");
+	if (ctl && !dyn)
+		return fail(c, ctl, "'control' is only meaningful with 'dynamic'");
+	if (dyn) {
+		s->has_dynamic = true;
+		s->control = 135;
+		if (ctl && get_port(c, ctl, "control", 0, &s->control) != 0)
+			return -1;
+		if (parse_range(c, dyn, false, &s->dynamic) != 0)
+			return -1;
+		if (!reqs_contain(s->req, s->nreq, s->control))
+			return fail(c, dyn, "'dynamic' needs the control port %u among "
+			            "the service's 'ports'", (unsigned)s->control);
+	}
+	if (get_str(c, e, "process", &s->process) != 0 ||
+	    get_str(c, e, "purpose", &s->purpose) != 0 ||
+	    get_str(c, e, "vendor", &s->vendor) != 0 ||
+	    get_str(c, e, "note", &s->note) != 0)
+		return -1;
+	return 0;
+}
+
+static int load_services(struct lctx *c, struct catalog *cat,
+                         const struct yt_node *l)
+{
+	if (want(c, l, YT_SEQ, "services") != 0)
+		return -1;
+	if (l->n > CAT_MAX_SERVICES)
+		return fail(c, yt_item(l, CAT_MAX_SERVICES), "too many services: "
+		            "at most %d", CAT_MAX_SERVICES);
+	/* Live services, then the pristine copies (internal.h). */
+	cat->services = calloc(l->n ? 2 * (size_t)l->n : 1,
+	                       sizeof *cat->services);
+	if (!cat->services)
+		return fail(c, l, "out of memory");
+	for (uint32_t i = 0; i < l->n; i++) {
+		struct cat_service *s = &cat->services[i];
+		/* Counted first, so that cat_free sees its strings. */
+		cat->nservices = i + 1;
+		if (load_service(c, cat, yt_item(l, i), s) != 0)
+			return -1;
+		for (uint32_t j = 0; j < i; j++)
+			if (strcmp(cat->services[j].id, s->id) == 0)
+				return fail(c, yt_get(yt_item(l, i), "id"),
+				            "duplicate service id '%s' (first at line %u)",
+				            s->id, cat->services[j].line);
+	}
+	for (uint32_t i = 0; i < cat->nservices; i++)
+		cat->services[cat->nservices + i] = cat->services[i];
+	return 0;
+}
+
+void cat_free(struct catalog *cat)
+{
+	if (!cat)
+		return;
+	for (uint32_t i = 0; i < cat->ncond; i++)
+		free(cat->cond[i].description);
+	for (uint32_t i = 0; i < cat->nproducts; i++)
+		free(cat->products[i].name);
+	for (uint32_t i = 0; i < cat->nservices && cat->services; i++) {
+		struct cat_service *s = &cat->services[i];
+		free(s->process);
+		free(s->purpose);
+		free(s->note);
+		free(s->ports_text);
+		free(s->vendor);
+	}
+	free(cat->products);
+	free(cat->services);
+	free(cat->title);
+	free(cat->source);
+	memset(cat, 0, sizeof *cat);
+}
+
+static int load_catalog_tree(struct lctx *c, struct catalog *cat,
+                             const struct yt_node *root)
+{
+	static const struct keydef k[] = {
+		{ "catalog", true }, { "conditions", true }, { "products", true },
+		{ "services", true },
+	};
+	if (!root || yt_is_null(root))
+		return fail(c, root, "empty document: expected a catalog with "
+		            "catalog, conditions, products and services");
+	if (root->type != YT_MAP)
+		return fail(c, root, "wrong type: a catalog must be a mapping with "
+		            "keys catalog, conditions, products and services, not %s",
+		            yt_type_name(root));
+	if (check_keys(c, root, "the catalog", k, 4) != 0)
+		return -1;
+	const struct yt_node *conds = yt_get(root, "conditions");
+	if (load_header(c, cat, yt_get(root, "catalog")) != 0 ||
+	    load_conditions(c, cat, conds) != 0 ||
+	    load_products(c, cat, yt_get(root, "products")) != 0 ||
+	    load_services(c, cat, yt_get(root, "services")) != 0)
+		return -1;
+	return 0;
+}
+
+int cat_load_buffer(struct catalog *cat, const char *source,
+                    const unsigned char *yaml, size_t len,
+                    struct cat_error *err)
+{
+	memset(cat, 0, sizeof *cat);
+	if (!source)
+		source = "<catalog>";
+	struct lctx c = { source, err, 0 };
+	struct yt_node *root = NULL;
+	if (yt_parse(&root, source, yaml, len, err) != 0)
+		return -1;
+	int rc = load_catalog_tree(&c, cat, root);
+	yt_free(root);
+	if (rc == 0 && !(cat->source = strdup(source)))
+		rc = fail(&c, NULL, "out of memory");
+	if (rc != 0) {
+		cat_free(cat);
+		return -1;
+	}
+	cat_sha256_hex(yaml, len, cat->sha256);
+	return 0;
+}
+
+/* Read a whole file; errors name it. */
+static unsigned char *read_all(const char *path, size_t *len,
+                               struct cat_error *err, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err->msg, sizeof err->msg, "%s: cannot read: %s", path,
+		         strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, n = 0;
+	unsigned char *buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n > YT_MAX_INPUT) {
+			snprintf(err->msg, sizeof err->msg, "%s: file too large (at "
+			         "most %u bytes)", path, YT_MAX_INPUT);
+			fclose(f);
+			free(buf);
+			return NULL;
+		}
+		if (n == cap) {
+			unsigned char *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	}
+	if (!buf) {
+		snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
+		fclose(f);
+		return NULL;
+	}
+	if (ferror(f)) {
+		snprintf(err->msg, sizeof err->msg, "%s: cannot read: %s", path,
+		         strerror(errno));
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	if (n == 0) {
+		snprintf(err->msg, sizeof err->msg, "%s: empty file: expected %s",
+		         path, what);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+int cat_load_file(struct catalog *cat, const char *path,
+                  struct cat_error *err)
+{
+	if (!path || !*path)
+		return cat_load_buffer(cat, "<built-in>", cat_builtin_yaml,
+		                       cat_builtin_yaml_len, err);
+	memset(cat, 0, sizeof *cat);
+	size_t len;
+	unsigned char *buf = read_all(path, &len, err, "a catalog");
+	if (!buf)
+		return -1;
+	int rc = cat_load_buffer(cat, path, buf, len, err);
+	free(buf);
+	return rc;
+}
+
+/* ---- the site profile ---------------------------------------------------- */
+
+struct pctx {
+	struct lctx c;
+	const struct catalog *cat;
+	struct cat_profile *prof;
+};
+
+static int prefix_node(struct lctx *c, const struct yt_node *v,
+                       const char *key, struct cat_prefix *out)
+{
+	char why[160];
+	if (want(c, v, YT_SCALAR, key) != 0)
+		return -1;
+	if (cat_prefix_parse_why(out, v->str, why, sizeof why) != 0)
+		return fail(c, v, "%s", why);
+	return 0;
+}
+
+static int prefix_list(struct lctx *c, const struct yt_node *v,
+                       const char *key, struct cat_prefix **out, uint32_t *n)
+{
+	if (want(c, v, YT_SEQ, key) != 0)
+		return -1;
+	if (v->n == 0)
+		return fail(c, v, "'%s' must list at least one address or prefix",
+		            key);
+	if (v->n > PROF_MAX_LIST)
+		return fail(c, v, "too many %s: at most %d", key, PROF_MAX_LIST);
+	*out = calloc(v->n, sizeof **out);
+	if (!*out)
+		return fail(c, v, "out of memory");
+	for (uint32_t i = 0; i < v->n; i++)
+		if (prefix_node(c, yt_item(v, i), key, &(*out)[i]) != 0)
+			return -1;
+	*n = v->n;
+	return 0;
+}
+
+static int list_len(struct lctx *c, const struct yt_node *v, const char *key)
+{
+	if (want(c, v, YT_SEQ, key) != 0)
+		return -1;
+	if (v->n > PROF_MAX_LIST)
+		return fail(c, v, "too many %s: at most %d", key, PROF_MAX_LIST);
+	return 0;
+}
+
+static int prof_servers(struct pctx *pc, const struct yt_node *l)
+{
+	static const struct keydef k[] = {
+		{ "name", true }, { "role", false }, { "addresses", true },
+	};
+	struct lctx *c = &pc->c;
+	struct cat_profile *prof = pc->prof;
+	if (list_len(c, l, "servers") != 0)
+		return -1;
+	prof->servers = calloc(l->n ? l->n : 1, sizeof *prof->servers);
+	if (!prof->servers)
+		return fail(c, l, "out of memory");
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct yt_node *e = yt_item(l, i);
+		struct cat_server *s = &prof->servers[i];
+		prof->nservers = i + 1;
+		if (want(c, e, YT_MAP, "servers[]") != 0 ||
+		    check_keys(c, e, "a server", k, 3) != 0 ||
+		    get_short(c, yt_get(e, "name"), "name", s->name) != 0)
+			return -1;
+		const struct yt_node *v = opt(e, "role");
+		if (v && get_short(c, v, "role", s->role) != 0)
+			return -1;
+		if (prefix_list(c, yt_get(e, "addresses"), "addresses", &s->addrs,
+		                &s->naddrs) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int prof_features(struct pctx *pc, const struct yt_node *m)
+{
+	struct lctx *c = &pc->c;
+	if (m->type != YT_MAP)
+		return fail(c, m, "wrong type: 'features' must be a mapping of "
+		            "condition: true|false, not %s", yt_type_name(m));
+	uint32_t line[CAT_MAX_COND] = { 0 };
+	for (uint32_t i = 0; i < m->n; i++) {
+		int ci = cond_ref(c, pc->cat, yt_key(m, i), "features");
+		if (ci < 0)
+			return -1;
+		if (line[ci])
+			return fail(c, yt_key(m, i), "duplicate key '%s' (first at "
+			            "line %u)", yt_key(m, i)->str, line[ci]);
+		line[ci] = yt_key(m, i)->line;
+		bool on;
+		if (get_bool(c, yt_val(m, i), yt_key(m, i)->str, &on) != 0)
+			return -1;
+		pc->prof->cond_set |= 1u << ci;
+		if (on)
+			pc->prof->cond_on |= 1u << ci;
+	}
+	return 0;
+}
+
+static int prof_products(struct pctx *pc, const struct yt_node *l)
+{
+	static const struct keydef k[] = { { "id", true }, { "devices", false } };
+	struct lctx *c = &pc->c;
+	struct cat_profile *prof = pc->prof;
+	prof->has_products = true; /* even empty: no vendor product is present */
+	if (yt_is_null(l))
+		return 0;
+	if (list_len(c, l, "products") != 0)
+		return -1;
+	prof->products = calloc(l->n ? l->n : 1, sizeof *prof->products);
+	if (!prof->products)
+		return fail(c, l, "out of memory");
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct yt_node *e = yt_item(l, i), *idn = e;
+		struct cat_profile_product *pp = &prof->products[i];
+		if (e->type == YT_MAP) {
+			if (check_keys(c, e, "a product", k, 2) != 0)
+				return -1;
+			idn = yt_get(e, "id");
+		} else if (e->type != YT_SCALAR) {
+			return fail(c, e, "wrong type: a product must be an id or a "
+			            "mapping with 'id' and 'devices', not %s",
+			            yt_type_name(e));
+		}
+		int p = product_ref(c, pc->cat, idn, "id");
+		if (p < 0)
+			return -1;
+		for (uint32_t j = 0; j < i; j++)
+			if (prof->products[j].product == (uint32_t)p)
+				return fail(c, idn, "product '%s' is listed twice",
+				            idn->str);
+		pp->product = (uint32_t)p;
+		prof->nproducts = i + 1;
+		const struct yt_node *d = e->type == YT_MAP ? opt(e, "devices") : NULL;
+		if (d && prefix_list(c, d, "devices", &pp->devices,
+		                     &pp->ndevices) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int prof_require(struct pctx *pc, const struct yt_node *m)
+{
+	static const struct keydef k[] = {
+		{ "services", false }, { "products", false },
+	};
+	struct lctx *c = &pc->c;
+	const struct catalog *cat = pc->cat;
+	struct cat_profile *prof = pc->prof;
+	if (want(c, m, YT_MAP, "require") != 0 ||
+	    check_keys(c, m, "'require'", k, 2) != 0)
+		return -1;
+	bool *req = calloc(cat->nservices ? cat->nservices : 1, sizeof *req);
+	if (!req)
+		return fail(c, m, "out of memory");
+	int rc = 0;
+	const struct yt_node *v;
+	if ((v = opt(m, "services"))) {
+		rc = list_len(c, v, "services");
+		for (uint32_t i = 0; rc == 0 && i < v->n; i++) {
+			int si = service_ref(c, cat, yt_item(v, i), "services");
+			if (si < 0)
+				rc = -1;
+			else
+				req[si] = true;
+		}
+	}
+	if (rc == 0 && (v = opt(m, "products"))) {
+		rc = list_len(c, v, "products");
+		for (uint32_t i = 0; rc == 0 && i < v->n; i++) {
+			int pi = product_ref(c, cat, yt_item(v, i), "products");
+			if (pi < 0) {
+				rc = -1;
+				break;
+			}
+			for (uint32_t s = 0; s < cat->nservices; s++)
+				if (cat->services[s].product == (uint32_t)pi)
+					req[s] = true;
+		}
+	}
+	uint32_t n = 0;
+	for (uint32_t s = 0; rc == 0 && s < cat->nservices; s++)
+		n += req[s];
+	if (rc == 0 && n) {
+		prof->required = calloc(n, sizeof *prof->required);
+		if (!prof->required)
+			rc = fail(c, m, "out of memory");
+		for (uint32_t s = 0; rc == 0 && s < cat->nservices; s++)
+			if (req[s])
+				prof->required[prof->nrequired++] = s;
+	}
+	free(req);
+	return rc;
+}
+
+static int prof_overrides(struct pctx *pc, const struct yt_node *l)
+{
+	static const struct keydef k[] = {
+		{ "service", true }, { "ports", false }, { "dynamic", false },
+	};
+	struct lctx *c = &pc->c;
+	struct cat_profile *prof = pc->prof;
+	if (list_len(c, l, "overrides") != 0)
+		return -1;
+	prof->overrides = calloc(l->n ? l->n : 1, sizeof *prof->overrides);
+	if (!prof->overrides)
+		return fail(c, l, "out of memory");
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct yt_node *e = yt_item(l, i);
+		struct cat_override *o = &prof->overrides[i];
+		if (want(c, e, YT_MAP, "overrides[]") != 0 ||
+		    check_keys(c, e, "an override", k, 3) != 0)
+			return -1;
+		const struct yt_node *sn = yt_get(e, "service");
+		int si = service_ref(c, pc->cat, sn, "service");
+		if (si < 0)
+			return -1;
+		for (uint32_t j = 0; j < i; j++)
+			if (prof->overrides[j].service == (uint32_t)si)
+				return fail(c, sn, "service '%s' is overridden twice",
+				            sn->str);
+		o->service = (uint32_t)si;
+		prof->noverrides = i + 1;
+		const struct cat_service *s = &pc->cat->services[si];
+		const struct yt_node *pv = opt(e, "ports"), *dv = opt(e, "dynamic");
+		if (!pv && !dv)
+			return fail(c, e, "an override of '%s' needs 'ports' and/or "
+			            "'dynamic'", sn->str);
+		if (pv) {
+			o->has_ports = true;
+			if (parse_ports(c, pv, true, o->req, &o->nreq, NULL) != 0)
+				return -1;
+		}
+		if (dv) {
+			o->has_dynamic = true;
+			if (parse_range(c, dv, false, &o->dynamic) != 0)
+				return -1;
+		}
+		if (o->has_dynamic || s->has_dynamic) {
+			uint16_t ctl = s->has_dynamic ? s->control : 135;
+			bool ok = o->has_ports ? reqs_contain(o->req, o->nreq, ctl)
+			                       : reqs_contain(s->req, s->nreq, ctl);
+			if (!ok)
+				return fail(c, dv ? dv : pv, "'dynamic' needs the control "
+				            "port %u among the service's ports",
+				            (unsigned)ctl);
+		}
+	}
+	return 0;
+}
+
+void cat_profile_free(struct cat_profile *prof)
+{
+	if (!prof)
+		return;
+	for (uint32_t i = 0; i < prof->nservers && prof->servers; i++)
+		free(prof->servers[i].addrs);
+	for (uint32_t i = 0; i < prof->nproducts && prof->products; i++)
+		free(prof->products[i].devices);
+	free(prof->servers);
+	free(prof->products);
+	free(prof->required);
+	free(prof->overrides);
+	free(prof->site);
+	free(prof->source);
+	memset(prof, 0, sizeof *prof);
+}
+
+static int load_profile_tree(struct pctx *pc, const struct yt_node *root)
+{
+	static const struct keydef k[] = {
+		{ "site", false }, { "base_port", false }, { "servers", false },
+		{ "features", false }, { "products", false }, { "require", false },
+		{ "overrides", false },
+	};
+	struct lctx *c = &pc->c;
+	struct cat_profile *prof = pc->prof;
+	if (!root || yt_is_null(root))
+		return fail(c, root, "empty document: expected a site profile");
+	if (root->type != YT_MAP)
+		return fail(c, root, "wrong type: a site profile must be a mapping, "
+		            "not %s", yt_type_name(root));
+	const struct yt_node *v = yt_get(root, "catalog");
+	if (v)
+		return fail(c, yt_key(root, 0), "this is a catalog, not a site "
+		            "profile (it has a 'catalog' key)");
+	if (check_keys(c, root, "the profile", k, sizeof k / sizeof k[0]) != 0)
+		return -1;
+	if (get_str(c, root, "site", &prof->site) != 0)
+		return -1;
+	if ((v = opt(root, "base_port"))) {
+		if (get_port(c, v, "base_port", 1, &prof->base) != 0)
+			return -1;
+		prof->has_base = true;
+	}
+	if (((v = opt(root, "servers")) && prof_servers(pc, v) != 0) ||
+	    ((v = opt(root, "features")) && prof_features(pc, v) != 0) ||
+	    ((v = yt_get(root, "products")) && prof_products(pc, v) != 0) ||
+	    ((v = opt(root, "require")) && prof_require(pc, v) != 0) ||
+	    ((v = opt(root, "overrides")) && prof_overrides(pc, v) != 0))
+		return -1;
+	return 0;
+}
+
+int cat_profile_load_buffer(struct cat_profile *prof,
+                            const struct catalog *cat, const char *source,
+                            const unsigned char *yaml, size_t len,
+                            struct cat_error *err)
+{
+	memset(prof, 0, sizeof *prof);
+	if (!source)
+		source = "<profile>";
+	struct pctx pc = { { source, err, cat->max_offset }, cat, prof };
+	struct yt_node *root = NULL;
+	if (yt_parse(&root, source, yaml, len, err) != 0)
+		return -1;
+	int rc = load_profile_tree(&pc, root);
+	yt_free(root);
+	if (rc == 0 && !(prof->source = strdup(source)))
+		rc = fail(&pc.c, NULL, "out of memory");
+	if (rc != 0) {
+		cat_profile_free(prof);
+		return -1;
+	}
+	cat_sha256_hex(yaml, len, prof->sha256);
+	return 0;
+}
+
+int cat_profile_load_file(struct cat_profile *prof, const struct catalog *cat,
+                          const char *path, struct cat_error *err)
+{
+	memset(prof, 0, sizeof *prof);
+	if (!path || !*path) {
+		snprintf(err->msg, sizeof err->msg, "no profile file given");
+		return -1;
+	}
+	size_t len;
+	unsigned char *buf = read_all(path, &len, err, "a site profile");
+	if (!buf)
+		return -1;
+	int rc = cat_profile_load_buffer(prof, cat, path, buf, len, err);
+	free(buf);
+	return rc;
+}

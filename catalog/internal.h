@@ -1,0 +1,34 @@
+/*
+ * internal.h -- what the files of catalog/ share and nobody else needs.
+ *
+ * The loaders keep a pristine copy of every service right after the live
+ * ones: catalog.services has 2 * nservices entries, and entry nservices + i
+ * is service i as loaded. cat_apply() starts from that copy each time, so
+ * that applying a profile's overrides, or another base port, never depends
+ * on an earlier call.
+ */
+#ifndef PORTAUDIT_CATALOG_INTERNAL_H
+#define PORTAUDIT_CATALOG_INTERNAL_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+
+/* SHA-256 (FIPS 180-4) of data, as 64 lowercase hex digits and a NUL. */
+void cat_sha256_hex(const unsigned char *data, size_t len, char out[65]);
+
+/* Levenshtein distance, capped: returns at most `cap` + 1. */
+unsigned cat_edit_distance(const char *a, const char *b, unsigned cap);
+/* Is `cand` close enough to `word` to be suggested as "did you mean"? */
+int cat_is_near(const char *word, const char *cand);
+
+/* cat_prefix_parse with the reason of a failure in `why`:
+ * "'10.0.0.300' is not an IPv4/IPv6 address or prefix". */
+int cat_prefix_parse_why(struct cat_prefix *p, const char *s, char *why,
+                         size_t whylen);
+
+/* The service as loaded (before cat_apply). */
+const struct cat_service *cat_service_orig(const struct catalog *cat,
+                                           uint32_t i);
+
+#endif

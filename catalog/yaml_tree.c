@@ -1,0 +1,311 @@
+/*
+ * yaml_tree.c -- libyaml events into a small positioned tree.
+ *
+ * Design. One loop over yaml_parser_parse() events (Suricata's
+ * conf-yaml-loader habit) keeps a stack of the open collections, at most
+ * CAT_MAX_DEPTH deep; every node is attached to its parent (or becomes the
+ * root) as soon as it is made, so that one yt_free(root) on the single
+ * cleanup path releases everything whatever the point of failure. Children
+ * arrays grow by doubling; a map stores key, value, key, value. Anchors and
+ * aliases are refused (an alias bomb needs them, and a catalog has no use
+ * for them), as are non-scalar keys, a second document, NUL bytes inside
+ * scalars, and inputs or trees above the limits in yaml_tree.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "yaml_tree.h"
+
+struct builder {
+	const char *source;
+	struct cat_error *err;
+	struct yt_node *root;
+	struct yt_node *stack[CAT_MAX_DEPTH];
+	unsigned depth;
+	uint32_t nodes;
+};
+
+__attribute__((format(printf, 5, 6)))
+static int bfail(struct builder *b, size_t line, size_t col, struct cat_error *err,
+                 const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err->msg, sizeof err->msg, "%s:%zu:%zu: ", b->source,
+	                 line, col);
+	if (n < 0 || (size_t)n >= sizeof err->msg)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void yt_free(struct yt_node *n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->nkids; i++)
+		yt_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n);
+}
+
+/* Attach `n` to the open collection (or make it the root); n->n is set
+ * when the collection closes (pairs for a map). */
+static int attach(struct builder *b, struct yt_node *n)
+{
+	if (b->depth == 0) {
+		b->root = n;
+		return 0;
+	}
+	struct yt_node *p = b->stack[b->depth - 1];
+	if (p->type == YT_MAP && p->nkids % 2 == 0 && n->type != YT_SCALAR) {
+		bfail(b, n->line, n->col, b->err,
+		      "a mapping key must be a plain string, not %s",
+		      n->type == YT_MAP ? "a mapping" : "a list");
+		yt_free(n);
+		return -1;
+	}
+	if (p->nkids == p->cap) {
+		uint32_t cap = p->cap ? p->cap * 2 : 4;
+		struct yt_node **k = realloc(p->kids, cap * sizeof *k);
+		if (!k) {
+			bfail(b, n->line, n->col, b->err, "out of memory");
+			yt_free(n);
+			return -1;
+		}
+		p->kids = k;
+		p->cap = cap;
+	}
+	p->kids[p->nkids++] = n;
+	return 0;
+}
+
+static struct yt_node *new_node(struct builder *b, enum yt_type t,
+                                const yaml_mark_t *m)
+{
+	if (++b->nodes > YT_MAX_NODES) {
+		bfail(b, m->line + 1, m->column + 1, b->err,
+		      "document too large: more than %u YAML nodes", YT_MAX_NODES);
+		return NULL;
+	}
+	struct yt_node *n = calloc(1, sizeof *n);
+	if (!n) {
+		bfail(b, m->line + 1, m->column + 1, b->err, "out of memory");
+		return NULL;
+	}
+	n->type = t;
+	n->line = (uint32_t)(m->line + 1);
+	n->col = (uint32_t)(m->column + 1);
+	return n;
+}
+
+/* Line and column of a byte offset (reader errors carry only the offset). */
+static void offset_pos(const unsigned char *buf, size_t len, size_t off,
+                       size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((buf[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static void parser_error(struct builder *b, const yaml_parser_t *p,
+                         const unsigned char *buf, size_t len)
+{
+	const char *problem = p->problem ? p->problem : "unknown error";
+	if (p->error == YAML_MEMORY_ERROR) {
+		bfail(b, 1, 1, b->err, "out of memory while parsing YAML");
+	} else if (p->error == YAML_READER_ERROR) {
+		size_t line, col;
+		offset_pos(buf, len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			bfail(b, line, col, b->err, "invalid YAML: %s (byte 0x%02x)",
+			      problem, (unsigned)p->problem_value & 0xffu);
+		else
+			bfail(b, line, col, b->err, "invalid YAML: %s", problem);
+	} else if (p->context) {
+		bfail(b, p->problem_mark.line + 1, p->problem_mark.column + 1,
+		      b->err, "invalid YAML: %s %s (started at line %zu, column %zu)",
+		      problem, p->context, p->context_mark.line + 1,
+		      p->context_mark.column + 1);
+	} else {
+		bfail(b, p->problem_mark.line + 1, p->problem_mark.column + 1,
+		      b->err, "invalid YAML: %s", problem);
+	}
+}
+
+static int refuse_anchor(struct builder *b, const yaml_char_t *anchor,
+                         const yaml_mark_t *m)
+{
+	if (!anchor)
+		return 0;
+	return bfail(b, m->line + 1, m->column + 1, b->err,
+	             "anchor '&%s' is not supported: anchors and aliases are "
+	             "not allowed, write the value out", (const char *)anchor);
+}
+
+static int open_coll(struct builder *b, enum yt_type t, const yaml_mark_t *m)
+{
+	if (b->depth >= CAT_MAX_DEPTH)
+		return bfail(b, m->line + 1, m->column + 1, b->err,
+		             "nesting too deep: more than %d levels", CAT_MAX_DEPTH);
+	struct yt_node *n = new_node(b, t, m);
+	if (!n || attach(b, n) != 0)
+		return -1;
+	b->stack[b->depth++] = n;
+	return 0;
+}
+
+static int on_event(struct builder *b, const yaml_event_t *ev, int *docs,
+                    bool *done)
+{
+	const yaml_mark_t *m = &ev->start_mark;
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*docs > 1)
+			return bfail(b, m->line + 1, m->column + 1, b->err,
+			             "only one YAML document is allowed");
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return bfail(b, m->line + 1, m->column + 1, b->err,
+		             "alias '*%s' is not supported: anchors and aliases are "
+		             "not allowed, write the value out",
+		             (const char *)ev->data.alias.anchor);
+	case YAML_SCALAR_EVENT: {
+		if (refuse_anchor(b, ev->data.scalar.anchor, m) != 0)
+			return -1;
+		size_t len = ev->data.scalar.length;
+		if (memchr(ev->data.scalar.value, 0, len))
+			return bfail(b, m->line + 1, m->column + 1, b->err,
+			             "a string contains a NUL character");
+		struct yt_node *n = new_node(b, YT_SCALAR, m);
+		if (!n)
+			return -1;
+		n->str = malloc(len + 1);
+		if (!n->str) {
+			yt_free(n);
+			return bfail(b, m->line + 1, m->column + 1, b->err,
+			             "out of memory");
+		}
+		memcpy(n->str, ev->data.scalar.value, len);
+		n->str[len] = '\0';
+		n->len = len;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		return attach(b, n);
+	}
+	case YAML_SEQUENCE_START_EVENT:
+		if (refuse_anchor(b, ev->data.sequence_start.anchor, m) != 0)
+			return -1;
+		return open_coll(b, YT_SEQ, m);
+	case YAML_MAPPING_START_EVENT:
+		if (refuse_anchor(b, ev->data.mapping_start.anchor, m) != 0)
+			return -1;
+		return open_coll(b, YT_MAP, m);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (b->depth > 0) {
+			struct yt_node *n = b->stack[--b->depth];
+			n->n = n->type == YT_MAP ? n->nkids / 2 : n->nkids;
+		}
+		return 0;
+	case YAML_STREAM_END_EVENT:
+		*done = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int yt_parse(struct yt_node **root, const char *source,
+             const unsigned char *buf, size_t len, struct cat_error *err)
+{
+	struct builder b;
+	memset(&b, 0, sizeof b);
+	b.source = source;
+	b.err = err;
+	*root = NULL;
+	if (len > YT_MAX_INPUT)
+		return bfail(&b, 1, 1, err, "file too large: %zu bytes (at most %u)",
+		             len, YT_MAX_INPUT);
+
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p))
+		return bfail(&b, 1, 1, err, "out of memory");
+	yaml_parser_set_input_string(&p, buf, len);
+	int docs = 0, rc = 0;
+	bool done = false;
+	while (!done) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			parser_error(&b, &p, buf, len);
+			rc = -1;
+			break;
+		}
+		rc = on_event(&b, &ev, &docs, &done);
+		yaml_event_delete(&ev);
+		if (rc != 0)
+			break;
+	}
+	yaml_parser_delete(&p);
+	if (rc != 0) {
+		yt_free(b.root); /* visits nkids: open collections too */
+		return -1;
+	}
+	*root = b.root;
+	return 0;
+}
+
+const struct yt_node *yt_key(const struct yt_node *map, uint32_t i)
+{
+	return map->kids[2 * i];
+}
+
+const struct yt_node *yt_val(const struct yt_node *map, uint32_t i)
+{
+	return map->kids[2 * i + 1];
+}
+
+const struct yt_node *yt_get(const struct yt_node *map, const char *key)
+{
+	if (!map || map->type != YT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->n; i++)
+		if (strcmp(map->kids[2 * i]->str, key) == 0)
+			return map->kids[2 * i + 1];
+	return NULL;
+}
+
+const struct yt_node *yt_item(const struct yt_node *seq, uint32_t i)
+{
+	return seq->kids[i];
+}
+
+bool yt_is_null(const struct yt_node *n)
+{
+	return n->type == YT_SCALAR && n->plain &&
+	       (n->len == 0 || strcmp(n->str, "~") == 0 ||
+	        strcmp(n->str, "null") == 0 || strcmp(n->str, "Null") == 0 ||
+	        strcmp(n->str, "NULL") == 0);
+}
+
+const char *yt_type_name(const struct yt_node *n)
+{
+	switch (n->type) {
+	case YT_SCALAR: return yt_is_null(n) ? "empty" : "a string";
+	case YT_SEQ: return "a list";
+	case YT_MAP: return "a mapping";
+	}
+	return "?";
+}
