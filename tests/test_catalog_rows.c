@@ -11,7 +11,8 @@
  * is one of the ports) and exact spot checks of the rows whose reading is
  * not obvious (alternatives, ranges, truncated "135 and" cells, directions
  * the document gets wrong). Values are checked as loaded (raw_lo/raw_hi,
- * base_rel), before any cat_apply().
+ * base_rel); the last test applies the catalog without a profile, which
+ * must enable every service and resolve the base offsets.
  */
 #include "harness.h"
 
@@ -452,6 +453,39 @@ static void test_readings(void **state)
 	assert_single(svc("audiocodes-rtcp"), 5060);
 }
 
+/* Without a profile the whole catalog applies: every condition is on by
+ * default, so every service is enabled, and the offsets resolve for the
+ * default base and for another one. */
+static void test_applied_without_profile(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	static const uint16_t bases[] = { 0, 5000 };
+	for (size_t k = 0; k < 2; k++) {
+		if (cat_apply(&m, &cat, NULL, bases[k], &err) != 0) {
+			fprintf(stderr, "cat_apply: %s\n", err.msg);
+			fail();
+		}
+		uint16_t b = bases[k] ? bases[k] : 1960;
+		assert_int_equal(m.base, b);
+		for (uint32_t i = 0; i < cat.nservices; i++) {
+			if (!cat.services[i].enabled)
+				fprintf(stderr, "%s disabled: %s\n", cat.services[i].id,
+				        cat.services[i].disabled_reason);
+			assert_true(cat.services[i].enabled);
+		}
+		const struct cat_service *s = svc("base-promgr");
+		assert_int_equal(s->req[0].alt[0].lo, b + 1);
+		assert_int_equal(s->req[0].alt[0].hi, b + 1);
+		assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, b + 6);
+		s = svc("cm-cdr");
+		assert_int_equal(s->req[0].alt[0].lo, 50000);
+		assert_int_equal(s->req[0].alt[0].hi, 50002);
+		cat_model_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_alternatives_and_ranges),
 		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_readings),
+		cmocka_unit_test(test_applied_without_profile),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
