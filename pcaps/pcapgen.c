@@ -1052,18 +1052,14 @@ static void parse_endpoint(struct gen *g, char *s, struct host **h,
 	*port = (uint16_t)parse_num(g, ps, 65535, "port");
 }
 
+/* Hex bytes (":" "." "_" between digits ignored) into a fresh buffer. */
 static uint8_t *parse_hex(const struct gen *g, const char *s, size_t *len)
 {
+	static uint8_t tmp[MAX_L4];
 	if (!s)
 		syntax(g, "expected hex bytes");
-	size_t n = strlen(s);
-	uint8_t *p = malloc(n / 2 + 1);
 	size_t k = 0;
 	int half = -1;
-	if (!p) {
-		fputs("pcapgen: out of memory\n", stderr);
-		exit(1);
-	}
 	for (const char *c = s; *c; c++) {
 		int v;
 		if (*c == ':' || *c == '.' || *c == '_')
@@ -1079,7 +1075,9 @@ static uint8_t *parse_hex(const struct gen *g, const char *s, size_t *len)
 		if (half < 0) {
 			half = v;
 		} else {
-			p[k++] = (uint8_t)(half << 4 | v);
+			if (k == sizeof tmp)
+				syntax(g, "payload longer than %zu bytes", sizeof tmp);
+			tmp[k++] = (uint8_t)(half << 4 | v);
 			half = -1;
 		}
 	}
@@ -1087,6 +1085,12 @@ static uint8_t *parse_hex(const struct gen *g, const char *s, size_t *len)
 		syntax(g, "odd number of hex digits in payload");
 	if (k == 0)
 		syntax(g, "empty payload");
+	uint8_t *p = malloc(k);
+	if (!p) {
+		fputs("pcapgen: out of memory\n", stderr);
+		exit(1);
+	}
+	memcpy(p, tmp, k);
 	*len = k;
 	return p;
 }
@@ -1109,7 +1113,8 @@ static const struct { const char *name; int proto; int kind; } kinds[] = {
 
 static void cmd_flow(struct gen *g, char **t, int nt)
 {
-	struct flow f;
+	/* static: payloads stay reachable if a syntax error exits */
+	static struct flow f;
 	memset(&f, 0, sizeof f);
 	f.proto = !strcmp(t[0], "tcp") ? P_TCP : !strcmp(t[0], "udp") ? P_UDP : P_ICMP;
 	if (nt < 4 || strcmp(t[2], ">"))
@@ -1289,6 +1294,7 @@ static void cmd_flow(struct gen *g, char **t, int nt)
 	run_flow(g, &f);
 	free(f.req);
 	free(f.resp);
+	f.req = f.resp = NULL;
 }
 
 static void cmd_file(struct gen *g, char **t, int nt)
