@@ -53,6 +53,8 @@ static const char usage_text[] =
 	"Reports:\n"
 	"  --json FILE  --html FILE  --csv FILE  --jsonl FILE  --flows-csv FILE\n"
 	"                      write that format to FILE (- = stdout)\n"
+	"  --evidence FILE     the packets of flagged flows, as a pcap file\n"
+	"  --evidence-packets N  at most N packets per flagged flow (default 20)\n"
 	"  --all               terminal summary: list every catalog service\n"
 	"  -q, --quiet         no terminal summary, no progress\n"
 	"  --fail-on KINDS     exit 1 on findings of these kinds: all (default),\n"
@@ -108,7 +110,7 @@ static double parse_seconds(const char *opt, const char *s)
 enum {
 	OPT_DURATION = 256, OPT_CATALOG, OPT_PROFILE, OPT_SERVER, OPT_BASE,
 	OPT_JSON, OPT_HTML, OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_FAIL_ON,
-	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL,
+	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL, OPT_EVIDENCE, OPT_EVIDENCE_N,
 };
 
 static const struct option long_opts[] = {
@@ -126,6 +128,8 @@ static const struct option long_opts[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "max-findings", required_argument, NULL, OPT_MAX_FINDINGS },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "evidence", required_argument, NULL, OPT_EVIDENCE },
+	{ "evidence-packets", required_argument, NULL, OPT_EVIDENCE_N },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -172,7 +176,9 @@ static int audit(int argc, char **argv)
 	struct cap_options copt;
 	memset(&copt, 0, sizeof copt);
 	const char *catalog_path = NULL, *profile_path = NULL;
-	const char *out_path[6] = { 0 }; /* text unused, json, html, csv, jsonl, flows-csv */
+	/* text, json, html, csv, jsonl, flows-csv, evidence */
+	const char *out_path[7] = { 0 };
+	unsigned long long evidence_n = 20;
 	const char *server_arg[CLS_MAX_SERVERS];
 	unsigned nserver = 0;
 	unsigned long long base = 0;
@@ -215,6 +221,12 @@ static int audit(int argc, char **argv)
 		case OPT_CSV: out_path[3] = optarg; break;
 		case OPT_JSONL: out_path[4] = optarg; break;
 		case OPT_FLOWS_CSV: out_path[5] = optarg; break;
+		case OPT_EVIDENCE: out_path[6] = optarg; break;
+		case OPT_EVIDENCE_N:
+			evidence_n = parse_num("--evidence-packets", optarg, 1000000);
+			if (evidence_n < 1)
+				usage_error("--evidence-packets: at least 1");
+			break;
 		case OPT_FAIL_ON:
 			fail_on = cls_parse_fail_on(optarg);
 			if (fail_on < 0)
@@ -317,8 +329,9 @@ static int audit(int argc, char **argv)
 	copt.ports = &pm;
 
 	/* Open every output before the capture. */
-	static const struct rep_writer *const writers[6] = {
+	static const struct rep_writer *const writers[7] = {
 		&rep_text, &rep_json, &rep_html, &rep_csv, &rep_jsonl, &rep_flows_csv,
+		&rep_evidence,
 	};
 	struct outputs outs;
 	memset(&outs, 0, sizeof outs);
@@ -326,7 +339,7 @@ static int audit(int argc, char **argv)
 	int status = EXIT_USAGE;
 	if (!copt.quiet)
 		out_path[0] = "-";
-	for (unsigned i = 0; i < 6; i++) {
+	for (unsigned i = 0; i < 7; i++) {
 		if (!out_path[i])
 			continue;
 		struct rep_out *o = rep_open(writers[i], out_path[i], errbuf,
@@ -346,6 +359,7 @@ static int audit(int argc, char **argv)
 	outs.in.capopt = &copt;
 	outs.in.command_line = cmdline;
 	outs.in.all_services = all;
+	outs.in.evidence_packets = (unsigned)evidence_n;
 
 	struct cls_options clo;
 	memset(&clo, 0, sizeof clo);

@@ -30,6 +30,7 @@ struct rep_input {
 	const struct cls_result *res;
 	const char *command_line; /* argv joined, for reproducibility */
 	bool all_services;        /* --all: text shows every catalog row */
+	unsigned evidence_packets;/* --evidence-packets: per flagged flow */
 };
 
 struct rep_out;
@@ -50,11 +51,14 @@ struct rep_out {
 	char *tmp;       /* temporary name */
 	bool color;      /* text on a terminal without NO_COLOR */
 	bool failed;     /* a write error happened */
-	void *state;     /* the writer's own */
+	void *state;     /* the writer's own (free()d by rep_close/rep_abort) */
+	int err;         /* errno of the first write error */
 };
 
 extern const struct rep_writer rep_text, rep_json, rep_csv, rep_jsonl,
 	rep_html, rep_flows_csv;
+/* --evidence FILE.pcap: the packets of flagged flows (reports/evidence.c). */
+extern const struct rep_writer rep_evidence;
 
 /* Open a writer on `path` ("-" = stdout). Returns NULL with errbuf set. */
 struct rep_out *rep_open(const struct rep_writer *w, const char *path,
