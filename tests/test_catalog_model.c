@@ -1,0 +1,342 @@
+/*
+ * test_catalog_model.c -- cat_apply: base port precedence, offsets that
+ * overflow, conditions, products, devices, overrides, required services,
+ * and the service JSON.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+
+static const char CAT[] =
+	"catalog: {name: m, base_port: 1960, max_offset: 6}\n"
+	"conditions:\n"
+	"  - {id: auto-discovery, default: true}\n"
+	"  - {id: ldap, default: false}\n"
+	"products:\n"
+	"  - {id: base, name: Base Ports, always: true}\n"
+	"  - {id: cisco-cucm, name: Cisco Unified Communications Manager}\n"
+	"  - {id: avaya-ipo, name: Avaya IP Office}\n"
+	"services:\n"
+	"  - {id: base-router, product: base, protocol: tcp, ports: [base+0], direction: inbound, purpose: router}\n"
+	"  - {id: base-jvm, product: base, protocol: tcp, ports: [base+6], direction: inbound, purpose: jvm}\n"
+	"  - {id: discovery, product: base, protocol: udp, ports: [base+2], direction: both, oneway: true, conditions: [auto-discovery], purpose: disc}\n"
+	"  - {id: ldap-query, product: base, protocol: tcp, ports: [389], direction: outbound, conditions: [ldap], purpose: ldap}\n"
+	"  - {id: cucm-snmp, product: cisco-cucm, protocol: udp, ports: [161], direction: outbound, purpose: snmp}\n"
+	"  - {id: cucm-wmi, product: cisco-cucm, protocol: tcp, ports: [135], dynamic: 49152-65535, direction: outbound, purpose: wmi, process: WMI}\n"
+	"  - {id: ipo-radius, product: avaya-ipo, protocol: udp, ports: [{any: [1812, 1645]}, \"50000-50002\"], direction: inbound, purpose: radius, vendor: CRA}\n";
+
+static struct catalog cat;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct cat_error err;
+	if (cat_load_buffer(&cat, "m.yaml", (const unsigned char *)CAT,
+	                    sizeof CAT - 1, &err) != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cat_free(&cat);
+	return 0;
+}
+
+static uint32_t idx(const char *id)
+{
+	for (uint32_t i = 0; i < cat.nservices; i++)
+		if (strcmp(cat.services[i].id, id) == 0)
+			return i;
+	fail_msg("no service %s", id);
+	return 0;
+}
+
+static const struct cat_service *svc(const char *id)
+{
+	return &cat.services[idx(id)];
+}
+
+static void load_prof(struct cat_profile *p, const char *yaml)
+{
+	struct cat_error err;
+	if (cat_profile_load_buffer(p, &cat, "p.yaml", (const unsigned char *)yaml,
+	                            strlen(yaml), &err) != 0)
+		fail_msg("profile: %s", err.msg);
+}
+
+static void test_base(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	struct cat_profile p;
+	assert_int_equal(cat_apply(&m, &cat, NULL, 0, &err), 0);
+	assert_int_equal(m.base, 1960);
+	assert_int_equal(svc("base-router")->req[0].alt[0].lo, 1960);
+	assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, 1966);
+	assert_int_equal(svc("cucm-snmp")->req[0].alt[0].lo, 161);
+	cat_model_free(&m);
+
+	assert_int_equal(cat_apply(&m, &cat, NULL, 3000, &err), 0);
+	assert_int_equal(m.base, 3000);
+	assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, 3006);
+	assert_int_equal(svc("base-jvm")->req[0].alt[0].hi, 3006);
+	cat_model_free(&m);
+
+	load_prof(&p, "base_port: 2100\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_int_equal(m.base, 2100);
+	assert_int_equal(svc("discovery")->req[0].alt[0].lo, 2102);
+	cat_model_free(&m);
+	assert_int_equal(cat_apply(&m, &cat, &p, 4000, &err), 0); /* argument wins */
+	assert_int_equal(svc("discovery")->req[0].alt[0].lo, 4002);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+}
+
+static void test_overflow(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	assert_int_equal(cat_apply(&m, &cat, NULL, 65529, &err), 0);
+	assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, 65535);
+	cat_model_free(&m);
+	assert_int_equal(cat_apply(&m, &cat, NULL, 65530, &err), -1);
+	assert_true(pa_contains(err.msg, "m.yaml:11:5: service 'base-jvm': base+6 "
+	                        "with base port 65530 is 65536, outside 0-65535"));
+	cat_model_free(&m);
+	/* A later apply starts again from the catalog as loaded. */
+	assert_int_equal(cat_apply(&m, &cat, NULL, 0, &err), 0);
+	assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, 1966);
+	cat_model_free(&m);
+}
+
+static void test_conditions(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	struct cat_profile p;
+	assert_int_equal(cat_apply(&m, &cat, NULL, 0, &err), 0);
+	assert_int_equal(m.cond_on, 1u);
+	assert_true(svc("discovery")->enabled);
+	assert_false(svc("ldap-query")->enabled);
+	assert_string_equal(svc("ldap-query")->disabled_reason,
+	                    "condition 'ldap' is off by default");
+	assert_true(svc("ipo-radius")->enabled); /* no profile: all products */
+	cat_model_free(&m);
+
+	load_prof(&p, "features:\n  auto-discovery: false\n  ldap: true\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_int_equal(m.cond_on, 2u);
+	assert_false(svc("discovery")->enabled);
+	assert_string_equal(svc("discovery")->disabled_reason,
+	                    "condition 'auto-discovery' is off in the profile");
+	assert_true(svc("ldap-query")->enabled);
+	assert_null(svc("ldap-query")->disabled_reason);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+}
+
+static void test_products(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	struct cat_profile p;
+	load_prof(&p, "products:\n  - id: cisco-cucm\n    devices: [10.1.0.11, 10.1.0.0/28, \"2001:db8::/64\"]\n");
+	assert_true(p.has_products);
+	assert_int_equal(p.nproducts, 1);
+	assert_int_equal(p.products[0].ndevices, 3);
+	uint8_t a[16] = { 10, 1, 0, 14 };
+	assert_true(cat_prefix_contains(&p.products[0].devices[1], 4, a));
+	a[3] = 16;
+	assert_false(cat_prefix_contains(&p.products[0].devices[1], 4, a));
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_true(svc("cucm-snmp")->enabled);
+	assert_true(svc("base-router")->enabled); /* always */
+	assert_false(svc("ipo-radius")->enabled);
+	assert_string_equal(svc("ipo-radius")->disabled_reason,
+	                    "product 'Avaya IP Office' is not listed in the profile");
+	cat_model_free(&m);
+	cat_profile_free(&p);
+
+	load_prof(&p, "products: []\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_false(svc("cucm-snmp")->enabled);
+	assert_true(svc("base-jvm")->enabled);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+
+	load_prof(&p, "products: [avaya-ipo, cisco-cucm]\n");
+	assert_int_equal(p.products[0].ndevices, 0);
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_true(svc("cucm-snmp")->enabled);
+	assert_true(svc("ipo-radius")->enabled);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+}
+
+static void test_servers(void **state)
+{
+	(void)state;
+	struct cat_profile p;
+	load_prof(&p, "site: DC1\nservers:\n  - name: mon1\n    role: monitoring\n"
+	          "    addresses: [10.0.0.5, \"2001:db8::5\", 10.0.9.0/24]\n"
+	          "  - {name: mon2, addresses: [10.0.0.6]}\n");
+	assert_string_equal(p.site, "DC1");
+	assert_string_equal(p.source, "p.yaml");
+	assert_int_equal(strlen(p.sha256), 64);
+	assert_int_equal(p.nservers, 2);
+	assert_string_equal(p.servers[0].name, "mon1");
+	assert_string_equal(p.servers[0].role, "monitoring");
+	assert_int_equal(p.servers[0].naddrs, 3);
+	assert_int_equal(p.servers[0].addrs[1].family, 6);
+	assert_int_equal(p.servers[0].addrs[2].len, 24);
+	assert_string_equal(p.servers[1].role, "");
+	assert_false(p.has_base);
+	assert_false(p.has_products);
+	cat_profile_free(&p);
+}
+
+static void test_overrides(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	struct cat_profile p;
+	load_prof(&p, "overrides:\n"
+	          "  - service: cucm-wmi\n    dynamic: 50000-50100\n"
+	          "  - service: cucm-snmp\n    ports: [base+1, {any: [1161, 2161]}]\n");
+	assert_int_equal(p.noverrides, 2);
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	const struct cat_service *s = svc("cucm-wmi");
+	assert_true(cat_service_has_port(s, 50050, true));
+	assert_false(cat_service_has_port(s, 49152, true));
+	assert_true(cat_service_has_port(s, 135, false));
+	s = svc("cucm-snmp");
+	assert_int_equal(s->nreq, 2);
+	assert_int_equal(s->req[0].alt[0].lo, 1961);
+	assert_false(cat_service_has_port(s, 161, true));
+	assert_true(cat_service_has_port(s, 2161, false));
+	cat_model_free(&m);
+	/* Without the profile the catalog's ports come back. */
+	assert_int_equal(cat_apply(&m, &cat, NULL, 0, &err), 0);
+	assert_true(cat_service_has_port(svc("cucm-snmp"), 161, false));
+	assert_true(cat_service_has_port(svc("cucm-wmi"), 49152, true));
+	cat_model_free(&m);
+	cat_profile_free(&p);
+
+	/* A dynamic range on a service that had none (control 135 given). */
+	load_prof(&p, "overrides:\n  - service: cucm-snmp\n    ports: [135]\n"
+	          "    dynamic: 1024-65535\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_true(svc("cucm-snmp")->has_dynamic);
+	assert_int_equal(svc("cucm-snmp")->control, 135);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+}
+
+static void test_required(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	struct cat_profile p;
+	assert_int_equal(cat_apply(&m, &cat, NULL, 0, &err), 0);
+	for (uint32_t i = 0; i < cat.nservices; i++)
+		assert_false(m.required[i]);
+	cat_model_free(&m);
+
+	load_prof(&p, "products: [cisco-cucm]\nrequire:\n"
+	          "  services: [base-router, ldap-query, ipo-radius]\n"
+	          "  products: [cisco-cucm]\n");
+	assert_int_equal(p.nrequired, 5);
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), 0);
+	assert_true(m.required[idx("base-router")]);
+	assert_true(m.required[idx("cucm-snmp")]);
+	assert_true(m.required[idx("cucm-wmi")]);
+	assert_false(m.required[idx("ldap-query")]); /* disabled: ldap off */
+	assert_false(m.required[idx("ipo-radius")]); /* product not listed */
+	assert_false(m.required[idx("base-jvm")]);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	struct cat_model m;
+	struct cat_error err;
+	struct cat_profile p;
+	load_prof(&p, "products: [cisco-cucm]\nrequire: {services: [cucm-wmi]}\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 2000, &err), 0);
+	json_t *o = cat_service_json(&m, idx("cucm-wmi"));
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "id")), "cucm-wmi");
+	assert_string_equal(json_string_value(json_object_get(o, "group")),
+	                    "Cisco Unified Communications Manager");
+	assert_string_equal(json_string_value(json_object_get(o, "product")), "cisco-cucm");
+	assert_string_equal(json_string_value(json_object_get(o, "protocol")), "tcp");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "ports"), 0)), 135);
+	json_t *d = json_object_get(o, "dynamic");
+	assert_int_equal(json_integer_value(json_object_get(d, "control")), 135);
+	assert_string_equal(json_string_value(json_object_get(d, "range")), "49152-65535");
+	assert_string_equal(json_string_value(json_object_get(o, "direction")), "outbound");
+	assert_true(json_is_false(json_object_get(o, "oneway")));
+	assert_true(json_is_true(json_object_get(o, "enabled")));
+	assert_true(json_is_null(json_object_get(o, "disabled_reason")));
+	assert_true(json_is_true(json_object_get(o, "required")));
+	assert_string_equal(json_string_value(json_object_get(o, "process")), "WMI");
+	assert_string_equal(json_string_value(json_object_get(o, "purpose")), "wmi");
+	assert_true(json_is_null(json_object_get(o, "vendor")));
+	assert_true(json_is_null(json_object_get(o, "note")));
+	assert_int_equal(json_array_size(json_object_get(o, "conditions")), 0);
+	json_decref(o);
+
+	o = cat_service_json(&m, idx("ipo-radius"));
+	json_t *ports = json_object_get(o, "ports");
+	json_t *any = json_object_get(json_array_get(ports, 0), "any");
+	assert_int_equal(json_array_size(any), 2);
+	assert_int_equal(json_integer_value(json_array_get(any, 1)), 1645);
+	assert_string_equal(json_string_value(json_array_get(ports, 1)), "50000-50002");
+	assert_true(json_is_false(json_object_get(o, "enabled")));
+	assert_string_equal(json_string_value(json_object_get(o, "disabled_reason")),
+	                    "product 'Avaya IP Office' is not listed in the profile");
+	assert_string_equal(json_string_value(json_object_get(o, "vendor")), "CRA");
+	assert_true(json_is_null(json_object_get(o, "dynamic")));
+	json_decref(o);
+
+	o = cat_service_json(&m, idx("discovery"));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "ports"), 0)), 2002);
+	assert_true(json_is_true(json_object_get(o, "oneway")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "conditions"), 0)),
+	                    "auto-discovery");
+	json_decref(o);
+	cat_model_free(&m);
+	cat_profile_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base),
+		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_products),
+		cmocka_unit_test(test_servers),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_required),
+		cmocka_unit_test(test_json),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
