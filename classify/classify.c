@@ -1,8 +1,866 @@
-/* classify.c -- placeholder for classification. */
+/*
+ * classify.c -- one verdict and one reason per flow; statuses at the end.
+ *
+ * Design. cls_judge() decides a flow in a fixed order. The flow touches no
+ * server: verdict none. Otherwise the static candidates of its protocol and
+ * responder port (match.c) are scored: enabled (4) + direction fits the
+ * server's role (2) + the peer is a listed device of the service's product
+ * (1); the best wins, catalog order breaking ties. Then, in this order:
+ * reserved offset -> violation; local-only between two hosts -> violation
+ * (same host: fine); disabled -> violation; wrong direction -> violation;
+ * peer not a listed device -> unexpected; else the outcome decides
+ * expected (established, closed, replied, mid-stream, or sent for a one-way
+ * service or a multicast group) or blocked (unanswered, rejected,
+ * unreachable, a request/response UDP service without reply). A flow that
+ * is not expected this way may still be a DCE/RPC dynamic port (epm.c):
+ * the exact port the endpoint mapper named, or a dynamic-range port within
+ * the window after the control contact; a candidate without its contact
+ * yet is held until the contact arrives or cls_finish. Without any
+ * candidate the flow is unexpected. Every non-expected flow is folded into
+ * a finding (findings.c); every flow goes to the sink once.
+ *
+ * cls_finish() settles inferred servers (servers.c), judges held flows,
+ * then gives each service its status and the missing findings, the
+ * caveats, and sorts the findings worst first.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include "classify.h"
-struct cls *cls_new(const struct cat_model *m, const struct cls_options *o) { (void)m; (void)o; return NULL; }
-void cls_flow(const struct cap_flow *f, void *c) { (void)f; (void)c; }
-const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st) { (void)c; (void)st; return NULL; }
-void cls_free(struct cls *c) { (void)c; }
-void cls_portmap(const struct cat_model *m, struct cap_portmap *pm) { (void)m; (void)pm; }
+#include <string.h>
+#include <time.h>
+
+#include "cls_int.h"
+
+void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf,
+	               (socklen_t)len))
+		cls_fmt(buf, len, "?");
+}
+
+void cls_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static const char *outcome_word(uint8_t o)
+{
+	static const char *const n[] = { "established", "closed", "rejected",
+	                                 "unanswered", "unreachable",
+	                                 "midstream", "oneway", "replied" };
+	return o < sizeof n / sizeof n[0] ? n[o] : "unknown";
+}
+
+static const char *proto_word(uint8_t p, uint8_t family)
+{
+	switch (p) {
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 1: return "ICMP";
+	case 58: return "ICMPv6";
+	default: return family == 6 ? "IPv6" : "IP";
+	}
+}
+
+static const char *dir_word(enum cat_dir d)
+{
+	static const char *const n[] = { "inbound", "outbound", "both ways",
+	                                 "internal", "local-only",
+	                                 "reserved" };
+	return (unsigned)d < sizeof n / sizeof n[0] ? n[d] : "?";
+}
+
+static bool same_host(const struct cap_flow *f)
+{
+	return memcmp(f->addr_a, f->addr_b, 16) == 0;
+}
+
+/* "TCP 1960 from 10.0.0.5 to the server 10.0.0.1" */
+static void describe(char *buf, size_t len, const struct cap_flow *f,
+                     bool a_srv, bool b_srv)
+{
+	char a[64], b[64];
+	cls_addr_str(f->family, f->addr_a, a, sizeof a);
+	cls_addr_str(f->family, f->addr_b, b, sizeof b);
+	const char *pn = proto_word(f->proto, f->family);
+	if (f->proto == 1 || f->proto == 58) {
+		cls_fmt(buf, len, "%s type %u code %u from %s%s to %s%s", pn,
+		         (unsigned)(f->port_b >> 8), (unsigned)(f->port_b & 0xff),
+		         a_srv ? "the server " : "", a,
+		         b_srv ? "the server " : "", b);
+		return;
+	}
+	if (same_host(f)) {
+		cls_fmt(buf, len, "%s %u on %s to itself", pn,
+		         (unsigned)f->port_b, a);
+		return;
+	}
+	cls_fmt(buf, len, "%s %u from %s%s to %s%s", pn, (unsigned)f->port_b,
+	         a_srv ? "the server " : "", a, b_srv ? "the server " : "", b);
+}
+
+/* "base+3 (1963)" or "1963": how the catalog wrote the port. */
+static void port_words(char *buf, size_t len, const struct cat_service *s,
+                       uint16_t port)
+{
+	for (unsigned r = 0; r < s->nreq; r++)
+		for (unsigned k = 0; k < s->req[r].nalt; k++) {
+			const struct cat_range *a = &s->req[r].alt[k];
+			if (port >= a->lo && port <= a->hi && a->base_rel &&
+			    a->lo == a->hi) {
+				cls_fmt(buf, len, "base+%u (%u)",
+				         (unsigned)a->raw_lo, (unsigned)port);
+				return;
+			}
+		}
+	cls_fmt(buf, len, "%u", (unsigned)port);
+}
+
+/* The requirement's alternatives: "1812|1645", "50000-50002". */
+static void req_words(char *buf, size_t len, const struct cat_req *q)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (unsigned k = 0; k < q->nalt && used < len; k++) {
+		int n;
+		if (q->alt[k].lo == q->alt[k].hi)
+			n = snprintf(buf + used, len - used, "%s%u", k ? "|" : "",
+			             (unsigned)q->alt[k].lo);
+		else
+			n = snprintf(buf + used, len - used, "%s%u-%u",
+			             k ? "|" : "", (unsigned)q->alt[k].lo,
+			             (unsigned)q->alt[k].hi);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void prefix_words(char *buf, size_t len, const struct cat_prefix *p)
+{
+	char a[64];
+	cls_addr_str(p->family, p->addr, a, sizeof a);
+	if (p->len == (p->family == 4 ? 32 : 128))
+		cls_fmt(buf, len, "%s", a);
+	else
+		cls_fmt(buf, len, "%s/%u", a, (unsigned)p->len);
+}
+
+/* ICMP unreachable words: admin-prohibited means a firewall. */
+static void icmp_words(char *buf, size_t len, const struct cap_flow *f)
+{
+	unsigned t = f->icmp_type, code = f->icmp_code;
+	bool v6 = f->family == 6;
+	const char *pn = proto_word(f->proto, f->family);
+	const char *what = "destination unreachable";
+	bool admin = false, port = false;
+	if (!v6 && t == 3) {
+		switch (code) {
+		case 0: what = "network unreachable"; break;
+		case 1: what = "host unreachable"; break;
+		case 2: what = "protocol unreachable"; break;
+		case 3: port = true; break;
+		case 9: case 10: case 13: admin = true; break;
+		default: break;
+		}
+	} else if (v6 && t == 1) {
+		switch (code) {
+		case 0: what = "no route to destination"; break;
+		case 1: case 5: case 6: admin = true; break;
+		case 3: what = "address unreachable"; break;
+		case 4: port = true; break;
+		default: break;
+		}
+	}
+	const char *ip = v6 ? "ICMPv6" : "ICMP";
+	if (admin)
+		cls_fmt(buf, len, "%s %u/%u administratively prohibited: a "
+		         "firewall refused it", ip, t, code);
+	else if (port)
+		cls_fmt(buf, len, "%s %u/%u port unreachable: nothing listens "
+		         "on %s %u", ip, t, code, pn, (unsigned)f->port_b);
+	else
+		cls_fmt(buf, len, "%s %u/%u %s", ip, t, code, what);
+}
+
+struct pick {
+	int32_t svc;
+	int score;
+	bool enabled, dir_ok, dev_ok;
+	int32_t server;
+	bool srv_init;
+};
+
+static bool peer_is_device(const struct cls *c, int32_t svc, uint8_t family,
+                           const uint8_t *peer)
+{
+	const struct cat_profile_product *pp = c->devs[svc];
+	if (!pp)
+		return true;
+	for (uint32_t j = 0; j < pp->ndevices; j++)
+		if (cls_addr_in(pp->devices[j].family, pp->devices[j].addr,
+		                pp->devices[j].len, family, peer))
+			return true;
+	return false;
+}
+
+static void evaluate(const struct cls *c, int32_t svc, const struct cap_flow *f,
+                     int32_t sa, int32_t sb, struct pick *p)
+{
+	const struct cat_service *s = &c->cat->services[svc];
+	p->svc = svc;
+	p->enabled = s->enabled;
+	p->dir_ok = false;
+	p->server = sb >= 0 ? sb : sa;
+	p->srv_init = sb < 0;
+	switch (s->dir) {
+	case CAT_DIR_INBOUND:
+		p->dir_ok = sb >= 0;
+		break;
+	case CAT_DIR_OUTBOUND:
+		if (sa >= 0) {
+			p->dir_ok = true;
+			p->server = sa;
+			p->srv_init = true;
+		}
+		break;
+	case CAT_DIR_BOTH:
+		p->dir_ok = true;
+		break;
+	case CAT_DIR_INTERNAL:
+		if (sa >= 0 && sb >= 0)
+			p->dir_ok = true;
+		else if (sa >= 0 && cls_is_multicast(f->family, f->addr_b)) {
+			p->dir_ok = true;
+			p->server = sa;
+			p->srv_init = true;
+		}
+		break;
+	case CAT_DIR_LOCAL:
+	case CAT_DIR_RESERVED:
+		p->dir_ok = true;
+		break;
+	}
+	if (sa >= 0 && sb >= 0)
+		p->dev_ok = true;
+	else
+		p->dev_ok = peer_is_device(c, svc, f->family,
+		                           p->srv_init ? f->addr_b : f->addr_a);
+	p->score = (p->enabled ? 4 : 0) + (p->dir_ok ? 2 : 0) +
+	           (p->dev_ok ? 1 : 0);
+}
+
+static bool best_of(const struct cls *c, const uint16_t *list, uint32_t n,
+                    const struct cap_flow *f, int32_t sa, int32_t sb,
+                    struct pick *best)
+{
+	bool any = false;
+	for (uint32_t i = 0; i < n; i++) {
+		struct pick p;
+		evaluate(c, list[i], f, sa, sb, &p);
+		if (!any || p.score > best->score)
+			*best = p;
+		any = true;
+	}
+	return any;
+}
+
+/* Did the attempt succeed, for this service? */
+static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
+{
+	switch (f->outcome) {
+	case CAP_OUT_ESTABLISHED:
+	case CAP_OUT_CLOSED:
+	case CAP_OUT_REPLIED:
+	case CAP_OUT_MIDSTREAM:
+		return true;
+	case CAP_OUT_ONEWAY:
+	case CAP_OUT_UNANSWERED:
+		if (f->proto == 6)
+			return false;
+		return (s && s->oneway) ||
+		       cls_is_multicast(f->family, f->addr_b) ||
+		       (f->family == 4 && f->addr_b[0] == 255 &&
+		        f->addr_b[1] == 255 && f->addr_b[2] == 255 &&
+		        f->addr_b[3] == 255);
+	default:
+		return false;
+	}
+}
+
+static void blocked_words(char *buf, size_t len, const char *desc,
+                          const struct cat_service *s, const struct cap_flow *f)
+{
+	char icmp[120];
+	switch (f->outcome) {
+	case CAP_OUT_REJECTED:
+		cls_fmt(buf, len, "%s (%s): blocked, rejected: the SYN was "
+		         "answered with a RST (nothing listens, or a firewall "
+		         "rejects).", desc, s->id);
+		break;
+	case CAP_OUT_UNREACHABLE:
+		icmp_words(icmp, sizeof icmp, f);
+		cls_fmt(buf, len, "%s (%s): blocked, %s.", desc, s->id, icmp);
+		break;
+	default:
+		if (f->proto == 6)
+			cls_fmt(buf, len, "%s (%s): blocked, unanswered: %u SYN(s) "
+			         "got no reply (dropped by a firewall, or the host "
+			         "is down).", desc, s->id,
+			         1u + (unsigned)f->syn_retries);
+		else
+			cls_fmt(buf, len, "%s (%s): blocked, %u request(s) got no "
+			         "reply from a request/response service.", desc,
+			         s->id, (unsigned)f->pkts[0]);
+		break;
+	}
+}
+
+static enum cls_kind kind_of(enum cls_verdict v)
+{
+	return v == CLS_V_VIOLATION ? CLS_K_VIOLATION :
+	       v == CLS_V_BLOCKED ? CLS_K_BLOCKED : CLS_K_UNEXPECTED;
+}
+
+/* Per-service counters, requirement bits, listed devices seen. */
+static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
+                    bool ok, bool srv_init)
+{
+	struct cls_service_stat *st = &c->res.services[svc];
+	const struct cat_service *s = &c->cat->services[svc];
+	st->flows++;
+	st->bytes += f->bytes[0] + f->bytes[1];
+	if (ok)
+		st->ok_flows++;
+	for (unsigned r = 0; r < s->nreq && r < 32; r++)
+		for (unsigned k = 0; k < s->req[r].nalt; k++)
+			if (f->port_b >= s->req[r].alt[k].lo &&
+			    f->port_b <= s->req[r].alt[k].hi) {
+				c->req_tried[svc] |= 1u << r;
+				if (ok)
+					st->req_seen |= 1u << r;
+			}
+	const struct cat_profile_product *pp = c->devs[svc];
+	if (pp) {
+		const uint8_t *peer = srv_init ? f->addr_b : f->addr_a;
+		for (uint32_t j = 0; j < pp->ndevices; j++)
+			if (cls_addr_in(pp->devices[j].family,
+			                pp->devices[j].addr, pp->devices[j].len,
+			                f->family, peer))
+				c->dev_seen[c->dev_off[svc] + j] = true;
+	}
+}
+
+static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
+                 int32_t svc, int32_t server, bool srv_init,
+                 const char *reason)
+{
+	struct cls_summary *sm = &c->res.summary;
+	switch (v) {
+	case CLS_V_EXPECTED: sm->expected++; break;
+	case CLS_V_UNEXPECTED: sm->unexpected++; break;
+	case CLS_V_VIOLATION: sm->violation++; break;
+	case CLS_V_BLOCKED: sm->blocked++; break;
+	case CLS_V_NONE: sm->other_flows++; break;
+	}
+	if (v != CLS_V_NONE) {
+		sm->flows++;
+		if (v != CLS_V_EXPECTED)
+			cls_finding_add(c, kind_of(v), svc, f, server, srv_init,
+			                reason);
+	}
+	if (c->opt.sink) {
+		struct cls_flow cf = {
+			.flow = f, .verdict = v, .service = svc, .server = server,
+			.server_is_initiator = srv_init, .reason = reason,
+		};
+		c->opt.sink(&cf, c->opt.sink_ctx);
+	}
+}
+
+/* The static verdict of a flow for its best candidate. */
+static enum cls_verdict judge_static(struct cls *c, const struct cap_flow *f,
+                                     const struct pick *p, const char *desc,
+                                     char *reason, size_t rlen, bool *ok)
+{
+	const struct cat_service *s = &c->cat->services[p->svc];
+	char pw[48], peer[64];
+	*ok = false;
+	if (s->dir == CAT_DIR_RESERVED) {
+		port_words(pw, sizeof pw, s, f->port_b);
+		cls_fmt(reason, rlen, "%s: port %s is reserved (%s) and must "
+		         "carry no traffic.", desc, pw, s->id);
+		return CLS_V_VIOLATION;
+	}
+	if (s->dir == CAT_DIR_LOCAL) {
+		port_words(pw, sizeof pw, s, f->port_b);
+		if (same_host(f)) {
+			*ok = succeeded(s, f);
+			cls_fmt(reason, rlen, "%s: expected, %s (%s) is local-only "
+			         "and stays on the host.", desc, s->id, pw);
+			return CLS_V_EXPECTED;
+		}
+		cls_fmt(reason, rlen, "%s: port %s (%s) is local-only and must "
+		         "never cross the wire between two hosts.", desc, pw,
+		         s->id);
+		return CLS_V_VIOLATION;
+	}
+	if (!s->enabled) {
+		cls_fmt(reason, rlen, "%s: %s is disabled (%s), so its traffic "
+		         "is not allowed.", desc, s->id,
+		         s->disabled_reason ? s->disabled_reason :
+		         "off in the profile");
+		return CLS_V_VIOLATION;
+	}
+	cls_addr_str(f->family, p->srv_init ? f->addr_b : f->addr_a, peer,
+	             sizeof peer);
+	if (!p->dir_ok) {
+		if (s->dir == CAT_DIR_OUTBOUND)
+			cls_fmt(reason, rlen, "%s: wrong direction, %s is outbound "
+			         "only (the server opens it to peers), but the "
+			         "peer opened it.", desc, s->id);
+		else if (s->dir == CAT_DIR_INBOUND)
+			cls_fmt(reason, rlen, "%s: wrong direction, %s is inbound "
+			         "only (peers open it to the server), but the "
+			         "server opened it.", desc, s->id);
+		else
+			cls_fmt(reason, rlen, "%s: %s is internal, between the "
+			         "product's servers only, and %s is not a server.",
+			         desc, s->id, peer);
+		return CLS_V_VIOLATION;
+	}
+	if (!p->dev_ok) {
+		const struct cat_product *pr = &c->cat->products[s->product];
+		cls_fmt(reason, rlen, "%s: %s is expected only with the devices "
+		         "the profile lists for %s, and %s is not one of them.",
+		         desc, s->id, pr->id, peer);
+		return CLS_V_UNEXPECTED;
+	}
+	if (succeeded(s, f)) {
+		*ok = true;
+		cls_fmt(reason, rlen, "%s: expected, %s (%s), %s.", desc, s->id,
+		         dir_word(s->dir), outcome_word(f->outcome));
+		return CLS_V_EXPECTED;
+	}
+	blocked_words(reason, rlen, desc, s, f);
+	return CLS_V_BLOCKED;
+}
+
+/* Server and peer of a flow for the dynamic-port rule. */
+static void srv_peer(const struct cap_flow *f, int32_t sa, int32_t sb,
+                     const uint8_t **srv, const uint8_t **peer)
+{
+	bool a = sa >= 0; /* both servers: the initiator */
+	(void)sb;
+	*srv = a ? f->addr_a : f->addr_b;
+	*peer = a ? f->addr_b : f->addr_a;
+}
+
+void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
+{
+	int32_t sa = cls_server_of(c, f->family, f->addr_a);
+	int32_t sb = cls_server_of(c, f->family, f->addr_b);
+	char desc[160], reason[400];
+	if (sa < 0 && sb < 0) {
+		emit(c, f, CLS_V_NONE, -1, -1, false,
+		     "No monitored server is involved.");
+		return;
+	}
+	describe(desc, sizeof desc, f, sa >= 0, sb >= 0);
+	int32_t server = sb >= 0 ? sb : sa;
+	bool srv_init = sb < 0;
+	if (f->proto != 6 && f->proto != 17) {
+		cls_fmt(reason, sizeof reason, "%s: no catalog service covers "
+		         "%s.", desc, proto_word(f->proto, f->family));
+		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, reason);
+		return;
+	}
+
+	const uint16_t *list;
+	uint32_t n = cls_candidates(c, f->proto, f->port_b, false, &list);
+	struct pick best;
+	enum cls_verdict v = CLS_V_UNEXPECTED;
+	bool ok = false, have = best_of(c, list, n, f, sa, sb, &best);
+	if (have) {
+		v = judge_static(c, f, &best, desc, reason, sizeof reason, &ok);
+		server = best.server;
+		srv_init = best.srv_init;
+	}
+
+	/* A control-port contact (TCP 135): remember it for dynamic ports. */
+	int32_t ctrl_svc = -1;
+	if (f->proto == 6 && c->ctrl && have) {
+		struct pick cp;
+		bool found = false;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct cat_service *s = &c->cat->services[list[i]];
+			if (!s->has_dynamic || s->control != f->port_b)
+				continue;
+			struct pick p;
+			evaluate(c, list[i], f, sa, sb, &p);
+			if (!found || p.score > cp.score)
+				cp = p;
+			found = true;
+		}
+		if (found && f->outcome != CAP_OUT_REJECTED &&
+		    f->outcome != CAP_OUT_UNANSWERED &&
+		    f->outcome != CAP_OUT_UNREACHABLE)
+			ctrl_svc = cp.svc;
+	}
+
+	if (v != CLS_V_EXPECTED && c->ctrl && !same_host(f)) {
+		const uint8_t *srv, *peer;
+		srv_peer(f, sa, sb, &srv, &peer);
+		const uint16_t *dl;
+		uint32_t dn = cls_candidates(c, f->proto, f->port_b, true, &dl);
+		bool by_epm = false;
+		int32_t d = f->proto == 6 ?
+		            cls_epm_lookup(c, f, srv, peer, &by_epm) : -1;
+		struct pick dp;
+		bool dyn = false;
+		if (d >= 0) {
+			/* The dynamic candidates of this port, else (the port
+			 * the endpoint mapper named) the control's service. */
+			if (best_of(c, dl, dn, f, sa, sb, &dp) && dp.enabled &&
+			    dp.dir_ok) {
+				for (uint32_t i = 0; i < dn; i++)
+					if (dl[i] == d)
+						evaluate(c, d, f, sa, sb, &dp);
+				dyn = true;
+			} else if (by_epm) {
+				evaluate(c, d, f, sa, sb, &dp);
+				dyn = true;
+			}
+		} else if (dn && allow_hold && !c->finished) {
+			struct pick hp;
+			if (best_of(c, dl, dn, f, sa, sb, &hp) && hp.enabled &&
+			    hp.dir_ok && cls_epm_hold(c, f))
+				return;
+		}
+		if (dyn) {
+			const struct cat_service *s = &c->cat->services[dp.svc];
+			server = dp.server;
+			srv_init = dp.srv_init;
+			if (!s->enabled) {
+				v = CLS_V_VIOLATION;
+				cls_fmt(reason, sizeof reason, "%s: dynamic port of "
+				         "%s, which is disabled (%s).", desc, s->id,
+				         s->disabled_reason ? s->disabled_reason :
+				         "off in the profile");
+			} else if (succeeded(s, f)) {
+				v = CLS_V_EXPECTED;
+				ok = true;
+				if (by_epm)
+					cls_fmt(reason, sizeof reason, "%s: expected, "
+					         "%s on the port the endpoint mapper "
+					         "(TCP %u) of the peer named, %s.", desc,
+					         s->id, (unsigned)s->control,
+					         outcome_word(f->outcome));
+				else
+					cls_fmt(reason, sizeof reason, "%s: expected, "
+					         "dynamic port of %s within %u s of TCP "
+					         "%u to the same peer, %s.", desc, s->id,
+					         (unsigned)(c->window_ns / 1000000000ull),
+					         (unsigned)s->control,
+					         outcome_word(f->outcome));
+			} else {
+				v = CLS_V_BLOCKED;
+				ok = false;
+				blocked_words(reason, sizeof reason, desc, s, f);
+			}
+			account(c, dp.svc, f, ok, srv_init);
+			emit(c, f, v, dp.svc, server, srv_init, reason);
+			return;
+		}
+	}
+
+	if (!have) {
+		cls_fmt(reason, sizeof reason, "%s: no catalog service uses %s "
+		         "%u %s.", desc, proto_word(f->proto, f->family),
+		         (unsigned)f->port_b,
+		         sa >= 0 && sb >= 0 ? "between servers" :
+		         srv_init ? "outbound" : "inbound");
+		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, reason);
+		return;
+	}
+	account(c, best.svc, f, ok, srv_init);
+	emit(c, f, v, best.svc, server, srv_init, reason);
+	if (ctrl_svc >= 0) {
+		const uint8_t *srv, *peer;
+		srv_peer(f, sa, sb, &srv, &peer);
+		cls_epm_control(c, f, ctrl_svc, srv, peer);
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
+{
+	if (!m || !m->cat)
+		return NULL;
+	struct cls *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->m = m;
+	c->cat = m->cat;
+	if (o)
+		c->opt = *o;
+	c->nsvc = m->cat->nservices;
+	c->window_ns = (uint64_t)(c->opt.dynamic_window_s ?
+	                          c->opt.dynamic_window_s : 120) * 1000000000ull;
+	c->max_findings = c->opt.max_findings ? c->opt.max_findings :
+	                  CLS_DEFAULT_MAX_FINDINGS;
+	c->seed = ((uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ull) ^
+	          (uint64_t)time(NULL);
+	c->ffree = -1;
+	size_t ns = c->nsvc ? c->nsvc : 1;
+	c->res.services = calloc(ns, sizeof *c->res.services);
+	c->devs = calloc(ns, sizeof *c->devs);
+	c->dev_off = calloc(ns, sizeof *c->dev_off);
+	c->req_tried = calloc(ns, sizeof *c->req_tried);
+	if (!c->res.services || !c->devs || !c->dev_off || !c->req_tried)
+		goto fail;
+
+	/* Listed devices, per service of a product that lists them. */
+	const struct cat_profile *prof = m->prof;
+	uint32_t ndev = 0;
+	if (prof && prof->has_products)
+		for (uint32_t i = 0; i < c->nsvc; i++)
+			for (uint32_t k = 0; k < prof->nproducts; k++) {
+				const struct cat_profile_product *pp =
+					&prof->products[k];
+				if (pp->product == c->cat->services[i].product &&
+				    pp->ndevices > 0) {
+					c->devs[i] = pp;
+					c->dev_off[i] = ndev;
+					ndev += pp->ndevices;
+					break;
+				}
+			}
+	c->dev_seen = calloc(ndev ? ndev : 1, sizeof *c->dev_seen);
+	if (!c->dev_seen)
+		goto fail;
+
+	if (cls_tables_build(c) != 0 || cls_findings_init(c) != 0 ||
+	    cls_epm_init(c) != 0)
+		goto fail;
+
+	if (c->opt.servers && c->opt.nservers) {
+		uint32_t n = c->opt.nservers;
+		if (n > CLS_MAX_SERVERS)
+			n = CLS_MAX_SERVERS;
+		memcpy(c->res.servers, c->opt.servers, n * sizeof *c->res.servers);
+		c->res.nservers = n;
+		c->servers_known = c->given = true;
+		const char *how = c->res.servers[0].how;
+		if (strncmp(how, "profile", 7) == 0)
+			cls_fmt(c->res.servers_how, sizeof c->res.servers_how,
+			         "The %u server address(es) of the %s.", n, how);
+		else
+			cls_fmt(c->res.servers_how, sizeof c->res.servers_how,
+			         "The %u server address(es) given with %s.", n,
+			         how[0] ? how : "--server");
+	}
+	return c;
+fail:
+	cls_free(c);
+	return NULL;
+}
+
+void cls_flow(const struct cap_flow *f, void *ctx)
+{
+	struct cls *c = ctx;
+	if (!c || !f || c->finished)
+		return;
+	if (f->proto == 6) {
+		c->tcp_flows++;
+		if (!f->pkts[0] || !f->pkts[1])
+			c->tcp_oneside++;
+	} else if (f->pkts[0] && f->pkts[1]) {
+		c->other_twoway++;
+	}
+	cls_flow_classify(c, f);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void caveat(struct cls *c, const char *fmt, ...)
+{
+	if (c->res.ncaveats >= sizeof c->res.caveats / sizeof c->res.caveats[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->res.caveats[c->res.ncaveats++],
+	          sizeof c->res.caveats[0], fmt, ap);
+	va_end(ap);
+}
+
+/* Status and missing findings of one enabled, documented service. */
+static void settle_service(struct cls *c, uint32_t i, bool one_side)
+{
+	const struct cat_service *s = &c->cat->services[i];
+	struct cls_service_stat *st = &c->res.services[i];
+	bool required = c->m->required && c->m->required[i];
+	if (!s->enabled) {
+		st->status = CLS_S_DISABLED;
+		return;
+	}
+	if (s->dir == CAT_DIR_LOCAL || s->dir == CAT_DIR_RESERVED) {
+		st->status = st->flows ? CLS_S_OBSERVED : CLS_S_NOT_SEEN;
+		return;
+	}
+	/* The parts of a required service never seen: listed devices, else
+	 * requirements (a set of alternatives each). */
+	char miss[8][200];
+	uint16_t mport[8];
+	const uint8_t *mpeer[8];
+	uint8_t mfam[8];
+	unsigned nmiss = 0, nparts = 0;
+	const char *pn = s->proto == CAT_PROTO_TCP ? "TCP" :
+	                 s->proto == CAT_PROTO_UDP ? "UDP" : "IP";
+	char ports[64];
+	if (required && c->devs[i]) {
+		const struct cat_profile_product *pp = c->devs[i];
+		req_words(ports, sizeof ports, &s->req[0]);
+		for (uint32_t j = 0; j < pp->ndevices; j++) {
+			if (c->dev_seen[c->dev_off[i] + j])
+				continue;
+			nparts++;
+			if (nmiss >= 8)
+				continue;
+			char dev[80];
+			prefix_words(dev, sizeof dev, &pp->devices[j]);
+			if (s->dir == CAT_DIR_OUTBOUND)
+				cls_fmt(miss[nmiss], sizeof miss[0], "%s %s (%s) "
+				         "from the server to %s was never seen, though "
+				         "the profile requires it.", pn, ports, s->id,
+				         dev);
+			else
+				cls_fmt(miss[nmiss], sizeof miss[0], "%s %s (%s) "
+				         "between %s and the server was never seen, "
+				         "though the profile requires it.", pn, ports,
+				         s->id, dev);
+			mport[nmiss] = s->nreq ? s->req[0].alt[0].lo : 0;
+			mpeer[nmiss] = pp->devices[j].addr;
+			mfam[nmiss] = pp->devices[j].family;
+			nmiss++;
+		}
+	} else if (required) {
+		for (unsigned r = 0; r < s->nreq && r < 32; r++) {
+			if (c->req_tried[i] & (1u << r))
+				continue;
+			nparts++;
+			if (nmiss >= 8)
+				continue;
+			req_words(ports, sizeof ports, &s->req[r]);
+			cls_fmt(miss[nmiss], sizeof miss[0], "%s %s (%s, %s) is "
+			         "required by the profile but no flow was seen.",
+			         pn, ports, s->id, dir_word(s->dir));
+			mport[nmiss] = s->req[r].alt[0].lo;
+			mpeer[nmiss] = NULL;
+			mfam[nmiss] = 0;
+			nmiss++;
+		}
+	}
+
+	if (st->ok_flows)
+		st->status = CLS_S_OBSERVED;
+	else if (st->flows)
+		st->status = CLS_S_BLOCKED;
+	else
+		st->status = required ? CLS_S_MISSING : CLS_S_NOT_SEEN;
+
+	if (nparts && c->opt.filter && *c->opt.filter) {
+		/* Not observable: the filter may have excluded it. */
+		if (!st->flows)
+			st->status = CLS_S_NOT_SEEN;
+		cls_fmt(st->caveat, sizeof st->caveat, "The capture filter may "
+		         "exclude %s %s, so it is not reported missing.", pn,
+		         ports);
+		return;
+	}
+	if (nparts && st->status == CLS_S_OBSERVED)
+		st->status = CLS_S_MISSING;
+	for (unsigned k = 0; k < nmiss; k++)
+		cls_finding_missing(c, (int32_t)i, mfam[k], mpeer[k], mport[k],
+		                    miss[k]);
+	for (unsigned k = nmiss; k < nparts; k++)
+		cls_finding_missing(c, (int32_t)i, 0, NULL, 0, miss[0]);
+	if (nparts && c->dropped_pkts)
+		cls_fmt(st->caveat, sizeof st->caveat, "Packets were dropped "
+		         "during the capture: a flow of it may have been lost.");
+	else if ((nparts || st->status == CLS_S_BLOCKED) && one_side)
+		cls_fmt(st->caveat, sizeof st->caveat, "Only one direction of "
+		         "traffic was captured: replies may have gone unseen.");
+}
+
+const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
+{
+	if (!c)
+		return NULL;
+	if (c->finished)
+		return &c->res;
+	if (!c->servers_known)
+		cls_infer_servers(c, st);
+	cls_epm_flush(c);
+	c->finished = true;
+	c->dropped_pkts = st && st->has_dropped ? st->dropped : 0;
+
+	bool one_side = c->tcp_flows > 0 && c->tcp_oneside == c->tcp_flows &&
+	                c->other_twoway == 0;
+	for (uint32_t i = 0; i < c->nsvc; i++)
+		settle_service(c, i, one_side);
+
+	if (c->res.nservers == 0)
+		caveat(c, "No monitored server was given or inferred, so no flow "
+		       "was judged.");
+	if (c->dropped_pkts)
+		caveat(c, "%llu packets were dropped during the capture: flows "
+		       "may be missing from this report.",
+		       (unsigned long long)c->dropped_pkts);
+	if (one_side)
+		caveat(c, "Every TCP flow has packets in one direction only: the "
+		       "capture sees one side of the traffic, so unanswered and "
+		       "missing may be wrong.");
+	if (c->opt.filter && *c->opt.filter)
+		caveat(c, "The capture filter '%.80s' limits what was seen: "
+		       "required services it may exclude are not-seen, not "
+		       "missing.", c->opt.filter);
+	if (c->buf.dropped)
+		caveat(c, "%llu flows arrived after the %u flows held while the "
+		       "servers were inferred and were not judged.",
+		       (unsigned long long)c->buf.dropped, CLS_BUFFER_MAX);
+	if (c->settled_early)
+		caveat(c, "The servers were inferred from the first %u flows, "
+		       "when the buffer that holds flows meanwhile was full.",
+		       c->settled_early);
+	if (c->pending_dropped)
+		caveat(c, "%llu flows in a dynamic port range could not wait for "
+		       "their control-port flow and were judged without it.",
+		       (unsigned long long)c->pending_dropped);
+
+	cls_findings_sort(c);
+	c->res.summary.findings = c->res.nfindings +
+	                          c->res.summary.findings_dropped;
+	c->res.summary.compliant = c->res.summary.findings == 0;
+	return &c->res;
+}
+
+void cls_free(struct cls *c)
+{
+	if (!c)
+		return;
+	cls_tables_free(c);
+	cls_findings_free(c);
+	cls_epm_free(c);
+	free(c->buf.v);
+	free(c->res.services);
+	free(c->devs);
+	free(c->dev_off);
+	free(c->dev_seen);
+	free(c->req_tried);
+	free(c);
+}

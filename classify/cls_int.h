@@ -1,0 +1,187 @@
+/*
+ * cls_int.h -- classify/ internal: the state shared by classify's files.
+ *
+ * Design. struct cls holds everything one classification run needs, sized
+ * in cls_new(): the port tables (match.c), the server set and the flow
+ * buffer used while servers are still being inferred (servers.c), the
+ * aggregated findings and their hash index (findings.c), and the DCE/RPC
+ * control-port contacts and pending dynamic-port flows (epm.c). Nothing
+ * outside classify/ includes this header, except classify's unit tests.
+ */
+#ifndef PORTAUDIT_CLASSIFY_INT_H
+#define PORTAUDIT_CLASSIFY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+
+#define CLS_SCAN_PORTS 16         /* > this many unexpected ports: a scan */
+#define CLS_BUFFER_MAX (1u << 18) /* flows held while servers are inferred */
+#define CLS_PENDING_MAX 4096      /* dynamic-port flows awaiting their 135 */
+#define CLS_CTRL_SLOTS 4096       /* (server, peer) control-port contacts */
+#define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
+#define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
+
+/* Port table: for each port, the list of candidate service indexes,
+ * stored compressed (CSR): list[start[p] .. start[p+1]). */
+struct cls_ptab {
+	uint32_t *start; /* [65537] */
+	uint16_t *list;
+};
+
+/* One aggregated finding under construction (findings.c). */
+struct cls_fslot {
+	uint64_t hash;
+	int32_t next;       /* hash chain */
+	int32_t pair_next;  /* list of the pair's individual findings */
+	int32_t pair;       /* index into pairs, -1 none */
+	bool dead;          /* folded into a scan finding */
+	bool is_scan;
+};
+
+/* (server, peer, proto, side): counts the distinct unexpected ports. */
+struct cls_pair {
+	uint64_t hash;
+	int32_t next;
+	uint8_t family, proto;
+	bool server_initiated;
+	uint8_t server[16], peer[16];
+	uint32_t nindividual; /* live individual unexpected findings */
+	int32_t head;         /* first individual finding */
+	int32_t scan;         /* the scan finding, -1 none */
+	uint8_t *bitmap;      /* distinct ports of the scan, or NULL */
+};
+
+struct cls_ctrl { /* one (server, peer) contact with a control port */
+	bool used;
+	uint8_t family;
+	uint8_t server[16], peer[16];
+	uint16_t control;
+	int32_t service;  /* service of the control flow */
+	uint64_t first_ns, last_ns;
+	uint16_t epm[CLS_CTRL_EPM];
+	uint8_t nepm;
+};
+
+struct cls_dev { /* a device listed for a product in the profile */
+	const struct cat_prefix *pfx;
+};
+
+struct cls {
+	const struct cat_model *m;
+	const struct catalog *cat;
+	struct cls_options opt;
+	uint32_t nsvc;
+	uint64_t window_ns;
+	uint32_t max_findings;
+
+	struct cls_ptab tab[2];  /* [0] TCP, [1] UDP */
+	struct cls_ptab dyn[2];  /* dynamic ranges */
+	bool has_dyn;
+
+	/* Per service: the profile product entry listing devices, or NULL. */
+	const struct cat_profile_product **devs;
+	/* Per required service with devices: device j seen (any flow). */
+	uint32_t *dev_off;       /* [nsvc]: offset into dev_seen */
+	bool *dev_seen;
+	uint32_t *req_tried;     /* [nsvc]: requirement bits with any flow */
+
+	/* Servers. */
+	bool servers_known;      /* given, or settled by inference */
+	bool given;
+	uint32_t settled_early;  /* servers settled after this many flows */
+	struct cls_flow_buf {
+		struct cap_flow *v;
+		uint32_t n, cap;
+		uint64_t dropped;
+	} buf;
+
+	/* Findings. */
+	struct cls_fslot *fs;
+	uint32_t fcap;           /* allocated slots (grows up to max) */
+	int32_t *fbucket;
+	uint32_t fbuckets;       /* power of two */
+	struct cls_pair *pairs;
+	uint32_t npairs, pcap;
+	int32_t *pbucket;
+	uint32_t pbuckets;
+	uint32_t nbitmaps;
+	int32_t ffree;           /* free list of folded slots */
+	uint32_t nlive;          /* findings stored and not folded */
+	uint64_t *dropped;       /* keys of dropped findings */
+	uint64_t scan_flows;
+
+	/* Dynamic ports. */
+	struct cls_ctrl *ctrl;   /* [CLS_CTRL_SLOTS] */
+	struct cap_flow *pending;/* [CLS_PENDING_MAX] */
+	uint32_t npending;
+	uint64_t pending_dropped;
+
+	/* Capture-wide observations. */
+	uint64_t tcp_flows, tcp_oneside, other_twoway;
+	uint64_t dropped_pkts;
+	bool finished;
+
+	struct cls_result res;
+	uint64_t seed;
+};
+
+/* classify.c */
+void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len);
+/* snprintf that may truncate (reasons are bounded on purpose). */
+__attribute__((format(printf, 3, 4)))
+void cls_fmt(char *buf, size_t len, const char *fmt, ...);
+
+/* match.c */
+int cls_tables_build(struct cls *c);
+void cls_tables_free(struct cls *c);
+/* Candidates for (proto 6/17, port); returns the count, sets *list. */
+uint32_t cls_candidates(const struct cls *c, uint8_t proto, uint16_t port,
+                        bool dynamic, const uint16_t **list);
+
+/* servers.c */
+bool cls_addr_in(uint8_t family, const uint8_t *pfx, uint8_t len,
+                 uint8_t afamily, const uint8_t *a);
+int32_t cls_server_of(const struct cls *c, uint8_t family, const uint8_t *a);
+bool cls_is_multicast(uint8_t family, const uint8_t *a);
+int cls_buffer_flow(struct cls *c, const struct cap_flow *f);
+void cls_infer_servers(struct cls *c, const struct cap_stats *st);
+void cls_flow_classify(struct cls *c, const struct cap_flow *f);
+
+/* findings.c */
+int cls_findings_init(struct cls *c);
+void cls_findings_free(struct cls *c);
+/* Fold one flow of a non-expected verdict into its finding. */
+void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
+                     const struct cap_flow *f, int32_t server,
+                     bool server_is_initiator, const char *reason);
+/* A missing finding (no flow). peer may be NULL. */
+void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
+                         const uint8_t *peer, uint16_t port,
+                         const char *reason);
+void cls_findings_sort(struct cls *c);
+
+/* epm.c */
+int cls_epm_init(struct cls *c);
+void cls_epm_free(struct cls *c);
+/* Record a control-port flow (server, peer); resolves pending flows. */
+void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
+                     const uint8_t *server, const uint8_t *peer);
+/* Service owning a dynamic-port flow by window or exact EPM port, or -1.
+ * *by_epm tells which. */
+int32_t cls_epm_lookup(const struct cls *c, const struct cap_flow *f,
+                       const uint8_t *server, const uint8_t *peer,
+                       bool *by_epm);
+/* Hold a flow until its control flow arrives; false when full. */
+bool cls_epm_hold(struct cls *c, const struct cap_flow *f);
+/* Classify every flow still held (at cls_finish). */
+void cls_epm_flush(struct cls *c);
+
+/* classify.c: decide and account one flow whose servers are known.
+ * allow_hold: a dynamic-range candidate without its control contact may
+ * be held back (false when resolving held flows). */
+void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * epm.c -- DCE/RPC dynamic ports: a control-port contact, then a range.
+ *
+ * Design. WMI, the remote event log and similar services first talk to the
+ * peer's endpoint mapper (TCP 135, the service's `control` port), then open
+ * a connection to the SAME peer on a port of the dynamic range. Such a
+ * dynamic flow belongs to the service when (a) the control flow's
+ * endpoint-mapper reply named exactly its port (cap_flow.epm_port, parsed
+ * by capture from the ept_map reply), whatever the time, or (b) it started
+ * within the window (cls_options.dynamic_window_s, 120 s by default) after
+ * the control contact began and before it ended plus the window.
+ *
+ * Flows are handed on when they END, so the control flow (a long-lived
+ * connection) often arrives after its dynamic flows. Two bounded tables
+ * handle that: the contacts, (server, peer) -> first/last time and up to
+ * CLS_CTRL_EPM learned ports, CLS_CTRL_SLOTS slots with 8-way probing that
+ * evicts the oldest contact; and the pending flows, up to CLS_PENDING_MAX
+ * copies of dynamic-range candidates still without a contact. A control
+ * flow arriving re-judges the pending flows of its (server, peer); the rest
+ * are judged at cls_finish without the dynamic rule. When the pending list
+ * is full a flow is judged at once (counted in a caveat). Cost: a contact
+ * lookup is a hash and at most 8 probes; resolving pending flows is a scan
+ * of at most CLS_PENDING_MAX entries per control flow.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cls_int.h"
+
+#define PROBES 8
+#define EARLY_NS 1000000000ull /* a dynamic flow may start 1 s before */
+
+int cls_epm_init(struct cls *c)
+{
+	if (!c->has_dyn)
+		return 0;
+	c->ctrl = calloc(CLS_CTRL_SLOTS, sizeof *c->ctrl);
+	c->pending = calloc(CLS_PENDING_MAX, sizeof *c->pending);
+	return c->ctrl && c->pending ? 0 : -1;
+}
+
+void cls_epm_free(struct cls *c)
+{
+	free(c->ctrl);
+	free(c->pending);
+	c->ctrl = NULL;
+	c->pending = NULL;
+}
+
+static uint32_t ctrl_hash(const struct cls *c, uint8_t family,
+                          const uint8_t *server, const uint8_t *peer)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ c->seed ^ family;
+	for (int i = 0; i < 16; i++) {
+		h = (h ^ server[i]) * 0x100000001b3ull;
+		h = (h ^ peer[i]) * 0x100000001b3ull;
+	}
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+static struct cls_ctrl *ctrl_find(const struct cls *c, uint8_t family,
+                                  const uint8_t *server, const uint8_t *peer)
+{
+	if (!c->ctrl)
+		return NULL;
+	uint32_t h = ctrl_hash(c, family, server, peer);
+	for (uint32_t k = 0; k < PROBES; k++) {
+		struct cls_ctrl *e = &c->ctrl[(h + k) & (CLS_CTRL_SLOTS - 1)];
+		if (e->used && e->family == family &&
+		    memcmp(e->server, server, 16) == 0 &&
+		    memcmp(e->peer, peer, 16) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static bool pair_is(const struct cap_flow *f, uint8_t family,
+                    const uint8_t *server, const uint8_t *peer)
+{
+	if (f->family != family)
+		return false;
+	return (memcmp(f->addr_a, server, 16) == 0 &&
+	        memcmp(f->addr_b, peer, 16) == 0) ||
+	       (memcmp(f->addr_b, server, 16) == 0 &&
+	        memcmp(f->addr_a, peer, 16) == 0);
+}
+
+void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
+                     const uint8_t *server, const uint8_t *peer)
+{
+	if (!c->ctrl)
+		return;
+	struct cls_ctrl *e = ctrl_find(c, f->family, server, peer);
+	if (!e) {
+		uint32_t h = ctrl_hash(c, f->family, server, peer);
+		struct cls_ctrl *old = NULL;
+		for (uint32_t k = 0; k < PROBES; k++) {
+			struct cls_ctrl *s = &c->ctrl[(h + k) & (CLS_CTRL_SLOTS - 1)];
+			if (!s->used) {
+				old = s;
+				break;
+			}
+			if (!old || s->last_ns < old->last_ns)
+				old = s;
+		}
+		e = old;
+		memset(e, 0, sizeof *e);
+		e->used = true;
+		e->family = f->family;
+		memcpy(e->server, server, 16);
+		memcpy(e->peer, peer, 16);
+		e->first_ns = f->first_ns;
+		e->last_ns = f->last_ns;
+	}
+	if (f->first_ns < e->first_ns)
+		e->first_ns = f->first_ns;
+	if (f->last_ns > e->last_ns)
+		e->last_ns = f->last_ns;
+	e->control = f->port_b;
+	e->service = service;
+	if (f->epm_port) {
+		bool have = false;
+		for (unsigned i = 0; i < e->nepm; i++)
+			if (e->epm[i] == f->epm_port)
+				have = true;
+		if (!have) {
+			if (e->nepm < CLS_CTRL_EPM)
+				e->epm[e->nepm++] = f->epm_port;
+			else {
+				memmove(e->epm, e->epm + 1,
+				        (CLS_CTRL_EPM - 1) * sizeof e->epm[0]);
+				e->epm[CLS_CTRL_EPM - 1] = f->epm_port;
+			}
+		}
+	}
+
+	/* Flows of this pair that waited for their control contact. */
+	uint8_t fam = f->family;
+	uint8_t srv[16], pr[16];
+	memcpy(srv, server, 16);
+	memcpy(pr, peer, 16);
+	for (uint32_t i = 0; i < c->npending;) {
+		struct cap_flow *p = &c->pending[i];
+		bool by_epm;
+		if (pair_is(p, fam, srv, pr) &&
+		    cls_epm_lookup(c, p, srv, pr, &by_epm) >= 0) {
+			struct cap_flow copy = *p;
+			c->pending[i] = c->pending[--c->npending];
+			cls_judge(c, &copy, false);
+			continue;
+		}
+		i++;
+	}
+}
+
+int32_t cls_epm_lookup(const struct cls *c, const struct cap_flow *f,
+                       const uint8_t *server, const uint8_t *peer,
+                       bool *by_epm)
+{
+	*by_epm = false;
+	const struct cls_ctrl *e = ctrl_find(c, f->family, server, peer);
+	if (!e)
+		return -1;
+	for (unsigned i = 0; i < e->nepm; i++)
+		if (e->epm[i] == f->port_b && f->proto == 6) {
+			*by_epm = true;
+			return e->service;
+		}
+	if (f->first_ns + EARLY_NS >= e->first_ns &&
+	    f->first_ns <= e->last_ns + c->window_ns)
+		return e->service;
+	return -1;
+}
+
+bool cls_epm_hold(struct cls *c, const struct cap_flow *f)
+{
+	if (!c->pending || c->finished)
+		return false;
+	if (c->npending >= CLS_PENDING_MAX) {
+		c->pending_dropped++;
+		return false;
+	}
+	c->pending[c->npending++] = *f;
+	return true;
+}
+
+void cls_epm_flush(struct cls *c)
+{
+	uint32_t n = c->npending;
+	c->npending = 0;
+	for (uint32_t i = 0; i < n; i++)
+		cls_judge(c, &c->pending[i], false);
+}

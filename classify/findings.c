@@ -1,0 +1,499 @@
+/*
+ * findings.c -- flows folded into a bounded number of findings.
+ *
+ * Design. A finding is the aggregate of every flow with the same (kind,
+ * service, server, peer, protocol, responder port, initiator side): flows,
+ * packets and bytes are summed, first/last seen widened, the last outcome,
+ * ICMP error and reason kept. Findings live in one array that grows
+ * geometrically up to max_findings and never beyond; a chained hash index
+ * (seeded, since keys come from the network) finds a flow's finding in O(1).
+ * Once the array is full, a new finding is counted in findings_dropped and
+ * in summary.findings, but not stored; a small set of the dropped keys
+ * keeps that count to distinct findings rather than flows (approximate only
+ * beyond CLS_DROPPED_KEYS distinct keys).
+ *
+ * Scans. Unexpected findings are also grouped by (server, peer, protocol,
+ * side). When one pair reaches more than CLS_SCAN_PORTS distinct responder
+ * ports, its individual findings are folded into ONE scan finding covering
+ * port..port_hi with nports distinct ports, and every later unexpected flow
+ * of the pair joins it. Distinct ports of a scan are counted exactly with a
+ * 8 KiB bitmap for the first CLS_SCAN_BITMAPS scanning pairs, and by flows
+ * after that. So a scan of every port of a server is one finding and a few
+ * KiB, whatever its size.
+ *
+ * cls_findings_sort() compacts the array and orders it worst first: kind
+ * by severity (violation, blocked, missing, unexpected), then flows
+ * descending, then port.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cls_int.h"
+
+#define CLS_DROPPED_KEYS 65536
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t fin(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1024;
+	while (p < n && p < (1u << 22))
+		p <<= 1;
+	return p;
+}
+
+int cls_findings_init(struct cls *c)
+{
+	c->fbuckets = pow2_at_least(c->max_findings);
+	c->fbucket = malloc(c->fbuckets * sizeof *c->fbucket);
+	c->pbuckets = c->fbuckets;
+	c->pbucket = malloc(c->pbuckets * sizeof *c->pbucket);
+	if (!c->fbucket || !c->pbucket)
+		return -1;
+	for (uint32_t i = 0; i < c->fbuckets; i++)
+		c->fbucket[i] = -1;
+	for (uint32_t i = 0; i < c->pbuckets; i++)
+		c->pbucket[i] = -1;
+	c->ffree = -1;
+	return 0;
+}
+
+void cls_findings_free(struct cls *c)
+{
+	for (uint32_t i = 0; i < c->npairs; i++)
+		free(c->pairs[i].bitmap);
+	free(c->pairs);
+	free(c->pbucket);
+	free(c->fbucket);
+	free(c->fs);
+	free(c->res.findings);
+	free(c->dropped);
+	c->pairs = NULL;
+	c->fs = NULL;
+	c->res.findings = NULL;
+	c->dropped = NULL;
+}
+
+/* Remember a dropped key; true when it was new (count it). */
+static bool dropped_new(struct cls *c, uint64_t h)
+{
+	if (!c->dropped) {
+		c->dropped = calloc(CLS_DROPPED_KEYS, sizeof *c->dropped);
+		if (!c->dropped)
+			return true;
+	}
+	uint32_t mask = CLS_DROPPED_KEYS - 1;
+	for (uint32_t k = 0, i = (uint32_t)h & mask; k < 16; k++, i = (i + 1) & mask) {
+		if (c->dropped[i] == h)
+			return false;
+		if (c->dropped[i] == 0) {
+			c->dropped[i] = h;
+			return true;
+		}
+	}
+	return true;
+}
+
+/* A free slot (reusing one folded into a scan), or -1 when full. */
+static int32_t slot_new(struct cls *c)
+{
+	if (c->ffree >= 0) {
+		int32_t i = c->ffree;
+		c->ffree = c->fs[i].next;
+		c->nlive++;
+		return i;
+	}
+	if (c->res.nfindings >= c->max_findings)
+		return -1;
+	if (c->res.nfindings == c->fcap) {
+		uint32_t ncap = c->fcap ? c->fcap * 2 : 64;
+		if (ncap > c->max_findings)
+			ncap = c->max_findings;
+		struct cls_finding *f = realloc(c->res.findings,
+		                                ncap * sizeof *f);
+		if (!f)
+			return -1;
+		c->res.findings = f;
+		struct cls_fslot *s = realloc(c->fs, ncap * sizeof *s);
+		if (!s)
+			return -1;
+		c->fs = s;
+		c->fcap = ncap;
+	}
+	c->nlive++;
+	return (int32_t)c->res.nfindings++;
+}
+
+static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
+                         int32_t service, uint8_t proto, uint8_t family,
+                         const uint8_t *server, const uint8_t *peer,
+                         uint16_t port, bool server_init)
+{
+	struct cls_finding *fd = &c->res.findings[i];
+	memset(fd, 0, sizeof *fd);
+	fd->kind = kind;
+	fd->service = service;
+	fd->proto = proto;
+	fd->family = family;
+	fd->port = fd->port_hi = port;
+	fd->nports = 1;
+	if (server)
+		memcpy(fd->server, server, 16);
+	if (peer) {
+		memcpy(fd->peer, peer, 16);
+		fd->has_peer = true;
+	}
+	fd->server_initiated = server_init;
+	struct cls_fslot *s = &c->fs[i];
+	memset(s, 0, sizeof *s);
+	s->next = s->pair_next = s->pair = -1;
+}
+
+static void fold(struct cls_finding *fd, const struct cap_flow *f,
+                 const char *reason)
+{
+	if (fd->flows == 0 || f->first_ns < fd->first_ns)
+		fd->first_ns = f->first_ns;
+	if (f->last_ns > fd->last_ns)
+		fd->last_ns = f->last_ns;
+	fd->flows++;
+	fd->packets += (uint64_t)f->pkts[0] + f->pkts[1];
+	fd->bytes += f->bytes[0] + f->bytes[1];
+	fd->outcome = f->outcome;
+	if (f->outcome == CAP_OUT_UNREACHABLE) {
+		fd->has_icmp = true;
+		fd->icmp_type = f->icmp_type;
+		fd->icmp_code = f->icmp_code;
+	}
+	if (reason)
+		cls_fmt(fd->reason, sizeof fd->reason, "%s", reason);
+}
+
+static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
+                         int32_t service, uint8_t proto, uint8_t family,
+                         const uint8_t *server, const uint8_t *peer,
+                         uint16_t port, bool server_init)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ c->seed;
+	uint8_t k[8] = { (uint8_t)kind, proto, family, server_init,
+	                 (uint8_t)(port >> 8), (uint8_t)port, 0, 0 };
+	h = mix(h, k, sizeof k);
+	h = mix(h, &service, sizeof service);
+	h = mix(h, server, 16);
+	h = mix(h, peer, 16);
+	return fin(h);
+}
+
+static bool same_key(const struct cls_finding *fd, enum cls_kind kind,
+                     int32_t service, uint8_t proto, uint8_t family,
+                     const uint8_t *server, const uint8_t *peer,
+                     uint16_t port, bool server_init)
+{
+	return fd->kind == kind && fd->service == service &&
+	       fd->proto == proto && fd->family == family &&
+	       fd->port == port && fd->server_initiated == server_init &&
+	       memcmp(fd->server, server, 16) == 0 &&
+	       memcmp(fd->peer, peer, 16) == 0;
+}
+
+static void bit_set(uint8_t *map, uint16_t p, uint32_t *count)
+{
+	uint8_t m = (uint8_t)(1u << (p & 7));
+	if (!(map[p >> 3] & m)) {
+		map[p >> 3] |= m;
+		(*count)++;
+	}
+}
+
+static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
+                                 const uint8_t *server, const uint8_t *peer,
+                                 bool server_init)
+{
+	uint64_t h = 0x84222325cbf29ce4ull ^ c->seed;
+	uint8_t k[4] = { proto, family, server_init, 0 };
+	h = fin(mix(mix(mix(h, k, sizeof k), server, 16), peer, 16));
+	uint32_t b = (uint32_t)h & (c->pbuckets - 1);
+	for (int32_t i = c->pbucket[b]; i >= 0; i = c->pairs[i].next) {
+		struct cls_pair *p = &c->pairs[i];
+		if (p->hash == h && p->proto == proto && p->family == family &&
+		    p->server_initiated == server_init &&
+		    memcmp(p->server, server, 16) == 0 &&
+		    memcmp(p->peer, peer, 16) == 0)
+			return p;
+	}
+	if (c->npairs >= c->max_findings)
+		return NULL;
+	if (c->npairs == c->pcap) {
+		uint32_t ncap = c->pcap ? c->pcap * 2 : 64;
+		if (ncap > c->max_findings)
+			ncap = c->max_findings;
+		struct cls_pair *v = realloc(c->pairs, ncap * sizeof *v);
+		if (!v)
+			return NULL;
+		c->pairs = v;
+		c->pcap = ncap;
+	}
+	struct cls_pair *p = &c->pairs[c->npairs];
+	memset(p, 0, sizeof *p);
+	p->hash = h;
+	p->proto = proto;
+	p->family = family;
+	p->server_initiated = server_init;
+	memcpy(p->server, server, 16);
+	memcpy(p->peer, peer, 16);
+	p->head = p->scan = -1;
+	p->next = c->pbucket[b];
+	c->pbucket[b] = (int32_t)c->npairs;
+	c->npairs++;
+	return p;
+}
+
+static void unlink_hash(struct cls *c, int32_t i)
+{
+	uint32_t b = (uint32_t)c->fs[i].hash & (c->fbuckets - 1);
+	int32_t *pp = &c->fbucket[b];
+	while (*pp >= 0 && *pp != i)
+		pp = &c->fs[*pp].next;
+	if (*pp == i)
+		*pp = c->fs[i].next;
+}
+
+/* Merge finding src into scan finding dst. */
+static void merge_into(struct cls_finding *dst, const struct cls_finding *src)
+{
+	if (dst->flows == 0 || src->first_ns < dst->first_ns)
+		dst->first_ns = src->first_ns;
+	if (src->last_ns > dst->last_ns) {
+		dst->last_ns = src->last_ns;
+		dst->outcome = src->outcome;
+	}
+	dst->flows += src->flows;
+	dst->packets += src->packets;
+	dst->bytes += src->bytes;
+	if (src->port < dst->port)
+		dst->port = src->port;
+	if (src->port > dst->port_hi)
+		dst->port_hi = src->port;
+}
+
+/* The pair crossed the scan threshold: one finding for all its ports. */
+static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
+{
+	int32_t first = p->head;
+	if (first < 0)
+		return -1;
+	/* Reuse the first individual finding as the scan finding. */
+	struct cls_finding *sf = &c->res.findings[first];
+	unlink_hash(c, first);
+	c->fs[first].is_scan = true;
+	uint32_t nports = 1;
+	if (c->nbitmaps < CLS_SCAN_BITMAPS) {
+		p->bitmap = calloc(8192, 1);
+		if (p->bitmap)
+			c->nbitmaps++;
+	}
+	if (p->bitmap) {
+		nports = 0;
+		bit_set(p->bitmap, sf->port, &nports);
+	}
+	sf->service = -1;
+	for (int32_t i = c->fs[first].pair_next; i >= 0;) {
+		int32_t nx = c->fs[i].pair_next;
+		merge_into(sf, &c->res.findings[i]);
+		if (p->bitmap)
+			bit_set(p->bitmap, c->res.findings[i].port, &nports);
+		else
+			nports++;
+		unlink_hash(c, i);
+		c->fs[i].dead = true;
+		c->fs[i].next = c->ffree;
+		c->ffree = i;
+		c->nlive--;
+		i = nx;
+	}
+	sf->nports = nports;
+	c->fs[first].pair_next = -1;
+	c->fs[first].pair = pidx;
+	p->scan = first;
+	p->head = -1;
+	p->nindividual = 0;
+	return first;
+}
+
+void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
+                     const struct cap_flow *f, int32_t server,
+                     bool server_is_initiator, const char *reason)
+{
+	(void)server;
+	const uint8_t *srv = server_is_initiator ? f->addr_a : f->addr_b;
+	const uint8_t *peer = server_is_initiator ? f->addr_b : f->addr_a;
+	bool l4 = f->proto == 6 || f->proto == 17;
+	uint16_t port = l4 ? f->port_b : 0;
+	uint64_t h = key_hash(c, kind, service, f->proto, f->family, srv, peer,
+	                      port, server_is_initiator);
+	uint32_t b = (uint32_t)h & (c->fbuckets - 1);
+	for (int32_t i = c->fbucket[b]; i >= 0; i = c->fs[i].next) {
+		if (c->fs[i].hash == h &&
+		    same_key(&c->res.findings[i], kind, service, f->proto,
+		             f->family, srv, peer, port, server_is_initiator)) {
+			fold(&c->res.findings[i], f, reason);
+			return;
+		}
+	}
+	struct cls_pair *p = NULL;
+	int32_t pidx = -1;
+	if (kind == CLS_K_UNEXPECTED && l4) {
+		p = pair_get(c, f->proto, f->family, srv, peer,
+		             server_is_initiator);
+		if (p)
+			pidx = (int32_t)(p - c->pairs);
+		if (p && p->scan < 0 && p->nindividual >= CLS_SCAN_PORTS)
+			collapse(c, p, pidx);
+		if (p && p->scan >= 0) {
+			struct cls_finding *sf = &c->res.findings[p->scan];
+			fold(sf, f, NULL);
+			if (port < sf->port)
+				sf->port = port;
+			if (port > sf->port_hi)
+				sf->port_hi = port;
+			if (p->bitmap)
+				bit_set(p->bitmap, port, &sf->nports);
+			else
+				sf->nports++;
+			c->scan_flows++;
+			return;
+		}
+	}
+	int32_t i = slot_new(c);
+	if (i < 0) {
+		if (dropped_new(c, h))
+			c->res.summary.findings_dropped++;
+		return;
+	}
+	finding_init(c, i, kind, service, f->proto, f->family, srv, peer, port,
+	             server_is_initiator);
+	c->fs[i].hash = h;
+	c->fs[i].next = c->fbucket[b];
+	c->fbucket[b] = i;
+	if (p) {
+		c->fs[i].pair = pidx;
+		c->fs[i].pair_next = p->head;
+		p->head = i;
+		p->nindividual++;
+	}
+	fold(&c->res.findings[i], f, reason);
+}
+
+void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
+                         const uint8_t *peer, uint16_t port,
+                         const char *reason)
+{
+	int32_t i = slot_new(c);
+	if (i < 0) {
+		c->res.summary.findings_dropped++;
+		c->res.summary.missing++;
+		return;
+	}
+	const struct cat_service *s = &c->cat->services[service];
+	static const uint8_t zero[16];
+	const uint8_t *srv = zero;
+	if (c->res.nservers == 1 &&
+	    (c->res.servers[0].len == 32 || c->res.servers[0].len == 128) &&
+	    (family == 0 || family == c->res.servers[0].family)) {
+		srv = c->res.servers[0].addr;
+		family = c->res.servers[0].family;
+	}
+	finding_init(c, i, CLS_K_MISSING, service,
+	             s->proto == CAT_PROTO_NONE ? 0 : (uint8_t)s->proto, family,
+	             srv, peer, port, s->dir == CAT_DIR_OUTBOUND);
+	c->fs[i].hash = 0;
+	cls_fmt(c->res.findings[i].reason, sizeof c->res.findings[i].reason,
+	         "%s", reason);
+	c->res.summary.missing++;
+}
+
+static int severity(enum cls_kind k)
+{
+	switch (k) {
+	case CLS_K_VIOLATION: return 0;
+	case CLS_K_BLOCKED: return 1;
+	case CLS_K_MISSING: return 2;
+	case CLS_K_UNEXPECTED: return 3;
+	default: return 4;
+	}
+}
+
+static int cmp_finding(const void *pa, const void *pb)
+{
+	const struct cls_finding *a = pa, *b = pb;
+	int sa = severity(a->kind), sb = severity(b->kind);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (a->flows != b->flows)
+		return a->flows > b->flows ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->service != b->service)
+		return a->service < b->service ? -1 : 1;
+	int m = memcmp(a->server, b->server, 16);
+	if (m)
+		return m;
+	return memcmp(a->peer, b->peer, 16);
+}
+
+/* Describe scan findings now that they are complete. */
+static void scan_reason(struct cls_finding *fd)
+{
+	char srv[64], peer[64];
+	cls_addr_str(fd->family, fd->server, srv, sizeof srv);
+	cls_addr_str(fd->family, fd->peer, peer, sizeof peer);
+	const char *pn = fd->proto == 6 ? "TCP" : "UDP";
+	if (fd->server_initiated)
+		cls_fmt(fd->reason, sizeof fd->reason,
+		         "The server %s sent %s to %u ports (%u-%u) of %s that no "
+		         "catalog service uses outbound: a port scan or sweep.",
+		         srv, pn, fd->nports, fd->port, fd->port_hi, peer);
+	else
+		cls_fmt(fd->reason, sizeof fd->reason,
+		         "%s sent %s to %u ports (%u-%u) of the server %s that no "
+		         "catalog service uses inbound: a port scan.",
+		         peer, pn, fd->nports, fd->port, fd->port_hi, srv);
+}
+
+void cls_findings_sort(struct cls *c)
+{
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < c->res.nfindings; i++) {
+		if (c->fs && c->fs[i].dead)
+			continue;
+		if (c->fs && c->fs[i].is_scan)
+			scan_reason(&c->res.findings[i]);
+		if (w != i)
+			c->res.findings[w] = c->res.findings[i];
+		w++;
+	}
+	c->res.nfindings = w;
+	/* The hash index no longer matches: nothing is added after this. */
+	free(c->fs);
+	c->fs = NULL;
+	c->ffree = -1;
+	if (w > 1)
+		qsort(c->res.findings, w, sizeof *c->res.findings, cmp_finding);
+}

@@ -1,0 +1,917 @@
+/*
+ * test_classify.c -- the classification rules, one test per rule.
+ *
+ * A small catalog (YAML through cat_load_buffer), an optional profile,
+ * cat_apply, then hand-made struct cap_flow records fed to cls_flow. A sink
+ * records every classified flow (verdict, service id, reason) and the tests
+ * assert on them and on the findings and statuses after cls_finish.
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../classify/classify.h"
+
+static const char cat_yaml[] =
+	"catalog:\n"
+	"  name: test\n"
+	"  title: Test catalog\n"
+	"  base_port: 1960\n"
+	"  max_offset: 6\n"
+	"conditions:\n"
+	"  - id: auto-discovery\n"
+	"    default: true\n"
+	"    description: auto-discovery\n"
+	"  - id: ldap\n"
+	"    default: true\n"
+	"    description: plain LDAP\n"
+	"  - id: amqp-plain\n"
+	"    default: true\n"
+	"    description: plain AMQP\n"
+	"products:\n"
+	"  - id: base\n"
+	"    name: Base Ports\n"
+	"    always: true\n"
+	"  - id: common\n"
+	"    name: Common Ports\n"
+	"    always: true\n"
+	"  - id: cucm\n"
+	"    name: Cisco Unified Communications Manager\n"
+	"  - id: cube\n"
+	"    name: Cisco Unified Border Element\n"
+	"services:\n"
+	"  - id: base-router\n"
+	"    product: base\n"
+	"    protocol: tcp\n"
+	"    ports: [base+0]\n"
+	"    direction: inbound\n"
+	"    purpose: base port\n"
+	"  - id: base-promgr\n"
+	"    product: base\n"
+	"    protocol: tcp\n"
+	"    ports: [base+1]\n"
+	"    direction: local\n"
+	"    purpose: process manager\n"
+	"  - id: base-autodisc\n"
+	"    product: base\n"
+	"    protocol: udp\n"
+	"    ports: [base+2]\n"
+	"    direction: internal\n"
+	"    conditions: [auto-discovery]\n"
+	"    purpose: auto-discovery\n"
+	"  - id: base-reserved-3\n"
+	"    product: base\n"
+	"    protocol: none\n"
+	"    ports: [base+3]\n"
+	"    direction: reserved\n"
+	"    purpose: reserved\n"
+	"  - id: base-reserved-5\n"
+	"    product: base\n"
+	"    protocol: none\n"
+	"    ports: [base+5]\n"
+	"    direction: reserved\n"
+	"    purpose: reserved\n"
+	"  - id: common-smtp\n"
+	"    product: common\n"
+	"    protocol: tcp\n"
+	"    ports: [25]\n"
+	"    direction: outbound\n"
+	"    purpose: mail\n"
+	"  - id: common-ldap\n"
+	"    product: common\n"
+	"    protocol: tcp\n"
+	"    ports: [389]\n"
+	"    direction: outbound\n"
+	"    conditions: [ldap]\n"
+	"    purpose: ldap\n"
+	"  - id: common-amqp\n"
+	"    product: common\n"
+	"    protocol: tcp\n"
+	"    ports: [5672]\n"
+	"    direction: outbound\n"
+	"    conditions: [amqp-plain]\n"
+	"    purpose: amqp\n"
+	"  - id: common-https\n"
+	"    product: common\n"
+	"    protocol: tcp\n"
+	"    ports: [{any: [443, 8443]}]\n"
+	"    direction: inbound\n"
+	"    purpose: web\n"
+	"  - id: common-syslog\n"
+	"    product: common\n"
+	"    protocol: udp\n"
+	"    ports: [514]\n"
+	"    direction: inbound\n"
+	"    oneway: true\n"
+	"    purpose: syslog\n"
+	"  - id: cucm-snmp\n"
+	"    product: cucm\n"
+	"    protocol: udp\n"
+	"    ports: [161]\n"
+	"    direction: outbound\n"
+	"    purpose: snmp\n"
+	"  - id: cucm-wmi\n"
+	"    product: cucm\n"
+	"    protocol: tcp\n"
+	"    ports: [135]\n"
+	"    dynamic: \"49152-65535\"\n"
+	"    direction: outbound\n"
+	"    purpose: wmi\n"
+	"  - id: cucm-cdr\n"
+	"    product: cucm\n"
+	"    protocol: tcp\n"
+	"    ports: [\"50000-50002\"]\n"
+	"    direction: inbound\n"
+	"    purpose: cdr\n"
+	"  - id: cube-radius\n"
+	"    product: cube\n"
+	"    protocol: udp\n"
+	"    ports: [{any: [1812, 1645]}, {any: [1813, 1646]}]\n"
+	"    direction: outbound\n"
+	"    purpose: radius\n";
+
+#define SRV "10.0.0.1"
+#define SRV2 "10.0.0.2"
+#define PEER "10.9.0.5"
+#define MAXREC 64
+
+struct rec {
+	enum cls_verdict verdict;
+	char service[CAT_ID_MAX];
+	char reason[400];
+	bool server_is_initiator;
+};
+
+struct env {
+	struct catalog cat;
+	struct cat_profile prof;
+	bool has_prof;
+	struct cat_model model;
+	struct cls *cls;
+	struct cls_server servers[4];
+	struct rec rec[MAXREC];
+	unsigned nrec;
+	const struct cls_result *res;
+	uint64_t t;   /* the next flow's start, ns */
+};
+
+static void sink(const struct cls_flow *cf, void *ctx)
+{
+	struct env *e = ctx;
+	if (e->nrec >= MAXREC)
+		return;
+	struct rec *r = &e->rec[e->nrec++];
+	r->verdict = cf->verdict;
+	snprintf(r->service, sizeof r->service, "%s",
+	         cf->service >= 0 ? e->cat.services[cf->service].id : "-");
+	snprintf(r->reason, sizeof r->reason, "%s", cf->reason ? cf->reason : "");
+	r->server_is_initiator = cf->server_is_initiator;
+}
+
+/* A model from the test catalog and an optional profile; `servers` is a
+ * NULL-terminated list of addresses (NULL: infer). */
+static struct env *env_new(const char *profile, uint16_t base,
+                           const char *const *servers, uint32_t max_findings,
+                           const char *filter)
+{
+	struct env *e = calloc(1, sizeof *e);
+	assert_non_null(e);
+	struct cat_error err;
+	int rc = cat_load_buffer(&e->cat, "test.yaml",
+	                         (const unsigned char *)cat_yaml,
+	                         strlen(cat_yaml), &err);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	if (profile) {
+		rc = cat_profile_load_buffer(&e->prof, &e->cat, "site.yaml",
+		                             (const unsigned char *)profile,
+		                             strlen(profile), &err);
+		if (rc != 0)
+			fail_msg("%s", err.msg);
+		e->has_prof = true;
+	}
+	rc = cat_apply(&e->model, &e->cat, profile ? &e->prof : NULL, base, &err);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	uint32_t n = 0;
+	for (; servers && servers[n]; n++) {
+		struct cat_prefix p;
+		assert_int_equal(cat_prefix_parse(&p, servers[n]), 0);
+		e->servers[n].family = p.family;
+		memcpy(e->servers[n].addr, p.addr, 16);
+		e->servers[n].len = p.len;
+		snprintf(e->servers[n].how, sizeof e->servers[n].how, "--server");
+	}
+	struct cls_options o = {
+		.servers = n ? e->servers : NULL, .nservers = n,
+		.max_findings = max_findings, .sink = sink, .sink_ctx = e,
+		.filter = filter,
+	};
+	e->cls = cls_new(&e->model, &o);
+	assert_non_null(e->cls);
+	e->t = 1700000000ull * 1000000000ull;
+	return e;
+}
+
+static struct env *env_srv(void)
+{
+	static const char *const s[] = { SRV, NULL };
+	return env_new(NULL, 0, s, 0, NULL);
+}
+
+static void env_free(struct env *e)
+{
+	cls_free(e->cls);
+	cat_model_free(&e->model);
+	if (e->has_prof)
+		cat_profile_free(&e->prof);
+	cat_free(&e->cat);
+	free(e);
+}
+
+static void addr(uint8_t *out, uint8_t *family, const char *s)
+{
+	memset(out, 0, 16);
+	if (strchr(s, ':')) {
+		assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+		*family = 6;
+	} else {
+		assert_int_equal(inet_pton(AF_INET, s, out), 1);
+		*family = 4;
+	}
+}
+
+static struct cap_flow mk(struct env *e, uint8_t proto, const char *a,
+                          uint16_t pa, const char *b, uint16_t pb,
+                          enum cap_outcome out)
+{
+	struct cap_flow f;
+	memset(&f, 0, sizeof f);
+	addr(f.addr_a, &f.family, a);
+	addr(f.addr_b, &f.family, b);
+	f.port_a = pa;
+	f.port_b = pb;
+	f.proto = proto;
+	f.outcome = (uint8_t)out;
+	f.pkts[0] = 3;
+	f.bytes[0] = 300;
+	if (out == CAP_OUT_ESTABLISHED || out == CAP_OUT_CLOSED ||
+	    out == CAP_OUT_REPLIED || out == CAP_OUT_MIDSTREAM) {
+		f.pkts[1] = 2;
+		f.bytes[1] = 200;
+	}
+	if (out == CAP_OUT_REJECTED) {
+		f.pkts[0] = 1;
+		f.pkts[1] = 1;
+	}
+	f.first_ns = e->t;
+	f.last_ns = e->t + 1000000000ull;
+	e->t += 2000000000ull;
+	return f;
+}
+
+/* Feed a flow; return the record the sink got for it. */
+static const struct rec *feed(struct env *e, const struct cap_flow *f)
+{
+	unsigned before = e->nrec;
+	cls_flow(f, e->cls);
+	if (e->nrec == before)
+		return NULL;
+	return &e->rec[e->nrec - 1];
+}
+
+static const struct rec *one(struct env *e, uint8_t proto, const char *a,
+                             uint16_t pa, const char *b, uint16_t pb,
+                             enum cap_outcome out)
+{
+	struct cap_flow f = mk(e, proto, a, pa, b, pb, out);
+	const struct rec *r = feed(e, &f);
+	assert_non_null(r);
+	return r;
+}
+
+static void finish(struct env *e)
+{
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	e->res = cls_finish(e->cls, &st);
+	assert_non_null(e->res);
+}
+
+static int svc_index(const struct env *e, const char *id)
+{
+	for (uint32_t i = 0; i < e->cat.nservices; i++)
+		if (strcmp(e->cat.services[i].id, id) == 0)
+			return (int)i;
+	fail_msg("no service %s", id);
+	return -1;
+}
+
+static enum cls_status status_of(const struct env *e, const char *id)
+{
+	return e->res->services[svc_index(e, id)].status;
+}
+
+static unsigned count_kind(const struct env *e, enum cls_kind k)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		n += e->res->findings[i].kind == k;
+	return n;
+}
+
+#define EXPECT(r, v, svc, text) do { \
+	const struct rec *r_ = (r); \
+	if (r_->verdict != (v) || strcmp(r_->service, (svc)) != 0 || \
+	    !strstr(r_->reason, (text))) \
+		fail_msg("got %s %s \"%s\", wanted %s %s \"%s\"", \
+		         cls_verdict_name(r_->verdict), r_->service, r_->reason, \
+		         cls_verdict_name(v), (svc), (text)); \
+} while (0)
+
+/* ---- directions ----------------------------------------------------- */
+
+static void test_expected_inbound_outbound(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "base-router", "expected, base-router (inbound)");
+	EXPECT(one(e, 6, SRV, 40001, PEER, 25, CAP_OUT_ESTABLISHED),
+	       CLS_V_EXPECTED, "common-smtp", "from the server 10.0.0.1 to 10.9.0.5");
+	assert_true(e->rec[1].server_is_initiator);
+	assert_false(e->rec[0].server_is_initiator);
+	/* A flow not touching the server. */
+	EXPECT(one(e, 6, PEER, 40002, "10.9.0.6", 80, CAP_OUT_CLOSED),
+	       CLS_V_NONE, "-", "No monitored server");
+	finish(e);
+	assert_true(e->res->summary.compliant);
+	assert_int_equal(e->res->summary.flows, 2);
+	assert_int_equal(e->res->summary.expected, 2);
+	assert_int_equal(e->res->summary.other_flows, 1);
+	assert_int_equal(e->res->nfindings, 0);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_OBSERVED);
+	assert_int_equal(status_of(e, "cucm-snmp"),
+	                 CLS_S_NOT_SEEN);
+	const struct cls_service_stat *st =
+		&e->res->services[svc_index(e, "base-router")];
+	assert_int_equal(st->flows, 1);
+	assert_int_equal(st->bytes, 500);
+	assert_int_equal(st->req_seen, 1);
+	env_free(e);
+}
+
+static void test_wrong_direction(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 6, PEER, 40000, SRV, 25, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "common-smtp",
+	       "wrong direction, common-smtp is outbound only");
+	EXPECT(one(e, 6, SRV, 40000, PEER, 1960, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "base-router",
+	       "wrong direction, base-router is inbound only");
+	finish(e);
+	assert_false(e->res->summary.compliant);
+	assert_int_equal(e->res->summary.violation, 2);
+	assert_int_equal(count_kind(e, CLS_K_VIOLATION), 2);
+	const struct cls_finding *f = &e->res->findings[0];
+	assert_int_equal(f->kind, CLS_K_VIOLATION);
+	assert_int_equal(f->flows, 1);
+	env_free(e);
+}
+
+static void test_local_only(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 6, PEER, 40000, SRV, 1961, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "base-promgr",
+	       "port base+1 (1961) (base-promgr) is local-only and must never "
+	       "cross the wire");
+	EXPECT(one(e, 6, SRV, 40000, SRV, 1961, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "base-promgr", "on 10.0.0.1 to itself");
+	finish(e);
+	assert_int_equal(e->res->summary.violation, 1);
+	assert_int_equal(e->res->summary.expected, 1);
+	env_free(e);
+}
+
+static void test_reserved_offsets(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 6, PEER, 40000, SRV, 1963, CAP_OUT_REJECTED),
+	       CLS_V_VIOLATION, "base-reserved-3",
+	       "port base+3 (1963) is reserved (base-reserved-3)");
+	EXPECT(one(e, 17, PEER, 40000, SRV, 1965, CAP_OUT_ONEWAY),
+	       CLS_V_VIOLATION, "base-reserved-5", "is reserved");
+	EXPECT(one(e, 17, SRV, 40000, PEER, 1965, CAP_OUT_ONEWAY),
+	       CLS_V_VIOLATION, "base-reserved-5", "must carry no traffic");
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_VIOLATION), 3);
+	env_free(e);
+}
+
+static void test_disabled_conditions(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("features:\n  ldap: false\n  amqp-plain: false\n",
+	                        0, s, 0, NULL);
+	EXPECT(one(e, 6, SRV, 40000, PEER, 389, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "common-ldap",
+	       "common-ldap is disabled (condition 'ldap' is off in the profile)");
+	EXPECT(one(e, 6, SRV, 40000, PEER, 5672, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "common-amqp", "amqp-plain");
+	finish(e);
+	assert_int_equal(status_of(e, "common-ldap"), CLS_S_DISABLED);
+	assert_int_equal(status_of(e, "common-amqp"), CLS_S_DISABLED);
+	assert_int_equal(status_of(e, "common-smtp"), CLS_S_NOT_SEEN);
+	env_free(e);
+}
+
+/* ---- blocked -------------------------------------------------------- */
+
+static void test_blocked_outcomes(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_UNANSWERED);
+	f.syn_retries = 2;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "base-router",
+	       "blocked, unanswered: 3 SYN(s) got no reply");
+	EXPECT(one(e, 6, PEER, 40001, SRV, 443, CAP_OUT_REJECTED),
+	       CLS_V_BLOCKED, "common-https",
+	       "rejected: the SYN was answered with a RST");
+	f = mk(e, 6, SRV, 40002, PEER, 25, CAP_OUT_UNREACHABLE);
+	f.icmp_type = 3;
+	f.icmp_code = 13;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-smtp",
+	       "ICMP 3/13 administratively prohibited: a firewall");
+	f = mk(e, 17, PEER, 40003, SRV, 514, CAP_OUT_UNREACHABLE);
+	f.icmp_type = 3;
+	f.icmp_code = 3;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-syslog",
+	       "ICMP 3/3 port unreachable: nothing listens on UDP 514");
+	EXPECT(one(e, 17, SRV, 40004, PEER, 161, CAP_OUT_ONEWAY),
+	       CLS_V_BLOCKED, "cucm-snmp",
+	       "3 request(s) got no reply from a request/response service");
+	EXPECT(one(e, 17, SRV, 40005, PEER, 161, CAP_OUT_UNANSWERED),
+	       CLS_V_BLOCKED, "cucm-snmp", "got no reply");
+	/* One-way syslog without reply is fine. */
+	EXPECT(one(e, 17, PEER, 40006, SRV, 514, CAP_OUT_ONEWAY),
+	       CLS_V_EXPECTED, "common-syslog", "oneway");
+	finish(e);
+	assert_int_equal(e->res->summary.blocked, 6);
+	/* Both SNMP flows fold into one finding. */
+	assert_int_equal(count_kind(e, CLS_K_BLOCKED), 5);
+	bool admin = false;
+	for (uint32_t i = 0; i < e->res->nfindings; i++) {
+		const struct cls_finding *fd = &e->res->findings[i];
+		if (fd->port == 25) {
+			admin = true;
+			assert_true(fd->has_icmp);
+			assert_int_equal(fd->icmp_type, 3);
+			assert_int_equal(fd->icmp_code, 13);
+			assert_int_equal(fd->outcome, CAP_OUT_UNREACHABLE);
+			assert_true(fd->server_initiated);
+		}
+		if (fd->port == 161)
+			assert_int_equal(fd->flows, 2);
+	}
+	assert_true(admin);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_BLOCKED);
+	assert_int_equal(status_of(e, "common-syslog"), CLS_S_OBSERVED);
+	env_free(e);
+}
+
+static void test_icmpv6_admin(void **state)
+{
+	(void)state;
+	static const char *const s[] = { "2001:db8::1", NULL };
+	struct env *e = env_new(NULL, 0, s, 0, NULL);
+	struct cap_flow f = mk(e, 6, "2001:db8::1", 40000, "2001:db8::9", 25,
+	                       CAP_OUT_UNREACHABLE);
+	f.icmp_type = 1;
+	f.icmp_code = 1;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-smtp",
+	       "ICMPv6 1/1 administratively prohibited: a firewall");
+	f = mk(e, 17, "2001:db8::9", 40000, "2001:db8::1", 514,
+	       CAP_OUT_UNREACHABLE);
+	f.icmp_type = 1;
+	f.icmp_code = 4;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-syslog",
+	       "port unreachable: nothing listens");
+	EXPECT(one(e, 6, "2001:db8::9", 40000, "2001:db8::1", 1960,
+	           CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "base-router", "from 2001:db8::9 to the server");
+	finish(e);
+	env_free(e);
+}
+
+/* ---- ports: alternatives, ranges, changed base ---------------------- */
+
+static void test_alternatives_and_ranges(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 17, SRV, 40000, PEER, 1645, CAP_OUT_REPLIED),
+	       CLS_V_EXPECTED, "cube-radius", "expected");
+	EXPECT(one(e, 6, PEER, 40001, SRV, 8443, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "common-https", "expected");
+	EXPECT(one(e, 6, PEER, 40002, SRV, 50002, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-cdr", "expected");
+	EXPECT(one(e, 6, PEER, 40003, SRV, 50003, CAP_OUT_CLOSED),
+	       CLS_V_UNEXPECTED, "-", "no catalog service uses TCP 50003 inbound");
+	finish(e);
+	const struct cls_service_stat *r =
+		&e->res->services[svc_index(e, "cube-radius")];
+	assert_int_equal(r->req_seen, 1); /* 1645 satisfies the first */
+	assert_int_equal(r->status, CLS_S_OBSERVED);
+	env_free(e);
+}
+
+static void test_radius_required(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("require:\n  services: [cube-radius, base-router]\n"
+	                        "products: [cube]\n", 0, s, 0, NULL);
+	one(e, 17, SRV, 40000, PEER, 1645, CAP_OUT_REPLIED);
+	one(e, 17, SRV, 40000, PEER, 1646, CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(status_of(e, "cube-radius"), CLS_S_OBSERVED);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_MISSING);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_DISABLED);
+	assert_int_equal(e->res->summary.missing, 1);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	assert_true(strstr(e->res->findings[0].reason,
+	                   "TCP 1960 (base-router, inbound) is required"));
+	env_free(e);
+	/* Only the first requirement seen: the second is missing. */
+	e = env_new("require:\n  services: [cube-radius]\n", 0, s, 0, NULL);
+	one(e, 17, SRV, 40000, PEER, 1812, CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	assert_true(strstr(e->res->findings[0].reason, "UDP 1813|1646"));
+	assert_int_equal(status_of(e, "cube-radius"), CLS_S_MISSING);
+	env_free(e);
+}
+
+static void test_changed_base(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new(NULL, 5000, s, 0, NULL);
+	EXPECT(one(e, 6, PEER, 40000, SRV, 5000, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "base-router", "expected");
+	EXPECT(one(e, 6, PEER, 40000, SRV, 5003, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "base-reserved-3", "base+3 (5003)");
+	EXPECT(one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED),
+	       CLS_V_UNEXPECTED, "-", "TCP 1960");
+	finish(e);
+	env_free(e);
+}
+
+/* ---- dynamic ports --------------------------------------------------- */
+
+static void test_wmi_window(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 6, SRV, 40000, PEER, 135, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-wmi", "expected");
+	EXPECT(one(e, 6, SRV, 40001, PEER, 49700, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-wmi", "dynamic port of cucm-wmi within 120 s");
+	/* Another peer never asked on 135: held, then unexpected at the end. */
+	struct cap_flow f = mk(e, 6, SRV, 40002, "10.9.0.7", 49701,
+	                       CAP_OUT_CLOSED);
+	assert_null(feed(e, &f));
+	/* Out of the window. */
+	e->t += 400ull * 1000000000ull;
+	f = mk(e, 6, SRV, 40003, PEER, 49702, CAP_OUT_CLOSED);
+	assert_null(feed(e, &f));
+	finish(e);
+	assert_int_equal(e->nrec, 4);
+	EXPECT(&e->rec[2], CLS_V_UNEXPECTED, "-", "TCP 49701");
+	EXPECT(&e->rec[3], CLS_V_UNEXPECTED, "-", "TCP 49702");
+	assert_int_equal(e->res->summary.expected, 2);
+	assert_int_equal(e->res->summary.unexpected, 2);
+	env_free(e);
+}
+
+static void test_wmi_epm_port(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow c = mk(e, 6, SRV, 40000, PEER, 135, CAP_OUT_CLOSED);
+	c.epm_port = 49999;
+	feed(e, &c);
+	e->t += 3600ull * 1000000000ull; /* far outside the window */
+	EXPECT(one(e, 6, SRV, 40001, PEER, 49999, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-wmi", "on the port the endpoint mapper");
+	struct cap_flow f = mk(e, 6, SRV, 40002, PEER, 49998, CAP_OUT_CLOSED);
+	assert_null(feed(e, &f)); /* held: not the named port, out of window */
+	finish(e);
+	EXPECT(&e->rec[e->nrec - 1], CLS_V_UNEXPECTED, "-", "TCP 49998");
+	env_free(e);
+}
+
+static void test_dynamic_before_control(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	/* The 135 connection stays open longer: its flow ends last. */
+	struct cap_flow ctl = mk(e, 6, SRV, 40000, PEER, 135, CAP_OUT_CLOSED);
+	ctl.last_ns += 30ull * 1000000000ull;
+	struct cap_flow dyn = mk(e, 6, SRV, 40001, PEER, 50123, CAP_OUT_CLOSED);
+	assert_null(feed(e, &dyn));
+	feed(e, &ctl);
+	assert_int_equal(e->nrec, 2);
+	EXPECT(&e->rec[0], CLS_V_EXPECTED, "cucm-wmi", "TCP 135");
+	EXPECT(&e->rec[1], CLS_V_EXPECTED, "cucm-wmi", "dynamic port");
+	/* And by EPM port, the dynamic flow first. */
+	dyn = mk(e, 6, SRV, 40002, "10.9.0.8", 60001, CAP_OUT_CLOSED);
+	assert_null(feed(e, &dyn));
+	e->t += 3600ull * 1000000000ull;
+	ctl = mk(e, 6, SRV, 40003, "10.9.0.8", 135, CAP_OUT_CLOSED);
+	ctl.epm_port = 60001;
+	feed(e, &ctl);
+	EXPECT(&e->rec[e->nrec - 1], CLS_V_EXPECTED, "cucm-wmi",
+	       "endpoint mapper");
+	finish(e);
+	assert_int_equal(e->res->summary.expected, 4);
+	assert_true(e->res->summary.compliant);
+	env_free(e);
+}
+
+/* ---- auto-discovery -------------------------------------------------- */
+
+static void test_autodiscovery(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, SRV2, NULL };
+	struct env *e = env_new(NULL, 0, s, 0, NULL);
+	EXPECT(one(e, 17, SRV, 1962, SRV2, 1962, CAP_OUT_REPLIED),
+	       CLS_V_EXPECTED, "base-autodisc", "expected");
+	EXPECT(one(e, 17, SRV, 1962, "224.0.1.40", 1962, CAP_OUT_ONEWAY),
+	       CLS_V_EXPECTED, "base-autodisc", "expected");
+	EXPECT(one(e, 17, SRV, 1962, "10.9.0.5", 1962, CAP_OUT_REPLIED),
+	       CLS_V_VIOLATION, "base-autodisc", "10.9.0.5 is not a server");
+	finish(e);
+	env_free(e);
+	e = env_new("features:\n  auto-discovery: false\n", 0, s, 0, NULL);
+	EXPECT(one(e, 17, SRV, 1962, "224.0.1.40", 1962, CAP_OUT_ONEWAY),
+	       CLS_V_VIOLATION, "base-autodisc",
+	       "condition 'auto-discovery' is off");
+	finish(e);
+	assert_int_equal(status_of(e, "base-autodisc"), CLS_S_DISABLED);
+	env_free(e);
+	static const char *const s6[] = { "2001:db8::1", NULL };
+	e = env_new(NULL, 0, s6, 0, NULL);
+	EXPECT(one(e, 17, "2001:db8::1", 1962, "ff02::1:3", 1962,
+	           CAP_OUT_ONEWAY),
+	       CLS_V_EXPECTED, "base-autodisc", "expected");
+	finish(e);
+	env_free(e);
+}
+
+/* ---- devices --------------------------------------------------------- */
+
+static const char dev_profile[] =
+	"products:\n"
+	"  - id: cucm\n"
+	"    devices: [10.1.0.11, 10.1.0.12, 10.1.1.0/24]\n"
+	"require:\n"
+	"  services: [cucm-snmp]\n";
+
+static void test_devices(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new(dev_profile, 0, s, 0, NULL);
+	EXPECT(one(e, 17, SRV, 40000, "10.1.0.11", 161, CAP_OUT_REPLIED),
+	       CLS_V_EXPECTED, "cucm-snmp", "expected");
+	EXPECT(one(e, 17, SRV, 40000, "10.1.1.77", 161, CAP_OUT_REPLIED),
+	       CLS_V_EXPECTED, "cucm-snmp", "expected");
+	EXPECT(one(e, 17, SRV, 40000, "10.1.0.99", 161, CAP_OUT_REPLIED),
+	       CLS_V_UNEXPECTED, "cucm-snmp",
+	       "only with the devices the profile lists for cucm, and "
+	       "10.1.0.99 is not one of them");
+	finish(e);
+	/* 10.1.0.12 never seen: missing, per device. */
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	assert_int_equal(e->res->summary.missing, 1);
+	const struct cls_finding *m = NULL;
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		if (e->res->findings[i].kind == CLS_K_MISSING)
+			m = &e->res->findings[i];
+	assert_non_null(m);
+	assert_true(m->has_peer);
+	assert_int_equal(m->peer[3], 12);
+	assert_int_equal(m->flows, 0);
+	assert_true(strstr(m->reason, "UDP 161 (cucm-snmp) from the server to "
+	                              "10.1.0.12 was never seen"));
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_MISSING);
+	/* Missing sorts after violation/blocked, before unexpected. */
+	assert_int_equal(e->res->findings[0].kind, CLS_K_MISSING);
+	assert_int_equal(e->res->findings[1].kind, CLS_K_UNEXPECTED);
+	env_free(e);
+}
+
+/* ---- outcomes, IPv6, midstream --------------------------------------- */
+
+static void test_midstream_ipv6(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, "2001:db8::/64", NULL };
+	struct env *e = env_new(NULL, 0, s, 0, NULL);
+	struct cap_flow f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_MIDSTREAM);
+	f.initiator_inferred = 1;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "base-router", "midstream");
+	EXPECT(one(e, 6, "2001:db8::5", 40000, "2001:db9::9", 25,
+	           CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "common-smtp", "from the server 2001:db8::5");
+	EXPECT(one(e, 6, "2001:db9::9", 40000, "2001:db8::5", 22,
+	           CAP_OUT_CLOSED),
+	       CLS_V_UNEXPECTED, "-", "TCP 22 from 2001:db9::9 to the server "
+	       "2001:db8::5: no catalog service uses TCP 22 inbound");
+	finish(e);
+	assert_int_equal(e->res->nfindings, 1);
+	assert_int_equal(e->res->findings[0].family, 6);
+	env_free(e);
+}
+
+static void test_icmp_unexpected(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow f = mk(e, 1, PEER, 7, SRV, 8 << 8, CAP_OUT_REPLIED);
+	EXPECT(feed(e, &f), CLS_V_UNEXPECTED, "-",
+	       "ICMP type 8 code 0 from 10.9.0.5 to the server 10.0.0.1");
+	finish(e);
+	env_free(e);
+}
+
+/* ---- server inference ------------------------------------------------- */
+
+static void test_infer_servers(void **state)
+{
+	(void)state;
+	struct env *e = env_new(NULL, 0, NULL, 0, NULL);
+	/* Flows before the server is known are held, judged at the end. */
+	struct cap_flow f = mk(e, 6, "10.1.2.3", 40000, "10.5.5.5", 22,
+	                       CAP_OUT_CLOSED);
+	assert_null(feed(e, &f));
+	f = mk(e, 6, "10.1.2.3", 40001, "10.5.5.5", 1960, CAP_OUT_CLOSED);
+	assert_null(feed(e, &f));
+	f = mk(e, 6, "10.1.2.4", 40001, "10.5.5.6", 1960, CAP_OUT_REJECTED);
+	assert_null(feed(e, &f));
+	finish(e);
+	assert_int_equal(e->res->nservers, 1);
+	assert_true(e->res->servers[0].inferred);
+	assert_string_equal(e->res->servers[0].how, "accepted TCP 1960 from 10.1.2.3");
+	assert_true(strstr(e->res->servers_how, "base port 1960"));
+	assert_int_equal(e->nrec, 3);
+	EXPECT(&e->rec[0], CLS_V_UNEXPECTED, "-", "TCP 22");
+	EXPECT(&e->rec[1], CLS_V_EXPECTED, "base-router", "expected");
+	EXPECT(&e->rec[2], CLS_V_NONE, "-", "No monitored server");
+	assert_int_equal(e->res->summary.flows, 2);
+	env_free(e);
+
+	/* Live: the interface's addresses. */
+	e = env_new(NULL, 0, NULL, 0, NULL);
+	f = mk(e, 6, "10.1.2.3", 40000, "10.7.7.7", 25, CAP_OUT_CLOSED);
+	feed(e, &f);
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	st.has_dropped = true;
+	st.nlocal = 1;
+	st.local_family[0] = 4;
+	uint8_t fam;
+	addr(st.local_addrs[0], &fam, "10.7.7.7");
+	e->res = cls_finish(e->cls, &st);
+	assert_int_equal(e->res->nservers, 1);
+	assert_string_equal(e->res->servers[0].how,
+	                    "address of the capture interface");
+	EXPECT(&e->rec[0], CLS_V_VIOLATION, "common-smtp", "wrong direction");
+	env_free(e);
+}
+
+/* ---- aggregation ------------------------------------------------------ */
+
+static void test_scan(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	for (unsigned p = 1; p <= 10000; p++) {
+		if (p == 25 || p == 1960 || p == 1961 || p == 1963 ||
+		    p == 1965 || p == 443 || p == 8443 || p == 135 || p == 389 ||
+		    p == 5672)
+			continue;
+		struct cap_flow f = mk(e, 6, "10.66.0.1", 50000, SRV,
+		                       (uint16_t)p, CAP_OUT_REJECTED);
+		cls_flow(&f, e->cls);
+	}
+	finish(e);
+	assert_int_equal(e->res->nfindings, 1);
+	const struct cls_finding *f = &e->res->findings[0];
+	assert_int_equal(f->kind, CLS_K_UNEXPECTED);
+	assert_int_equal(f->port, 1);
+	assert_int_equal(f->port_hi, 10000);
+	assert_int_equal(f->nports, 9990);
+	assert_int_equal(f->flows, 9990);
+	assert_true(strstr(f->reason, "9990 ports (1-10000)"));
+	assert_true(strstr(f->reason, "port scan"));
+	assert_int_equal(e->res->summary.unexpected, 9990);
+	env_free(e);
+}
+
+static void test_findings_cap(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new(NULL, 0, s, 5, NULL);
+	/* 8 peers, 2 unexpected ports each: 16 findings, 5 kept. */
+	for (unsigned i = 0; i < 8; i++)
+		for (unsigned k = 0; k < 2; k++) {
+			char peer[32];
+			snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
+			struct cap_flow f = mk(e, 6, peer, 50000, SRV,
+			                       (uint16_t)(22 + k), CAP_OUT_CLOSED);
+			cls_flow(&f, e->cls);
+			cls_flow(&f, e->cls); /* twice: still one finding */
+		}
+	finish(e);
+	assert_int_equal(e->res->nfindings, 5);
+	assert_int_equal(e->res->summary.findings_dropped, 11);
+	assert_int_equal(e->res->summary.findings, 16);
+	assert_int_equal(e->res->summary.unexpected, 32);
+	assert_false(e->res->summary.compliant);
+	env_free(e);
+}
+
+static void test_filter_caveat(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("require:\n  services: [base-router]\n", 0, s, 0,
+	                        "tcp port 22");
+	finish(e);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 0);
+	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
+	                   "filter"));
+	assert_true(e->res->ncaveats >= 1);
+	env_free(e);
+}
+
+static void test_portmap(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	static struct cap_portmap pm;
+	cls_portmap(&e->model, &pm);
+#define BIT(m, p) (((m)[(p) >> 3] >> ((p) & 7)) & 1)
+	assert_true(BIT(pm.tcp, 1960));
+	assert_true(BIT(pm.tcp, 135));
+	assert_true(BIT(pm.tcp, 50001));
+	assert_true(BIT(pm.udp, 1812) && BIT(pm.udp, 1646));
+	assert_true(BIT(pm.tcp, 1963) && BIT(pm.udp, 1963));
+	assert_false(BIT(pm.tcp, 49200)); /* dynamic range: not a server port */
+	assert_false(BIT(pm.udp, 1960));
+	env_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expected_inbound_outbound),
+		cmocka_unit_test(test_wrong_direction),
+		cmocka_unit_test(test_local_only),
+		cmocka_unit_test(test_reserved_offsets),
+		cmocka_unit_test(test_disabled_conditions),
+		cmocka_unit_test(test_blocked_outcomes),
+		cmocka_unit_test(test_icmpv6_admin),
+		cmocka_unit_test(test_alternatives_and_ranges),
+		cmocka_unit_test(test_radius_required),
+		cmocka_unit_test(test_changed_base),
+		cmocka_unit_test(test_wmi_window),
+		cmocka_unit_test(test_wmi_epm_port),
+		cmocka_unit_test(test_dynamic_before_control),
+		cmocka_unit_test(test_autodiscovery),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_midstream_ipv6),
+		cmocka_unit_test(test_icmp_unexpected),
+		cmocka_unit_test(test_infer_servers),
+		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_findings_cap),
+		cmocka_unit_test(test_filter_caveat),
+		cmocka_unit_test(test_portmap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
