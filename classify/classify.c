@@ -189,22 +189,27 @@ static void icmp_words(char *buf, size_t len, const struct cap_flow *f)
 
 struct pick {
 	int32_t svc;
-	int score;
-	bool enabled, dir_ok, dev_ok;
+	int score;       /* see evaluate() */
+	bool enabled, dir_ok, dev_ok, listed, required;
 	int32_t server;
 	bool srv_init;
 };
 
+/* Is the peer allowed by the service's device list? *listed: the service
+ * has a list and the peer is on it (more specific than no list). */
 static bool peer_is_device(const struct cls *c, int32_t svc, uint8_t family,
-                           const uint8_t *peer)
+                           const uint8_t *peer, bool *listed)
 {
 	const struct cat_profile_product *pp = c->devs[svc];
+	*listed = false;
 	if (!pp)
 		return true;
 	for (uint32_t j = 0; j < pp->ndevices; j++)
 		if (cls_addr_in(pp->devices[j].family, pp->devices[j].addr,
-		                pp->devices[j].len, family, peer))
+		                pp->devices[j].len, family, peer)) {
+			*listed = true;
 			return true;
+		}
 	return false;
 }
 
@@ -232,26 +237,31 @@ static void evaluate(const struct cls *c, int32_t svc, const struct cap_flow *f,
 		p->dir_ok = true;
 		break;
 	case CAT_DIR_INTERNAL:
-		if (sa >= 0 && sb >= 0)
-			p->dir_ok = true;
-		else if (sa >= 0 && cls_is_multicast(f->family, f->addr_b)) {
-			p->dir_ok = true;
-			p->server = sa;
+		/* Between the product's own hosts. Which hosts those are is
+		 * known only from the profile's device list, which the device
+		 * rule below checks; a server sending to a multicast group
+		 * (discovery) is the initiator. */
+		p->dir_ok = true;
+		if (sa >= 0 && sb < 0 &&
+		    cls_is_multicast(f->family, f->addr_b))
 			p->srv_init = true;
-		}
 		break;
 	case CAT_DIR_LOCAL:
 	case CAT_DIR_RESERVED:
 		p->dir_ok = true;
 		break;
 	}
+	p->listed = false;
 	if (sa >= 0 && sb >= 0)
 		p->dev_ok = true;
 	else
 		p->dev_ok = peer_is_device(c, svc, f->family,
-		                           p->srv_init ? f->addr_b : f->addr_a);
-	p->score = (p->enabled ? 4 : 0) + (p->dir_ok ? 2 : 0) +
-	           (p->dev_ok ? 1 : 0);
+		                           p->srv_init ? f->addr_b : f->addr_a,
+		                           &p->listed);
+	p->required = c->m->required && c->m->required[svc];
+	p->score = (p->enabled ? 16 : 0) + (p->dir_ok ? 8 : 0) +
+	           (p->dev_ok ? 4 : 0) + (p->listed ? 2 : 0) +
+	           (p->required ? 1 : 0);
 }
 
 static bool best_of(const struct cls *c, const uint16_t *list, uint32_t n,
@@ -423,14 +433,10 @@ static enum cls_verdict judge_static(struct cls *c, const struct cap_flow *f,
 			cls_fmt(reason, rlen, "%s: wrong direction, %s is outbound "
 			         "only (the server opens it to peers), but the "
 			         "peer opened it.", desc, s->id);
-		else if (s->dir == CAT_DIR_INBOUND)
+		else
 			cls_fmt(reason, rlen, "%s: wrong direction, %s is inbound "
 			         "only (peers open it to the server), but the "
 			         "server opened it.", desc, s->id);
-		else
-			cls_fmt(reason, rlen, "%s: %s is internal, between the "
-			         "product's servers only, and %s is not a server.",
-			         desc, s->id, peer);
 		return CLS_V_VIOLATION;
 	}
 	if (!p->dev_ok) {
@@ -438,6 +444,7 @@ static enum cls_verdict judge_static(struct cls *c, const struct cap_flow *f,
 		cls_fmt(reason, rlen, "%s: %s is expected only with the devices "
 		         "the profile lists for %s, and %s is not one of them.",
 		         desc, s->id, pr->id, peer);
+		/* (internal services: the product's hosts are its devices) */
 		return CLS_V_UNEXPECTED;
 	}
 	if (succeeded(s, f)) {
@@ -588,6 +595,20 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 		return;
 	}
 	account(c, best.svc, f, ok, srv_init);
+	if (v == CLS_V_EXPECTED || v == CLS_V_BLOCKED) {
+		/* Other services that fit the flow exactly as well (SNMP 161
+		 * of several products) are seen by it too. */
+		for (uint32_t i = 0; i < n; i++) {
+			if (list[i] == best.svc)
+				continue;
+			struct pick p;
+			evaluate(c, list[i], f, sa, sb, &p);
+			const struct cat_service *s = &c->cat->services[list[i]];
+			if ((p.score >> 1) == (best.score >> 1) &&
+			    s->dir != CAT_DIR_LOCAL && s->dir != CAT_DIR_RESERVED)
+				account(c, list[i], f, succeeded(s, f), p.srv_init);
+		}
+	}
 	emit(c, f, v, best.svc, server, srv_init, reason);
 	if (ctrl_svc >= 0) {
 		const uint8_t *srv, *peer;

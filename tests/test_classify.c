@@ -59,7 +59,8 @@ static const char cat_yaml[] =
 	"    product: base\n"
 	"    protocol: udp\n"
 	"    ports: [base+2]\n"
-	"    direction: internal\n"
+	"    direction: both\n"
+	"    oneway: true\n"
 	"    conditions: [auto-discovery]\n"
 	"    purpose: auto-discovery\n"
 	"  - id: base-reserved-3\n"
@@ -126,6 +127,18 @@ static const char cat_yaml[] =
 	"    ports: [\"50000-50002\"]\n"
 	"    direction: inbound\n"
 	"    purpose: cdr\n"
+	"  - id: cucm-internal\n"
+	"    product: cucm\n"
+	"    protocol: tcp\n"
+	"    ports: [4000]\n"
+	"    direction: internal\n"
+	"    purpose: internal\n"
+	"  - id: cube-snmp\n"
+	"    product: cube\n"
+	"    protocol: udp\n"
+	"    ports: [161]\n"
+	"    direction: outbound\n"
+	"    purpose: snmp\n"
 	"  - id: cube-radius\n"
 	"    product: cube\n"
 	"    protocol: udp\n"
@@ -660,8 +673,9 @@ static void test_autodiscovery(void **state)
 	       CLS_V_EXPECTED, "base-autodisc", "expected");
 	EXPECT(one(e, 17, SRV, 1962, "224.0.1.40", 1962, CAP_OUT_ONEWAY),
 	       CLS_V_EXPECTED, "base-autodisc", "expected");
-	EXPECT(one(e, 17, SRV, 1962, "10.9.0.5", 1962, CAP_OUT_REPLIED),
-	       CLS_V_VIOLATION, "base-autodisc", "10.9.0.5 is not a server");
+	/* To a peer that is not a server: the catalog says "both". */
+	EXPECT(one(e, 17, SRV, 1962, "10.9.0.5", 1962, CAP_OUT_ONEWAY),
+	       CLS_V_EXPECTED, "base-autodisc", "expected");
 	finish(e);
 	env_free(e);
 	e = env_new("features:\n  auto-discovery: false\n", 0, s, 0, NULL);
@@ -720,6 +734,45 @@ static void test_devices(void **state)
 	/* Missing sorts after violation/blocked, before unexpected. */
 	assert_int_equal(e->res->findings[0].kind, CLS_K_MISSING);
 	assert_int_equal(e->res->findings[1].kind, CLS_K_UNEXPECTED);
+	env_free(e);
+}
+
+static void test_shared_port(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("require:\n  services: [cube-snmp]\n", 0, s, 0,
+	                        NULL);
+	/* Both products use UDP 161: the required one is named, both are
+	 * seen. */
+	EXPECT(one(e, 17, SRV, 40000, PEER, 161, CAP_OUT_REPLIED),
+	       CLS_V_EXPECTED, "cube-snmp", "expected");
+	finish(e);
+	assert_int_equal(status_of(e, "cube-snmp"), CLS_S_OBSERVED);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_OBSERVED);
+	assert_int_equal(e->res->summary.missing, 0);
+	assert_true(e->res->summary.compliant);
+	env_free(e);
+}
+
+static void test_internal(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, SRV2, NULL };
+	struct env *e = env_new(NULL, 0, s, 0, NULL);
+	/* No device list: the product's hosts cannot be told apart. */
+	EXPECT(one(e, 6, PEER, 40000, SRV, 4000, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-internal", "(internal)");
+	finish(e);
+	env_free(e);
+	e = env_new(dev_profile, 0, s, 0, NULL);
+	EXPECT(one(e, 6, "10.1.0.11", 40000, SRV, 4000, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-internal", "expected");
+	EXPECT(one(e, 6, SRV2, 40000, SRV, 4000, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-internal", "expected");
+	EXPECT(one(e, 6, PEER, 40000, SRV, 4000, CAP_OUT_CLOSED),
+	       CLS_V_UNEXPECTED, "cucm-internal", "is not one of them");
+	finish(e);
 	env_free(e);
 }
 
@@ -811,7 +864,7 @@ static void test_scan(void **state)
 	for (unsigned p = 1; p <= 10000; p++) {
 		if (p == 25 || p == 1960 || p == 1961 || p == 1963 ||
 		    p == 1965 || p == 443 || p == 8443 || p == 135 || p == 389 ||
-		    p == 5672)
+		    p == 5672 || p == 4000)
 			continue;
 		struct cap_flow f = mk(e, 6, "10.66.0.1", 50000, SRV,
 		                       (uint16_t)p, CAP_OUT_REJECTED);
@@ -823,11 +876,11 @@ static void test_scan(void **state)
 	assert_int_equal(f->kind, CLS_K_UNEXPECTED);
 	assert_int_equal(f->port, 1);
 	assert_int_equal(f->port_hi, 10000);
-	assert_int_equal(f->nports, 9990);
-	assert_int_equal(f->flows, 9990);
-	assert_true(strstr(f->reason, "9990 ports (1-10000)"));
+	assert_int_equal(f->nports, 9989);
+	assert_int_equal(f->flows, 9989);
+	assert_true(strstr(f->reason, "9989 ports (1-10000)"));
 	assert_true(strstr(f->reason, "port scan"));
-	assert_int_equal(e->res->summary.unexpected, 9990);
+	assert_int_equal(e->res->summary.unexpected, 9989);
 	env_free(e);
 }
 
@@ -905,6 +958,8 @@ int main(void)
 		cmocka_unit_test(test_dynamic_before_control),
 		cmocka_unit_test(test_autodiscovery),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_shared_port),
+		cmocka_unit_test(test_internal),
 		cmocka_unit_test(test_midstream_ipv6),
 		cmocka_unit_test(test_icmp_unexpected),
 		cmocka_unit_test(test_infer_servers),
