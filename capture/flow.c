@@ -469,13 +469,18 @@ static bool service_port(const struct cap_flowtab *t, uint8_t proto,
 }
 
 /* Is the packet's source the responder, by the port model then the
- * lower-port rule? 0 = dst is the responder, 1 = src is, -1 = no idea. */
+ * lower-port rule (unless both ports are ephemeral)? 0 = dst is the
+ * responder, 1 = src is, -1 = no idea (the first sender initiates). */
 static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
 {
 	bool s = service_port(t, k->proto, k->sport);
 	bool d = service_port(t, k->proto, k->dport);
 	if (s != d)
 		return s ? 1 : 0;
+	/* Two ports in the ephemeral range (>= 32768: Linux 32768-60999,
+	 * Windows 49152-65535) say nothing about who serves. */
+	if (k->sport >= 32768 && k->dport >= 32768)
+		return -1;
 	if (k->sport < k->dport)
 		return 1;
 	if (k->dport < k->sport)

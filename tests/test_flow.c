@@ -329,8 +329,11 @@ static void test_udp(void **state)
 	feed(t, pk(C, 514, SV, 514, 17, 0, 130), T0 + 3 * MS);
 	/* a reply seen first, from the service port (the higher one) */
 	feed(t, pk(SV, 50002, C, 1500, 17, 0, 90), T0 + 4 * MS);
+	/* two ephemeral ports: the first sender initiates, not inferred */
+	feed(t, pk(SV, 40000, C, 50000, 17, 0, 70), T0 + 5 * MS);
+	feed(t, pk(C, 50000, SV, 40000, 17, 0, 70), T0 + 6 * MS);
 	cap_flowtab_flush(t);
-	assert_int_equal(ngot, 3);
+	assert_int_equal(ngot, 4);
 	int seen = 0;
 	for (unsigned i = 0; i < ngot; i++) {
 		const struct cap_flow *f = &got[i];
@@ -346,6 +349,12 @@ static void test_udp(void **state)
 			assert_int_equal(f->outcome, CAP_OUT_ONEWAY);
 			assert_int_equal(f->pkts[0], 2);
 			assert_int_equal(f->bytes[0], 250);
+		} else if (f->port_a == 40000) {
+			seen |= 8;
+			assert_true(addr_is(f->addr_a, SV));
+			assert_int_equal(f->port_b, 50000);
+			assert_int_equal(f->initiator_inferred, 0);
+			assert_int_equal(f->outcome, CAP_OUT_REPLIED);
 		} else {
 			seen |= 4;
 			assert_int_equal(f->port_b, 50002);
@@ -357,7 +366,7 @@ static void test_udp(void **state)
 			assert_int_equal(f->outcome, CAP_OUT_ONEWAY);
 		}
 	}
-	assert_int_equal(seen, 7);
+	assert_int_equal(seen, 15);
 	cap_flowtab_free(t);
 }
 
