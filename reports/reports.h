@@ -42,6 +42,8 @@ struct rep_writer {
 	             const struct cls_flow *cf);
 	/* The report, once, at the end. Returns 0 or -1 (I/O error). */
 	int (*report)(struct rep_out *o, const struct rep_input *in);
+	/* Optional: release o->state (rep_close/rep_abort; default free()). */
+	void (*release)(struct rep_out *o);
 };
 
 struct rep_out {

@@ -1,0 +1,75 @@
+/*
+ * rep_int.h -- reports/ internal: helpers shared by the writers.
+ *
+ * Design. Every writer prints through rep_printf()/rep_write(), which
+ * remember a write error in o->failed (so one check at the end of a report
+ * is enough, and rep_close() reports the error naming the file). Names and
+ * formats that every format must spell the same way live here once: the
+ * protocol and outcome words, RFC 3339 times from packet timestamps,
+ * addresses, the byte counts humans read. rep_report_json() builds the
+ * whole JSON report as a jansson tree; json.c prints it and merge.c/diff.c
+ * read it back. Nothing outside reports/ includes this header, except the
+ * report tests.
+ */
+#ifndef PORTAUDIT_REP_INT_H
+#define PORTAUDIT_REP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "reports.h"
+
+#define REP_ADDR_MAX 64  /* an IPv6 address with /len */
+#define REP_TIME_MAX 40  /* "2026-11-29T06:27:24.123456Z" */
+
+__attribute__((format(printf, 2, 3)))
+void rep_printf(struct rep_out *o, const char *fmt, ...);
+void rep_write(struct rep_out *o, const char *s, size_t n);
+void rep_puts(struct rep_out *o, const char *s);
+
+/* "tcp", "udp", "icmp", "ipv6-icmp", or the number. buf >= 8. */
+const char *rep_proto_name(uint8_t proto, char *buf, size_t len);
+/* Upper-case EVE spelling: "TCP", "UDP", "ICMP", "IPv6-ICMP". */
+const char *rep_proto_eve(uint8_t proto, char *buf, size_t len);
+/* The outcome word of enum cap_outcome ("established" ... "replied"). */
+const char *rep_outcome_name(unsigned outcome);
+/* Reverse: the enum value, or -1. */
+int rep_outcome_parse(const char *s);
+int rep_proto_parse(const char *s); /* "tcp" -> 6 ..., or -1 */
+
+/* An address (family 4 or 6); with `plen` < the host length, "/plen". */
+void rep_addr(uint8_t family, const uint8_t *addr, unsigned plen, char *buf,
+              size_t len);
+/* RFC 3339 UTC with microseconds. */
+void rep_time(uint64_t ns, char *buf, size_t len);
+/* Parse rep_time()'s format back (fractions of any length). 0 or -1. */
+int rep_time_parse(const char *s, uint64_t *ns);
+/* "1.2 KiB", "512 B". */
+void rep_bytes(uint64_t n, char *buf, size_t len);
+/* Duration in seconds for people: "8.2 s", "12 min 3 s", "2 h 5 min". */
+void rep_duration(uint64_t ns, char *buf, size_t len);
+/* The link type's libpcap name ("EN10MB") or its number. */
+const char *rep_linktype_name(int dlt, char *buf, size_t len);
+
+/* The finding's kind in the plural for the verdict line ("violations"). */
+const char *rep_kind_plural(enum cls_kind k, uint64_t n);
+
+/* A JSON string of `s` (NULL -> null); invalid UTF-8 bytes become '?'. */
+json_t *rep_jstr(const char *s);
+
+/* Whole report as JSON (new reference; NULL when out of memory). */
+json_t *rep_report_json(const struct rep_input *in);
+/* One finding as the report's JSON object. */
+json_t *rep_finding_json(const struct rep_input *in,
+                         const struct cls_finding *f);
+
+/* Is this finding without a server address (a missing finding)? */
+bool rep_zero_addr(const uint8_t *a);
+
+/* The one-line verdict: "COMPLIANT" or "NOT COMPLIANT: 3 violations, ...". */
+void rep_verdict_line(const struct cls_result *res, char *buf, size_t len);
+
+#endif

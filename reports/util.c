@@ -1,0 +1,278 @@
+/*
+ * util.c -- the words and number formats every report format shares.
+ *
+ * Design. One spelling per thing, whatever the format: protocol names
+ * ("tcp" in the report, "TCP" in EVE events), outcome words (the names of
+ * enum cap_outcome; reports/ keeps its own table because merge and diff
+ * must also parse them back), RFC 3339 UTC times with microseconds taken
+ * from packet timestamps (never the wall clock, so reports are
+ * reproducible), addresses with inet_ntop, byte counts in binary units for
+ * people. All functions write into the caller's buffer and never allocate.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pcap/pcap.h>
+
+#include "rep_int.h"
+
+const char *rep_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "ipv6-icmp";
+	default:
+		snprintf(buf, len, "%u", (unsigned)proto);
+		return buf;
+	}
+}
+
+const char *rep_proto_eve(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 1: return "ICMP";
+	case 58: return "IPv6-ICMP";
+	default:
+		snprintf(buf, len, "%u", (unsigned)proto);
+		return buf;
+	}
+}
+
+int rep_proto_parse(const char *s)
+{
+	static const struct { const char *n; int p; } t[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "ipv6-icmp", 58 },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (strcmp(s, t[i].n) == 0)
+			return t[i].p;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && !*end && v < 256)
+		return (int)v;
+	return -1;
+}
+
+static const char *const outcome_names[] = {
+	"established", "closed", "rejected", "unanswered", "unreachable",
+	"midstream", "oneway", "replied",
+};
+
+const char *rep_outcome_name(unsigned outcome)
+{
+	return outcome < sizeof outcome_names / sizeof outcome_names[0]
+	       ? outcome_names[outcome] : "unknown";
+}
+
+int rep_outcome_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof outcome_names / sizeof outcome_names[0];
+	     i++)
+		if (strcmp(s, outcome_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool rep_zero_addr(const uint8_t *a)
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+void rep_addr(uint8_t family, const uint8_t *addr, unsigned plen, char *buf,
+              size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned host = family == 6 ? 128 : 32;
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof a))
+		snprintf(a, sizeof a, "?");
+	if (plen && plen < host)
+		snprintf(buf, len, "%s/%u", a, plen);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
+void rep_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (unsigned)(ns % 1000000000u / 1000u));
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char **p, int n, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		*v = *v * 10 + (unsigned)(**p - '0');
+	}
+	return 0;
+}
+
+int rep_time_parse(const char *s, uint64_t *ns)
+{
+	unsigned y, mo, d, h, mi, se;
+	const char *p = s;
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != ':' || digits(&p, 2, &se))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    se > 60 || y < 1970)
+		return -1;
+	uint64_t frac = 0;
+	if (*p == '.') {
+		p++;
+		int n = 0;
+		while (*p >= '0' && *p <= '9') {
+			if (n < 9)
+				frac = frac * 10 + (uint64_t)(*p - '0');
+			n++;
+			p++;
+		}
+		if (n == 0)
+			return -1;
+		for (; n < 9; n++)
+			frac *= 10;
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0 &&
+	    strcmp(p, "+00:00") != 0)
+		return -1;
+	int64_t days = days_from_civil(y, mo, d);
+	*ns = ((uint64_t)days * 86400u + h * 3600u + mi * 60u + se) *
+	      1000000000u + frac;
+	return 0;
+}
+
+void rep_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	if (n < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", n);
+		return;
+	}
+	double v = (double)n / 1024.0;
+	unsigned u = 0;
+	while (v >= 1024.0 && u < 4) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, len, v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+void rep_duration(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t ms = ns / 1000000u;
+	uint64_t s = ms / 1000u;
+	if (s < 60)
+		snprintf(buf, len, "%" PRIu64 ".%03" PRIu64 " s", s, ms % 1000u);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 " min %" PRIu64 " s", s / 60,
+		         s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 " h %" PRIu64 " min", s / 3600,
+		         s % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRIu64 " d %" PRIu64 " h", s / 86400,
+		         s % 86400 / 3600);
+}
+
+const char *rep_linktype_name(int dlt, char *buf, size_t len)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+	if (n)
+		return n;
+	snprintf(buf, len, "%d", dlt);
+	return buf;
+}
+
+const char *rep_kind_plural(enum cls_kind k, uint64_t n)
+{
+	switch (k) {
+	case CLS_K_UNEXPECTED: return "unexpected";
+	case CLS_K_VIOLATION: return n == 1 ? "violation" : "violations";
+	case CLS_K_BLOCKED: return "blocked";
+	case CLS_K_MISSING: return "missing";
+	default: return "?";
+	}
+}
+
+/* Counts of findings by kind, worst first as classify sorts them. The
+ * verdict follows summary.compliant; the words count findings. */
+void rep_verdict_line(const struct cls_result *res, char *buf, size_t len)
+{
+	static const enum cls_kind order[] = {
+		CLS_K_VIOLATION, CLS_K_BLOCKED, CLS_K_MISSING, CLS_K_UNEXPECTED,
+	};
+	uint64_t n[CLS_K_COUNT] = { 0 };
+	for (uint32_t i = 0; i < res->nfindings; i++)
+		if ((unsigned)res->findings[i].kind < CLS_K_COUNT)
+			n[res->findings[i].kind]++;
+	if (res->summary.compliant) {
+		snprintf(buf, len, "COMPLIANT");
+		return;
+	}
+	size_t off = (size_t)snprintf(buf, len, "NOT COMPLIANT");
+	const char *sep = ": ";
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (!n[order[i]] || off >= len)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%" PRIu64 " %s",
+		                        sep, n[order[i]],
+		                        rep_kind_plural(order[i], n[order[i]]));
+		sep = ", ";
+	}
+	if (res->summary.findings_dropped && off < len)
+		snprintf(buf + off, len - off, "%s%" PRIu64 " more not kept", sep,
+		         res->summary.findings_dropped);
+}
+
+json_t *rep_jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	/* Not valid UTF-8: keep the ASCII, replace every other byte. */
+	size_t n = strlen(s);
+	char *c = malloc(n + 1);
+	if (!c)
+		return json_null();
+	for (size_t i = 0; i <= n; i++)
+		c[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	j = json_string(c);
+	free(c);
+	return j ? j : json_null();
+}

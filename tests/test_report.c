@@ -1,0 +1,333 @@
+/* test_report.c -- report plumbing (atomic files, write errors) and the
+ * JSON and text writers, on a hand-made classification result. */
+#include "test_report_fixture.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int exists(const char *p)
+{
+	struct stat sb;
+	return stat(p, &sb) == 0;
+}
+
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -c '^%s' || true", dir,
+	         prefix);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	unsigned n = 0;
+	assert_int_equal(fscanf(p, "%u", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* The final name appears only at rep_close; rep_abort leaves nothing. */
+static void test_atomic(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *path = pa_tmp("atomic.json");
+	struct rep_out *o = rep_open(&rep_json, path, err, sizeof err);
+	assert_non_null(o);
+	assert_non_null(o->tmp);
+	assert_true(exists(o->tmp));
+	rep_puts(o, "{}\n");
+	assert_false(exists(path));
+	assert_int_equal(count_entries(pa_tmpdir(), "atomic.json."), 1);
+	assert_int_equal(rep_close(o, err, sizeof err), 0);
+	assert_true(exists(path));
+	assert_int_equal(count_entries(pa_tmpdir(), "atomic.json."), 0);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	mode_t um = umask(0);
+	umask(um);
+	assert_int_equal(sb.st_mode & 0777, 0666 & ~um);
+
+	/* Abort: the temporary goes away, the old file stays as it was. */
+	o = rep_open(&rep_json, path, err, sizeof err);
+	assert_non_null(o);
+	char *tmp = strdup(o->tmp);
+	rep_puts(o, "half a report");
+	rep_abort(o);
+	assert_false(exists(tmp));
+	free(tmp);
+	char *s = pa_read_file(path, NULL);
+	assert_string_equal(s, "{}\n");
+	free(s);
+
+	const char *fresh = pa_tmp("never.json");
+	o = rep_open(&rep_text, fresh, err, sizeof err);
+	assert_non_null(o);
+	rep_abort(o);
+	assert_false(exists(fresh));
+	assert_int_equal(count_entries(pa_tmpdir(), "never.json"), 0);
+}
+
+static void test_write_errors(void **state)
+{
+	(void)state;
+	char err[512];
+	/* No such directory: rep_open fails and names the file. */
+	struct rep_out *o = rep_open(&rep_json, "/nonexistent-dir/r.json", err,
+	                             sizeof err);
+	assert_null(o);
+	assert_true(pa_contains(err, "/nonexistent-dir/r.json"));
+	assert_true(pa_contains(err, "No such file or directory"));
+	/* A directory is not a report file. */
+	o = rep_open(&rep_json, pa_tmpdir(), err, sizeof err);
+	assert_null(o);
+	assert_true(pa_contains(err, "is a directory"));
+	/* A device is written in place; /dev/full fails at close. */
+	if (access("/dev/full", W_OK) != 0) {
+		pa_skip("/dev/full is not writable here");
+		return;
+	}
+	struct fx *x = fx_new();
+	o = rep_open(&rep_json, "/dev/full", err, sizeof err);
+	assert_non_null(o);
+	assert_null(o->tmp);
+	int rc = rep_json.report(o, &x->in);
+	int rc2 = rep_close(o, err, sizeof err);
+	assert_true(rc == -1 || rc2 == -1);
+	assert_int_equal(rc2, -1);
+	assert_true(pa_contains(err, "/dev/full"));
+	assert_true(pa_contains(err, "No space left on device"));
+	fx_free(x);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	char *s = fx_write(x, &rep_json, "r.json", 0);
+	free(s);
+	const char *path = pa_tmp("r.json");
+	fx_validate(path);
+	json_t *j = pa_load_json(path);
+
+	assert_int_equal(json_integer_value(json_object_get(j, "version")),
+	                 REP_FORMAT_VERSION);
+	assert_string_equal(json_string_value(json_object_get(j, "portaudit")),
+	                    PORTAUDIT_VERSION);
+	assert_null(json_object_get(j, "generated"));
+	json_t *cat = json_object_get(j, "catalog");
+	assert_string_equal(json_string_value(json_object_get(cat, "name")),
+	                    x->cat.name);
+	assert_int_equal(strlen(json_string_value(json_object_get(cat,
+	                 "sha256"))), 64);
+	assert_true(json_is_null(json_object_get(j, "profile")));
+	assert_int_equal(json_integer_value(json_object_get(j, "base_port")),
+	                 1960);
+
+	json_t *c = json_object_get(j, "capture");
+	assert_int_equal(json_array_size(json_object_get(c, "sources")), 2);
+	assert_int_equal(json_integer_value(json_object_get(c, "packets")), 1234);
+	assert_int_equal(json_integer_value(json_object_get(c, "bytes")), 567890);
+	assert_true(json_is_null(json_object_get(c, "dropped")));
+	assert_string_equal(json_string_value(json_object_get(c, "start")),
+	                    "2026-01-05T10:00:00.000000Z");
+	assert_string_equal(json_string_value(json_object_get(c, "end")),
+	                    "2026-01-05T10:00:09.500000Z");
+	assert_int_equal(json_integer_value(json_object_get(c, "duration_ms")),
+	                 9500);
+	assert_true(json_is_false(json_object_get(c, "truncated")));
+	json_t *sk = json_object_get(c, "skipped");
+	assert_int_equal(json_array_size(sk), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                    json_array_get(sk, 0), "source")), "missing.pcap");
+	assert_string_equal(json_string_value(json_array_get(
+	                    json_object_get(c, "linktypes"), 0)), "EN10MB");
+	json_t *an = json_object_get(c, "anomalies");
+	if (strcmp(cap_anomaly_name(CAP_AN_NON_IP), "?") != 0) {
+		/* (capture's names may still be placeholders) */
+		assert_int_equal(json_object_size(an), CAP_AN_COUNT);
+		assert_int_equal(json_integer_value(json_object_get(an,
+		                 cap_anomaly_name(CAP_AN_NON_IP))), 34);
+	}
+	assert_int_equal(json_integer_value(json_object_get(c, "peak_flows")), 12);
+
+	json_t *sv = json_array_get(json_object_get(j, "servers"), 0);
+	assert_string_equal(json_string_value(json_object_get(sv, "address")),
+	                    "10.0.0.5");
+	assert_true(json_is_true(json_object_get(sv, "inferred")));
+	assert_string_equal(json_string_value(json_object_get(sv, "how")),
+	                    "accepts base port 1960");
+
+	json_t *sum = json_object_get(j, "summary");
+	assert_true(json_is_false(json_object_get(sum, "compliant")));
+	assert_int_equal(json_integer_value(json_object_get(sum, "flows")), 60);
+	assert_int_equal(json_integer_value(json_object_get(sum, "expected")), 55);
+	assert_int_equal(json_integer_value(json_object_get(sum, "findings")), 4);
+
+	json_t *svcs = json_object_get(j, "services");
+	assert_int_equal(json_array_size(svcs), x->cat.nservices);
+	int32_t s0 = fx_service(&x->cat, 0);
+	json_t *o0 = json_array_get(svcs, (size_t)s0);
+	assert_string_equal(json_string_value(json_object_get(o0, "id")),
+	                    x->cat.services[s0].id);
+	assert_string_equal(json_string_value(json_object_get(o0, "status")),
+	                    "observed");
+	assert_int_equal(json_integer_value(json_object_get(o0, "flows")), 7);
+	assert_int_equal(json_integer_value(json_object_get(o0, "bytes")), 12345);
+	assert_true(json_is_null(json_object_get(o0, "caveat")));
+	json_t *o2 = json_array_get(svcs, (size_t)fx_service(&x->cat, 2));
+	assert_string_equal(json_string_value(json_object_get(o2, "status")),
+	                    "missing");
+	assert_true(json_is_string(json_object_get(o2, "caveat")));
+
+	json_t *fs = json_object_get(j, "findings");
+	assert_int_equal(json_array_size(fs), 4);
+	json_t *f0 = json_array_get(fs, 0);
+	assert_string_equal(json_string_value(json_object_get(f0, "kind")),
+	                    "violation");
+	assert_string_equal(json_string_value(json_object_get(f0, "protocol")),
+	                    "tcp");
+	assert_int_equal(json_integer_value(json_object_get(f0, "port")), 1961);
+	assert_null(json_object_get(f0, "ports"));
+	assert_string_equal(json_string_value(json_object_get(f0, "server")),
+	                    "10.0.0.5");
+	assert_string_equal(json_string_value(json_object_get(f0, "peer")),
+	                    "10.0.0.6");
+	assert_string_equal(json_string_value(json_object_get(f0, "initiator")),
+	                    "server");
+	assert_string_equal(json_string_value(json_object_get(f0, "outcome")),
+	                    "closed");
+	assert_null(json_object_get(f0, "icmp"));
+	assert_string_equal(json_string_value(json_object_get(f0, "first_seen")),
+	                    "2026-01-05T10:00:01.000000Z");
+	assert_string_equal(json_string_value(json_object_get(f0, "reason")),
+	                    x->f[0].reason);
+	json_t *f1 = json_array_get(fs, 1);
+	json_t *icmp = json_object_get(f1, "icmp");
+	assert_int_equal(json_integer_value(json_object_get(icmp, "type")), 3);
+	assert_int_equal(json_integer_value(json_object_get(icmp, "code")), 13);
+	assert_string_equal(json_string_value(json_object_get(f1, "outcome")),
+	                    "unreachable");
+	json_t *f2 = json_array_get(fs, 2);
+	assert_true(json_is_null(json_object_get(f2, "server")));
+	assert_true(json_is_null(json_object_get(f2, "peer")));
+	assert_true(json_is_null(json_object_get(f2, "outcome")));
+	assert_true(json_is_null(json_object_get(f2, "first_seen")));
+	json_t *f3 = json_array_get(fs, 3);
+	assert_string_equal(json_string_value(json_object_get(f3, "ports")),
+	                    "1000-2000");
+	assert_int_equal(json_integer_value(json_object_get(f3, "nports")), 50);
+	assert_true(json_is_null(json_object_get(f3, "service")));
+	assert_string_equal(json_string_value(json_object_get(f3, "initiator")),
+	                    "peer");
+	assert_int_equal(json_array_size(json_object_get(j, "caveats")), 1);
+	json_decref(j);
+
+	/* Reproducible: the same input gives the same bytes. */
+	char *a = fx_write(x, &rep_json, "a.json", 0);
+	char *b = fx_write(x, &rep_json, "b.json", 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	fx_free(x);
+}
+
+/* The schema rejects what it should: the checker is not a rubber stamp. */
+static void test_schema_rejects(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	free(fx_write(x, &rep_json, "good.json", 0));
+	json_t *schema = pa_load_json(pa_src("docs/report.schema.json"));
+	static const char *const breakers[] = {
+		"summary.compliant", "findings.0.kind", "capture.packets",
+		"services.0.status", "version",
+	};
+	for (size_t i = 0; i < sizeof breakers / sizeof breakers[0]; i++) {
+		json_t *j = pa_load_json(pa_tmp("good.json"));
+		json_t *parent = j;
+		char path[64];
+		snprintf(path, sizeof path, "%s", breakers[i]);
+		char *dot, *key = path;
+		while ((dot = strchr(key, '.')) != NULL) {
+			*dot = 0;
+			parent = json_is_array(parent)
+			         ? json_array_get(parent, strtoul(key, NULL, 10))
+			         : json_object_get(parent, key);
+			key = dot + 1;
+		}
+		json_object_set_new(parent, key, json_string("bogus"));
+		char where[512] = "report";
+		assert_int_equal(sch_check(schema, schema, j, where, sizeof where),
+		                 -1);
+		json_decref(j);
+	}
+	json_t *j = pa_load_json(pa_tmp("good.json"));
+	json_object_del(json_object_get(j, "summary"), "findings");
+	char where[512] = "report";
+	assert_int_equal(sch_check(schema, schema, j, where, sizeof where), -1);
+	assert_true(pa_contains(where, "findings"));
+	json_decref(j);
+	json_decref(schema);
+	fx_free(x);
+}
+
+static void test_text(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	char *s = fx_write(x, &rep_text, "r.txt", 0);
+	if (getenv("PA_SHOW")) fputs(s, stdout);
+	assert_null(strchr(s, '\033')); /* no colour in a file */
+	assert_true(pa_contains(s, "\nCapture\n"));
+	assert_true(pa_contains(s, "pcaps/demo.pcap  [EN10MB]"));
+	assert_true(pa_contains(s, "missing.pcap  SKIPPED: cannot open"));
+	assert_true(pa_contains(s, "1234 (555 KiB)\n"));
+	assert_true(pa_contains(s, "2026-01-05T10:00:00.000000Z .. "
+	                           "10:00:09.500000Z (9.500 s)\n"));
+	/* A newline inside a reason does not break the row. */
+	assert_true(pa_contains(s, "on the wire, yet seen <here>"));
+	assert_true(pa_contains(s, "\nServers  (inferred: hosts that accept"));
+	assert_true(pa_contains(s, "10.0.0.5"));
+	assert_true(pa_contains(s, "\nServices  (3 of "));
+	assert_true(pa_contains(s, "\nFindings  (4, worst first)\n"));
+	assert_true(pa_contains(s, "1000-2000 (50)"));
+	assert_true(pa_contains(s, "unreachable (icmp 3/13)"));
+	assert_true(pa_contains(s, "\nCaveats\n"));
+	assert_true(pa_contains(s, "NOT COMPLIANT: 1 violation, 1 blocked, "
+	                           "1 missing, 1 unexpected"));
+	/* Aligned: the header's columns start where the rows' columns do. */
+	const char *h = strstr(s, "  KIND ");
+	assert_non_null(h);
+	const char *hp = strstr(h, "PROTO");
+	const char *row = strstr(h, "\n  violation") + 1;
+	const char *rp = strstr(row, "tcp");
+	assert_int_equal(hp - h, rp - row);
+	/* Only the relevant service rows by default, every row with --all. */
+	x->in.all_services = true;
+	char *all = fx_write(x, &rep_text, "all.txt", 0);
+	assert_true(strlen(all) > strlen(s) + 1000);
+	assert_true(pa_contains(all, "all "));
+	free(all);
+	free(s);
+
+	/* Compliant: the verdict line says so. */
+	x->in.all_services = false;
+	x->res.nfindings = 0;
+	x->res.summary.compliant = true;
+	s = fx_write(x, &rep_text, "ok.txt", 0);
+	assert_true(pa_contains(s, "\nCOMPLIANT  ("));
+	free(s);
+	fx_free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_atomic),
+		cmocka_unit_test(test_write_errors),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_schema_rejects),
+		cmocka_unit_test(test_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
