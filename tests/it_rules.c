@@ -679,6 +679,90 @@ static void test_bpf(void **state)
 	free(out);
 }
 
+/* ---- every format on bigger inputs --------------------------------------- */
+
+/* Check one output with the tool that loads it; `why` collects skips. */
+static void load_check(const char *format, const char *text, const char **why)
+{
+	if (strcmp(format, "nft") == 0) {
+		if ((*why = nft_usable()) != NULL)
+			return;
+		const char *f = pa_tmp("check.nft");
+		pa_write_file(f, text);
+		struct pa_result r;
+		const char *argv[] = { tool_path("nft"), "-c", "-f", f, NULL };
+		pa_exec(&r, NULL, argv);
+		if (r.status != 0)
+			fprintf(stderr, "nft -c: %s\n", r.err);
+		assert_int_equal(r.status, 0);
+		pa_result_free(&r);
+	} else if (strcmp(format, "bpf") == 0) {
+		pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			fprintf(stderr, "pcap_compile: %s\n", pcap_geterr(p));
+			fail();
+		}
+		pcap_freecode(&prog);
+		pcap_close(p);
+	} else {
+		const char *tool = strcmp(format, "iptables") == 0 ?
+		                   "iptables-restore" : "ip6tables-restore";
+		if ((*why = ipt_usable(tool)) != NULL)
+			return;
+		struct pa_result r;
+		const char *argv[] = { tool_path(tool), "--test", NULL };
+		pa_exec(&r, text, argv);
+		if (r.status != 0)
+			fprintf(stderr, "%s --test: %s\n", tool, r.err);
+		assert_int_equal(r.status, 0);
+		pa_result_free(&r);
+	}
+}
+
+/* The whole built-in catalog (a profile without `products:`), the bundled
+ * example profile (device prefixes, a dynamic-range override) and server
+ * prefixes: every output is accepted by the tool that loads it. */
+static void test_load_everything(void **state)
+{
+	(void)state;
+	const char *all = pa_tmp("all.yaml");
+	pa_write_file(all, "servers:\n  - name: m\n    addresses: [10.0.0.5, "
+	              "10.0.0.6, \"2001:db8::5\"]\n");
+	static const char *const formats[] = { "nft", "iptables", "ip6tables", "bpf" };
+	const char *skipped = NULL;
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		const char *why = NULL;
+		char *out = rules(all, formats[i], NULL);
+		load_check(formats[i], out, &why);
+		free(out);
+		out = rules(pa_src("catalog/site-example.yaml"), formats[i], NULL);
+		load_check(formats[i], out, &why);
+		free(out);
+		out = rules(all, formats[i], "--server", "10.0.0.5/29", "--server",
+		            "2001:db8::/64", NULL);
+		load_check(formats[i], out, &why);
+		free(out);
+		if (why)
+			skipped = why;
+	}
+	/* The example's override narrows cucm-wmi's dynamic range. */
+	char *out = rules(pa_src("catalog/site-example.yaml"), "csv", NULL);
+	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
+	          "10.0.0.5,10.1.0.0/28,135 50000-50100,");
+	/* 10.1.0.11 lies inside 10.1.0.0/28: listed once, as the prefix. */
+	assert_null(strstr(out, ",10.1.0.11,"));
+	free(out);
+	out = rules(all, "nft", "--server", "10.0.0.5/29", NULL);
+	want_line(out, "ip daddr 10.0.0.0/29 tcp dport 1960 accept");
+	free(out);
+	out = rules(all, "bpf", "--server", "10.0.0.5/29", NULL);
+	assert_true(pa_contains(out, "dst net 10.0.0.0/29"));
+	free(out);
+	if (skipped)
+		pa_skip(skipped);
+}
+
 /* ---- errors ------------------------------------------------------------- */
 
 static void test_errors(void **state)
@@ -757,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_iptables),
 		cmocka_unit_test(test_iptables_split),
 		cmocka_unit_test(test_bpf),
+		cmocka_unit_test(test_load_everything),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
