@@ -37,6 +37,7 @@
 #define MAX_HOSTS 256
 #define MAX_TOKENS 64
 #define MAX_L4 65000
+#define MAX_GIVEN 16             /* request/payload options per flow */
 #define MAX_FRAME (MAX_L4 + 256)
 #define NS_PER_S 1000000000ULL
 
@@ -98,8 +99,9 @@ struct flow {
 	int closing;
 	int icmp_type, icmp_code;
 	struct host *from;
-	uint8_t *req, *resp;
-	size_t reqlen, resplen;
+	uint8_t *req[MAX_GIVEN], *resp[MAX_GIVEN];     /* explicit payloads */
+	size_t reqlen[MAX_GIVEN], resplen[MAX_GIVEN];
+	unsigned nreq, nresp;
 	size_t reqsize, respsize;
 	bool frag;
 	size_t fragsize;
@@ -630,14 +632,19 @@ static void icmp_error(struct gen *g, struct conv *c, const uint8_t *orig,
 
 /* ---- flows -------------------------------------------------------------- */
 
-static size_t payload_of(uint8_t *p, const uint8_t *given, size_t glen,
-			 size_t size, unsigned salt)
+/* The payload of round (or datagram) i: the i-th `request`/`payload`
+ * option when there is one, else `size` bytes of filler text. */
+static size_t payload_of(uint8_t *p, const struct flow *f, bool resp,
+			 unsigned long i)
 {
-	if (given) {
-		memcpy(p, given, glen);
-		return glen;
+	unsigned n = resp ? f->nresp : f->nreq;
+	if (i < n) {
+		size_t len = resp ? f->resplen[i] : f->reqlen[i];
+		memcpy(p, resp ? f->resp[i] : f->req[i], len);
+		return len;
 	}
-	fill_payload(p, size, salt);
+	size_t size = resp ? f->respsize : f->reqsize;
+	fill_payload(p, size, (unsigned)i + (resp ? 7u : 0u));
 	return size;
 }
 
@@ -657,11 +664,9 @@ static void tcp_data(struct gen *g, struct conv *c)
 	static uint8_t p[MAX_L4];
 	const struct flow *f = c->f;
 	for (unsigned long i = 0; i < f->data; i++) {
-		size_t n = payload_of(p, i == 0 ? f->req : NULL, f->reqlen,
-				      f->reqsize, (unsigned)i);
+		size_t n = payload_of(p, f, false, i);
 		tcp_send(g, c, true, TH_PSH | TH_ACK, p, n);
-		n = payload_of(p, i == 0 ? f->resp : NULL, f->resplen,
-			       f->respsize, (unsigned)i + 7);
+		n = payload_of(p, f, true, i);
 		tcp_send(g, c, false, TH_PSH | TH_ACK, p, n);
 		tcp_send(g, c, true, TH_ACK, NULL, 0);
 	}
@@ -731,18 +736,15 @@ static void run_udp(struct gen *g, struct conv *c)
 	switch (f->kind) {
 	case K_REQRESP:
 		for (unsigned long i = 0; i < count; i++) {
-			n = payload_of(p, i == 0 ? f->req : NULL, f->reqlen,
-				       f->reqsize, (unsigned)i);
+			n = payload_of(p, f, false, i);
 			udp_send(g, c, true, p, n);
-			n = payload_of(p, i == 0 ? f->resp : NULL, f->resplen,
-				       f->respsize, (unsigned)i + 7);
+			n = payload_of(p, f, true, i);
 			udp_send(g, c, false, p, n);
 		}
 		break;
 	case K_ONEWAY:
 		for (unsigned long i = 0; i < count; i++) {
-			n = payload_of(p, i == 0 ? f->req : NULL, f->reqlen,
-				       f->reqsize, (unsigned)i);
+			n = payload_of(p, f, false, i);
 			udp_send(g, c, true, p, n);
 		}
 		break;
@@ -751,13 +753,13 @@ static void run_udp(struct gen *g, struct conv *c)
 		uint64_t t0 = g->now_ns;
 		for (unsigned long i = 0; i < count; i++) {
 			g->now_ns = t0 + i * NS_PER_S;
-			n = payload_of(p, f->req, f->reqlen, f->reqsize, 0);
+			n = payload_of(p, f, false, 0);
 			udp_send(g, c, true, p, n);
 		}
 		break;
 	}
 	case K_UNREACHABLE:
-		n = payload_of(p, f->req, f->reqlen, f->reqsize, 0);
+		n = payload_of(p, f, false, 0);
 		udp_send(g, c, true, p, n);
 		icmp_error(g, c, last_ip_pkt, last_ip_len);
 		break;
@@ -775,12 +777,10 @@ static void run_icmp(struct gen *g, struct conv *c)
 	uint64_t t0 = g->now_ns;
 	for (unsigned long i = 0; i < count; i++) {
 		g->now_ns = t0 + i * NS_PER_S;
-		size_t n = payload_of(p, f->req, f->reqlen, f->reqsize, 0);
+		size_t n = payload_of(p, f, false, 0);
 		icmp_echo(g, c, true, id, (uint16_t)(i + 1), p, n);
 		if (f->kind == K_ECHO) {
-			n = payload_of(p, f->resp ? f->resp : f->req,
-				       f->resp ? f->resplen : f->reqlen,
-				       f->reqsize, 0);
+			n = payload_of(p, f, f->nresp > 0, 0);
 			icmp_echo(g, c, false, id, (uint16_t)(i + 1), p, n);
 		}
 	}
@@ -1052,15 +1052,33 @@ static void parse_endpoint(struct gen *g, char *s, struct host **h,
 	*port = (uint16_t)parse_num(g, ps, 65535, "port");
 }
 
-/* Hex bytes (":" "." "_" between digits ignored) into a fresh buffer. */
-static uint8_t *parse_hex(const struct gen *g, const char *s, size_t *len)
+static bool is_hex_word(const char *w)
+{
+	for (; *w; w++)
+		if (!isxdigit((unsigned char)*w) && *w != ':' && *w != '.' && *w != '_')
+			return false;
+	return true;
+}
+
+/* Hex bytes into a fresh buffer: the word t[*i + 1] and the words after it
+ * that are hex too (a long payload may go on over continuation lines);
+ * ":" "." "_" between digits are ignored. *i ends on the last word used. */
+static uint8_t *parse_hex(const struct gen *g, char **t, int nt, int *i,
+			  size_t *len)
 {
 	static uint8_t tmp[MAX_L4];
-	if (!s)
-		syntax(g, "expected hex bytes");
+	if (*i + 1 >= nt)
+		syntax(g, "%s: expected hex bytes", t[*i]);
 	size_t k = 0;
 	int half = -1;
-	for (const char *c = s; *c; c++) {
+	int j = *i + 1;
+	for (const char *c = t[j];; c++) {
+		if (!*c) {
+			if (j + 1 < nt && is_hex_word(t[j + 1]))
+				c = t[++j];     /* words are never empty */
+			else
+				break;
+		}
 		int v;
 		if (*c == ':' || *c == '.' || *c == '_')
 			continue;
@@ -1081,6 +1099,7 @@ static uint8_t *parse_hex(const struct gen *g, const char *s, size_t *len)
 			half = -1;
 		}
 	}
+	*i = j;
 	if (half >= 0)
 		syntax(g, "odd number of hex digits in payload");
 	if (k == 0)
@@ -1115,6 +1134,10 @@ static void cmd_flow(struct gen *g, char **t, int nt)
 {
 	/* static: payloads stay reachable if a syntax error exits */
 	static struct flow f;
+	for (unsigned k = 0; k < f.nreq; k++)
+		free(f.req[k]);
+	for (unsigned k = 0; k < f.nresp; k++)
+		free(f.resp[k]);
 	memset(&f, 0, sizeof f);
 	f.proto = !strcmp(t[0], "tcp") ? P_TCP : !strcmp(t[0], "udp") ? P_UDP : P_ICMP;
 	if (nt < 4 || strcmp(t[2], ">"))
@@ -1182,13 +1205,15 @@ static void cmd_flow(struct gen *g, char **t, int nt)
 			have_at = true;
 			i++;
 		} else if (!strcmp(w, "payload") || !strcmp(w, "response")) {
-			free(f.resp);
-			f.resp = parse_hex(g, arg, &f.resplen);
-			i++;
+			if (f.nresp == MAX_GIVEN)
+				syntax(g, "at most %d payloads per flow", MAX_GIVEN);
+			f.resp[f.nresp] = parse_hex(g, t, nt, &i, &f.resplen[f.nresp]);
+			f.nresp++;
 		} else if (!strcmp(w, "request")) {
-			free(f.req);
-			f.req = parse_hex(g, arg, &f.reqlen);
-			i++;
+			if (f.nreq == MAX_GIVEN)
+				syntax(g, "at most %d requests per flow", MAX_GIVEN);
+			f.req[f.nreq] = parse_hex(g, t, nt, &i, &f.reqlen[f.nreq]);
+			f.nreq++;
 		} else if (!strcmp(w, "size")) {
 			/* size N or size REQ/RESP */
 			char sb[64];
@@ -1292,9 +1317,6 @@ static void cmd_flow(struct gen *g, char **t, int nt)
 		write_file_header(g);
 	}
 	run_flow(g, &f);
-	free(f.req);
-	free(f.resp);
-	f.req = f.resp = NULL;
 }
 
 static void cmd_file(struct gen *g, char **t, int nt)
@@ -1404,13 +1426,44 @@ int main(int argc, char **argv)
 	FILE *in = strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin;
 	if (!in)
 		die_io("cannot open", argv[1]);
-	char line[4096];
+	/* a statement may go on over several lines ending in '\\'; comments
+	 * end at the end of each line; errors name the statement's first line */
+	static char line[4096], stmt[65536];
+	size_t sl = 0;
+	unsigned first = 0;
 	while (fgets(line, sizeof line, in)) {
 		g.line++;
 		size_t n = strlen(line);
 		if (n == sizeof line - 1 && line[n - 1] != '\n')
 			syntax(&g, "line too long");
-		parse_line(&g, line);
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		n = strlen(line);
+		while (n && isspace((unsigned char)line[n - 1]))
+			line[--n] = 0;
+		bool cont = n && line[n - 1] == '\\';
+		if (cont)
+			line[--n] = 0;
+		if (sl == 0)
+			first = g.line;
+		if (sl + n + 2 > sizeof stmt)
+			syntax(&g, "statement too long");
+		memcpy(stmt + sl, line, n);
+		sl += n;
+		stmt[sl++] = ' ';
+		stmt[sl] = 0;
+		if (cont)
+			continue;
+		unsigned last = g.line;
+		g.line = first;
+		parse_line(&g, stmt);
+		g.line = last;
+		sl = 0;
+	}
+	if (sl) {
+		g.line = first;
+		parse_line(&g, stmt);
 	}
 	if (ferror(in))
 		die_io("cannot read", argv[1]);

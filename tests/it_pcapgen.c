@@ -506,6 +506,49 @@ static void test_vlan_frag_scan_snaplen(void **state)
 	free(w);
 }
 
+/* request/payload give the exact bytes of successive rounds, split over
+ * words and continuation lines; a comment ends at the end of its line. */
+static void test_explicit_payloads(void **state)
+{
+	(void)state;
+	gen_ok("payload",
+	       "host a 10.0.0.1\nhost b 10.0.0.2\n"
+	       "tcp a:40000 > b:135 established data 3 \\\n"
+	       "\trequest 0102 0304 \\  # first request, two words\n"
+	       "\tpayload aa:bb:cc \\\n"
+	       "\t\tdd \\\n"
+	       "\trequest 05 payload 06 size 10/20\n"
+	       "udp a:40001 > b:53 request-response count 2 request 11 payload 22 payload 33\n");
+	static const struct {
+		size_t len;
+		const char *hex;
+	} want[] = {
+		{ 4, "\x01\x02\x03\x04" }, { 4, "\xaa\xbb\xcc\xdd" },
+		{ 1, "\x05" }, { 1, "\x06" }, { 10, NULL }, { 20, NULL },
+		{ 1, "\x11" }, { 1, "\x22" }, { 120, NULL }, { 1, "\x33" },
+	};
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(pa_tmp("payload.pcap"), err);
+	assert_non_null(p);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	size_t k = 0;
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		const uint8_t *ip = d + 14;
+		size_t tot = be16(ip + 2);
+		size_t off = ip[9] == 6 ? 20 + (size_t)(ip[32] >> 4) * 4 : 28;
+		if (tot == off)
+			continue;       /* no payload */
+		assert_true(k < sizeof want / sizeof want[0]);
+		assert_int_equal(tot - off, want[k].len);
+		if (want[k].hex)
+			assert_memory_equal(ip + off, want[k].hex, want[k].len);
+		k++;
+	}
+	pcap_close(p);
+	assert_int_equal(k, sizeof want / sizeof want[0]);
+}
+
 static void test_syntax_errors(void **state)
 {
 	(void)state;
@@ -536,6 +579,11 @@ static void test_syntax_errors(void **state)
 		{ "host a 10.0.0.1\nhost b 10.0.0.2\ntcp a:1 > b:2\n",
 		  "bad.flows:3: tcp flow without a kind" },
 		{ "frobnicate\n", "bad.flows:1: unknown directive 'frobnicate'" },
+		{ "host a 10.0.0.1\nhost b 10.0.0.2\nudp a:1 > b:2 oneway \\\n"
+		  "  payload 010 \\\n  count 2\n",
+		  "bad.flows:3: odd number of hex digits" },
+		{ "host a 10.0.0.1\nhost b 10.0.0.2\nudp a:1 > b:2 oneway request\n",
+		  "bad.flows:3: request: expected hex bytes" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct pa_result r;
@@ -622,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_sequences),
 		cmocka_unit_test(test_padding_and_icmp_quote),
 		cmocka_unit_test(test_vlan_frag_scan_snaplen),
+		cmocka_unit_test(test_explicit_payloads),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_committed_captures),
