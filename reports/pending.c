@@ -10,10 +10,7 @@ static int no_report(struct rep_out *o, const struct rep_input *in)
 	return -1;
 }
 
-const struct rep_writer rep_csv = { "csv", NULL, no_report },
-	rep_jsonl = { "jsonl", NULL, no_report },
-	rep_html = { "html", NULL, no_report },
-	rep_flows_csv = { "flows-csv", NULL, no_report };
+const struct rep_writer rep_html = { "html", NULL, no_report, NULL };
 
 int rep_cmd_merge(int argc, char **argv)
 {

@@ -60,6 +60,18 @@ const char *rep_kind_plural(enum cls_kind k, uint64_t n);
 /* A JSON string of `s` (NULL -> null); invalid UTF-8 bytes become '?'. */
 json_t *rep_jstr(const char *s);
 
+/* One CSV field, RFC 4180: quoted when it holds a comma, a quote, CR or LF
+ * (or starts/ends with a blank), quotes doubled. `sep` is written first
+ * (NULL for the first field of a row). */
+void rep_csv_field(struct rep_out *o, const char *sep, const char *s);
+/* End a CSV row (CRLF, as RFC 4180 says). */
+void rep_csv_end(struct rep_out *o);
+
+/* The catalog id of a service index, or NULL (-1, out of range). */
+const char *rep_service_id(const struct rep_input *in, int32_t service);
+/* EVE's flow.state for an outcome: "new", "established" or "closed". */
+const char *rep_eve_state(unsigned outcome);
+
 /* Whole report as JSON (new reference; NULL when out of memory). */
 json_t *rep_report_json(const struct rep_input *in);
 /* One finding as the report's JSON object. */

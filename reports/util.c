@@ -276,3 +276,27 @@ json_t *rep_jstr(const char *s)
 	free(c);
 	return j ? j : json_null();
 }
+
+const char *rep_service_id(const struct rep_input *in, int32_t service)
+{
+	const struct catalog *cat = in->model ? in->model->cat : NULL;
+	if (!cat || service < 0 || (uint32_t)service >= cat->nservices)
+		return NULL;
+	return cat->services[service].id;
+}
+
+/* Suricata's flow states: "new" (no reply seen), "established", "closed". */
+const char *rep_eve_state(unsigned outcome)
+{
+	switch (outcome) {
+	case CAP_OUT_ESTABLISHED:
+	case CAP_OUT_MIDSTREAM:
+	case CAP_OUT_REPLIED:
+		return "established";
+	case CAP_OUT_CLOSED:
+	case CAP_OUT_REJECTED:
+		return "closed";
+	default:
+		return "new";
+	}
+}

@@ -320,6 +320,242 @@ static void test_text(void **state)
 	fx_free(x);
 }
 
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+struct csv {
+	char *cell[64][24];
+	unsigned ncols[64];
+	unsigned nrows;
+};
+
+/* A strict RFC 4180 reader: CRLF rows, quoted fields with doubled quotes. */
+static void csv_parse(const char *s, struct csv *c)
+{
+	memset(c, 0, sizeof *c);
+	const char *p = s;
+	while (*p) {
+		assert_true(c->nrows < 64);
+		unsigned col = 0;
+		for (;;) {
+			char buf[1024];
+			size_t n = 0;
+			if (*p == '"') {
+				p++;
+				for (;;) {
+					assert_true(*p != 0);
+					if (*p == '"' && p[1] == '"') {
+						buf[n++] = '"';
+						p += 2;
+					} else if (*p == '"') {
+						p++;
+						break;
+					} else {
+						buf[n++] = *p++;
+					}
+					assert_true(n < sizeof buf - 1);
+				}
+			} else {
+				while (*p && *p != ',' && *p != '\r' && *p != '\n') {
+					assert_true(*p != '"');
+					buf[n++] = *p++;
+				}
+			}
+			buf[n] = 0;
+			assert_true(col < 24);
+			c->cell[c->nrows][col++] = strdup(buf);
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			assert_true(p[0] == '\r' && p[1] == '\n');
+			p += 2;
+			break;
+		}
+		c->ncols[c->nrows++] = col;
+	}
+}
+
+static void csv_free(struct csv *c)
+{
+	for (unsigned r = 0; r < c->nrows; r++)
+		for (unsigned k = 0; k < c->ncols[r]; k++)
+			free(c->cell[r][k]);
+}
+
+static int csv_col(const struct csv *c, const char *name)
+{
+	for (unsigned k = 0; k < c->ncols[0]; k++)
+		if (strcmp(c->cell[0][k], name) == 0)
+			return (int)k;
+	fail_msg("no column %s", name);
+	return -1;
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	char *s = fx_write(x, &rep_csv, "f.csv", 0);
+	/* Quoting as RFC 4180 says, seen in the raw bytes. */
+	assert_true(pa_contains(s, ",\"base+1 is local-only, \"\"never\"\" on "
+	                           "the wire,\nyet seen <here> & there\"\r\n"));
+	struct csv c;
+	csv_parse(s, &c);
+	assert_int_equal(c.nrows, 5);
+	for (unsigned r = 0; r < c.nrows; r++)
+		assert_int_equal(c.ncols[r], 18);
+	assert_string_equal(c.cell[0][0], "kind");
+	assert_string_equal(c.cell[1][csv_col(&c, "reason")], x->f[0].reason);
+	assert_string_equal(c.cell[1][csv_col(&c, "kind")], "violation");
+	assert_string_equal(c.cell[1][csv_col(&c, "server")], "10.0.0.5");
+	assert_string_equal(c.cell[1][csv_col(&c, "first_seen")],
+	                    "2026-01-05T10:00:01.000000Z");
+	assert_string_equal(c.cell[2][csv_col(&c, "icmp_type")], "3");
+	assert_string_equal(c.cell[2][csv_col(&c, "icmp_code")], "13");
+	assert_string_equal(c.cell[3][csv_col(&c, "server")], "");
+	assert_string_equal(c.cell[3][csv_col(&c, "outcome")], "");
+	assert_string_equal(c.cell[4][csv_col(&c, "ports")], "1000-2000");
+	assert_string_equal(c.cell[4][csv_col(&c, "nports")], "50");
+	assert_string_equal(c.cell[4][csv_col(&c, "service")], "");
+	csv_free(&c);
+	free(s);
+
+	/* No findings: the header row alone. */
+	x->res.nfindings = 0;
+	s = fx_write(x, &rep_csv, "empty.csv", 0);
+	csv_parse(s, &c);
+	assert_int_equal(c.nrows, 1);
+	csv_free(&c);
+	free(s);
+	fx_free(x);
+}
+
+static void test_flows_csv(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	char *s = fx_write(x, &rep_flows_csv, "flows.csv", 3);
+	struct csv c;
+	csv_parse(s, &c);
+	assert_int_equal(c.nrows, 4);
+	for (unsigned r = 0; r < c.nrows; r++)
+		assert_int_equal(c.ncols[r], c.ncols[0]);
+	assert_string_equal(c.cell[1][csv_col(&c, "src_ip")], "10.0.1.20");
+	assert_string_equal(c.cell[1][csv_col(&c, "src_port")], "51000");
+	assert_string_equal(c.cell[1][csv_col(&c, "dest_ip")], "10.0.0.5");
+	assert_string_equal(c.cell[1][csv_col(&c, "dest_port")], "1960");
+	assert_string_equal(c.cell[1][csv_col(&c, "vlan")], "100");
+	assert_string_equal(c.cell[1][csv_col(&c, "verdict")], "expected");
+	assert_string_equal(c.cell[1][csv_col(&c, "service")],
+	                    x->cat.services[x->cf.service].id);
+	assert_string_equal(c.cell[1][csv_col(&c, "server")], "10.0.0.5");
+	assert_string_equal(c.cell[1][csv_col(&c, "outcome")], "closed");
+	assert_string_equal(c.cell[1][csv_col(&c, "bytes_toclient")], "1500");
+	assert_string_equal(c.cell[1][csv_col(&c, "reason")], x->cf.reason);
+	csv_free(&c);
+	free(s);
+	/* No flow at all: still a header. */
+	s = fx_write(x, &rep_flows_csv, "noflows.csv", 0);
+	csv_parse(s, &c);
+	assert_int_equal(c.nrows, 1);
+	assert_string_equal(c.cell[0][0], "start");
+	csv_free(&c);
+	free(s);
+	fx_free(x);
+}
+
+/* ---- JSON lines -------------------------------------------------------- */
+
+static void test_jsonl(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	char *s = fx_write(x, &rep_jsonl, "e.jsonl", 2);
+	unsigned nflow = 0, nfinding = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(s, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_error_t je;
+		json_t *e = json_loads(line, 0, &je);
+		if (!e)
+			fail_msg("not JSON: %s: %s", je.text, line);
+		assert_true(json_is_object(e));
+		const char *type = json_string_value(json_object_get(e,
+		                                     "event_type"));
+		assert_non_null(type);
+		if (strcmp(type, "flow") == 0) {
+			nflow++;
+			assert_int_equal(nfinding, 0); /* flows come first */
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "timestamp")), "2026-01-05T10:00:00.000000Z");
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "src_ip")), "10.0.1.20");
+			assert_int_equal(json_integer_value(json_object_get(e,
+			                 "src_port")), 51000);
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "dest_ip")), "10.0.0.5");
+			assert_int_equal(json_integer_value(json_object_get(e,
+			                 "dest_port")), 1960);
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "proto")), "TCP");
+			json_t *v = json_object_get(e, "vlan");
+			assert_true(json_is_array(v));
+			assert_int_equal(json_integer_value(json_array_get(v, 0)), 100);
+			json_t *fl = json_object_get(e, "flow");
+			assert_int_equal(json_integer_value(json_object_get(fl,
+			                 "pkts_toserver")), 6);
+			assert_int_equal(json_integer_value(json_object_get(fl,
+			                 "pkts_toclient")), 5);
+			assert_int_equal(json_integer_value(json_object_get(fl,
+			                 "bytes_toserver")), 600);
+			assert_int_equal(json_integer_value(json_object_get(fl,
+			                 "bytes_toclient")), 1500);
+			assert_string_equal(json_string_value(json_object_get(fl,
+			                    "end")), "2026-01-05T10:00:00.004000Z");
+			assert_string_equal(json_string_value(json_object_get(fl,
+			                    "state")), "closed");
+			assert_true(json_is_false(json_object_get(fl,
+			            "initiator_inferred")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "verdict")), "expected");
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "outcome")), "closed");
+			assert_string_equal(json_string_value(json_object_get(e,
+			                    "reason")), x->cf.reason);
+			assert_true(json_is_string(json_object_get(e, "service")));
+		} else {
+			assert_string_equal(type, "finding");
+			nfinding++;
+			assert_true(json_is_string(json_object_get(e, "kind")));
+			assert_true(json_is_string(json_object_get(e, "reason")));
+			assert_true(json_is_integer(json_object_get(e, "flows")));
+			assert_true(json_is_string(json_object_get(e, "timestamp")));
+		}
+		json_decref(e);
+	}
+	assert_int_equal(nflow, 2);
+	assert_int_equal(nfinding, 4);
+	free(s);
+
+	/* ICMP: type and code instead of ports, EVE's protocol name. */
+	x->flow.proto = 1;
+	x->flow.port_b = 8 << 8;
+	x->flow.vlan = 0;
+	x->res.nfindings = 0;
+	s = fx_write(x, &rep_jsonl, "icmp.jsonl", 1);
+	json_t *e = json_loads(s, JSON_DISABLE_EOF_CHECK, NULL);
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "proto")),
+	                    "ICMP");
+	assert_null(json_object_get(e, "src_port"));
+	assert_null(json_object_get(e, "vlan"));
+	assert_int_equal(json_integer_value(json_object_get(e, "icmp_type")), 8);
+	json_decref(e);
+	free(s);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +564,9 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_schema_rejects),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_flows_csv),
+		cmocka_unit_test(test_jsonl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
