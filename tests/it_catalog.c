@@ -1,0 +1,296 @@
+/*
+ * it_catalog.c -- `portaudit catalog show|check` and profile errors through
+ * the real binary: exit codes, messages with file:line:col, the table, the
+ * JSON.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The text line of service `id` in a `catalog show` table, or NULL. */
+static char *line_of(const char *out, const char *id)
+{
+	static char line[1024];
+	size_t n = strlen(id);
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p + 2, id, n) == 0 && p[2 + n] == ' ') {
+			const char *e = strchr(p, '\n');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			if (len >= sizeof line)
+				len = sizeof line - 1;
+			memcpy(line, p, len);
+			line[len] = '\0';
+			return line;
+		}
+	}
+	return NULL;
+}
+
+static void test_show_text(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "catalog", "show", NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "\nBase Ports\n"));
+	assert_true(pa_contains(r.out, "\nCommon Ports\n"));
+	assert_true(pa_contains(r.out, "\nCisco Unified Communications Manager\n"));
+	assert_true(pa_contains(r.out, "base port 1960"));
+	char *l = line_of(r.out, "base-router");
+	assert_non_null(l);
+	assert_true(pa_contains(l, " tcp "));
+	assert_true(pa_contains(l, " 1960 "));
+	assert_true(pa_contains(l, "inbound"));
+	assert_non_null(l = line_of(r.out, "base-jvm"));
+	assert_true(pa_contains(l, " 1966 "));
+	assert_non_null(l = line_of(r.out, "cm-wmi"));
+	assert_true(pa_contains(l, "135 +49152-65535"));
+	/* Not a terminal: the purpose is cut at 60 characters. */
+	for (const char *p = r.out; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		assert_true(len < 200);
+		p = e ? e + 1 : p + len;
+	}
+	pa_result_free(&r);
+
+	pa_runl(&r, "catalog", "show", "--base-port", "3000", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(l = line_of(r.out, "base-router"));
+	assert_true(pa_contains(l, " 3000 "));
+	assert_non_null(l = line_of(r.out, "base-reserved-3"));
+	assert_true(pa_contains(l, " 3003 "));
+	assert_non_null(l = line_of(r.out, "base-jvm"));
+	assert_true(pa_contains(l, " 3006 "));
+	assert_null(line_of(r.out, "nonexistent-service"));
+	pa_result_free(&r);
+
+	/* With a profile: disabled services are marked and explained. */
+	pa_runl(&r, "catalog", "show", "--profile", pa_src("catalog/site-example.yaml"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "- common-ldap "));
+	assert_true(pa_contains(r.out, "common-ldap: condition 'ldap' is off in the profile"));
+	assert_true(pa_contains(r.out, "* base-router "));
+	assert_true(pa_contains(r.out, "is not listed in the profile"));
+	pa_result_free(&r);
+}
+
+static void test_show_json(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "catalog", "show", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	json_error_t je;
+	json_t *root = json_loads(r.out, 0, &je);
+	assert_non_null(root);
+	json_t *c = json_object_get(root, "catalog");
+	assert_string_equal(json_string_value(json_object_get(c, "name")), "prognosis");
+	assert_int_equal(json_integer_value(json_object_get(c, "base_port")), 1960);
+	assert_int_equal(strlen(json_string_value(json_object_get(c, "sha256"))), 64);
+	assert_true(json_is_null(json_object_get(root, "profile")));
+	json_t *svcs = json_object_get(root, "services");
+	assert_true(json_array_size(svcs) > 100);
+	static const char *const fields[] = {
+		"id", "group", "product", "protocol", "ports", "dynamic", "direction",
+		"oneway", "conditions", "enabled", "disabled_reason", "required",
+		"process", "purpose", "vendor", "note",
+	};
+	size_t i;
+	json_t *s;
+	int seen_router = 0, seen_any = 0, seen_dyn = 0;
+	json_array_foreach(svcs, i, s) {
+		for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+			if (!json_object_get(s, fields[f]))
+				fail_msg("service %zu lacks %s", i, fields[f]);
+		assert_true(json_is_string(json_object_get(s, "purpose")));
+		assert_true(json_array_size(json_object_get(s, "ports")) > 0);
+		const char *id = json_string_value(json_object_get(s, "id"));
+		if (strcmp(id, "base-router") == 0) {
+			seen_router = 1;
+			assert_int_equal(json_integer_value(json_array_get(json_object_get(s, "ports"), 0)), 1960);
+			assert_string_equal(json_string_value(json_object_get(s, "group")), "Base Ports");
+		}
+		json_t *p0 = json_array_get(json_object_get(s, "ports"), 0);
+		if (json_is_object(p0) && json_is_array(json_object_get(p0, "any")))
+			seen_any = 1;
+		if (json_is_object(json_object_get(s, "dynamic")))
+			seen_dyn = 1;
+	}
+	assert_true(seen_router && seen_any && seen_dyn);
+	json_decref(root);
+	pa_result_free(&r);
+
+	pa_runl(&r, "catalog", "show", "--json", "--base-port=2500", "--profile",
+	        pa_src("catalog/site-example.yaml"), NULL);
+	assert_int_equal(r.status, 0);
+	root = json_loads(r.out, 0, &je);
+	assert_non_null(root);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "catalog"), "base_port")), 2500);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "profile"), "site")),
+	                    "Example Corp DC1");
+	json_decref(root);
+	pa_result_free(&r);
+}
+
+static const char LINT[] =
+	"catalog: {name: lint, max_offset: 6}\n"
+	"conditions: []\n"
+	"products: [{id: p, name: P}]\n"
+	"services:\n"
+	"  - {id: in, product: p, protocol: tcp, ports: [5000], direction: inbound, purpose: a}\n"
+	"  - {id: out, product: p, protocol: tcp, ports: [\"4000-6000\"], direction: outbound, purpose: b}\n"
+	"  - {id: loc, product: p, protocol: tcp, ports: [base+1], direction: local, purpose: c}\n"
+	"  - {id: open, product: p, protocol: tcp, ports: [1961], direction: both, purpose: d}\n"
+	"  - {id: alt, product: p, protocol: udp, ports: [{any: [1812, \"1800-1900\"]}], direction: inbound, purpose: e}\n"
+	"  - {id: dyn, product: p, protocol: tcp, ports: [135, 50000], dynamic: 49152-65535, direction: outbound, purpose: f}\n";
+
+static void test_check(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "catalog", "check", pa_src("catalog/prognosis.yaml"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "ok: catalog prognosis, "));
+	assert_true(pa_contains(r.out, " services, 31 products"));
+	pa_result_free(&r);
+
+	pa_runl(&r, "catalog", "check", pa_src("catalog/site-example.yaml"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "ok: profile "));
+	assert_true(pa_contains(r.out, "2 servers, 3 products"));
+	pa_result_free(&r);
+
+	char lint[1024];
+	snprintf(lint, sizeof lint, "%s", pa_tmp("lint.yaml"));
+	pa_write_file(lint, LINT);
+	pa_runl(&r, "catalog", "check", lint, NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "lint.yaml:6:5: warning: services 'in' (line 5) and "
+	                        "'out' overlap on tcp 5000 with conflicting directions "
+	                        "inbound and outbound"));
+	assert_true(pa_contains(r.out, "lint.yaml:8:5: warning: port tcp 1961 is local-only "
+	                        "in 'loc' but 'open' has it both"));
+	assert_true(pa_contains(r.out, "lint.yaml:9:5: warning: service 'alt': ports 1812 "
+	                        "and 1800-1900 overlap"));
+	assert_true(pa_contains(r.out, "lint.yaml:10:5: warning: service 'dyn': dynamic "
+	                        "range 49152-65535 contains its port 50000"));
+	assert_false(pa_contains(r.out, "ok:"));
+	pa_result_free(&r);
+
+	/* A profile with lints: required but disabled; checked against --catalog. */
+	char prof[1024];
+	snprintf(prof, sizeof prof, "%s", pa_tmp("lintprof.yaml"));
+	pa_write_file(prof, "products: []\nrequire:\n  services: [in, dyn]\n");
+	pa_runl(&r, "catalog", "check", prof, "--catalog", lint, NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "lintprof.yaml:3:14: warning: required service 'in' "
+	                        "is disabled: product 'P' is not listed in the profile"));
+	pa_result_free(&r);
+
+	/* Load errors exit 2 with file:line:col. */
+	char bad[1024];
+	snprintf(bad, sizeof bad, "%s", pa_tmp("bad.yaml"));
+	pa_write_file(bad, "catalog: {name: b}\nconditions: []\nproducts: []\nservices:\n"
+	              "  - {id: x, product: nope, protocol: tcp, ports: [1], direction: inbound, purpose: p}\n");
+	pa_runl(&r, "catalog", "check", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "portaudit: "));
+	assert_true(pa_contains(r.err, "bad.yaml:5:22: unknown product 'nope'"));
+	pa_result_free(&r);
+
+	pa_write_file(bad, "servers:\n  - name: m\n    addresses: [10.0.0.300]\n");
+	pa_runl(&r, "catalog", "check", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "bad.yaml:3:17: '10.0.0.300' is not an IPv4/IPv6 address or prefix"));
+	pa_result_free(&r);
+
+	pa_write_file(bad, "servers: [\n");
+	pa_runl(&r, "catalog", "check", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "bad.yaml:2:1: invalid YAML"));
+	pa_result_free(&r);
+
+	pa_runl(&r, "catalog", "check", pa_tmp("missing.yaml"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "missing.yaml: cannot read: No such file or directory"));
+	pa_result_free(&r);
+
+	pa_write_file(bad, "");
+	pa_runl(&r, "catalog", "check", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "bad.yaml: empty file"));
+	pa_result_free(&r);
+}
+
+static void test_usage(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "catalog", NULL }, "portaudit: catalog: expected 'show' or 'check'" },
+		{ { "catalog", "list", NULL }, "portaudit: catalog: unknown subcommand 'list'" },
+		{ { "catalog", "show", "--bogus", NULL }, "portaudit: catalog: unknown option '--bogus'" },
+		{ { "catalog", "show", "--catalog", NULL }, "option --catalog needs a FILE" },
+		{ { "catalog", "show", "--base-port", "0", NULL }, "--base-port: '0' is not a port" },
+		{ { "catalog", "show", "--base-port", "70000", NULL }, "--base-port: '70000'" },
+		{ { "catalog", "show", "--base-port", "-5", NULL }, "--base-port: '-5'" },
+		{ { "catalog", "show", "extra", NULL }, "unexpected argument 'extra'" },
+		{ { "catalog", "check", NULL }, "portaudit: catalog: check needs a FILE" },
+		{ { "catalog", "check", "a.yaml", "b.yaml", NULL }, "unexpected argument 'b.yaml'" },
+		{ { "catalog", "check", "a.yaml", "--json", NULL }, "unknown option '--json'" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct pa_result r;
+		pa_run(&r, NULL, cases[i].args);
+		if (r.status != 2 || !strstr(r.err, cases[i].msg))
+			fail_msg("case %zu: status %d, stderr: %s", i, r.status, r.err);
+		pa_result_free(&r);
+	}
+}
+
+/* A broken profile or catalog stops the audit before any capture. */
+static void test_audit_path(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	char bad[1024];
+	snprintf(bad, sizeof bad, "%s", pa_tmp("site.yaml"));
+	pa_write_file(bad, "site: x\nservers:\n  - name: m\n    addresses: [10.0.0.5]\nsever: []\n");
+	pa_runl(&r, "--profile", bad, "-r", "x", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "site.yaml:5:1: unknown key 'sever' (did you mean 'servers'?)"));
+	pa_result_free(&r);
+
+	pa_runl(&r, "catalog", "show", "--profile", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "site.yaml:5:1: unknown key 'sever'"));
+	pa_result_free(&r);
+
+	pa_write_file(bad, "catalog: {name: c}\nconditions: []\nproducts: []\nservices: 7\n");
+	pa_runl(&r, "--catalog", bad, "-r", "x", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "site.yaml:4:11: wrong type: 'services' must be a list"));
+	pa_result_free(&r);
+
+	pa_runl(&r, "--profile", pa_tmp("none.yaml"), "-r", "x", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "none.yaml: cannot read: No such file or directory"));
+	pa_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_show_text),
+		cmocka_unit_test(test_show_json),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_audit_path),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
