@@ -40,7 +40,7 @@
 	"Usage: portaudit rules --profile FILE [--format csv|nft|iptables|ip6tables|bpf]\n" \
 	"                       [--catalog FILE] [--base-port N] [--server ADDR[/LEN]]...\n"
 
-#define MAX_PORTS (CAT_MAX_REQ * CAT_MAX_ALT + 1)
+#define MAX_PORTS (CAT_MAX_REQ * CAT_MAX_ALT + 2) /* + control + dynamic */
 #define NFT_COMMENT_MAX 128  /* nft refuses longer comments */
 #define IPT_COMMENT_MAX 255  /* xt_comment: 256 bytes with the NUL */
 #define MULTIPORT_MAX 15     /* xt_multiport: a range counts twice */
@@ -888,7 +888,8 @@ static void print_bpf(FILE *out, const struct catalog *cat, const struct ruleset
 		for (j = 0; j < n; j++) {
 			const struct rule *k = t[j].key;
 			if (k->server == r->server && k->proto == r->proto &&
-			    k->in == r->in && t[j].oneway == ow && same_peers(k, r))
+			    k->in == r->in && t[j].oneway == ow && same_peers(k, r) &&
+			    t[j].ports.n + r->ports.n <= MAX_PORTS) /* room: no loss */
 				break;
 		}
 		if (j == n) {

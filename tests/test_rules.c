@@ -183,6 +183,56 @@ static void test_build(void **state)
 	ruleset_free(&rs);
 }
 
+/* The BPF printer merges services per server and side, never beyond what
+ * a port set holds: 12 services of 8 distinct ports each all appear. */
+static void test_bpf_merge_no_loss(void **state)
+{
+	(void)state;
+	struct cat_product prod = { "base", "Base Ports", true };
+	struct cat_service sv[12];
+	memset(sv, 0, sizeof sv);
+	for (int i = 0; i < 12; i++) {
+		snprintf(sv[i].id, sizeof sv[i].id, "s%d", i);
+		sv[i].proto = CAT_PROTO_TCP;
+		sv[i].dir = CAT_DIR_INBOUND;
+		sv[i].nreq = 8;
+		for (int k = 0; k < 8; k++) {
+			sv[i].req[k].nalt = 1;
+			sv[i].req[k].alt[0].lo = sv[i].req[k].alt[0].hi =
+				(uint16_t)(10000 + i * 100 + k * 2);
+		}
+		sv[i].purpose = (char *)"p";
+		sv[i].enabled = true;
+	}
+	struct catalog cat;
+	memset(&cat, 0, sizeof cat);
+	cat.products = &prod;
+	cat.nproducts = 1;
+	cat.services = sv;
+	cat.nservices = 12;
+	struct cat_prefix srv = P("10.0.0.5");
+	struct ruleset rs;
+	rules_build(&rs, &cat, NULL, &srv, 1);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	print_bpf(f, &cat, &rs);
+	assert_int_equal(fclose(f), 0);
+	for (int i = 0; i < 12; i++)
+		for (int k = 0; k < 8; k++) {
+			char w[40];
+			snprintf(w, sizeof w, "dst port %d)", 10000 + i * 100 + k * 2);
+			char w2[40];
+			snprintf(w2, sizeof w2, "dst port %d ", 10000 + i * 100 + k * 2);
+			assert_true(strstr(buf, w) || strstr(buf, w2));
+		}
+	/* 96 ports do not fit one term: at least two. */
+	assert_non_null(strstr(buf, ") or\n("));
+	free(buf);
+	ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_bpf_merge_no_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
