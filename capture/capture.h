@@ -171,4 +171,46 @@ void cap_addr_format(uint8_t family, const uint8_t *addr, char *buf,
 /* RFC 3339 UTC with microseconds: "2026-11-29T06:27:24.123456Z". */
 void cap_time_format(uint64_t ns, char *buf, size_t len);
 
+/* ---- second pass over offline sources (capture/replay.c) ---------------- */
+
+/* The 5-tuple an ICMP error quotes (the original sender's view). */
+struct cap_view_tuple {
+	uint8_t family, proto;     /* 0 when the packet quotes nothing */
+	uint8_t src[16], dst[16];  /* IPv4: first 4 bytes, the rest zero */
+	uint16_t sport, dport;
+};
+
+/* One decoded packet of a second pass, with its raw bytes. The same
+ * decoders as cap_run(), so the same packets reach the same flows. */
+struct cap_packet_view {
+	uint8_t family;            /* 4 or 6 */
+	uint8_t proto;             /* 6, 17, 1, 58 */
+	uint8_t src[16], dst[16];  /* IPv4: first 4 bytes, the rest zero */
+	uint16_t sport, dport;     /* TCP/UDP ports; ICMP echo: both the
+	                            * identifier; other ICMP: 0 */
+	uint8_t tcp_flags;         /* CAP_TH_* */
+	uint8_t icmp_type, icmp_code;
+	bool icmp_error;           /* an ICMP error: see quoted */
+	struct cap_view_tuple quoted;
+	uint64_t ts_ns;            /* UNIX time, nanoseconds */
+	uint32_t caplen, wirelen;  /* as struct pcap_pkthdr's caplen and len */
+	const uint8_t *data;       /* the frame, caplen bytes; valid in the call */
+	int linktype;              /* DLT of the source it came from */
+	unsigned source;           /* index into cap_options.sources */
+};
+
+typedef void (*cap_replay_fn)(const struct cap_packet_view *pv, void *ctx);
+
+/* Read the offline sources of `opt` again (in order, with opt->filter and
+ * opt->count, files of an unsupported link type skipped as cap_run skips
+ * them) and hand every decoded packet, with its raw bytes, to fn. For
+ * evidence and other second passes. *linktype_out (may be NULL): the link
+ * type of the first source read, -1 if none. Returns 0, or -1 with a
+ * one-line message in errbuf: live capture (-i) and standard input (-r -)
+ * cannot be read twice; a file that can no longer be opened. A file cut
+ * inside a record ends quietly (cap_run reported it). */
+CAP_MUST_CHECK int cap_replay(const struct cap_options *opt, cap_replay_fn fn,
+                              void *ctx, int *linktype_out, char *errbuf,
+                              size_t errlen);
+
 #endif
