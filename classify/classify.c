@@ -467,6 +467,36 @@ static void srv_peer(const struct cap_flow *f, int32_t sa, int32_t sb,
 	*peer = a ? f->addr_b : f->addr_a;
 }
 
+/* Would the static rules call this orientation of the flow expected? */
+static bool static_expected(struct cls *c, const struct cap_flow *f,
+                            int32_t sa, int32_t sb)
+{
+	const uint16_t *list;
+	uint32_t n = cls_candidates(c, f->proto, f->port_b, false, &list);
+	struct pick best;
+	char reason[8];
+	bool ok;
+	return best_of(c, list, n, f, sa, sb, &best) &&
+	       judge_static(c, f, &best, "", reason, sizeof reason, &ok) ==
+	       CLS_V_EXPECTED;
+}
+
+/* The flow seen the other way round: initiator and responder swapped. */
+static void swap_flow(struct cap_flow *d, const struct cap_flow *f)
+{
+	*d = *f;
+	memcpy(d->addr_a, f->addr_b, 16);
+	memcpy(d->addr_b, f->addr_a, 16);
+	d->port_a = f->port_b;
+	d->port_b = f->port_a;
+	d->flags[0] = f->flags[1];
+	d->flags[1] = f->flags[0];
+	d->pkts[0] = f->pkts[1];
+	d->pkts[1] = f->pkts[0];
+	d->bytes[0] = f->bytes[1];
+	d->bytes[1] = f->bytes[0];
+}
+
 void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 {
 	int32_t sa = cls_server_of(c, f->family, f->addr_a);
@@ -476,6 +506,20 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 		emit(c, f, CLS_V_NONE, -1, -1, false,
 		     "No monitored server is involved.");
 		return;
+	}
+	/* Capture guessed who initiated (no SYN seen, or UDP with service
+	 * ports on both sides): when only the other way round is a flow the
+	 * model expects, that is the better guess. */
+	struct cap_flow swapped;
+	if (f->initiator_inferred && (f->proto == 6 || f->proto == 17) &&
+	    !static_expected(c, f, sa, sb)) {
+		swap_flow(&swapped, f);
+		if (static_expected(c, &swapped, sb, sa)) {
+			f = &swapped;
+			int32_t t = sa;
+			sa = sb;
+			sb = t;
+		}
 	}
 	describe(desc, sizeof desc, f, sa >= 0, sb >= 0);
 	int32_t server = sb >= 0 ? sb : sa;

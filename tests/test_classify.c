@@ -799,6 +799,27 @@ static void test_midstream_ipv6(void **state)
 	env_free(e);
 }
 
+static void test_inferred_orientation(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	/* Capture guessed the peer initiated (both ports are RADIUS ports,
+	 * the lower one taken as the service); only the other way round is
+	 * expected, so that is the reading. */
+	struct cap_flow f = mk(e, 17, PEER, 1813, SRV, 1646, CAP_OUT_REPLIED);
+	f.initiator_inferred = 1;
+	f.pkts[0] = 1;
+	f.pkts[1] = 4;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "cube-radius",
+	       "UDP 1813 from the server 10.0.0.1 to 10.9.0.5");
+	assert_true(e->rec[0].server_is_initiator);
+	/* A SYN was seen: the orientation is a fact, not a guess. */
+	f = mk(e, 6, SRV, 1960, PEER, 40000, CAP_OUT_CLOSED);
+	EXPECT(feed(e, &f), CLS_V_UNEXPECTED, "-", "TCP 40000");
+	finish(e);
+	env_free(e);
+}
+
 static void test_icmp_unexpected(void **state)
 {
 	(void)state;
@@ -961,6 +982,7 @@ int main(void)
 		cmocka_unit_test(test_shared_port),
 		cmocka_unit_test(test_internal),
 		cmocka_unit_test(test_midstream_ipv6),
+		cmocka_unit_test(test_inferred_orientation),
 		cmocka_unit_test(test_icmp_unexpected),
 		cmocka_unit_test(test_infer_servers),
 		cmocka_unit_test(test_scan),
