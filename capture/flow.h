@@ -47,6 +47,11 @@ void cap_flowtab_free(struct cap_flowtab *t);
 /* One decoded packet at time ts_ns. No allocation, no system call. */
 void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
                         uint64_t ts_ns);
+/* The same for n packets in order, with the memory loads of their table
+ * lookups overlapped (software prefetch): what cap_run uses. */
+#define CAP_FLOW_BATCH 16
+void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
+                       const uint64_t *ts, unsigned n);
 /* Let time pass without a packet (live capture, quiet link): flows idle
  * longer than their timeout at now_ns are handed on (a bounded number). */
 void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns);

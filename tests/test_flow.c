@@ -590,6 +590,52 @@ static void test_churn_counts(void **state)
 	cap_flowtab_free(t);
 }
 
+/* cap_flowtab_batch() is cap_flowtab_packet() in order: the same flows,
+ * handed on in the same order, whatever the batch sizes. */
+static struct cap_flow single[MAXGOT];
+static unsigned nsingle;
+
+static void test_batch_equals_single(void **state)
+{
+	(void)state;
+	static struct cap_packet pk_[3000];
+	static uint64_t ts_[3000];
+	uint32_t x = 7;
+	uint64_t ts = T0;
+	for (unsigned i = 0; i < 3000; i++) {
+		x = x * 1103515245u + 12345u;
+		uint16_t port = (uint16_t)(1024 + (x >> 16) % 300);
+		uint8_t fl = (uint8_t)((x >> 8) & (SYN | ACK | FIN | RST));
+		pk_[i] = (x & 0x100) ? pk(SV, 80, C, port, (x & 0x200) ? 6 : 17, fl, 90)
+		                     : pk(C, port, SV, 80, (x & 0x200) ? 6 : 17, fl, 60);
+		ts += (x & 0xf) * 50 * MS;
+		ts_[i] = ts;
+	}
+	struct cap_flowtab *t = fresh(64, NULL);
+	for (unsigned i = 0; i < 3000; i++)
+		cap_flowtab_packet(t, &pk_[i], ts_[i]);
+	cap_flowtab_flush(t);
+	cap_flowtab_free(t);
+	assert_true(ngot > 100);
+	assert_true(st.evicted > 0);
+	nsingle = ngot;
+	memcpy(single, got, sizeof(struct cap_flow) * ngot);
+	t = fresh(64, NULL);
+	for (unsigned i = 0; i < 3000;) {
+		x = x * 1103515245u + 12345u;
+		unsigned n = 1 + (x >> 16) % 40;
+		if (n > 3000 - i)
+			n = 3000 - i;
+		cap_flowtab_batch(t, &pk_[i], &ts_[i], n);
+		i += n;
+	}
+	cap_flowtab_flush(t);
+	cap_flowtab_free(t);
+	assert_int_equal(ngot, nsingle);
+	for (unsigned i = 0; i < ngot; i++)
+		assert_memory_equal(&got[i], &single[i], sizeof(struct cap_flow));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_epm_vlan),
 		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_churn_counts),
+		cmocka_unit_test(test_batch_equals_single),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
