@@ -3,14 +3,8 @@
 
 #include "rep_int.h"
 
-static int no_report(struct rep_out *o, const struct rep_input *in)
-{
-	(void)in;
-	rep_printf(o, "%s report: not built yet\n", o->w->name);
-	return -1;
-}
 
-const struct rep_writer rep_html = { "html", NULL, no_report, NULL };
+
 
 int rep_cmd_merge(int argc, char **argv)
 {

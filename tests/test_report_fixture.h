@@ -23,6 +23,7 @@
 
 #include "../reports/rep_int.h"
 
+#define FX_FN static __attribute__((unused))
 #define FX_T0 1767607200000000000ull /* 2026-01-05T10:00:00Z */
 
 struct fx {
@@ -37,7 +38,7 @@ struct fx {
 	struct cls_flow cf;
 };
 
-static int32_t fx_service(const struct catalog *cat, uint32_t skip)
+FX_FN int32_t fx_service(const struct catalog *cat, uint32_t skip)
 {
 	/* The skip-th enabled TCP service. */
 	for (uint32_t i = 0; i < cat->nservices; i++)
@@ -47,7 +48,7 @@ static int32_t fx_service(const struct catalog *cat, uint32_t skip)
 	return -1;
 }
 
-static void fx_addr(uint8_t *a, const char *s)
+FX_FN void fx_addr(uint8_t *a, const char *s)
 {
 	memset(a, 0, 16);
 	assert_int_equal(inet_pton(AF_INET, s, a), 1);
@@ -216,7 +217,7 @@ static struct fx *fx_new(void)
 	return x;
 }
 
-static void fx_free(struct fx *x)
+FX_FN void fx_free(struct fx *x)
 {
 	free(x->res.services);
 	cat_model_free(&x->model);
@@ -248,7 +249,7 @@ static char *fx_write(struct fx *x, const struct rep_writer *w,
 
 /* ---- a small JSON Schema checker --------------------------------------- */
 
-static int sch_check(const json_t *root, const json_t *schema,
+FX_FN int sch_check(const json_t *root, const json_t *schema,
                      const json_t *v, char *where, size_t wlen);
 
 static const char *sch_type(const json_t *v)
@@ -265,7 +266,7 @@ static const char *sch_type(const json_t *v)
 	}
 }
 
-static int sch_type_ok(const json_t *t, const json_t *v)
+FX_FN int sch_type_ok(const json_t *t, const json_t *v)
 {
 	const char *have = sch_type(v);
 	if (json_is_string(t))
@@ -280,14 +281,14 @@ static int sch_type_ok(const json_t *t, const json_t *v)
 	return 0;
 }
 
-static int sch_fail(char *where, size_t wlen, const char *what)
+FX_FN int sch_fail(char *where, size_t wlen, const char *what)
 {
 	size_t n = strlen(where);
 	snprintf(where + n, wlen - n, ": %s", what);
 	return -1;
 }
 
-static int sch_check(const json_t *root, const json_t *schema,
+FX_FN int sch_check(const json_t *root, const json_t *schema,
                      const json_t *v, char *where, size_t wlen)
 {
 	const json_t *ref = json_object_get(schema, "$ref");
@@ -383,7 +384,7 @@ static int sch_check(const json_t *root, const json_t *schema,
 
 /* Validate a report against docs/report.schema.json: with the C checker
  * always, and with python3's jsonschema too when it is installed. */
-static void fx_validate(const char *report_path)
+FX_FN void fx_validate(const char *report_path)
 {
 	json_t *schema = pa_load_json(pa_src("docs/report.schema.json"));
 	json_t *doc = pa_load_json(report_path);
