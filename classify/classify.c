@@ -763,7 +763,59 @@ static void caveat(struct cls *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Status and missing findings of one enabled, documented service. */
+/* The parts of a required service that no flow touched: its listed
+ * devices when the profile lists the product's devices, else its
+ * requirements (a set of alternatives each). Counts them, and makes their
+ * missing findings when `make`. */
+static unsigned missing_parts(struct cls *c, uint32_t i, bool make)
+{
+	const struct cat_service *s = &c->cat->services[i];
+	const char *pn = s->proto == CAT_PROTO_TCP ? "TCP" :
+	                 s->proto == CAT_PROTO_UDP ? "UDP" : "IP";
+	char ports[64], why[200];
+	unsigned n = 0;
+	if (c->devs[i]) {
+		const struct cat_profile_product *pp = c->devs[i];
+		req_words(ports, sizeof ports, &s->req[0]);
+		for (uint32_t j = 0; j < pp->ndevices; j++) {
+			if (c->dev_seen[c->dev_off[i] + j])
+				continue;
+			n++;
+			if (!make)
+				continue;
+			char dev[80];
+			prefix_words(dev, sizeof dev, &pp->devices[j]);
+			if (s->dir == CAT_DIR_OUTBOUND)
+				cls_fmt(why, sizeof why, "%s %s (%s) from the server "
+				        "to %s was never seen, though the profile "
+				        "requires it.", pn, ports, s->id, dev);
+			else
+				cls_fmt(why, sizeof why, "%s %s (%s) between %s and "
+				        "the server was never seen, though the profile "
+				        "requires it.", pn, ports, s->id, dev);
+			cls_finding_missing(c, (int32_t)i, pp->devices[j].family,
+			                    pp->devices[j].addr,
+			                    s->nreq ? s->req[0].alt[0].lo : 0, why);
+		}
+		return n;
+	}
+	for (unsigned r = 0; r < s->nreq && r < 32; r++) {
+		if (c->req_tried[i] & (1u << r))
+			continue;
+		n++;
+		if (!make)
+			continue;
+		req_words(ports, sizeof ports, &s->req[r]);
+		cls_fmt(why, sizeof why, "%s %s (%s, %s) is required by the "
+		        "profile but no flow was seen.", pn, ports, s->id,
+		        dir_word(s->dir));
+		cls_finding_missing(c, (int32_t)i, 0, NULL, s->req[r].alt[0].lo,
+		                    why);
+	}
+	return n;
+}
+
+/* Status, caveat and missing findings of one service. */
 static void settle_service(struct cls *c, uint32_t i, bool one_side)
 {
 	const struct cat_service *s = &c->cat->services[i];
@@ -777,60 +829,7 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side)
 		st->status = st->flows ? CLS_S_OBSERVED : CLS_S_NOT_SEEN;
 		return;
 	}
-	/* The parts of a required service never seen: listed devices, else
-	 * requirements (a set of alternatives each). */
-	char miss[8][200];
-	uint16_t mport[8];
-	const uint8_t *mpeer[8];
-	uint8_t mfam[8];
-	unsigned nmiss = 0, nparts = 0;
-	const char *pn = s->proto == CAT_PROTO_TCP ? "TCP" :
-	                 s->proto == CAT_PROTO_UDP ? "UDP" : "IP";
-	char ports[64];
-	if (required && c->devs[i]) {
-		const struct cat_profile_product *pp = c->devs[i];
-		req_words(ports, sizeof ports, &s->req[0]);
-		for (uint32_t j = 0; j < pp->ndevices; j++) {
-			if (c->dev_seen[c->dev_off[i] + j])
-				continue;
-			nparts++;
-			if (nmiss >= 8)
-				continue;
-			char dev[80];
-			prefix_words(dev, sizeof dev, &pp->devices[j]);
-			if (s->dir == CAT_DIR_OUTBOUND)
-				cls_fmt(miss[nmiss], sizeof miss[0], "%s %s (%s) "
-				         "from the server to %s was never seen, though "
-				         "the profile requires it.", pn, ports, s->id,
-				         dev);
-			else
-				cls_fmt(miss[nmiss], sizeof miss[0], "%s %s (%s) "
-				         "between %s and the server was never seen, "
-				         "though the profile requires it.", pn, ports,
-				         s->id, dev);
-			mport[nmiss] = s->nreq ? s->req[0].alt[0].lo : 0;
-			mpeer[nmiss] = pp->devices[j].addr;
-			mfam[nmiss] = pp->devices[j].family;
-			nmiss++;
-		}
-	} else if (required) {
-		for (unsigned r = 0; r < s->nreq && r < 32; r++) {
-			if (c->req_tried[i] & (1u << r))
-				continue;
-			nparts++;
-			if (nmiss >= 8)
-				continue;
-			req_words(ports, sizeof ports, &s->req[r]);
-			cls_fmt(miss[nmiss], sizeof miss[0], "%s %s (%s, %s) is "
-			         "required by the profile but no flow was seen.",
-			         pn, ports, s->id, dir_word(s->dir));
-			mport[nmiss] = s->req[r].alt[0].lo;
-			mpeer[nmiss] = NULL;
-			mfam[nmiss] = 0;
-			nmiss++;
-		}
-	}
-
+	unsigned nparts = required ? missing_parts(c, i, false) : 0;
 	if (st->ok_flows)
 		st->status = CLS_S_OBSERVED;
 	else if (st->flows)
@@ -840,26 +839,26 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side)
 
 	if (nparts && c->opt.filter && *c->opt.filter) {
 		/* Not observable: the filter may have excluded it. */
+		char ports[96];
+		cat_service_ports_format(s, ports, sizeof ports);
 		if (!st->flows)
 			st->status = CLS_S_NOT_SEEN;
 		cls_fmt(st->caveat, sizeof st->caveat, "The capture filter may "
-		         "exclude %s %s, so it is not reported missing.", pn,
-		         ports);
+		        "exclude %s %s, so it is not reported missing.",
+		        s->proto == CAT_PROTO_UDP ? "UDP" : "TCP", ports);
 		return;
 	}
-	if (nparts && st->status == CLS_S_OBSERVED)
-		st->status = CLS_S_MISSING;
-	for (unsigned k = 0; k < nmiss; k++)
-		cls_finding_missing(c, (int32_t)i, mfam[k], mpeer[k], mport[k],
-		                    miss[k]);
-	for (unsigned k = nmiss; k < nparts; k++)
-		cls_finding_missing(c, (int32_t)i, 0, NULL, 0, miss[0]);
+	if (nparts) {
+		if (st->status == CLS_S_OBSERVED)
+			st->status = CLS_S_MISSING;
+		missing_parts(c, i, true);
+	}
 	if (nparts && c->dropped_pkts)
 		cls_fmt(st->caveat, sizeof st->caveat, "Packets were dropped "
-		         "during the capture: a flow of it may have been lost.");
+		        "during the capture: a flow of it may have been lost.");
 	else if ((nparts || st->status == CLS_S_BLOCKED) && one_side)
 		cls_fmt(st->caveat, sizeof st->caveat, "Only one direction of "
-		         "traffic was captured: replies may have gone unseen.");
+		        "traffic was captured: replies may have gone unseen.");
 }
 
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)

@@ -167,6 +167,7 @@ struct env {
 	struct cls_server servers[4];
 	struct rec rec[MAXREC];
 	unsigned nrec;
+	unsigned nsunk; /* every flow the sink got */
 	const struct cls_result *res;
 	uint64_t t;   /* the next flow's start, ns */
 };
@@ -174,6 +175,7 @@ struct env {
 static void sink(const struct cls_flow *cf, void *ctx)
 {
 	struct env *e = ctx;
+	e->nsunk++;
 	if (e->nrec >= MAXREC)
 		return;
 	struct rec *r = &e->rec[e->nrec++];
@@ -944,6 +946,137 @@ static void test_filter_caveat(void **state)
 	env_free(e);
 }
 
+static bool has_caveat(const struct env *e, const char *text)
+{
+	for (uint32_t i = 0; i < e->res->ncaveats; i++)
+		if (strstr(e->res->caveats[i], text))
+			return true;
+	return false;
+}
+
+static void test_caveats(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	/* Drops: missing stays, with the caveat. */
+	struct env *e = env_new("require:\n  services: [base-router]\n", 0, s, 0,
+	                        NULL);
+	one(e, 6, SRV, 40000, PEER, 25, CAP_OUT_CLOSED);
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	st.has_dropped = true;
+	st.dropped = 42;
+	e->res = cls_finish(e->cls, &st);
+	assert_true(has_caveat(e, "42 packets were dropped"));
+	assert_int_equal(status_of(e, "base-router"), CLS_S_MISSING);
+	assert_int_equal(e->res->summary.missing, 1);
+	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
+	                   "dropped"));
+	assert_false(has_caveat(e, "one direction"));
+	/* cls_finish twice gives the same result; later flows are ignored. */
+	struct cap_flow f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	cls_flow(&f, e->cls);
+	assert_ptr_equal(cls_finish(e->cls, &st), e->res);
+	assert_int_equal(e->res->summary.flows, 1);
+	env_free(e);
+
+	/* Only one direction captured. */
+	e = env_new("require:\n  services: [common-smtp]\n", 0, s, 0, NULL);
+	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_UNANSWERED);
+	f = mk(e, 6, PEER, 40001, SRV, 1960, CAP_OUT_MIDSTREAM);
+	f.pkts[1] = 0;
+	feed(e, &f);
+	finish(e);
+	assert_true(has_caveat(e, "one direction only"));
+	assert_true(strstr(e->res->services[svc_index(e, "common-smtp")].caveat,
+	                   "one direction"));
+	assert_int_equal(status_of(e, "common-smtp"), CLS_S_MISSING);
+	env_free(e);
+
+	/* No server at all. */
+	e = env_new(NULL, 0, NULL, 0, NULL);
+	f = mk(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED);
+	assert_null(feed(e, &f)); /* held until the end, then no server */
+	finish(e);
+	EXPECT(&e->rec[0], CLS_V_NONE, "-", "No monitored server");
+	assert_true(has_caveat(e, "No monitored server"));
+	assert_int_equal(e->res->summary.other_flows, 1);
+	env_free(e);
+}
+
+static void test_buffer_settles(void **state)
+{
+	(void)state;
+	/* Without servers, flows wait; once the buffer is full and a server
+	 * is known, judging streams on. */
+	struct env *e = env_new(NULL, 0, NULL, 0, NULL);
+	struct cap_flow f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	assert_null(feed(e, &f));
+	for (unsigned i = 1; i < (1u << 18); i++)
+		cls_flow(&f, e->cls);
+	assert_int_equal(e->nrec, 0);
+	f = mk(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED);
+	const struct rec *r = feed(e, &f);
+	assert_non_null(r);
+	EXPECT(&e->rec[0], CLS_V_EXPECTED, "base-router", "expected");
+	finish(e);
+	assert_int_equal(e->res->summary.expected, 1u << 18);
+	assert_int_equal(e->res->summary.unexpected, 1);
+	assert_true(has_caveat(e, "inferred from the first 262144 flows"));
+	env_free(e);
+}
+
+static void test_pending_overflow(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	/* 5000 dynamic-range flows without any 135: 4096 wait, the rest are
+	 * judged at once; all end unexpected, all reach the sink. */
+	unsigned sunk = 0;
+	for (unsigned i = 0; i < 5000; i++) {
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.50.%u.%u", i / 250, i % 250 + 1);
+		struct cap_flow f = mk(e, 6, SRV, 40000, peer, 50123,
+		                       CAP_OUT_CLOSED);
+		unsigned before = e->nsunk;
+		cls_flow(&f, e->cls);
+		sunk += e->nsunk != before;
+	}
+	assert_int_equal(sunk, 5000 - 4096);
+	finish(e);
+	assert_int_equal(e->nsunk, 5000);
+	assert_int_equal(e->res->summary.unexpected, 5000);
+	assert_true(has_caveat(e, "904 flows in a dynamic port range"));
+	env_free(e);
+}
+
+static void test_many_devices_missing(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	char prof[1024] = "products:\n  - id: cucm\n    devices: [";
+	for (unsigned i = 1; i <= 12; i++) {
+		char d[24];
+		snprintf(d, sizeof d, "%s10.1.0.%u", i > 1 ? ", " : "", i);
+		strncat(prof, d, sizeof prof - strlen(prof) - 1);
+	}
+	strncat(prof, "]\nrequire:\n  services: [cucm-snmp]\n",
+	        sizeof prof - strlen(prof) - 1);
+	struct env *e = env_new(prof, 0, s, 0, NULL);
+	one(e, 17, SRV, 40000, "10.1.0.5", 161, CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(e->res->summary.missing, 11);
+	for (uint32_t i = 0; i < e->res->nfindings; i++) {
+		const struct cls_finding *m = &e->res->findings[i];
+		char want[64];
+		snprintf(want, sizeof want, "to 10.1.0.%u was never seen",
+		         (unsigned)m->peer[3]);
+		assert_true(strstr(m->reason, want));
+		assert_int_not_equal(m->peer[3], 5);
+	}
+	env_free(e);
+}
+
 static void test_portmap(void **state)
 {
 	(void)state;
@@ -988,6 +1121,10 @@ int main(void)
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_findings_cap),
 		cmocka_unit_test(test_filter_caveat),
+		cmocka_unit_test(test_caveats),
+		cmocka_unit_test(test_buffer_settles),
+		cmocka_unit_test(test_pending_overflow),
+		cmocka_unit_test(test_many_devices_missing),
 		cmocka_unit_test(test_portmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
