@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"       portaudit [options] -r FILE [-r FILE...] [FILTER...]   (FILE may be -)\n"
 	"       portaudit catalog show [--catalog FILE] [--profile FILE] [--json]\n"
 	"       portaudit catalog check FILE\n"
-	"       portaudit rules --profile FILE [--format csv|nft|iptables|bpf]\n"
+	"       portaudit rules --profile FILE [--format csv|nft|iptables|ip6tables|bpf]\n"
 	"       portaudit merge REPORT.json... [output options]\n"
 	"       portaudit diff OLD.json NEW.json\n"
 	"\n"
