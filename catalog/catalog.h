@@ -127,6 +127,11 @@ struct catalog {
 	uint32_t nproducts;
 	struct cat_service *services;
 	uint32_t nservices;
+
+	/* The services as loaded, which cat_apply() starts from each time
+	 * (sharing their strings); NULL in a catalog built by hand, which
+	 * cat_apply() then resolves in place. */
+	struct cat_service *loaded;
 };
 
 /* An address or prefix; IPv4 is family 4 with the address in addr[0..3]. */

@@ -1,11 +1,9 @@
 /*
  * internal.h -- what the files of catalog/ share and nobody else needs.
  *
- * The loaders keep a pristine copy of every service right after the live
- * ones: catalog.services has 2 * nservices entries, and entry nservices + i
- * is service i as loaded. cat_apply() starts from that copy each time, so
- * that applying a profile's overrides, or another base port, never depends
- * on an earlier call.
+ * The loaders keep a pristine copy of every service in catalog.loaded;
+ * cat_apply() starts from that copy each time, so that applying a profile's
+ * overrides, or another base port, never depends on an earlier call.
  */
 #ifndef PORTAUDIT_CATALOG_INTERNAL_H
 #define PORTAUDIT_CATALOG_INTERNAL_H
@@ -27,7 +25,8 @@ int cat_is_near(const char *word, const char *cand);
 int cat_prefix_parse_why(struct cat_prefix *p, const char *s, char *why,
                          size_t whylen);
 
-/* The service as loaded (before cat_apply). */
+/* The service as loaded (before cat_apply; the live one for a catalog
+ * built by hand). */
 const struct cat_service *cat_service_orig(const struct catalog *cat,
                                            uint32_t i);
 

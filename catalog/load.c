@@ -567,6 +567,7 @@ static int load_conditions(struct lctx *c, struct catalog *cat,
 			            "(first at line %u)", cd->id,
 			            yt_item(l, (uint32_t)prev)->line);
 		const struct yt_node *v = opt(e, "default");
+		cd->dflt = true; /* without a profile, the whole catalog applies */
 		if (v && get_bool(c, v, "default", &cd->dflt) != 0)
 			return -1;
 		cat->ncond = i + 1;
@@ -720,10 +721,9 @@ static int load_services(struct lctx *c, struct catalog *cat,
 	if (l->n > CAT_MAX_SERVICES)
 		return fail(c, yt_item(l, CAT_MAX_SERVICES), "too many services: "
 		            "at most %d", CAT_MAX_SERVICES);
-	/* Live services, then the pristine copies (internal.h). */
-	cat->services = calloc(l->n ? 2 * (size_t)l->n : 1,
-	                       sizeof *cat->services);
-	if (!cat->services)
+	cat->services = calloc(l->n ? l->n : 1, sizeof *cat->services);
+	cat->loaded = calloc(l->n ? l->n : 1, sizeof *cat->loaded);
+	if (!cat->services || !cat->loaded)
 		return fail(c, l, "out of memory");
 	for (uint32_t i = 0; i < l->n; i++) {
 		struct cat_service *s = &cat->services[i];
@@ -737,8 +737,7 @@ static int load_services(struct lctx *c, struct catalog *cat,
 				            "duplicate service id '%s' (first at line %u)",
 				            s->id, cat->services[j].line);
 	}
-	for (uint32_t i = 0; i < cat->nservices; i++)
-		cat->services[cat->nservices + i] = cat->services[i];
+	memcpy(cat->loaded, cat->services, cat->nservices * sizeof *cat->loaded);
 	return 0;
 }
 
@@ -760,6 +759,7 @@ void cat_free(struct catalog *cat)
 	}
 	free(cat->products);
 	free(cat->services);
+	free(cat->loaded); /* its strings are the services' */
 	free(cat->title);
 	free(cat->source);
 	memset(cat, 0, sizeof *cat);
@@ -1110,7 +1110,7 @@ static int prof_overrides(struct pctx *pc, const struct yt_node *l)
 				            sn->str);
 		o->service = (uint32_t)si;
 		prof->noverrides = i + 1;
-		const struct cat_service *s = &pc->cat->services[si];
+		const struct cat_service *s = cat_service_orig(pc->cat, (uint32_t)si);
 		const struct yt_node *pv = opt(e, "ports"), *dv = opt(e, "dynamic");
 		if (!pv && !dv)
 			return fail(c, e, "an override of '%s' needs 'ports' and/or "
@@ -1169,10 +1169,11 @@ static int load_profile_tree(struct pctx *pc, const struct yt_node *root)
 	if (root->type != YT_MAP)
 		return fail(c, root, "wrong type: a site profile must be a mapping, "
 		            "not %s", yt_type_name(root));
-	const struct yt_node *v = yt_get(root, "catalog");
-	if (v)
-		return fail(c, yt_key(root, 0), "this is a catalog, not a site "
-		            "profile (it has a 'catalog' key)");
+	const struct yt_node *v;
+	for (uint32_t i = 0; i < root->n; i++)
+		if (strcmp(yt_key(root, i)->str, "catalog") == 0)
+			return fail(c, yt_key(root, i), "this is a catalog, not a site "
+			            "profile (it has a 'catalog' key)");
 	if (check_keys(c, root, "the profile", k, sizeof k / sizeof k[0]) != 0)
 		return -1;
 	if (get_str(c, root, "site", &prof->site) != 0)

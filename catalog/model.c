@@ -3,8 +3,8 @@
  * one site profile, and the small helpers everyone uses on it (prefixes,
  * port sets, names, the service as JSON).
  *
- * Design. cat_apply() starts every time from the services as loaded (the
- * pristine copies kept after the live ones, see internal.h), applies the
+ * Design. cat_apply() starts every time from the services as loaded
+ * (catalog.loaded, see internal.h), applies the
  * profile's overrides, resolves base+N for the chosen base (an offset that
  * lands above 65535 is an error naming the service), computes the effective
  * conditions (catalog defaults, then the profile's features) and marks each
@@ -27,17 +27,14 @@
 const struct cat_service *cat_service_orig(const struct catalog *cat,
                                            uint32_t i)
 {
-	return &cat->services[cat->nservices + i];
+	return cat->loaded ? &cat->loaded[i] : &cat->services[i];
 }
 
 static int resolve(struct cat_range *r, uint16_t base, const struct catalog *cat,
                    const struct cat_service *s, struct cat_error *err)
 {
-	if (!r->base_rel) {
-		r->lo = r->raw_lo;
-		r->hi = r->raw_hi;
-		return 0;
-	}
+	if (!r->base_rel)
+		return 0; /* absolute: lo/hi were set when it was parsed */
 	unsigned long lo = (unsigned long)base + r->raw_lo;
 	unsigned long hi = (unsigned long)base + r->raw_hi;
 	if (hi > 65535) {
@@ -69,8 +66,8 @@ int cat_apply(struct cat_model *m, struct catalog *cat,
 	uint16_t b = base ? base
 	           : (prof && prof->has_base) ? prof->base : cat->default_base;
 
-	for (uint32_t i = 0; i < n; i++)
-		cat->services[i] = *cat_service_orig(cat, i);
+	for (uint32_t i = 0; cat->loaded && i < n; i++)
+		cat->services[i] = cat->loaded[i];
 	for (uint32_t k = 0; prof && k < prof->noverrides; k++) {
 		const struct cat_override *o = &prof->overrides[k];
 		struct cat_service *s = &cat->services[o->service];

@@ -122,7 +122,7 @@ static void test_header(void **state)
 	assert_int_equal(cat.ncond, 3);
 	assert_true(cat.cond[0].dflt);
 	assert_false(cat.cond[1].dflt);
-	assert_false(cat.cond[2].dflt); /* default: false when absent */
+	assert_true(cat.cond[2].dflt); /* default: true when absent */
 	assert_string_equal(cat.cond[0].description, "multicast discovery");
 	assert_null(cat.cond[2].description);
 	assert_int_equal(cat.nproducts, 2);

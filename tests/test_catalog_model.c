@@ -326,6 +326,40 @@ static void test_json(void **state)
 	cat_profile_free(&p);
 }
 
+/* A catalog built by hand (no `loaded` copy) is resolved in place. */
+static void test_hand_built(void **state)
+{
+	(void)state;
+	struct cat_product prod = { "base", (char *)"Base", true };
+	struct cat_service sv[2];
+	memset(sv, 0, sizeof sv);
+	snprintf(sv[0].id, sizeof sv[0].id, "abs");
+	sv[0].nreq = 1;
+	sv[0].req[0].nalt = 1;
+	sv[0].req[0].alt[0].lo = sv[0].req[0].alt[0].hi = 22;
+	sv[0].purpose = (char *)"p";
+	snprintf(sv[1].id, sizeof sv[1].id, "rel");
+	sv[1].nreq = 1;
+	sv[1].req[0].nalt = 1;
+	sv[1].req[0].alt[0].base_rel = true;
+	sv[1].req[0].alt[0].raw_lo = sv[1].req[0].alt[0].raw_hi = 2;
+	sv[1].purpose = (char *)"p";
+	struct catalog hc;
+	memset(&hc, 0, sizeof hc);
+	hc.products = &prod;
+	hc.nproducts = 1;
+	hc.services = sv;
+	hc.nservices = 2;
+	hc.default_base = 1960;
+	struct cat_model m;
+	struct cat_error err;
+	assert_int_equal(cat_apply(&m, &hc, NULL, 0, &err), 0);
+	assert_int_equal(sv[0].req[0].alt[0].lo, 22);
+	assert_int_equal(sv[1].req[0].alt[0].lo, 1962);
+	assert_true(sv[0].enabled && sv[1].enabled);
+	cat_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_hand_built),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
