@@ -34,16 +34,80 @@
 
 void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
 {
+	if (family == 4 && len >= 16) {
+		size_t o = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a[i];
+			if (i)
+				buf[o++] = '.';
+			if (v >= 100)
+				buf[o++] = (char)('0' + v / 100);
+			if (v >= 10)
+				buf[o++] = (char)('0' + v / 10 % 10);
+			buf[o++] = (char)('0' + v % 10);
+		}
+		buf[o] = '\0';
+		return;
+	}
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf,
 	               (socklen_t)len))
 		cls_fmt(buf, len, "?");
 }
 
+/* A small formatter for reasons: %s, %.Ns, %u, %lu and %llu only, always
+ * NUL-terminated, truncating quietly. Reasons are made for every flow, and
+ * glibc's vfprintf was the largest cost of classifying a port scan. */
 void cls_fmt(char *buf, size_t len, const char *fmt, ...)
 {
+	if (!len)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
+	size_t o = 0, room = len - 1;
+	for (const char *p = fmt; *p && o < room; p++) {
+		if (*p != '%') {
+			buf[o++] = *p;
+			continue;
+		}
+		p++;
+		size_t prec = (size_t)-1;
+		if (*p == '.') {
+			prec = 0;
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				prec = prec * 10 + (size_t)(*p - '0');
+		}
+		int longs = 0;
+		while (*p == 'l') {
+			longs++;
+			p++;
+		}
+		if (*p == 's') {
+			const char *a = va_arg(ap, const char *);
+			if (!a)
+				a = "(null)";
+			for (size_t k = 0; a[k] && k < prec && o < room; k++)
+				buf[o++] = a[k];
+		} else if (*p == 'u') {
+			unsigned long long v = longs == 2 ? va_arg(ap, unsigned long long)
+			                     : longs == 1 ? va_arg(ap, unsigned long)
+			                     : va_arg(ap, unsigned);
+			char d[24];
+			int n = 0;
+			do {
+				d[n++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			while (n > 0 && o < room)
+				buf[o++] = d[--n];
+		} else if (*p == '%') {
+			buf[o++] = '%';
+		} else {
+			break; /* not supported: stop here rather than misread */
+		}
+		if (!*p)
+			break;
+	}
+	buf[o] = '\0';
 	va_end(ap);
 }
 

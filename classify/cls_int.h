@@ -117,6 +117,7 @@ struct cls {
 	struct cls_ctrl *ctrl;   /* [CLS_CTRL_SLOTS] */
 	struct cap_flow *pending;/* [CLS_PENDING_MAX] */
 	uint32_t npending;
+	uint32_t nctrl;          /* contacts recorded */
 	uint64_t pending_dropped;
 
 	/* Capture-wide observations. */
@@ -129,8 +130,10 @@ struct cls {
 };
 
 /* classify.c */
+/* Word-wise hash of n bytes (n a multiple of 4), seeded. */
+uint64_t cls_hash(uint64_t seed, const void *p, size_t n);
 void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len);
-/* snprintf that may truncate (reasons are bounded on purpose). */
+/* snprintf for reasons: %s, %.Ns, %u, %lu, %llu only; may truncate. */
 __attribute__((format(printf, 3, 4)))
 void cls_fmt(char *buf, size_t len, const char *fmt, ...);
 

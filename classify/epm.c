@@ -50,19 +50,18 @@ void cls_epm_free(struct cls *c)
 static uint32_t ctrl_hash(const struct cls *c, uint8_t family,
                           const uint8_t *server, const uint8_t *peer)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ c->seed ^ family;
-	for (int i = 0; i < 16; i++) {
-		h = (h ^ server[i]) * 0x100000001b3ull;
-		h = (h ^ peer[i]) * 0x100000001b3ull;
-	}
-	h ^= h >> 29;
-	return (uint32_t)h;
+	uint8_t k[36];
+	memcpy(k, server, 16);
+	memcpy(k + 16, peer, 16);
+	k[32] = family;
+	k[33] = k[34] = k[35] = 0x5a;
+	return (uint32_t)cls_hash(c->seed, k, sizeof k);
 }
 
 static struct cls_ctrl *ctrl_find(const struct cls *c, uint8_t family,
                                   const uint8_t *server, const uint8_t *peer)
 {
-	if (!c->ctrl)
+	if (!c->ctrl || !c->nctrl)
 		return NULL;
 	uint32_t h = ctrl_hash(c, family, server, peer);
 	for (uint32_t k = 0; k < PROBES; k++) {
@@ -105,6 +104,8 @@ void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
 				old = s;
 		}
 		e = old;
+		if (!e->used)
+			c->nctrl++;
 		memset(e, 0, sizeof *e);
 		e->used = true;
 		e->family = f->family;

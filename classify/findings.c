@@ -33,18 +33,23 @@
 
 #define CLS_DROPPED_KEYS 65536
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
+uint64_t cls_hash(uint64_t seed, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
 	}
-	return h;
-}
-
-static uint64_t fin(uint64_t h)
-{
+	for (; i + 4 <= n; i += 4) {
+		uint32_t w;
+		memcpy(&w, b + i, 4);
+		h = (h ^ w) * 0x94d049bb133111ebull;
+		h ^= h >> 29;
+	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -169,6 +174,9 @@ static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
 static void fold(struct cls_finding *fd, const struct cap_flow *f,
                  const char *reason)
 {
+	/* The reason follows the outcome; copying it for every flow of a
+	 * flood costs more than the rest of the fold. */
+	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome);
 	if (fd->flows == 0 || f->first_ns < fd->first_ns)
 		fd->first_ns = f->first_ns;
 	if (f->last_ns > fd->last_ns)
@@ -182,7 +190,7 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 		fd->icmp_type = f->icmp_type;
 		fd->icmp_code = f->icmp_code;
 	}
-	if (reason)
+	if (new_reason)
 		cls_fmt(fd->reason, sizeof fd->reason, "%s", reason);
 }
 
@@ -191,14 +199,16 @@ static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
                          const uint8_t *server, const uint8_t *peer,
                          uint16_t port, bool server_init)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ c->seed;
-	uint8_t k[8] = { (uint8_t)kind, proto, family, server_init,
-	                 (uint8_t)(port >> 8), (uint8_t)port, 0, 0 };
-	h = mix(h, k, sizeof k);
-	h = mix(h, &service, sizeof service);
-	h = mix(h, server, 16);
-	h = mix(h, peer, 16);
-	return fin(h);
+	uint8_t k[40];
+	memcpy(k, server, 16);
+	memcpy(k + 16, peer, 16);
+	memcpy(k + 32, &service, 4);
+	k[36] = (uint8_t)((kind << 2) | (server_init ? 2 : 0) |
+	                  (family == 6 ? 1 : 0));
+	k[37] = proto;
+	k[38] = (uint8_t)(port >> 8);
+	k[39] = (uint8_t)port;
+	return cls_hash(c->seed, k, sizeof k);
 }
 
 static bool same_key(const struct cls_finding *fd, enum cls_kind kind,
@@ -226,9 +236,14 @@ static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
                                  const uint8_t *server, const uint8_t *peer,
                                  bool server_init)
 {
-	uint64_t h = 0x84222325cbf29ce4ull ^ c->seed;
-	uint8_t k[4] = { proto, family, server_init, 0 };
-	h = fin(mix(mix(mix(h, k, sizeof k), server, 16), peer, 16));
+	uint8_t k[36];
+	memcpy(k, server, 16);
+	memcpy(k + 16, peer, 16);
+	k[32] = proto;
+	k[33] = family;
+	k[34] = server_init;
+	k[35] = 0xa5;
+	uint64_t h = cls_hash(c->seed, k, sizeof k);
 	uint32_t b = (uint32_t)h & (c->pbuckets - 1);
 	for (int32_t i = c->pbucket[b]; i >= 0; i = c->pairs[i].next) {
 		struct cls_pair *p = &c->pairs[i];
