@@ -12,7 +12,7 @@
  * directions on overlapping ports, local-only ports that something also
  * opens from outside, overlapping alternatives, dynamic ranges that swallow
  * fixed ports, and for profiles requirements and overrides that cannot take
- * effect. Lints print "FILE:LINE:COL: warning: ..." and exit 1.
+ * effect, and server addresses listed twice or also listed as devices. Lints print "FILE:LINE:COL: warning: ..." and exit 1.
  * Options are parsed by hand (no getopt state shared with main); numbers
  * are bounded (strtoul with checks), usage errors exit 2.
  */
@@ -465,8 +465,19 @@ static int find_id(const struct catalog *cat, const char *id, bool service)
 	return -1;
 }
 
+/* Do two prefixes share an address? (one contains the other) */
+static bool prefix_overlap(const struct cat_prefix *a,
+                           const struct cat_prefix *b)
+{
+	if (a->family != b->family)
+		return false;
+	return a->len <= b->len ? cat_prefix_contains(a, b->family, b->addr)
+	                        : cat_prefix_contains(b, a->family, a->addr);
+}
+
 /* Profile lints, positioned from the (already validated) tree. */
 static void lint_profile(struct lint *l, const struct catalog *cat,
+                         const struct cat_profile *prof,
                          const struct yt_node *root)
 {
 	const struct yt_node *req = yt_get(root, "require"), *v;
@@ -498,6 +509,42 @@ static void lint_profile(struct lint *l, const struct catalog *cat,
 				     "('%s': %s)", cat->products[p].id,
 				     why ? cat->services[first].id : "-", why ? why : "none");
 		}
+	/* A server address that is also a device, or listed twice. */
+	const struct yt_node *srv = seq_at(root, "servers");
+	for (uint32_t i = 0; srv && i < srv->n && i < prof->nservers; i++) {
+		const struct yt_node *al = seq_at(yt_item(srv, i), "addresses");
+		const struct cat_server *s = &prof->servers[i];
+		for (uint32_t k = 0; al && k < al->n && k < s->naddrs; k++) {
+			const struct cat_prefix *a = &s->addrs[k];
+			const struct yt_node *an = yt_item(al, k);
+			bool dup = false;
+			for (uint32_t j = 0; j <= i && !dup; j++)
+				for (uint32_t q = 0; q < prof->servers[j].naddrs &&
+				                     (j < i || q < k); q++)
+					if (prefix_overlap(a, &prof->servers[j].addrs[q])) {
+						warn(l, an->line, an->col, "address %s of server "
+						     "'%s' overlaps '%s' of server '%s'", an->str,
+						     s->name, yt_item(seq_at(yt_item(srv, j),
+						     "addresses"), q)->str, prof->servers[j].name);
+						dup = true;
+						break;
+					}
+			for (uint32_t p = 0; p < prof->nproducts && !dup; p++) {
+				const struct cat_profile_product *pp = &prof->products[p];
+				for (uint32_t d = 0; d < pp->ndevices; d++)
+					if (prefix_overlap(a, &pp->devices[d])) {
+						char t[64];
+						cat_prefix_format(&pp->devices[d], t, sizeof t);
+						warn(l, an->line, an->col, "address %s of server "
+						     "'%s' is also a device of product '%s' (%s)",
+						     an->str, s->name,
+						     cat->products[pp->product].id, t);
+						dup = true;
+						break;
+					}
+			}
+		}
+	}
 	if ((v = seq_at(root, "overrides")))
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct yt_node *sn = yt_get(yt_item(v, i), "service");
@@ -604,7 +651,7 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		rc = EXIT_USAGE;
 	} else {
-		lint_profile(&l, &cat, root);
+		lint_profile(&l, &cat, &prof, root);
 		uint32_t req = 0;
 		for (uint32_t i = 0; i < cat.nservices; i++)
 			req += m.required[i];

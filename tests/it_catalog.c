@@ -183,11 +183,25 @@ static void test_check(void **state)
 	/* A profile with lints: required but disabled; checked against --catalog. */
 	char prof[1024];
 	snprintf(prof, sizeof prof, "%s", pa_tmp("lintprof.yaml"));
-	pa_write_file(prof, "products: []\nrequire:\n  services: [in, dyn]\n");
+	pa_write_file(prof, "products: []\nrequire:\n  services: [in, dyn]\n"
+	              "servers:\n  - {name: a, addresses: [10.0.0.5, 10.0.0.0/24]}\n"
+	              "  - {name: b, addresses: [10.0.1.1]}\n");
 	pa_runl(&r, "catalog", "check", prof, "--catalog", lint, NULL);
 	assert_int_equal(r.status, 1);
 	assert_true(pa_contains(r.out, "lintprof.yaml:3:14: warning: required service 'in' "
 	                        "is disabled: product 'P' is not listed in the profile"));
+	assert_true(pa_contains(r.out, "lintprof.yaml:5:37: warning: address 10.0.0.0/24 of "
+	                        "server 'a' overlaps '10.0.0.5' of server 'a'"));
+	assert_false(pa_contains(r.out, "10.0.1.1 of"));
+	pa_result_free(&r);
+
+	/* A server that is also a device of a listed product. */
+	pa_write_file(prof, "products:\n  - {id: p, devices: [10.9.0.0/16]}\n"
+	              "servers:\n  - {name: a, addresses: [10.9.3.4]}\n");
+	pa_runl(&r, "catalog", "check", prof, "--catalog", lint, NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "lintprof.yaml:4:27: warning: address 10.9.3.4 of "
+	                        "server 'a' is also a device of product 'p' (10.9.0.0/16)"));
 	pa_result_free(&r);
 
 	/* Load errors exit 2 with file:line:col. */
