@@ -600,14 +600,16 @@ static int cmd_check(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct cat_error err;
-	/* Which kind of file? Peek at the top-level keys. A file that cannot
+	/* Which kind of file? Peek at the top-level keys (`catalog:`, or
+	 * `services:` in a catalog whose header is missing). A file that cannot
 	 * be read or parsed is reported by the loader below. */
 	size_t len = 0;
 	unsigned char *buf = slurp(o.file, &len);
 	struct yt_node *root = NULL;
 	bool is_catalog = true;
 	if (buf && len && yt_parse(&root, o.file, buf, len, &err) == 0 && root &&
-	    root->type == YT_MAP && !yt_get(root, "catalog"))
+	    root->type == YT_MAP && !yt_get(root, "catalog") &&
+	    !yt_get(root, "services"))
 		is_catalog = false;
 	free(buf);
 

@@ -240,6 +240,9 @@ int yt_parse(struct yt_node **root, const char *source,
 		return bfail(&b, 1, 1, err, "file too large: %zu bytes (at most %u)",
 		             len, YT_MAX_INPUT);
 
+	static const unsigned char nothing[1];
+	if (!buf) /* libyaml asserts a non-NULL input */
+		buf = nothing, len = 0;
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p))
 		return bfail(&b, 1, 1, err, "out of memory");

@@ -221,6 +221,12 @@ static void test_check(void **state)
 	assert_true(pa_contains(r.err, "bad.yaml:3:17: '10.0.0.300' is not an IPv4/IPv6 address or prefix"));
 	pa_result_free(&r);
 
+	pa_write_file(bad, "products: []\nservices: []\n"); /* no header */
+	pa_runl(&r, "catalog", "check", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "bad.yaml:1:1: missing required key 'catalog' in the catalog"));
+	pa_result_free(&r);
+
 	pa_write_file(bad, "servers: [\n");
 	pa_runl(&r, "catalog", "check", bad, NULL);
 	assert_int_equal(r.status, 2);

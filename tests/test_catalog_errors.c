@@ -317,6 +317,9 @@ static void test_files(void **state)
 	pa_write_file(bad, "servers:\n  - name: x\n    addresses: [1.2.3.999]\n");
 	assert_int_equal(cat_profile_load_file(&prof, &tiny, bad, &err), -1);
 	assert_true(pa_contains(err.msg, "bad.yaml:3:17: '1.2.3.999' is not"));
+	/* No buffer at all is an empty document, not a crash. */
+	assert_int_equal(cat_load_buffer(&cat, "null.yaml", NULL, 0, &err), -1);
+	assert_true(pa_contains(err.msg, "null.yaml:1:1: empty document"));
 }
 
 int main(void)
