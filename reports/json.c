@@ -182,6 +182,12 @@ json_t *rep_report_json(const struct rep_input *in)
 	json_object_set_new(r, "version", json_integer(REP_FORMAT_VERSION));
 	json_object_set_new(r, "portaudit", json_string(PORTAUDIT_VERSION));
 	json_object_set_new(r, "command_line", str_or_null(in->command_line));
+	if (in->nmerged) {
+		json_t *mf = json_array();
+		for (unsigned i = 0; mf && i < in->nmerged; i++)
+			json_array_append_new(mf, rep_jstr(in->merged_from[i]));
+		json_object_set_new(r, "merged_from", mf ? mf : json_null());
+	}
 	if (cat)
 		json_object_set_new(r, "catalog", json_pack("{s:s, s:o, s:s, s:o}",
 		                    "name", cat->name,

@@ -29,6 +29,9 @@ __attribute__((format(printf, 2, 3)))
 void rep_printf(struct rep_out *o, const char *fmt, ...);
 void rep_write(struct rep_out *o, const char *s, size_t n);
 void rep_puts(struct rep_out *o, const char *s);
+/* snprintf that may cut (a reason in a fixed buffer). */
+__attribute__((format(printf, 3, 4)))
+void rep_fmt(char *buf, size_t len, const char *fmt, ...);
 
 /* "tcp", "udp", "icmp", "ipv6-icmp", or the number. buf >= 8. */
 const char *rep_proto_name(uint8_t proto, char *buf, size_t len);
@@ -71,6 +74,10 @@ void rep_csv_end(struct rep_out *o);
 const char *rep_service_id(const struct rep_input *in, int32_t service);
 /* EVE's flow.state for an outcome: "new", "established" or "closed". */
 const char *rep_eve_state(unsigned outcome);
+
+/* Read a JSON report for merge/diff: a missing, empty, non-JSON or
+ * non-report file is an error naming the file. 0, or -1 with err. */
+int rep_load_report(const char *path, json_t **out, char *err, size_t errlen);
 
 /* Whole report as JSON (new reference; NULL when out of memory). */
 json_t *rep_report_json(const struct rep_input *in);

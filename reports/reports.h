@@ -31,6 +31,8 @@ struct rep_input {
 	const char *command_line; /* argv joined, for reproducibility */
 	bool all_services;        /* --all: text shows every catalog row */
 	unsigned evidence_packets;/* --evidence-packets: per flagged flow */
+	const char *const *merged_from; /* portaudit merge: the reports read */
+	unsigned nmerged;
 };
 
 struct rep_out;

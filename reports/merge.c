@@ -1,0 +1,1015 @@
+/*
+ * merge.c -- `portaudit merge A.json B.json ... [--json F] [--html F] ...`
+ *
+ * Design. Reports of the same site (several capture points, several days)
+ * are read back with jansson and rebuilt into the structures the writers
+ * already print: a struct cls_result, a struct cap_stats and cap_options,
+ * and the model of the catalog the reports name (the built-in one, or
+ * --catalog FILE, checked by sha256). Every writer then prints the merged
+ * report exactly as it prints a capture's, so a merged report has every
+ * format and the same layout. Nothing is judged again: verdicts are the
+ * reports' own, and only counters are combined:
+ *   capture   counters summed, start = min, end = max, flags OR-ed, sources
+ *             listed one after the other;
+ *   servers   the union (inferred only if inferred in every report);
+ *   services  flows/bytes summed; status: missing while a missing finding
+ *             of it survives (below), else observed if observed anywhere or
+ *             any flow succeeded, else blocked if it had flows, else
+ *             disabled if disabled everywhere, else not-seen;
+ *   findings  same key (kind, service, protocol, port, server, peer,
+ *             initiator) merged: flows/packets/bytes summed, first/last
+ *             widened, outcome, ICMP and reason of the latest; range (scan)
+ *             findings of one pair merge into one range, and that pair's
+ *             single-port unexpected findings fold into it; a missing
+ *             finding survives only if every report has it;
+ *   summary   flow counts summed, finding counts recounted.
+ * What a merged report cannot carry: flows (no --flows-csv; --jsonl has
+ * finding events only), the exact distinct-port count of a scan seen in
+ * several reports (nports is summed, capped by the range's width), and
+ * profile overrides of ports when the profile file cannot be read again
+ * (enabled/required are then taken from the reports). docs/report-format.md
+ * says so too. Memory: the parsed reports plus one array of all findings.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pcap/pcap.h>
+
+#include "rep_int.h"
+
+#define MERGE_MAX_REPORTS 256
+
+int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
+{
+	struct stat sb;
+	*out = NULL;
+	if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a report", path);
+		return -1;
+	}
+	if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+		snprintf(err, errlen, "%s: empty file, not a report", path);
+		return -1;
+	}
+	json_error_t je;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		if (je.line > 0)
+			snprintf(err, errlen, "%s:%d:%d: not JSON: %s", path, je.line,
+			         je.column, je.text);
+		else
+			snprintf(err, errlen, "%s: %s", path, je.text);
+		return -1;
+	}
+	static const struct { const char *key; json_type t; } need[] = {
+		{ "capture", JSON_OBJECT }, { "servers", JSON_ARRAY },
+		{ "summary", JSON_OBJECT }, { "services", JSON_ARRAY },
+		{ "findings", JSON_ARRAY },
+	};
+	json_t *v = json_object_get(j, "version");
+	if (!json_is_object(j) || !json_is_integer(v)) {
+		snprintf(err, errlen, "%s: not a portaudit JSON report (no "
+		         "\"version\")", path);
+		json_decref(j);
+		return -1;
+	}
+	if (json_integer_value(v) != REP_FORMAT_VERSION) {
+		snprintf(err, errlen, "%s: report format version %" JSON_INTEGER_FORMAT
+		         " is not %d, the one this portaudit reads", path,
+		         json_integer_value(v), REP_FORMAT_VERSION);
+		json_decref(j);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		json_t *x = json_object_get(j, need[i].key);
+		if (!x || json_typeof(x) != need[i].t) {
+			snprintf(err, errlen, "%s: not a portaudit JSON report (no "
+			         "\"%s\")", path, need[i].key);
+			json_decref(j);
+			return -1;
+		}
+	}
+	*out = j;
+	return 0;
+}
+
+/* ---- reading values ---------------------------------------------------- */
+
+static uint64_t ju64(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static bool jtrue(const json_t *o, const char *k)
+{
+	return json_is_true(json_object_get(o, k));
+}
+
+static bool parse_addr(const char *s, uint8_t *family, uint8_t *a)
+{
+	memset(a, 0, 16);
+	if (!s)
+		return false;
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*family = 4;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, a) == 1) {
+		*family = 6;
+		return true;
+	}
+	return false;
+}
+
+static int32_t service_index(const struct catalog *cat, const char *id)
+{
+	if (!id)
+		return -1;
+	for (uint32_t i = 0; i < cat->nservices; i++)
+		if (strcmp(cat->services[i].id, id) == 0)
+			return (int32_t)i;
+	return -1;
+}
+
+static enum cls_kind kind_parse(const char *s)
+{
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		if (s && strcmp(s, cls_kind_name((enum cls_kind)k)) == 0)
+			return (enum cls_kind)k;
+	return CLS_K_COUNT;
+}
+
+static enum cls_status status_parse(const char *s)
+{
+	for (int k = CLS_S_OBSERVED; k <= CLS_S_DISABLED; k++)
+		if (s && strcmp(s, cls_status_name((enum cls_status)k)) == 0)
+			return (enum cls_status)k;
+	return CLS_S_NOT_SEEN;
+}
+
+static uint64_t jtime(const json_t *o, const char *k)
+{
+	uint64_t ns = 0;
+	const char *s = jstr(o, k);
+	if (s && rep_time_parse(s, &ns) != 0)
+		ns = 0;
+	return ns;
+}
+
+/* One finding of a report as classify's struct; -1 on a bad one. */
+static int finding_parse(const json_t *o, const struct catalog *cat,
+                         struct cls_finding *f, char *why, size_t whylen)
+{
+	memset(f, 0, sizeof *f);
+	f->kind = kind_parse(jstr(o, "kind"));
+	if (f->kind == CLS_K_COUNT) {
+		snprintf(why, whylen, "unknown kind");
+		return -1;
+	}
+	const char *sid = jstr(o, "service");
+	f->service = service_index(cat, sid);
+	if (sid && f->service < 0) {
+		snprintf(why, whylen, "service '%s' is not in the catalog", sid);
+		return -1;
+	}
+	const char *proto = jstr(o, "protocol");
+	int p = proto ? rep_proto_parse(proto) : -1;
+	if (p < 0) {
+		snprintf(why, whylen, "bad protocol");
+		return -1;
+	}
+	f->proto = (uint8_t)p;
+	uint64_t port = ju64(o, "port");
+	if (port > 65535) {
+		snprintf(why, whylen, "bad port");
+		return -1;
+	}
+	f->port = f->port_hi = (uint16_t)port;
+	const char *range = jstr(o, "ports");
+	if (range) {
+		unsigned lo, hi;
+		if (sscanf(range, "%u-%u", &lo, &hi) != 2 || lo > hi || hi > 65535) {
+			snprintf(why, whylen, "bad ports '%s'", range);
+			return -1;
+		}
+		f->port = (uint16_t)lo;
+		f->port_hi = (uint16_t)hi;
+	}
+	uint64_t np = ju64(o, "nports");
+	f->nports = np ? (uint32_t)(np > UINT32_MAX ? UINT32_MAX : np) : 1;
+	uint8_t fam = 4;
+	f->family = 4;
+	if (jstr(o, "server")) {
+		if (!parse_addr(jstr(o, "server"), &fam, f->server)) {
+			snprintf(why, whylen, "bad server address");
+			return -1;
+		}
+		f->family = fam;
+	}
+	if (jstr(o, "peer")) {
+		if (!parse_addr(jstr(o, "peer"), &fam, f->peer)) {
+			snprintf(why, whylen, "bad peer address");
+			return -1;
+		}
+		f->family = fam;
+		f->has_peer = true;
+	}
+	const char *ini = jstr(o, "initiator");
+	f->server_initiated = ini && strcmp(ini, "server") == 0;
+	const char *oc = jstr(o, "outcome");
+	int out = oc ? rep_outcome_parse(oc) : 0;
+	f->outcome = (uint8_t)(out < 0 ? 0 : out);
+	json_t *icmp = json_object_get(o, "icmp");
+	if (json_is_object(icmp)) {
+		f->has_icmp = true;
+		f->icmp_type = (uint8_t)ju64(icmp, "type");
+		f->icmp_code = (uint8_t)ju64(icmp, "code");
+	}
+	f->flows = ju64(o, "flows");
+	f->packets = ju64(o, "packets");
+	f->bytes = ju64(o, "bytes");
+	f->first_ns = jtime(o, "first_seen");
+	f->last_ns = jtime(o, "last_seen");
+	snprintf(f->reason, sizeof f->reason, "%s",
+	         jstr(o, "reason") ? jstr(o, "reason") : "");
+	return 0;
+}
+
+/* ---- merging findings -------------------------------------------------- */
+
+struct mf {
+	struct cls_finding f;
+	unsigned report;   /* index of the report it came from */
+	unsigned nreports; /* reports that had this key (after merging) */
+};
+
+static bool is_range(const struct cls_finding *f)
+{
+	return f->port_hi != f->port;
+}
+
+/* The pair part of the key: everything but the port. */
+static int pair_cmp(const struct cls_finding *a, const struct cls_finding *b)
+{
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->service != b->service)
+		return a->service < b->service ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	int m = memcmp(a->server, b->server, 16);
+	if (m)
+		return m < 0 ? -1 : 1;
+	if (a->has_peer != b->has_peer)
+		return a->has_peer ? 1 : -1;
+	m = memcmp(a->peer, b->peer, 16);
+	if (m)
+		return m < 0 ? -1 : 1;
+	if (a->server_initiated != b->server_initiated)
+		return a->server_initiated ? 1 : -1;
+	return 0;
+}
+
+/* Full key: a range sorts after the single ports of its pair. */
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct mf *a = pa, *b = pb;
+	int c = pair_cmp(&a->f, &b->f);
+	if (c)
+		return c;
+	bool ra = is_range(&a->f), rb = is_range(&b->f);
+	if (ra != rb)
+		return ra ? 1 : -1;
+	if (!ra && a->f.port != b->f.port)
+		return a->f.port < b->f.port ? -1 : 1;
+	if (a->report != b->report)
+		return a->report < b->report ? -1 : 1;
+	return 0;
+}
+
+static bool same_key(const struct cls_finding *a, const struct cls_finding *b)
+{
+	return pair_cmp(a, b) == 0 && is_range(a) == is_range(b) &&
+	       (is_range(a) || a->port == b->port);
+}
+
+static void fold(struct cls_finding *into, const struct cls_finding *f,
+                 bool distinct_port)
+{
+	if (f->flows && (!into->flows || f->first_ns < into->first_ns))
+		into->first_ns = f->first_ns;
+	bool later = f->flows && (!into->flows || f->last_ns >= into->last_ns);
+	if (later) {
+		into->last_ns = f->last_ns;
+		into->outcome = f->outcome;
+		into->has_icmp = f->has_icmp;
+		into->icmp_type = f->icmp_type;
+		into->icmp_code = f->icmp_code;
+		memcpy(into->reason, f->reason, sizeof into->reason);
+	}
+	into->flows += f->flows;
+	into->packets += f->packets;
+	into->bytes += f->bytes;
+	if (is_range(into) || is_range(f) || distinct_port) {
+		if (f->port < into->port)
+			into->port = f->port;
+		if (f->port_hi > into->port_hi)
+			into->port_hi = f->port_hi;
+		uint64_t n = (uint64_t)into->nports + f->nports;
+		uint64_t width = (uint64_t)into->port_hi - into->port + 1;
+		into->nports = (uint32_t)(n < width ? n : width);
+	}
+}
+
+/* The sentence classify writes for a scan, with the merged counts. */
+static void scan_reason(struct cls_finding *f)
+{
+	char srv[REP_ADDR_MAX], peer[REP_ADDR_MAX];
+	rep_addr(f->family, f->server, 0, srv, sizeof srv);
+	rep_addr(f->family, f->peer, 0, peer, sizeof peer);
+	const char *pn = f->proto == 6 ? "TCP" : "UDP";
+	if (f->server_initiated)
+		rep_fmt(f->reason, sizeof f->reason,
+		         "The server %s sent %s to %u ports (%u-%u) of %s that no "
+		         "catalog service uses outbound: a port scan or sweep.",
+		         srv, pn, f->nports, f->port, f->port_hi, peer);
+	else
+		rep_fmt(f->reason, sizeof f->reason,
+		             "%s sent %s to %u ports (%u-%u) of the server %s that "
+		             "no catalog service uses inbound: a port scan.",
+		             peer, pn, f->nports, f->port, f->port_hi, srv);
+}
+
+static int severity(enum cls_kind k)
+{
+	switch (k) {
+	case CLS_K_VIOLATION: return 0;
+	case CLS_K_BLOCKED: return 1;
+	case CLS_K_MISSING: return 2;
+	case CLS_K_UNEXPECTED: return 3;
+	default: return 4;
+	}
+}
+
+/* classify's order: worst kind first, then flows, port, service, addresses */
+static int worst_first(const void *pa, const void *pb)
+{
+	const struct cls_finding *a = pa, *b = pb;
+	int sa = severity(a->kind), sb = severity(b->kind);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (a->flows != b->flows)
+		return a->flows > b->flows ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->service != b->service)
+		return a->service < b->service ? -1 : 1;
+	int m = memcmp(a->server, b->server, 16);
+	if (m)
+		return m;
+	return memcmp(a->peer, b->peer, 16);
+}
+
+/* Merge the findings in v[0..n) (sorted by key_cmp) in place; returns the
+ * number kept. nrep: reports merged (missing findings need all of them). */
+static uint32_t merge_findings(struct mf *v, uint32_t n, unsigned nrep)
+{
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < n; ) {
+		/* One group: the same pair. */
+		uint32_t g = i;
+		while (g < n && pair_cmp(&v[g].f, &v[i].f) == 0)
+			g++;
+		/* Equal keys inside the group merge. */
+		uint32_t gw = w;
+		for (uint32_t k = i; k < g; ) {
+			uint32_t e = k + 1;
+			unsigned reps = 1;
+			struct mf acc = v[k];
+			while (e < g && same_key(&v[e].f, &v[k].f)) {
+				if (v[e].report != v[e - 1].report)
+					reps++;
+				fold(&acc.f, &v[e].f, false);
+				e++;
+			}
+			acc.nreports = reps;
+			if (acc.f.kind != CLS_K_MISSING || reps >= nrep)
+				v[w++] = acc;
+			k = e;
+		}
+		/* A scan range of the pair absorbs its single-port findings. */
+		if (v[i].f.kind == CLS_K_UNEXPECTED && w > gw &&
+		    is_range(&v[w - 1].f)) {
+			struct mf range = v[w - 1];
+			for (uint32_t k = gw; k + 1 < w; k++)
+				fold(&range.f, &v[k].f, true);
+			scan_reason(&range.f);
+			v[gw] = range;
+			w = gw + 1;
+		}
+		i = g;
+	}
+	return w;
+}
+
+/* ---- the merged result ------------------------------------------------- */
+
+struct merge {
+	const char *paths[MERGE_MAX_REPORTS];
+	json_t *rep[MERGE_MAX_REPORTS];
+	unsigned n;
+	struct catalog cat;
+	bool cat_loaded;
+	struct cat_profile prof;      /* loaded again, or only described */
+	bool prof_loaded, prof_fake;
+	struct cat_model model;
+	bool model_ok;
+	struct cap_stats st;
+	struct cap_options co;
+	struct cls_result res;
+	char *cmdline;
+};
+
+static void merge_free(struct merge *m)
+{
+	free(m->res.services);
+	free(m->res.findings);
+	if (m->model_ok)
+		cat_model_free(&m->model);
+	if (m->prof_loaded)
+		cat_profile_free(&m->prof);
+	if (m->cat_loaded)
+		cat_free(&m->cat);
+	for (unsigned i = 0; i < m->n; i++)
+		json_decref(m->rep[i]);
+	free(m->cmdline);
+}
+
+/* The catalog and profile the reports were made with. */
+static int merge_model(struct merge *m, const char *catalog_path,
+                       const char *profile_path, char *err, size_t errlen)
+{
+	const json_t *c0 = json_object_get(m->rep[0], "catalog");
+	const json_t *p0 = json_object_get(m->rep[0], "profile");
+	uint64_t base = ju64(m->rep[0], "base_port");
+	for (unsigned i = 1; i < m->n; i++) {
+		const json_t *ci = json_object_get(m->rep[i], "catalog");
+		const json_t *pi = json_object_get(m->rep[i], "profile");
+		const char *s0 = jstr(c0, "sha256"), *si = jstr(ci, "sha256");
+		if (!s0 || !si || strcmp(s0, si) != 0) {
+			snprintf(err, errlen, "%s and %s were made with different "
+			         "catalogs: they cannot be merged", m->paths[0],
+			         m->paths[i]);
+			return -1;
+		}
+		const char *q0 = jstr(p0, "sha256"), *qi = jstr(pi, "sha256");
+		if ((q0 == NULL) != (qi == NULL) || (q0 && strcmp(q0, qi) != 0)) {
+			snprintf(err, errlen, "%s and %s were made with different "
+			         "site profiles: they cannot be merged", m->paths[0],
+			         m->paths[i]);
+			return -1;
+		}
+		if (ju64(m->rep[i], "base_port") != base) {
+			snprintf(err, errlen, "%s and %s use different base ports: "
+			         "they cannot be merged", m->paths[0], m->paths[i]);
+			return -1;
+		}
+	}
+	struct cat_error ce;
+	const char *want = jstr(c0, "sha256");
+	const char *src = jstr(c0, "source");
+	if (cat_load_file(&m->cat, catalog_path, &ce) != 0) {
+		snprintf(err, errlen, "%s", ce.msg);
+		return -1;
+	}
+	m->cat_loaded = true;
+	if (!catalog_path && want && strcmp(m->cat.sha256, want) != 0 && src &&
+	    strcmp(src, "<built-in>") != 0) {
+		/* Not the built-in one: the file the report names, if it is. */
+		struct catalog alt;
+		if (cat_load_file(&alt, src, &ce) == 0) {
+			if (strcmp(alt.sha256, want) == 0) {
+				cat_free(&m->cat);
+				m->cat = alt;
+			} else {
+				cat_free(&alt);
+			}
+		}
+	}
+	if (!want || strcmp(m->cat.sha256, want) != 0) {
+		snprintf(err, errlen, "%s: made with catalog %s (sha256 %.12s...), "
+		         "which is not %s; give that catalog with --catalog FILE",
+		         m->paths[0], jstr(c0, "name") ? jstr(c0, "name") : "?",
+		         want ? want : "?", catalog_path ? catalog_path
+		                                         : "the built-in one");
+		return -1;
+	}
+	const char *pwant = jstr(p0, "sha256");
+	const char *ppath = profile_path ? profile_path : jstr(p0, "source");
+	if (pwant && ppath) {
+		if (cat_profile_load_file(&m->prof, &m->cat, ppath, &ce) == 0) {
+			m->prof_loaded = true;
+			if (strcmp(m->prof.sha256, pwant) != 0) {
+				cat_profile_free(&m->prof);
+				m->prof_loaded = false;
+			}
+		}
+		if (!m->prof_loaded && profile_path) {
+			snprintf(err, errlen, "%s: not the profile the reports were "
+			         "made with (sha256 differs)", profile_path);
+			return -1;
+		}
+	}
+	if (cat_apply(&m->model, &m->cat, m->prof_loaded ? &m->prof : NULL,
+	              (uint16_t)base, &ce) != 0) {
+		snprintf(err, errlen, "%s", ce.msg);
+		return -1;
+	}
+	m->model_ok = true;
+	if (pwant && !m->prof_loaded) {
+		/* Describe the profile; take enabled/required from the report. */
+		memset(&m->prof, 0, sizeof m->prof);
+		m->prof.source = (char *)jstr(p0, "source");
+		snprintf(m->prof.sha256, sizeof m->prof.sha256, "%s", pwant);
+		m->prof.site = (char *)jstr(p0, "site");
+		m->prof_fake = true;
+		m->model.prof = &m->prof;
+		const json_t *svcs = json_object_get(m->rep[0], "services");
+		size_t k;
+		const json_t *s;
+		json_array_foreach(svcs, k, s) {
+			int32_t i = service_index(&m->cat, jstr(s, "id"));
+			if (i < 0)
+				continue;
+			m->cat.services[i].enabled = jtrue(s, "enabled");
+			m->cat.services[i].disabled_reason = jstr(s, "disabled_reason");
+			if (m->model.required)
+				m->model.required[i] = jtrue(s, "required");
+		}
+	}
+	return 0;
+}
+
+static void merge_capture(struct merge *m)
+{
+	struct cap_stats *st = &m->st;
+	struct cap_options *co = &m->co;
+	const char *filter = NULL;
+	bool same_filter = true;
+	st->max_flows = 0;
+	for (unsigned r = 0; r < m->n; r++) {
+		const json_t *c = json_object_get(m->rep[r], "capture");
+		st->packets += ju64(c, "packets");
+		st->bytes += ju64(c, "bytes");
+		st->ip_packets += ju64(c, "ip_packets");
+		if (json_is_integer(json_object_get(c, "dropped"))) {
+			st->has_dropped = true;
+			st->dropped += ju64(c, "dropped");
+		}
+		uint64_t a = jtime(c, "start"), b = jtime(c, "end");
+		if (ju64(c, "packets") && a) {
+			if (!st->first_ns || a < st->first_ns)
+				st->first_ns = a;
+			if (b > st->last_ns)
+				st->last_ns = b;
+		}
+		st->truncated |= jtrue(c, "truncated");
+		st->interrupted |= jtrue(c, "interrupted");
+		st->flows += ju64(c, "flows");
+		st->evicted += ju64(c, "evicted");
+		st->timed_out += ju64(c, "timed_out");
+		st->frag_tracked += ju64(c, "frag_tracked");
+		uint64_t mf = ju64(c, "max_flows"), pf = ju64(c, "peak_flows");
+		if (mf > st->max_flows)
+			st->max_flows = (uint32_t)(mf > UINT32_MAX ? UINT32_MAX : mf);
+		if (pf > st->peak_flows)
+			st->peak_flows = (uint32_t)(pf > UINT32_MAX ? UINT32_MAX : pf);
+		const json_t *an = json_object_get(c, "anomalies");
+		for (int i = 0; i < CAP_AN_COUNT; i++)
+			st->anomalies[i] += ju64(an, cap_anomaly_name(
+			                             (enum cap_anomaly)i));
+		/* Sources, with their skip reasons, one report after another. */
+		const json_t *src = json_object_get(c, "sources");
+		const json_t *sk = json_object_get(c, "skipped");
+		size_t k;
+		const json_t *s;
+		json_array_foreach(src, k, s) {
+			if (co->nsources >= CAP_MAX_SOURCES || !json_is_string(s))
+				break;
+			unsigned at = co->nsources++;
+			co->sources[at] = json_string_value(s);
+			size_t q;
+			const json_t *e;
+			json_array_foreach(sk, q, e)
+				if (jstr(e, "source") && jstr(e, "reason") &&
+				    strcmp(jstr(e, "source"), co->sources[at]) == 0)
+					snprintf(st->skipped[at], sizeof st->skipped[at],
+					         "%s", jstr(e, "reason"));
+		}
+		const json_t *lt = json_object_get(c, "linktypes");
+		json_array_foreach(lt, k, s) {
+			if (st->nsources >= CAP_MAX_SOURCES || !json_is_string(s))
+				break;
+			int dlt = pcap_datalink_name_to_val(json_string_value(s));
+			st->linktypes[st->nsources++] = dlt < 0 ? 0 : dlt;
+		}
+		const char *f = jstr(c, "filter");
+		if (r == 0)
+			filter = f;
+		else if ((f == NULL) != (filter == NULL) ||
+		         (f && strcmp(f, filter) != 0))
+			same_filter = false;
+		uint64_t sl = ju64(c, "snaplen");
+		if ((int)sl > co->snaplen && sl < 1u << 30)
+			co->snaplen = (int)sl;
+	}
+	/* Sources and link types line up only when no source was skipped. */
+	co->filter = same_filter ? filter : NULL;
+}
+
+static void merge_servers(struct merge *m)
+{
+	struct cls_result *res = &m->res;
+	const char *how = NULL;
+	bool same_how = true;
+	for (unsigned r = 0; r < m->n; r++) {
+		const char *h = jstr(m->rep[r], "servers_how");
+		if (r == 0)
+			how = h;
+		else if (!h || !how || strcmp(h, how) != 0)
+			same_how = false;
+		size_t k;
+		const json_t *s;
+		json_array_foreach(json_object_get(m->rep[r], "servers"), k, s) {
+			struct cat_prefix p;
+			const char *a = jstr(s, "address");
+			if (!a || cat_prefix_parse(&p, a) != 0)
+				continue;
+			uint32_t i;
+			for (i = 0; i < res->nservers; i++)
+				if (res->servers[i].family == p.family &&
+				    res->servers[i].len == p.len &&
+				    memcmp(res->servers[i].addr, p.addr, 16) == 0)
+					break;
+			if (i == res->nservers) {
+				if (res->nservers >= CLS_MAX_SERVERS)
+					continue;
+				struct cls_server *n = &res->servers[res->nservers++];
+				memset(n, 0, sizeof *n);
+				n->family = p.family;
+				memcpy(n->addr, p.addr, 16);
+				n->len = p.len;
+				n->inferred = true;
+				snprintf(n->name, sizeof n->name, "%s",
+				         jstr(s, "name") ? jstr(s, "name") : "");
+				snprintf(n->how, sizeof n->how, "%s",
+				         jstr(s, "how") ? jstr(s, "how") : "");
+			}
+			if (!jtrue(s, "inferred")) {
+				res->servers[i].inferred = false;
+				snprintf(res->servers[i].how, sizeof res->servers[i].how,
+				         "%s", jstr(s, "how") ? jstr(s, "how") : "");
+			}
+		}
+	}
+	if (same_how && how)
+		snprintf(res->servers_how, sizeof res->servers_how, "%s", how);
+	else
+		snprintf(res->servers_how, sizeof res->servers_how,
+		         "The union of the servers of %u merged reports.", m->n);
+}
+
+static int merge_findings_all(struct merge *m, char *err, size_t errlen)
+{
+	size_t total = 0;
+	for (unsigned r = 0; r < m->n; r++)
+		total += json_array_size(json_object_get(m->rep[r], "findings"));
+	struct mf *v = calloc(total ? total : 1, sizeof *v);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	uint32_t n = 0;
+	uint64_t dropped = 0;
+	for (unsigned r = 0; r < m->n; r++) {
+		size_t k;
+		const json_t *o;
+		json_array_foreach(json_object_get(m->rep[r], "findings"), k, o) {
+			char why[128];
+			if (finding_parse(o, &m->cat, &v[n].f, why, sizeof why) != 0) {
+				snprintf(err, errlen, "%s: finding %zu: %s", m->paths[r],
+				         k + 1, why);
+				free(v);
+				return -1;
+			}
+			v[n++].report = r;
+		}
+		dropped += ju64(json_object_get(m->rep[r], "summary"),
+		                "findings_dropped");
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, key_cmp);
+	n = merge_findings(v, n, m->n);
+	struct cls_finding *fs = calloc(n ? n : 1, sizeof *fs);
+	if (!fs) {
+		free(v);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		fs[i] = v[i].f;
+	free(v);
+	if (n > 1)
+		qsort(fs, n, sizeof *fs, worst_first);
+	m->res.findings = fs;
+	m->res.nfindings = n;
+	struct cls_summary *s = &m->res.summary;
+	for (unsigned r = 0; r < m->n; r++) {
+		const json_t *o = json_object_get(m->rep[r], "summary");
+		s->flows += ju64(o, "flows");
+		s->other_flows += ju64(o, "other_flows");
+		s->expected += ju64(o, "expected");
+		s->unexpected += ju64(o, "unexpected");
+		s->violation += ju64(o, "violation");
+		s->blocked += ju64(o, "blocked");
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (fs[i].kind == CLS_K_MISSING)
+			s->missing++;
+	s->findings_dropped = dropped;
+	s->findings = n + dropped;
+	s->compliant = s->findings == 0;
+	return 0;
+}
+
+static int merge_services(struct merge *m, char *err, size_t errlen)
+{
+	const struct catalog *cat = &m->cat;
+	struct cls_service_stat *sv = calloc(cat->nservices ? cat->nservices : 1,
+	                                     sizeof *sv);
+	bool *observed = calloc(cat->nservices + 1, sizeof *observed);
+	unsigned *disabled = calloc(cat->nservices + 1, sizeof *disabled);
+	if (!sv || !observed || !disabled) {
+		free(sv);
+		free(observed);
+		free(disabled);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned r = 0; r < m->n; r++) {
+		size_t k;
+		const json_t *s;
+		json_array_foreach(json_object_get(m->rep[r], "services"), k, s) {
+			int32_t i = service_index(cat, jstr(s, "id"));
+			if (i < 0)
+				continue;
+			sv[i].flows += ju64(s, "flows");
+			sv[i].bytes += ju64(s, "bytes");
+			sv[i].ok_flows += ju64(s, "ok_flows");
+			enum cls_status st = status_parse(jstr(s, "status"));
+			if (st == CLS_S_OBSERVED)
+				observed[i] = true;
+			if (st == CLS_S_DISABLED)
+				disabled[i]++;
+			if (!sv[i].caveat[0] && jstr(s, "caveat"))
+				snprintf(sv[i].caveat, sizeof sv[i].caveat, "%s",
+				         jstr(s, "caveat"));
+		}
+	}
+	for (uint32_t i = 0; i < cat->nservices; i++) {
+		bool missing = false;
+		for (uint32_t k = 0; k < m->res.nfindings; k++)
+			if (m->res.findings[k].kind == CLS_K_MISSING &&
+			    m->res.findings[k].service == (int32_t)i)
+				missing = true;
+		if (missing)
+			sv[i].status = CLS_S_MISSING;
+		else if (observed[i] || sv[i].ok_flows)
+			sv[i].status = CLS_S_OBSERVED;
+		else if (sv[i].flows)
+			sv[i].status = CLS_S_BLOCKED;
+		else if (disabled[i] == m->n)
+			sv[i].status = CLS_S_DISABLED;
+		else
+			sv[i].status = CLS_S_NOT_SEEN;
+	}
+	free(observed);
+	free(disabled);
+	m->res.services = sv;
+	return 0;
+}
+
+static void merge_caveats(struct merge *m)
+{
+	struct cls_result *res = &m->res;
+	for (unsigned r = 0; r < m->n; r++) {
+		size_t k;
+		const json_t *c;
+		json_array_foreach(json_object_get(m->rep[r], "caveats"), k, c) {
+			const char *s = json_string_value(c);
+			if (!s)
+				continue;
+			uint32_t i;
+			for (i = 0; i < res->ncaveats; i++)
+				if (strncmp(res->caveats[i], s, sizeof res->caveats[i] - 1)
+				    == 0)
+					break;
+			if (i == res->ncaveats && res->ncaveats < 8)
+				snprintf(res->caveats[res->ncaveats++],
+				         sizeof res->caveats[0], "%s", s);
+		}
+	}
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+static const char merge_usage[] =
+	"Usage: portaudit merge REPORT.json... [--json FILE] [--html FILE]\n"
+	"                       [--csv FILE] [--jsonl FILE] [--all] [-q]\n"
+	"                       [--fail-on KINDS] [--catalog FILE] "
+	"[--profile FILE]\n";
+
+static char *join(int argc, char **argv)
+{
+	size_t len = 16;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	size_t off = (size_t)snprintf(s, len, "portaudit");
+	for (int i = 0; i < argc && off < len; i++)
+		off += (size_t)snprintf(s + off, len - off, " %s", argv[i]);
+	return s;
+}
+
+int rep_cmd_merge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", required_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "csv", required_argument, NULL, 'C' },
+		{ "jsonl", required_argument, NULL, 'L' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "fail-on", required_argument, NULL, 'f' },
+		{ "catalog", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path[4] = { NULL, NULL, NULL, NULL }; /* json html csv jsonl */
+	static const struct rep_writer *const writers[4] = {
+		&rep_json, &rep_html, &rep_csv, &rep_jsonl,
+	};
+	const char *catalog_path = NULL, *profile_path = NULL;
+	bool quiet = false, all = false;
+	int fail_on = (1 << CLS_K_COUNT) - 1;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': path[0] = optarg; break;
+		case 'H': path[1] = optarg; break;
+		case 'C': path[2] = optarg; break;
+		case 'L': path[3] = optarg; break;
+		case 'a': all = true; break;
+		case 'q': quiet = true; break;
+		case 'c': catalog_path = optarg; break;
+		case 'p': profile_path = optarg; break;
+		case 'f':
+			fail_on = cls_parse_fail_on(optarg);
+			if (fail_on < 0) {
+				fprintf(stderr, "portaudit: merge: --fail-on: '%s': expected "
+				        "all, none or a list of unexpected,violation,"
+				        "blocked,missing\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': fputs(merge_usage, stdout); return 0;
+		case ':':
+			fprintf(stderr, "portaudit: merge: option %s needs an argument\n"
+			        "%s", argv[optind - 1], merge_usage);
+			return 2;
+		default:
+			fprintf(stderr, "portaudit: merge: unknown option '%s'\n%s",
+			        argv[optind - 1], merge_usage);
+			return 2;
+		}
+	}
+	struct merge *m = calloc(1, sizeof *m);
+	if (!m) {
+		fputs("portaudit: out of memory\n", stderr);
+		return 2;
+	}
+	char err[600];
+	int status = 2;
+	struct rep_out *outs[5] = { NULL };
+	unsigned nouts = 0;
+	for (int i = optind; i < argc; i++) {
+		if (m->n >= MERGE_MAX_REPORTS) {
+			fprintf(stderr, "portaudit: merge: at most %d reports\n",
+			        MERGE_MAX_REPORTS);
+			goto out;
+		}
+		m->paths[m->n] = argv[i];
+		if (rep_load_report(argv[i], &m->rep[m->n], err, sizeof err) != 0) {
+			fprintf(stderr, "portaudit: %s\n", err);
+			goto out;
+		}
+		m->n++;
+	}
+	if (m->n == 0) {
+		fprintf(stderr, "portaudit: merge: no report given\n%s", merge_usage);
+		goto out;
+	}
+	if (merge_model(m, catalog_path, profile_path, err, sizeof err) != 0 ||
+	    merge_findings_all(m, err, sizeof err) != 0 ||
+	    merge_services(m, err, sizeof err) != 0) {
+		fprintf(stderr, "portaudit: %s\n", err);
+		goto out;
+	}
+	merge_capture(m);
+	merge_servers(m);
+	merge_caveats(m);
+	m->cmdline = join(argc, argv);
+
+	struct rep_input in;
+	memset(&in, 0, sizeof in);
+	in.model = &m->model;
+	in.cap = &m->st;
+	in.capopt = &m->co;
+	in.res = &m->res;
+	in.command_line = m->cmdline;
+	in.all_services = all;
+	in.merged_from = m->paths;
+	in.nmerged = m->n;
+
+	if (!quiet) {
+		outs[nouts] = rep_open(&rep_text, "-", err, sizeof err);
+		if (!outs[nouts]) {
+			fprintf(stderr, "portaudit: %s\n", err);
+			goto out;
+		}
+		nouts++;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		if (!path[i])
+			continue;
+		outs[nouts] = rep_open(writers[i], path[i], err, sizeof err);
+		if (!outs[nouts]) {
+			fprintf(stderr, "portaudit: %s\n", err);
+			goto out;
+		}
+		nouts++;
+	}
+	status = 0;
+	for (unsigned i = 0; i < nouts; i++)
+		if (outs[i]->w->report(outs[i], &in) != 0)
+			status = 2;
+	for (unsigned i = 0; i < nouts; i++) {
+		if (status == 0) {
+			if (rep_close(outs[i], err, sizeof err) != 0) {
+				fprintf(stderr, "portaudit: %s\n", err);
+				status = 2;
+			}
+		} else {
+			rep_abort(outs[i]);
+		}
+		outs[i] = NULL;
+	}
+	nouts = 0;
+	if (status == 0) {
+		for (uint32_t i = 0; i < m->res.nfindings; i++)
+			if (fail_on & (1 << m->res.findings[i].kind))
+				status = 1;
+		if (m->res.summary.findings_dropped && fail_on)
+			status = 1;
+	}
+out:
+	for (unsigned i = 0; i < nouts; i++)
+		rep_abort(outs[i]);
+	merge_free(m);
+	free(m);
+	return status;
+}
