@@ -472,11 +472,15 @@ static enum cls_verdict judge_static(struct cls *c, const struct cap_flow *f,
 	}
 	if (s->dir == CAT_DIR_LOCAL) {
 		port_words(pw, sizeof pw, s, f->port_b);
-		if (same_host(f)) {
-			*ok = succeeded(s, f);
+		if (same_host(f) && succeeded(s, f)) {
+			*ok = true;
 			cls_fmt(reason, rlen, "%s: expected, %s (%s) is local-only "
 			         "and stays on the host.", desc, s->id, pw);
 			return CLS_V_EXPECTED;
+		}
+		if (same_host(f)) {
+			blocked_words(reason, rlen, desc, s, f);
+			return CLS_V_BLOCKED;
 		}
 		cls_fmt(reason, rlen, "%s: port %s (%s) is local-only and must "
 		         "never cross the wire between two hosts.", desc, pw,
@@ -812,7 +816,11 @@ void cls_flow(const struct cap_flow *f, void *ctx)
 	} else if (f->pkts[0] && f->pkts[1]) {
 		c->other_twoway++;
 	}
+	if (f->last_ns > c->now_ns)
+		c->now_ns = f->last_ns;
 	cls_flow_classify(c, f);
+	if (c->npending)
+		cls_epm_expire(c);
 }
 
 __attribute__((format(printf, 2, 3)))

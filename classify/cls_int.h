@@ -20,6 +20,7 @@
 #define CLS_SCAN_PORTS 16         /* > this many unexpected ports: a scan */
 #define CLS_BUFFER_MAX (1u << 18) /* flows held while servers are inferred */
 #define CLS_PENDING_MAX 4096      /* dynamic-port flows awaiting their 135 */
+#define CLS_PENDING_GRACE_S 3600  /* held flows expire past window + this */
 #define CLS_CTRL_SLOTS 4096       /* (server, peer) control-port contacts */
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
@@ -118,6 +119,8 @@ struct cls {
 	struct cap_flow *pending;/* [CLS_PENDING_MAX] */
 	uint32_t npending;
 	uint32_t nctrl;          /* contacts recorded */
+	uint64_t now_ns;         /* latest flow end seen */
+	uint64_t pending_check_ns;
 	uint64_t pending_dropped;
 
 	/* Capture-wide observations. */
@@ -179,6 +182,8 @@ int32_t cls_epm_lookup(const struct cls *c, const struct cap_flow *f,
                        bool *by_epm);
 /* Hold a flow until its control flow arrives; false when full. */
 bool cls_epm_hold(struct cls *c, const struct cap_flow *f);
+/* Judge held flows whose control flow is long overdue. */
+void cls_epm_expire(struct cls *c);
 /* Classify every flow still held (at cls_finish). */
 void cls_epm_flush(struct cls *c);
 

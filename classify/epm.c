@@ -17,8 +17,9 @@
  * evicts the oldest contact; and the pending flows, up to CLS_PENDING_MAX
  * copies of dynamic-range candidates still without a contact. A control
  * flow arriving re-judges the pending flows of its (server, peer); the rest
- * are judged at cls_finish without the dynamic rule. When the pending list
- * is full a flow is judged at once (counted in a caveat). Cost: a contact
+ * are judged without the dynamic rule at cls_finish, or once the capture's
+ * clock is CLS_PENDING_GRACE_S past their window (a long live capture).
+ * When the pending list is full a flow is judged at once (a caveat). Cost: a contact
  * lookup is a hash and at most 8 probes; resolving pending flows is a scan
  * of at most CLS_PENDING_MAX entries per control flow.
  */
@@ -184,6 +185,27 @@ bool cls_epm_hold(struct cls *c, const struct cap_flow *f)
 	}
 	c->pending[c->npending++] = *f;
 	return true;
+}
+
+/* Judge, without the dynamic rule, the held flows whose control flow is
+ * long overdue (the capture's clock passed their end + the window +
+ * CLS_PENDING_GRACE_S), so that a long live capture hands them on. At most
+ * one scan of the list per second of capture time. */
+void cls_epm_expire(struct cls *c)
+{
+	if (c->now_ns < c->pending_check_ns)
+		return;
+	c->pending_check_ns = c->now_ns + 1000000000ull;
+	uint64_t grace = c->window_ns + CLS_PENDING_GRACE_S * 1000000000ull;
+	for (uint32_t i = 0; i < c->npending;) {
+		if (c->pending[i].last_ns + grace < c->now_ns) {
+			struct cap_flow copy = c->pending[i];
+			c->pending[i] = c->pending[--c->npending];
+			cls_judge(c, &copy, false);
+			continue;
+		}
+		i++;
+	}
 }
 
 void cls_epm_flush(struct cls *c)

@@ -409,9 +409,12 @@ static void test_local_only(void **state)
 	       "cross the wire");
 	EXPECT(one(e, 6, SRV, 40000, SRV, 1961, CAP_OUT_CLOSED),
 	       CLS_V_EXPECTED, "base-promgr", "on 10.0.0.1 to itself");
+	EXPECT(one(e, 6, SRV, 40001, SRV, 1961, CAP_OUT_REJECTED),
+	       CLS_V_BLOCKED, "base-promgr", "rejected");
 	finish(e);
 	assert_int_equal(e->res->summary.violation, 1);
 	assert_int_equal(e->res->summary.expected, 1);
+	assert_int_equal(e->res->summary.blocked, 1);
 	env_free(e);
 }
 
@@ -636,6 +639,24 @@ static void test_wmi_epm_port(void **state)
 	env_free(e);
 }
 
+static void test_pending_expires(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow f = mk(e, 6, SRV, 40000, PEER, 50123, CAP_OUT_CLOSED);
+	assert_null(feed(e, &f));
+	/* Two hours later in the capture, no 135 came: judged then. */
+	e->t += 7200ull * 1000000000ull;
+	f = mk(e, 6, PEER, 40001, SRV, 1960, CAP_OUT_CLOSED);
+	feed(e, &f);
+	EXPECT(&e->rec[0], CLS_V_EXPECTED, "base-router", "expected");
+	assert_int_equal(e->nrec, 2);
+	EXPECT(&e->rec[1], CLS_V_UNEXPECTED, "-", "TCP 50123");
+	finish(e);
+	assert_int_equal(e->nrec, 2);
+	env_free(e);
+}
+
 static void test_dynamic_before_control(void **state)
 {
 	(void)state;
@@ -649,12 +670,13 @@ static void test_dynamic_before_control(void **state)
 	assert_int_equal(e->nrec, 2);
 	EXPECT(&e->rec[0], CLS_V_EXPECTED, "cucm-wmi", "TCP 135");
 	EXPECT(&e->rec[1], CLS_V_EXPECTED, "cucm-wmi", "dynamic port");
-	/* And by EPM port, the dynamic flow first. */
-	dyn = mk(e, 6, SRV, 40002, "10.9.0.8", 60001, CAP_OUT_CLOSED);
-	assert_null(feed(e, &dyn));
-	e->t += 3600ull * 1000000000ull;
+	/* And by EPM port, the dynamic flow first: the 135 connection
+	 * stays open ten minutes. */
 	ctl = mk(e, 6, SRV, 40003, "10.9.0.8", 135, CAP_OUT_CLOSED);
 	ctl.epm_port = 60001;
+	ctl.last_ns += 600ull * 1000000000ull;
+	dyn = mk(e, 6, SRV, 40002, "10.9.0.8", 60001, CAP_OUT_CLOSED);
+	assert_null(feed(e, &dyn));
 	feed(e, &ctl);
 	EXPECT(&e->rec[e->nrec - 1], CLS_V_EXPECTED, "cucm-wmi",
 	       "endpoint mapper");
@@ -1036,6 +1058,7 @@ static void test_pending_overflow(void **state)
 	for (unsigned i = 0; i < 5000; i++) {
 		char peer[32];
 		snprintf(peer, sizeof peer, "10.50.%u.%u", i / 250, i % 250 + 1);
+		e->t = 1700000000ull * 1000000000ull; /* all at once */
 		struct cap_flow f = mk(e, 6, SRV, 40000, peer, 50123,
 		                       CAP_OUT_CLOSED);
 		unsigned before = e->nsunk;
@@ -1110,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_wmi_window),
 		cmocka_unit_test(test_wmi_epm_port),
 		cmocka_unit_test(test_dynamic_before_control),
+		cmocka_unit_test(test_pending_expires),
 		cmocka_unit_test(test_autodiscovery),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_shared_port),
