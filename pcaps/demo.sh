@@ -58,6 +58,7 @@ for f in "$here"/*.pcap; do
 	1) what="findings" ;;
 	*) what="ERROR" ;;
 	esac
-	printf '  %-22s exit %d (%s)\n' "$name.pcap" "$st" "$what"
+	pk=$(grep -m 1 '"packets":' "$out/$name.json" 2>/dev/null | tr -dc 0-9)
+	printf '  %-22s %6s packets  exit %d (%s)\n' "$name.pcap" "${pk:-?}" "$st" "$what"
 done
 exit 0
