@@ -340,9 +340,12 @@ static void on_packet(const struct cap_packet_view *v, void *ctx)
 	if (!e || e->dumped >= r->limit)
 		return;
 	if (v->linktype != r->linktype) {
+		/* Counted as the flow's packet all the same: the message
+		 * then says how many the file would have held. */
 		if (!r->other_linktype)
 			r->other_dlt = v->linktype;
 		r->other_linktype++;
+		e->dumped++;
 		return;
 	}
 	struct pcap_pkthdr h;
