@@ -389,6 +389,60 @@ static void test_evidence_mixed_linktypes(void **state)
 	free(e);
 }
 
+/* Packets in a pcap file, and how many distinct lower TCP ports (the
+ * responder's in a scan of ports below the scanner's). */
+static unsigned count_packets(const char *path, unsigned *pairs)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, eb);
+	if (!p)
+		fail_msg("%s: %s", path, eb);
+	static uint8_t seen[65536];
+	memset(seen, 0, sizeof seen);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	unsigned n = 0;
+	*pairs = 0;
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		struct pk k;
+		memset(&k, 0, sizeof k);
+		k.caplen = h->caplen < sizeof k.data ? h->caplen
+		                                     : (uint32_t)sizeof k.data;
+		memcpy(k.data, d, k.caplen);
+		parse(&k, pcap_datalink(p));
+		uint16_t port = k.sport < k.dport ? k.sport : k.dport;
+		if (k.proto == 6 && !seen[port]) {
+			seen[port] = 1;
+			(*pairs)++;
+		}
+		n++;
+	}
+	pcap_close(p);
+	return n;
+}
+
+/* Thousands of flagged flows: the table grows past its first size and
+ * every flow keeps its packets. */
+static void test_evidence_many_flows(void **state)
+{
+	(void)state;
+	const char *cap = gen("scan",
+		"gap 10us\n"
+		"host mon 10.0.0.5\n"
+		"host stranger 10.0.1.99\n"
+		"tcp stranger:40000 > mon:20000-22999 rejected\n");
+	const char *ev = pa_tmp("evscan.pcap");
+	struct pa_result r;
+	pa_runl(&r, "-r", cap, "--server", "10.0.0.5", "-q", "--evidence", ev,
+	        NULL);
+	if (r.status != 1)
+		fail_msg("exit %d, stderr: %s", r.status, r.err);
+	pa_result_free(&r);
+	unsigned pairs;
+	assert_int_equal(count_packets(ev, &pairs), 6000);
+	assert_int_equal(pairs, 3000);
+}
+
 static void test_evidence_unwritable(void **state)
 {
 	(void)state;
@@ -471,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_evidence_compliant),
 		cmocka_unit_test(test_evidence_linktype),
 		cmocka_unit_test(test_evidence_mixed_linktypes),
+		cmocka_unit_test(test_evidence_many_flows),
 		cmocka_unit_test(test_evidence_unwritable),
 		cmocka_unit_test(test_evidence_stdin),
 		cmocka_unit_test(test_evidence_live),
