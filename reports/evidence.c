@@ -249,10 +249,10 @@ static void slot_insert(struct ev_state *s, uint32_t i)
 static struct ev_state *room(struct rep_out *o)
 {
 	struct ev_state *s = o->state;
-	if (s && s->n < s->cap)
-		return s;
 	if (s && s->n >= EV_MAX_FLOWS)
 		return NULL;
+	if (s && s->n < s->cap)
+		return s;
 	uint32_t cap = s ? s->cap * 2 : EV_FIRST_CAP;
 	struct ev_state *t = block_new(cap, s ? s->seed : random_seed());
 	if (!t)
@@ -457,9 +457,10 @@ static int ev_report(struct rep_out *o, const struct rep_input *in)
 		return rc;
 	if (s && s->dropped)
 		fprintf(stderr, "portaudit: %s: evidence kept for the first %u "
-		        "flagged flows; %llu more flagged flows have no packets "
-		        "in it\n", shown(o), s->n,
-		        (unsigned long long)s->dropped);
+		        "flagged flows only; %llu other flagged flow%s no "
+		        "packets in it\n", shown(o), s->n,
+		        (unsigned long long)s->dropped,
+		        s->dropped == 1 ? " has" : "s have");
 	if (r.other_linktype) {
 		char a[64], b[64];
 		fprintf(stderr, "portaudit: %s: %llu packets of flagged flows "

@@ -818,6 +818,51 @@ static void test_writer_refuses_live_and_stdin(void **state)
 	}
 }
 
+/* More flagged flows than the table holds (100000): the first ones keep
+ * their packets, the others are counted (stderr) and have none. */
+static void test_writer_table_full(void **state)
+{
+	(void)state;
+	const char *p = pa_tmp("full-src.pcap");
+	struct writer w;
+	w_open(&w, p, DLT_EN10MB, true);
+	struct frame first = mk4(17, A, 1, B, 80, 0, 4);
+	struct frame last = mk4(17, C, 1, B, 80, 0, 4);
+	w_put(&w, &first, T0, 0);
+	w_put(&w, &last, T0, 1);
+	w_close(&w);
+	struct cap_options o;
+	opts(&o, p);
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	st.linktypes[0] = DLT_EN10MB;
+	struct rep_input in;
+	memset(&in, 0, sizeof in);
+	in.capopt = &o;
+	in.cap = &st;
+	in.evidence_packets = 5;
+	const char *out = pa_tmp("full-ev.pcap");
+	char err[512];
+	struct rep_out *ro = rep_open(&rep_evidence, out, err, sizeof err);
+	assert_non_null(ro);
+	/* Flow 0 is A:1 -> B:80; flows 1..99999 other addresses; the last
+	 * one, C:1 -> B:80, is beyond the table. */
+	for (uint32_t i = 0; i <= 100000; i++) {
+		uint32_t src = i == 0 ? A : i == 100000 ? C
+		               : 0x0b000000u + (i >> 16);
+		uint16_t port = (uint16_t)(i == 0 || i == 100000 ? 1 : (i & 0xffff));
+		struct cap_flow fl = mkflow(17, src, port, B, 80, T0 * NS,
+		                            T0 * NS + 10);
+		feed(ro, &in, &fl, CLS_V_UNEXPECTED);
+	}
+	assert_int_equal(rep_evidence.report(ro, &in), 0);
+	assert_int_equal(rep_close(ro, err, sizeof err), 0);
+	struct rec r[4];
+	int dlt;
+	assert_int_equal(read_back(out, &dlt, r, 4), 1);
+	assert_memory_equal(r[0].data, first.b, first.len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_writer_nothing_flagged),
 		cmocka_unit_test(test_writer_refuses_live_and_stdin),
+		cmocka_unit_test(test_writer_table_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
