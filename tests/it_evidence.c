@@ -443,6 +443,46 @@ static void test_evidence_many_flows(void **state)
 	assert_int_equal(pairs, 3000);
 }
 
+/* Wireshark's reader agrees: tshark opens the evidence and sees the
+ * nanoseconds. */
+static void test_evidence_tshark(void **state)
+{
+	(void)state;
+	if (!pa_have("tshark")) {
+		pa_skip("tshark not installed");
+		return;
+	}
+	const char *cap = gen("sitets", site_flows);
+	const char *ev = pa_tmp("evts.pcap");
+	struct pa_result r;
+	pa_runl(&r, "-r", cap, "--server", "10.0.0.5", "-q", "--evidence", ev,
+	        "--evidence-packets", "3", NULL);
+	assert_int_equal(r.status, 1);
+	pa_result_free(&r);
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "tshark -r '%s' -T fields -e frame.time_epoch "
+	         "-e tcp.port -e icmp.type 2>/dev/null", ev);
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	pa_exec(&r, NULL, argv);
+	assert_int_equal(r.status, 0);
+	unsigned lines = 0;
+	for (const char *l = r.out; *l; ) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		const char *tab = memchr(l, '\t', n);
+		assert_non_null(tab);
+		/* "1767607207.035201234": nine decimals ending in 234 */
+		assert_true(tab - l > 4);
+		assert_memory_equal(tab - 3, "234", 3);
+		lines++;
+		l += n + (nl ? 1 : 0);
+	}
+	assert_int_equal(lines, 10);
+	assert_true(pa_contains(r.out, "3389"));
+	assert_false(strstr(r.out, "1960") != NULL);
+	pa_result_free(&r);
+}
+
 static void test_evidence_unwritable(void **state)
 {
 	(void)state;
@@ -526,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_evidence_linktype),
 		cmocka_unit_test(test_evidence_mixed_linktypes),
 		cmocka_unit_test(test_evidence_many_flows),
+		cmocka_unit_test(test_evidence_tshark),
 		cmocka_unit_test(test_evidence_unwritable),
 		cmocka_unit_test(test_evidence_stdin),
 		cmocka_unit_test(test_evidence_live),
