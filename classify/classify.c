@@ -781,6 +781,7 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	if (cls_tables_build(c) != 0 || cls_findings_init(c) != 0 ||
 	    cls_epm_init(c) != 0)
 		goto fail;
+	c->filter = cls_filter_new(c->opt.filter);
 
 	if (c->opt.servers && c->opt.nservers) {
 		uint32_t n = c->opt.nservers;
@@ -835,24 +836,80 @@ static void caveat(struct cls *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Could the capture have seen this part (a requirement's alternatives,
+ * with a listed device or any peer)? Only a capture filter can hide it:
+ * every alternative must pass the filter (filter.c) for "missing" to be
+ * sound. */
+static enum cls_filter_answer part_visible(const struct cls *c,
+                                           const struct cat_service *s,
+                                           const struct cat_req *q,
+                                           const struct cat_prefix *dev)
+{
+	if (!c->opt.filter || !*c->opt.filter)
+		return CLS_FILTER_PASSES;
+	if (!c->filter || s->proto == CAT_PROTO_NONE)
+		return CLS_FILTER_UNKNOWN;
+	static const uint8_t doc4[16] = { 192, 0, 2, 1 };
+	static const uint8_t doc6[16] = { 0x20, 0x01, 0x0d, 0xb2, 0, 0, 0, 0,
+	                                  0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t srv4[16] = { 192, 0, 2, 2 };
+	uint8_t fam = dev ? dev->family : 0;
+	const uint8_t *srv = NULL;
+	for (uint32_t k = 0; k < c->res.nservers && !srv; k++)
+		if (!fam || c->res.servers[k].family == fam) {
+			srv = c->res.servers[k].addr;
+			fam = c->res.servers[k].family;
+		}
+	if (!srv) {
+		if (fam == 6)
+			return CLS_FILTER_UNKNOWN;
+		srv = srv4;
+		fam = 4;
+	}
+	const uint8_t *peer = dev ? dev->addr : fam == 4 ? doc4 : doc6;
+	bool out = s->dir == CAT_DIR_OUTBOUND;
+	for (unsigned k = 0; k < q->nalt; k++) {
+		enum cls_filter_answer a =
+			cls_filter_test(c->filter, fam, (uint8_t)s->proto,
+			                out ? srv : peer, out ? peer : srv, 40000,
+			                q->alt[k].lo);
+		if (a != CLS_FILTER_PASSES)
+			return a;
+	}
+	return CLS_FILTER_PASSES;
+}
+
+struct parts {
+	unsigned missing;   /* never seen, and the capture could have */
+	unsigned hidden;    /* never seen, and the filter may hide it */
+	bool excluded;      /* the filter surely drops one */
+};
+
 /* The parts of a required service that no flow touched: its listed
  * devices when the profile lists the product's devices, else its
  * requirements (a set of alternatives each). Counts them, and makes their
  * missing findings when `make`. */
-static unsigned missing_parts(struct cls *c, uint32_t i, bool make)
+static struct parts missing_parts(struct cls *c, uint32_t i, bool make)
 {
 	const struct cat_service *s = &c->cat->services[i];
 	const char *pn = s->proto == CAT_PROTO_TCP ? "TCP" :
 	                 s->proto == CAT_PROTO_UDP ? "UDP" : "IP";
 	char ports[64], why[200];
-	unsigned n = 0;
+	struct parts n = { 0, 0, false };
 	if (c->devs[i]) {
 		const struct cat_profile_product *pp = c->devs[i];
 		req_words(ports, sizeof ports, &s->req[0]);
 		for (uint32_t j = 0; j < pp->ndevices; j++) {
 			if (c->dev_seen[c->dev_off[i] + j])
 				continue;
-			n++;
+			enum cls_filter_answer a =
+				part_visible(c, s, &s->req[0], &pp->devices[j]);
+			if (a != CLS_FILTER_PASSES) {
+				n.hidden++;
+				n.excluded |= a == CLS_FILTER_EXCLUDES;
+				continue;
+			}
+			n.missing++;
 			if (!make)
 				continue;
 			char dev[80];
@@ -874,7 +931,13 @@ static unsigned missing_parts(struct cls *c, uint32_t i, bool make)
 	for (unsigned r = 0; r < s->nreq && r < 32; r++) {
 		if (c->req_tried[i] & (1u << r))
 			continue;
-		n++;
+		enum cls_filter_answer a = part_visible(c, s, &s->req[r], NULL);
+		if (a != CLS_FILTER_PASSES) {
+			n.hidden++;
+			n.excluded |= a == CLS_FILTER_EXCLUDES;
+			continue;
+		}
+		n.missing++;
 		if (!make)
 			continue;
 		req_words(ports, sizeof ports, &s->req[r]);
@@ -901,36 +964,35 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side)
 		st->status = st->flows ? CLS_S_OBSERVED : CLS_S_NOT_SEEN;
 		return;
 	}
-	unsigned nparts = required ? missing_parts(c, i, false) : 0;
+	struct parts n = { 0, 0, false };
+	if (required)
+		n = missing_parts(c, i, false);
 	if (st->ok_flows)
 		st->status = CLS_S_OBSERVED;
 	else if (st->flows)
 		st->status = CLS_S_BLOCKED;
 	else
-		st->status = required ? CLS_S_MISSING : CLS_S_NOT_SEEN;
-
-	if (nparts && c->opt.filter && *c->opt.filter) {
-		/* Not observable: the filter may have excluded it. */
-		char ports[96];
-		cat_service_ports_format(s, ports, sizeof ports);
-		if (!st->flows)
-			st->status = CLS_S_NOT_SEEN;
-		cls_fmt(st->caveat, sizeof st->caveat, "The capture filter may "
-		        "exclude %s %s, so it is not reported missing.",
-		        s->proto == CAT_PROTO_UDP ? "UDP" : "TCP", ports);
-		return;
-	}
-	if (nparts) {
+		st->status = n.missing ? CLS_S_MISSING : CLS_S_NOT_SEEN;
+	if (n.missing) {
 		if (st->status == CLS_S_OBSERVED)
 			st->status = CLS_S_MISSING;
 		missing_parts(c, i, true);
 	}
-	if (nparts && c->dropped_pkts)
+	if (n.hidden) {
+		/* Not observable: the filter drops (or may drop) it. */
+		char ports[96];
+		cat_service_ports_format(s, ports, sizeof ports);
+		cls_fmt(st->caveat, sizeof st->caveat, "The capture filter %s "
+		        "%s %s, so it is not reported missing.",
+		        n.excluded ? "excludes" : "may exclude",
+		        s->proto == CAT_PROTO_UDP ? "UDP" : "TCP", ports);
+	} else if (n.missing && c->dropped_pkts) {
 		cls_fmt(st->caveat, sizeof st->caveat, "Packets were dropped "
 		        "during the capture: a flow of it may have been lost.");
-	else if ((nparts || st->status == CLS_S_BLOCKED) && one_side)
+	} else if ((n.missing || st->status == CLS_S_BLOCKED) && one_side) {
 		cls_fmt(st->caveat, sizeof st->caveat, "Only one direction of "
 		        "traffic was captured: replies may have gone unseen.");
+	}
 }
 
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
@@ -963,7 +1025,7 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       "missing may be wrong.");
 	if (c->opt.filter && *c->opt.filter)
 		caveat(c, "The capture filter '%.80s' limits what was seen: "
-		       "required services it may exclude are not-seen, not "
+		       "required services it excludes are not-seen, not "
 		       "missing.", c->opt.filter);
 	if (c->buf.dropped)
 		caveat(c, "%llu flows arrived after the %u flows held while the "
@@ -992,6 +1054,7 @@ void cls_free(struct cls *c)
 	cls_tables_free(c);
 	cls_findings_free(c);
 	cls_epm_free(c);
+	cls_filter_free(c->filter);
 	free(c->buf.v);
 	free(c->res.services);
 	free(c->devs);

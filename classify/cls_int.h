@@ -128,6 +128,8 @@ struct cls {
 	uint64_t dropped_pkts;
 	bool finished;
 
+	struct cls_filter *filter; /* the compiled capture filter, or NULL */
+
 	struct cls_result res;
 	uint64_t seed;
 };
@@ -168,6 +170,22 @@ void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
                          const uint8_t *peer, uint16_t port,
                          const char *reason);
 void cls_findings_sort(struct cls *c);
+
+/* filter.c */
+enum cls_filter_answer {
+	CLS_FILTER_UNKNOWN = 0,
+	CLS_FILTER_PASSES,
+	CLS_FILTER_EXCLUDES,
+};
+struct cls_filter;
+/* NULL when there is no filter or it does not compile for Ethernet. */
+struct cls_filter *cls_filter_new(const char *expr);
+void cls_filter_free(struct cls_filter *f);
+/* Would the filter keep the first packet of this flow? */
+enum cls_filter_answer cls_filter_test(const struct cls_filter *f,
+                                       uint8_t family, uint8_t proto,
+                                       const uint8_t *src, const uint8_t *dst,
+                                       uint16_t sport, uint16_t dport);
 
 /* epm.c */
 int cls_epm_init(struct cls *c);

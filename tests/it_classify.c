@@ -231,7 +231,8 @@ static void test_blocked(void **state)
 static void test_radius(void **state)
 {
 	(void)state;
-	const char *prof = pa_tmp("radius.yaml");
+	char prof[512];
+	snprintf(prof, sizeof prof, "%s", pa_tmp("radius.yaml"));
 	pa_write_file(prof, "products: [cisco-cube]\n"
 	                    "require:\n  services: [cube-radius]\n");
 	int st;
@@ -282,7 +283,8 @@ static void test_autodiscovery(void **state)
 	assert_int_equal(summary(rep, "expected"), 3);
 	assert_string_equal(status_of(rep, "base-autodiscovery"), "observed");
 	json_decref(rep);
-	const char *prof = pa_tmp("noad.yaml");
+	char prof[512];
+	snprintf(prof, sizeof prof, "%s", pa_tmp("noad.yaml"));
 	pa_write_file(prof, "features:\n  auto-discovery: false\n");
 	rep = audit("cls_autodisc", &st, "--server", "10.0.0.5", "--server",
 	            "10.0.0.6", "--server", "2001:db8::5", "--profile", prof,
@@ -305,7 +307,8 @@ static const char devices_profile[] =
 static void test_devices(void **state)
 {
 	(void)state;
-	const char *prof = pa_tmp("devices.yaml");
+	char prof[512];
+	snprintf(prof, sizeof prof, "%s", pa_tmp("devices.yaml"));
 	pa_write_file(prof, devices_profile);
 	int st;
 	json_t *rep = audit("cls_devices", &st, "--server", "10.0.0.5",
@@ -330,7 +333,8 @@ static void test_devices(void **state)
 static void test_missing_fail_on(void **state)
 {
 	(void)state;
-	const char *prof = pa_tmp("missing.yaml");
+	char prof[512];
+	snprintf(prof, sizeof prof, "%s", pa_tmp("missing.yaml"));
 	pa_write_file(prof, devices_profile);
 	int st;
 	json_t *rep = audit("cls_missing", &st, "--server", "10.0.0.5",
@@ -344,6 +348,25 @@ static void test_missing_fail_on(void **state)
 	rep = audit("cls_missing", &st, "--server", "10.0.0.5", "--profile", prof,
 	            "--fail-on", "unexpected,violation", NULL);
 	assert_int_equal(st, 0);
+	json_decref(rep);
+	/* A filter that keeps the server's traffic: missing stands. */
+	rep = audit("cls_missing", &st, "--server", "10.0.0.5", "--profile", prof,
+	            "host", "10.0.0.5", NULL);
+	assert_int_equal(summary(rep, "missing"), 2);
+	json_decref(rep);
+	/* A filter that drops TCP: base-router is not-seen, with a caveat. */
+	rep = audit("cls_missing", &st, "--server", "10.0.0.5", "--profile", prof,
+	            "udp", NULL);
+	assert_int_equal(summary(rep, "missing"), 1);
+	assert_string_equal(status_of(rep, "base-router"), "not-seen");
+	size_t i;
+	json_t *sv, *caveat = NULL;
+	json_array_foreach(json_object_get(rep, "services"), i, sv)
+		if (strcmp(str(sv, "id"), "base-router") == 0)
+			caveat = json_object_get(sv, "caveat");
+	assert_true(json_is_string(caveat));
+	assert_non_null(strstr(json_string_value(caveat),
+	                       "The capture filter excludes TCP 1960"));
 	json_decref(rep);
 }
 

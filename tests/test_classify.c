@@ -957,14 +957,41 @@ static void test_filter_caveat(void **state)
 {
 	(void)state;
 	static const char *const s[] = { SRV, NULL };
-	struct env *e = env_new("require:\n  services: [base-router]\n", 0, s, 0,
-	                        "tcp port 22");
+	static const char req[] = "require:\n  services: [base-router]\n";
+	/* The filter drops TCP 1960: not-seen, not missing. */
+	struct env *e = env_new(req, 0, s, 0, "tcp port 22");
 	finish(e);
 	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
 	assert_int_equal(count_kind(e, CLS_K_MISSING), 0);
 	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
-	                   "filter"));
+	                   "The capture filter excludes TCP 1960"));
 	assert_true(e->res->ncaveats >= 1);
+	env_free(e);
+	/* The filter keeps the server's traffic: missing is sound. */
+	e = env_new(req, 0, s, 0, "host 10.0.0.1");
+	finish(e);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_MISSING);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	assert_string_equal(
+		e->res->services[svc_index(e, "base-router")].caveat, "");
+	env_free(e);
+	/* Not a filter for Ethernet: it may exclude it. */
+	e = env_new(req, 0, s, 0, "((");
+	finish(e);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
+	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
+	                   "may exclude"));
+	env_free(e);
+	/* Per listed device: the filter keeps one device, drops the other. */
+	e = env_new("products:\n  - id: cucm\n    devices: [10.1.0.11, "
+	            "10.2.0.12]\nrequire:\n  services: [cucm-snmp]\n", 0, s, 0,
+	            "udp and net 10.1.0.0/16");
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	assert_int_equal(e->res->findings[0].peer[1], 1);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_MISSING);
+	assert_true(strstr(e->res->services[svc_index(e, "cucm-snmp")].caveat,
+	                   "excludes UDP 161"));
 	env_free(e);
 }
 
