@@ -3,11 +3,15 @@
  *
  * Design. cls_judge() decides a flow in a fixed order. The flow touches no
  * server: verdict none. Otherwise the static candidates of its protocol and
- * responder port (match.c) are scored: enabled (4) + direction fits the
- * server's role (2) + the peer is a listed device of the service's product
- * (1); the best wins, catalog order breaking ties. Then, in this order:
+ * responder port (match.c) are scored: enabled (16) + direction fits the
+ * server's role (8) + the peer is allowed by the product's device list (4)
+ * + the peer is on a device list (2) + required (1); the best is named,
+ * catalog order breaking ties, and every candidate that fits as well is
+ * credited with the flow (one SNMP poll serves every product documenting
+ * 161). A guessed orientation (initiator_inferred) is turned round when
+ * only the reverse is expected. Then, in this order:
  * reserved offset -> violation; local-only between two hosts -> violation
- * (same host: fine); disabled -> violation; wrong direction -> violation;
+ * (same host: by outcome); disabled -> violation; wrong direction -> violation;
  * peer not a listed device -> unexpected; else the outcome decides
  * expected (established, closed, replied, mid-stream, or sent for a one-way
  * service or a multicast group) or blocked (unanswered, rejected,
@@ -15,13 +19,16 @@
  * is not expected this way may still be a DCE/RPC dynamic port (epm.c):
  * the exact port the endpoint mapper named, or a dynamic-range port within
  * the window after the control contact; a candidate without its contact
- * yet is held until the contact arrives or cls_finish. Without any
+ * yet is held until the contact arrives, expires, or cls_finish. Without any
  * candidate the flow is unexpected. Every non-expected flow is folded into
  * a finding (findings.c); every flow goes to the sink once.
  *
  * cls_finish() settles inferred servers (servers.c), judges held flows,
- * then gives each service its status and the missing findings, the
- * caveats, and sorts the findings worst first.
+ * then gives each service its status and the missing findings (a capture
+ * filter is checked first, filter.c), the caveats, and sorts the findings
+ * worst first. Cost per flow: two table reads, a few candidate scores, two
+ * short formatted strings (the reason) and, when not expected, one hash
+ * lookup in the findings.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
