@@ -54,7 +54,7 @@ FX_FN void fx_addr(uint8_t *a, const char *s)
 	assert_int_equal(inet_pton(AF_INET, s, a), 1);
 }
 
-static struct fx *fx_new(void)
+FX_FN struct fx *fx_new(void)
 {
 	struct fx *x = calloc(1, sizeof *x);
 	assert_non_null(x);
@@ -228,7 +228,7 @@ FX_FN void fx_free(struct fx *x)
 /* Write one report with `w` into the test's temporary directory; returns
  * the file's contents (malloc'ed). Flows are streamed first (nflows of
  * them). */
-static char *fx_write(struct fx *x, const struct rep_writer *w,
+FX_FN char *fx_write(struct fx *x, const struct rep_writer *w,
                       const char *name, unsigned nflows)
 {
 	char err[512];
@@ -252,7 +252,7 @@ static char *fx_write(struct fx *x, const struct rep_writer *w,
 FX_FN int sch_check(const json_t *root, const json_t *schema,
                      const json_t *v, char *where, size_t wlen);
 
-static const char *sch_type(const json_t *v)
+FX_FN const char *sch_type(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "object";

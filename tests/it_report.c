@@ -1,0 +1,628 @@
+/*
+ * it_report.c -- the reports of the real binary on the bundled demo capture:
+ * golden files (text without colour, JSON, CSV, JSON lines, flows CSV), the
+ * JSON against docs/report.schema.json, merge of two halves of a capture
+ * equal to the whole, diff exit codes, bad inputs and outputs, and the HTML
+ * rendered by headless Chromium when it is installed.
+ *
+ * Golden files live in tests/golden/. Paths that depend on the machine (the
+ * source and temporary directories) are replaced by $SRC and $TMP first.
+ * After an intended change of the output, regenerate them with
+ *   PA_UPDATE_GOLDEN=1 make test-rel
+ * and review `git diff tests/golden/` before committing.
+ */
+#include "test_report_fixture.h"
+
+#include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Replace every occurrence of `from` by `to` (returns a new string). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	for (const char *p = s; (p = strstr(p, from)) != NULL; p += fl)
+		n++;
+	char *out = malloc(strlen(s) + n * (tl > fl ? tl - fl : 0) + 1);
+	assert_non_null(out);
+	char *w = out;
+	for (const char *p = s;;) {
+		const char *q = strstr(p, from);
+		if (!q) {
+			memcpy(w, p, strlen(p) + 1);
+			break;
+		}
+		memcpy(w, p, (size_t)(q - p));
+		w += q - p;
+		memcpy(w, to, tl);
+		w += tl;
+		p = q + fl;
+	}
+	return out;
+}
+
+static char *normalize(const char *s)
+{
+	char src[1100];
+	snprintf(src, sizeof src, "%s", pa_src(""));
+	const char *bin = getenv("PORTAUDIT");
+	char *a = replace_all(s, bin && *bin ? bin : "\001", "portaudit");
+	char *b = replace_all(a, pa_tmpdir(), "$TMP");
+	char *c = replace_all(b, src, "$SRC/");
+	free(a);
+	free(b);
+	return c;
+}
+
+/* The JSON golden keeps what the report decides, not the catalog's text:
+ * catalog edits (its sha256, a purpose, a note) must not break it. Services
+ * keep id, status and counters, and only those with something to say. */
+static char *json_for_golden(const char *path)
+{
+	json_t *j = pa_load_json(path);
+	json_object_set_new(json_object_get(j, "catalog"), "sha256",
+	                    json_string("$SHA256"));
+	json_t *keep = json_array();
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(j, "services"), i, s) {
+		const char *st = json_string_value(json_object_get(s, "status"));
+		if (json_integer_value(json_object_get(s, "flows")) == 0 &&
+		    (strcmp(st, "not-seen") == 0 || strcmp(st, "disabled") == 0))
+			continue;
+		json_array_append_new(keep, json_pack("{s:O, s:O, s:O, s:O, s:O, "
+		                      "s:O}", "id", json_object_get(s, "id"),
+		                      "status", json_object_get(s, "status"),
+		                      "flows", json_object_get(s, "flows"),
+		                      "ok_flows", json_object_get(s, "ok_flows"),
+		                      "bytes", json_object_get(s, "bytes"),
+		                      "caveat", json_object_get(s, "caveat")));
+	}
+	json_object_set_new(j, "services", keep);
+	char *d = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	char *n = normalize(d);
+	free(d);
+	size_t len = strlen(n);
+	char *out = malloc(len + 2);
+	memcpy(out, n, len);
+	out[len] = '\n';
+	out[len + 1] = 0;
+	free(n);
+	return out;
+}
+
+/* Compare `text` (already normalized) with tests/golden/NAME, or write it
+ * there when PA_UPDATE_GOLDEN is set. */
+static void golden(const char *name, const char *text)
+{
+	char rel[256];
+	snprintf(rel, sizeof rel, "tests/golden/%s", name);
+	const char *path = pa_src(rel);
+	const char *upd = getenv("PA_UPDATE_GOLDEN");
+	if (upd && *upd && strcmp(upd, "0") != 0) {
+		mkdir(pa_src("tests/golden"), 0777);
+		pa_write_file(path, text);
+		printf("golden: updated %s\n", rel);
+		return;
+	}
+	char *want = pa_read_file(path, NULL);
+	if (!want)
+		fail_msg("%s is missing: run with PA_UPDATE_GOLDEN=1 to create it",
+		         rel);
+	if (strcmp(want, text) != 0) {
+		/* Show the first difference. */
+		size_t i = 0, line = 1;
+		while (want[i] && want[i] == text[i]) {
+			if (want[i] == '\n')
+				line++;
+			i++;
+		}
+		size_t from = i > 60 ? i - 60 : 0;
+		fail_msg("%s differs at line %zu:\n  golden: %.120s\n  now:    "
+		         "%.120s\n(PA_UPDATE_GOLDEN=1 regenerates it after an "
+		         "intended change)", rel, line, want + from, text + from);
+	}
+	free(want);
+}
+
+static char *golden_file(const char *tmpname)
+{
+	char *s = pa_read_file(pa_tmp(tmpname), NULL);
+	assert_non_null(s);
+	char *n = normalize(s);
+	free(s);
+	return n;
+}
+
+static void test_golden_demo(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	char demo[1100];
+	snprintf(demo, sizeof demo, "%s", pa_src("pcaps/demo.pcap"));
+	pa_runl(&r, "-r", demo, "--json", pa_tmp("demo.json"), "--csv",
+	        pa_tmp("demo.csv"), "--jsonl", pa_tmp("demo.jsonl"),
+	        "--flows-csv", pa_tmp("demo-flows.csv"), NULL);
+	if (r.status == 2)
+		fail_msg("portaudit failed: %s", r.err);
+	assert_int_equal(r.status, 1); /* the demo has findings */
+	assert_null(strchr(r.out, '\033')); /* not a terminal: no colour */
+	char *t = normalize(r.out);
+	golden("demo.txt", t);
+	free(t);
+	pa_result_free(&r);
+	static const char *const files[] = { "demo.csv", "demo.jsonl",
+	                                     "demo-flows.csv" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *s = golden_file(files[i]);
+		golden(files[i], s);
+		free(s);
+	}
+	char *js = json_for_golden(pa_tmp("demo.json"));
+	golden("demo.json", js);
+	free(js);
+	fx_validate(pa_tmp("demo.json"));
+
+	/* Reproducible: a second run gives the same bytes. */
+	pa_runl(&r, "-q", "-r", demo, "--json", pa_tmp("again.json"), NULL);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, ""); /* -q: no summary */
+	pa_result_free(&r);
+	char *a = pa_read_file(pa_tmp("demo.json"), NULL);
+	char *b = pa_read_file(pa_tmp("again.json"), NULL);
+	json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL);
+	assert_non_null(ja);
+	assert_non_null(jb);
+	json_object_del(ja, "command_line");
+	json_object_del(jb, "command_line");
+	assert_true(json_equal(ja, jb));
+	json_decref(ja);
+	json_decref(jb);
+	free(a);
+	free(b);
+}
+
+/* The JSON lines hold one flow event per flow of the JSON report. */
+static void test_jsonl_counts(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--json",
+	        pa_tmp("c.json"), "--jsonl", pa_tmp("c.jsonl"), NULL);
+	assert_int_equal(r.status, 1);
+	pa_result_free(&r);
+	json_t *j = pa_load_json(pa_tmp("c.json"));
+	json_t *sum = json_object_get(j, "summary");
+	json_int_t flows = json_integer_value(json_object_get(
+	                   json_object_get(j, "capture"), "flows"));
+	json_int_t findings = json_integer_value(json_object_get(sum,
+	                      "findings"));
+	char *s = pa_read_file(pa_tmp("c.jsonl"), NULL);
+	json_int_t nflow = 0, nfinding = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(s, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(line, 0, NULL);
+		assert_non_null(e);
+		const char *type = json_string_value(json_object_get(e,
+		                                     "event_type"));
+		assert_non_null(type);
+		if (strcmp(type, "flow") == 0)
+			nflow++;
+		else if (strcmp(type, "finding") == 0)
+			nfinding++;
+		else
+			fail_msg("event_type %s", type);
+		json_decref(e);
+	}
+	assert_int_equal(nflow, flows);
+	assert_int_equal(nfinding, findings);
+	free(s);
+	json_decref(j);
+}
+
+/* Split a capture at its largest gap between packets in the middle third
+ * (the demo generates each flow whole, so no flow straddles it). */
+static void split_capture(const char *in, const char *a, const char *b)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(in, err);
+	if (!p)
+		fail_msg("%s: %s", in, err);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	uint64_t *ts = NULL;
+	size_t n = 0, cap = 0;
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			ts = realloc(ts, cap * sizeof *ts);
+			assert_non_null(ts);
+		}
+		ts[n++] = (uint64_t)h->ts.tv_sec * 1000000u +
+		          (uint64_t)h->ts.tv_usec;
+	}
+	pcap_close(p);
+	assert_true(n > 10);
+	size_t cut = n / 3;
+	for (size_t i = n / 3; i < 2 * n / 3; i++)
+		if (ts[i + 1] - ts[i] > ts[cut + 1] - ts[cut])
+			cut = i;
+	free(ts);
+	p = pcap_open_offline(in, err);
+	assert_non_null(p);
+	pcap_dumper_t *da = pcap_dump_open(p, a), *db = pcap_dump_open(p, b);
+	assert_non_null(da);
+	assert_non_null(db);
+	for (size_t i = 0; pcap_next_ex(p, &h, &d) == 1; i++)
+		pcap_dump((u_char *)(i <= cut ? da : db), h, d);
+	pcap_dump_close(da);
+	pcap_dump_close(db);
+	pcap_close(p);
+}
+
+static json_t *finding_set(json_t *rep)
+{
+	json_t *set = json_object();
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(rep, "findings"), i, f) {
+		char key[400];
+		snprintf(key, sizeof key, "%s|%s|%s|%lld|%s|%s|%s",
+		         json_string_value(json_object_get(f, "kind")),
+		         json_is_string(json_object_get(f, "service"))
+		         ? json_string_value(json_object_get(f, "service")) : "-",
+		         json_string_value(json_object_get(f, "protocol")),
+		         (long long)json_integer_value(json_object_get(f, "port")),
+		         json_is_string(json_object_get(f, "server"))
+		         ? json_string_value(json_object_get(f, "server")) : "-",
+		         json_is_string(json_object_get(f, "peer"))
+		         ? json_string_value(json_object_get(f, "peer")) : "-",
+		         json_string_value(json_object_get(f, "initiator")));
+		json_t *v = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+		                      "flows", json_object_get(f, "flows"),
+		                      "packets", json_object_get(f, "packets"),
+		                      "bytes", json_object_get(f, "bytes"),
+		                      "first_seen", json_object_get(f, "first_seen"),
+		                      "last_seen", json_object_get(f, "last_seen"),
+		                      "outcome", json_object_get(f, "outcome"),
+		                      "reason", json_object_get(f, "reason"));
+		assert_non_null(v);
+		assert_null(json_object_get(set, key));
+		json_object_set_new(set, key, v);
+	}
+	return set;
+}
+
+static void same_field(json_t *a, json_t *b, const char *obj, const char *k)
+{
+	json_t *x = json_object_get(json_object_get(a, obj), k);
+	json_t *y = json_object_get(json_object_get(b, obj), k);
+	if (!x || !json_equal(x, y)) {
+		char *sx = x ? json_dumps(x, JSON_ENCODE_ANY) : NULL;
+		char *sy = y ? json_dumps(y, JSON_ENCODE_ANY) : NULL;
+		fail_msg("%s.%s: whole %s, merged %s", obj, k, sx ? sx : "(none)",
+		         sy ? sy : "(none)");
+	}
+}
+
+static void test_merge_halves(void **state)
+{
+	(void)state;
+	split_capture(pa_src("pcaps/demo.pcap"), pa_tmp("h1.pcap"),
+	              pa_tmp("h2.pcap"));
+	struct pa_result r;
+	const char *srv = "10.0.0.5";
+	pa_runl(&r, "-q", "--server", srv, "-r", pa_src("pcaps/demo.pcap"),
+	        "--json", pa_tmp("whole.json"), NULL);
+	assert_true(r.status == 0 || r.status == 1);
+	pa_result_free(&r);
+	pa_runl(&r, "-q", "--server", srv, "-r", pa_tmp("h1.pcap"), "--json",
+	        pa_tmp("h1.json"), NULL);
+	assert_true(r.status == 0 || r.status == 1);
+	pa_result_free(&r);
+	pa_runl(&r, "-q", "--server", srv, "-r", pa_tmp("h2.pcap"), "--json",
+	        pa_tmp("h2.json"), NULL);
+	assert_true(r.status == 0 || r.status == 1);
+	pa_result_free(&r);
+	pa_runl(&r, "merge", pa_tmp("h1.json"), pa_tmp("h2.json"), "--json",
+	        pa_tmp("merged.json"), "--html", pa_tmp("merged.html"), "--csv",
+	        pa_tmp("merged.csv"), NULL);
+	json_t *w = pa_load_json(pa_tmp("whole.json"));
+	json_t *m = pa_load_json(pa_tmp("merged.json"));
+	bool compliant = json_is_true(json_object_get(json_object_get(w,
+	                              "summary"), "compliant"));
+	assert_int_equal(r.status, compliant ? 0 : 1);
+	assert_true(pa_contains(r.out, compliant ? "COMPLIANT"
+	                                         : "NOT COMPLIANT"));
+	pa_result_free(&r);
+	fx_validate(pa_tmp("merged.json"));
+
+	/* Both halves hold flows, or the test proves nothing. */
+	json_t *h1 = pa_load_json(pa_tmp("h1.json"));
+	json_t *h2 = pa_load_json(pa_tmp("h2.json"));
+	assert_true(json_integer_value(json_object_get(json_object_get(h1,
+	            "summary"), "flows")) > 0);
+	assert_true(json_integer_value(json_object_get(json_object_get(h2,
+	            "summary"), "flows")) > 0);
+	assert_true(json_array_size(json_object_get(w, "findings")) > 0);
+	json_decref(h1);
+	json_decref(h2);
+
+	static const char *const sum[] = { "compliant", "flows", "other_flows",
+		"expected", "unexpected", "violation", "blocked", "missing",
+		"findings", "findings_dropped" };
+	for (size_t i = 0; i < sizeof sum / sizeof sum[0]; i++)
+		same_field(w, m, "summary", sum[i]);
+	static const char *const cap[] = { "packets", "bytes", "ip_packets",
+		"flows", "start", "end", "truncated", "evicted", "anomalies" };
+	for (size_t i = 0; i < sizeof cap / sizeof cap[0]; i++)
+		same_field(w, m, "capture", cap[i]);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(m,
+	                 "capture"), "sources")), 2);
+	assert_int_equal(json_array_size(json_object_get(m, "merged_from")), 2);
+	assert_true(json_equal(json_object_get(w, "servers"),
+	                       json_object_get(m, "servers")));
+
+	json_t *ws = json_object_get(w, "services");
+	json_t *ms = json_object_get(m, "services");
+	assert_int_equal(json_array_size(ws), json_array_size(ms));
+	for (size_t i = 0; i < json_array_size(ws); i++) {
+		json_t *a = json_array_get(ws, i), *b = json_array_get(ms, i);
+		static const char *const k[] = { "id", "status", "flows", "bytes",
+		                                 "ok_flows", "enabled", "ports" };
+		for (size_t q = 0; q < sizeof k / sizeof k[0]; q++)
+			if (!json_equal(json_object_get(a, k[q]),
+			                json_object_get(b, k[q])))
+				fail_msg("service %s: %s differs",
+				         json_string_value(json_object_get(a, "id")),
+				         k[q]);
+	}
+	json_t *fw = finding_set(w), *fm = finding_set(m);
+	if (!json_equal(fw, fm)) {
+		char *x = json_dumps(fw, JSON_INDENT(1)),
+		     *y = json_dumps(fm, JSON_INDENT(1));
+		fail_msg("findings differ:\nwhole %s\nmerged %s", x, y);
+	}
+	/* And in the same order (classify's worst first). */
+	for (size_t i = 0; i < json_array_size(json_object_get(w, "findings"));
+	     i++) {
+		json_t *a = json_array_get(json_object_get(w, "findings"), i);
+		json_t *b = json_array_get(json_object_get(m, "findings"), i);
+		assert_true(json_equal(json_object_get(a, "port"),
+		                       json_object_get(b, "port")));
+		assert_true(json_equal(json_object_get(a, "kind"),
+		                       json_object_get(b, "kind")));
+	}
+	json_decref(fw);
+	json_decref(fm);
+
+	/* The merged HTML and CSV exist and are what the writers make. */
+	char *html = pa_read_file(pa_tmp("merged.html"), NULL);
+	assert_non_null(html);
+	assert_true(pa_contains(html, "</html>"));
+	free(html);
+	char *csv = pa_read_file(pa_tmp("merged.csv"), NULL);
+	assert_non_null(csv);
+	assert_true(strncmp(csv, "kind,service,", 13) == 0);
+	free(csv);
+
+	/* One report merged alone is that report again (re-rendering). */
+	pa_runl(&r, "merge", "-q", pa_tmp("whole.json"), "--json",
+	        pa_tmp("self.json"), NULL);
+	assert_true(r.status == 0 || r.status == 1);
+	pa_result_free(&r);
+	json_t *self = pa_load_json(pa_tmp("self.json"));
+	static const char *const top[] = { "summary", "services", "findings",
+	                                   "servers", "caveats", "catalog",
+	                                   "base_port" };
+	for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+		if (!json_equal(json_object_get(w, top[i]),
+		                json_object_get(self, top[i])))
+			fail_msg("merging one report changed its %s", top[i]);
+	json_decref(self);
+	json_decref(w);
+	json_decref(m);
+}
+
+static void test_diff(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	/* whole.json, h1.json from test_merge_halves may not exist when run
+	 * alone: make them here. */
+	split_capture(pa_src("pcaps/demo.pcap"), pa_tmp("d1.pcap"),
+	              pa_tmp("d2.pcap"));
+	pa_runl(&r, "-q", "--server", "10.0.0.5", "-r",
+	        pa_src("pcaps/demo.pcap"), "--json", pa_tmp("dwhole.json"), NULL);
+	pa_result_free(&r);
+	pa_runl(&r, "-q", "--server", "10.0.0.5", "-r", pa_tmp("d1.pcap"),
+	        "--json", pa_tmp("d1.json"), NULL);
+	pa_result_free(&r);
+	json_t *d1 = pa_load_json(pa_tmp("d1.json"));
+	json_t *dw = pa_load_json(pa_tmp("dwhole.json"));
+	size_t n1 = json_array_size(json_object_get(d1, "findings"));
+	size_t nw = json_array_size(json_object_get(dw, "findings"));
+	assert_true(nw > n1); /* the second half brings trouble */
+	json_decref(d1);
+	json_decref(dw);
+
+	/* Findings appear: exit 1, and they are listed as new. */
+	pa_runl(&r, "diff", pa_tmp("d1.json"), pa_tmp("dwhole.json"), "--json",
+	        pa_tmp("diff.json"), NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "REGRESSED"));
+	assert_true(pa_contains(r.out, "  new      violation"));
+	pa_result_free(&r);
+	json_t *dj = pa_load_json(pa_tmp("diff.json"));
+	assert_true(json_is_true(json_object_get(dj, "regressed")));
+	assert_int_equal(json_array_size(json_object_get(dj, "new_findings")),
+	                 nw - n1);
+	assert_int_equal(json_array_size(json_object_get(dj, "gone_findings")),
+	                 0);
+	json_decref(dj);
+	/* They go away: exit 0. */
+	pa_runl(&r, "diff", pa_tmp("dwhole.json"), pa_tmp("d1.json"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "  gone     "));
+	assert_true(pa_contains(r.out, "No new non-compliance."));
+	pa_result_free(&r);
+	/* Same report: nothing. */
+	pa_runl(&r, "diff", pa_tmp("dwhole.json"), pa_tmp("dwhole.json"), NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "Findings: 0 new, 0 gone, 0 changed"));
+	pa_result_free(&r);
+	/* A service that becomes blocked is a regression even without a new
+	 * finding key. */
+	json_t *j = pa_load_json(pa_tmp("dwhole.json"));
+	json_t *svc = json_array_get(json_object_get(j, "services"), 0);
+	const char *was = json_string_value(json_object_get(svc, "status"));
+	json_object_set_new(svc, "status", json_string(
+	                    strcmp(was, "blocked") ? "blocked" : "missing"));
+	json_dump_file(j, pa_tmp("worse.json"), 0);
+	json_decref(j);
+	pa_runl(&r, "diff", pa_tmp("dwhole.json"), pa_tmp("worse.json"), NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "Services: 1 changed status"));
+	pa_result_free(&r);
+
+	/* Bad input: exit 2, the file named. */
+	pa_write_file(pa_tmp("empty.json"), "");
+	pa_write_file(pa_tmp("junk.json"), "{\"version\": 1,\n  oops}");
+	pa_write_file(pa_tmp("other.json"), "{\"hello\": 1}");
+	static const char *const bad[][2] = {
+		{ "nope.json", "nope.json: No such file or directory" },
+		{ "empty.json", "empty.json: empty file" },
+		{ "junk.json", "junk.json:2:" },
+		{ "other.json", "other.json: not a portaudit JSON report" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char p[1100];
+		snprintf(p, sizeof p, "%s", pa_tmp(bad[i][0]));
+		pa_runl(&r, "diff", pa_tmp("dwhole.json"), p, NULL);
+		assert_int_equal(r.status, 2);
+		assert_true(pa_contains(r.err, bad[i][1]));
+		pa_result_free(&r);
+		pa_runl(&r, "merge", "-q", p, pa_tmp("dwhole.json"), NULL);
+		assert_int_equal(r.status, 2);
+		assert_true(pa_contains(r.err, bad[i][1]));
+		pa_result_free(&r);
+	}
+	pa_runl(&r, "diff", pa_tmp("dwhole.json"), NULL);
+	assert_int_equal(r.status, 2);
+	pa_result_free(&r);
+	pa_runl(&r, "merge", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "no report given"));
+	pa_result_free(&r);
+}
+
+/* Output errors: before the capture for a bad path, at the end for a full
+ * disk; never a half-written report. */
+static void test_output_errors(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--json",
+	        "/nonexistent-dir/r.json", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "/nonexistent-dir/r.json"));
+	pa_result_free(&r);
+	if (access("/dev/full", W_OK) == 0) {
+		pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--json",
+		        "/dev/full", NULL);
+		assert_int_equal(r.status, 2);
+		assert_true(pa_contains(r.err, "/dev/full: write error"));
+		pa_result_free(&r);
+	}
+	/* No temporary file left next to the report. */
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--json",
+	        pa_tmp("ok.json"), NULL);
+	pa_result_free(&r);
+	struct pa_result ls;
+	const char *argv[] = { "/bin/ls", pa_tmpdir(), NULL };
+	pa_exec(&ls, NULL, argv);
+	assert_true(pa_contains(ls.out, "ok.json\n"));
+	for (const char *p = ls.out; (p = strstr(p, "ok.json")) != NULL; p++)
+		assert_true(p[7] == '\n' || p[7] == 0);
+	pa_result_free(&ls);
+}
+
+static int chromium_run(const char *url, const char *out_opt, const char *size)
+{
+	char ud[1100];
+	snprintf(ud, sizeof ud, "--user-data-dir=%s", pa_tmp("chromium-profile"));
+	const char *argv[] = { "/usr/bin/env", "chromium", "--headless",
+		"--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run",
+		ud, out_opt, size, url, NULL };
+	struct pa_result r;
+	pa_exec(&r, NULL, argv);
+	int st = r.status;
+	if (st != 0)
+		printf("chromium: %s\n", r.err);
+	pa_result_free(&r);
+	return st;
+}
+
+static void check_png(const char *path)
+{
+	size_t len = 0;
+	char *png = pa_read_file(path, &len);
+	assert_non_null(png);
+	assert_true(len > 10000); /* a rendered page, not an empty image */
+	assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+	free(png);
+}
+
+static void test_html_chromium(void **state)
+{
+	(void)state;
+	if (!pa_have("chromium")) {
+		pa_skip("chromium is not installed (tests/install_tools.sh)");
+		return;
+	}
+	struct pa_result r;
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--html",
+	        pa_tmp("demo.html"), NULL);
+	assert_int_equal(r.status, 1);
+	pa_result_free(&r);
+	char url[1200], shot[1200];
+	snprintf(url, sizeof url, "file://%s", pa_tmp("demo.html"));
+	snprintf(shot, sizeof shot, "--screenshot=%s", pa_tmp("wide.png"));
+	assert_int_equal(chromium_run(url, shot, "--window-size=1280,900"), 0);
+	check_png(pa_tmp("wide.png"));
+	snprintf(shot, sizeof shot, "--screenshot=%s", pa_tmp("narrow.png"));
+	assert_int_equal(chromium_run(url, shot, "--window-size=420,900"), 0);
+	check_png(pa_tmp("narrow.png"));
+	snprintf(shot, sizeof shot, "--print-to-pdf=%s", pa_tmp("demo.pdf"));
+	assert_int_equal(chromium_run(url, shot, "--window-size=1280,900"), 0);
+	size_t len = 0;
+	char *pdf = pa_read_file(pa_tmp("demo.pdf"), &len);
+	assert_non_null(pdf);
+	assert_true(len > 5000);
+	assert_memory_equal(pdf, "%PDF", 4);
+	free(pdf);
+	const char *keep = getenv("PA_KEEP_DIR");
+	if (keep) {
+		char cmd[3000];
+		snprintf(cmd, sizeof cmd, "cp %s %s %s %s %s/", pa_tmp("demo.html"),
+		         pa_tmp("wide.png"), pa_tmp("narrow.png"), pa_tmp("demo.pdf"),
+		         keep);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_demo),
+		cmocka_unit_test(test_jsonl_counts),
+		cmocka_unit_test(test_merge_halves),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_output_errors),
+		cmocka_unit_test(test_html_chromium),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
