@@ -1,0 +1,173 @@
+/*
+ * decode.c -- cap_decode(): one frame to one struct cap_packet.
+ *
+ * Design. The link type is switched on once per frame; the link decoder
+ * then calls the next layer down to the transport (decode_int.h). Before
+ * the chain runs only struct cap_packet itself is cleared (about 100
+ * bytes); nothing is allocated per packet: the fragment table (frag.c) is
+ * allocated once in cap_decoder_init. The transport step (cap_dec_l4) lives
+ * here because it is shared by IPv4 and IPv6: it routes later fragments to
+ * the fragment table, remembers first fragments, and counts a payload cut
+ * by the snaplen once (CAP_AN_SNAPLEN_CUT) while keeping the packet.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/decode_int.h"
+
+#define CAP_FRAG_DEFAULT_SLOTS 4096u
+
+int cap_decoder_init(struct cap_decoder *d, uint32_t frag_slots)
+{
+	memset(d, 0, sizeof(*d));
+	d->frag = cap_frag_new(frag_slots ? frag_slots : CAP_FRAG_DEFAULT_SLOTS);
+	return d->frag ? 0 : -1;
+}
+
+void cap_decoder_free(struct cap_decoder *d)
+{
+	if (!d)
+		return;
+	cap_frag_delete(d->frag);
+	d->frag = NULL;
+}
+
+bool cap_linktype_supported(int linktype)
+{
+	switch (linktype) {
+	case CAP_DLT_NULL:
+	case CAP_DLT_EN10MB:
+	case CAP_DLT_RAW:
+	case CAP_DLT_RAW_OPENBSD:
+	case CAP_LINKTYPE_RAW:
+	case CAP_DLT_LOOP:
+	case CAP_DLT_LINUX_SLL:
+	case CAP_DLT_IPV4:
+	case CAP_DLT_IPV6:
+	case CAP_DLT_LINUX_SLL2:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
+                uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
+                struct cap_packet *out)
+{
+	struct cap_dstate st;
+	struct cap_cursor c;
+
+	memset(out, 0, sizeof(*out));
+	out->wirelen = wirelen;
+	cur_init(&c, data, caplen);
+	st.d = d;
+	st.pkt = out;
+	st.ts_ns = ts_ns;
+	st.frame = c.p;
+	st.wirelen = wirelen > caplen ? wirelen : caplen;
+	st.layers = 0;
+	st.vlan_seen = false;
+	st.frag = CAP_FRAG_NONE;
+	st.frag_last = false;
+	if (!c.p)
+		return cap_dec_fail(&st, CAP_AN_TRUNC_LINK);
+
+	switch (linktype) {
+	case CAP_DLT_EN10MB:
+		return cap_dec_eth(&st, &c);
+	case CAP_DLT_LINUX_SLL:
+		return cap_dec_sll(&st, &c);
+	case CAP_DLT_LINUX_SLL2:
+		return cap_dec_sll2(&st, &c);
+	case CAP_DLT_NULL:
+		return cap_dec_null(&st, &c, false);
+	case CAP_DLT_LOOP:
+		return cap_dec_null(&st, &c, true);
+	case CAP_DLT_RAW:
+	case CAP_DLT_RAW_OPENBSD:
+	case CAP_LINKTYPE_RAW:
+		return cap_dec_raw(&st, &c, 0);
+	case CAP_DLT_IPV4:
+		return cap_dec_raw(&st, &c, 4);
+	case CAP_DLT_IPV6:
+		return cap_dec_raw(&st, &c, 6);
+	default:
+		return cap_dec_fail(&st, CAP_AN_NON_IP);
+	}
+}
+
+/* A later fragment: the ports come from its first fragment. */
+static bool dec_later_fragment(struct cap_dstate *st, struct cap_cursor *c,
+                               uint32_t seg_len)
+{
+	struct cap_packet *pkt = st->pkt;
+	struct cap_frag_info fi;
+
+	if (!cap_frag_get(st->d->frag, &st->fkey, st->ts_ns, st->frag_last, &fi))
+		return cap_dec_fail(st, CAP_AN_FRAG_NO_FIRST);
+	pkt->proto = fi.proto;
+	pkt->sport = fi.sport;
+	pkt->dport = fi.dport;
+	pkt->icmp_type = fi.icmp_type;
+	pkt->icmp_code = fi.icmp_code;
+	pkt->later_fragment = true;
+	pkt->payload = c->len ? c->p : NULL;
+	pkt->payload_caplen = (uint32_t)c->len;
+	pkt->payload_len = seg_len;
+	st->d->frag_tracked++;
+	return true;
+}
+
+bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
+                uint32_t seg_len)
+{
+	struct cap_packet *pkt = st->pkt;
+	bool ok;
+
+	if (st->frag == CAP_FRAG_LATER) {
+		/* IPv6: proto may be an extension header of the fragmentable
+		 * part; the table knows the transport protocol. */
+		bool ext = st->fkey.family == 6 &&
+		           (proto == 0 || proto == 43 || proto == 51 || proto == 60);
+		if (!ext && proto != 6 && proto != 17 && proto != 1 && proto != 58)
+			return cap_dec_fail(st, CAP_AN_OTHER_L4);
+		ok = dec_later_fragment(st, c, seg_len);
+	} else {
+		switch (proto) {
+		case 6:
+			ok = cap_dec_tcp(st, c, seg_len);
+			break;
+		case 17:
+			ok = cap_dec_udp(st, c, seg_len);
+			break;
+		case 1:
+			ok = cap_dec_icmp(st, c, seg_len);
+			break;
+		case 58:
+			ok = cap_dec_icmp6(st, c, seg_len);
+			break;
+		default:
+			return cap_dec_fail(st, CAP_AN_OTHER_L4);
+		}
+		if (!ok)
+			return false;
+		pkt->proto = proto;
+		if (st->frag == CAP_FRAG_FIRST) {
+			struct cap_frag_info fi = {
+				.proto = proto, .sport = pkt->sport,
+				.dport = pkt->dport, .icmp_type = pkt->icmp_type,
+				.icmp_code = pkt->icmp_code,
+			};
+			if (!cap_frag_put(st->d->frag, &st->fkey, &fi, st->ts_ns))
+				cap_dec_fail(st, CAP_AN_FRAG_TABLE_FULL);
+		}
+	}
+	if (!ok)
+		return false;
+	if (pkt->payload_caplen < pkt->payload_len) {
+		pkt->truncated = true;
+		cap_dec_fail(st, CAP_AN_SNAPLEN_CUT);
+	}
+	return true;
+}

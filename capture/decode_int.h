@@ -1,0 +1,179 @@
+/*
+ * decode_int.h -- capture/ internal: the per-layer decoders' prototypes.
+ *
+ * Design. cap_decode() (decode.c) switches once on the link type and calls
+ * one link decoder; each decoder reads its header through the cursor,
+ * checks every length field both ways, and tail-calls the next layer with
+ * the cursor advanced past its header. A failure is counted once, as a
+ * named anomaly (cap_dec_fail), and makes the chain return false.
+ *
+ * struct cap_dstate is the state of one decode in progress, on the caller's
+ * stack: the output packet, the frame's start and its on-the-wire length
+ * (so that a layer can tell "cut by caplen" from "announced longer than the
+ * wire"), the count of encapsulation layers, and the fragment facts that
+ * the IP layer hands to the transport layer.
+ */
+#ifndef PORTAUDIT_CAPTURE_DECODE_INT_H
+#define PORTAUDIT_CAPTURE_DECODE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/cursor.h"
+#include "capture/decode.h"
+
+/* libpcap link types handled (numbers as pcap_datalink() returns them). */
+#define CAP_DLT_NULL 0
+#define CAP_DLT_EN10MB 1
+#define CAP_DLT_RAW 12          /* DLT_RAW on most systems */
+#define CAP_DLT_RAW_OPENBSD 14  /* DLT_RAW on OpenBSD */
+#define CAP_LINKTYPE_RAW 101    /* the file's LINKTYPE_RAW */
+#define CAP_DLT_LOOP 108
+#define CAP_DLT_LINUX_SLL 113
+#define CAP_DLT_IPV4 228
+#define CAP_DLT_IPV6 229
+#define CAP_DLT_LINUX_SLL2 276
+
+/* Ethertypes. */
+#define CAP_ETH_IP4 0x0800
+#define CAP_ETH_IP6 0x86dd
+#define CAP_ETH_VLAN 0x8100
+#define CAP_ETH_QINQ 0x88a8
+#define CAP_ETH_QINQ_9100 0x9100
+#define CAP_ETH_QINQ_9200 0x9200
+#define CAP_ETH_MPLS 0x8847
+#define CAP_ETH_MPLS_MC 0x8848
+#define CAP_ETH_PPPOE_SES 0x8864
+
+enum cap_frag_kind {
+	CAP_FRAG_NONE = 0,
+	CAP_FRAG_FIRST,  /* offset 0, more fragments follow */
+	CAP_FRAG_LATER,  /* offset > 0 */
+};
+
+/* Key of the fragment table: one original datagram. */
+struct cap_frag_key {
+	uint8_t src[16], dst[16];
+	uint32_t id;     /* IPv4: 16-bit id; IPv6: fragment header id */
+	uint8_t family;
+	uint8_t proto;   /* IPv4 protocol / IPv6 fragment header's next header */
+};
+
+struct cap_dstate {
+	struct cap_decoder *d;
+	struct cap_packet *pkt;
+	uint64_t ts_ns;
+	const uint8_t *frame;
+	uint32_t wirelen;        /* max(wirelen, caplen) */
+	unsigned layers;         /* VLAN/MPLS/PPPoE layers so far */
+	bool vlan_seen;          /* the outermost tag is in pkt->vlan */
+	enum cap_frag_kind frag;
+	bool frag_last;          /* the fragment with MF = 0 */
+	struct cap_frag_key fkey;
+};
+
+/* Count an anomaly; returns false so that a decoder can `return` it. */
+static inline bool cap_dec_fail(struct cap_dstate *st, enum cap_anomaly a)
+{
+	st->d->anomalies[a]++;
+	return false;
+}
+
+/* Bytes of the frame on the wire from the cursor's position on. */
+static inline uint32_t cap_dec_wire_left(const struct cap_dstate *st,
+                                         const struct cap_cursor *c)
+{
+	size_t off = (size_t)(c->p - st->frame);
+	return off >= st->wirelen ? 0 : (uint32_t)(st->wirelen - off);
+}
+
+/* Narrow the window to n bytes from the cursor, both the captured bytes
+ * and the wire length (a length field of an outer layer bounds the inner). */
+static inline void cap_dec_narrow(struct cap_dstate *st, struct cap_cursor *c,
+                                  uint32_t n)
+{
+	size_t off = (size_t)(c->p - st->frame);
+
+	cur_narrow(c, n);
+	if (off + n < st->wirelen)
+		st->wirelen = (uint32_t)(off + n);
+}
+
+/* decode_eth.c */
+bool cap_dec_eth(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_ethertype(struct cap_dstate *st, struct cap_cursor *c,
+                       uint16_t type);
+/* decode_vlan.c */
+bool cap_dec_vlan(struct cap_dstate *st, struct cap_cursor *c, uint16_t *type);
+bool cap_dec_mpls(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_sll.c */
+bool cap_dec_sll(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_sll2(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_null.c: DLT_NULL (host order) and DLT_LOOP (network order) */
+bool cap_dec_null(struct cap_dstate *st, struct cap_cursor *c, bool loop);
+/* raw IP: family 4 or 6 fixed, 0 = from the version nibble */
+bool cap_dec_raw(struct cap_dstate *st, struct cap_cursor *c, int family);
+/* decode_ip4.c, decode_ip6.c */
+bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c);
+
+/* IPv6 extension header chain walk, shared by decode_ip6.c and the ICMP
+ * error quote. On entry *nh is the IPv6 header's next header and c sits
+ * after the fixed header; *wire_left is the payload length on the wire.
+ * Walks at most CAP_MAX_LAYERS headers (hop-by-hop, routing, destination
+ * options, fragment, AH). Stops at the first other header, or after a
+ * fragment header whose offset is not 0 (the rest is fragment data). */
+struct cap_ip6_frag {
+	bool present;
+	bool more;
+	uint16_t offset;  /* in 8-byte units */
+	uint32_t id;
+	uint8_t nh;       /* the fragment header's next header */
+};
+enum cap_ext_rc {
+	CAP_EXT_OK = 0,
+	CAP_EXT_CUT,      /* a header past the captured bytes */
+	CAP_EXT_BAD,      /* a header longer than the payload, or too many */
+};
+enum cap_ext_rc cap_ip6_ext_walk(struct cap_cursor *c, uint8_t *nh,
+                                 uint32_t *wire_left, struct cap_ip6_frag *fr);
+
+/* decode.c: the transport layer behind IPv4 and IPv6. c holds the captured
+ * part of the IP payload, seg_len its length on the wire. Handles later
+ * fragments (ports from the fragment table) and the payload bookkeeping. */
+bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
+                uint32_t seg_len);
+/* decode_tcp.c, decode_udp.c, decode_icmp.c: fill the packet's L4 fields
+ * and payload/payload_caplen/payload_len. */
+bool cap_dec_tcp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len);
+bool cap_dec_udp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len);
+bool cap_dec_icmp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len);
+bool cap_dec_icmp6(struct cap_dstate *st, struct cap_cursor *c,
+                   uint32_t seg_len);
+/* decode_dcerpc.c: the TCP port of an ept_map response PDU, or 0. */
+uint16_t cap_dec_dcerpc_epm(const uint8_t *p, size_t len);
+
+/* frag.c: bounded table (src, dst, proto, id) -> ports of the first
+ * fragment. One allocation; no allocation per packet. */
+struct cap_frag_info {
+	uint8_t proto;           /* the transport protocol */
+	uint16_t sport, dport;
+	uint8_t icmp_type, icmp_code;
+};
+struct cap_frag_table *cap_frag_new(uint32_t slots);
+void cap_frag_delete(struct cap_frag_table *t);
+/* Remember a first fragment. Returns false when a live entry had to be
+ * overwritten (the table is full: the caller counts it). */
+bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
+                  const struct cap_frag_info *info, uint64_t ts_ns);
+/* Find the first fragment of k's datagram; `last` marks the datagram
+ * complete (its slot may be reused first). */
+bool cap_frag_get(struct cap_frag_table *t, const struct cap_frag_key *k,
+                  uint64_t ts_ns, bool last, struct cap_frag_info *info);
+/* Slots in the table and slots holding a live entry (tests). */
+uint32_t cap_frag_capacity(const struct cap_frag_table *t);
+uint32_t cap_frag_live(const struct cap_frag_table *t, uint64_t now_ns);
+
+#endif

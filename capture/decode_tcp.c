@@ -1,0 +1,50 @@
+/*
+ * decode_tcp.c -- TCP header: ports, flags, data offset both ways.
+ *
+ * Design. seg_len is the segment's length on the wire (from the IP
+ * header), the cursor holds its captured part. A segment shorter than 20
+ * bytes, a data offset < 5 or a header longer than the segment is
+ * CAP_AN_BAD_TCP_HLEN (masscan forgets the first check); a header that the
+ * caplen cuts is CAP_AN_TRUNC_TCP. Options are skipped, not read: an
+ * auditor needs ports and flags. Segments from port 135 carrying data are
+ * offered to the DCE/RPC endpoint mapper decoder (decode_dcerpc.c).
+ */
+#include "capture/decode_int.h"
+
+#define TCP_HDR_MIN 20
+#define TCP_EPM_PORT 135
+
+bool cap_dec_tcp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
+{
+	struct cap_packet *pkt = st->pkt;
+	uint16_t sport, dport, win, sum, urp;
+	uint32_t seq, ack, hlen;
+	uint8_t off, flags;
+
+	if (seg_len < TCP_HDR_MIN)
+		return cap_dec_fail(st, CAP_AN_BAD_TCP_HLEN);
+	if (!cur_be16(c, &sport) || !cur_be16(c, &dport) ||
+	    !cur_be32(c, &seq) || !cur_be32(c, &ack) || !cur_u8(c, &off) ||
+	    !cur_u8(c, &flags) || !cur_be16(c, &win) || !cur_be16(c, &sum) ||
+	    !cur_be16(c, &urp))
+		return cap_dec_fail(st, CAP_AN_TRUNC_TCP);
+	(void)seq;
+	(void)ack;
+	(void)win;
+	(void)sum;
+	(void)urp;
+	hlen = (uint32_t)(off >> 4) * 4u;
+	if (hlen < TCP_HDR_MIN || hlen > seg_len)
+		return cap_dec_fail(st, CAP_AN_BAD_TCP_HLEN);
+	if (!cur_skip(c, hlen - TCP_HDR_MIN))
+		return cap_dec_fail(st, CAP_AN_TRUNC_TCP);
+	pkt->sport = sport;
+	pkt->dport = dport;
+	pkt->tcp_flags = flags;
+	pkt->payload = c->len ? c->p : NULL;
+	pkt->payload_caplen = (uint32_t)c->len;
+	pkt->payload_len = seg_len - hlen;
+	if (sport == TCP_EPM_PORT && c->len)
+		pkt->epm_port = cap_dec_dcerpc_epm(c->p, c->len);
+	return true;
+}

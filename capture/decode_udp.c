@@ -1,0 +1,41 @@
+/*
+ * decode_udp.c -- UDP header: ports and the length field checked three ways.
+ *
+ * Design. As Suricata does: the segment must hold the 8-byte header, the
+ * UDP length must be >= 8, and it must equal the IP payload length
+ * (shorter or longer are both CAP_AN_BAD_UDP_LEN). A first fragment holds
+ * only part of the datagram, so there the UDP length need only cover the
+ * fragment. A length of 0 is allowed for an IPv6 jumbogram (RFC 2675),
+ * where the IP payload length stands in. A header cut by the caplen is
+ * CAP_AN_TRUNC_UDP.
+ */
+#include "capture/decode_int.h"
+
+#define UDP_HDR_LEN 8
+
+bool cap_dec_udp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
+{
+	struct cap_packet *pkt = st->pkt;
+	uint16_t sport, dport, ulen, sum;
+	uint32_t len;
+
+	if (seg_len < UDP_HDR_LEN)
+		return cap_dec_fail(st, CAP_AN_BAD_UDP_LEN);
+	if (!cur_be16(c, &sport) || !cur_be16(c, &dport) ||
+	    !cur_be16(c, &ulen) || !cur_be16(c, &sum))
+		return cap_dec_fail(st, CAP_AN_TRUNC_UDP);
+	(void)sum;
+	len = ulen;
+	if (len == 0 && pkt->family == 6 && seg_len > 0xffffu)
+		len = seg_len;
+	if (len < UDP_HDR_LEN)
+		return cap_dec_fail(st, CAP_AN_BAD_UDP_LEN);
+	if (st->frag == CAP_FRAG_FIRST ? len < seg_len : len != seg_len)
+		return cap_dec_fail(st, CAP_AN_BAD_UDP_LEN);
+	pkt->sport = sport;
+	pkt->dport = dport;
+	pkt->payload = c->len ? c->p : NULL;
+	pkt->payload_caplen = (uint32_t)c->len;
+	pkt->payload_len = seg_len - UDP_HDR_LEN;
+	return true;
+}

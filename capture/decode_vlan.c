@@ -1,0 +1,103 @@
+/*
+ * decode_vlan.c -- 802.1Q / 802.1ad (QinQ) tags, MPLS label stacks, PPPoE.
+ *
+ * Design. Each tag, label or PPPoE header is one encapsulation layer; the
+ * layers of a frame are counted in st->layers and capped at CAP_MAX_LAYERS
+ * (Suricata's PKT_DEFAULT_MAX_DECODED_LAYERS): one more is
+ * CAP_AN_VLAN_DEPTH, so a frame of a thousand tags costs nine reads. Tags
+ * are walked in a loop by cap_dec_ethertype(), never by recursion. The
+ * outermost VLAN id is the one reported (the first tag met). After the
+ * bottom MPLS label the payload has no type field: IPv4 and IPv6 are told
+ * by the version nibble, and a first nibble of 0 is taken as a pseudowire
+ * control word followed by Ethernet (RFC 4385), as tcpdump guesses too.
+ * A PPPoE session header narrows the window to its length field.
+ */
+#include "capture/decode_int.h"
+
+#define MPLS_BOS 0x100u      /* bottom-of-stack bit of a label entry */
+#define PPPOE_VER_TYPE 0x11
+#define PPP_IP4 0x0021
+#define PPP_IP6 0x0057
+
+static bool one_more_layer(struct cap_dstate *st)
+{
+	if (st->layers >= CAP_MAX_LAYERS)
+		return cap_dec_fail(st, CAP_AN_VLAN_DEPTH);
+	st->layers++;
+	return true;
+}
+
+bool cap_dec_vlan(struct cap_dstate *st, struct cap_cursor *c, uint16_t *type)
+{
+	uint16_t tci;
+
+	if (!one_more_layer(st))
+		return false;
+	if (!cur_be16(c, &tci) || !cur_be16(c, type))
+		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	if (!st->vlan_seen) {
+		st->pkt->vlan = (uint16_t)(tci & 0x0fffu);
+		st->vlan_seen = true;
+	}
+	return true;
+}
+
+bool cap_dec_mpls(struct cap_dstate *st, struct cap_cursor *c)
+{
+	uint32_t entry;
+	uint8_t first;
+
+	do {
+		if (!one_more_layer(st))
+			return false;
+		if (!cur_be32(c, &entry))
+			return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	} while (!(entry & MPLS_BOS));
+
+	if (!cur_peek_u8(c, 0, &first))
+		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	switch (first >> 4) {
+	case 4:
+		return cap_dec_ip4(st, c);
+	case 6:
+		return cap_dec_ip6(st, c);
+	case 0:
+		/* pseudowire control word, then an Ethernet frame */
+		if (!one_more_layer(st))
+			return false;
+		if (!cur_skip(c, 4))
+			return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+		return cap_dec_eth(st, c);
+	default:
+		return cap_dec_fail(st, CAP_AN_NON_IP);
+	}
+}
+
+bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c)
+{
+	uint8_t vt, code;
+	uint16_t session, len, proto;
+
+	if (!one_more_layer(st))
+		return false;
+	if (!cur_u8(c, &vt) || !cur_u8(c, &code) || !cur_be16(c, &session) ||
+	    !cur_be16(c, &len))
+		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	(void)session;
+	if (vt != PPPOE_VER_TYPE || code != 0)
+		return cap_dec_fail(st, CAP_AN_NON_IP);
+	/* len counts the PPP protocol field and the payload. */
+	if (len < 2)
+		return cap_dec_fail(st, CAP_AN_NON_IP);
+	cap_dec_narrow(st, c, len);
+	if (!cur_be16(c, &proto))
+		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	switch (proto) {
+	case PPP_IP4:
+		return cap_dec_ip4(st, c);
+	case PPP_IP6:
+		return cap_dec_ip6(st, c);
+	default:
+		return cap_dec_fail(st, CAP_AN_NON_IP);
+	}
+}
