@@ -509,8 +509,17 @@ static void lint_profile(struct lint *l, const struct catalog *cat,
 				     "('%s': %s)", cat->products[p].id,
 				     why ? cat->services[first].id : "-", why ? why : "none");
 		}
-	/* A server address that is also a device, or listed twice. */
+	/* A server address that is also a device, or listed twice: pairwise,
+	 * so bounded (a profile has a handful of servers; a generated one with
+	 * thousands of addresses skips this lint rather than take minutes). */
 	const struct yt_node *srv = seq_at(root, "servers");
+	uint64_t naddr = 0, ndev = 0;
+	for (uint32_t i = 0; i < prof->nservers; i++)
+		naddr += prof->servers[i].naddrs;
+	for (uint32_t p = 0; p < prof->nproducts; p++)
+		ndev += prof->products[p].ndevices;
+	if (naddr * (naddr + ndev) > 50000000u)
+		srv = NULL;
 	for (uint32_t i = 0; srv && i < srv->n && i < prof->nservers; i++) {
 		const struct yt_node *al = seq_at(yt_item(srv, i), "addresses");
 		const struct cat_server *s = &prof->servers[i];
