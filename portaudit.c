@@ -29,8 +29,8 @@
 static const char usage_text[] =
 	"Usage: portaudit [options] -i IFACE [--duration SECONDS] [FILTER...]\n"
 	"       portaudit [options] -r FILE [-r FILE...] [FILTER...]   (FILE may be -)\n"
-	"       portaudit catalog show [--catalog FILE] [--profile FILE] [--json]\n"
-	"       portaudit catalog check FILE\n"
+	"       portaudit catalog show [--catalog FILE] [--profile FILE] [--base-port N] [--json]\n"
+	"       portaudit catalog check FILE [--catalog FILE]\n"
 	"       portaudit rules --profile FILE [--format csv|nft|iptables|ip6tables|bpf]\n"
 	"       portaudit merge REPORT.json... [output options]\n"
 	"       portaudit diff OLD.json NEW.json\n"
