@@ -407,14 +407,21 @@ static enum cls_kind kind_of(enum cls_verdict v)
 	       v == CLS_V_BLOCKED ? CLS_K_BLOCKED : CLS_K_UNEXPECTED;
 }
 
-/* Per-service counters, requirement bits, listed devices seen. */
+/* Per-service counters, requirement bits, listed devices seen. Only an
+ * attempt (a flow judged expected or blocked for the service) counts
+ * towards its status and requirements; a flow that breaks the service's
+ * rules (wrong direction, not a listed device, disabled) is only counted
+ * in its flows and bytes. */
 static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
-                    bool ok, bool srv_init)
+                    bool ok, bool srv_init, bool attempt)
 {
 	struct cls_service_stat *st = &c->res.services[svc];
 	const struct cat_service *s = &c->cat->services[svc];
 	st->flows++;
 	st->bytes += f->bytes[0] + f->bytes[1];
+	if (!attempt)
+		return;
+	c->attempts[svc]++;
 	if (ok)
 		st->ok_flows++;
 	for (unsigned r = 0; r < s->nreq && r < 32; r++)
@@ -698,7 +705,8 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 				ok = false;
 				blocked_words(reason, sizeof reason, desc, s, f);
 			}
-			account(c, dp.svc, f, ok, srv_init);
+			account(c, dp.svc, f, ok, srv_init,
+			        v != CLS_V_VIOLATION);
 			emit(c, f, v, dp.svc, server, srv_init, reason);
 			return;
 		}
@@ -713,7 +721,8 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, reason);
 		return;
 	}
-	account(c, best.svc, f, ok, srv_init);
+	account(c, best.svc, f, ok, srv_init,
+	        v == CLS_V_EXPECTED || v == CLS_V_BLOCKED);
 	if (v == CLS_V_EXPECTED || v == CLS_V_BLOCKED) {
 		/* Other services that fit the flow exactly as well (SNMP 161
 		 * of several products) are seen by it too. */
@@ -725,7 +734,8 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 			const struct cat_service *s = &c->cat->services[list[i]];
 			if ((p.score >> 1) == (best.score >> 1) &&
 			    s->dir != CAT_DIR_LOCAL && s->dir != CAT_DIR_RESERVED)
-				account(c, list[i], f, succeeded(s, f), p.srv_init);
+				account(c, list[i], f, succeeded(s, f), p.srv_init,
+				        true);
 		}
 	}
 	emit(c, f, v, best.svc, server, srv_init, reason);
@@ -762,7 +772,9 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	c->devs = calloc(ns, sizeof *c->devs);
 	c->dev_off = calloc(ns, sizeof *c->dev_off);
 	c->req_tried = calloc(ns, sizeof *c->req_tried);
-	if (!c->res.services || !c->devs || !c->dev_off || !c->req_tried)
+	c->attempts = calloc(ns, sizeof *c->attempts);
+	if (!c->res.services || !c->devs || !c->dev_off || !c->req_tried ||
+	    !c->attempts)
 		goto fail;
 
 	/* Listed devices, per service of a product that lists them. */
@@ -976,7 +988,7 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side)
 		n = missing_parts(c, i, false);
 	if (st->ok_flows)
 		st->status = CLS_S_OBSERVED;
-	else if (st->flows)
+	else if (c->attempts[i])
 		st->status = CLS_S_BLOCKED;
 	else
 		st->status = n.missing ? CLS_S_MISSING : CLS_S_NOT_SEEN;
@@ -1068,5 +1080,6 @@ void cls_free(struct cls *c)
 	free(c->dev_off);
 	free(c->dev_seen);
 	free(c->req_tried);
+	free(c->attempts);
 	free(c);
 }

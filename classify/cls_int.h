@@ -87,7 +87,8 @@ struct cls {
 	/* Per required service with devices: device j seen (any flow). */
 	uint32_t *dev_off;       /* [nsvc]: offset into dev_seen */
 	bool *dev_seen;
-	uint32_t *req_tried;     /* [nsvc]: requirement bits with any flow */
+	uint32_t *req_tried;     /* [nsvc]: requirement bits with an attempt */
+	uint64_t *attempts;      /* [nsvc]: flows judged expected or blocked */
 
 	/* Servers. */
 	bool servers_known;      /* given, or settled by inference */

@@ -399,6 +399,26 @@ static void test_wrong_direction(void **state)
 	env_free(e);
 }
 
+static void test_wrong_direction_status(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	/* Only a wrong-way flow: the service was never really seen. */
+	struct env *e = env_new("require:\n  services: [common-smtp]\n", 0, s,
+	                        0, NULL);
+	one(e, 6, PEER, 40000, SRV, 25, CAP_OUT_CLOSED);
+	one(e, 6, SRV, 40000, PEER, 1960, CAP_OUT_CLOSED);
+	finish(e);
+	assert_int_equal(status_of(e, "common-smtp"), CLS_S_MISSING);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
+	assert_int_equal(e->res->services[svc_index(e, "common-smtp")].flows, 1);
+	assert_int_equal(count_kind(e, CLS_K_VIOLATION), 2);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	assert_int_equal(e->res->findings[0].kind, CLS_K_VIOLATION);
+	assert_int_equal(e->res->findings[2].kind, CLS_K_MISSING);
+	env_free(e);
+}
+
 static void test_local_only(void **state)
 {
 	(void)state;
@@ -1149,6 +1169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expected_inbound_outbound),
 		cmocka_unit_test(test_wrong_direction),
+		cmocka_unit_test(test_wrong_direction_status),
 		cmocka_unit_test(test_local_only),
 		cmocka_unit_test(test_reserved_offsets),
 		cmocka_unit_test(test_disabled_conditions),
