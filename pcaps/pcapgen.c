@@ -422,7 +422,7 @@ static void emit_ip(struct gen *g, const struct conv *c, struct host *src,
 		size_t unit = frag ? frag_unit(f, l4len) : l4len;
 		if (unit >= l4len)
 			frag = false;
-		for (size_t off = 0; off < l4len || (off == 0 && l4len == 0);) {
+		for (size_t off = 0; off < l4len;) {     /* l4len >= 8 */
 			size_t chunk = frag ? (l4len - off < unit ? l4len - off : unit) : l4len;
 			bool more = frag && off + chunk < l4len;
 			ip[0] = 0x45;
@@ -444,8 +444,6 @@ static void emit_ip(struct gen *g, const struct conv *c, struct host *src,
 			memcpy(ip + 20, l4 + off, chunk);
 			emit_frame(g, c, src, dst, ip, 20 + chunk);
 			off += chunk;
-			if (chunk == 0)
-				break;
 		}
 		return;
 	}
