@@ -20,12 +20,14 @@
  *             initiator) merged: flows/packets/bytes summed, first/last
  *             widened, outcome, ICMP and reason of the latest; range (scan)
  *             findings of one pair merge into one range, and that pair's
- *             single-port unexpected findings fold into it; a missing
- *             finding survives only if every report has it;
+ *             single-port unexpected findings fold into it, as they do when
+ *             a pair has more than classify's scan threshold of them; a
+ *             missing finding survives only if every report has it;
  *   summary   flow counts summed, finding counts recounted.
  * What a merged report cannot carry: flows (no --flows-csv; --jsonl has
  * finding events only), the exact distinct-port count of a scan seen in
- * several reports (nports is summed, capped by the range's width), and
+ * several reports as ranges (nports is summed, capped by the range's
+ * width), and
  * profile overrides of ports when the profile file cannot be read again
  * (enabled/required are then taken from the reports). docs/report-format.md
  * says so too. Memory: the parsed reports plus one array of all findings.
@@ -44,6 +46,11 @@
 #include "rep_int.h"
 
 #define MERGE_MAX_REPORTS 256
+/* More single-port unexpected findings than this for one (server, peer,
+ * protocol, side) make a scan: the same threshold as classify's
+ * CLS_SCAN_PORTS (classify/cls_int.h), so that reports merged from parts
+ * of a capture fold a scan as the whole capture's report does. */
+#define MERGE_SCAN_PORTS 16
 
 int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
 {
@@ -416,9 +423,10 @@ static uint32_t merge_findings(struct mf *v, uint32_t n, unsigned nrep)
 				v[w++] = acc;
 			k = e;
 		}
-		/* A scan range of the pair absorbs its single-port findings. */
+		/* A scan range of the pair absorbs its single-port findings;
+		 * more single ports than a scan's threshold become one. */
 		if (v[i].f.kind == CLS_K_UNEXPECTED && w > gw &&
-		    is_range(&v[w - 1].f)) {
+		    (is_range(&v[w - 1].f) || w - gw > MERGE_SCAN_PORTS)) {
 			struct mf range = v[w - 1];
 			for (uint32_t k = gw; k + 1 < w; k++)
 				fold(&range.f, &v[k].f, true);
