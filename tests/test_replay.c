@@ -863,6 +863,53 @@ static void test_writer_table_full(void **state)
 	assert_memory_equal(r[0].data, first.b, first.len);
 }
 
+/* Many flagged flows of one tuple (a syslog flow that times out and comes
+ * back): each packet goes to the flow whose window holds it, the packets
+ * between the windows to none, whatever the order the flows ended in. */
+static void test_writer_one_tuple_many_windows(void **state)
+{
+	(void)state;
+	const char *p = pa_tmp("tuple-src.pcap");
+	struct writer w;
+	w_open(&w, p, DLT_EN10MB, true);
+	struct frame f = mk4(17, A, 514, B, 514, 0, 8);
+	w_put(&w, &f, T0 + 0, 500);               /* flow 0 */
+	w_put(&w, &f, T0 + 500 * 100 + 50, 0);    /* between 500 and 501 */
+	w_put(&w, &f, T0 + 500 * 100, 999999999); /* flow 500, 2nd packet */
+	w_put(&w, &f, T0 + 999 * 100 + 1, 0);     /* flow 999, its last */
+	w_put(&w, &f, T0 + 999 * 100 + 2, 0);     /* after every window */
+	w_close(&w);
+	struct cap_options o;
+	opts(&o, p);
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	st.linktypes[0] = DLT_EN10MB;
+	struct rep_input in;
+	memset(&in, 0, sizeof in);
+	in.capopt = &o;
+	in.cap = &st;
+	in.evidence_packets = 20;
+	const char *out = pa_tmp("tuple-ev.pcap");
+	char err[512];
+	struct rep_out *ro = rep_open(&rep_evidence, out, err, sizeof err);
+	assert_non_null(ro);
+	for (uint32_t k = 0; k < 1000; k++) {
+		uint32_t i = (k * 7919u) % 1000; /* not in time order */
+		struct cap_flow fl = mkflow(17, i & 1 ? B : A, 514, i & 1 ? A : B,
+		                            514, (T0 + i * 100) * NS,
+		                            (T0 + i * 100 + 1) * NS);
+		feed(ro, &in, &fl, CLS_V_UNEXPECTED);
+	}
+	assert_int_equal(rep_evidence.report(ro, &in), 0);
+	assert_int_equal(rep_close(ro, err, sizeof err), 0);
+	struct rec r[8];
+	int dlt;
+	assert_int_equal(read_back(out, &dlt, r, 8), 3);
+	assert_int_equal(r[0].ts, T0 * NS + 500);
+	assert_int_equal(r[1].ts, (T0 + 500 * 100) * NS + 999999999);
+	assert_int_equal(r[2].ts, (T0 + 999 * 100 + 1) * NS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -878,6 +925,7 @@ int main(void)
 		cmocka_unit_test(test_writer_nothing_flagged),
 		cmocka_unit_test(test_writer_refuses_live_and_stdin),
 		cmocka_unit_test(test_writer_table_full),
+		cmocka_unit_test(test_writer_one_tuple_many_windows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
