@@ -601,6 +601,35 @@ static void test_output_errors(void **state)
 	pa_result_free(&ls);
 }
 
+
+/* Colour on a terminal (a pseudo-terminal from script(1)), never with
+ * NO_COLOR, never in a pipe (the golden test checks that). */
+static void test_color_tty(void **state)
+{
+	(void)state;
+	if (!pa_have("script")) {
+		pa_skip("script(1) is not installed: no pseudo-terminal to test");
+		return;
+	}
+	char cmd[3000];
+	snprintf(cmd, sizeof cmd, "%s -r %s", getenv("PORTAUDIT"),
+	         pa_src("pcaps/demo.pcap"));
+	const char *argv[] = { "/usr/bin/env", "script", "-qec", cmd,
+	                       "/dev/null", NULL };
+	struct pa_result r;
+	unsetenv("NO_COLOR");
+	pa_exec(&r, NULL, argv);
+	assert_true(pa_contains(r.out, "\033[1m\033[31mNOT COMPLIANT"));
+	assert_true(pa_contains(r.out, "\033[32mobserved\033[0m"));
+	pa_result_free(&r);
+	setenv("NO_COLOR", "1", 1);
+	pa_exec(&r, NULL, argv);
+	assert_true(pa_contains(r.out, "NOT COMPLIANT"));
+	assert_null(strchr(r.out, '\033'));
+	pa_result_free(&r);
+	unsetenv("NO_COLOR");
+}
+
 static int chromium_run(const char *url, const char *out_opt, const char *size)
 {
 	char ud[1100];
@@ -675,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_merge_profile_scan),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_output_errors),
+		cmocka_unit_test(test_color_tty),
 		cmocka_unit_test(test_html_chromium),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
