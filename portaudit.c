@@ -271,6 +271,16 @@ static int audit(int argc, char **argv)
 		usage_error("give -i or -r, not both");
 	if (copt.duration > 0 && !copt.iface)
 		usage_error("--duration applies to live capture (-i)");
+	if (out_path[6]) {
+		/* Evidence is collected by reading the sources a second time. */
+		if (copt.iface)
+			usage_error("--evidence needs -r FILE: a live capture cannot "
+			            "be read twice");
+		for (unsigned i = 0; i < copt.nsources; i++)
+			if (strcmp(copt.sources[i], "-") == 0)
+				usage_error("--evidence needs -r FILE: standard input "
+				            "cannot be read twice");
+	}
 
 	/* The model. */
 	struct cat_error err;
@@ -386,10 +396,16 @@ static int audit(int argc, char **argv)
 
 	status = 0;
 	for (unsigned i = 0; i < outs.n; i++) {
-		if (outs.o[i]->w->report(outs.o[i], &outs.in) != 0)
+		if (outs.o[i]->w->report(outs.o[i], &outs.in) != 0) {
+			/* The writer said why; publish nothing half-written. */
+			rep_abort(outs.o[i]);
+			outs.o[i] = NULL;
 			status = EXIT_USAGE;
+		}
 	}
 	for (unsigned i = 0; i < outs.n; i++) {
+		if (!outs.o[i])
+			continue;
 		if (rep_close(outs.o[i], errbuf, sizeof errbuf) != 0) {
 			fprintf(stderr, "portaudit: %s\n", errbuf);
 			status = EXIT_USAGE;
@@ -408,7 +424,8 @@ static int audit(int argc, char **argv)
 	free(cmdline);
 out:
 	for (unsigned i = 0; i < outs.n; i++)
-		rep_abort(outs.o[i]);
+		if (outs.o[i])
+			rep_abort(outs.o[i]);
 	cat_model_free(&model);
 	if (profile_path)
 		cat_profile_free(&prof);

@@ -39,6 +39,8 @@ static void test_usage_errors(void **state)
 		{ { "-i", "lo", "-r", "x", NULL }, "not both" },
 		{ { "-q", NULL }, "nothing to read" },
 		{ { "--max-flows", "3", "-r", "x", NULL }, "at least 16" },
+		{ { "--evidence", "e.pcap", "-i", "lo", NULL }, "--evidence needs -r FILE: a live" },
+		{ { "--evidence", "e.pcap", "-r", "-", NULL }, "--evidence needs -r FILE: standard input" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct pa_result r;
