@@ -6,6 +6,7 @@
  */
 #include "harness.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,7 +250,10 @@ static void test_wmi(void **state)
 {
 	(void)state;
 	int st;
-	json_t *rep = audit("cls_wmi", &st, "--server", "10.0.0.5", NULL);
+	char jl[512];
+	snprintf(jl, sizeof jl, "%s", pa_tmp("wmi.jsonl"));
+	json_t *rep = audit("cls_wmi", &st, "--server", "10.0.0.5", "--jsonl",
+	                    jl, NULL);
 	/* 135 twice, 49712 in the window, 55555 named by the endpoint
 	 * mapper; 49713 without a 135 before it. */
 	assert_int_equal(summary(rep, "expected"), 4);
@@ -258,6 +262,37 @@ static void test_wmi(void **state)
 	assert_string_equal(str(f, "initiator"), "server");
 	assert_int_equal(nfindings(rep), 1);
 	json_decref(rep);
+	/* Every flow once in the JSON lines, with its verdict and reason. */
+	char *text = pa_read_file(jl, NULL);
+	assert_non_null(text);
+	unsigned flows = 0;
+	bool window = false, epm = false;
+	for (char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		json_error_t err;
+		json_t *ev = json_loads(p, 0, &err);
+		assert_non_null(ev);
+		if (strcmp(str(ev, "event_type"), "flow") == 0) {
+			flows++;
+			json_int_t port = json_integer_value(
+				json_object_get(ev, "dest_port"));
+			if (port == 49712) {
+				assert_string_equal(str(ev, "verdict"), "expected");
+				window = strstr(str(ev, "reason"), "dynamic port of") != NULL;
+			}
+			if (port == 55555) {
+				assert_string_equal(str(ev, "verdict"), "expected");
+				epm = strstr(str(ev, "reason"), "endpoint mapper") != NULL;
+			}
+		}
+		json_decref(ev);
+	}
+	free(text);
+	assert_int_equal(flows, 5);
+	assert_true(window);
+	assert_true(epm);
 }
 
 static void test_cdr(void **state)
