@@ -118,7 +118,7 @@ static int csv_report(struct rep_out *o, const struct rep_input *in)
 		rep_csv_field(o, ",", f->reason);
 		rep_csv_end(o);
 	}
-	return o->failed ? -1 : 0;
+	return rep_done(o);
 }
 
 const struct rep_writer rep_csv = { "csv", NULL, csv_report, NULL };

@@ -9,6 +9,7 @@
  * ICMP flows leave the ports empty and fill icmp_type/icmp_code with the
  * request's type and code. Quoting is RFC 4180 (rep_csv_field).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static void header(struct rep_out *o)
 	if (!s) {
 		s = calloc(1, sizeof *s);
 		if (!s) {
-			o->failed = true;
+			rep_fail(o, ENOMEM);
 			return;
 		}
 		o->state = s;
@@ -111,7 +112,7 @@ static int fcsv_report(struct rep_out *o, const struct rep_input *in)
 {
 	(void)in;
 	header(o);
-	return o->failed ? -1 : 0;
+	return rep_done(o);
 }
 
 const struct rep_writer rep_flows_csv = { "flows-csv", fcsv_flow, fcsv_report,

@@ -779,7 +779,7 @@ static int html_report(struct rep_out *o, const struct rep_input *in)
 	           "times are UTC, from the packets' timestamps</footer>\n",
 	           PORTAUDIT_VERSION, REP_FORMAT_VERSION);
 	rep_puts(o, "</main>\n</body>\n</html>\n");
-	return o->failed ? -1 : 0;
+	return rep_done(o);
 }
 
 const struct rep_writer rep_html = { "html", NULL, html_report, NULL };

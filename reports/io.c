@@ -53,6 +53,27 @@ void rep_printf(struct rep_out *o, const char *fmt, ...)
 	va_end(ap);
 }
 
+void rep_fail(struct rep_out *o, int err)
+{
+	if (!o->failed) {
+		o->failed = true;
+		o->err = err;
+	}
+}
+
+int rep_done(struct rep_out *o)
+{
+	if (!o->failed && !ferror(o->fp))
+		return 0;
+	int e = o->err ? o->err : EIO;
+	fprintf(stderr, "portaudit: %s: %s: %s\n",
+	        o->path ? o->path : "standard output",
+	        e == ENOMEM ? "cannot build the report" : "write error",
+	        strerror(e));
+	o->failed = true;
+	return -1;
+}
+
 static void out_free(struct rep_out *o)
 {
 	free(o->path);

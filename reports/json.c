@@ -10,6 +10,7 @@
  * is proportional to the findings (bounded by --max-findings) and the
  * catalog; flows are never part of it.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -254,15 +255,15 @@ static int json_report(struct rep_out *o, const struct rep_input *in)
 {
 	json_t *r = rep_report_json(in);
 	if (!r) {
-		o->failed = true;
-		return -1;
+		rep_fail(o, ENOMEM);
+		return rep_done(o);
 	}
-	if (json_dumpf(r, o->fp, JSON_INDENT(2)) != 0) {
-		o->failed = true;
-	}
+	errno = 0;
+	if (json_dumpf(r, o->fp, JSON_INDENT(2)) != 0)
+		rep_fail(o, errno ? errno : EIO);
 	rep_puts(o, "\n");
 	json_decref(r);
-	return o->failed ? -1 : 0;
+	return rep_done(o);
 }
 
 const struct rep_writer rep_json = { "json", NULL, json_report };

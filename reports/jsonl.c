@@ -13,6 +13,7 @@
  * At the end, one `event_type: "finding"` line per finding with the JSON
  * report's finding fields, plus EVE-style src/dest for the flows it folds.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,13 +22,13 @@
 static void emit(struct rep_out *o, json_t *e)
 {
 	if (!e) {
-		o->failed = true;
+		rep_fail(o, ENOMEM);
 		return;
 	}
 	char *s = json_dumps(e, JSON_COMPACT);
 	json_decref(e);
 	if (!s) {
-		o->failed = true;
+		rep_fail(o, ENOMEM);
 		return;
 	}
 	rep_puts(o, s);
@@ -44,7 +45,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 		return;
 	json_t *e = json_object();
 	if (!e) {
-		o->failed = true;
+		rep_fail(o, ENOMEM);
 		return;
 	}
 	bool icmp = f->proto == 1 || f->proto == 58;
@@ -117,7 +118,7 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 		if (!body || !e) {
 			json_decref(body);
 			json_decref(e);
-			o->failed = true;
+			rep_fail(o, ENOMEM);
 			break;
 		}
 		char t[REP_TIME_MAX], a[REP_ADDR_MAX], pb[8];
@@ -146,7 +147,7 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 		json_decref(body);
 		emit(o, e);
 	}
-	return o->failed ? -1 : 0;
+	return rep_done(o);
 }
 
 const struct rep_writer rep_jsonl = { "jsonl", jsonl_flow, jsonl_report, NULL };

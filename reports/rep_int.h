@@ -29,6 +29,11 @@ __attribute__((format(printf, 2, 3)))
 void rep_printf(struct rep_out *o, const char *fmt, ...);
 void rep_write(struct rep_out *o, const char *s, size_t n);
 void rep_puts(struct rep_out *o, const char *s);
+/* Remember a failure (an errno value) if none was seen yet. */
+void rep_fail(struct rep_out *o, int err);
+/* End of a report callback: 0, or -1 after printing "portaudit: FILE:
+ * write error: why" on stderr (the caller then aborts the output). */
+int rep_done(struct rep_out *o);
 /* snprintf that may cut (a reason in a fixed buffer). */
 __attribute__((format(printf, 3, 4)))
 void rep_fmt(char *buf, size_t len, const char *fmt, ...);

@@ -42,7 +42,8 @@ struct rep_writer {
 	/* Optional: one classified flow, during the capture. */
 	void (*flow)(struct rep_out *o, const struct rep_input *in,
 	             const struct cls_flow *cf);
-	/* The report, once, at the end. Returns 0 or -1 (I/O error). */
+	/* The report, once, at the end. Returns 0, or -1 after saying why on
+	 * stderr (an I/O error naming the file): the caller then aborts. */
 	int (*report)(struct rep_out *o, const struct rep_input *in);
 	/* Optional: release o->state (rep_close/rep_abort; default free()). */
 	void (*release)(struct rep_out *o);

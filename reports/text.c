@@ -13,6 +13,7 @@
  * a file. The text holds no wall-clock time, so it can be compared with a
  * golden file.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct tcell {
 struct trow {
 	struct tcell c[TCOLS];
 	char *group;       /* a group header row instead of cells */
+	char *note;        /* a line under the row, from column 1 (not sized) */
 };
 
 struct table {
@@ -100,10 +102,24 @@ static void t_cell(struct table *t, struct trow *r, unsigned col,
 			*p = ' ';
 }
 
+static void t_note(struct table *t, struct trow *r, const char *s)
+{
+	if (!r)
+		return;
+	if (!(r->note = strdup(s))) {
+		t->oom = true;
+		return;
+	}
+	for (char *p = r->note; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
+
 static void t_free(struct table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->rows[i].group);
+		free(t->rows[i].note);
 		for (unsigned c = 0; c < TCOLS; c++)
 			free(t->rows[i].c[c].s);
 	}
@@ -160,6 +176,12 @@ static void t_print(struct rep_out *o, struct table *t, const char *indent)
 			}
 		}
 		rep_puts(o, "\n");
+		if (r->note) {
+			rep_puts(o, indent);
+			pad(o, w[0] + 2);
+			paint(o, C_DIM, r->note);
+			rep_puts(o, "\n");
+		}
 	}
 }
 
@@ -308,7 +330,7 @@ static void servers_section(struct rep_out *o, const struct rep_input *in)
 	}
 	t_print(o, &t, "  ");
 	if (t.oom)
-		o->failed = true;
+		rep_fail(o, ENOMEM);
 	t_free(&t);
 }
 
@@ -378,7 +400,7 @@ static void services_section(struct rep_out *o, const struct rep_input *in)
 	}
 	t_print(o, &t, "  ");
 	if (t.oom)
-		o->failed = true;
+		rep_fail(o, ENOMEM);
 	t_free(&t);
 	for (uint32_t i = 0; i < cat->nservices; i++) {
 		const struct cls_service_stat *st = &res->services[i];
@@ -403,18 +425,17 @@ static void findings_section(struct rep_out *o, const struct rep_input *in)
 		paint(o, C_GREEN, "none");
 		rep_puts(o, "\n");
 	} else {
-		struct table t = { .ncols = 10 };
-		t.right[8] = true;
+		struct table t = { .ncols = 7 };
+		t.right[6] = true;
 		static const char *const head[] = { "KIND", "SERVICE", "PROTO",
-			"PORT", "SERVER", "PEER", "OPENED BY", "OUTCOME", "FLOWS",
-			"REASON" };
+			"PORT", "FROM -> TO", "OUTCOME", "FLOWS" };
 		struct trow *r = t_row(&t);
-		for (unsigned c = 0; c < 10; c++)
+		for (unsigned c = 0; c < 7; c++)
 			t_cell(&t, r, c, head[c], NULL);
 		for (uint32_t i = 0; i < limit; i++) {
 			const struct cls_finding *f = &res->findings[i];
 			char pb[8], port[24], sa[REP_ADDR_MAX], pa[REP_ADDR_MAX],
-			     n[32], oc[64];
+			     n[32], oc[64], conn[2 * REP_ADDR_MAX + 16];
 			r = t_row(&t);
 			t_cell(&t, r, 0, cls_kind_name(f->kind), kind_color(f->kind));
 			t_cell(&t, r, 1, cat && f->service >= 0 &&
@@ -429,19 +450,19 @@ static void findings_section(struct rep_out *o, const struct rep_input *in)
 			else
 				snprintf(port, sizeof port, "%u", (unsigned)f->port);
 			t_cell(&t, r, 3, port, NULL);
-			if (rep_zero_addr(f->server))
-				snprintf(sa, sizeof sa, "-");
-			else
+			sa[0] = pa[0] = 0;
+			if (!rep_zero_addr(f->server))
 				rep_addr(f->family, f->server, 0, sa, sizeof sa);
-			t_cell(&t, r, 4, sa, NULL);
 			if (f->has_peer)
 				rep_addr(f->family, f->peer, 0, pa, sizeof pa);
+			if (f->flows && sa[0] && pa[0])
+				snprintf(conn, sizeof conn, "%s -> %s",
+				         f->server_initiated ? sa : pa,
+				         f->server_initiated ? pa : sa);
 			else
-				snprintf(pa, sizeof pa, "-");
-			t_cell(&t, r, 5, pa, NULL);
-			t_cell(&t, r, 6, f->flows ? (f->server_initiated ? "server"
-			                                                 : "peer")
-			                          : "-", NULL);
+				snprintf(conn, sizeof conn, "%s%s%s", sa[0] ? sa : "-",
+				         pa[0] ? " / " : "", pa);
+			t_cell(&t, r, 4, conn, NULL);
 			if (!f->flows)
 				snprintf(oc, sizeof oc, "-");
 			else if (f->has_icmp)
@@ -451,14 +472,14 @@ static void findings_section(struct rep_out *o, const struct rep_input *in)
 			else
 				snprintf(oc, sizeof oc, "%s",
 				         rep_outcome_name(f->outcome));
-			t_cell(&t, r, 7, oc, NULL);
+			t_cell(&t, r, 5, oc, NULL);
 			snprintf(n, sizeof n, "%" PRIu64, f->flows);
-			t_cell(&t, r, 8, n, NULL);
-			t_cell(&t, r, 9, f->reason, NULL);
+			t_cell(&t, r, 6, n, NULL);
+			t_note(&t, r, f->reason);
 		}
 		t_print(o, &t, "  ");
 		if (t.oom)
-			o->failed = true;
+			rep_fail(o, ENOMEM);
 		t_free(&t);
 		if (limit < res->nfindings)
 			rep_printf(o, "  ... and %" PRIu32 " more (--all lists them; "
@@ -512,7 +533,7 @@ static int text_report(struct rep_out *o, const struct rep_input *in)
 	           " blocked)\n", res->summary.flows, res->summary.expected,
 	           res->summary.unexpected, res->summary.violation,
 	           res->summary.blocked);
-	return o->failed ? -1 : 0;
+	return rep_done(o);
 }
 
 const struct rep_writer rep_text = { "text", NULL, text_report };
