@@ -94,7 +94,7 @@ struct cls_finding {
 	bool has_icmp;
 	uint64_t flows, packets, bytes;
 	uint64_t first_ns, last_ns;
-	char reason[200];
+	char reason[256];    /* one sentence; cut at a word with "..." */
 };
 
 struct cls_service_stat {

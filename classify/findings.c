@@ -171,6 +171,21 @@ static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
 	s->next = s->pair_next = s->pair = -1;
 }
 
+/* Copy a reason; one too long is cut at a word and ends with "...". */
+static void copy_reason(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+	if (len < n) {
+		memcpy(dst, src, len + 1);
+		return;
+	}
+	size_t cut = n - 4;
+	while (cut > n / 2 && src[cut] != ' ')
+		cut--;
+	memcpy(dst, src, cut);
+	memcpy(dst + cut, "...", 4);
+}
+
 static void fold(struct cls_finding *fd, const struct cap_flow *f,
                  const char *reason)
 {
@@ -191,7 +206,7 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 		fd->icmp_code = f->icmp_code;
 	}
 	if (new_reason)
-		cls_fmt(fd->reason, sizeof fd->reason, "%s", reason);
+		copy_reason(fd->reason, sizeof fd->reason, reason);
 }
 
 static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
@@ -439,8 +454,8 @@ void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
 	             s->proto == CAT_PROTO_NONE ? 0 : (uint8_t)s->proto, family,
 	             srv, peer, port, s->dir == CAT_DIR_OUTBOUND);
 	c->fs[i].hash = 0;
-	cls_fmt(c->res.findings[i].reason, sizeof c->res.findings[i].reason,
-	         "%s", reason);
+	copy_reason(c->res.findings[i].reason,
+	            sizeof c->res.findings[i].reason, reason);
 	c->res.summary.missing++;
 }
 

@@ -843,6 +843,25 @@ static void test_midstream_ipv6(void **state)
 	env_free(e);
 }
 
+static void test_long_reason(void **state)
+{
+	(void)state;
+	static const char *const s[] = {
+		"2001:db8:1234:5678:9abc:def0:1234:5678", NULL };
+	struct env *e = env_new(NULL, 0, s, 0, NULL);
+	struct cap_flow f = mk(e, 6, "2001:db8:1234:5678:9abc:def0:1234:5678",
+	                       40000, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff",
+	                       25, CAP_OUT_UNANSWERED);
+	f.syn_retries = 5;
+	const struct rec *r = feed(e, &f);
+	assert_non_null(r);
+	finish(e);
+	/* The whole sentence fits in the finding. */
+	assert_string_equal(e->res->findings[0].reason, r->reason);
+	assert_true(strstr(r->reason, "6 SYN(s) got no reply"));
+	env_free(e);
+}
+
 static void test_inferred_orientation(void **state)
 {
 	(void)state;
@@ -1187,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_shared_port),
 		cmocka_unit_test(test_internal),
 		cmocka_unit_test(test_midstream_ipv6),
+		cmocka_unit_test(test_long_reason),
 		cmocka_unit_test(test_inferred_orientation),
 		cmocka_unit_test(test_icmp_unexpected),
 		cmocka_unit_test(test_infer_servers),
