@@ -1,5 +1,618 @@
-/* run.c -- placeholder for the capture loop. */
+/*
+ * run.c -- cap_run(): open the sources, read every packet, decode it, feed
+ * the flow table, and hand finished flows to the caller.
+ *
+ * Design. Offline, every -r source is opened (and its filter compiled)
+ * BEFORE the first packet is read: a missing, empty or non-capture file, or
+ * a bad filter, is an error before minutes of work, not after. Files are
+ * read in the order given, into ONE flow table (a capture rotated into
+ * several files joins up); timestamps are asked of libpcap in nanoseconds
+ * (pcap_fopen_offline_with_tstamp_precision), so microsecond and nanosecond
+ * pcap and pcapng all come out in ns. A file whose link type the decoders do
+ * not know is skipped with a warning (stats->skipped[i]); a file cut inside a
+ * record keeps what was read (stats->truncated). Live, one interface is
+ * opened with pcap_create/pcap_activate in non-blocking mode and read by
+ * pcap_dispatch after a poll() on its selectable fd with a 100 ms timeout,
+ * so --duration ends the capture on time on a silent link, and the flow
+ * table's clock moves with wall time while no packet comes.
+ *
+ * Privileges (-Z) are dropped after every source is open and before the
+ * first packet is parsed. SIGINT/SIGTERM break the loop (pcap_breakloop)
+ * and the report is still produced (stats->interrupted); a second signal
+ * restores the default action and re-raises it.
+ *
+ * Costs. Per packet: the pcap callback, cap_decode() and one flow-table
+ * lookup, done CAP_FLOW_BATCH packets at a time so that the cache misses
+ * of the lookups overlap; no allocation, no system call. The clock (vDSO, no syscall) is
+ * read once per pcap_dispatch() batch of up to 4096 packets for the
+ * progress line.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "capture.h"
-int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx, struct cap_stats *st, char *errbuf, size_t errlen)
-{ (void)opt; (void)fn; (void)ctx; (void)st; snprintf(errbuf, errlen, "capture not built yet"); return -1; }
+#include "decode.h"
+#include "flow.h"
+
+#define BATCH 4096
+#define FRAG_SLOTS 8192
+#define LIVE_POLL_MS 100
+
+struct source {
+	const char *name;   /* as given; "-" = stdin */
+	const char *shown;  /* for messages */
+	pcap_t *p;
+	int linktype;
+	uint64_t size;      /* file size when a regular file, else 0 */
+	bool skip;
+};
+
+struct run {
+	const struct cap_options *opt;
+	struct cap_stats *st;
+	struct cap_decoder dec;
+	struct cap_flowtab *ft;
+	int linktype;
+	uint64_t ts_mul;    /* 1 for ns timestamps, 1000 for us */
+	pcap_t *cur;
+	bool stop;          /* -c reached */
+	struct cap_progress pr;
+	/* Decoded packets waiting for the flow table (see flush_batch). */
+	struct cap_packet batch[CAP_FLOW_BATCH];
+	uint64_t batch_ts[CAP_FLOW_BATCH];
+	unsigned nbatch;
+};
+
+/* ---- signals ------------------------------------------------------------ */
+
+static volatile sig_atomic_t g_signal;
+static pcap_t *volatile g_pcap;
+
+static void on_signal(int sig)
+{
+	if (g_signal) {
+		/* The second one: do what the user asked, now. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	g_signal = sig;
+	pcap_t *p = g_pcap;
+	if (p)
+		pcap_breakloop(p);
+}
+
+struct sigsave {
+	struct sigaction intr, term;
+};
+
+static void signals_install(struct sigsave *s)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
+	g_signal = 0;
+	sigaction(SIGINT, &sa, &s->intr);
+	sigaction(SIGTERM, &sa, &s->term);
+}
+
+static void signals_restore(const struct sigsave *s)
+{
+	g_pcap = NULL;
+	sigaction(SIGINT, &s->intr, NULL);
+	sigaction(SIGTERM, &s->term, NULL);
+}
+
+/* ---- per packet --------------------------------------------------------- */
+
+/* Decoded packets go to the flow table CAP_FLOW_BATCH at a time, so that
+ * the table's memory loads overlap; the batch is flushed before anything
+ * looks at the table (progress, tick, end of a source, the end). */
+static void flush_batch(struct run *r)
+{
+	if (r->nbatch) {
+		cap_flowtab_batch(r->ft, r->batch, r->batch_ts, r->nbatch);
+		r->nbatch = 0;
+	}
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h,
+                      const u_char *data)
+{
+	struct run *r = (struct run *)(void *)user;
+	struct cap_stats *st = r->st;
+	uint64_t ts = 0;
+	if (h->ts.tv_sec > 0)
+		ts = (uint64_t)h->ts.tv_sec * CAP_NS_PER_S;
+	if (h->ts.tv_usec > 0)
+		ts += (uint64_t)h->ts.tv_usec * r->ts_mul;
+	st->packets++;
+	st->bytes += h->len;
+	if (st->packets == 1 || ts < st->first_ns)
+		st->first_ns = ts;
+	if (ts > st->last_ns)
+		st->last_ns = ts;
+	struct cap_packet *pkt = &r->batch[r->nbatch];
+	if (cap_decode(&r->dec, r->linktype, data, h->caplen, h->len, ts, pkt)) {
+		st->ip_packets++;
+		pkt->payload = NULL; /* points into pcap's buffer: not kept */
+		r->batch_ts[r->nbatch++] = ts;
+		if (r->nbatch == CAP_FLOW_BATCH)
+			flush_batch(r);
+	}
+	if (r->opt->count && st->packets >= r->opt->count && !r->stop) {
+		r->stop = true;
+		pcap_breakloop(r->cur);
+	}
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *linktype_name(int dlt, char *buf, size_t len)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+	if (n)
+		snprintf(buf, len, "%s (%d)", n, dlt);
+	else
+		snprintf(buf, len, "%d", dlt);
+	return buf;
+}
+
+static int set_filter(pcap_t *p, const char *filter, bpf_u_int32 mask,
+                      char *errbuf, size_t errlen)
+{
+	if (!filter || !*filter)
+		return 0;
+	struct bpf_program prog;
+	if (pcap_compile(p, &prog, filter, 1, mask) != 0) {
+		snprintf(errbuf, errlen, "bad filter '%s': %s", filter,
+		         pcap_geterr(p));
+		return -1;
+	}
+	int rc = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "cannot set filter '%s': %s", filter,
+		         pcap_geterr(p));
+		return -1;
+	}
+	return 0;
+}
+
+static int drop_privileges(const char *user, char *errbuf, size_t errlen)
+{
+	errno = 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: %s", user,
+		         errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+	const char *what = NULL;
+	if (initgroups(user, gid) != 0)
+		what = "initgroups";
+	else if (setgid(gid) != 0)
+		what = "setgid";
+	else if (setuid(uid) != 0)
+		what = "setuid";
+	if (what) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: %s: %s",
+		         user, what, strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: root "
+		         "could be regained", user);
+		return -1;
+	}
+	return 0;
+}
+
+static void local_addresses(const char *iface, struct cap_stats *st)
+{
+	pcap_if_t *all = NULL;
+	char eb[PCAP_ERRBUF_SIZE];
+	if (pcap_findalldevs(&all, eb) != 0)
+		return;
+	bool any = strcmp(iface, "any") == 0;
+	for (pcap_if_t *d = all; d; d = d->next) {
+		if (!any && strcmp(d->name, iface) != 0)
+			continue;
+		for (pcap_addr_t *a = d->addresses; a; a = a->next) {
+			if (!a->addr || st->nlocal >= 32)
+				continue;
+			uint8_t *out = st->local_addrs[st->nlocal];
+			memset(out, 0, 16);
+			if (a->addr->sa_family == AF_INET) {
+				const struct sockaddr_in *s4 =
+					(const struct sockaddr_in *)(const void *)a->addr;
+				memcpy(out, &s4->sin_addr, 4);
+				st->local_family[st->nlocal++] = 4;
+			} else if (a->addr->sa_family == AF_INET6) {
+				const struct sockaddr_in6 *s6 =
+					(const struct sockaddr_in6 *)(const void *)a->addr;
+				memcpy(out, &s6->sin6_addr, 16);
+				st->local_family[st->nlocal++] = 6;
+			}
+		}
+	}
+	pcap_freealldevs(all);
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * CAP_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- offline ------------------------------------------------------------ */
+
+static void close_sources(struct source *src, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (src[i].p) {
+			pcap_close(src[i].p);
+			src[i].p = NULL;
+		}
+}
+
+static int open_source(struct source *s, const struct cap_options *opt,
+                       unsigned i, struct cap_stats *st, char *errbuf,
+                       size_t errlen)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	FILE *f;
+	bool is_stdin = strcmp(s->name, "-") == 0;
+	s->shown = is_stdin ? "stdin" : s->name;
+	if (is_stdin) {
+		f = stdin;
+	} else {
+		f = fopen(s->name, "rb");
+		if (!f) {
+			snprintf(errbuf, errlen, "%s: cannot open: %s", s->name,
+			         strerror(errno));
+			return -1;
+		}
+	}
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			snprintf(errbuf, errlen, "%s: is a directory, not a pcap or "
+			         "pcapng file", s->shown);
+			if (!is_stdin)
+				fclose(f);
+			return -1;
+		}
+		if (S_ISREG(sb.st_mode)) {
+			s->size = (uint64_t)sb.st_size;
+			if (sb.st_size == 0) {
+				snprintf(errbuf, errlen, "%s: empty file (0 bytes), not "
+				         "a pcap or pcapng file", s->shown);
+				if (!is_stdin)
+					fclose(f);
+				return -1;
+			}
+		}
+	}
+	eb[0] = 0;
+	s->p = pcap_fopen_offline_with_tstamp_precision(
+		f, PCAP_TSTAMP_PRECISION_NANO, eb);
+	if (!s->p) {
+		snprintf(errbuf, errlen, "%s: not a pcap or pcapng file (%s)",
+		         s->shown, eb[0] ? eb : "unknown format");
+		if (!is_stdin)
+			fclose(f);
+		return -1;
+	}
+	s->linktype = pcap_datalink(s->p);
+	st->linktypes[i] = s->linktype;
+	if (!cap_linktype_supported(s->linktype)) {
+		char lb[64];
+		linktype_name(s->linktype, lb, sizeof lb);
+		snprintf(st->skipped[i], sizeof st->skipped[i],
+		         "link type %s not supported", lb);
+		fprintf(stderr, "portaudit: %s: link type %s is not supported; "
+		        "file skipped\n", s->shown, lb);
+		s->skip = true;
+		return 0;
+	}
+	return set_filter(s->p, opt->filter, PCAP_NETMASK_UNKNOWN, errbuf,
+	                  errlen);
+}
+
+static uint64_t file_pos(pcap_t *p)
+{
+	FILE *f = pcap_file(p);
+	if (!f)
+		return 0;
+	off_t o = ftello(f);
+	return o > 0 ? (uint64_t)o : 0;
+}
+
+static void progress(struct run *r, uint64_t bytes_read, uint64_t drops)
+{
+	if (!r->pr.on)
+		return;
+	cap_progress_update(&r->pr, cap_mono_ns(), bytes_read, r->st->packets,
+	                    r->st->flows + cap_flowtab_live(r->ft), drops);
+}
+
+static void read_source(struct run *r, struct source *s, uint64_t done)
+{
+	r->cur = s->p;
+	g_pcap = s->p;
+	r->linktype = s->linktype;
+	r->ts_mul = pcap_get_tstamp_precision(s->p) ==
+	            PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+	for (;;) {
+		if (g_signal || r->stop)
+			break;
+		int n = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)r);
+		flush_batch(r);
+		if (n == 0)
+			break; /* end of file */
+		if (n == PCAP_ERROR_BREAK)
+			continue; /* the flags above say why */
+		if (n < 0) {
+			r->st->truncated = true;
+			fprintf(stderr, "portaudit: %s: %s; keeping the packets "
+			        "read before\n", s->shown, pcap_geterr(s->p));
+			break;
+		}
+		progress(r, done + file_pos(s->p), 0);
+	}
+	g_pcap = NULL;
+}
+
+static int run_offline(struct run *r, char *errbuf, size_t errlen)
+{
+	const struct cap_options *opt = r->opt;
+	static struct source src[CAP_MAX_SOURCES];
+	unsigned n = opt->nsources;
+	if (n > CAP_MAX_SOURCES)
+		n = CAP_MAX_SOURCES;
+	memset(src, 0, sizeof src);
+	unsigned nstdin = 0;
+	for (unsigned i = 0; i < n; i++) {
+		src[i].name = opt->sources[i];
+		if (strcmp(src[i].name, "-") == 0 && ++nstdin > 1) {
+			snprintf(errbuf, errlen, "stdin (-r -) can be read only once");
+			close_sources(src, n);
+			return -1;
+		}
+		if (open_source(&src[i], opt, i, r->st, errbuf, errlen) != 0) {
+			close_sources(src, n);
+			return -1;
+		}
+	}
+	if (opt->drop_user &&
+	    drop_privileges(opt->drop_user, errbuf, errlen) != 0) {
+		close_sources(src, n);
+		return -1;
+	}
+	uint64_t total = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += src[i].skip ? 0 : src[i].size;
+	bool unknown_size = false;
+	for (unsigned i = 0; i < n; i++)
+		if (!src[i].skip && src[i].size == 0)
+			unknown_size = true;
+	cap_progress_start(&r->pr, !opt->quiet && isatty(2), false, 0,
+	                   unknown_size ? 0 : total, stderr);
+	uint64_t done = 0;
+	for (unsigned i = 0; i < n && !g_signal && !r->stop; i++) {
+		if (src[i].skip)
+			continue;
+		r->st->nsources++;
+		read_source(r, &src[i], done);
+		done += src[i].size;
+		pcap_close(src[i].p);
+		src[i].p = NULL;
+	}
+	close_sources(src, n);
+	return 0;
+}
+
+/* ---- live --------------------------------------------------------------- */
+
+static int activate_error(pcap_t *p, int rc, const char *iface, char *errbuf,
+                          size_t errlen)
+{
+	const char *why = pcap_geterr(p);
+	if (!why || !*why)
+		why = pcap_statustostr(rc);
+	switch (rc) {
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		snprintf(errbuf, errlen, "%s: no such interface (%s)", iface, why);
+		break;
+	case PCAP_ERROR_PERM_DENIED:
+		snprintf(errbuf, errlen, "%s: permission denied: live capture "
+		         "needs root or CAP_NET_RAW (%s)", iface, why);
+		break;
+	case PCAP_ERROR_PROMISC_PERM_DENIED:
+		snprintf(errbuf, errlen, "%s: not allowed to enter promiscuous "
+		         "mode; try -p (%s)", iface, why);
+		break;
+	case PCAP_ERROR_IFACE_NOT_UP:
+		snprintf(errbuf, errlen, "%s: interface is not up (%s)", iface, why);
+		break;
+	default:
+		snprintf(errbuf, errlen, "%s: cannot capture: %s", iface, why);
+		break;
+	}
+	return -1;
+}
+
+static int run_live(struct run *r, char *errbuf, size_t errlen)
+{
+	const struct cap_options *opt = r->opt;
+	const char *iface = opt->iface;
+	char eb[PCAP_ERRBUF_SIZE];
+	eb[0] = 0;
+	pcap_t *p = pcap_create(iface, eb);
+	if (!p) {
+		snprintf(errbuf, errlen, "%s: cannot capture: %s", iface, eb);
+		return -1;
+	}
+	pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : CAP_DEFAULT_SNAPLEN);
+	pcap_set_promisc(p, opt->no_promisc ? 0 : 1);
+	pcap_set_timeout(p, LIVE_POLL_MS);
+	if (opt->buffer_kib > 0)
+		pcap_set_buffer_size(p, opt->buffer_kib * 1024);
+	(void)pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		activate_error(p, rc, iface, errbuf, errlen);
+		pcap_close(p);
+		return -1;
+	}
+	if (rc > 0)
+		fprintf(stderr, "portaudit: %s: warning: %s\n", iface,
+		        pcap_geterr(p)[0] ? pcap_geterr(p) : pcap_statustostr(rc));
+	int lt = pcap_datalink(p);
+	r->st->linktypes[0] = lt;
+	if (!cap_linktype_supported(lt)) {
+		char lb[64];
+		snprintf(errbuf, errlen, "%s: link type %s is not supported", iface,
+		         linktype_name(lt, lb, sizeof lb));
+		pcap_close(p);
+		return -1;
+	}
+	bpf_u_int32 net = 0, mask = 0;
+	if (pcap_lookupnet(iface, &net, &mask, eb) != 0)
+		mask = PCAP_NETMASK_UNKNOWN;
+	if (set_filter(p, opt->filter, mask, errbuf, errlen) != 0) {
+		pcap_close(p);
+		return -1;
+	}
+	local_addresses(iface, r->st);
+	if (opt->drop_user &&
+	    drop_privileges(opt->drop_user, errbuf, errlen) != 0) {
+		pcap_close(p);
+		return -1;
+	}
+	int fd = -1;
+	if (pcap_setnonblock(p, 1, eb) == 0)
+		fd = pcap_get_selectable_fd(p);
+	if (fd < 0)
+		(void)pcap_setnonblock(p, 0, eb); /* pcap's own timeout then */
+	r->st->nsources = 1;
+	r->cur = p;
+	g_pcap = p;
+	r->linktype = lt;
+	r->ts_mul = pcap_get_tstamp_precision(p) ==
+	            PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+	cap_progress_start(&r->pr, !opt->quiet && isatty(2), true,
+	                   opt->duration, 0, stderr);
+	uint64_t t0 = cap_mono_ns();
+	uint64_t deadline = opt->duration > 0
+		? t0 + (uint64_t)(opt->duration * 1e9) : 0;
+	struct pcap_stat ps;
+	for (;;) {
+		if (g_signal || r->stop)
+			break;
+		uint64_t now = cap_mono_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (fd >= 0) {
+			int wait = LIVE_POLL_MS;
+			if (deadline && (deadline - now) / 1000000 < (uint64_t)wait)
+				wait = (int)((deadline - now) / 1000000) + 1;
+			struct pollfd pfd = { fd, POLLIN, 0 };
+			if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
+				fprintf(stderr, "portaudit: %s: poll: %s\n", iface,
+				        strerror(errno));
+				break;
+			}
+		}
+		int n = pcap_dispatch(p, -1, on_packet, (u_char *)r);
+		flush_batch(r);
+		if (n == PCAP_ERROR) {
+			fprintf(stderr, "portaudit: %s: capture stopped: %s\n", iface,
+			        pcap_geterr(p));
+			break;
+		}
+		if (n == 0)
+			cap_flowtab_tick(r->ft, wall_ns());
+		if (r->pr.on) {
+			uint64_t drops = 0;
+			if (pcap_stats(p, &ps) == 0)
+				drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+			progress(r, 0, drops);
+		}
+	}
+	g_pcap = NULL;
+	if (pcap_stats(p, &ps) == 0) {
+		r->st->has_dropped = true;
+		r->st->dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	}
+	pcap_close(p);
+	return 0;
+}
+
+/* ---- entry -------------------------------------------------------------- */
+
+int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
+            struct cap_stats *st, char *errbuf, size_t errlen)
+{
+	memset(st, 0, sizeof *st);
+	if (errlen)
+		errbuf[0] = 0;
+	if (!opt->iface && opt->nsources == 0) {
+		snprintf(errbuf, errlen, "nothing to read");
+		return -1;
+	}
+	struct run r;
+	memset(&r, 0, sizeof r);
+	r.opt = opt;
+	r.st = st;
+	if (cap_decoder_init(&r.dec, FRAG_SLOTS) != 0) {
+		snprintf(errbuf, errlen, "out of memory (decoder)");
+		return -1;
+	}
+	r.ft = cap_flowtab_new(opt->max_flows, opt->ports, fn, ctx, st);
+	if (!r.ft) {
+		snprintf(errbuf, errlen, "out of memory: cannot allocate a flow "
+		         "table for %u flows (see --max-flows)",
+		         opt->max_flows ? opt->max_flows : CAP_DEFAULT_MAX_FLOWS);
+		cap_decoder_free(&r.dec);
+		return -1;
+	}
+	struct sigsave ss;
+	signals_install(&ss);
+	int rc = opt->iface ? run_live(&r, errbuf, errlen)
+	                    : run_offline(&r, errbuf, errlen);
+	cap_progress_end(&r.pr);
+	if (rc == 0) {
+		flush_batch(&r);
+		cap_flowtab_flush(r.ft);
+		memcpy(st->anomalies, r.dec.anomalies, sizeof st->anomalies);
+		st->frag_tracked = r.dec.frag_tracked;
+		st->interrupted = g_signal != 0;
+	}
+	signals_restore(&ss);
+	cap_flowtab_free(r.ft);
+	cap_decoder_free(&r.dec);
+	return rc;
+}
