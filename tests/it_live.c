@@ -216,6 +216,11 @@ static void test_binary_duration(void **state)
 	json_t *j = pa_load_json(json);
 	json_t *cap = json_object_get(j, "capture");
 	assert_true(json_integer_value(json_object_get(cap, "packets")) >= 10);
+	assert_true(json_is_false(json_object_get(cap, "truncated")));
+	/* the servers are the interface's own addresses (127.0.0.1): our TCP
+	 * and UDP exchanges involve them */
+	json_t *sum = json_object_get(j, "summary");
+	assert_true(json_integer_value(json_object_get(sum, "flows")) >= 2);
 	json_decref(j);
 }
 
