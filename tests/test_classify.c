@@ -1166,6 +1166,81 @@ static void test_many_devices_missing(void **state)
 	env_free(e);
 }
 
+/* Random flows (fixed seed): every flow reaches the sink once, the
+ * verdict counts add up, findings stay within the cap, nothing crashes. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 11);
+}
+
+static void random_run(const char *const *servers, const char *profile)
+{
+	struct env *e = env_new(profile, 0, servers, 64, NULL);
+	static const uint16_t ports[] = { 25, 135, 161, 389, 443, 514, 1645,
+	                                  1812, 1960, 1961, 1962, 1963, 1965,
+	                                  4000, 5672, 8443, 50001, 50003,
+	                                  49999, 60000, 22, 0, 65535 };
+	static const char *const hosts[] = { SRV, SRV2, PEER, "10.9.0.6",
+	                                     "10.1.0.11", "224.0.1.40",
+	                                     "255.255.255.255", "0.0.0.0" };
+	const unsigned n = 20000;
+	for (unsigned i = 0; i < n; i++) {
+		const char *a = hosts[rnd() % 8], *b = hosts[rnd() % 8];
+		uint8_t proto = (uint8_t[]){ 6, 17, 1, 6, 17 }[rnd() % 5];
+		uint16_t pb = rnd() % 4 ? ports[rnd() % 23] : (uint16_t)rnd();
+		struct cap_flow f = mk(e, proto, a, (uint16_t)rnd(), b, pb,
+		                       (enum cap_outcome)(rnd() % 8));
+		f.initiator_inferred = (uint8_t)(rnd() % 2);
+		f.syn_retries = (uint8_t)rnd();
+		f.icmp_type = (uint8_t)(rnd() % 4);
+		f.icmp_code = (uint8_t)(rnd() % 16);
+		f.epm_port = rnd() % 3 ? 0 : (uint16_t)(49152 + rnd() % 16);
+		f.pkts[rnd() % 2] = rnd() % 3;
+		if (rnd() % 16 == 0)
+			e->t -= 100ull * 1000000000ull; /* out of order */
+		cls_flow(&f, e->cls);
+	}
+	finish(e);
+	const struct cls_summary *sm = &e->res->summary;
+	assert_int_equal(e->nsunk, n);
+	assert_int_equal(sm->flows + sm->other_flows, n);
+	assert_int_equal(sm->expected + sm->unexpected + sm->violation +
+	                 sm->blocked, sm->flows);
+	assert_true(e->res->nfindings <= 64);
+	assert_int_equal(sm->findings, e->res->nfindings + sm->findings_dropped);
+	/* Worst first: violation, blocked, missing, unexpected. */
+	static const int sev[CLS_K_COUNT] = { [CLS_K_VIOLATION] = 0,
+	                                      [CLS_K_BLOCKED] = 1,
+	                                      [CLS_K_MISSING] = 2,
+	                                      [CLS_K_UNEXPECTED] = 3 };
+	for (uint32_t i = 1; i < e->res->nfindings; i++)
+		assert_true(sev[e->res->findings[i - 1].kind] <=
+		            sev[e->res->findings[i].kind]);
+	for (uint32_t i = 0; i < e->res->nfindings; i++) {
+		const struct cls_finding *fd = &e->res->findings[i];
+		assert_true(fd->port <= fd->port_hi);
+		assert_true(strlen(fd->reason) > 0);
+		assert_true(fd->kind == CLS_K_MISSING || fd->flows > 0);
+	}
+	env_free(e);
+}
+
+static void test_random_flows(void **state)
+{
+	(void)state;
+	static const char *const two[] = { SRV, SRV2, NULL };
+	random_run(two, NULL);
+	random_run(two, dev_profile);
+	random_run(NULL, NULL);
+	static const char *const pfx[] = { "10.0.0.0/8", NULL };
+	random_run(pfx, "features:\n  auto-discovery: false\n");
+}
+
 static void test_portmap(void **state)
 {
 	(void)state;
@@ -1217,6 +1292,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_settles),
 		cmocka_unit_test(test_pending_overflow),
 		cmocka_unit_test(test_many_devices_missing),
+		cmocka_unit_test(test_random_flows),
 		cmocka_unit_test(test_portmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
