@@ -7,10 +7,10 @@
  * (or by the report callback when there was none). Columns follow the EVE
  * names of the JSON-lines writer: src is the initiator, dest the responder;
  * ICMP flows leave the ports empty and fill icmp_type/icmp_code with the
- * request's type and code. Quoting is RFC 4180 (rep_csv_field).
+ * request's type and code. Quoting is RFC 4180 (rl_csv). Each row is built
+ * by hand into one buffer and written with one call.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,66 +46,70 @@ static void header(struct rep_out *o)
 	s->header = true;
 }
 
-static void num(struct rep_out *o, uint64_t v)
-{
-	char b[24];
-	snprintf(b, sizeof b, "%" PRIu64, v);
-	rep_csv_field(o, ",", b);
-}
-
+/* Built by hand (rep_line): this runs once per flow. */
 static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
                       const struct cls_flow *cf)
 {
 	const struct cap_flow *f = cf->flow;
-	char t[REP_TIME_MAX], a[REP_ADDR_MAX], pb[8];
+	struct rep_line l;
+	char pb[8];
 	header(o);
 	if (o->failed)
 		return;
-	rep_time(f->first_ns, t, sizeof t);
-	rep_csv_field(o, NULL, t);
-	rep_time(f->last_ns, t, sizeof t);
-	rep_csv_field(o, ",", t);
-	rep_csv_field(o, ",", rep_proto_name(f->proto, pb, sizeof pb));
+	l.n = 0;
+	l.over = false;
 	bool icmp = f->proto == 1 || f->proto == 58;
-	rep_addr(f->family, f->addr_a, 0, a, sizeof a);
-	rep_csv_field(o, ",", a);
-	if (icmp)
-		rep_csv_field(o, ",", NULL);
-	else
-		num(o, f->port_a);
-	rep_addr(f->family, f->addr_b, 0, a, sizeof a);
-	rep_csv_field(o, ",", a);
+	rl_time(&l, f->first_ns);
+	rl_raw(&l, ",", 1);
+	rl_time(&l, f->last_ns);
+	rl_raw(&l, ",", 1);
+	rl_csv(&l, rep_proto_name(f->proto, pb, sizeof pb));
+	rl_raw(&l, ",", 1);
+	rl_addr(&l, f->family, f->addr_a);
+	rl_raw(&l, ",", 1);
+	if (!icmp)
+		rl_u64(&l, f->port_a);
+	rl_raw(&l, ",", 1);
+	rl_addr(&l, f->family, f->addr_b);
+	rl_raw(&l, ",", 1);
 	if (icmp) {
-		rep_csv_field(o, ",", NULL);
-		num(o, f->port_b >> 8);
-		num(o, f->port_b & 0xff);
+		rl_raw(&l, ",", 1);
+		rl_u64(&l, f->port_b >> 8);
+		rl_raw(&l, ",", 1);
+		rl_u64(&l, f->port_b & 0xff);
 	} else {
-		num(o, f->port_b);
-		rep_csv_field(o, ",", NULL);
-		rep_csv_field(o, ",", NULL);
+		rl_u64(&l, f->port_b);
+		rl_raw(&l, ",,", 2);
 	}
+	rl_raw(&l, ",", 1);
 	if (f->vlan)
-		num(o, f->vlan);
-	else
-		rep_csv_field(o, ",", NULL);
-	rep_csv_field(o, ",", f->initiator_inferred ? "true" : "false");
-	rep_csv_field(o, ",", rep_outcome_name(f->outcome));
-	num(o, f->pkts[0]);
-	num(o, f->pkts[1]);
-	num(o, f->bytes[0]);
-	num(o, f->bytes[1]);
-	rep_csv_field(o, ",", cls_verdict_name(cf->verdict));
-	rep_csv_field(o, ",", rep_service_id(in, cf->service));
-	if (cf->server >= 0) {
-		rep_addr(f->family, cf->server_is_initiator ? f->addr_a
-		                                             : f->addr_b, 0, a,
-		         sizeof a);
-		rep_csv_field(o, ",", a);
-	} else {
-		rep_csv_field(o, ",", NULL);
+		rl_u64(&l, f->vlan);
+	rl_lit(&l, f->initiator_inferred ? ",true," : ",false,");
+	rl_csv(&l, rep_outcome_name(f->outcome));
+	for (int i = 0; i < 2; i++) {
+		rl_raw(&l, ",", 1);
+		rl_u64(&l, f->pkts[i]);
 	}
-	rep_csv_field(o, ",", cf->reason);
-	rep_csv_end(o);
+	for (int i = 0; i < 2; i++) {
+		rl_raw(&l, ",", 1);
+		rl_u64(&l, f->bytes[i]);
+	}
+	rl_raw(&l, ",", 1);
+	rl_csv(&l, cls_verdict_name(cf->verdict));
+	rl_raw(&l, ",", 1);
+	rl_csv(&l, rep_service_id(in, cf->service));
+	rl_raw(&l, ",", 1);
+	if (cf->server >= 0)
+		rl_addr(&l, f->family, cf->server_is_initiator ? f->addr_a
+		                                                : f->addr_b);
+	rl_raw(&l, ",", 1);
+	rl_csv(&l, cf->reason);
+	rl_raw(&l, "\r\n", 2);
+	if (l.over) {
+		rep_fail(o, EOVERFLOW);
+		return;
+	}
+	rep_write(o, l.b, l.n);
 }
 
 static int fcsv_report(struct rep_out *o, const struct rep_input *in)

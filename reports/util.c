@@ -309,3 +309,139 @@ void rep_fmt(char *buf, size_t len, const char *fmt, ...)
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
 }
+
+/* ---- line building for the streaming writers --------------------------- */
+
+void rl_raw(struct rep_line *l, const char *s, size_t n)
+{
+	if (n > sizeof l->b - l->n) {
+		n = sizeof l->b - l->n;
+		l->over = true;
+	}
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+
+void rl_lit(struct rep_line *l, const char *s)
+{
+	rl_raw(l, s, strlen(s));
+}
+
+void rl_jstr(struct rep_line *l, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		rl_raw(l, "null", 4);
+		return;
+	}
+	rl_raw(l, "\"", 1);
+	const char *run = s;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		rl_raw(l, run, (size_t)(p - run));
+		char e[6] = { '\\', (char)c, 0, 0, 0, 0 };
+		size_t k = 2;
+		if (c == '\n')
+			e[1] = 'n';
+		else if (c == '\t')
+			e[1] = 't';
+		else if (c == '\r')
+			e[1] = 'r';
+		else if (c < 0x20 || c == 0x7f) {
+			e[1] = 'u';
+			e[2] = '0';
+			e[3] = '0';
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			k = 6;
+		}
+		rl_raw(l, e, k);
+		run = p + 1;
+	}
+	rl_lit(l, run);
+	rl_raw(l, "\"", 1);
+}
+
+void rl_csv(struct rep_line *l, const char *s)
+{
+	if (!s)
+		return;
+	size_t n = strlen(s);
+	bool quote = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
+	                   s[n - 1] == '\t');
+	for (const char *p = s; *p && !quote; p++)
+		if (*p == ',' || *p == '"' || *p == '\r' || *p == '\n')
+			quote = true;
+	if (!quote) {
+		rl_raw(l, s, n);
+		return;
+	}
+	rl_raw(l, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			rl_raw(l, "\"", 1);
+		rl_raw(l, p, 1);
+	}
+	rl_raw(l, "\"", 1);
+}
+
+void rl_u64(struct rep_line *l, uint64_t v)
+{
+	char t[24];
+	size_t k = sizeof t;
+	do {
+		t[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	rl_raw(l, t + k, sizeof t - k);
+}
+
+static void two(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+void rl_time(struct rep_line *l, uint64_t ns)
+{
+	/* The date and time of day change rarely between flows: cache them. */
+	static uint64_t cached_s = UINT64_MAX;
+	static char prefix[24];
+	uint64_t sec = ns / 1000000000u;
+	if (sec != cached_s) {
+		char t[REP_TIME_MAX];
+		rep_time(ns, t, sizeof t);
+		if (strlen(t) < 20) {
+			rl_lit(l, t);
+			return;
+		}
+		memcpy(prefix, t, 20); /* "2026-01-05T10:00:00." */
+		prefix[20] = 0;
+		cached_s = sec;
+	}
+	char frac[8];
+	unsigned us = (unsigned)(ns % 1000000000u / 1000u);
+	two(frac, us / 10000);
+	two(frac + 2, us / 100 % 100);
+	two(frac + 4, us % 100);
+	frac[6] = 'Z';
+	rl_raw(l, prefix, 20);
+	rl_raw(l, frac, 7);
+}
+
+void rl_addr(struct rep_line *l, uint8_t family, const uint8_t *a)
+{
+	if (family == 6) {
+		char b[REP_ADDR_MAX];
+		rep_addr(family, a, 0, b, sizeof b);
+		rl_lit(l, b);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			rl_raw(l, ".", 1);
+		rl_u64(l, a[i]);
+	}
+}

@@ -213,7 +213,7 @@ FX_FN struct fx *fx_new(void)
 	x->cf.verdict = CLS_V_EXPECTED;
 	x->cf.service = s0;
 	x->cf.server = 0;
-	x->cf.reason = "base port, \"client\" connection, inbound";
+	x->cf.reason = "base port, \"client\" connection,\ninbound \\ \x01 ok";
 	return x;
 }
 
