@@ -77,6 +77,17 @@ static void test_write_errors(void **state)
 	assert_null(o);
 	assert_true(pa_contains(err, "/nonexistent-dir/r.json"));
 	assert_true(pa_contains(err, "No such file or directory"));
+	/* A directory we may not write into (root may write anywhere). */
+	if (geteuid() != 0) {
+		const char *ro = pa_tmp("readonly");
+		assert_int_equal(mkdir(ro, 0500), 0);
+		char p[1100];
+		snprintf(p, sizeof p, "%s/r.json", ro);
+		o = rep_open(&rep_json, p, err, sizeof err);
+		assert_null(o);
+		assert_true(pa_contains(err, p));
+		assert_true(pa_contains(err, "Permission denied"));
+	}
 	/* A directory is not a report file. */
 	o = rep_open(&rep_json, pa_tmpdir(), err, sizeof err);
 	assert_null(o);
