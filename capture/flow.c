@@ -710,6 +710,8 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 		f->flags[dir] = (uint8_t)(f->flags[dir] | p->tcp_flags);
 	if (ts > f->last_ns)
 		f->last_ns = ts;
+	else if (ts < f->first_ns)
+		f->first_ns = ts; /* out of order (files read back to front) */
 	if (p->truncated && f->truncated < UINT32_MAX)
 		f->truncated++;
 	if (p->epm_port)

@@ -249,6 +249,8 @@ static void test_two_files(void **state)
 	assert_int_equal(run(&o, &st, err), 0);
 	assert_int_equal(nflows, 1);
 	assert_int_equal(flows[0].port_a, 50001);
+	assert_int_equal(flows[0].first_ns, T0 * 1000000000ull);
+	assert_int_equal(flows[0].last_ns, T0 * 1000000000ull + 20000);
 	assert_int_equal(st.first_ns, T0 * 1000000000ull);
 	assert_int_equal(st.last_ns, T0 * 1000000000ull + 20000);
 }
