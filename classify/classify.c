@@ -26,9 +26,12 @@
  * cls_finish() settles inferred servers (servers.c), judges held flows,
  * then gives each service its status and the missing findings (a capture
  * filter is checked first, filter.c), the caveats, and sorts the findings
- * worst first. Cost per flow: two table reads, a few candidate scores, two
- * short formatted strings (the reason) and, when not expected, one hash
- * lookup in the findings.
+ * worst first. Cost per flow: two table reads, a few candidate scores and,
+ * when not expected, one hash lookup in the findings (none for a pair
+ * already folded into a scan). The reason is only recorded (what to say,
+ * struct cls_reason) and worded by cls_reason_text() when someone reads it:
+ * the flow sink, or a finding taking its first reason or a new outcome. So
+ * the flows of a scan, or expected flows without a sink, cost no text.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -61,9 +64,19 @@ void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
 		cls_fmt(buf, len, "?");
 }
 
+/* Append n bytes of s at buf[o], cut at room; the new offset. */
+static size_t put(char *buf, size_t o, size_t room, const char *s, size_t n)
+{
+	if (n > room - o)
+		n = room - o;
+	memcpy(buf + o, s, n);
+	return o + n;
+}
+
 /* A small formatter for reasons: %s, %.Ns, %u, %lu and %llu only, always
- * NUL-terminated, truncating quietly. Reasons are made for every flow, and
- * glibc's vfprintf was the largest cost of classifying a port scan. */
+ * NUL-terminated, truncating quietly. glibc's vfprintf was the largest
+ * cost of classifying a port scan; here literal runs and strings are
+ * copied whole (strchr, strlen, memcpy) rather than a byte at a time. */
 void cls_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	if (!len)
@@ -73,7 +86,10 @@ void cls_fmt(char *buf, size_t len, const char *fmt, ...)
 	size_t o = 0, room = len - 1;
 	for (const char *p = fmt; *p && o < room; p++) {
 		if (*p != '%') {
-			buf[o++] = *p;
+			const char *q = strchr(p, '%');
+			size_t n = q ? (size_t)(q - p) : strlen(p);
+			o = put(buf, o, room, p, n);
+			p += n - 1;
 			continue;
 		}
 		p++;
@@ -92,20 +108,19 @@ void cls_fmt(char *buf, size_t len, const char *fmt, ...)
 			const char *a = va_arg(ap, const char *);
 			if (!a)
 				a = "(null)";
-			for (size_t k = 0; a[k] && k < prec && o < room; k++)
-				buf[o++] = a[k];
+			size_t n = prec == (size_t)-1 ? strlen(a) : strnlen(a, prec);
+			o = put(buf, o, room, a, n);
 		} else if (*p == 'u') {
 			unsigned long long v = longs == 2 ? va_arg(ap, unsigned long long)
 			                     : longs == 1 ? va_arg(ap, unsigned long)
 			                     : va_arg(ap, unsigned);
 			char d[24];
-			int n = 0;
+			int n = 24;
 			do {
-				d[n++] = (char)('0' + v % 10);
+				d[--n] = (char)('0' + v % 10);
 				v /= 10;
 			} while (v);
-			while (n > 0 && o < room)
-				buf[o++] = d[--n];
+			o = put(buf, o, room, d + n, (size_t)(24 - n));
 		} else if (*p == '%') {
 			buf[o++] = '%';
 		} else {
@@ -150,13 +165,25 @@ static bool same_host(const struct cap_flow *f)
 	return memcmp(f->addr_a, f->addr_b, 16) == 0;
 }
 
-/* "TCP 1960 from 10.0.0.5 to the server 10.0.0.1" */
-static void describe(char *buf, size_t len, const struct cap_flow *f,
-                     bool a_srv, bool b_srv)
+/* The text of an address, remembered per side (struct cls_addr_memo). */
+static const char *addr_memo(struct cls *c, int side, uint8_t family,
+                             const uint8_t *a)
 {
-	char a[64], b[64];
-	cls_addr_str(f->family, f->addr_a, a, sizeof a);
-	cls_addr_str(f->family, f->addr_b, b, sizeof b);
+	struct cls_addr_memo *m = &c->memo[side];
+	if (m->family != family || memcmp(m->addr, a, 16) != 0) {
+		cls_addr_str(family, a, m->s, sizeof m->s);
+		m->family = family;
+		memcpy(m->addr, a, 16);
+	}
+	return m->s;
+}
+
+/* "TCP 1960 from 10.0.0.5 to the server 10.0.0.1" */
+static void describe(struct cls *c, char *buf, size_t len,
+                     const struct cap_flow *f, bool a_srv, bool b_srv)
+{
+	const char *a = addr_memo(c, 0, f->family, f->addr_a);
+	const char *b = addr_memo(c, 1, f->family, f->addr_b);
 	const char *pn = proto_word(f->proto, f->family);
 	if (f->proto == 1 || f->proto == 58) {
 		cls_fmt(buf, len, "%s type %u code %u from %s%s to %s%s", pn,
@@ -401,6 +428,121 @@ static void blocked_words(char *buf, size_t len, const char *desc,
 	}
 }
 
+/* What a reason says (struct cls_reason.why). */
+enum why {
+	W_FIXED = 0,     /* reason.text is the sentence */
+	W_NOT_L4,        /* neither TCP nor UDP */
+	W_NO_SERVICE,    /* no catalog service uses the port */
+	W_RESERVED,
+	W_LOCAL_OK,
+	W_LOCAL_CROSS,
+	W_DISABLED,
+	W_WRONG_OUT,
+	W_WRONG_IN,
+	W_NOT_DEVICE,
+	W_EXPECTED,
+	W_BLOCKED,
+	W_DYN_DISABLED,
+	W_DYN_EPM,
+	W_DYN_WINDOW,
+};
+
+const char *cls_reason_text(struct cls_reason *r)
+{
+	if (!r)
+		return NULL;
+	if (r->text || r->why == W_FIXED)
+		return r->text;
+	struct cls *c = r->c;
+	const struct cap_flow *f = r->f;
+	const struct cat_service *s = r->s;
+	char *reason = r->buf;
+	size_t rlen = sizeof r->buf;
+	char desc[160], pw[48], peer[64];
+	describe(c, desc, sizeof desc, f, r->a_srv, r->b_srv);
+	switch (r->why) {
+	case W_NOT_L4:
+		cls_fmt(reason, rlen, "%s: no catalog service covers %s.", desc,
+		        proto_word(f->proto, f->family));
+		break;
+	case W_NO_SERVICE:
+		cls_fmt(reason, rlen, "%s: no catalog service uses %s %u %s.",
+		        desc, proto_word(f->proto, f->family),
+		        (unsigned)f->port_b,
+		        r->a_srv && r->b_srv ? "between servers" :
+		        r->srv_init ? "outbound" : "inbound");
+		break;
+	case W_RESERVED:
+		port_words(pw, sizeof pw, s, f->port_b);
+		cls_fmt(reason, rlen, "%s: port %s is reserved (%s) and must "
+		         "carry no traffic.", desc, pw, s->id);
+		break;
+	case W_LOCAL_OK:
+		port_words(pw, sizeof pw, s, f->port_b);
+		cls_fmt(reason, rlen, "%s: expected, %s (%s) is local-only "
+		         "and stays on the host.", desc, s->id, pw);
+		break;
+	case W_LOCAL_CROSS:
+		port_words(pw, sizeof pw, s, f->port_b);
+		cls_fmt(reason, rlen, "%s: port %s (%s) is local-only and must "
+		         "never cross the wire between two hosts.", desc, pw,
+		         s->id);
+		break;
+	case W_DISABLED:
+		cls_fmt(reason, rlen, "%s: %s is disabled (%s), so its traffic "
+		         "is not allowed.", desc, s->id,
+		         s->disabled_reason ? s->disabled_reason :
+		         "off in the profile");
+		break;
+	case W_WRONG_OUT:
+		cls_fmt(reason, rlen, "%s: wrong direction, %s is outbound "
+		         "only (the server opens it to peers), but the "
+		         "peer opened it.", desc, s->id);
+		break;
+	case W_WRONG_IN:
+		cls_fmt(reason, rlen, "%s: wrong direction, %s is inbound "
+		         "only (peers open it to the server), but the "
+		         "server opened it.", desc, s->id);
+		break;
+	case W_NOT_DEVICE:
+		cls_addr_str(f->family, r->srv_init ? f->addr_b : f->addr_a,
+		             peer, sizeof peer);
+		cls_fmt(reason, rlen, "%s: %s is expected only with the devices "
+		         "the profile lists for %s, and %s is not one of them.",
+		         desc, s->id, c->cat->products[s->product].id, peer);
+		break;
+	case W_EXPECTED:
+		cls_fmt(reason, rlen, "%s: expected, %s (%s), %s.", desc, s->id,
+		         dir_word(s->dir), outcome_word(f->outcome));
+		break;
+	case W_BLOCKED:
+		blocked_words(reason, rlen, desc, s, f);
+		break;
+	case W_DYN_DISABLED:
+		cls_fmt(reason, rlen, "%s: dynamic port of %s, which is disabled "
+		        "(%s).", desc, s->id,
+		        s->disabled_reason ? s->disabled_reason :
+		        "off in the profile");
+		break;
+	case W_DYN_EPM:
+		cls_fmt(reason, rlen, "%s: expected, %s on the port the endpoint "
+		        "mapper (TCP %u) of the peer named, %s.", desc, s->id,
+		        (unsigned)s->control, outcome_word(f->outcome));
+		break;
+	case W_DYN_WINDOW:
+		cls_fmt(reason, rlen, "%s: expected, dynamic port of %s within "
+		        "%u s of TCP %u to the same peer, %s.", desc, s->id,
+		        (unsigned)(c->window_ns / 1000000000ull),
+		        (unsigned)s->control, outcome_word(f->outcome));
+		break;
+	default:
+		cls_fmt(reason, rlen, "%s.", desc);
+		break;
+	}
+	r->text = reason;
+	return reason;
+}
+
 static enum cls_kind kind_of(enum cls_verdict v)
 {
 	return v == CLS_V_VIOLATION ? CLS_K_VIOLATION :
@@ -445,7 +587,7 @@ static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
 
 static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
                  int32_t svc, int32_t server, bool srv_init,
-                 const char *reason)
+                 struct cls_reason *reason)
 {
 	struct cls_summary *sm = &c->res.summary;
 	switch (v) {
@@ -464,78 +606,60 @@ static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
 	if (c->opt.sink) {
 		struct cls_flow cf = {
 			.flow = f, .verdict = v, .service = svc, .server = server,
-			.server_is_initiator = srv_init, .reason = reason,
+			.server_is_initiator = srv_init,
+			.reason = cls_reason_text(reason),
 		};
 		c->opt.sink(&cf, c->opt.sink_ctx);
 	}
 }
 
-/* The static verdict of a flow for its best candidate. */
-static enum cls_verdict judge_static(struct cls *c, const struct cap_flow *f,
-                                     const struct pick *p, const char *desc,
-                                     char *reason, size_t rlen, bool *ok)
+/* The static verdict of a flow for its best candidate; the reason is only
+ * recorded (r->why), to be worded if someone reads it. */
+static enum cls_verdict judge_static(const struct cls *c,
+                                     const struct cap_flow *f,
+                                     const struct pick *p,
+                                     struct cls_reason *r, bool *ok)
 {
 	const struct cat_service *s = &c->cat->services[p->svc];
-	char pw[48], peer[64];
 	*ok = false;
+	r->s = s;
+	r->srv_init = p->srv_init;
 	if (s->dir == CAT_DIR_RESERVED) {
-		port_words(pw, sizeof pw, s, f->port_b);
-		cls_fmt(reason, rlen, "%s: port %s is reserved (%s) and must "
-		         "carry no traffic.", desc, pw, s->id);
+		r->why = W_RESERVED;
 		return CLS_V_VIOLATION;
 	}
 	if (s->dir == CAT_DIR_LOCAL) {
-		port_words(pw, sizeof pw, s, f->port_b);
 		if (same_host(f) && succeeded(s, f)) {
 			*ok = true;
-			cls_fmt(reason, rlen, "%s: expected, %s (%s) is local-only "
-			         "and stays on the host.", desc, s->id, pw);
+			r->why = W_LOCAL_OK;
 			return CLS_V_EXPECTED;
 		}
 		if (same_host(f)) {
-			blocked_words(reason, rlen, desc, s, f);
+			r->why = W_BLOCKED;
 			return CLS_V_BLOCKED;
 		}
-		cls_fmt(reason, rlen, "%s: port %s (%s) is local-only and must "
-		         "never cross the wire between two hosts.", desc, pw,
-		         s->id);
+		r->why = W_LOCAL_CROSS;
 		return CLS_V_VIOLATION;
 	}
 	if (!s->enabled) {
-		cls_fmt(reason, rlen, "%s: %s is disabled (%s), so its traffic "
-		         "is not allowed.", desc, s->id,
-		         s->disabled_reason ? s->disabled_reason :
-		         "off in the profile");
+		r->why = W_DISABLED;
 		return CLS_V_VIOLATION;
 	}
-	cls_addr_str(f->family, p->srv_init ? f->addr_b : f->addr_a, peer,
-	             sizeof peer);
 	if (!p->dir_ok) {
-		if (s->dir == CAT_DIR_OUTBOUND)
-			cls_fmt(reason, rlen, "%s: wrong direction, %s is outbound "
-			         "only (the server opens it to peers), but the "
-			         "peer opened it.", desc, s->id);
-		else
-			cls_fmt(reason, rlen, "%s: wrong direction, %s is inbound "
-			         "only (peers open it to the server), but the "
-			         "server opened it.", desc, s->id);
+		r->why = s->dir == CAT_DIR_OUTBOUND ? W_WRONG_OUT : W_WRONG_IN;
 		return CLS_V_VIOLATION;
 	}
 	if (!p->dev_ok) {
-		const struct cat_product *pr = &c->cat->products[s->product];
-		cls_fmt(reason, rlen, "%s: %s is expected only with the devices "
-		         "the profile lists for %s, and %s is not one of them.",
-		         desc, s->id, pr->id, peer);
 		/* (internal services: the product's hosts are its devices) */
+		r->why = W_NOT_DEVICE;
 		return CLS_V_UNEXPECTED;
 	}
 	if (succeeded(s, f)) {
 		*ok = true;
-		cls_fmt(reason, rlen, "%s: expected, %s (%s), %s.", desc, s->id,
-		         dir_word(s->dir), outcome_word(f->outcome));
+		r->why = W_EXPECTED;
 		return CLS_V_EXPECTED;
 	}
-	blocked_words(reason, rlen, desc, s, f);
+	r->why = W_BLOCKED;
 	return CLS_V_BLOCKED;
 }
 
@@ -556,11 +680,10 @@ static bool static_expected(struct cls *c, const struct cap_flow *f,
 	const uint16_t *list;
 	uint32_t n = cls_candidates(c, f->proto, f->port_b, false, &list);
 	struct pick best;
-	char reason[8];
+	struct cls_reason r;
 	bool ok;
 	return best_of(c, list, n, f, sa, sb, &best) &&
-	       judge_static(c, f, &best, "", reason, sizeof reason, &ok) ==
-	       CLS_V_EXPECTED;
+	       judge_static(c, f, &best, &r, &ok) == CLS_V_EXPECTED;
 }
 
 /* The flow seen the other way round: initiator and responder swapped. */
@@ -583,10 +706,15 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 {
 	int32_t sa = cls_server_of(c, f->family, f->addr_a);
 	int32_t sb = cls_server_of(c, f->family, f->addr_b);
-	char desc[160], reason[400];
+	struct cls_reason reason;
+	reason.c = c;
+	reason.s = NULL;
+	reason.text = NULL;
 	if (sa < 0 && sb < 0) {
-		emit(c, f, CLS_V_NONE, -1, -1, false,
-		     "No monitored server is involved.");
+		reason.f = f;
+		reason.why = W_FIXED;
+		reason.text = "No monitored server is involved.";
+		emit(c, f, CLS_V_NONE, -1, -1, false, &reason);
 		return;
 	}
 	/* Capture guessed who initiated (no SYN seen, or UDP with service
@@ -603,13 +731,15 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 			sb = t;
 		}
 	}
-	describe(desc, sizeof desc, f, sa >= 0, sb >= 0);
+	reason.f = f;
+	reason.a_srv = sa >= 0;
+	reason.b_srv = sb >= 0;
 	int32_t server = sb >= 0 ? sb : sa;
 	bool srv_init = sb < 0;
+	reason.srv_init = srv_init;
 	if (f->proto != 6 && f->proto != 17) {
-		cls_fmt(reason, sizeof reason, "%s: no catalog service covers "
-		         "%s.", desc, proto_word(f->proto, f->family));
-		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, reason);
+		reason.why = W_NOT_L4;
+		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, &reason);
 		return;
 	}
 
@@ -619,7 +749,7 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 	enum cls_verdict v = CLS_V_UNEXPECTED;
 	bool ok = false, have = best_of(c, list, n, f, sa, sb, &best);
 	if (have) {
-		v = judge_static(c, f, &best, desc, reason, sizeof reason, &ok);
+		v = judge_static(c, f, &best, &reason, &ok);
 		server = best.server;
 		srv_init = best.srv_init;
 	}
@@ -678,47 +808,31 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 			const struct cat_service *s = &c->cat->services[dp.svc];
 			server = dp.server;
 			srv_init = dp.srv_init;
+			reason.s = s;
+			reason.srv_init = srv_init;
 			if (!s->enabled) {
 				v = CLS_V_VIOLATION;
-				cls_fmt(reason, sizeof reason, "%s: dynamic port of "
-				         "%s, which is disabled (%s).", desc, s->id,
-				         s->disabled_reason ? s->disabled_reason :
-				         "off in the profile");
+				reason.why = W_DYN_DISABLED;
 			} else if (succeeded(s, f)) {
 				v = CLS_V_EXPECTED;
 				ok = true;
-				if (by_epm)
-					cls_fmt(reason, sizeof reason, "%s: expected, "
-					         "%s on the port the endpoint mapper "
-					         "(TCP %u) of the peer named, %s.", desc,
-					         s->id, (unsigned)s->control,
-					         outcome_word(f->outcome));
-				else
-					cls_fmt(reason, sizeof reason, "%s: expected, "
-					         "dynamic port of %s within %u s of TCP "
-					         "%u to the same peer, %s.", desc, s->id,
-					         (unsigned)(c->window_ns / 1000000000ull),
-					         (unsigned)s->control,
-					         outcome_word(f->outcome));
+				reason.why = by_epm ? W_DYN_EPM : W_DYN_WINDOW;
 			} else {
 				v = CLS_V_BLOCKED;
 				ok = false;
-				blocked_words(reason, sizeof reason, desc, s, f);
+				reason.why = W_BLOCKED;
 			}
 			account(c, dp.svc, f, ok, srv_init,
 			        v != CLS_V_VIOLATION);
-			emit(c, f, v, dp.svc, server, srv_init, reason);
+			emit(c, f, v, dp.svc, server, srv_init, &reason);
 			return;
 		}
 	}
 
 	if (!have) {
-		cls_fmt(reason, sizeof reason, "%s: no catalog service uses %s "
-		         "%u %s.", desc, proto_word(f->proto, f->family),
-		         (unsigned)f->port_b,
-		         sa >= 0 && sb >= 0 ? "between servers" :
-		         srv_init ? "outbound" : "inbound");
-		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, reason);
+		reason.why = W_NO_SERVICE;
+		reason.srv_init = srv_init;
+		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, &reason);
 		return;
 	}
 	account(c, best.svc, f, ok, srv_init,
@@ -738,7 +852,7 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 				        true);
 		}
 	}
-	emit(c, f, v, best.svc, server, srv_init, reason);
+	emit(c, f, v, best.svc, server, srv_init, &reason);
 	if (ctrl_svc >= 0) {
 		const uint8_t *srv, *peer;
 		srv_peer(f, sa, sb, &srv, &peer);

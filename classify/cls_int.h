@@ -114,6 +114,8 @@ struct cls {
 	uint32_t nlive;          /* findings stored and not folded */
 	uint64_t *dropped;       /* keys of dropped findings */
 	uint64_t scan_flows;
+	int32_t last_pair;       /* pair of the last unexpected flow, -1 */
+	bool pair_failed;        /* a pair could not be stored (memory) */
 
 	/* Dynamic ports. */
 	struct cls_ctrl *ctrl;   /* [CLS_CTRL_SLOTS] */
@@ -130,6 +132,14 @@ struct cls {
 	bool finished;
 
 	struct cls_filter *filter; /* the compiled capture filter, or NULL */
+
+	/* The last address written for each side of a flow's reason: a scan
+	 * or a busy client repeats them flow after flow. */
+	struct cls_addr_memo {
+		uint8_t family;  /* 0: empty */
+		uint8_t addr[16];
+		char s[64];
+	} memo[2];
 
 	struct cls_result res;
 	uint64_t seed;
@@ -159,13 +169,32 @@ int cls_buffer_flow(struct cls *c, const struct cap_flow *f);
 void cls_infer_servers(struct cls *c, const struct cap_stats *st);
 void cls_flow_classify(struct cls *c, const struct cap_flow *f);
 
+/* A flow's reason, worded only when someone reads it (cls_reason_text):
+ * the flow sink, or a finding taking its first reason or a new outcome.
+ * Most flows of a flood fold into a finding that has its reason already,
+ * and without a sink no one reads an expected flow's reason. */
+struct cls_reason {
+	struct cls *c;
+	const struct cap_flow *f;    /* as judged (maybe turned round) */
+	const struct cat_service *s; /* the service the reason names */
+	int why;                     /* what to say (classify.c) */
+	bool a_srv, b_srv;           /* initiator / responder is a server */
+	bool srv_init;               /* the server initiated */
+	const char *text;            /* the sentence once worded, or fixed */
+	char buf[400];
+};
+
+/* classify.c: the reason's sentence, worded at the first call. */
+const char *cls_reason_text(struct cls_reason *r);
+
 /* findings.c */
 int cls_findings_init(struct cls *c);
 void cls_findings_free(struct cls *c);
-/* Fold one flow of a non-expected verdict into its finding. */
+/* Fold one flow of a non-expected verdict into its finding. The reason
+ * is worded only if the finding needs it. */
 void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
                      const struct cap_flow *f, int32_t server,
-                     bool server_is_initiator, const char *reason);
+                     bool server_is_initiator, struct cls_reason *reason);
 /* A missing finding (no flow). peer may be NULL. */
 void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
                          const uint8_t *peer, uint16_t port,

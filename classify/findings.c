@@ -77,6 +77,7 @@ int cls_findings_init(struct cls *c)
 	for (uint32_t i = 0; i < c->pbuckets; i++)
 		c->pbucket[i] = -1;
 	c->ffree = -1;
+	c->last_pair = -1;
 	return 0;
 }
 
@@ -187,10 +188,11 @@ static void copy_reason(char *dst, size_t n, const char *src)
 }
 
 static void fold(struct cls_finding *fd, const struct cap_flow *f,
-                 const char *reason)
+                 struct cls_reason *reason)
 {
-	/* The reason follows the outcome; copying it for every flow of a
-	 * flood costs more than the rest of the fold. */
+	/* The reason follows the outcome; wording and copying it for every
+	 * flow of a flood costs more than the rest of the fold, so it is
+	 * worded only here, when the finding takes it. */
 	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome);
 	if (fd->flows == 0 || f->first_ns < fd->first_ns)
 		fd->first_ns = f->first_ns;
@@ -206,7 +208,8 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 		fd->icmp_code = f->icmp_code;
 	}
 	if (new_reason)
-		copy_reason(fd->reason, sizeof fd->reason, reason);
+		copy_reason(fd->reason, sizeof fd->reason,
+		            cls_reason_text(reason));
 }
 
 static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
@@ -247,10 +250,26 @@ static void bit_set(uint8_t *map, uint16_t p, uint32_t *count)
 	}
 }
 
+static bool pair_is(const struct cls_pair *p, uint8_t proto, uint8_t family,
+                    const uint8_t *server, const uint8_t *peer,
+                    bool server_init)
+{
+	return p->proto == proto && p->family == family &&
+	       p->server_initiated == server_init &&
+	       memcmp(p->server, server, 16) == 0 &&
+	       memcmp(p->peer, peer, 16) == 0;
+}
+
+/* The pair's entry, made if new; NULL when the pairs are full. The last
+ * pair found is tried first: a scan is one pair flow after flow. */
 static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
                                  const uint8_t *server, const uint8_t *peer,
                                  bool server_init)
 {
+	if (c->last_pair >= 0 &&
+	    pair_is(&c->pairs[c->last_pair], proto, family, server, peer,
+	            server_init))
+		return &c->pairs[c->last_pair];
 	uint8_t k[36];
 	memcpy(k, server, 16);
 	memcpy(k + 16, peer, 16);
@@ -262,11 +281,11 @@ static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
 	uint32_t b = (uint32_t)h & (c->pbuckets - 1);
 	for (int32_t i = c->pbucket[b]; i >= 0; i = c->pairs[i].next) {
 		struct cls_pair *p = &c->pairs[i];
-		if (p->hash == h && p->proto == proto && p->family == family &&
-		    p->server_initiated == server_init &&
-		    memcmp(p->server, server, 16) == 0 &&
-		    memcmp(p->peer, peer, 16) == 0)
+		if (p->hash == h &&
+		    pair_is(p, proto, family, server, peer, server_init)) {
+			c->last_pair = i;
 			return p;
+		}
 	}
 	if (c->npairs >= c->max_findings)
 		return NULL;
@@ -275,8 +294,10 @@ static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
 		if (ncap > c->max_findings)
 			ncap = c->max_findings;
 		struct cls_pair *v = realloc(c->pairs, ncap * sizeof *v);
-		if (!v)
+		if (!v) {
+			c->pair_failed = true;
 			return NULL;
+		}
 		c->pairs = v;
 		c->pcap = ncap;
 	}
@@ -291,6 +312,7 @@ static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
 	p->head = p->scan = -1;
 	p->next = c->pbucket[b];
 	c->pbucket[b] = (int32_t)c->npairs;
+	c->last_pair = (int32_t)c->npairs;
 	c->npairs++;
 	return p;
 }
@@ -367,15 +389,49 @@ static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
 	return first;
 }
 
+/* One more unexpected flow of a pair that scans. */
+static void scan_join(struct cls *c, struct cls_pair *p,
+                      const struct cap_flow *f, uint16_t port)
+{
+	struct cls_finding *sf = &c->res.findings[p->scan];
+	fold(sf, f, NULL);
+	if (port < sf->port)
+		sf->port = port;
+	if (port > sf->port_hi)
+		sf->port_hi = port;
+	if (p->bitmap)
+		bit_set(p->bitmap, port, &sf->nports);
+	else
+		sf->nports++;
+	c->scan_flows++;
+}
+
 void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
                      const struct cap_flow *f, int32_t server,
-                     bool server_is_initiator, const char *reason)
+                     bool server_is_initiator, struct cls_reason *reason)
 {
 	(void)server;
 	const uint8_t *srv = server_is_initiator ? f->addr_a : f->addr_b;
 	const uint8_t *peer = server_is_initiator ? f->addr_b : f->addr_a;
 	bool l4 = f->proto == 6 || f->proto == 17;
 	uint16_t port = l4 ? f->port_b : 0;
+	bool grouped = kind == CLS_K_UNEXPECTED && l4;
+	struct cls_pair *p = NULL;
+	int32_t pidx = -1;
+	/* A pair already collapsed into a scan has no individual unexpected
+	 * finding left (collapse folded them all, and later ones join the
+	 * scan): its flows go to the scan without a finding lookup. Unless a
+	 * pair once failed to be stored, an existing finding of a grouped
+	 * kind implies its pair exists, so looking the pair up first makes
+	 * no pair that the finding lookup below would not have made. */
+	if (grouped && !c->pair_failed) {
+		p = pair_get(c, f->proto, f->family, srv, peer,
+		             server_is_initiator);
+		if (p && p->scan >= 0) {
+			scan_join(c, p, f, port);
+			return;
+		}
+	}
 	uint64_t h = key_hash(c, kind, service, f->proto, f->family, srv, peer,
 	                      port, server_is_initiator);
 	uint32_t b = (uint32_t)h & (c->fbuckets - 1);
@@ -387,27 +443,16 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 			return;
 		}
 	}
-	struct cls_pair *p = NULL;
-	int32_t pidx = -1;
-	if (kind == CLS_K_UNEXPECTED && l4) {
-		p = pair_get(c, f->proto, f->family, srv, peer,
-		             server_is_initiator);
+	if (grouped) {
+		if (!p)
+			p = pair_get(c, f->proto, f->family, srv, peer,
+			             server_is_initiator);
 		if (p)
 			pidx = (int32_t)(p - c->pairs);
 		if (p && p->scan < 0 && p->nindividual >= CLS_SCAN_PORTS)
 			collapse(c, p, pidx);
 		if (p && p->scan >= 0) {
-			struct cls_finding *sf = &c->res.findings[p->scan];
-			fold(sf, f, NULL);
-			if (port < sf->port)
-				sf->port = port;
-			if (port > sf->port_hi)
-				sf->port_hi = port;
-			if (p->bitmap)
-				bit_set(p->bitmap, port, &sf->nports);
-			else
-				sf->nports++;
-			c->scan_flows++;
+			scan_join(c, p, f, port);
 			return;
 		}
 	}
