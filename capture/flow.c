@@ -62,6 +62,7 @@
 
 #define NIL UINT32_MAX
 #define EXPIRE_BUDGET 16
+#define INDEX_START 4096 /* slots in use at first (32 KiB) */
 
 enum { L_SYN = 0, L_EST, L_DGRAM, L_LINGER, L_COUNT };
 
@@ -101,7 +102,10 @@ struct flist {
 struct cap_flowtab {
 	struct flow_entry *e;
 	struct slot *slots;
-	uint64_t mask;        /* nslots - 1 */
+	uint64_t mask;        /* slots in use - 1 (grows, see index_grow) */
+	uint64_t max_slots;   /* slots reserved: 2^k >= 2 * cap */
+	uint64_t exp_next;    /* no list head expires at or before this packet
+	                       * time (0: unknown, recompute); see expire() */
 	uint32_t cap;         /* entries */
 	uint32_t used;        /* live flows */
 	uint32_t hw;          /* entries ever handed out (high-water mark) */
@@ -140,7 +144,7 @@ static uint64_t le64(const uint8_t *p)
 #endif
 }
 
-static uint64_t siphash13(uint64_t k0, uint64_t k1, const uint8_t *in,
+static inline uint64_t siphash13(uint64_t k0, uint64_t k1, const uint8_t *in,
                           size_t len)
 {
 	uint64_t v0 = 0x736f6d6570736575ull ^ k0;
@@ -157,6 +161,32 @@ static uint64_t siphash13(uint64_t k0, uint64_t k1, const uint8_t *in,
 	uint64_t b = (uint64_t)len << 56;
 	for (size_t i = 0; i < (len & 7); i++)
 		b |= (uint64_t)in[n + i] << (8 * i);
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* siphash13() of exactly 16 bytes (m0, m1 as le64 reads them): the IPv4
+ * key, without the loop and the tail bytes. */
+static inline uint64_t siphash13_16(uint64_t k0, uint64_t k1, uint64_t m0,
+                                    uint64_t m1)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dull ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ull ^ k0;
+	uint64_t v3 = 0x7465646279746573ull ^ k1;
+	v3 ^= m0;
+	SIPROUND;
+	v0 ^= m0;
+	v3 ^= m1;
+	SIPROUND;
+	v0 ^= m1;
+	uint64_t b = (uint64_t)16 << 56;
 	v3 ^= b;
 	SIPROUND;
 	v0 ^= b;
@@ -197,6 +227,34 @@ static void random_key(uint64_t *k0, uint64_t *k1)
 
 /* ---- keys --------------------------------------------------------------- */
 
+/* A 16-byte address as two 64-bit words in memory order (for equality)
+ * and in network order (for ordering): no libc memcmp call per packet. */
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t be64(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap64(ld64(p));
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return ld64(p);
+#else
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+#endif
+}
+
+static inline bool addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	return ld64(a) == ld64(b) && ld64(a + 8) == ld64(b + 8);
+}
+
 /* A packet's ends, normalised: IPv4 addresses zero-padded, ICMP ports the
  * echo identifier (or 0), kind 1 for ICMP echo. */
 struct pkey {
@@ -205,11 +263,18 @@ struct pkey {
 	uint16_t sport, dport;
 };
 
+/* The hash of the flow's two ends in canonical order (lower (address,
+ * port) first, as memcmp would order them). An IPv4 key (the addresses'
+ * last 12 bytes are zero, see make_key) hashes 16 bytes, two SipHash
+ * blocks; IPv6 hashes 40. */
 static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
 {
 	uint8_t buf[40];
-	int c = memcmp(k->src, k->dst, 16);
-	bool src_lo = c < 0 || (c == 0 && k->sport <= k->dport);
+	uint64_t s0 = be64(k->src), s1 = be64(k->src + 8);
+	uint64_t d0 = be64(k->dst), d1 = be64(k->dst + 8);
+	bool src_lo = s0 < d0 ||
+	              (s0 == d0 && (s1 < d1 ||
+	                            (s1 == d1 && k->sport <= k->dport)));
 	const uint8_t *lo = src_lo ? k->src : k->dst;
 	const uint8_t *hi = src_lo ? k->dst : k->src;
 	uint16_t plo = src_lo ? k->sport : k->dport;
@@ -222,9 +287,14 @@ static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
 	buf[5] = (uint8_t)plo;
 	buf[6] = (uint8_t)(phi >> 8);
 	buf[7] = (uint8_t)phi;
+	if (k->family == 4) {
+		memcpy(buf + 8, lo, 4);
+		memcpy(buf + 12, hi, 4);
+		return siphash13_16(t->k0, t->k1, le64(buf), le64(buf + 8));
+	}
 	memcpy(buf + 8, lo, 16);
 	memcpy(buf + 24, hi, 16);
-	return siphash13(t->k0, t->k1, buf, sizeof buf);
+	return siphash13(t->k0, t->k1, buf, 40);
 }
 
 static bool is_icmp(uint8_t proto)
@@ -248,14 +318,12 @@ static bool key_match(const struct flow_entry *e, const struct pkey *k,
 		return false;
 	uint16_t pb = key_port_b(f);
 	if (f->port_a == k->sport && pb == k->dport &&
-	    memcmp(f->addr_a, k->src, 16) == 0 &&
-	    memcmp(f->addr_b, k->dst, 16) == 0) {
+	    addr_eq(f->addr_a, k->src) && addr_eq(f->addr_b, k->dst)) {
 		*dir = 0;
 		return true;
 	}
 	if (f->port_a == k->dport && pb == k->sport &&
-	    memcmp(f->addr_a, k->dst, 16) == 0 &&
-	    memcmp(f->addr_b, k->src, 16) == 0) {
+	    addr_eq(f->addr_a, k->dst) && addr_eq(f->addr_b, k->src)) {
 		*dir = 1;
 		return true;
 	}
@@ -312,16 +380,40 @@ static void slot_remove(struct cap_flowtab *t, uint32_t idx)
 	t->slots[hole].tag = 0;
 }
 
+/* Double the slots in use and put every live entry back (each is on
+ * exactly one list). The index starts at INDEX_START slots and grows so
+ * that it stays at load <= 0.5, up to the 2^k >= 2 * max_flows reserved at
+ * start: the slots read at random per packet span 2 * peak_flows * 8
+ * bytes (a megabyte for 64k live flows, which caches hold) rather than
+ * 16 MiB for the default --max-flows. Amortised O(1) per flow created. */
+static void index_grow(struct cap_flowtab *t)
+{
+	uint64_t n = (t->mask + 1) * 2;
+	memset(t->slots, 0, (size_t)n * sizeof *t->slots);
+	t->mask = n - 1;
+	for (unsigned l = 0; l < L_COUNT; l++) {
+		for (uint32_t i = t->lists[l].head; i != NIL; i = t->e[i].next) {
+			uint64_t pos = t->e[i].hash & t->mask;
+			while (t->slots[pos].idx != 0)
+				pos = (pos + 1) & t->mask;
+			t->slots[pos].tag = (uint32_t)(t->e[i].hash >> 32);
+			t->slots[pos].idx = i + 1;
+		}
+	}
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static void list_unlink(struct cap_flowtab *t, uint32_t i)
 {
 	struct flow_entry *e = &t->e[i];
 	struct flist *l = &t->lists[e->list];
-	if (e->prev != NIL)
+	if (e->prev != NIL) {
 		t->e[e->prev].next = e->next;
-	else
+	} else {
 		l->head = e->next;
+		t->exp_next = 0; /* a new head: see expire() */
+	}
 	if (e->next != NIL)
 		t->e[e->next].prev = e->prev;
 	else
@@ -336,10 +428,12 @@ static void list_append(struct cap_flowtab *t, uint32_t i, uint8_t list)
 	e->list = list;
 	e->next = NIL;
 	e->prev = l->tail;
-	if (l->tail != NIL)
+	if (l->tail != NIL) {
 		t->e[l->tail].next = i;
-	else
+	} else {
 		l->head = i;
+		t->exp_next = 0;
+	}
 	l->tail = i;
 }
 
@@ -423,15 +517,42 @@ static void finish(struct cap_flowtab *t, uint32_t i, int why)
 	t->free_head = i;
 }
 
+/* The sweep. Most packets expire nothing, so the time before which no
+ * list head can expire is kept (exp_next: the least of head.last_ns +
+ * timeout over the four heads) and the heads are looked at only once
+ * packet time passes it. A head's last_ns only grows, so the value stays a
+ * lower bound until a list gets a new head (list_unlink, list_append) or
+ * the timeouts shrink (emergency), which reset it to 0 (recompute). A head
+ * is expired exactly when now > last_ns + timeout (expired()). */
 static void expire(struct cap_flowtab *t, uint64_t now, unsigned budget)
 {
-	for (unsigned l = 0; l < L_COUNT && budget; l++) {
-		while (budget && t->lists[l].head != NIL) {
-			uint32_t i = t->lists[l].head;
-			if (!expired(t, &t->e[i], now))
-				break;
-			finish(t, i, l == L_LINGER ? 0 : 1);
-			budget--;
+	if (now > t->exp_next) {
+		for (unsigned l = 0; l < L_COUNT && budget; l++) {
+			while (budget && t->lists[l].head != NIL) {
+				uint32_t i = t->lists[l].head;
+				if (!expired(t, &t->e[i], now))
+					break;
+				finish(t, i, l == L_LINGER ? 0 : 1);
+				budget--;
+			}
+		}
+		if (budget) {
+			/* Every head is alive at `now`: note when one may not be. */
+			uint64_t next = UINT64_MAX;
+			for (unsigned l = 0; l < L_COUNT; l++) {
+				uint32_t h = t->lists[l].head;
+				if (h == NIL)
+					continue;
+				uint64_t last = t->e[h].f.last_ns;
+				uint64_t to = timeout_of(t, l);
+				uint64_t at = last > UINT64_MAX - to ? UINT64_MAX
+				                                     : last + to;
+				if (at < next)
+					next = at;
+			}
+			t->exp_next = next;
+		} else {
+			t->exp_next = 0;
 		}
 	}
 	if (t->emergency && (uint64_t)t->used * 10 < (uint64_t)t->cap * 7)
@@ -449,6 +570,7 @@ static uint32_t take_entry(struct cap_flowtab *t)
 	if (t->hw < t->cap)
 		return t->hw++;
 	t->emergency = true;
+	t->exp_next = 0; /* shorter timeouts */
 	if (t->lists[L_LINGER].head != NIL) {
 		finish(t, t->lists[L_LINGER].head, 0);
 	} else {
@@ -518,7 +640,11 @@ static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
                        int *dir)
 {
 	uint32_t i = take_entry(t);
-	/* take_entry may have removed slots: probe again for the free one. */
+	if ((uint64_t)(t->used + 1) * 2 > t->mask + 1 &&
+	    t->mask + 1 < t->max_slots)
+		index_grow(t);
+	/* take_entry may have removed slots (and index_grow moved them):
+	 * probe again for the free one. */
 	uint32_t none;
 	int d0;
 	uint64_t pos = probe(t, h, k, &none, &d0);
@@ -673,11 +799,11 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 	expire(t, ts, EXPIRE_BUDGET);
 	if (is_icmp(p->proto) && p->icmp_error && icmp_error(t, p, ts))
 		return;
-	struct pkey k = *kp;
-	uint8_t kind = k.kind;
+	const struct pkey *k = kp;
+	uint8_t kind = k->kind;
 	uint32_t i;
 	int dir = 0;
-	probe(t, h, &k, &i, &dir);
+	probe(t, h, k, &i, &dir);
 	if (i != NIL) {
 		struct flow_entry *e = &t->e[i];
 		bool bare_syn = p->proto == 6 &&
@@ -693,10 +819,10 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 		}
 	}
 	if (i == NIL)
-		i = create(t, p, &k, h, ts, &dir);
+		i = create(t, p, k, h, ts, &dir);
 	/* A flow whose both ends are the same (address, port): the ICMP type
 	 * tells the direction, else it is the initiator's. */
-	if (k.sport == k.dport && memcmp(k.src, k.dst, 16) == 0)
+	if (k->sport == k->dport && addr_eq(k->src, k->dst))
 		dir = (kind && echo_reply(p)) ? 1 : 0;
 
 	struct flow_entry *e = &t->e[i];
@@ -826,7 +952,8 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
 	t->mapped = total;
 	t->e = (struct flow_entry *)(void *)(mem + head);
 	t->slots = (struct slot *)(void *)(mem + head + ebytes);
-	t->mask = nslots - 1;
+	t->max_slots = nslots;
+	t->mask = (nslots < INDEX_START ? nslots : INDEX_START) - 1;
 	t->cap = max_flows;
 	t->free_head = NIL;
 	for (unsigned l = 0; l < L_COUNT; l++)

@@ -636,6 +636,119 @@ static void test_batch_equals_single(void **state)
 		assert_memory_equal(&got[i], &single[i], sizeof(struct cap_flow));
 }
 
+/* The index starts small and grows with the live flows (flow.c,
+ * index_grow): every flow stays found across the growth, in both
+ * directions, and each is handed on once with both its packets. */
+static unsigned grow_flows, grow_bad;
+
+static void count_grow(const struct cap_flow *f, void *ctx)
+{
+	(void)ctx;
+	grow_flows++;
+	if (f->pkts[0] != 1 || f->pkts[1] != 1 ||
+	    f->outcome != CAP_OUT_REPLIED)
+		grow_bad++;
+}
+
+static struct cap_packet grow_pk(unsigned i, bool reply, bool v6)
+{
+	char a[32];
+	snprintf(a, sizeof a, "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255,
+	         i & 255);
+	struct cap_packet p = reply ? pk(SV, 53, a, 40000, 17, 0, 90)
+	                            : pk(a, 40000, SV, 53, 17, 0, 60);
+	if (v6) {
+		p.family = 6;
+		p.src[15] = 1;
+		p.dst[15] = 1;
+	}
+	return p;
+}
+
+static void test_index_grows(void **state)
+{
+	(void)state;
+	for (unsigned max = 0; max <= 50000; max += 50000) {
+		memset(&st, 0, sizeof st);
+		grow_flows = grow_bad = 0;
+		struct cap_flowtab *t = cap_flowtab_new(max, NULL, count_grow,
+		                                        NULL, &st);
+		assert_non_null(t);
+		const unsigned n = 40000; /* > INDEX_START / 2 many times over */
+		for (unsigned i = 0; i < n; i++) {
+			struct cap_packet p = grow_pk(i, false, i & 1);
+			cap_flowtab_packet(t, &p, T0 + i * 1000);
+		}
+		assert_int_equal(cap_flowtab_live(t), n);
+		for (unsigned i = 0; i < n; i++) {
+			struct cap_packet p = grow_pk(i, true, i & 1);
+			cap_flowtab_packet(t, &p, T0 + n * 1000 + i * 1000);
+		}
+		assert_int_equal(cap_flowtab_live(t), n);
+		assert_int_equal(st.peak_flows, n);
+		cap_flowtab_flush(t);
+		assert_int_equal(grow_flows, n);
+		assert_int_equal(grow_bad, 0);
+		assert_int_equal(st.evicted, 0);
+		assert_int_equal(cap_flowtab_live(t), 0);
+		cap_flowtab_free(t);
+	}
+}
+
+/* The sweep skips the list heads until packet time passes the earliest
+ * time one can expire (flow.c, expire): a flow is still handed on by
+ * another flow's packet exactly when its timeout has passed, not a
+ * nanosecond earlier, also after the head changed or the timeouts shrank
+ * (emergency). */
+static void test_sweep_exact(void **state)
+{
+	(void)state;
+	struct cap_flowtab *t = fresh(64, NULL);
+	feed(t, pk(C, 40000, SV, 161, 17, 0, 80), T0);
+	feed(t, pk(C, 40001, SV, 161, 17, 0, 80), T0 + 10 * S);
+	/* Another class's flow (SYN only, 30 s): its head expires between
+	 * the two UDP flows. */
+	feed(t, pk(C, 40002, SV, 22, 6, SYN, 74), T0 + 35 * S);
+	feed(t, pk(C, 1, SV, 2, 17, 0, 60), T0 + 60 * S);
+	assert_int_equal(ngot, 0);
+	feed(t, pk(C, 1, SV, 2, 17, 0, 60), T0 + 60 * S + 1);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].port_a, 40000);
+	feed(t, pk(C, 1, SV, 2, 17, 0, 60), T0 + 65 * S);
+	assert_int_equal(ngot, 1);
+	feed(t, pk(C, 1, SV, 2, 17, 0, 60), T0 + 65 * S + 1);
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[1].port_a, 40002);
+	assert_int_equal(got[1].outcome, CAP_OUT_UNANSWERED);
+	/* The next UDP head (40001) expires at T0 + 70 s. */
+	feed(t, pk(C, 1, SV, 2, 17, 0, 60), T0 + 70 * S);
+	assert_int_equal(ngot, 2);
+	feed(t, pk(C, 1, SV, 2, 17, 0, 60), T0 + 70 * S + 1);
+	assert_int_equal(ngot, 3);
+	assert_int_equal(got[2].port_a, 40001);
+	assert_int_equal(st.timed_out, 3);
+	cap_flowtab_free(t);
+
+	/* Emergency: a full table drops the timeouts at once. */
+	t = fresh(4, NULL);
+	for (unsigned i = 0; i < 4; i++)
+		feed(t, pk(C, (uint16_t)(30000 + i), SV, 161, 17, 0, 80),
+		     T0 + i * MS);
+	assert_int_equal(ngot, 0);
+	/* A fifth flow evicts the oldest and enters emergency mode. */
+	feed(t, pk(C, 30010, SV, 161, 17, 0, 80), T0 + 5 * S);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(st.evicted, 1);
+	/* UDP's emergency timeout is 10 s: the three left from T0 go
+	 * (the new one, from T0 + 5 s, stays). */
+	feed(t, pk(C, 30010, SV, 161, 17, 0, 80), T0 + 10 * S + 3 * MS + 1);
+	assert_int_equal(ngot, 4);
+	assert_int_equal(st.timed_out, 3);
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 5);
+	cap_flowtab_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +770,8 @@ int main(void)
 		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_churn_counts),
 		cmocka_unit_test(test_batch_equals_single),
+		cmocka_unit_test(test_index_grows),
+		cmocka_unit_test(test_sweep_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
