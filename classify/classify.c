@@ -73,6 +73,44 @@ static size_t put(char *buf, size_t o, size_t room, const char *s, size_t n)
 	return o + n;
 }
 
+/* A string builder for the sentences made per flow: literals are copied
+ * with their length known at compile time, no format is parsed. Text past
+ * room is cut, as cls_fmt and snprintf cut it. */
+struct sb {
+	char *b;
+	size_t o, room; /* written, and the most that may be (size - 1) */
+};
+
+static inline void sb_put(struct sb *s, const char *p, size_t n)
+{
+	size_t avail = s->room - s->o;
+	if (n <= avail) {
+		memcpy(s->b + s->o, p, n);
+		s->o += n;
+	} else {
+		memcpy(s->b + s->o, p, avail);
+		s->o = s->room;
+	}
+}
+
+#define SB_LIT(s, lit) sb_put((s), "" lit, sizeof(lit) - 1)
+
+static void sb_str(struct sb *s, const char *p)
+{
+	sb_put(s, p, strlen(p));
+}
+
+static void sb_uint(struct sb *s, unsigned v)
+{
+	char d[12];
+	int n = 12;
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(s, d + n, (size_t)(12 - n));
+}
+
 /* A small formatter for reasons: %s, %.Ns, %u, %lu and %llu only, always
  * NUL-terminated, truncating quietly. glibc's vfprintf was the largest
  * cost of classifying a port scan; here literal runs and strings are
@@ -166,39 +204,56 @@ static bool same_host(const struct cap_flow *f)
 }
 
 /* The text of an address, remembered per side (struct cls_addr_memo). */
-static const char *addr_memo(struct cls *c, int side, uint8_t family,
-                             const uint8_t *a)
+static const struct cls_addr_memo *addr_memo(struct cls *c, int side,
+                                             uint8_t family, const uint8_t *a)
 {
 	struct cls_addr_memo *m = &c->memo[side];
 	if (m->family != family || memcmp(m->addr, a, 16) != 0) {
 		cls_addr_str(family, a, m->s, sizeof m->s);
+		m->len = (uint8_t)strlen(m->s);
 		m->family = family;
 		memcpy(m->addr, a, 16);
 	}
-	return m->s;
+	return m;
+}
+
+static void sb_host(struct sb *s, bool server, const struct cls_addr_memo *m)
+{
+	if (server)
+		SB_LIT(s, "the server ");
+	sb_put(s, m->s, m->len);
 }
 
 /* "TCP 1960 from 10.0.0.5 to the server 10.0.0.1" */
-static void describe(struct cls *c, char *buf, size_t len,
-                     const struct cap_flow *f, bool a_srv, bool b_srv)
+static void describe(struct cls *c, struct sb *s, const struct cap_flow *f,
+                     bool a_srv, bool b_srv)
 {
-	const char *a = addr_memo(c, 0, f->family, f->addr_a);
-	const char *b = addr_memo(c, 1, f->family, f->addr_b);
-	const char *pn = proto_word(f->proto, f->family);
+	const struct cls_addr_memo *a = addr_memo(c, 0, f->family, f->addr_a);
+	const struct cls_addr_memo *b = addr_memo(c, 1, f->family, f->addr_b);
+	sb_str(s, proto_word(f->proto, f->family));
 	if (f->proto == 1 || f->proto == 58) {
-		cls_fmt(buf, len, "%s type %u code %u from %s%s to %s%s", pn,
-		         (unsigned)(f->port_b >> 8), (unsigned)(f->port_b & 0xff),
-		         a_srv ? "the server " : "", a,
-		         b_srv ? "the server " : "", b);
+		SB_LIT(s, " type ");
+		sb_uint(s, (unsigned)(f->port_b >> 8));
+		SB_LIT(s, " code ");
+		sb_uint(s, (unsigned)(f->port_b & 0xff));
+		SB_LIT(s, " from ");
+		sb_host(s, a_srv, a);
+		SB_LIT(s, " to ");
+		sb_host(s, b_srv, b);
 		return;
 	}
+	SB_LIT(s, " ");
+	sb_uint(s, (unsigned)f->port_b);
 	if (same_host(f)) {
-		cls_fmt(buf, len, "%s %u on %s to itself", pn,
-		         (unsigned)f->port_b, a);
+		SB_LIT(s, " on ");
+		sb_put(s, a->s, a->len);
+		SB_LIT(s, " to itself");
 		return;
 	}
-	cls_fmt(buf, len, "%s %u from %s%s to %s%s", pn, (unsigned)f->port_b,
-	         a_srv ? "the server " : "", a, b_srv ? "the server " : "", b);
+	SB_LIT(s, " from ");
+	sb_host(s, a_srv, a);
+	SB_LIT(s, " to ");
+	sb_host(s, b_srv, b);
 }
 
 /* "base+3 (1963)" or "1963": how the catalog wrote the port. */
@@ -400,30 +455,35 @@ static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 	}
 }
 
-static void blocked_words(char *buf, size_t len, const char *desc,
-                          const struct cat_service *s, const struct cap_flow *f)
+/* After the flow's description: " (svc): blocked, how." */
+static void blocked_words(struct sb *sb, const struct cat_service *s,
+                          const struct cap_flow *f)
 {
 	char icmp[120];
+	SB_LIT(sb, " (");
+	sb_str(sb, s->id);
+	SB_LIT(sb, "): blocked, ");
 	switch (f->outcome) {
 	case CAP_OUT_REJECTED:
-		cls_fmt(buf, len, "%s (%s): blocked, rejected: the SYN was "
-		         "answered with a RST (nothing listens, or a firewall "
-		         "rejects).", desc, s->id);
+		SB_LIT(sb, "rejected: the SYN was answered with a RST (nothing "
+		       "listens, or a firewall rejects).");
 		break;
 	case CAP_OUT_UNREACHABLE:
 		icmp_words(icmp, sizeof icmp, f);
-		cls_fmt(buf, len, "%s (%s): blocked, %s.", desc, s->id, icmp);
+		sb_str(sb, icmp);
+		SB_LIT(sb, ".");
 		break;
 	default:
-		if (f->proto == 6)
-			cls_fmt(buf, len, "%s (%s): blocked, unanswered: %u SYN(s) "
-			         "got no reply (dropped by a firewall, or the host "
-			         "is down).", desc, s->id,
-			         1u + (unsigned)f->syn_retries);
-		else
-			cls_fmt(buf, len, "%s (%s): blocked, %u request(s) got no "
-			         "reply from a request/response service.", desc,
-			         s->id, (unsigned)f->pkts[0]);
+		if (f->proto == 6) {
+			SB_LIT(sb, "unanswered: ");
+			sb_uint(sb, 1u + (unsigned)f->syn_retries);
+			SB_LIT(sb, " SYN(s) got no reply (dropped by a firewall, "
+			       "or the host is down).");
+		} else {
+			sb_uint(sb, (unsigned)f->pkts[0]);
+			SB_LIT(sb, " request(s) got no reply from a "
+			       "request/response service.");
+		}
 		break;
 	}
 }
@@ -456,91 +516,108 @@ const char *cls_reason_text(struct cls_reason *r)
 	struct cls *c = r->c;
 	const struct cap_flow *f = r->f;
 	const struct cat_service *s = r->s;
-	char *reason = r->buf;
-	size_t rlen = sizeof r->buf;
-	char desc[160], pw[48], peer[64];
-	describe(c, desc, sizeof desc, f, r->a_srv, r->b_srv);
+	char pw[48], peer[64];
+	/* The description first, cut at 159 bytes as it always was, then
+	 * the rest of the sentence after it, cut at the buffer's end. */
+	struct sb sb = { r->buf, 0, 159 };
+	describe(c, &sb, f, r->a_srv, r->b_srv);
+	sb.room = sizeof r->buf - 1;
+	char *reason = r->buf + sb.o;
+	size_t rlen = sizeof r->buf - sb.o;
 	switch (r->why) {
 	case W_NOT_L4:
-		cls_fmt(reason, rlen, "%s: no catalog service covers %s.", desc,
+		cls_fmt(reason, rlen, ": no catalog service covers %s.",
 		        proto_word(f->proto, f->family));
 		break;
-	case W_NO_SERVICE:
-		cls_fmt(reason, rlen, "%s: no catalog service uses %s %u %s.",
-		        desc, proto_word(f->proto, f->family),
-		        (unsigned)f->port_b,
-		        r->a_srv && r->b_srv ? "between servers" :
-		        r->srv_init ? "outbound" : "inbound");
+	case W_NO_SERVICE: /* every flow of a scan, with a sink */
+		SB_LIT(&sb, ": no catalog service uses ");
+		sb_str(&sb, proto_word(f->proto, f->family));
+		SB_LIT(&sb, " ");
+		sb_uint(&sb, (unsigned)f->port_b);
+		if (r->a_srv && r->b_srv)
+			SB_LIT(&sb, " between servers.");
+		else if (r->srv_init)
+			SB_LIT(&sb, " outbound.");
+		else
+			SB_LIT(&sb, " inbound.");
+		sb.b[sb.o] = '\0';
 		break;
 	case W_RESERVED:
 		port_words(pw, sizeof pw, s, f->port_b);
-		cls_fmt(reason, rlen, "%s: port %s is reserved (%s) and must "
-		         "carry no traffic.", desc, pw, s->id);
+		cls_fmt(reason, rlen, ": port %s is reserved (%s) and must "
+		         "carry no traffic.", pw, s->id);
 		break;
 	case W_LOCAL_OK:
 		port_words(pw, sizeof pw, s, f->port_b);
-		cls_fmt(reason, rlen, "%s: expected, %s (%s) is local-only "
-		         "and stays on the host.", desc, s->id, pw);
+		cls_fmt(reason, rlen, ": expected, %s (%s) is local-only "
+		         "and stays on the host.", s->id, pw);
 		break;
 	case W_LOCAL_CROSS:
 		port_words(pw, sizeof pw, s, f->port_b);
-		cls_fmt(reason, rlen, "%s: port %s (%s) is local-only and must "
-		         "never cross the wire between two hosts.", desc, pw,
+		cls_fmt(reason, rlen, ": port %s (%s) is local-only and must "
+		         "never cross the wire between two hosts.", pw,
 		         s->id);
 		break;
 	case W_DISABLED:
-		cls_fmt(reason, rlen, "%s: %s is disabled (%s), so its traffic "
-		         "is not allowed.", desc, s->id,
+		cls_fmt(reason, rlen, ": %s is disabled (%s), so its traffic "
+		         "is not allowed.", s->id,
 		         s->disabled_reason ? s->disabled_reason :
 		         "off in the profile");
 		break;
 	case W_WRONG_OUT:
-		cls_fmt(reason, rlen, "%s: wrong direction, %s is outbound "
+		cls_fmt(reason, rlen, ": wrong direction, %s is outbound "
 		         "only (the server opens it to peers), but the "
-		         "peer opened it.", desc, s->id);
+		         "peer opened it.", s->id);
 		break;
 	case W_WRONG_IN:
-		cls_fmt(reason, rlen, "%s: wrong direction, %s is inbound "
+		cls_fmt(reason, rlen, ": wrong direction, %s is inbound "
 		         "only (peers open it to the server), but the "
-		         "server opened it.", desc, s->id);
+		         "server opened it.", s->id);
 		break;
 	case W_NOT_DEVICE:
 		cls_addr_str(f->family, r->srv_init ? f->addr_b : f->addr_a,
 		             peer, sizeof peer);
-		cls_fmt(reason, rlen, "%s: %s is expected only with the devices "
+		cls_fmt(reason, rlen, ": %s is expected only with the devices "
 		         "the profile lists for %s, and %s is not one of them.",
-		         desc, s->id, c->cat->products[s->product].id, peer);
+		         s->id, c->cat->products[s->product].id, peer);
 		break;
-	case W_EXPECTED:
-		cls_fmt(reason, rlen, "%s: expected, %s (%s), %s.", desc, s->id,
-		         dir_word(s->dir), outcome_word(f->outcome));
+	case W_EXPECTED: /* most flows, with a sink */
+		SB_LIT(&sb, ": expected, ");
+		sb_str(&sb, s->id);
+		SB_LIT(&sb, " (");
+		sb_str(&sb, dir_word(s->dir));
+		SB_LIT(&sb, "), ");
+		sb_str(&sb, outcome_word(f->outcome));
+		SB_LIT(&sb, ".");
+		sb.b[sb.o] = '\0';
 		break;
 	case W_BLOCKED:
-		blocked_words(reason, rlen, desc, s, f);
+		blocked_words(&sb, s, f);
+		sb.b[sb.o] = '\0';
 		break;
 	case W_DYN_DISABLED:
-		cls_fmt(reason, rlen, "%s: dynamic port of %s, which is disabled "
-		        "(%s).", desc, s->id,
+		cls_fmt(reason, rlen, ": dynamic port of %s, which is disabled "
+		        "(%s).", s->id,
 		        s->disabled_reason ? s->disabled_reason :
 		        "off in the profile");
 		break;
 	case W_DYN_EPM:
-		cls_fmt(reason, rlen, "%s: expected, %s on the port the endpoint "
-		        "mapper (TCP %u) of the peer named, %s.", desc, s->id,
+		cls_fmt(reason, rlen, ": expected, %s on the port the endpoint "
+		        "mapper (TCP %u) of the peer named, %s.", s->id,
 		        (unsigned)s->control, outcome_word(f->outcome));
 		break;
 	case W_DYN_WINDOW:
-		cls_fmt(reason, rlen, "%s: expected, dynamic port of %s within "
-		        "%u s of TCP %u to the same peer, %s.", desc, s->id,
+		cls_fmt(reason, rlen, ": expected, dynamic port of %s within "
+		        "%u s of TCP %u to the same peer, %s.", s->id,
 		        (unsigned)(c->window_ns / 1000000000ull),
 		        (unsigned)s->control, outcome_word(f->outcome));
 		break;
 	default:
-		cls_fmt(reason, rlen, "%s.", desc);
+		cls_fmt(reason, rlen, ".");
 		break;
 	}
-	r->text = reason;
-	return reason;
+	r->text = r->buf;
+	return r->buf;
 }
 
 static enum cls_kind kind_of(enum cls_verdict v)

@@ -138,6 +138,7 @@ struct cls {
 	struct cls_addr_memo {
 		uint8_t family;  /* 0: empty */
 		uint8_t addr[16];
+		uint8_t len;     /* strlen(s) */
 		char s[64];
 	} memo[2];
 

@@ -74,7 +74,7 @@ struct rec {
 struct env {
 	struct catalog cat;
 	struct cat_model model;
-	struct cls_server servers[2];
+	struct cls_server servers[3];
 	struct cls *cls;
 	struct rec *rec; /* NULL: no sink */
 	unsigned nrec;
@@ -115,8 +115,9 @@ static struct env *env_new(bool with_sink, uint32_t max_findings)
 		fail_msg("%s", err.msg);
 	if (cat_apply(&e->model, &e->cat, NULL, 0, &err) != 0)
 		fail_msg("%s", err.msg);
-	static const char *const srv[] = { "10.0.0.1", "2001:db8::1" };
-	for (int i = 0; i < 2; i++) {
+	static const char *const srv[] = { "10.0.0.1", "2001:db8::1",
+	                                   "10.0.0.2" };
+	for (int i = 0; i < 3; i++) {
 		addr(e->servers[i].addr, &e->servers[i].family, srv[i]);
 		e->servers[i].len = e->servers[i].family == 4 ? 32 : 128;
 		snprintf(e->servers[i].how, sizeof e->servers[i].how,
@@ -127,7 +128,7 @@ static struct env *env_new(bool with_sink, uint32_t max_findings)
 		assert_non_null(e->rec);
 	}
 	struct cls_options o = {
-		.servers = e->servers, .nservers = 2,
+		.servers = e->servers, .nservers = 3,
 		.max_findings = max_findings,
 		.sink = with_sink ? sink : NULL, .sink_ctx = e,
 	};
@@ -303,6 +304,39 @@ static void test_reasons_name_own_flow(void **state)
 	assert_int_equal(e->rec[12].verdict, CLS_V_NONE);
 	assert_string_equal(e->rec[12].reason,
 	                    "No monitored server is involved.");
+	/* Between two servers, an expected flow, blocked ones, ICMP. */
+	f = mk(6, "10.0.0.1", 1, "10.0.0.2", 7777, CAP_OUT_CLOSED, t += 10);
+	cls_flow(&f, e->cls);
+	assert_string_equal(e->rec[13].reason, "TCP 7777 from the server "
+	                    "10.0.0.1 to the server 10.0.0.2: no catalog "
+	                    "service uses TCP 7777 between servers.");
+	f = mk(6, "10.9.0.5", 1, "10.0.0.1", 1960, CAP_OUT_CLOSED, t += 10);
+	cls_flow(&f, e->cls);
+	assert_string_equal(e->rec[14].reason, "TCP 1960 from 10.9.0.5 to the "
+	                    "server 10.0.0.1: expected, base-router (inbound), "
+	                    "closed.");
+	f = mk(6, "10.9.0.5", 1, "10.0.0.1", 1960, CAP_OUT_UNANSWERED,
+	       t += 10);
+	f.syn_retries = 2;
+	cls_flow(&f, e->cls);
+	assert_string_equal(e->rec[15].reason, "TCP 1960 from 10.9.0.5 to the "
+	                    "server 10.0.0.1 (base-router): blocked, "
+	                    "unanswered: 3 SYN(s) got no reply (dropped by a "
+	                    "firewall, or the host is down).");
+	f = mk(17, "10.0.0.1", 1, "10.9.0.5", 161, CAP_OUT_UNANSWERED,
+	       t += 10);
+	f.pkts[0] = 4;
+	cls_flow(&f, e->cls);
+	assert_string_equal(e->rec[16].reason, "UDP 161 from the server "
+	                    "10.0.0.1 to 10.9.0.5 (common-snmp): blocked, 4 "
+	                    "request(s) got no reply from a request/response "
+	                    "service.");
+	f = mk(1, "10.9.0.5", 0, "10.0.0.1", 0x0d07, CAP_OUT_REPLIED,
+	       t += 10);
+	cls_flow(&f, e->cls);
+	assert_string_equal(e->rec[17].reason, "ICMP type 13 code 7 from "
+	                    "10.9.0.5 to the server 10.0.0.1: no catalog "
+	                    "service covers ICMP.");
 	env_free(e);
 }
 
