@@ -5,10 +5,14 @@
  * transparent huge pages asked for) made at start from max_flows: the
  * table header, an array of max_flows entries (struct flow_entry, at most
  * 128 bytes: the public struct cap_flow plus the 64-bit hash, two list links
- * and the TCP state) and an index of 2^k slots, 2^k >= 2 * max_flows, so
- * the load factor stays <= 0.5. A slot is 8 bytes: the upper half of the
- * entry's hash (a tag that spares most key comparisons) and the entry's
- * index + 1 (0 = empty). Lookup is open addressing with linear probing;
+ * and the TCP state) and room for an index of 2^k slots, 2^k >= 2 *
+ * max_flows. Only the first 2^j slots are in use, 2^j the least power of
+ * two (>= INDEX_START) that keeps the load factor <= 0.5 for the flows
+ * live so far (index_grow doubles it and reinserts): the index read at
+ * random per packet spans twice the peak of live flows, not twice
+ * --max-flows, so it stays in the caches. A slot is 8 bytes: the upper
+ * half of the entry's hash (a tag that spares most key comparisons) and
+ * the entry's index + 1 (0 = empty). Lookup is open addressing with linear probing;
  * removal is backward-shift deletion, so there are no tombstones and a probe
  * run never grows with churn. Entries never move, so list links stay valid.
  * Entries are taken from a free list, else from a high-water mark (so the
@@ -31,9 +35,10 @@
  * of each list is the next to expire, and each packet checks only the
  * heads.
  *
- * Costs. Per packet: one SipHash of 40 bytes, an expected probe of ~1.5
- * slots at load 0.5, one key comparison (the tag filters the rest), O(1)
- * list relinking, and the expiry check: at most EXPIRE_BUDGET flows handed
+ * Costs. Per packet: one SipHash of 16 bytes (IPv4; 40 for IPv6), an
+ * expected probe of ~1.5 slots at load 0.5, one key comparison (the tag
+ * filters the rest), O(1) list relinking, and the expiry check (one comparison while no list head
+ * can have expired, see expire()): at most EXPIRE_BUDGET flows handed
  * on per call (each flow expires once, so this is amortised O(1) too; a
  * burst is spread over the next packets, and a lookup that finds an expired
  * flow ends it itself, so correctness never waits for the sweep). Removal
@@ -888,11 +893,34 @@ void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
 			__builtin_prefetch(&t->slots[h[i] & t->mask]);
 		}
 		/* Stage 2: start loading the entry the slot names (a hint: the
-		 * table may change before the packet is processed). */
+		 * table may change before the packet is processed): both of
+		 * its cache lines, since a packet reads the key in the first
+		 * and the hash, counters and times in the second. Also the
+		 * free entry that a new flow would take (a cold one, freed by
+		 * an expiry long ago). */
 		for (unsigned i = 0; i < m; i++) {
-			const struct slot *sl = &t->slots[h[i] & t->mask];
-			if (sl->idx)
-				__builtin_prefetch(&t->e[sl->idx - 1], 1);
+			/* The entry whose tag matches in the probe run (at load
+			 * up to 0.5 the home slot is often another flow's). */
+			uint64_t pos = h[i] & t->mask;
+			uint32_t tag = (uint32_t)(h[i] >> 32);
+			for (unsigned step = 0; step < 8; step++) {
+				const struct slot *sl = &t->slots[pos];
+				if (sl->idx == 0)
+					break;
+				if (sl->tag == tag) {
+					const char *ep =
+						(const char *)&t->e[sl->idx - 1];
+					__builtin_prefetch(ep, 1);
+					__builtin_prefetch(ep + 64, 1);
+					break;
+				}
+				pos = (pos + 1) & t->mask;
+			}
+		}
+		if (t->free_head != NIL) {
+			const char *ep = (const char *)&t->e[t->free_head];
+			__builtin_prefetch(ep, 1);
+			__builtin_prefetch(ep + 64, 1);
 		}
 		/* Stage 3: in order, exactly as cap_flowtab_packet would. */
 		for (unsigned i = 0; i < m; i++)
