@@ -376,7 +376,10 @@ static int audit(int argc, char **argv)
 	clo.servers = servers;
 	clo.nservers = nservers;
 	clo.max_findings = max_findings;
-	clo.sink = flow_sink;
+	/* Only a writer that streams flows needs them (and their reasons). */
+	for (unsigned i = 0; i < outs.n; i++)
+		if (outs.o[i]->w->flow)
+			clo.sink = flow_sink;
 	clo.sink_ctx = &outs;
 	clo.filter = copt.filter;
 	struct cls *cl = cls_new(&model, &clo);
