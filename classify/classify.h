@@ -23,6 +23,7 @@
 #include "../catalog/catalog.h"
 
 #define CLS_DEFAULT_MAX_FINDINGS 10000
+#define CLS_SCAN_PORTS 16 /* > this many unexpected ports of one pair: a scan */
 #define CLS_MAX_SERVERS 256
 
 enum cls_verdict {
@@ -146,6 +147,14 @@ void cls_flow(const struct cap_flow *f, void *cls);
  * result is owned by the cls and valid until cls_free(). */
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st);
 void cls_free(struct cls *c);
+
+/* Shared with `portaudit merge`, so that a merged report reads exactly as
+ * classify would have decided on the whole capture: */
+/* Word the reason of a scan finding (nports, port..port_hi) anew. */
+void cls_scan_reason(struct cls_finding *f);
+/* Sort findings worst first: violation, blocked, missing, unexpected; then
+ * more flows first; then port, service, server, peer. */
+void cls_sort_findings(struct cls_finding *f, uint32_t n);
 
 /* Portmap for capture's initiator inference. */
 void cls_portmap(const struct cat_model *m, struct cap_portmap *pm);

@@ -17,7 +17,6 @@
 
 #include "classify.h"
 
-#define CLS_SCAN_PORTS 16         /* > this many unexpected ports: a scan */
 #define CLS_BUFFER_MAX (1u << 18) /* flows held while servers are inferred */
 #define CLS_PENDING_MAX 4096      /* dynamic-port flows awaiting their 135 */
 #define CLS_PENDING_GRACE_S 3600  /* held flows expire past window + this */

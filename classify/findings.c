@@ -534,7 +534,7 @@ static int cmp_finding(const void *pa, const void *pb)
 }
 
 /* Describe scan findings now that they are complete. */
-static void scan_reason(struct cls_finding *fd)
+void cls_scan_reason(struct cls_finding *fd)
 {
 	char srv[64], peer[64];
 	cls_addr_str(fd->family, fd->server, srv, sizeof srv);
@@ -559,7 +559,7 @@ void cls_findings_sort(struct cls *c)
 		if (c->fs && c->fs[i].dead)
 			continue;
 		if (c->fs && c->fs[i].is_scan)
-			scan_reason(&c->res.findings[i]);
+			cls_scan_reason(&c->res.findings[i]);
 		if (w != i)
 			c->res.findings[w] = c->res.findings[i];
 		w++;
@@ -569,6 +569,11 @@ void cls_findings_sort(struct cls *c)
 	free(c->fs);
 	c->fs = NULL;
 	c->ffree = -1;
-	if (w > 1)
-		qsort(c->res.findings, w, sizeof *c->res.findings, cmp_finding);
+	cls_sort_findings(c->res.findings, w);
+}
+
+void cls_sort_findings(struct cls_finding *f, uint32_t n)
+{
+	if (n > 1)
+		qsort(f, n, sizeof *f, cmp_finding);
 }

@@ -46,11 +46,10 @@
 #include "rep_int.h"
 
 #define MERGE_MAX_REPORTS 256
-/* More single-port unexpected findings than this for one (server, peer,
- * protocol, side) make a scan: the same threshold as classify's
- * CLS_SCAN_PORTS (classify/cls_int.h), so that reports merged from parts
- * of a capture fold a scan as the whole capture's report does. */
-#define MERGE_SCAN_PORTS 16
+/* More single-port unexpected findings than CLS_SCAN_PORTS for one
+ * (server, peer, protocol, side) make a scan, worded by cls_scan_reason and
+ * sorted by cls_sort_findings: classify's own threshold, words and order, so
+ * that reports merged from parts of a capture read as the whole capture's. */
 
 int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
 {
@@ -347,55 +346,6 @@ static void fold(struct cls_finding *into, const struct cls_finding *f,
 	}
 }
 
-/* The sentence classify writes for a scan, with the merged counts. */
-static void scan_reason(struct cls_finding *f)
-{
-	char srv[REP_ADDR_MAX], peer[REP_ADDR_MAX];
-	rep_addr(f->family, f->server, 0, srv, sizeof srv);
-	rep_addr(f->family, f->peer, 0, peer, sizeof peer);
-	const char *pn = f->proto == 6 ? "TCP" : "UDP";
-	if (f->server_initiated)
-		rep_fmt(f->reason, sizeof f->reason,
-		         "The server %s sent %s to %u ports (%u-%u) of %s that no "
-		         "catalog service uses outbound: a port scan or sweep.",
-		         srv, pn, f->nports, f->port, f->port_hi, peer);
-	else
-		rep_fmt(f->reason, sizeof f->reason,
-		             "%s sent %s to %u ports (%u-%u) of the server %s that "
-		             "no catalog service uses inbound: a port scan.",
-		             peer, pn, f->nports, f->port, f->port_hi, srv);
-}
-
-static int severity(enum cls_kind k)
-{
-	switch (k) {
-	case CLS_K_VIOLATION: return 0;
-	case CLS_K_BLOCKED: return 1;
-	case CLS_K_MISSING: return 2;
-	case CLS_K_UNEXPECTED: return 3;
-	default: return 4;
-	}
-}
-
-/* classify's order: worst kind first, then flows, port, service, addresses */
-static int worst_first(const void *pa, const void *pb)
-{
-	const struct cls_finding *a = pa, *b = pb;
-	int sa = severity(a->kind), sb = severity(b->kind);
-	if (sa != sb)
-		return sa < sb ? -1 : 1;
-	if (a->flows != b->flows)
-		return a->flows > b->flows ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	if (a->service != b->service)
-		return a->service < b->service ? -1 : 1;
-	int m = memcmp(a->server, b->server, 16);
-	if (m)
-		return m;
-	return memcmp(a->peer, b->peer, 16);
-}
-
 /* Merge the findings in v[0..n) (sorted by key_cmp) in place; returns the
  * number kept. nrep: reports merged (missing findings need all of them). */
 static uint32_t merge_findings(struct mf *v, uint32_t n, unsigned nrep)
@@ -426,11 +376,11 @@ static uint32_t merge_findings(struct mf *v, uint32_t n, unsigned nrep)
 		/* A scan range of the pair absorbs its single-port findings;
 		 * more single ports than a scan's threshold become one. */
 		if (v[i].f.kind == CLS_K_UNEXPECTED && w > gw &&
-		    (is_range(&v[w - 1].f) || w - gw > MERGE_SCAN_PORTS)) {
+		    (is_range(&v[w - 1].f) || w - gw > CLS_SCAN_PORTS)) {
 			struct mf range = v[w - 1];
 			for (uint32_t k = gw; k + 1 < w; k++)
 				fold(&range.f, &v[k].f, true);
-			scan_reason(&range.f);
+			cls_scan_reason(&range.f);
 			v[gw] = range;
 			w = gw + 1;
 		}
@@ -746,8 +696,7 @@ static int merge_findings_all(struct merge *m, char *err, size_t errlen)
 	for (uint32_t i = 0; i < n; i++)
 		fs[i] = v[i].f;
 	free(v);
-	if (n > 1)
-		qsort(fs, n, sizeof *fs, worst_first);
+	cls_sort_findings(fs, n);
 	m->res.findings = fs;
 	m->res.nfindings = n;
 	struct cls_summary *s = &m->res.summary;
