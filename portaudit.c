@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,24 @@ static int audit(int argc, char **argv)
 			goto out;
 		}
 		outs.o[outs.n++] = o;
+	}
+	/* -Z: the reports are published (renamed into place) after root is
+	 * dropped, so their temporary files must belong to that user. */
+	if (copt.drop_user) {
+		struct passwd *pw = getpwnam(copt.drop_user);
+		if (!pw) {
+			fprintf(stderr, "portaudit: -Z: no such user '%s'\n",
+			        copt.drop_user);
+			goto out;
+		}
+		for (unsigned i = 0; i < outs.n; i++)
+			if (outs.o[i]->tmp &&
+			    chown(outs.o[i]->tmp, pw->pw_uid, pw->pw_gid) != 0) {
+				fprintf(stderr, "portaudit: %s: cannot give it to "
+				        "user '%s': %s\n", outs.o[i]->tmp,
+				        copt.drop_user, strerror(errno));
+				goto out;
+			}
 	}
 
 	struct cap_stats st;

@@ -1,7 +1,10 @@
 /* it_cli.c -- the command line contract: help, version, usage errors. */
 #include "harness.h"
 
+#include <pwd.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +106,38 @@ static void test_help_matches_man(void **state)
 	pa_result_free(&r);
 }
 
+/* -Z USER: reports are published after root is dropped, so they end up
+ * owned by USER; an unknown user is an error that leaves no file. */
+static void test_drop_user_reports(void **state)
+{
+	(void)state;
+	struct passwd *pw = getpwnam("nobody");
+	if (geteuid() != 0 || !pw)
+		pa_skip("-Z needs root and the user 'nobody'");
+	char dir[1024], json[1100], bad[1100];
+	snprintf(dir, sizeof dir, "%s", pa_tmp("z"));
+	assert_int_equal(mkdir(dir, 01777), 0);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(chmod(pa_tmpdir(), 0755), 0);
+	snprintf(json, sizeof json, "%s/r.json", dir);
+	snprintf(bad, sizeof bad, "%s/bad.json", dir);
+	struct pa_result r;
+	pa_runl(&r, "-r", pa_src("pcaps/demo.pcap"), "-Z", "nobody", "-q",
+	        "--json", json, NULL);
+	assert_int_equal(r.status, 1); /* the demo has findings */
+	struct stat sb;
+	assert_int_equal(stat(json, &sb), 0);
+	assert_int_equal(sb.st_uid, pw->pw_uid);
+	json_decref(pa_load_json(json));
+	pa_result_free(&r);
+	pa_runl(&r, "-r", pa_src("pcaps/demo.pcap"), "-Z", "no-such-user-x",
+	        "-q", "--json", bad, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "no-such-user-x"));
+	assert_int_not_equal(stat(bad, &sb), 0);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_no_args),
 		cmocka_unit_test(test_help_matches_man),
+		cmocka_unit_test(test_drop_user_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
