@@ -111,46 +111,6 @@ static int parse_opts(int argc, char **argv, struct opts *o, bool check)
 
 /* ---- show -------------------------------------------------------------- */
 
-static void append(char *buf, size_t len, size_t *off, const char *s)
-{
-	if (*off >= len)
-		return;
-	int w = snprintf(buf + *off, len - *off, "%s", s);
-	if (w > 0)
-		*off = (size_t)w < len - *off ? *off + (size_t)w : len - 1;
-}
-
-static void range_text(char *buf, size_t len, size_t *off,
-                       const struct cat_range *r)
-{
-	char t[16];
-	if (r->lo == r->hi)
-		snprintf(t, sizeof t, "%u", (unsigned)r->lo);
-	else
-		snprintf(t, sizeof t, "%u-%u", (unsigned)r->lo, (unsigned)r->hi);
-	append(buf, len, off, t);
-}
-
-/* "1812|1645, 1813|1646", "135 +49152-65535". */
-static void ports_column(const struct cat_service *s, char *buf, size_t len)
-{
-	size_t off = 0;
-	buf[0] = '\0';
-	for (uint8_t q = 0; q < s->nreq; q++) {
-		if (q)
-			append(buf, len, &off, ", ");
-		for (uint8_t a = 0; a < s->req[q].nalt; a++) {
-			if (a)
-				append(buf, len, &off, "|");
-			range_text(buf, len, &off, &s->req[q].alt[a]);
-		}
-	}
-	if (s->has_dynamic) {
-		append(buf, len, &off, " +");
-		range_text(buf, len, &off, &s->dynamic);
-	}
-}
-
 static void dir_column(const struct cat_service *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s", cat_dir_name(s->dir),
@@ -192,7 +152,7 @@ static void show_text(const struct cat_model *m, const struct catalog *cat)
 	uint32_t ndisabled = 0, nrequired = 0;
 	for (uint32_t i = 0; i < cat->nservices; i++) {
 		const struct cat_service *s = &cat->services[i];
-		ports_column(s, ports, sizeof ports);
+		cat_service_ports_format(s, ports, sizeof ports);
 		dir_column(s, dir, sizeof dir);
 		if (strlen(s->id) > wid)
 			wid = strlen(s->id);
@@ -226,7 +186,7 @@ static void show_text(const struct cat_model *m, const struct catalog *cat)
 				       (int)wdir, "DIRECTION", "PURPOSE");
 				any = true;
 			}
-			ports_column(s, ports, sizeof ports);
+			cat_service_ports_format(s, ports, sizeof ports);
 			dir_column(s, dir, sizeof dir);
 			const char *mark = !s->enabled ? "- " : m->required[i] ? "* "
 			                                                        : "  ";

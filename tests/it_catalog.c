@@ -46,7 +46,7 @@ static void test_show_text(void **state)
 	assert_non_null(l = line_of(r.out, "base-jvm"));
 	assert_true(pa_contains(l, " 1966 "));
 	assert_non_null(l = line_of(r.out, "cm-wmi"));
-	assert_true(pa_contains(l, "135 +49152-65535"));
+	assert_true(pa_contains(l, "135 + 49152-65535 (dynamic)"));
 	/* Not a terminal: the purpose is cut at 60 characters. */
 	for (const char *p = r.out; *p;) {
 		const char *e = strchr(p, '\n');
