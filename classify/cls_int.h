@@ -19,6 +19,7 @@
 
 #define CLS_BUFFER_MAX (1u << 18) /* flows held while servers are inferred */
 #define CLS_PENDING_MAX 4096      /* dynamic-port flows awaiting their 135 */
+#define CLS_PEND_BUCKETS 4096     /* counting filter over their (server, peer) */
 #define CLS_PENDING_GRACE_S 3600  /* held flows expire past window + this */
 #define CLS_CTRL_SLOTS 4096       /* (server, peer) control-port contacts */
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
@@ -119,6 +120,7 @@ struct cls {
 	/* Dynamic ports. */
 	struct cls_ctrl *ctrl;   /* [CLS_CTRL_SLOTS] */
 	struct cap_flow *pending;/* [CLS_PENDING_MAX] */
+	uint16_t *pend_count;    /* [CLS_PEND_BUCKETS]: held flows per pair bucket */
 	uint32_t npending;
 	uint32_t nctrl;          /* contacts recorded */
 	uint64_t now_ns;         /* latest flow end seen */

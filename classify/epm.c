@@ -20,8 +20,11 @@
  * are judged without the dynamic rule at cls_finish, or once the capture's
  * clock is CLS_PENDING_GRACE_S past their window (a long live capture).
  * When the pending list is full a flow is judged at once (a caveat). Cost: a contact
- * lookup is a hash and at most 8 probes; resolving pending flows is a scan
- * of at most CLS_PENDING_MAX entries per control flow.
+ * lookup is a hash and at most 8 probes. A counting filter over the held
+ * flows' address pairs (CLS_PEND_BUCKETS counters) tells a control flow
+ * whether any flow of its pair is held: only then is the list scanned, and
+ * the scan stops once it has met as many flows of the bucket as it holds.
+ * So a control flow whose pair holds nothing costs O(1), whatever the list.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +40,18 @@ int cls_epm_init(struct cls *c)
 		return 0;
 	c->ctrl = calloc(CLS_CTRL_SLOTS, sizeof *c->ctrl);
 	c->pending = calloc(CLS_PENDING_MAX, sizeof *c->pending);
-	return c->ctrl && c->pending ? 0 : -1;
+	c->pend_count = calloc(CLS_PEND_BUCKETS, sizeof *c->pend_count);
+	return c->ctrl && c->pending && c->pend_count ? 0 : -1;
 }
 
 void cls_epm_free(struct cls *c)
 {
 	free(c->ctrl);
 	free(c->pending);
+	free(c->pend_count);
 	c->ctrl = NULL;
 	c->pending = NULL;
+	c->pend_count = NULL;
 }
 
 static uint32_t ctrl_hash(const struct cls *c, uint8_t family,
@@ -84,6 +90,32 @@ static bool pair_is(const struct cap_flow *f, uint8_t family,
 	        memcmp(f->addr_b, peer, 16) == 0) ||
 	       (memcmp(f->addr_b, server, 16) == 0 &&
 	        memcmp(f->addr_a, peer, 16) == 0);
+}
+
+/* The filter bucket of an unordered address pair (cheap, seeded). */
+static uint32_t addr_mix(uint64_t seed, const uint8_t *a)
+{
+	uint64_t lo, hi;
+	memcpy(&lo, a, 8);
+	memcpy(&hi, a + 8, 8);
+	uint64_t h = (lo ^ seed) * 0x9e3779b97f4a7c15ull;
+	h ^= (hi + seed) * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+static uint32_t pend_bucket(const struct cls *c, const uint8_t *x,
+                            const uint8_t *y)
+{
+	uint64_t h = (uint64_t)addr_mix(c->seed, x) + addr_mix(c->seed, y);
+	return (uint32_t)((h * 0xff51afd7ed558ccdull) >> 40) &
+	       (CLS_PEND_BUCKETS - 1);
+}
+
+static void pend_remove(struct cls *c, uint32_t i)
+{
+	struct cap_flow *p = &c->pending[i];
+	c->pend_count[pend_bucket(c, p->addr_a, p->addr_b)]--;
+	c->pending[i] = c->pending[--c->npending];
 }
 
 void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
@@ -142,13 +174,17 @@ void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
 	uint8_t srv[16], pr[16];
 	memcpy(srv, server, 16);
 	memcpy(pr, peer, 16);
-	for (uint32_t i = 0; i < c->npending;) {
+	uint32_t bucket = pend_bucket(c, srv, pr);
+	uint32_t left = c->pend_count[bucket]; /* held flows of this bucket */
+	for (uint32_t i = 0; i < c->npending && left > 0;) {
 		struct cap_flow *p = &c->pending[i];
 		bool by_epm;
+		if (pend_bucket(c, p->addr_a, p->addr_b) == bucket)
+			left--;
 		if (pair_is(p, fam, srv, pr) &&
 		    cls_epm_lookup(c, p, srv, pr, &by_epm) >= 0) {
 			struct cap_flow copy = *p;
-			c->pending[i] = c->pending[--c->npending];
+			pend_remove(c, i);
 			cls_judge(c, &copy, false);
 			continue;
 		}
@@ -184,6 +220,7 @@ bool cls_epm_hold(struct cls *c, const struct cap_flow *f)
 		return false;
 	}
 	c->pending[c->npending++] = *f;
+	c->pend_count[pend_bucket(c, f->addr_a, f->addr_b)]++;
 	return true;
 }
 
@@ -200,7 +237,7 @@ void cls_epm_expire(struct cls *c)
 	for (uint32_t i = 0; i < c->npending;) {
 		if (c->pending[i].last_ns + grace < c->now_ns) {
 			struct cap_flow copy = c->pending[i];
-			c->pending[i] = c->pending[--c->npending];
+			pend_remove(c, i);
 			cls_judge(c, &copy, false);
 			continue;
 		}
@@ -212,6 +249,8 @@ void cls_epm_flush(struct cls *c)
 {
 	uint32_t n = c->npending;
 	c->npending = 0;
+	if (c->pend_count)
+		memset(c->pend_count, 0, CLS_PEND_BUCKETS * sizeof *c->pend_count);
 	for (uint32_t i = 0; i < n; i++)
 		cls_judge(c, &c->pending[i], false);
 }

@@ -706,6 +706,51 @@ static void test_dynamic_before_control(void **state)
 	env_free(e);
 }
 
+/* Many held flows of other pairs: each pair's control flow releases
+ * exactly its own held flows (the pair filter must neither miss one nor
+ * release another pair's), both orientations of the pair. */
+static void test_dynamic_many_pairs_held(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	char peer[32];
+	/* All at one time, so that no held flow goes stale meanwhile. */
+	uint64_t t0 = e->t + 10ull * 1000000000ull;
+	for (unsigned i = 0; i < 3000; i++) {
+		e->t = t0;
+		snprintf(peer, sizeof peer, "10.%u.%u.%u", 20 + i / 65536,
+		         (i / 256) % 256, i % 256);
+		struct cap_flow d = mk(e, 6, SRV, (uint16_t)(30000 + i % 1000),
+		                       peer, (uint16_t)(51000 + i % 1000),
+		                       CAP_OUT_CLOSED);
+		assert_null(feed(e, &d));
+	}
+	unsigned before = e->nrec;
+	/* The control flows of three of those pairs, from both sides. */
+	static const unsigned pick[] = { 0, 1777, 2999 };
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned i = pick[k];
+		snprintf(peer, sizeof peer, "10.%u.%u.%u", 20 + i / 65536,
+		         (i / 256) % 256, i % 256);
+		struct cap_flow ctl = mk(e, 6, SRV, 40000, peer, 135,
+		                         CAP_OUT_CLOSED);
+		ctl.first_ns = t0 - 1000000000ull;
+		ctl.last_ns = t0 + 30ull * 1000000000ull;
+		feed(e, &ctl);
+		assert_int_equal(e->nrec, before + 2 * (k + 1));
+		EXPECT(&e->rec[e->nrec - 2], CLS_V_EXPECTED, "cucm-wmi",
+		       "TCP 135");
+		EXPECT(&e->rec[e->nrec - 1], CLS_V_EXPECTED, "cucm-wmi",
+		       "dynamic port");
+	}
+	finish(e);
+	/* Every other held flow is judged at the end, without a 135. */
+	assert_int_equal(e->res->summary.flows, 3000 + 3);
+	assert_int_equal(e->res->summary.expected, 6);
+	assert_int_equal(e->res->summary.unexpected, 3000 - 3);
+	env_free(e);
+}
+
 /* ---- auto-discovery -------------------------------------------------- */
 
 static void test_autodiscovery(void **state)
@@ -1275,6 +1320,7 @@ int main(void)
 		cmocka_unit_test(test_wmi_window),
 		cmocka_unit_test(test_wmi_epm_port),
 		cmocka_unit_test(test_dynamic_before_control),
+		cmocka_unit_test(test_dynamic_many_pairs_held),
 		cmocka_unit_test(test_pending_expires),
 		cmocka_unit_test(test_autodiscovery),
 		cmocka_unit_test(test_devices),
