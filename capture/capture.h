@@ -27,6 +27,7 @@
 #endif
 
 #define CAP_MAX_SOURCES 64
+#define CAP_NS_PER_S 1000000000ull
 #define CAP_DEFAULT_SNAPLEN 1024 /* headers + a DCE/RPC ept_map reply */
 #define CAP_DEFAULT_MAX_FLOWS (1u << 20)
 
@@ -168,6 +169,8 @@ CAP_MUST_CHECK int cap_run(const struct cap_options *opt, cap_flow_fn fn,
 /* Format an address ("10.0.0.1", "2001:db8::1"). */
 void cap_addr_format(uint8_t family, const uint8_t *addr, char *buf,
                      size_t len);
+/* "EN10MB (1)", or the number when libpcap has no name for it. */
+const char *cap_linktype_name(int dlt, char *buf, size_t len);
 /* RFC 3339 UTC with microseconds: "2026-11-29T06:27:24.123456Z". */
 void cap_time_format(uint64_t ns, char *buf, size_t len);
 

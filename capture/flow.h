@@ -19,7 +19,6 @@
 #include "capture.h"
 #include "decode.h"
 
-#define CAP_NS_PER_S 1000000000ull
 
 /* Idle timeouts, in nanoseconds of packet time. */
 #define CAP_TO_TCP_SYN (30 * CAP_NS_PER_S)   /* SYN(s), no answer yet */

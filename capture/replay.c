@@ -8,8 +8,8 @@
  * memory (unbounded) or spool them to disk (the sources already are files),
  * the second pass reads the same files again, in the same order, through
  * the same BPF filter, stops after the same -c count, and decodes with the
- * same decoders (cap_decode, with a fragment table of the same size as
- * cap_run's), so a later fragment gets the ports it got in the first pass
+ * same decoders (cap_decode, with cap_run's fragment table size), opening each
+ * file with cap_run's own cap_source_open (source.c), so a later fragment gets the ports it got in the first pass
  * and a packet reaches the caller with the tuple the flow table saw. Every
  * source is opened (and its filter compiled) before the first packet is
  * read, so an error names the file before any callback runs. Files of a
@@ -27,81 +27,19 @@
  * cap_decode(), a copy of ~100 bytes into the view, and the callback. No
  * allocation after the sources and the decoder are set up.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
 #include "capture.h"
 #include "decode.h"
+#include "source.h"
 
-#define REPLAY_FRAG_SLOTS 8192 /* as cap_run's FRAG_SLOTS */
-#define NS_PER_S 1000000000ull
-
-static void close_all(pcap_t **p, unsigned n)
+static void close_all(struct cap_source *src, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (p[i]) {
-			pcap_close(p[i]);
-			p[i] = NULL;
-		}
-}
-
-/* Open source i (never stdin); NULL with errbuf set on error, *skip when
- * its link type is not decoded. */
-static pcap_t *open_one(const struct cap_options *opt, unsigned i, bool *skip,
-                        char *errbuf, size_t errlen)
-{
-	const char *name = opt->sources[i];
-	char eb[PCAP_ERRBUF_SIZE];
-	*skip = false;
-	FILE *f = fopen(name, "rb");
-	if (!f) {
-		snprintf(errbuf, errlen, "%s: cannot open again: %s", name,
-		         strerror(errno));
-		return NULL;
-	}
-	struct stat sb;
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		snprintf(errbuf, errlen, "%s: is a directory, not a pcap or "
-		         "pcapng file", name);
-		fclose(f);
-		return NULL;
-	}
-	eb[0] = 0;
-	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(
-		f, PCAP_TSTAMP_PRECISION_NANO, eb);
-	if (!p) {
-		snprintf(errbuf, errlen, "%s: not a pcap or pcapng file (%s)",
-		         name, eb[0] ? eb : "unknown format");
-		fclose(f);
-		return NULL;
-	}
-	if (!cap_linktype_supported(pcap_datalink(p))) {
-		*skip = true;
-		return p;
-	}
-	if (opt->filter && *opt->filter) {
-		struct bpf_program prog;
-		if (pcap_compile(p, &prog, opt->filter, 1,
-		                 PCAP_NETMASK_UNKNOWN) != 0) {
-			snprintf(errbuf, errlen, "bad filter '%s': %s", opt->filter,
-			         pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-		int rc = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-		if (rc != 0) {
-			snprintf(errbuf, errlen, "cannot set filter '%s': %s",
-			         opt->filter, pcap_geterr(p));
-			pcap_close(p);
-			return NULL;
-		}
-	}
-	return p;
+		cap_source_close(&src[i]);
 }
 
 static void fill_view(struct cap_packet_view *v, const struct cap_packet *pk)
@@ -155,42 +93,34 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 			return -1;
 		}
 
-	pcap_t *p[CAP_MAX_SOURCES];
-	bool skip[CAP_MAX_SOURCES];
-	memset(p, 0, sizeof p);
-	for (unsigned i = 0; i < n; i++) {
-		p[i] = open_one(opt, i, &skip[i], errbuf, errlen);
-		if (!p[i]) {
-			close_all(p, n);
+	static struct cap_source src[CAP_MAX_SOURCES];
+	memset(src, 0, sizeof src);
+	for (unsigned i = 0; i < n; i++)
+		if (cap_source_open(&src[i], opt->sources[i], opt->filter, errbuf,
+		                    errlen) != 0) {
+			close_all(src, n);
 			return -1;
 		}
-	}
 	struct cap_decoder dec;
-	if (cap_decoder_init(&dec, REPLAY_FRAG_SLOTS) != 0) {
+	if (cap_decoder_init(&dec, CAP_FRAG_SLOTS) != 0) {
 		snprintf(errbuf, errlen, "out of memory (decoder)");
-		close_all(p, n);
+		close_all(src, n);
 		return -1;
 	}
 
 	uint64_t packets = 0;
 	bool stop = false;
 	for (unsigned i = 0; i < n && !stop; i++) {
-		if (skip[i])
+		if (src[i].unsupported)
 			continue;
-		int lt = pcap_datalink(p[i]);
+		int lt = src[i].linktype;
 		if (linktype_out && *linktype_out < 0)
 			*linktype_out = lt;
-		uint64_t mul = pcap_get_tstamp_precision(p[i]) ==
-		               PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
 		struct pcap_pkthdr *h;
 		const u_char *data;
 		int rc;
-		while ((rc = pcap_next_ex(p[i], &h, &data)) == 1) {
-			uint64_t ts = 0;
-			if (h->ts.tv_sec > 0)
-				ts = (uint64_t)h->ts.tv_sec * NS_PER_S;
-			if (h->ts.tv_usec > 0)
-				ts += (uint64_t)h->ts.tv_usec * mul;
+		while ((rc = pcap_next_ex(src[i].p, &h, &data)) == 1) {
+			uint64_t ts = cap_source_ts(h, src[i].ts_mul);
 			packets++;
 			struct cap_packet pk;
 			if (cap_decode(&dec, lt, data, h->caplen, h->len, ts, &pk) &&
@@ -213,10 +143,9 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 		}
 		/* rc: -2 end of file; -1 a record cut or unreadable, which
 		 * cap_run reported when it read the same file. */
-		pcap_close(p[i]);
-		p[i] = NULL;
+		cap_source_close(&src[i]);
 	}
 	cap_decoder_free(&dec);
-	close_all(p, n);
+	close_all(src, n);
 	return 0;
 }

@@ -48,20 +48,11 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "source.h"
 #include "flow.h"
 
 #define BATCH 4096
-#define FRAG_SLOTS 8192
 #define LIVE_POLL_MS 100
-
-struct source {
-	const char *name;   /* as given; "-" = stdin */
-	const char *shown;  /* for messages */
-	pcap_t *p;
-	int linktype;
-	uint64_t size;      /* file size when a regular file, else 0 */
-	bool skip;
-};
 
 struct run {
 	const struct cap_options *opt;
@@ -139,11 +130,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 {
 	struct run *r = (struct run *)(void *)user;
 	struct cap_stats *st = r->st;
-	uint64_t ts = 0;
-	if (h->ts.tv_sec > 0)
-		ts = (uint64_t)h->ts.tv_sec * CAP_NS_PER_S;
-	if (h->ts.tv_usec > 0)
-		ts += (uint64_t)h->ts.tv_usec * r->ts_mul;
+	uint64_t ts = cap_source_ts(h, r->ts_mul);
 	st->packets++;
 	st->bytes += h->len;
 	if (st->packets == 1 || ts < st->first_ns)
@@ -165,37 +152,6 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *linktype_name(int dlt, char *buf, size_t len)
-{
-	const char *n = pcap_datalink_val_to_name(dlt);
-	if (n)
-		snprintf(buf, len, "%s (%d)", n, dlt);
-	else
-		snprintf(buf, len, "%d", dlt);
-	return buf;
-}
-
-static int set_filter(pcap_t *p, const char *filter, bpf_u_int32 mask,
-                      char *errbuf, size_t errlen)
-{
-	if (!filter || !*filter)
-		return 0;
-	struct bpf_program prog;
-	if (pcap_compile(p, &prog, filter, 1, mask) != 0) {
-		snprintf(errbuf, errlen, "bad filter '%s': %s", filter,
-		         pcap_geterr(p));
-		return -1;
-	}
-	int rc = pcap_setfilter(p, &prog);
-	pcap_freecode(&prog);
-	if (rc != 0) {
-		snprintf(errbuf, errlen, "cannot set filter '%s': %s", filter,
-		         pcap_geterr(p));
-		return -1;
-	}
-	return 0;
-}
 
 static int drop_privileges(const char *user, char *errbuf, size_t errlen)
 {
@@ -268,77 +224,29 @@ static uint64_t wall_ns(void)
 
 /* ---- offline ------------------------------------------------------------ */
 
-static void close_sources(struct source *src, unsigned n)
+static void close_sources(struct cap_source *src, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (src[i].p) {
-			pcap_close(src[i].p);
-			src[i].p = NULL;
-		}
+		cap_source_close(&src[i]);
 }
 
-static int open_source(struct source *s, const struct cap_options *opt,
+static int open_source(struct cap_source *s, const struct cap_options *opt,
                        unsigned i, struct cap_stats *st, char *errbuf,
                        size_t errlen)
 {
-	char eb[PCAP_ERRBUF_SIZE];
-	FILE *f;
-	bool is_stdin = strcmp(s->name, "-") == 0;
-	s->shown = is_stdin ? "stdin" : s->name;
-	if (is_stdin) {
-		f = stdin;
-	} else {
-		f = fopen(s->name, "rb");
-		if (!f) {
-			snprintf(errbuf, errlen, "%s: cannot open: %s", s->name,
-			         strerror(errno));
-			return -1;
-		}
-	}
-	struct stat sb;
-	if (fstat(fileno(f), &sb) == 0) {
-		if (S_ISDIR(sb.st_mode)) {
-			snprintf(errbuf, errlen, "%s: is a directory, not a pcap or "
-			         "pcapng file", s->shown);
-			if (!is_stdin)
-				fclose(f);
-			return -1;
-		}
-		if (S_ISREG(sb.st_mode)) {
-			s->size = (uint64_t)sb.st_size;
-			if (sb.st_size == 0) {
-				snprintf(errbuf, errlen, "%s: empty file (0 bytes), not "
-				         "a pcap or pcapng file", s->shown);
-				if (!is_stdin)
-					fclose(f);
-				return -1;
-			}
-		}
-	}
-	eb[0] = 0;
-	s->p = pcap_fopen_offline_with_tstamp_precision(
-		f, PCAP_TSTAMP_PRECISION_NANO, eb);
-	if (!s->p) {
-		snprintf(errbuf, errlen, "%s: not a pcap or pcapng file (%s)",
-		         s->shown, eb[0] ? eb : "unknown format");
-		if (!is_stdin)
-			fclose(f);
+	if (cap_source_open(s, opt->sources[i], opt->filter, errbuf,
+	                    errlen) != 0)
 		return -1;
-	}
-	s->linktype = pcap_datalink(s->p);
 	st->linktypes[i] = s->linktype;
-	if (!cap_linktype_supported(s->linktype)) {
+	if (s->unsupported) {
 		char lb[64];
-		linktype_name(s->linktype, lb, sizeof lb);
+		cap_linktype_name(s->linktype, lb, sizeof lb);
 		snprintf(st->skipped[i], sizeof st->skipped[i],
 		         "link type %s not supported", lb);
 		fprintf(stderr, "portaudit: %s: link type %s is not supported; "
 		        "file skipped\n", s->shown, lb);
-		s->skip = true;
-		return 0;
 	}
-	return set_filter(s->p, opt->filter, PCAP_NETMASK_UNKNOWN, errbuf,
-	                  errlen);
+	return 0;
 }
 
 static uint64_t file_pos(pcap_t *p)
@@ -358,13 +266,12 @@ static void progress(struct run *r, uint64_t bytes_read, uint64_t drops)
 	                    r->st->flows + cap_flowtab_live(r->ft), drops);
 }
 
-static void read_source(struct run *r, struct source *s, uint64_t done)
+static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 {
 	r->cur = s->p;
 	g_pcap = s->p;
 	r->linktype = s->linktype;
-	r->ts_mul = pcap_get_tstamp_precision(s->p) ==
-	            PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+	r->ts_mul = s->ts_mul;
 	for (;;) {
 		if (g_signal || r->stop)
 			break;
@@ -388,15 +295,14 @@ static void read_source(struct run *r, struct source *s, uint64_t done)
 static int run_offline(struct run *r, char *errbuf, size_t errlen)
 {
 	const struct cap_options *opt = r->opt;
-	static struct source src[CAP_MAX_SOURCES];
+	static struct cap_source src[CAP_MAX_SOURCES];
 	unsigned n = opt->nsources;
 	if (n > CAP_MAX_SOURCES)
 		n = CAP_MAX_SOURCES;
 	memset(src, 0, sizeof src);
 	unsigned nstdin = 0;
 	for (unsigned i = 0; i < n; i++) {
-		src[i].name = opt->sources[i];
-		if (strcmp(src[i].name, "-") == 0 && ++nstdin > 1) {
+		if (strcmp(opt->sources[i], "-") == 0 && ++nstdin > 1) {
 			snprintf(errbuf, errlen, "stdin (-r -) can be read only once");
 			close_sources(src, n);
 			return -1;
@@ -413,22 +319,21 @@ static int run_offline(struct run *r, char *errbuf, size_t errlen)
 	}
 	uint64_t total = 0;
 	for (unsigned i = 0; i < n; i++)
-		total += src[i].skip ? 0 : src[i].size;
+		total += src[i].unsupported ? 0 : src[i].size;
 	bool unknown_size = false;
 	for (unsigned i = 0; i < n; i++)
-		if (!src[i].skip && src[i].size == 0)
+		if (!src[i].unsupported && src[i].size == 0)
 			unknown_size = true;
 	cap_progress_start(&r->pr, !opt->quiet && isatty(2), false, 0,
 	                   unknown_size ? 0 : total, stderr);
 	uint64_t done = 0;
 	for (unsigned i = 0; i < n && !g_signal && !r->stop; i++) {
-		if (src[i].skip)
+		if (src[i].unsupported)
 			continue;
 		r->st->nsources++;
 		read_source(r, &src[i], done);
 		done += src[i].size;
-		pcap_close(src[i].p);
-		src[i].p = NULL;
+		cap_source_close(&src[i]);
 	}
 	close_sources(src, n);
 	return 0;
@@ -495,14 +400,14 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	if (!cap_linktype_supported(lt)) {
 		char lb[64];
 		snprintf(errbuf, errlen, "%s: link type %s is not supported", iface,
-		         linktype_name(lt, lb, sizeof lb));
+		         cap_linktype_name(lt, lb, sizeof lb));
 		pcap_close(p);
 		return -1;
 	}
 	bpf_u_int32 net = 0, mask = 0;
 	if (pcap_lookupnet(iface, &net, &mask, eb) != 0)
 		mask = PCAP_NETMASK_UNKNOWN;
-	if (set_filter(p, opt->filter, mask, errbuf, errlen) != 0) {
+	if (cap_filter_set(p, opt->filter, mask, errbuf, errlen) != 0) {
 		pcap_close(p);
 		return -1;
 	}
@@ -587,7 +492,7 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 	memset(&r, 0, sizeof r);
 	r.opt = opt;
 	r.st = st;
-	if (cap_decoder_init(&r.dec, FRAG_SLOTS) != 0) {
+	if (cap_decoder_init(&r.dec, CAP_FRAG_SLOTS) != 0) {
 		snprintf(errbuf, errlen, "out of memory (decoder)");
 		return -1;
 	}

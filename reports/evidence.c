@@ -428,16 +428,6 @@ static int first_linktype(const struct rep_input *in)
 	return DLT_EN10MB;
 }
 
-static const char *dlt_name(int dlt, char *buf, size_t len)
-{
-	const char *n = pcap_datalink_val_to_name(dlt);
-	if (n)
-		snprintf(buf, len, "%s (%d)", n, dlt);
-	else
-		snprintf(buf, len, "%d", dlt);
-	return buf;
-}
-
 static const char *shown(const struct rep_out *o)
 {
 	return o->path ? o->path : "standard output";
@@ -524,8 +514,8 @@ static int ev_report(struct rep_out *o, const struct rep_input *in)
 		        "not written: their file's link type %s differs from the "
 		        "evidence file's %s (a pcap file has one link type)\n",
 		        shown(o), (unsigned long long)r.other_linktype,
-		        dlt_name(r.other_dlt, a, sizeof a),
-		        dlt_name(r.linktype, b, sizeof b));
+		        cap_linktype_name(r.other_dlt, a, sizeof a),
+		        cap_linktype_name(r.linktype, b, sizeof b));
 	}
 	return 0;
 }

@@ -1,0 +1,103 @@
+/* source.c -- open an offline capture source the one way (see source.h). */
+#include "source.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capture.h"
+#include "decode.h"
+
+const char *cap_linktype_name(int dlt, char *buf, size_t len)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+	if (n)
+		snprintf(buf, len, "%s (%d)", n, dlt);
+	else
+		snprintf(buf, len, "%d", dlt);
+	return buf;
+}
+
+int cap_filter_set(pcap_t *p, const char *filter, bpf_u_int32 mask,
+                   char *errbuf, size_t errlen)
+{
+	if (!filter || !*filter)
+		return 0;
+	struct bpf_program prog;
+	if (pcap_compile(p, &prog, filter, 1, mask) != 0) {
+		snprintf(errbuf, errlen, "bad filter '%s': %s", filter,
+		         pcap_geterr(p));
+		return -1;
+	}
+	int rc = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "cannot set filter '%s': %s", filter,
+		         pcap_geterr(p));
+		return -1;
+	}
+	return 0;
+}
+
+int cap_source_open(struct cap_source *s, const char *name,
+                    const char *filter, char *errbuf, size_t errlen)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	bool is_stdin = strcmp(name, "-") == 0;
+	memset(s, 0, sizeof *s);
+	s->name = name;
+	s->shown = is_stdin ? "stdin" : name;
+	FILE *f = is_stdin ? stdin : fopen(name, "rb");
+	if (!f) {
+		snprintf(errbuf, errlen, "%s: cannot open: %s", name,
+		         strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	const char *bad = NULL;
+	if (fstat(fileno(f), &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			bad = "is a directory, not a pcap or pcapng file";
+		else if (S_ISREG(sb.st_mode) && sb.st_size == 0)
+			bad = "empty file (0 bytes), not a pcap or pcapng file";
+		else if (S_ISREG(sb.st_mode))
+			s->size = (uint64_t)sb.st_size;
+	}
+	eb[0] = 0;
+	if (!bad) {
+		s->p = pcap_fopen_offline_with_tstamp_precision(
+			f, PCAP_TSTAMP_PRECISION_NANO, eb);
+		if (!s->p)
+			snprintf(errbuf, errlen, "%s: not a pcap or pcapng file "
+			         "(%s)", s->shown, eb[0] ? eb : "unknown format");
+	} else {
+		snprintf(errbuf, errlen, "%s: %s", s->shown, bad);
+	}
+	if (!s->p) {
+		if (!is_stdin)
+			fclose(f);
+		return -1;
+	}
+	s->linktype = pcap_datalink(s->p);
+	s->ts_mul = pcap_get_tstamp_precision(s->p) ==
+	            PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+	if (!cap_linktype_supported(s->linktype)) {
+		s->unsupported = true;
+		return 0;
+	}
+	if (cap_filter_set(s->p, filter, PCAP_NETMASK_UNKNOWN, errbuf,
+	                   errlen) != 0) {
+		cap_source_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+void cap_source_close(struct cap_source *s)
+{
+	if (s->p) {
+		pcap_close(s->p);
+		s->p = NULL;
+	}
+}

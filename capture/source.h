@@ -1,0 +1,55 @@
+/*
+ * source.h -- capture/ internal: opening an offline source, shared by the
+ * capture loop (run.c) and the second pass (replay.c), so that both read
+ * the same files the same way: nanosecond timestamps, the same refusals
+ * (missing, directory, empty, not a capture), the same link-type check and
+ * the same filter.
+ */
+#ifndef PORTAUDIT_CAPTURE_SOURCE_H
+#define PORTAUDIT_CAPTURE_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+
+/* Fragment-table slots of a run's decoder (run.c and replay.c alike). */
+#define CAP_FRAG_SLOTS 8192
+
+struct cap_source {
+	const char *name;    /* as given; "-" = stdin */
+	const char *shown;   /* for messages: the name, or "stdin" */
+	pcap_t *p;
+	int linktype;
+	uint64_t size;       /* file size when a regular file, else 0 */
+	uint64_t ts_mul;     /* 1 for nanosecond timestamps, 1000 for micro */
+	bool unsupported;    /* link type not decoded: the file is skipped */
+};
+
+/* Open `name` ("-" = stdin) with nanosecond timestamps and, when its link
+ * type is decoded, set `filter` (may be NULL). Returns 0 (s->unsupported
+ * tells a file to skip), or -1 with a one-line message in errbuf. */
+int cap_source_open(struct cap_source *s, const char *name,
+                    const char *filter, char *errbuf, size_t errlen);
+void cap_source_close(struct cap_source *s);
+
+/* Compile and set a BPF filter (NULL or "" = none). 0 or -1 with errbuf. */
+int cap_filter_set(pcap_t *p, const char *filter, bpf_u_int32 mask,
+                   char *errbuf, size_t errlen);
+
+/* A packet header's time in nanoseconds (negative times read as 0). */
+static inline uint64_t cap_source_ts(const struct pcap_pkthdr *h,
+                                     uint64_t ts_mul)
+{
+	uint64_t ts = 0;
+	if (h->ts.tv_sec > 0)
+		ts = (uint64_t)h->ts.tv_sec * CAP_NS_PER_S;
+	if (h->ts.tv_usec > 0)
+		ts += (uint64_t)h->ts.tv_usec * ts_mul;
+	return ts;
+}
+
+#endif
