@@ -150,6 +150,8 @@ void cls_free(struct cls *c);
 
 /* Shared with `portaudit merge`, so that a merged report reads exactly as
  * classify would have decided on the whole capture: */
+/* The finding kinds, worst first: the order of cls_sort_findings. */
+extern const enum cls_kind cls_kinds_worst_first[CLS_K_COUNT];
 /* Word the reason of a scan finding (nports, port..port_hi) anew. */
 void cls_scan_reason(struct cls_finding *f);
 /* Sort findings worst first: violation, blocked, missing, unexpected; then

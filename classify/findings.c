@@ -504,15 +504,16 @@ void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
 	c->res.summary.missing++;
 }
 
+const enum cls_kind cls_kinds_worst_first[CLS_K_COUNT] = {
+	CLS_K_VIOLATION, CLS_K_BLOCKED, CLS_K_MISSING, CLS_K_UNEXPECTED,
+};
+
 static int severity(enum cls_kind k)
 {
-	switch (k) {
-	case CLS_K_VIOLATION: return 0;
-	case CLS_K_BLOCKED: return 1;
-	case CLS_K_MISSING: return 2;
-	case CLS_K_UNEXPECTED: return 3;
-	default: return 4;
-	}
+	for (int i = 0; i < CLS_K_COUNT; i++)
+		if (cls_kinds_worst_first[i] == k)
+			return i;
+	return CLS_K_COUNT;
 }
 
 static int cmp_finding(const void *pa, const void *pb)

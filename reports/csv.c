@@ -22,12 +22,7 @@ void rep_csv_field(struct rep_out *o, const char *sep, const char *s)
 	if (!s)
 		return;
 	size_t n = strlen(s);
-	bool quote = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-	                   s[n - 1] == '\t');
-	for (const char *p = s; *p && !quote; p++)
-		if (*p == ',' || *p == '"' || *p == '\r' || *p == '\n')
-			quote = true;
-	if (!quote) {
+	if (!rep_csv_needs_quotes(s, n)) {
 		rep_write(o, s, n);
 		return;
 	}

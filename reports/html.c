@@ -248,18 +248,14 @@ static void head(struct rep_out *o, const struct rep_input *in,
 static void banner(struct rep_out *o, const struct cls_result *res,
                    const char *verdict)
 {
-	static const enum cls_kind order[] = {
-		CLS_K_VIOLATION, CLS_K_BLOCKED, CLS_K_MISSING, CLS_K_UNEXPECTED,
-	};
-	uint64_t n[CLS_K_COUNT] = { 0 };
-	for (uint32_t i = 0; i < res->nfindings; i++)
-		if ((unsigned)res->findings[i].kind < CLS_K_COUNT)
-			n[res->findings[i].kind]++;
+	const enum cls_kind *order = cls_kinds_worst_first;
+	uint64_t n[CLS_K_COUNT];
+	rep_count_kinds(res, n);
 	bool ok = res->summary.compliant;
 	rep_printf(o, "<section class=\"banner %s\" aria-label=\"verdict\">"
 	           "<div class=\"verdict\">%s</div><div class=\"chips\">",
 	           ok ? "ok" : "bad", ok ? "COMPLIANT" : "NOT COMPLIANT");
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+	for (size_t i = 0; i < CLS_K_COUNT; i++) {
 		if (!n[order[i]])
 			continue;
 		char t[64], c[32];

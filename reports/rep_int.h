@@ -72,6 +72,9 @@ json_t *rep_jstr(const char *s);
  * (or starts/ends with a blank), quotes doubled. `sep` is written first
  * (NULL for the first field of a row). */
 void rep_csv_field(struct rep_out *o, const char *sep, const char *s);
+bool rep_csv_needs_quotes(const char *s, size_t n);
+/* Findings per kind (n indexed by enum cls_kind). */
+void rep_count_kinds(const struct cls_result *res, uint64_t n[CLS_K_COUNT]);
 /* End a CSV row (CRLF, as RFC 4180 says). */
 void rep_csv_end(struct rep_out *o);
 

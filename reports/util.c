@@ -229,24 +229,29 @@ const char *rep_kind_plural(enum cls_kind k, uint64_t n)
 	}
 }
 
+void rep_count_kinds(const struct cls_result *res, uint64_t n[CLS_K_COUNT])
+{
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		n[k] = 0;
+	for (uint32_t i = 0; i < res->nfindings; i++)
+		if ((unsigned)res->findings[i].kind < CLS_K_COUNT)
+			n[res->findings[i].kind]++;
+}
+
 /* Counts of findings by kind, worst first as classify sorts them. The
  * verdict follows summary.compliant; the words count findings. */
 void rep_verdict_line(const struct cls_result *res, char *buf, size_t len)
 {
-	static const enum cls_kind order[] = {
-		CLS_K_VIOLATION, CLS_K_BLOCKED, CLS_K_MISSING, CLS_K_UNEXPECTED,
-	};
-	uint64_t n[CLS_K_COUNT] = { 0 };
-	for (uint32_t i = 0; i < res->nfindings; i++)
-		if ((unsigned)res->findings[i].kind < CLS_K_COUNT)
-			n[res->findings[i].kind]++;
+	const enum cls_kind *order = cls_kinds_worst_first;
+	uint64_t n[CLS_K_COUNT];
+	rep_count_kinds(res, n);
 	if (res->summary.compliant) {
 		snprintf(buf, len, "COMPLIANT");
 		return;
 	}
 	size_t off = (size_t)snprintf(buf, len, "NOT COMPLIANT");
 	const char *sep = ": ";
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+	for (size_t i = 0; i < CLS_K_COUNT; i++) {
 		if (!n[order[i]] || off >= len)
 			continue;
 		off += (size_t)snprintf(buf + off, len - off, "%s%" PRIu64 " %s",
@@ -364,17 +369,25 @@ void rl_jstr(struct rep_line *l, const char *s)
 	rl_raw(l, "\"", 1);
 }
 
+/* RFC 4180: quote a field holding a comma, a quote or a line break; also
+ * one with spaces at either end, which spreadsheets would trim. */
+bool rep_csv_needs_quotes(const char *s, size_t n)
+{
+	if (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
+	          s[n - 1] == '\t'))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			return true;
+	return false;
+}
+
 void rl_csv(struct rep_line *l, const char *s)
 {
 	if (!s)
 		return;
 	size_t n = strlen(s);
-	bool quote = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-	                   s[n - 1] == '\t');
-	for (const char *p = s; *p && !quote; p++)
-		if (*p == ',' || *p == '"' || *p == '\r' || *p == '\n')
-			quote = true;
-	if (!quote) {
+	if (!rep_csv_needs_quotes(s, n)) {
 		rl_raw(l, s, n);
 		return;
 	}
