@@ -8,21 +8,6 @@
 
 /* Until classify and reports exist the binary may stop before capturing
  * (cls_new() of the placeholder fails): probe once with a good capture. */
-static int pipeline_ready(void)
-{
-	static int ready = -1;
-	if (ready < 0) {
-		struct pa_result r;
-		pa_runl(&r, "-q", "--fail-on", "none", "-r",
-		        pa_src("pcaps/demo.pcap"), NULL);
-		ready = r.status == 0;
-		if (!ready)
-			printf("pipeline not ready (status %d): %s\n", r.status, r.err);
-		pa_result_free(&r);
-	}
-	return ready;
-}
-
 static int have_json_writer(void)
 {
 	return access(pa_src("reports/json.c"), F_OK) == 0;
@@ -44,8 +29,6 @@ static void expect_fail(const char *msg, const char *a1, const char *a2,
 static void test_file_errors(void **state)
 {
 	(void)state;
-	if (!pipeline_ready())
-		pa_skip("the audit pipeline (classify) is not built yet");
 	expect_fail("nosuch.pcap: cannot open: No such file or directory", "-r",
 	            pa_tmp("nosuch.pcap"), NULL, NULL);
 	const char *txt = pa_tmp("text.pcap");
@@ -65,8 +48,6 @@ static void test_file_errors(void **state)
 static void test_missing_interface(void **state)
 {
 	(void)state;
-	if (!pipeline_ready())
-		pa_skip("the audit pipeline (classify) is not built yet");
 	struct pa_result r;
 	pa_runl(&r, "-q", "-i", "nosuchif0", "--duration", "1", NULL);
 	assert_int_equal(r.status, 2);
@@ -82,8 +63,6 @@ static void test_missing_interface(void **state)
 static void test_stdin(void **state)
 {
 	(void)state;
-	if (!pipeline_ready())
-		pa_skip("the audit pipeline (classify) is not built yet");
 	const char *bin = getenv("PORTAUDIT");
 	assert_non_null(bin);
 	const char *json = pa_tmp("stdin.json");
@@ -126,8 +105,6 @@ static void test_stdin(void **state)
 static void test_truncated_json(void **state)
 {
 	(void)state;
-	if (!pipeline_ready())
-		pa_skip("the audit pipeline (classify) is not built yet");
 	/* demo.pcap cut in the middle of its last record */
 	size_t len;
 	char *data = pa_read_file(pa_src("pcaps/demo.pcap"), &len);
