@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -64,6 +65,18 @@ int cap_source_open(struct cap_source *s, const char *name,
 		else if (S_ISREG(sb.st_mode))
 			s->size = (uint64_t)sb.st_size;
 	}
+	/* A larger read buffer (see CAP_READ_BUF), set before the first
+	 * read. stdin gets a buffer that is never freed: libpcap does not
+	 * close stdin, and the stream outlives the source. Without memory
+	 * the default buffer does. */
+	static char stdin_buf[CAP_READ_BUF];
+	if (!bad) {
+		char *vb = stdin_buf;
+		if (!is_stdin)
+			vb = s->iobuf = malloc(CAP_READ_BUF);
+		if (vb)
+			(void)setvbuf(f, vb, _IOFBF, CAP_READ_BUF);
+	}
 	eb[0] = 0;
 	if (!bad) {
 		s->p = pcap_fopen_offline_with_tstamp_precision(
@@ -77,6 +90,8 @@ int cap_source_open(struct cap_source *s, const char *name,
 	if (!s->p) {
 		if (!is_stdin)
 			fclose(f);
+		free(s->iobuf);
+		s->iobuf = NULL;
 		return -1;
 	}
 	s->linktype = pcap_datalink(s->p);
@@ -97,7 +112,9 @@ int cap_source_open(struct cap_source *s, const char *name,
 void cap_source_close(struct cap_source *s)
 {
 	if (s->p) {
-		pcap_close(s->p);
+		pcap_close(s->p); /* closes the file, then its buffer can go */
 		s->p = NULL;
 	}
+	free(s->iobuf);
+	s->iobuf = NULL;
 }
