@@ -68,6 +68,7 @@
 #define NIL UINT32_MAX
 #define EXPIRE_BUDGET 16
 #define INDEX_START 4096 /* slots in use at first (32 KiB) */
+#define NH_WORDS 10       /* words of a key, and of the hash key (key_hash) */
 
 enum { L_SYN = 0, L_EST, L_DGRAM, L_LINGER, L_COUNT };
 
@@ -116,7 +117,8 @@ struct cap_flowtab {
 	uint32_t hw;          /* entries ever handed out (high-water mark) */
 	uint32_t free_head;
 	struct flist lists[L_COUNT];
-	uint64_t k0, k1;      /* SipHash key */
+	uint32_t nh[NH_WORDS]; /* the hash key (random per run) */
+	uint64_t nh_v4;       /* the IPv4 keys' constant part, see key_hash */
 	bool emergency;
 	size_t mapped;        /* bytes of the one mapping */
 	const struct cap_portmap *ports;
@@ -125,86 +127,47 @@ struct cap_flowtab {
 	struct cap_stats *st;
 };
 
-/* ---- SipHash-1-3 (Aumasson & Bernstein), 64-bit output ----------------- */
+/* ---- the hash ----------------------------------------------------------- */
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do { \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-	} while (0)
-
-static uint64_t le64(const uint8_t *p)
+/* NH (Black, Halevi, Krawczyk, Krovetz, Rogaway: "UMAC: fast and secure
+ * message authentication", CRYPTO 1999), the universal hash at the heart
+ * of UMAC and VMAC: the key is read as 32-bit words m[0..2n), the hash key
+ * is 2n random 32-bit words k[], and
+ *
+ *     NH(m) = sum over i < n of ((m[2i] + k[2i]) mod 2^32)
+ *                             * ((m[2i+1] + k[2i+1]) mod 2^32)   mod 2^64
+ *
+ * For any two distinct keys of the same length, chosen without knowing
+ * k[], the probability that their NH values collide is at most 2^-32: a
+ * sender cannot aim flows at one 64-bit value, so no probe run grows
+ * longer than chance makes it. A fixed bijection (the 64-bit finaliser of
+ * MurmurHash3) then spreads every bit of the sum into the low bits (the
+ * slot) and the high bits (the tag); being a bijection it adds no
+ * collision. One product costs a multiply and two adds: the IPv4 key costs
+ * two, against six SipHash-1-3 rounds (~150 instructions) before.
+ *
+ * Every key is hashed as the same ten words (see key_hash), so the bound
+ * holds between IPv4 and IPv6 keys too; for IPv4 the six address words
+ * that are always zero contribute a constant, computed once (t->nh_v4). */
+static inline uint64_t nh_pair(uint32_t a, uint32_t ka, uint32_t b,
+                               uint32_t kb)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-#else
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-#endif
+	return (uint64_t)(uint32_t)(a + ka) * (uint64_t)(uint32_t)(b + kb);
 }
 
-static inline uint64_t siphash13(uint64_t k0, uint64_t k1, const uint8_t *in,
-                          size_t len)
+static inline uint64_t fmix64(uint64_t h)
 {
-	uint64_t v0 = 0x736f6d6570736575ull ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dull ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ull ^ k0;
-	uint64_t v3 = 0x7465646279746573ull ^ k1;
-	size_t n = len & ~(size_t)7;
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t m = le64(in + i);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
-	uint64_t b = (uint64_t)len << 56;
-	for (size_t i = 0; i < (len & 7); i++)
-		b |= (uint64_t)in[n + i] << (8 * i);
-	v3 ^= b;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
 }
 
-/* siphash13() of exactly 16 bytes (m0, m1 as le64 reads them): the IPv4
- * key, without the loop and the tail bytes. */
-static inline uint64_t siphash13_16(uint64_t k0, uint64_t k1, uint64_t m0,
-                                    uint64_t m1)
+static void random_key(uint32_t k[NH_WORDS])
 {
-	uint64_t v0 = 0x736f6d6570736575ull ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dull ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ull ^ k0;
-	uint64_t v3 = 0x7465646279746573ull ^ k1;
-	v3 ^= m0;
-	SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	SIPROUND;
-	v0 ^= m1;
-	uint64_t b = (uint64_t)16 << 56;
-	v3 ^= b;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static void random_key(uint64_t *k0, uint64_t *k1)
-{
-	uint8_t buf[16];
+	uint8_t buf[4 * NH_WORDS];
 	size_t got = 0;
 	while (got < sizeof buf) {
 		ssize_t n = getrandom(buf + got, sizeof buf - got, 0);
@@ -226,33 +189,18 @@ static void random_key(uint64_t *k0, uint64_t *k1)
 			buf[i] = (uint8_t)x;
 		}
 	}
-	*k0 = le64(buf);
-	*k1 = le64(buf + 8);
+	memcpy(k, buf, sizeof buf);
 }
 
 /* ---- keys --------------------------------------------------------------- */
 
-/* A 16-byte address as two 64-bit words in memory order (for equality)
- * and in network order (for ordering): no libc memcmp call per packet. */
+/* A 16-byte address as two 64-bit words: no libc memcmp call per
+ * packet. */
 static inline uint64_t ld64(const uint8_t *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
 	return v;
-}
-
-static inline uint64_t be64(const uint8_t *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return __builtin_bswap64(ld64(p));
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return ld64(p);
-#else
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-#endif
 }
 
 static inline bool addr_eq(const uint8_t *a, const uint8_t *b)
@@ -268,38 +216,55 @@ struct pkey {
 	uint16_t sport, dport;
 };
 
-/* The hash of the flow's two ends in canonical order (lower (address,
- * port) first, as memcmp would order them). An IPv4 key (the addresses'
- * last 12 bytes are zero, see make_key) hashes 16 bytes, two SipHash
- * blocks; IPv6 hashes 40. */
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The hash of the flow's two ends in canonical order, so that both
+ * directions hash alike: the end with the lower (address, port) first,
+ * in any fixed total order (here the address words as the host reads
+ * them). The NH words are the ends' addresses interleaved word by word,
+ * then both ports, then family, protocol and kind:
+ *
+ *     lo.a0 hi.a0 lo.a1 hi.a1 lo.a2 hi.a2 lo.a3 hi.a3 ports meta
+ *
+ * An IPv4 key's a1..a3 are zero (make_key pads), so its hash is two
+ * products plus the constant nh_v4. */
 static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
 {
-	uint8_t buf[40];
-	uint64_t s0 = be64(k->src), s1 = be64(k->src + 8);
-	uint64_t d0 = be64(k->dst), d1 = be64(k->dst + 8);
+	const uint32_t *kw = t->nh;
+	uint32_t meta = (uint32_t)k->family << 16 | (uint32_t)k->proto << 8 |
+	                k->kind;
+	if (k->family == 4) {
+		uint64_t s = (uint64_t)ld32(k->src) << 16 | k->sport;
+		uint64_t d = (uint64_t)ld32(k->dst) << 16 | k->dport;
+		uint64_t lo = s < d ? s : d, hi = s < d ? d : s;
+		uint32_t ports = (uint32_t)(lo & 0xffff) << 16 |
+		                 (uint32_t)(hi & 0xffff);
+		uint64_t h = t->nh_v4 +
+		             nh_pair((uint32_t)(lo >> 16), kw[0],
+		                     (uint32_t)(hi >> 16), kw[1]) +
+		             nh_pair(ports, kw[8], meta, kw[9]);
+		return fmix64(h);
+	}
+	uint64_t s0 = ld64(k->src), s1 = ld64(k->src + 8);
+	uint64_t d0 = ld64(k->dst), d1 = ld64(k->dst + 8);
 	bool src_lo = s0 < d0 ||
 	              (s0 == d0 && (s1 < d1 ||
 	                            (s1 == d1 && k->sport <= k->dport)));
 	const uint8_t *lo = src_lo ? k->src : k->dst;
 	const uint8_t *hi = src_lo ? k->dst : k->src;
-	uint16_t plo = src_lo ? k->sport : k->dport;
-	uint16_t phi = src_lo ? k->dport : k->sport;
-	buf[0] = k->family;
-	buf[1] = k->proto;
-	buf[2] = k->kind;
-	buf[3] = 0;
-	buf[4] = (uint8_t)(plo >> 8);
-	buf[5] = (uint8_t)plo;
-	buf[6] = (uint8_t)(phi >> 8);
-	buf[7] = (uint8_t)phi;
-	if (k->family == 4) {
-		memcpy(buf + 8, lo, 4);
-		memcpy(buf + 12, hi, 4);
-		return siphash13_16(t->k0, t->k1, le64(buf), le64(buf + 8));
-	}
-	memcpy(buf + 8, lo, 16);
-	memcpy(buf + 24, hi, 16);
-	return siphash13(t->k0, t->k1, buf, 40);
+	uint32_t plo = src_lo ? k->sport : k->dport;
+	uint32_t phi = src_lo ? k->dport : k->sport;
+	uint64_t h = 0;
+	for (unsigned w = 0; w < 4; w++)
+		h += nh_pair(ld32(lo + 4 * w), kw[2 * w],
+		             ld32(hi + 4 * w), kw[2 * w + 1]);
+	h += nh_pair(plo << 16 | phi, kw[8], meta, kw[9]);
+	return fmix64(h);
 }
 
 static bool is_icmp(uint8_t proto)
@@ -986,7 +951,10 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
 	t->free_head = NIL;
 	for (unsigned l = 0; l < L_COUNT; l++)
 		t->lists[l].head = t->lists[l].tail = NIL;
-	random_key(&t->k0, &t->k1);
+	random_key(t->nh);
+	t->nh_v4 = nh_pair(0, t->nh[2], 0, t->nh[3]) +
+	           nh_pair(0, t->nh[4], 0, t->nh[5]) +
+	           nh_pair(0, t->nh[6], 0, t->nh[7]);
 	t->ports = ports;
 	t->fn = fn;
 	t->ctx = ctx;
