@@ -96,6 +96,33 @@ static inline bool cur_le32(struct cap_cursor *c, uint32_t *v)
 	return true;
 }
 
+/* Take the next n bytes whole: a pointer to them, or NULL (the cursor
+ * untouched) when fewer are left. A decoder takes its fixed header at once
+ * and reads the fields with rd_be16()/rd_be32() at offsets below n: one
+ * bounds check per header (tcpdump's ND_TCHECK_LEN before its GET_ macros)
+ * instead of one per field. */
+static inline const uint8_t *cur_take(struct cap_cursor *c, size_t n)
+{
+	if (c->len < n)
+		return NULL;
+	const uint8_t *h = c->p;
+	c->p += n;
+	c->len -= n;
+	return h;
+}
+
+/* Big-endian fields of a header that cur_take() returned. */
+static inline uint16_t rd_be16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Copy n bytes out. */
 static inline bool cur_bytes(struct cap_cursor *c, void *dst, size_t n)
 {

@@ -35,10 +35,11 @@ static bool dec_llc(struct cap_dstate *st, struct cap_cursor *c, uint16_t len)
 
 bool cap_dec_eth(struct cap_dstate *st, struct cap_cursor *c)
 {
-	uint16_t type;
+	const uint8_t *h = cur_take(c, ETH_HDR_LEN);
 
-	if (!cur_skip(c, ETH_HDR_LEN - 2) || !cur_be16(c, &type))
+	if (!h)
 		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	uint16_t type = rd_be16(h + 12); /* after the two addresses */
 	if (type <= ETH_MAX_LEN)
 		return dec_llc(st, c, type);
 	if (type < ETH_MIN_TYPE)

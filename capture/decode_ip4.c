@@ -24,24 +24,22 @@
 bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c)
 {
 	struct cap_packet *pkt = st->pkt;
-	uint8_t vhl, tos, ttl, proto;
-	uint16_t tot, id, frag, sum;
 	uint32_t hlen, totlen, wire_left = cap_dec_wire_left(st, c);
+	const uint8_t *h = cur_take(c, IP4_HDR_MIN);
 
-	if (!cur_has(c, IP4_HDR_MIN)) {
+	if (!h) {
 		uint8_t v;
 		if (cur_peek_u8(c, 0, &v) && (v >> 4) != 4)
 			return cap_dec_fail(st, CAP_AN_BAD_IP4_VERSION);
 		return cap_dec_fail(st, CAP_AN_TRUNC_IP4);
 	}
-	if (!cur_u8(c, &vhl) || !cur_u8(c, &tos) || !cur_be16(c, &tot) ||
-	    !cur_be16(c, &id) || !cur_be16(c, &frag) || !cur_u8(c, &ttl) ||
-	    !cur_u8(c, &proto) || !cur_be16(c, &sum) ||
-	    !cur_bytes(c, pkt->src, 4) || !cur_bytes(c, pkt->dst, 4))
-		return cap_dec_fail(st, CAP_AN_TRUNC_IP4); /* not reached */
-	(void)tos;
-	(void)ttl;
-	(void)sum;
+	/* version+hlen 0, tos 1, total length 2-3, id 4-5, flags+offset
+	 * 6-7, ttl 8, protocol 9, checksum 10-11, addresses 12-19 */
+	uint8_t vhl = h[0], proto = h[9];
+	uint16_t tot = rd_be16(h + 2), id = rd_be16(h + 4),
+	         frag = rd_be16(h + 6);
+	memcpy(pkt->src, h + 12, 4);
+	memcpy(pkt->dst, h + 16, 4);
 	if ((vhl >> 4) != 4)
 		return cap_dec_fail(st, CAP_AN_BAD_IP4_VERSION);
 	pkt->family = 4;

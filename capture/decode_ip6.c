@@ -82,22 +82,22 @@ bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c)
 {
 	struct cap_packet *pkt = st->pkt;
 	struct cap_ip6_frag fr = {0};
-	uint32_t vtcfl, seg, wire_left = cap_dec_wire_left(st, c);
-	uint16_t plen;
-	uint8_t nh, hlim;
+	uint32_t seg, wire_left = cap_dec_wire_left(st, c);
+	const uint8_t *h = cur_take(c, IP6_HDR_LEN);
 
-	if (!cur_has(c, IP6_HDR_LEN)) {
+	if (!h) {
 		uint8_t v;
 		if (cur_peek_u8(c, 0, &v) && (v >> 4) != 6)
 			return cap_dec_fail(st, CAP_AN_BAD_IP6_VERSION);
 		return cap_dec_fail(st, CAP_AN_TRUNC_IP6);
 	}
-	if (!cur_be32(c, &vtcfl) || !cur_be16(c, &plen) || !cur_u8(c, &nh) ||
-	    !cur_u8(c, &hlim) || !cur_bytes(c, pkt->src, 16) ||
-	    !cur_bytes(c, pkt->dst, 16))
-		return cap_dec_fail(st, CAP_AN_TRUNC_IP6); /* not reached */
-	(void)hlim;
-	if ((vtcfl >> 28) != 6)
+	/* version+class+label 0-3, payload length 4-5, next header 6, hop
+	 * limit 7, addresses 8-39 */
+	uint16_t plen = rd_be16(h + 4);
+	uint8_t nh = h[6];
+	memcpy(pkt->src, h + 8, 16);
+	memcpy(pkt->dst, h + 24, 16);
+	if ((h[0] >> 4) != 6)
 		return cap_dec_fail(st, CAP_AN_BAD_IP6_VERSION);
 	pkt->family = 6;
 	/* wire_left >= 40: the wire length is at least the captured length */

@@ -17,22 +17,18 @@
 bool cap_dec_tcp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
 {
 	struct cap_packet *pkt = st->pkt;
-	uint16_t sport, dport, win, sum, urp;
-	uint32_t seq, ack, hlen;
-	uint8_t off, flags;
+	const uint8_t *h;
+	uint32_t hlen;
 
 	if (seg_len < TCP_HDR_MIN)
 		return cap_dec_fail(st, CAP_AN_BAD_TCP_HLEN);
-	if (!cur_be16(c, &sport) || !cur_be16(c, &dport) ||
-	    !cur_be32(c, &seq) || !cur_be32(c, &ack) || !cur_u8(c, &off) ||
-	    !cur_u8(c, &flags) || !cur_be16(c, &win) || !cur_be16(c, &sum) ||
-	    !cur_be16(c, &urp))
+	h = cur_take(c, TCP_HDR_MIN);
+	if (!h)
 		return cap_dec_fail(st, CAP_AN_TRUNC_TCP);
-	(void)seq;
-	(void)ack;
-	(void)win;
-	(void)sum;
-	(void)urp;
+	/* ports 0-3, seq 4-7, ack 8-11, offset 12, flags 13, window,
+	 * checksum, urgent pointer */
+	uint16_t sport = rd_be16(h), dport = rd_be16(h + 2);
+	uint8_t off = h[12], flags = h[13];
 	hlen = (uint32_t)(off >> 4) * 4u;
 	if (hlen < TCP_HDR_MIN || hlen > seg_len)
 		return cap_dec_fail(st, CAP_AN_BAD_TCP_HLEN);

@@ -16,16 +16,17 @@
 bool cap_dec_udp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
 {
 	struct cap_packet *pkt = st->pkt;
-	uint16_t sport, dport, ulen, sum;
+	const uint8_t *h;
 	uint32_t len;
 
 	if (seg_len < UDP_HDR_LEN)
 		return cap_dec_fail(st, CAP_AN_BAD_UDP_LEN);
-	if (!cur_be16(c, &sport) || !cur_be16(c, &dport) ||
-	    !cur_be16(c, &ulen) || !cur_be16(c, &sum))
+	h = cur_take(c, UDP_HDR_LEN);
+	if (!h)
 		return cap_dec_fail(st, CAP_AN_TRUNC_UDP);
-	(void)sum;
-	len = ulen;
+	/* ports 0-3, length 4-5, checksum 6-7 */
+	uint16_t sport = rd_be16(h), dport = rd_be16(h + 2);
+	len = rd_be16(h + 4);
 	if (len == 0 && pkt->family == 6 && seg_len > 0xffffu)
 		len = seg_len;
 	if (len < UDP_HDR_LEN)
