@@ -10,9 +10,11 @@
  * two (>= INDEX_START) that keeps the load factor <= 0.5 for the flows
  * live so far (index_grow doubles it and reinserts): the index read at
  * random per packet spans twice the peak of live flows, not twice
- * --max-flows, so it stays in the caches. A slot is 8 bytes: the upper
- * half of the entry's hash (a tag that spares most key comparisons) and
- * the entry's index + 1 (0 = empty). Lookup is open addressing with linear probing;
+ * --max-flows, so it stays in the caches. A slot is 8 bytes: the lower
+ * half of the entry's hash (a tag that spares most key comparisons, and
+ * whose low bits are the slot's home position, so that moving slots
+ * around never reads an entry) and the entry's index + 1 (0 = empty).
+ * Lookup is open addressing with linear probing;
  * removal is backward-shift deletion, so there are no tombstones and a probe
  * run never grows with churn. Entries never move, so list links stay valid.
  * Entries are taken from a free list, else from a high-water mark (so the
@@ -35,7 +37,8 @@
  * of each list is the next to expire, and each packet checks only the
  * heads.
  *
- * Costs. Per packet: one SipHash of 16 bytes (IPv4; 40 for IPv6), an
+ * Costs. Per packet: one hash of the key (two multiplies for IPv4, five for
+ * IPv6; see key_hash), an
  * expected probe of ~1.5 slots at load 0.5, one key comparison (the tag
  * filters the rest), O(1) list relinking, and the expiry check (one comparison while no list head
  * can have expired, see expire()): at most EXPIRE_BUDGET flows handed
@@ -97,7 +100,7 @@ _Static_assert(sizeof(struct flow_entry) <= 128,
                "a flow entry must fit in 128 bytes");
 
 struct slot {
-	uint32_t tag;  /* hash >> 32 */
+	uint32_t tag;  /* (uint32_t)hash: home position = tag & mask */
 	uint32_t idx;  /* entry index + 1; 0 = empty */
 };
 
@@ -142,7 +145,7 @@ struct cap_flowtab {
  * sender cannot aim flows at one 64-bit value, so no probe run grows
  * longer than chance makes it. A fixed bijection (the 64-bit finaliser of
  * MurmurHash3) then spreads every bit of the sum into the low bits (the
- * slot) and the high bits (the tag); being a bijection it adds no
+ * home slot and the tag); being a bijection it adds no
  * collision. One product costs a multiply and two adds: the IPv4 key costs
  * two, against six SipHash-1-3 rounds (~150 instructions) before.
  *
@@ -208,12 +211,14 @@ static inline bool addr_eq(const uint8_t *a, const uint8_t *b)
 	return ld64(a) == ld64(b) && ld64(a + 8) == ld64(b + 8);
 }
 
-/* A packet's ends, normalised: IPv4 addresses zero-padded, ICMP ports the
- * echo identifier (or 0), kind 1 for ICMP echo. */
+/* A packet's ends, normalised: ICMP ports the echo identifier (or 0),
+ * kind 1 for ICMP echo. The addresses point into the decoded packet (16
+ * bytes each, IPv4 zero-padded: the decoder clears the packet first), so
+ * building a key copies nothing. */
 struct pkey {
-	uint8_t family, proto, kind;
-	uint8_t src[16], dst[16];
+	const uint8_t *src, *dst;
 	uint16_t sport, dport;
+	uint8_t family, proto, kind;
 };
 
 static inline uint32_t ld32(const uint8_t *p)
@@ -306,7 +311,7 @@ static uint64_t probe(const struct cap_flowtab *t, uint64_t h,
                       const struct pkey *k, uint32_t *found, int *dir)
 {
 	uint64_t pos = h & t->mask;
-	uint32_t tag = (uint32_t)(h >> 32);
+	uint32_t tag = (uint32_t)h;
 	for (;;) {
 		const struct slot *s = &t->slots[pos];
 		if (s->idx == 0) {
@@ -337,7 +342,7 @@ static void slot_remove(struct cap_flowtab *t, uint32_t idx)
 		struct slot *s = &t->slots[j];
 		if (s->idx == 0)
 			break;
-		uint64_t home = t->e[s->idx - 1].hash & t->mask;
+		uint64_t home = s->tag & t->mask;
 		/* Can s move to hole? Only if home is not in (hole, j]. */
 		bool stays = (hole <= j) ? (home > hole && home <= j)
 		                         : (home > hole || home <= j);
@@ -366,7 +371,7 @@ static void index_grow(struct cap_flowtab *t)
 			uint64_t pos = t->e[i].hash & t->mask;
 			while (t->slots[pos].idx != 0)
 				pos = (pos + 1) & t->mask;
-			t->slots[pos].tag = (uint32_t)(t->e[i].hash >> 32);
+			t->slots[pos].tag = (uint32_t)t->e[i].hash;
 			t->slots[pos].idx = i + 1;
 		}
 	}
@@ -664,7 +669,7 @@ static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
 		e->f.port_a = k->sport;
 		e->f.port_b = (uint16_t)(type << 8 | (k->kind ? 0 : p->icmp_code));
 	}
-	t->slots[pos].tag = (uint32_t)(h >> 32);
+	t->slots[pos].tag = (uint32_t)h;
 	t->slots[pos].idx = i + 1;
 	t->used++;
 	if (t->st && t->used > t->st->peak_flows)
@@ -681,13 +686,11 @@ static void make_key(struct pkey *k, uint8_t family, uint8_t proto,
                      const uint8_t *src, const uint8_t *dst, uint16_t sport,
                      uint16_t dport, uint8_t kind)
 {
-	size_t alen = family == 4 ? 4 : 16;
-	memset(k, 0, sizeof *k);
 	k->family = family;
 	k->proto = proto;
 	k->kind = kind;
-	memcpy(k->src, src, alen);
-	memcpy(k->dst, dst, alen);
+	k->src = src;
+	k->dst = dst;
 	k->sport = sport;
 	k->dport = dport;
 }
@@ -867,7 +870,7 @@ void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
 			/* The entry whose tag matches in the probe run (at load
 			 * up to 0.5 the home slot is often another flow's). */
 			uint64_t pos = h[i] & t->mask;
-			uint32_t tag = (uint32_t)(h[i] >> 32);
+			uint32_t tag = (uint32_t)h[i];
 			for (unsigned step = 0; step < 8; step++) {
 				const struct slot *sl = &t->slots[pos];
 				if (sl->idx == 0)
@@ -921,7 +924,7 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
 {
 	if (max_flows == 0)
 		max_flows = CAP_DEFAULT_MAX_FLOWS;
-	if (max_flows > (1u << 30))
+	if (max_flows > (1u << 30)) /* slots <= 2^31: a tag holds a position */
 		return NULL;
 	uint64_t nslots = 16;
 	while (nslots < 2 * (uint64_t)max_flows)

@@ -43,7 +43,9 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
                                     struct cap_stats *st);
 void cap_flowtab_free(struct cap_flowtab *t);
 
-/* One decoded packet at time ts_ns. No allocation, no system call. */
+/* One decoded packet at time ts_ns. No allocation, no system call. The
+ * packet is as cap_decode() leaves it: an IPv4 address (also a quoted
+ * one) in the first 4 bytes of its 16, the other 12 zero. */
 void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
                         uint64_t ts_ns);
 /* The same for n packets in order, with the memory loads of their table
