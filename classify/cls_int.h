@@ -21,6 +21,18 @@
 #define CLS_PENDING_MAX 4096      /* dynamic-port flows awaiting their 135 */
 #define CLS_PEND_BUCKETS 4096     /* counting filter over their (server, peer) */
 #define CLS_PENDING_GRACE_S 3600  /* held flows expire past window + this */
+#define CLS_PEND_NIL UINT32_MAX
+
+/* The held flows of one (server, peer) bucket (epm.c): first and last. */
+struct cls_pchain {
+	uint32_t head, tail;     /* indexes into pending, CLS_PEND_NIL */
+};
+
+/* A held flow's place in the chain of its (server, peer) bucket. */
+struct cls_plink {
+	uint32_t prev, next;     /* indexes into pending, CLS_PEND_NIL */
+	uint32_t bucket;
+};
 #define CLS_CTRL_SLOTS 4096       /* (server, peer) control-port contacts */
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
@@ -120,8 +132,11 @@ struct cls {
 	/* Dynamic ports. */
 	struct cls_ctrl *ctrl;   /* [CLS_CTRL_SLOTS] */
 	struct cap_flow *pending;/* [CLS_PENDING_MAX] */
-	uint16_t *pend_count;    /* [CLS_PEND_BUCKETS]: held flows per pair bucket */
+	struct cls_plink *plink; /* [CLS_PENDING_MAX]: each held flow's chain */
+	struct cls_pchain *pend_chain; /* [CLS_PEND_BUCKETS]: held flows of a
+	                          * pair bucket, oldest first */
 	uint32_t npending;
+	uint64_t pend_gen;       /* bumped by every hold and removal */
 	uint32_t nctrl;          /* contacts recorded */
 	uint64_t now_ns;         /* latest flow end seen */
 	uint64_t pending_check_ns;

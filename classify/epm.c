@@ -20,11 +20,12 @@
  * are judged without the dynamic rule at cls_finish, or once the capture's
  * clock is CLS_PENDING_GRACE_S past their window (a long live capture).
  * When the pending list is full a flow is judged at once (a caveat). Cost: a contact
- * lookup is a hash and at most 8 probes. A counting filter over the held
- * flows' address pairs (CLS_PEND_BUCKETS counters) tells a control flow
- * whether any flow of its pair is held: only then is the list scanned, and
- * the scan stops once it has met as many flows of the bucket as it holds.
- * So a control flow whose pair holds nothing costs O(1), whatever the list.
+ * lookup is a hash and at most 8 probes. The held flows are chained by a
+ * seeded hash of their unordered address pair into CLS_PEND_BUCKETS
+ * doubly linked chains (indexes, beside the array): a control flow walks
+ * the chain of its pair's bucket only, so it costs O(1) plus the flows
+ * held for its bucket, whatever the length of the list; removal (the last
+ * held flow moves into the hole) relinks in O(1).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,24 +35,36 @@
 #define PROBES 8
 #define EARLY_NS 1000000000ull /* a dynamic flow may start 1 s before */
 
+static void pend_chains_clear(struct cls *c)
+{
+	for (uint32_t b = 0; b < CLS_PEND_BUCKETS; b++)
+		c->pend_chain[b].head = c->pend_chain[b].tail = CLS_PEND_NIL;
+}
+
 int cls_epm_init(struct cls *c)
 {
 	if (!c->has_dyn)
 		return 0;
 	c->ctrl = calloc(CLS_CTRL_SLOTS, sizeof *c->ctrl);
 	c->pending = calloc(CLS_PENDING_MAX, sizeof *c->pending);
-	c->pend_count = calloc(CLS_PEND_BUCKETS, sizeof *c->pend_count);
-	return c->ctrl && c->pending && c->pend_count ? 0 : -1;
+	c->plink = calloc(CLS_PENDING_MAX, sizeof *c->plink);
+	c->pend_chain = malloc(CLS_PEND_BUCKETS * sizeof *c->pend_chain);
+	if (!c->ctrl || !c->pending || !c->plink || !c->pend_chain)
+		return -1;
+	pend_chains_clear(c);
+	return 0;
 }
 
 void cls_epm_free(struct cls *c)
 {
 	free(c->ctrl);
 	free(c->pending);
-	free(c->pend_count);
+	free(c->plink);
+	free(c->pend_chain);
 	c->ctrl = NULL;
 	c->pending = NULL;
-	c->pend_count = NULL;
+	c->plink = NULL;
+	c->pend_chain = NULL;
 }
 
 static uint32_t ctrl_hash(const struct cls *c, uint8_t family,
@@ -111,11 +124,43 @@ static uint32_t pend_bucket(const struct cls *c, const uint8_t *x,
 	       (CLS_PEND_BUCKETS - 1);
 }
 
+/* Held flow `from` moves to index `to`: its neighbours (or its chain's
+ * ends) point at the new index. */
+static void pend_moved(struct cls *c, uint32_t from, uint32_t to)
+{
+	struct cls_plink *l = &c->plink[from];
+	struct cls_pchain *ch = &c->pend_chain[l->bucket];
+	if (l->prev != CLS_PEND_NIL)
+		c->plink[l->prev].next = to;
+	else
+		ch->head = to;
+	if (l->next != CLS_PEND_NIL)
+		c->plink[l->next].prev = to;
+	else
+		ch->tail = to;
+}
+
+/* Take held flow i out of its chain and the list: the last held flow
+ * moves into its place. */
 static void pend_remove(struct cls *c, uint32_t i)
 {
-	struct cap_flow *p = &c->pending[i];
-	c->pend_count[pend_bucket(c, p->addr_a, p->addr_b)]--;
-	c->pending[i] = c->pending[--c->npending];
+	struct cls_plink *l = &c->plink[i];
+	struct cls_pchain *ch = &c->pend_chain[l->bucket];
+	if (l->prev != CLS_PEND_NIL)
+		c->plink[l->prev].next = l->next;
+	else
+		ch->head = l->next;
+	if (l->next != CLS_PEND_NIL)
+		c->plink[l->next].prev = l->prev;
+	else
+		ch->tail = l->prev;
+	c->pend_gen++;
+	uint32_t last = --c->npending;
+	if (i != last) {
+		pend_moved(c, last, i);
+		c->plink[i] = c->plink[last];
+		c->pending[i] = c->pending[last];
+	}
 }
 
 void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
@@ -169,26 +214,36 @@ void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
 		}
 	}
 
-	/* Flows of this pair that waited for their control contact. */
+	/* Flows of this pair that waited for their control contact: the
+	 * chain of the pair's bucket, oldest first. */
 	uint8_t fam = f->family;
 	uint8_t srv[16], pr[16];
 	memcpy(srv, server, 16);
 	memcpy(pr, peer, 16);
 	uint32_t bucket = pend_bucket(c, srv, pr);
-	uint32_t left = c->pend_count[bucket]; /* held flows of this bucket */
-	for (uint32_t i = 0; i < c->npending && left > 0;) {
+	uint32_t i = c->pend_chain[bucket].head;
+	while (i != CLS_PEND_NIL) {
 		struct cap_flow *p = &c->pending[i];
+		uint32_t next = c->plink[i].next;
 		bool by_epm;
-		if (pend_bucket(c, p->addr_a, p->addr_b) == bucket)
-			left--;
 		if (pair_is(p, fam, srv, pr) &&
 		    cls_epm_lookup(c, p, srv, pr, &by_epm) >= 0) {
 			struct cap_flow copy = *p;
+			uint32_t last = c->npending - 1;
 			pend_remove(c, i);
+			if (next == last)
+				next = i; /* the last held flow moved into i */
+			uint64_t gen = c->pend_gen;
 			cls_judge(c, &copy, false);
-			continue;
+			/* A catalog whose control port lies in another
+			 * service's dynamic range makes the judged flow a
+			 * control flow too, which may change the list: then
+			 * walk the chain again from its head (the flows met
+			 * so far did not match and stay). */
+			if (c->pend_gen != gen)
+				next = c->pend_chain[bucket].head;
 		}
-		i++;
+		i = next;
 	}
 }
 
@@ -219,8 +274,19 @@ bool cls_epm_hold(struct cls *c, const struct cap_flow *f)
 		c->pending_dropped++;
 		return false;
 	}
-	c->pending[c->npending++] = *f;
-	c->pend_count[pend_bucket(c, f->addr_a, f->addr_b)]++;
+	c->pend_gen++;
+	uint32_t i = c->npending++;
+	uint32_t b = pend_bucket(c, f->addr_a, f->addr_b);
+	struct cls_pchain *ch = &c->pend_chain[b];
+	c->pending[i] = *f;
+	c->plink[i].bucket = b;
+	c->plink[i].next = CLS_PEND_NIL;
+	c->plink[i].prev = ch->tail;
+	if (ch->tail != CLS_PEND_NIL)
+		c->plink[ch->tail].next = i;
+	else
+		ch->head = i;
+	ch->tail = i;
 	return true;
 }
 
@@ -249,8 +315,8 @@ void cls_epm_flush(struct cls *c)
 {
 	uint32_t n = c->npending;
 	c->npending = 0;
-	if (c->pend_count)
-		memset(c->pend_count, 0, CLS_PEND_BUCKETS * sizeof *c->pend_count);
+	if (c->pend_chain)
+		pend_chains_clear(c);
 	for (uint32_t i = 0; i < n; i++)
 		cls_judge(c, &c->pending[i], false);
 }

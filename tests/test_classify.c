@@ -751,6 +751,83 @@ static void test_dynamic_many_pairs_held(void **state)
 	env_free(e);
 }
 
+/* Many held flows of one pair among those of other pairs: the pair's
+ * control flow releases every one of them (the held list is reordered
+ * under the walk: each release moves the last held flow into the hole),
+ * and no other pair's. */
+static void test_dynamic_one_pair_many_held(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	char peer[32];
+	uint64_t t0 = e->t + 10ull * 1000000000ull;
+	unsigned mine = 0;
+	for (unsigned i = 0; i < 90; i++) {
+		e->t = t0;
+		if (i % 3 == 1) {
+			snprintf(peer, sizeof peer, "10.9.9.9");
+			mine++;
+		} else {
+			snprintf(peer, sizeof peer, "10.30.%u.%u", i / 256,
+			         i % 256);
+		}
+		struct cap_flow d = mk(e, 6, SRV, (uint16_t)(30000 + i),
+		                       peer, (uint16_t)(51000 + i),
+		                       CAP_OUT_CLOSED);
+		assert_null(feed(e, &d));
+	}
+	unsigned before = e->nrec;
+	struct cap_flow ctl = mk(e, 6, SRV, 40000, "10.9.9.9", 135,
+	                         CAP_OUT_CLOSED);
+	ctl.first_ns = t0 - 1000000000ull;
+	ctl.last_ns = t0 + 30ull * 1000000000ull;
+	feed(e, &ctl);
+	assert_int_equal(e->nrec, before + 1 + mine);
+	EXPECT(&e->rec[before], CLS_V_EXPECTED, "cucm-wmi", "TCP 135");
+	for (unsigned k = 1; k <= mine; k++)
+		EXPECT(&e->rec[before + k], CLS_V_EXPECTED, "cucm-wmi",
+		       "dynamic port");
+	finish(e);
+	assert_int_equal(e->res->summary.flows, 90 + 1);
+	assert_int_equal(e->res->summary.expected, 1 + mine);
+	assert_int_equal(e->res->summary.unexpected, 90 - mine);
+	env_free(e);
+}
+
+/* The smallest reordering under the walk: held P, X, Y, P. Releasing the
+ * first P moves the second (the last held flow) into its place, where
+ * the walk must still find it: each flow is judged exactly once. */
+static void test_dynamic_release_moves_last(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	static const char *const peers[] = {
+		"10.9.9.9", "10.30.0.1", "10.30.0.2", "10.9.9.9",
+	};
+	uint64_t t0 = e->t + 10ull * 1000000000ull;
+	for (unsigned i = 0; i < 4; i++) {
+		e->t = t0;
+		struct cap_flow d = mk(e, 6, SRV, (uint16_t)(30000 + i),
+		                       peers[i], (uint16_t)(51000 + i),
+		                       CAP_OUT_CLOSED);
+		assert_null(feed(e, &d));
+	}
+	struct cap_flow ctl = mk(e, 6, SRV, 40000, "10.9.9.9", 135,
+	                         CAP_OUT_CLOSED);
+	ctl.first_ns = t0 - 1000000000ull;
+	ctl.last_ns = t0 + 30ull * 1000000000ull;
+	feed(e, &ctl);
+	assert_int_equal(e->nrec, 3);
+	EXPECT(&e->rec[1], CLS_V_EXPECTED, "cucm-wmi", "dynamic port");
+	EXPECT(&e->rec[2], CLS_V_EXPECTED, "cucm-wmi", "dynamic port");
+	finish(e);
+	assert_int_equal(e->nsunk, 5);
+	assert_int_equal(e->res->summary.flows, 5);
+	assert_int_equal(e->res->summary.expected, 3);
+	assert_int_equal(e->res->summary.unexpected, 2);
+	env_free(e);
+}
+
 /* ---- auto-discovery -------------------------------------------------- */
 
 static void test_autodiscovery(void **state)
@@ -1321,6 +1398,8 @@ int main(void)
 		cmocka_unit_test(test_wmi_epm_port),
 		cmocka_unit_test(test_dynamic_before_control),
 		cmocka_unit_test(test_dynamic_many_pairs_held),
+		cmocka_unit_test(test_dynamic_one_pair_many_held),
+		cmocka_unit_test(test_dynamic_release_moves_last),
 		cmocka_unit_test(test_pending_expires),
 		cmocka_unit_test(test_autodiscovery),
 		cmocka_unit_test(test_devices),
