@@ -68,6 +68,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__GNUC__)
+#define HOT_INLINE inline __attribute__((always_inline)) /* per packet */
+#else
+#define HOT_INLINE inline
+#endif
+
 #define NIL UINT32_MAX
 #define EXPIRE_BUDGET 16
 #define INDEX_START 4096 /* slots in use at first (32 KiB) */
@@ -284,8 +290,8 @@ static uint16_t key_port_b(const struct cap_flow *f)
 }
 
 /* Does entry e hold key k? *dir = 0 when k's source is the initiator. */
-static bool key_match(const struct flow_entry *e, const struct pkey *k,
-                      int *dir)
+static HOT_INLINE bool key_match(const struct flow_entry *e,
+                                 const struct pkey *k, int *dir)
 {
 	const struct cap_flow *f = &e->f;
 	if (f->family != k->family || f->proto != k->proto ||
@@ -307,8 +313,9 @@ static bool key_match(const struct flow_entry *e, const struct pkey *k,
 
 /* Find the slot holding entry `idx` with hash h, or the flow of key k.
  * Returns the slot position; *found = entry index or NIL. */
-static uint64_t probe(const struct cap_flowtab *t, uint64_t h,
-                      const struct pkey *k, uint32_t *found, int *dir)
+static HOT_INLINE uint64_t probe(const struct cap_flowtab *t, uint64_t h,
+                                 const struct pkey *k, uint32_t *found,
+                                 int *dir)
 {
 	uint64_t pos = h & t->mask;
 	uint32_t tag = (uint32_t)h;
@@ -499,37 +506,43 @@ static void finish(struct cap_flowtab *t, uint32_t i, int why)
  * lower bound until a list gets a new head (list_unlink, list_append) or
  * the timeouts shrink (emergency), which reset it to 0 (recompute). A head
  * is expired exactly when now > last_ns + timeout (expired()). */
-static void expire(struct cap_flowtab *t, uint64_t now, unsigned budget)
+static void expire_heads(struct cap_flowtab *t, uint64_t now, unsigned budget)
 {
-	if (now > t->exp_next) {
-		for (unsigned l = 0; l < L_COUNT && budget; l++) {
-			while (budget && t->lists[l].head != NIL) {
-				uint32_t i = t->lists[l].head;
-				if (!expired(t, &t->e[i], now))
-					break;
-				finish(t, i, l == L_LINGER ? 0 : 1);
-				budget--;
-			}
-		}
-		if (budget) {
-			/* Every head is alive at `now`: note when one may not be. */
-			uint64_t next = UINT64_MAX;
-			for (unsigned l = 0; l < L_COUNT; l++) {
-				uint32_t h = t->lists[l].head;
-				if (h == NIL)
-					continue;
-				uint64_t last = t->e[h].f.last_ns;
-				uint64_t to = timeout_of(t, l);
-				uint64_t at = last > UINT64_MAX - to ? UINT64_MAX
-				                                     : last + to;
-				if (at < next)
-					next = at;
-			}
-			t->exp_next = next;
-		} else {
-			t->exp_next = 0;
+	for (unsigned l = 0; l < L_COUNT && budget; l++) {
+		while (budget && t->lists[l].head != NIL) {
+			uint32_t i = t->lists[l].head;
+			if (!expired(t, &t->e[i], now))
+				break;
+			finish(t, i, l == L_LINGER ? 0 : 1);
+			budget--;
 		}
 	}
+	if (budget) {
+		/* Every head is alive at `now`: note when one may not be. */
+		uint64_t next = UINT64_MAX;
+		for (unsigned l = 0; l < L_COUNT; l++) {
+			uint32_t h = t->lists[l].head;
+			if (h == NIL)
+				continue;
+			uint64_t last = t->e[h].f.last_ns;
+			uint64_t to = timeout_of(t, l);
+			uint64_t at = last > UINT64_MAX - to ? UINT64_MAX
+			                                     : last + to;
+			if (at < next)
+				next = at;
+		}
+		t->exp_next = next;
+	} else {
+		t->exp_next = 0;
+	}
+}
+
+/* The per-packet part of the sweep, inline: one comparison while no list
+ * head can have expired. */
+static inline void expire(struct cap_flowtab *t, uint64_t now, unsigned budget)
+{
+	if (now > t->exp_next)
+		expire_heads(t, now, budget);
 	if (t->emergency && (uint64_t)t->used * 10 < (uint64_t)t->cap * 7)
 		t->emergency = false;
 }
