@@ -33,7 +33,8 @@ endif
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags libpcap yaml-0.1 jansson 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson 2>/dev/null)
+# -pthread: capture/pipe.c runs the flow table on a second thread.
+PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson 2>/dev/null) -pthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
@@ -42,9 +43,10 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 WARN_CAPTURE := -Wconversion
 CPPFLAGS_ALL := -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I.
 CFLAGS  ?= -O2 -g
-CFLAGS_ALL = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS_ALL = -std=c11 -pthread $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer -O1 -g
+TSANFLAGS := -fsanitize=thread -O1 -g
 
 LIB_SRC  := $(sort $(wildcard capture/*.c classify/*.c catalog/*.c reports/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c tests/it_*.c))
@@ -52,7 +54,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 GEN_SRC  := $(B)/gen/catalog_builtin.c
 
 .SECONDARY:
-.PHONY: all test test-rel test-san test-tools demo pcaps bench fuzz lint install clean \
+.PHONY: all test test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz lint install clean \
         check-pcaps
 
 all: portaudit
@@ -103,6 +105,15 @@ endef
 
 $(eval $(call variant,rel,))
 $(eval $(call variant,san,$(SANFLAGS)))
+$(eval $(call variant,tsan,$(TSANFLAGS)))
+
+# The flow table runs on a second thread (capture/pipe.c): the programs
+# that drive it, and the binary the integration tests run, once more under
+# ThreadSanitizer (only these are built in build/tsan, so only they run).
+TSAN_TESTS := test_pipe test_capture_run it_capture it_live it_cli
+test-tsan-pipe: $(B)/tsan/portaudit $(B)/tsan/pcapgen \
+                $(patsubst %,$(B)/tsan/t/%,$(TSAN_TESTS))
+	@sh tests/run.sh tsan $(B)/tsan
 
 portaudit: $(B)/rel/portaudit
 	cp $< $@
@@ -110,6 +121,7 @@ portaudit: $(B)/rel/portaudit
 test: portaudit lint check-pcaps test-tools
 	$(MAKE) --no-print-directory test-rel
 	$(MAKE) --no-print-directory test-san
+	$(MAKE) --no-print-directory test-tsan-pipe
 
 # ---- sample captures --------------------------------------------------------
 PCAP_FLOWS := $(sort $(wildcard pcaps/*.flows))

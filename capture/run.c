@@ -21,11 +21,12 @@
  * and the report is still produced (stats->interrupted); a second signal
  * restores the default action and re-raises it.
  *
- * Costs. Per packet: the pcap callback, cap_decode() and one flow-table
- * lookup, done CAP_FLOW_BATCH packets at a time so that the cache misses
- * of the lookups overlap; no allocation, no system call. The clock (vDSO, no syscall) is
- * read once per pcap_dispatch() batch of up to 4096 packets for the
- * progress line.
+ * Costs. Per packet: the pcap callback and cap_decode() into a batch of
+ * the pipe (pipe.c), whose flow-table thread does the lookups (on a second
+ * CPU, while this one reads on), CAP_FLOW_BATCH packets at a time so that
+ * the cache misses of the lookups overlap; no allocation, no system call.
+ * The clock (vDSO, no syscall) is read once per pcap_dispatch() batch of
+ * up to 4096 packets for the progress line.
  */
 #include <errno.h>
 #include <grp.h>
@@ -50,6 +51,7 @@
 #include "decode.h"
 #include "source.h"
 #include "flow.h"
+#include "pipe.h"
 
 #define BATCH 4096
 #define LIVE_POLL_MS 100
@@ -64,10 +66,8 @@ struct run {
 	pcap_t *cur;
 	bool stop;          /* -c reached */
 	struct cap_progress pr;
-	/* Decoded packets waiting for the flow table (see flush_batch). */
-	struct cap_packet batch[CAP_FLOW_BATCH];
-	uint64_t batch_ts[CAP_FLOW_BATCH];
-	unsigned nbatch;
+	/* Decoded packets on their way to the flow table. */
+	struct cap_pipe pipe;
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -114,17 +114,6 @@ static void signals_restore(const struct sigsave *s)
 
 /* ---- per packet --------------------------------------------------------- */
 
-/* Decoded packets go to the flow table CAP_FLOW_BATCH at a time, so that
- * the table's memory loads overlap; the batch is flushed before anything
- * looks at the table (progress, tick, end of a source, the end). */
-static void flush_batch(struct run *r)
-{
-	if (r->nbatch) {
-		cap_flowtab_batch(r->ft, r->batch, r->batch_ts, r->nbatch);
-		r->nbatch = 0;
-	}
-}
-
 static void on_packet(u_char *user, const struct pcap_pkthdr *h,
                       const u_char *data)
 {
@@ -137,13 +126,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 		st->first_ns = ts;
 	if (ts > st->last_ns)
 		st->last_ns = ts;
-	struct cap_packet *pkt = &r->batch[r->nbatch];
+	struct cap_packet *pkt = cap_pipe_next(&r->pipe);
 	if (cap_decode(&r->dec, r->linktype, data, h->caplen, h->len, ts, pkt)) {
 		st->ip_packets++;
 		pkt->payload = NULL; /* points into pcap's buffer: not kept */
-		r->batch_ts[r->nbatch++] = ts;
-		if (r->nbatch == CAP_FLOW_BATCH)
-			flush_batch(r);
+		cap_pipe_push(&r->pipe, ts);
 	}
 	if (r->opt->count && st->packets >= r->opt->count && !r->stop) {
 		r->stop = true;
@@ -263,7 +250,7 @@ static void progress(struct run *r, uint64_t bytes_read, uint64_t drops)
 	if (!r->pr.on)
 		return;
 	cap_progress_update(&r->pr, cap_mono_ns(), bytes_read, r->st->packets,
-	                    r->st->flows + cap_flowtab_live(r->ft), drops);
+	                    cap_pipe_flows(&r->pipe), drops);
 }
 
 static void read_source(struct run *r, struct cap_source *s, uint64_t done)
@@ -276,7 +263,6 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 		if (g_signal || r->stop)
 			break;
 		int n = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)r);
-		flush_batch(r);
 		if (n == 0)
 			break; /* end of file */
 		if (n == PCAP_ERROR_BREAK)
@@ -452,14 +438,14 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 			}
 		}
 		int n = pcap_dispatch(p, -1, on_packet, (u_char *)r);
-		flush_batch(r);
+		cap_pipe_flush(&r->pipe); /* a live packet waits for no more */
 		if (n == PCAP_ERROR) {
 			fprintf(stderr, "portaudit: %s: capture stopped: %s\n", iface,
 			        pcap_geterr(p));
 			break;
 		}
 		if (n == 0)
-			cap_flowtab_tick(r->ft, wall_ns());
+			cap_pipe_tick(&r->pipe, wall_ns());
 		if (r->pr.on) {
 			uint64_t drops = 0;
 			if (pcap_stats(p, &ps) == 0)
@@ -504,13 +490,19 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		cap_decoder_free(&r.dec);
 		return -1;
 	}
+	if (cap_pipe_init(&r.pipe, r.ft, st) != 0) {
+		snprintf(errbuf, errlen, "out of memory (packet batches)");
+		cap_flowtab_free(r.ft);
+		cap_decoder_free(&r.dec);
+		return -1;
+	}
 	struct sigsave ss;
 	signals_install(&ss);
 	int rc = opt->iface ? run_live(&r, errbuf, errlen)
 	                    : run_offline(&r, errbuf, errlen);
 	cap_progress_end(&r.pr);
+	cap_pipe_finish(&r.pipe); /* every packet applied, the thread gone */
 	if (rc == 0) {
-		flush_batch(&r);
 		cap_flowtab_flush(r.ft);
 		memcpy(st->anomalies, r.dec.anomalies, sizeof st->anomalies);
 		st->frag_tracked = r.dec.frag_tracked;

@@ -12,6 +12,7 @@ PA_SRCDIR=$(pwd)
 export PORTAUDIT PCAPGEN PA_SRCDIR
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 pass=0
 fail=0
 failed=""

@@ -1,0 +1,166 @@
+/* test_pipe.c -- the reader/flow-table hand-off (capture/pipe.c): the same
+ * packets through the pipe (on its thread when there are two CPUs) and
+ * straight into a table give the same flows in the same order. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/pipe.h"
+
+#define S (1000000000ull)
+#define T0 (1700000000ull * S)
+#define NFLOWS 5000
+#define MAXGOT (NFLOWS + 16)
+
+struct got {
+	struct cap_flow f[MAXGOT];
+	unsigned n;
+};
+
+static void collect(const struct cap_flow *f, void *ctx)
+{
+	struct got *g = ctx;
+	assert_true(g->n < MAXGOT);
+	g->f[g->n++] = *f;
+}
+
+/* Packet i of the workload: NFLOWS TCP handshakes + close, interleaved
+ * over 64 open at a time, one packet per millisecond, and a UDP flow that
+ * a tick must end. */
+static unsigned workload(struct cap_packet *out, uint64_t *ts, unsigned cap)
+{
+	unsigned n = 0;
+	static const uint8_t seq[] = {
+		CAP_TH_SYN, CAP_TH_SYN | CAP_TH_ACK, CAP_TH_ACK,
+		CAP_TH_FIN | CAP_TH_ACK, CAP_TH_FIN | CAP_TH_ACK, CAP_TH_ACK,
+	};
+	for (unsigned g = 0; g < NFLOWS; g += 64) {
+		for (unsigned step = 0; step < 6; step++) {
+			for (unsigned k = g; k < g + 64 && k < NFLOWS; k++) {
+				assert_true(n < cap);
+				struct cap_packet *p = &out[n];
+				memset(p, 0, sizeof *p);
+				p->family = 4;
+				p->proto = 6;
+				bool back = step == 1 || step == 4;
+				uint8_t *c = back ? p->dst : p->src;
+				uint8_t *s = back ? p->src : p->dst;
+				c[0] = 10; c[1] = 1; c[2] = (uint8_t)(k >> 8);
+				c[3] = (uint8_t)k;
+				s[0] = 10; s[1] = 0; s[2] = 0; s[3] = 5;
+				p->sport = back ? 443 : (uint16_t)(20000 + k);
+				p->dport = back ? (uint16_t)(20000 + k) : 443;
+				p->tcp_flags = seq[step];
+				p->wirelen = 60 + k % 100;
+				ts[n] = T0 + (uint64_t)n * 1000000ull;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+static void same(const struct got *a, const struct got *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (unsigned i = 0; i < a->n; i++) {
+		const struct cap_flow *x = &a->f[i], *y = &b->f[i];
+		assert_memory_equal(x->addr_a, y->addr_a, 16);
+		assert_int_equal(x->port_a, y->port_a);
+		assert_int_equal(x->port_b, y->port_b);
+		assert_int_equal(x->outcome, y->outcome);
+		assert_int_equal(x->pkts[0], y->pkts[0]);
+		assert_int_equal(x->pkts[1], y->pkts[1]);
+		assert_int_equal(x->bytes[0], y->bytes[0]);
+		assert_int_equal(x->last_ns, y->last_ns);
+	}
+}
+
+static void test_pipe_same_flows(void **state)
+{
+	(void)state;
+	static struct cap_packet pk[6 * NFLOWS];
+	static uint64_t ts[6 * NFLOWS];
+	unsigned n = workload(pk, ts, 6 * NFLOWS);
+
+	static struct got direct, piped;
+	memset(&direct, 0, sizeof direct);
+	memset(&piped, 0, sizeof piped);
+	struct cap_stats st1, st2;
+	memset(&st1, 0, sizeof st1);
+	memset(&st2, 0, sizeof st2);
+
+	struct cap_flowtab *t1 = cap_flowtab_new(0, NULL, collect, &direct, &st1);
+	assert_non_null(t1);
+	for (unsigned i = 0; i < n; i++)
+		cap_flowtab_packet(t1, &pk[i], ts[i]);
+	unsigned before_flush1 = direct.n;
+	uint32_t live1 = cap_flowtab_live(t1);
+	cap_flowtab_flush(t1);
+
+	struct cap_flowtab *t2 = cap_flowtab_new(0, NULL, collect, &piped, &st2);
+	assert_non_null(t2);
+	struct cap_pipe pp;
+	assert_int_equal(cap_pipe_init(&pp, t2, &st2), 0);
+	for (unsigned i = 0; i < n; i++) {
+		*cap_pipe_next(&pp) = pk[i];
+		cap_pipe_push(&pp, ts[i]);
+		if (i % 1000 == 999)
+			cap_pipe_flush(&pp); /* early flushes, as at a dispatch end */
+	}
+	cap_pipe_finish(&pp);
+	/* Everything pushed was applied before finish returned. */
+	assert_int_equal(piped.n, before_flush1);
+	assert_int_equal(cap_flowtab_live(t2), live1);
+	cap_flowtab_flush(t2);
+
+	same(&direct, &piped);
+	assert_int_equal(piped.n, NFLOWS);
+	assert_int_equal(st1.flows, st2.flows);
+	assert_int_equal(st1.peak_flows, st2.peak_flows);
+	cap_flowtab_free(t1);
+	cap_flowtab_free(t2);
+}
+
+/* A tick goes through the pipe after the packets pushed before it: a UDP
+ * flow idle past its timeout is handed on by the tick, before finish. */
+static void test_pipe_tick(void **state)
+{
+	(void)state;
+	static struct got g;
+	memset(&g, 0, sizeof g);
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	struct cap_flowtab *t = cap_flowtab_new(0, NULL, collect, &g, &st);
+	assert_non_null(t);
+	struct cap_pipe pp;
+	assert_int_equal(cap_pipe_init(&pp, t, &st), 0);
+	struct cap_packet *p = cap_pipe_next(&pp);
+	memset(p, 0, sizeof *p);
+	p->family = 4;
+	p->proto = 17;
+	p->src[0] = 10; p->src[3] = 1;
+	p->dst[0] = 10; p->dst[3] = 2;
+	p->sport = 5000;
+	p->dport = 514;
+	p->wirelen = 100;
+	cap_pipe_push(&pp, T0);
+	cap_pipe_tick(&pp, T0 + 10 * S);   /* not yet idle long enough */
+	cap_pipe_tick(&pp, T0 + 400 * S);  /* past the UDP timeout */
+	cap_pipe_finish(&pp);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(st.timed_out, 1);
+	assert_int_equal(cap_flowtab_live(t), 0);
+	cap_flowtab_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipe_same_flows),
+		cmocka_unit_test(test_pipe_tick),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
