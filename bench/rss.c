@@ -49,6 +49,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	fprintf(stderr, "rss: wall=%.3f maxrss_kib=%ld status=%d\n", wall, ru.ru_maxrss, status);
+	double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	fprintf(stderr, "rss: wall=%.3f maxrss_kib=%ld status=%d cpu=%.3f\n",
+	        wall, ru.ru_maxrss, status, cpu);
 	return status;
 }
