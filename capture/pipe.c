@@ -15,7 +15,7 @@
  *
  * Why: reading (the kernel's copy, stdio, libpcap) and decoding take about
  * as long as the flow table and classification together; on two CPUs they
- * overlap (bench/README.md has the figures). The thread is made only when
+ * overlap (docs/flows.md, "Speed", has the figures). The thread is made only when
  * sysconf says there are two CPUs online; else, or when pthread_create
  * fails, a flush applies the batch on the spot.
  */

@@ -34,9 +34,10 @@ struct cap_source {
  * record header and then its data with fread(); glibc's default buffer is
  * st_blksize (4 KiB on ext4), so a 3 GB capture costs ~700k read() calls,
  * which took 40% of a bare libpcap read loop's time in `make bench`
- * (bench/README.md). From 32 KiB to 1 MiB the bare loop is as fast; 128
- * KiB (32 times fewer calls) leaves the flow table more of the 512 KiB L2
- * cache than 256 KiB or 1 MiB did (portaudit 5% faster on mixed.pcap). */
+ * (docs/flows.md, "Speed"). From 32 KiB to 1 MiB the bare loop is as
+ * fast; 128 KiB (32 times fewer calls) leaves the flow table more of the
+ * 512 KiB L2 cache than 256 KiB or 1 MiB (portaudit about 5% faster on
+ * mixed.pcap, within the noise of one machine). */
 #define CAP_READ_BUF (128u * 1024u)
 
 /* Open `name` ("-" = stdin) with nanosecond timestamps and, when its link
