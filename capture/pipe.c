@@ -15,12 +15,14 @@
  *
  * Why: reading (the kernel's copy, stdio, libpcap) and decoding take about
  * as long as the flow table and classification together; on two CPUs they
- * overlap (docs/flows.md, "Speed", has the figures). The thread is made only when
- * sysconf says there are two CPUs online; else, or when pthread_create
- * fails, a flush applies the batch on the spot.
+ * overlap (docs/flows.md, "Speed", has the figures). The thread is made
+ * only when the process may run on two CPUs (its affinity mask); else, or
+ * when pthread_create fails, a flush applies the batch on the spot.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pipe.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,17 @@ static void *table_thread(void *arg)
 	}
 }
 
+/* CPUs this process may run on (taskset, a container's cpuset), else the
+ * CPUs online. */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
                   struct cap_stats *st)
 {
@@ -67,8 +80,7 @@ int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
 	if (!pp->b)
 		return -1;
 	atomic_init(&pp->flows, 0);
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	pp->want_thread = cpus >= 2;
+	pp->want_thread = usable_cpus() >= 2;
 	return 0;
 }
 
