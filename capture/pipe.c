@@ -71,7 +71,7 @@ static long usable_cpus(void)
 }
 
 int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
-                  struct cap_stats *st)
+                  struct cap_stats *st, bool threads)
 {
 	memset(pp, 0, sizeof *pp);
 	pp->ft = ft;
@@ -80,7 +80,7 @@ int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
 	if (!pp->b)
 		return -1;
 	atomic_init(&pp->flows, 0);
-	pp->want_thread = usable_cpus() >= 2;
+	pp->want_thread = threads && usable_cpus() >= 2;
 	return 0;
 }
 

@@ -54,9 +54,10 @@ struct cap_pipe {
 };
 
 /* Set up (no thread yet: it starts at the first flush, so after -Z has
- * dropped privileges). -1 when out of memory. */
+ * dropped privileges; never when `threads` is false). -1 when out of
+ * memory. */
 int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
-                  struct cap_stats *st);
+                  struct cap_stats *st, bool threads);
 
 /* The packet the reader decodes into next (it stays the next one until
  * cap_pipe_push). */

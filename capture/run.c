@@ -490,7 +490,7 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		cap_decoder_free(&r.dec);
 		return -1;
 	}
-	if (cap_pipe_init(&r.pipe, r.ft, st) != 0) {
+	if (cap_pipe_init(&r.pipe, r.ft, st, true) != 0) {
 		snprintf(errbuf, errlen, "out of memory (packet batches)");
 		cap_flowtab_free(r.ft);
 		cap_decoder_free(&r.dec);

@@ -78,9 +78,9 @@ static void same(const struct got *a, const struct got *b)
 	}
 }
 
-static void test_pipe_same_flows(void **state)
+/* threads: let the pipe make its thread (it does with two CPUs), or not */
+static void same_flows(bool threads)
 {
-	(void)state;
 	static struct cap_packet pk[6 * NFLOWS];
 	static uint64_t ts[6 * NFLOWS];
 	unsigned n = workload(pk, ts, 6 * NFLOWS);
@@ -103,13 +103,15 @@ static void test_pipe_same_flows(void **state)
 	struct cap_flowtab *t2 = cap_flowtab_new(0, NULL, collect, &piped, &st2);
 	assert_non_null(t2);
 	struct cap_pipe pp;
-	assert_int_equal(cap_pipe_init(&pp, t2, &st2), 0);
+	assert_int_equal(cap_pipe_init(&pp, t2, &st2, threads), 0);
 	for (unsigned i = 0; i < n; i++) {
 		*cap_pipe_next(&pp) = pk[i];
 		cap_pipe_push(&pp, ts[i]);
 		if (i % 1000 == 999)
 			cap_pipe_flush(&pp); /* early flushes, as at a dispatch end */
 	}
+	if (!threads)
+		assert_false(pp.threaded);
 	cap_pipe_finish(&pp);
 	/* Everything pushed was applied before finish returned. */
 	assert_int_equal(piped.n, before_flush1);
@@ -124,6 +126,19 @@ static void test_pipe_same_flows(void **state)
 	cap_flowtab_free(t2);
 }
 
+static void test_pipe_same_flows(void **state)
+{
+	(void)state;
+	same_flows(true);
+}
+
+/* The same on the reader's thread (one CPU, or no thread could be made). */
+static void test_pipe_same_flows_inline(void **state)
+{
+	(void)state;
+	same_flows(false);
+}
+
 /* A tick goes through the pipe after the packets pushed before it: a UDP
  * flow idle past its timeout is handed on by the tick, before finish. */
 static void test_pipe_tick(void **state)
@@ -136,7 +151,7 @@ static void test_pipe_tick(void **state)
 	struct cap_flowtab *t = cap_flowtab_new(0, NULL, collect, &g, &st);
 	assert_non_null(t);
 	struct cap_pipe pp;
-	assert_int_equal(cap_pipe_init(&pp, t, &st), 0);
+	assert_int_equal(cap_pipe_init(&pp, t, &st, true), 0);
 	struct cap_packet *p = cap_pipe_next(&pp);
 	memset(p, 0, sizeof *p);
 	p->family = 4;
@@ -160,6 +175,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipe_same_flows),
+		cmocka_unit_test(test_pipe_same_flows_inline),
 		cmocka_unit_test(test_pipe_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
