@@ -1245,6 +1245,11 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "The servers were inferred from the first %u flows, "
 		       "when the buffer that holds flows meanwhile was full.",
 		       c->settled_early);
+	if (c->ctrl_evicted)
+		caveat(c, "%llu control-port contacts were forgotten, the least "
+		       "recently seen, when %u were held; dynamic-port flows "
+		       "of those pairs may be judged without them.",
+		       (unsigned long long)c->ctrl_evicted, CLS_CTRL_MAX);
 	if (c->pending_dropped)
 		caveat(c, "%llu flows in a dynamic port range could not wait for "
 		       "their control-port flow and were judged without it.",

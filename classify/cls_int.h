@@ -33,7 +33,8 @@ struct cls_plink {
 	uint32_t prev, next;     /* indexes into pending, CLS_PEND_NIL */
 	uint32_t bucket;
 };
-#define CLS_CTRL_SLOTS 4096       /* (server, peer) control-port contacts */
+#define CLS_CTRL_MAX 4096         /* (server, peer) control-port contacts */
+#define CLS_CTRL_INDEX (2 * CLS_CTRL_MAX) /* their index's slots (load <= .5) */
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
 
@@ -68,7 +69,8 @@ struct cls_pair {
 };
 
 struct cls_ctrl { /* one (server, peer) contact with a control port */
-	bool used;
+	uint32_t hash;    /* of (family, server, peer): its index position */
+	int32_t older, newer; /* contacts by last update (eviction order) */
 	uint8_t family;
 	uint8_t server[16], peer[16];
 	uint16_t control;
@@ -130,7 +132,10 @@ struct cls {
 	bool pair_failed;        /* a pair could not be stored (memory) */
 
 	/* Dynamic ports. */
-	struct cls_ctrl *ctrl;   /* [CLS_CTRL_SLOTS] */
+	struct cls_ctrl *ctrl;   /* [CLS_CTRL_MAX] */
+	int32_t *ctrl_index;     /* [CLS_CTRL_INDEX]: contact, or -1 */
+	int32_t ctrl_oldest, ctrl_newest; /* least/most recently updated */
+	uint64_t ctrl_evicted;   /* contacts dropped when the table was full */
 	struct cap_flow *pending;/* [CLS_PENDING_MAX] */
 	struct cls_plink *plink; /* [CLS_PENDING_MAX]: each held flow's chain */
 	struct cls_pchain *pend_chain; /* [CLS_PEND_BUCKETS]: held flows of a

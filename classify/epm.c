@@ -13,14 +13,21 @@
  * Flows are handed on when they END, so the control flow (a long-lived
  * connection) often arrives after its dynamic flows. Two bounded tables
  * handle that: the contacts, (server, peer) -> first/last time and up to
- * CLS_CTRL_EPM learned ports, CLS_CTRL_SLOTS slots with 8-way probing that
- * evicts the oldest contact; and the pending flows, up to CLS_PENDING_MAX
+ * CLS_CTRL_EPM learned ports, at most CLS_CTRL_MAX of them, found through
+ * an open-addressing index at load <= 0.5 (seeded hash, linear probing,
+ * backward-shift removal); only when all CLS_CTRL_MAX are taken is one
+ * dropped, the least recently updated (a list in update order), and
+ * counted. Which contacts are kept thus depends on the flows alone, never
+ * on the hash seed, so the same capture gives the same report on every
+ * run. (An 8-way probe window that evicted within itself did depend on
+ * it, and dropped contacts with the table three-quarters empty.) And the
+ * pending flows, up to CLS_PENDING_MAX
  * copies of dynamic-range candidates still without a contact. A control
  * flow arriving re-judges the pending flows of its (server, peer); the rest
  * are judged without the dynamic rule at cls_finish, or once the capture's
  * clock is CLS_PENDING_GRACE_S past their window (a long live capture).
  * When the pending list is full a flow is judged at once (a caveat). Cost: a contact
- * lookup is a hash and at most 8 probes. The held flows are chained by a
+ * lookup is a hash and ~1.5 probes. The held flows are chained by a
  * seeded hash of their unordered address pair into CLS_PEND_BUCKETS
  * doubly linked chains (indexes, beside the array): a control flow walks
  * the chain of its pair's bucket only, so it costs O(1) plus the flows
@@ -32,7 +39,6 @@
 
 #include "cls_int.h"
 
-#define PROBES 8
 #define EARLY_NS 1000000000ull /* a dynamic flow may start 1 s before */
 
 static void pend_chains_clear(struct cls *c)
@@ -45,11 +51,17 @@ int cls_epm_init(struct cls *c)
 {
 	if (!c->has_dyn)
 		return 0;
-	c->ctrl = calloc(CLS_CTRL_SLOTS, sizeof *c->ctrl);
+	c->ctrl = calloc(CLS_CTRL_MAX, sizeof *c->ctrl);
+	c->ctrl_index = malloc(CLS_CTRL_INDEX * sizeof *c->ctrl_index);
+	if (c->ctrl_index)
+		for (uint32_t i = 0; i < CLS_CTRL_INDEX; i++)
+			c->ctrl_index[i] = -1;
+	c->ctrl_oldest = c->ctrl_newest = -1;
 	c->pending = calloc(CLS_PENDING_MAX, sizeof *c->pending);
 	c->plink = calloc(CLS_PENDING_MAX, sizeof *c->plink);
 	c->pend_chain = malloc(CLS_PEND_BUCKETS * sizeof *c->pend_chain);
-	if (!c->ctrl || !c->pending || !c->plink || !c->pend_chain)
+	if (!c->ctrl || !c->ctrl_index || !c->pending || !c->plink ||
+	    !c->pend_chain)
 		return -1;
 	pend_chains_clear(c);
 	return 0;
@@ -58,10 +70,12 @@ int cls_epm_init(struct cls *c)
 void cls_epm_free(struct cls *c)
 {
 	free(c->ctrl);
+	free(c->ctrl_index);
 	free(c->pending);
 	free(c->plink);
 	free(c->pend_chain);
 	c->ctrl = NULL;
+	c->ctrl_index = NULL;
 	c->pending = NULL;
 	c->plink = NULL;
 	c->pend_chain = NULL;
@@ -78,20 +92,117 @@ static uint32_t ctrl_hash(const struct cls *c, uint8_t family,
 	return (uint32_t)cls_hash(c->seed, k, sizeof k);
 }
 
+#define CTRL_MASK (CLS_CTRL_INDEX - 1)
+
+/* The index slot of contact (family, server, peer) with hash h, or of the
+ * empty slot where it would go. */
+static uint32_t ctrl_slot(const struct cls *c, uint32_t h, uint8_t family,
+                          const uint8_t *server, const uint8_t *peer)
+{
+	uint32_t pos = h & CTRL_MASK;
+	for (;;) {
+		int32_t i = c->ctrl_index[pos];
+		if (i < 0)
+			return pos;
+		const struct cls_ctrl *e = &c->ctrl[i];
+		if (e->hash == h && e->family == family &&
+		    memcmp(e->server, server, 16) == 0 &&
+		    memcmp(e->peer, peer, 16) == 0)
+			return pos;
+		pos = (pos + 1) & CTRL_MASK;
+	}
+}
+
 static struct cls_ctrl *ctrl_find(const struct cls *c, uint8_t family,
                                   const uint8_t *server, const uint8_t *peer)
 {
 	if (!c->ctrl || !c->nctrl)
 		return NULL;
 	uint32_t h = ctrl_hash(c, family, server, peer);
-	for (uint32_t k = 0; k < PROBES; k++) {
-		struct cls_ctrl *e = &c->ctrl[(h + k) & (CLS_CTRL_SLOTS - 1)];
-		if (e->used && e->family == family &&
-		    memcmp(e->server, server, 16) == 0 &&
-		    memcmp(e->peer, peer, 16) == 0)
-			return e;
+	int32_t i = c->ctrl_index[ctrl_slot(c, h, family, server, peer)];
+	return i < 0 ? NULL : &c->ctrl[i];
+}
+
+/* Take contact i out of the update-order list. */
+static void ctrl_unlink(struct cls *c, int32_t i)
+{
+	struct cls_ctrl *e = &c->ctrl[i];
+	if (e->older >= 0)
+		c->ctrl[e->older].newer = e->newer;
+	else
+		c->ctrl_oldest = e->newer;
+	if (e->newer >= 0)
+		c->ctrl[e->newer].older = e->older;
+	else
+		c->ctrl_newest = e->older;
+	e->older = e->newer = -1;
+}
+
+/* Make contact i the most recently updated. */
+static void ctrl_touch(struct cls *c, int32_t i, bool linked)
+{
+	if (linked) {
+		if (c->ctrl_newest == i)
+			return;
+		ctrl_unlink(c, i);
 	}
-	return NULL;
+	struct cls_ctrl *e = &c->ctrl[i];
+	e->older = c->ctrl_newest;
+	e->newer = -1;
+	if (c->ctrl_newest >= 0)
+		c->ctrl[c->ctrl_newest].newer = i;
+	else
+		c->ctrl_oldest = i;
+	c->ctrl_newest = i;
+}
+
+/* Remove contact i from the index: backward-shift deletion (a later
+ * member of the probe run moves into the hole when its home allows), so
+ * no tombstones. */
+static void ctrl_index_remove(struct cls *c, int32_t i)
+{
+	uint32_t hole = c->ctrl[i].hash & CTRL_MASK;
+	while (c->ctrl_index[hole] != i)
+		hole = (hole + 1) & CTRL_MASK;
+	uint32_t j = hole;
+	for (;;) {
+		j = (j + 1) & CTRL_MASK;
+		int32_t k = c->ctrl_index[j];
+		if (k < 0)
+			break;
+		uint32_t home = c->ctrl[k].hash & CTRL_MASK;
+		bool stays = hole <= j ? (home > hole && home <= j)
+		                       : (home > hole || home <= j);
+		if (!stays) {
+			c->ctrl_index[hole] = k;
+			hole = j;
+		}
+	}
+	c->ctrl_index[hole] = -1;
+}
+
+/* A new contact: a free one, else the least recently updated one. */
+static struct cls_ctrl *ctrl_new(struct cls *c, uint8_t family,
+                                 const uint8_t *server, const uint8_t *peer)
+{
+	int32_t i;
+	if (c->nctrl < CLS_CTRL_MAX) {
+		i = (int32_t)c->nctrl++;
+	} else {
+		i = c->ctrl_oldest;
+		ctrl_index_remove(c, i);
+		ctrl_unlink(c, i);
+		c->ctrl_evicted++;
+	}
+	struct cls_ctrl *e = &c->ctrl[i];
+	memset(e, 0, sizeof *e);
+	e->hash = ctrl_hash(c, family, server, peer);
+	e->family = family;
+	memcpy(e->server, server, 16);
+	memcpy(e->peer, peer, 16);
+	c->ctrl_index[ctrl_slot(c, e->hash, family, server, peer)] = i;
+	ctrl_touch(c, i, false);
+	return e;
 }
 
 static bool pair_is(const struct cap_flow *f, uint8_t family,
@@ -170,27 +281,11 @@ void cls_epm_control(struct cls *c, const struct cap_flow *f, int32_t service,
 		return;
 	struct cls_ctrl *e = ctrl_find(c, f->family, server, peer);
 	if (!e) {
-		uint32_t h = ctrl_hash(c, f->family, server, peer);
-		struct cls_ctrl *old = NULL;
-		for (uint32_t k = 0; k < PROBES; k++) {
-			struct cls_ctrl *s = &c->ctrl[(h + k) & (CLS_CTRL_SLOTS - 1)];
-			if (!s->used) {
-				old = s;
-				break;
-			}
-			if (!old || s->last_ns < old->last_ns)
-				old = s;
-		}
-		e = old;
-		if (!e->used)
-			c->nctrl++;
-		memset(e, 0, sizeof *e);
-		e->used = true;
-		e->family = f->family;
-		memcpy(e->server, server, 16);
-		memcpy(e->peer, peer, 16);
+		e = ctrl_new(c, f->family, server, peer);
 		e->first_ns = f->first_ns;
 		e->last_ns = f->last_ns;
+	} else {
+		ctrl_touch(c, (int32_t)(e - c->ctrl), true);
 	}
 	if (f->first_ns < e->first_ns)
 		e->first_ns = f->first_ns;

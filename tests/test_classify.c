@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../classify/classify.h"
+#include "../classify/cls_int.h" /* CLS_CTRL_MAX */
 
 static const char cat_yaml[] =
 	"catalog:\n"
@@ -828,6 +829,77 @@ static void test_dynamic_release_moves_last(void **state)
 	env_free(e);
 }
 
+/* Control-port contacts of many pairs, then a dynamic flow of each: up to
+ * CLS_CTRL_MAX contacts are all kept (an 8-way probe window used to drop
+ * some well before), so every dynamic flow finds its contact. */
+static void ctrl_flow(struct env *e, unsigned i, uint64_t at)
+{
+	char peer[32];
+	snprintf(peer, sizeof peer, "10.%u.%u.%u", 40 + i / 65536,
+	         (i / 256) % 256, i % 256);
+	struct cap_flow ctl = mk(e, 6, SRV, 40000, peer, 135, CAP_OUT_CLOSED);
+	ctl.first_ns = at;
+	ctl.last_ns = at + 1000000000ull;
+	feed(e, &ctl);
+}
+
+static void dyn_flow(struct env *e, unsigned i, uint64_t at)
+{
+	char peer[32];
+	snprintf(peer, sizeof peer, "10.%u.%u.%u", 40 + i / 65536,
+	         (i / 256) % 256, i % 256);
+	struct cap_flow d = mk(e, 6, SRV, 30000, peer, 51000, CAP_OUT_CLOSED);
+	d.first_ns = at;
+	d.last_ns = at + 1000000000ull;
+	feed(e, &d);
+}
+
+static void test_ctrl_contacts_kept(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	uint64_t t0 = e->t + 10ull * 1000000000ull;
+	for (unsigned i = 0; i < CLS_CTRL_MAX; i++)
+		ctrl_flow(e, i, t0);
+	for (unsigned i = 0; i < CLS_CTRL_MAX; i++)
+		dyn_flow(e, i, t0 + 5ull * 1000000000ull);
+	finish(e);
+	assert_int_equal(e->res->summary.flows, 2 * CLS_CTRL_MAX);
+	assert_int_equal(e->res->summary.expected, 2 * CLS_CTRL_MAX);
+	assert_int_equal(e->res->ncaveats, 0);
+	env_free(e);
+}
+
+/* One contact more than the table holds: the least recently UPDATED one is
+ * forgotten (contact 0 was refreshed, so contact 1 goes), and a caveat
+ * says so. */
+static void test_ctrl_contacts_evict_lru(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	uint64_t t0 = e->t + 10ull * 1000000000ull;
+	for (unsigned i = 0; i < CLS_CTRL_MAX; i++)
+		ctrl_flow(e, i, t0);
+	ctrl_flow(e, 0, t0 + 1000000000ull);           /* refresh contact 0 */
+	ctrl_flow(e, CLS_CTRL_MAX, t0 + 2000000000ull); /* one too many */
+	dyn_flow(e, 0, t0 + 5ull * 1000000000ull);
+	dyn_flow(e, 1, t0 + 5ull * 1000000000ull);
+	dyn_flow(e, CLS_CTRL_MAX, t0 + 5ull * 1000000000ull);
+	finish(e);
+	/* The control flows and dynamic flows 0 and 4096 are expected;
+	 * dynamic flow 1 lost its contact: held, then unexpected. */
+	assert_int_equal(e->res->summary.flows, CLS_CTRL_MAX + 2 + 3);
+	assert_int_equal(e->res->summary.expected, CLS_CTRL_MAX + 2 + 2);
+	assert_int_equal(e->res->summary.unexpected, 1);
+	bool said = false;
+	for (uint32_t k = 0; k < e->res->ncaveats; k++)
+		if (strstr(e->res->caveats[k], "control-port contacts were "
+		           "forgotten"))
+			said = true;
+	assert_true(said);
+	env_free(e);
+}
+
 /* ---- auto-discovery -------------------------------------------------- */
 
 static void test_autodiscovery(void **state)
@@ -1400,6 +1472,8 @@ int main(void)
 		cmocka_unit_test(test_dynamic_many_pairs_held),
 		cmocka_unit_test(test_dynamic_one_pair_many_held),
 		cmocka_unit_test(test_dynamic_release_moves_last),
+		cmocka_unit_test(test_ctrl_contacts_kept),
+		cmocka_unit_test(test_ctrl_contacts_evict_lru),
 		cmocka_unit_test(test_pending_expires),
 		cmocka_unit_test(test_autodiscovery),
 		cmocka_unit_test(test_devices),
