@@ -918,11 +918,33 @@ void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns)
 	expire(t, now_ns, 4 * EXPIRE_BUDGET);
 }
 
+/* Every flow is handed on in the order finish() would hand them on one by
+ * one (list by list, oldest first), but the index is cleared at once
+ * instead of slot by slot: with the million flows of a port scan, those
+ * removals (random reads of a 16 MiB index) were a fifth of the run. The
+ * table is then empty and usable again. */
 void cap_flowtab_flush(struct cap_flowtab *t)
 {
-	for (unsigned l = 0; l < L_COUNT; l++)
-		while (t->lists[l].head != NIL)
-			finish(t, t->lists[l].head, 0);
+	for (unsigned l = 0; l < L_COUNT; l++) {
+		uint32_t i = t->lists[l].head;
+		while (i != NIL) {
+			struct flow_entry *e = &t->e[i];
+			uint32_t next = e->next;
+			e->f.outcome = outcome_of(e);
+			if (t->st)
+				t->st->flows++;
+			if (t->fn)
+				t->fn(&e->f, t->ctx);
+			i = next;
+		}
+		t->lists[l].head = t->lists[l].tail = NIL;
+	}
+	memset(t->slots, 0, (size_t)(t->mask + 1) * sizeof *t->slots);
+	t->used = 0;
+	t->hw = 0; /* every entry is free: hand them out from the start */
+	t->free_head = NIL;
+	t->exp_next = 0;
+	t->emergency = false;
 }
 
 uint32_t cap_flowtab_live(const struct cap_flowtab *t)

@@ -78,6 +78,47 @@ static bool addr_is(const uint8_t *a, const char *s)
 #define SV "10.0.0.2"
 #define T0 (1700000000ull * S)
 
+/* The flush hands on every flow once, in list order, and leaves an empty
+ * table that works again: the same tuples are new flows, found both
+ * ways, and a full table after the flush evicts as before. */
+static void test_flush_then_reuse(void **state)
+{
+	(void)state;
+	struct cap_flowtab *t = fresh(64, NULL);
+	char a[32];
+	for (unsigned i = 0; i < 40; i++) {
+		snprintf(a, sizeof a, "10.5.0.%u", i);
+		feed(t, pk(a, 1000, SV, 53, 17, 0, 80), T0 + i * MS);
+	}
+	assert_int_equal(cap_flowtab_live(t), 40);
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 40);
+	assert_int_equal(st.flows, 40);
+	assert_int_equal(cap_flowtab_live(t), 0);
+	for (unsigned i = 0; i < 40; i++) { /* oldest first */
+		snprintf(a, sizeof a, "10.5.0.%u", i);
+		assert_true(addr_is(got[i].addr_a, a));
+	}
+	/* Again, now with answers: one flow each, both directions. */
+	for (unsigned i = 0; i < 64; i++) {
+		snprintf(a, sizeof a, "10.5.0.%u", i);
+		feed(t, pk(a, 1000, SV, 53, 17, 0, 80), T0 + S + i * MS);
+		feed(t, pk(SV, 53, a, 1000, 17, 0, 120), T0 + S + i * MS + 1);
+	}
+	assert_int_equal(cap_flowtab_live(t), 64);
+	assert_int_equal(ngot, 40);
+	/* Full: one more evicts the least recently active. */
+	feed(t, pk("10.6.0.1", 1000, SV, 53, 17, 0, 80), T0 + 2 * S);
+	assert_int_equal(ngot, 41);
+	assert_int_equal(st.evicted, 1);
+	assert_true(addr_is(got[40].addr_a, "10.5.0.0"));
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 40 + 1 + 64);
+	for (unsigned i = 41; i < ngot - 1; i++)
+		assert_int_equal(got[i].pkts[1], 1);
+	cap_flowtab_free(t);
+}
+
 static void test_handshake_closed(void **state)
 {
 	(void)state;
@@ -753,6 +794,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_closed),
+		cmocka_unit_test(test_flush_then_reuse),
 		cmocka_unit_test(test_established_at_end),
 		cmocka_unit_test(test_syn_retries_unanswered),
 		cmocka_unit_test(test_syn_timeout),
