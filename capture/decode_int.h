@@ -172,7 +172,7 @@ bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
  * complete (its slot may be reused first). */
 bool cap_frag_get(struct cap_frag_table *t, const struct cap_frag_key *k,
                   uint64_t ts_ns, bool last, struct cap_frag_info *info);
-/* Slots in the table and slots holding a live entry (tests). */
+/* Entries in the table, and entries not expired at now_ns (tests). */
 uint32_t cap_frag_capacity(const struct cap_frag_table *t);
 uint32_t cap_frag_live(const struct cap_frag_table *t, uint64_t now_ns);
 

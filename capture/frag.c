@@ -3,18 +3,22 @@
  *
  * Design. Only the first fragment of a datagram carries the transport
  * header; the later ones are attributed to its flow by looking up the
- * datagram's key here. The table is one allocation made in
- * cap_decoder_init (power-of-two slots, at most FRAG_MAX_SLOTS), never
- * grown, never allocated per packet. Open addressing with a bounded probe:
- * a key lives in one of FRAG_PROBE consecutive slots from its seeded hash
- * (the keys come from the network), so put and get cost at most FRAG_PROBE
- * slot compares. An entry expires FRAG_TIMEOUT_NS after it was last used,
- * by the packets' own timestamps (an offline file is replayed at its own
- * pace). When the last fragment (MF = 0) is seen the entry is marked done:
- * it still answers lookups (reordered middle fragments) but is the first
- * to be reused. When every slot of a probe window holds a live entry, the
- * oldest is overwritten and put() returns false so that the caller counts
- * CAP_AN_FRAG_TABLE_FULL: the table degrades visibly, it never grows.
+ * datagram's key here. The table is allocated once in cap_decoder_init
+ * (a power of two of entries, at most FRAG_MAX_SLOTS), never grown, never
+ * allocated per packet: the entries, and an index of twice as many slots
+ * (load <= 0.5) with open addressing, linear probing from a seeded hash of
+ * the key (the keys come from the network) and backward-shift removal. An
+ * entry expires FRAG_TIMEOUT_NS after it was last used, by the packets'
+ * own timestamps (an offline file is replayed at its own pace). Entries
+ * sit on one of two lists in order of last use: live datagrams, and done
+ * ones (the last fragment, MF = 0, was seen: they still answer lookups
+ * for reordered middle fragments but are reused first). A new datagram
+ * takes a free entry; when there is none, the least recently used entry
+ * that has expired, else the least recently used done one, else the least
+ * recently used live one, and only then does put() return false so that
+ * the caller counts CAP_AN_FRAG_TABLE_FULL: the table degrades visibly, it
+ * never grows. Which entry goes depends on the packets alone, never on
+ * the hash seed, so a capture decodes the same way on every run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +26,30 @@
 
 #include "capture/decode_int.h"
 
-#define FRAG_PROBE 8u
 #define FRAG_MIN_SLOTS 16u
 #define FRAG_MAX_SLOTS (1u << 20)
 #define FRAG_TIMEOUT_NS (30ull * 1000000000ull)
+#define NIL UINT32_MAX
 
-struct frag_slot {
+enum { L_LIVE, L_DONE };
+
+struct frag_entry {
 	struct cap_frag_key key;
 	struct cap_frag_info info;
 	uint64_t ts_ns;    /* last use */
-	uint8_t used;
-	uint8_t done;      /* last fragment seen */
+	uint32_t hash;
+	uint32_t prev, next; /* on its list (or next: the free list) */
+	uint8_t list;      /* L_LIVE, L_DONE */
 };
 
 struct cap_frag_table {
-	struct frag_slot *slots;
-	uint32_t mask;
+	struct frag_entry *e;
+	uint32_t cap;      /* entries */
+	uint32_t hw;       /* entries ever handed out */
+	uint32_t free_head;
+	uint32_t *index;   /* [2 * cap]: entry + 1, 0 = empty */
+	uint32_t mask;     /* 2 * cap - 1 */
+	uint32_t head[2], tail[2]; /* least / most recently used */
 	uint64_t seed;
 };
 
@@ -52,12 +64,19 @@ struct cap_frag_table *cap_frag_new(uint32_t slots)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->slots = calloc(n, sizeof(*t->slots));
-	if (!t->slots) {
+	t->e = calloc(n, sizeof(*t->e));
+	t->index = calloc(2 * (size_t)n, sizeof(*t->index));
+	if (!t->e || !t->index) {
+		free(t->e);
+		free(t->index);
 		free(t);
 		return NULL;
 	}
-	t->mask = n - 1;
+	t->cap = n;
+	t->mask = 2 * n - 1;
+	t->free_head = NIL;
+	for (unsigned l = 0; l < 2; l++)
+		t->head[l] = t->tail[l] = NIL;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	t->seed = ((uint64_t)now.tv_sec << 30) ^ (uint64_t)now.tv_nsec ^
 	          (uint64_t)(uintptr_t)t;
@@ -68,7 +87,8 @@ void cap_frag_delete(struct cap_frag_table *t)
 {
 	if (!t)
 		return;
-	free(t->slots);
+	free(t->e);
+	free(t->index);
 	free(t);
 }
 
@@ -108,80 +128,178 @@ static bool key_eq(const struct cap_frag_key *a, const struct cap_frag_key *b)
 	       memcmp(a->dst, b->dst, sizeof(a->dst)) == 0;
 }
 
-static bool expired(const struct frag_slot *s, uint64_t now)
+static bool expired(const struct frag_entry *s, uint64_t now)
 {
 	uint64_t age = now >= s->ts_ns ? now - s->ts_ns : s->ts_ns - now;
 
 	return age > FRAG_TIMEOUT_NS;
 }
 
+/* The index position of key k (hash h), or of the empty slot where it
+ * would go; *found = its entry or NIL. */
+static uint32_t probe(const struct cap_frag_table *t, uint32_t h,
+                      const struct cap_frag_key *k, uint32_t *found)
+{
+	uint32_t pos = h & t->mask;
+
+	for (;;) {
+		uint32_t x = t->index[pos];
+		if (x == 0) {
+			*found = NIL;
+			return pos;
+		}
+		if (t->e[x - 1].hash == h && key_eq(&t->e[x - 1].key, k)) {
+			*found = x - 1;
+			return pos;
+		}
+		pos = (pos + 1) & t->mask;
+	}
+}
+
+/* Backward-shift deletion of entry i's slot: no tombstones. */
+static void index_remove(struct cap_frag_table *t, uint32_t i)
+{
+	uint32_t hole = t->e[i].hash & t->mask;
+
+	while (t->index[hole] != i + 1)
+		hole = (hole + 1) & t->mask;
+	for (uint32_t j = hole;;) {
+		j = (j + 1) & t->mask;
+		uint32_t x = t->index[j];
+		if (x == 0)
+			break;
+		uint32_t home = t->e[x - 1].hash & t->mask;
+		bool stays = hole <= j ? (home > hole && home <= j)
+		                       : (home > hole || home <= j);
+		if (!stays) {
+			t->index[hole] = x;
+			hole = j;
+		}
+	}
+	t->index[hole] = 0;
+}
+
+static void list_unlink(struct cap_frag_table *t, uint32_t i)
+{
+	struct frag_entry *e = &t->e[i];
+
+	if (e->prev != NIL)
+		t->e[e->prev].next = e->next;
+	else
+		t->head[e->list] = e->next;
+	if (e->next != NIL)
+		t->e[e->next].prev = e->prev;
+	else
+		t->tail[e->list] = e->prev;
+}
+
+static void list_append(struct cap_frag_table *t, uint32_t i, uint8_t list)
+{
+	struct frag_entry *e = &t->e[i];
+
+	e->list = list;
+	e->next = NIL;
+	e->prev = t->tail[list];
+	if (e->prev != NIL)
+		t->e[e->prev].next = i;
+	else
+		t->head[list] = i;
+	t->tail[list] = i;
+}
+
+/* Entry i leaves the table (index and list) for the free list. */
+static void entry_free(struct cap_frag_table *t, uint32_t i)
+{
+	index_remove(t, i);
+	list_unlink(t, i);
+	t->e[i].next = t->free_head;
+	t->free_head = i;
+}
+
+/* An entry for a new datagram at `now`; *full when a live, unexpired one
+ * had to go. */
+static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
+{
+	uint32_t i;
+
+	*full = false;
+	if (t->free_head == NIL && t->hw < t->cap) {
+		i = t->hw++;
+		t->e[i].next = NIL;
+		return i;
+	}
+	if (t->free_head == NIL) {
+		uint32_t live = t->head[L_LIVE], done = t->head[L_DONE];
+		if (live != NIL && expired(&t->e[live], now))
+			i = live;
+		else if (done != NIL)
+			i = done;
+		else {
+			i = live;
+			*full = true;
+		}
+		entry_free(t, i);
+	}
+	i = t->free_head;
+	t->free_head = t->e[i].next;
+	return i;
+}
+
 bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
                   const struct cap_frag_info *info, uint64_t ts_ns)
 {
-	uint32_t h = key_hash(t, k);
-	struct frag_slot *victim = NULL;
-	int victim_rank = 3; /* 0 free/expired, 1 done, 2 live */
-	bool live;
+	uint32_t h = key_hash(t, k), i;
+	bool full = false;
+	uint32_t pos = probe(t, h, k, &i);
 
-	for (uint32_t i = 0; i < FRAG_PROBE; i++) {
-		struct frag_slot *s = &t->slots[(h + i) & t->mask];
-		int rank;
-
-		if (s->used && key_eq(&s->key, k)) {
-			victim = s;
-			victim_rank = 0;
-			break;
-		}
-		rank = !s->used || expired(s, ts_ns) ? 0 : s->done ? 1 : 2;
-		if (rank < victim_rank ||
-		    (rank == victim_rank && rank > 0 && s->ts_ns < victim->ts_ns)) {
-			victim = s;
-			victim_rank = rank;
-		}
+	if (i != NIL) {
+		list_unlink(t, i); /* the same datagram again: renewed */
+	} else {
+		uint32_t none;
+		i = entry_take(t, ts_ns, &full);
+		pos = probe(t, h, k, &none); /* a removal may have moved slots */
+		t->e[i].key = *k;
+		t->e[i].hash = h;
+		t->index[pos] = i + 1;
 	}
-	live = victim_rank == 2;
-	victim->key = *k;
-	victim->info = *info;
-	victim->ts_ns = ts_ns;
-	victim->used = 1;
-	victim->done = 0;
-	return !live;
+	t->e[i].info = *info;
+	t->e[i].ts_ns = ts_ns;
+	list_append(t, i, L_LIVE);
+	return !full;
 }
 
 bool cap_frag_get(struct cap_frag_table *t, const struct cap_frag_key *k,
                   uint64_t ts_ns, bool last, struct cap_frag_info *info)
 {
-	uint32_t h = key_hash(t, k);
+	uint32_t i;
 
-	for (uint32_t i = 0; i < FRAG_PROBE; i++) {
-		struct frag_slot *s = &t->slots[(h + i) & t->mask];
-
-		if (!s->used || !key_eq(&s->key, k))
-			continue;
-		if (expired(s, ts_ns)) {
-			s->used = 0;
-			return false;
-		}
-		*info = s->info;
-		s->ts_ns = ts_ns;
-		if (last)
-			s->done = 1;
-		return true;
+	probe(t, key_hash(t, k), k, &i);
+	if (i == NIL)
+		return false;
+	struct frag_entry *e = &t->e[i];
+	if (expired(e, ts_ns)) {
+		entry_free(t, i);
+		return false;
 	}
-	return false;
+	*info = e->info;
+	e->ts_ns = ts_ns;
+	list_unlink(t, i);
+	list_append(t, i, last || e->list == L_DONE ? L_DONE : L_LIVE);
+	return true;
 }
 
 uint32_t cap_frag_capacity(const struct cap_frag_table *t)
 {
-	return t->mask + 1;
+	return t->cap;
 }
 
 uint32_t cap_frag_live(const struct cap_frag_table *t, uint64_t now_ns)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i <= t->mask; i++)
-		if (t->slots[i].used && !expired(&t->slots[i], now_ns))
-			n++;
+	for (unsigned l = 0; l < 2; l++)
+		for (uint32_t i = t->head[l]; i != NIL; i = t->e[i].next)
+			if (!expired(&t->e[i], now_ns))
+				n++;
 	return n;
 }

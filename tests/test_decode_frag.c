@@ -190,6 +190,45 @@ static void test_done_reused(void **state)
 	assert_int_equal(cap_frag_capacity(d.frag), 16);
 }
 
+/* Full of live datagrams: the least recently USED goes (datagram 0 was
+ * looked up again, so 1 goes), counted once; an expired entry is reused
+ * without counting. */
+static void test_lru_eviction(void **state)
+{
+	struct pb p;
+	struct cap_packet pk;
+	(void)state;
+	cap_decoder_free(&d);
+	assert_int_equal(cap_decoder_init(&d, 16), 0);
+	uint64_t t0 = 300 * SEC;
+	for (unsigned i = 0; i < 16; i++) {
+		frag4(&p, 100 + i, true, 17);
+		assert_true(dec_at(&p, t0 + i, &pk));
+	}
+	frag4(&p, 100, false, 17);           /* a middle fragment of 0 */
+	p.b[14 + 6] |= 0x20;                 /* MF: not the last */
+	assert_true(dec_at(&p, t0 + 20, &pk));
+	frag4(&p, 200, true, 17);            /* one datagram too many */
+	assert_true(dec_at(&p, t0 + 21, &pk));
+	assert_int_equal(d.anomalies[CAP_AN_FRAG_TABLE_FULL], 1);
+	frag4(&p, 101, false, 17);           /* 1 was forgotten */
+	assert_false(dec_at(&p, t0 + 22, &pk));
+	assert_int_equal(d.anomalies[CAP_AN_FRAG_NO_FIRST], 1);
+	frag4(&p, 100, false, 17);           /* 0 was kept */
+	assert_true(dec_at(&p, t0 + 23, &pk));
+	assert_int_equal(pk.dport, 9999);
+	frag4(&p, 200, false, 17);
+	assert_true(dec_at(&p, t0 + 24, &pk));
+	/* 40 s later every entry has expired: new datagrams reuse them
+	 * without counting the table full. */
+	for (unsigned i = 0; i < 16; i++) {
+		frag4(&p, 300 + i, true, 17);
+		assert_true(dec_at(&p, t0 + 40 * SEC + i, &pk));
+	}
+	assert_int_equal(d.anomalies[CAP_AN_FRAG_TABLE_FULL], 1);
+	assert_int_equal(cap_frag_live(d.frag, t0 + 40 * SEC + 16), 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_ip6),
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_done_reused),
+		cmocka_unit_test(test_lru_eviction),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
