@@ -127,6 +127,7 @@ struct cls {
 	int32_t ffree;           /* free list of folded slots */
 	uint32_t nlive;          /* findings stored and not folded */
 	uint64_t *dropped;       /* keys of dropped findings */
+	uint32_t ndropped_keys;  /* keys in it */
 	uint64_t scan_flows;
 	int32_t last_pair;       /* pair of the last unexpected flow, -1 */
 	bool pair_failed;        /* a pair could not be stored (memory) */

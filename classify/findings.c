@@ -10,7 +10,7 @@
  * Once the array is full, a new finding is counted in findings_dropped and
  * in summary.findings, but not stored; a small set of the dropped keys
  * keeps that count to distinct findings rather than flows (approximate only
- * beyond CLS_DROPPED_KEYS distinct keys).
+ * beyond CLS_DROPPED_KEYS / 2 distinct keys).
  *
  * Scans. Unexpected findings are also grouped by (server, peer, protocol,
  * side). When one pair reaches more than CLS_SCAN_PORTS distinct responder
@@ -97,7 +97,11 @@ void cls_findings_free(struct cls *c)
 	c->dropped = NULL;
 }
 
-/* Remember a dropped key; true when it was new (count it). */
+/* Remember a dropped key; true when it was new (count it). The set is
+ * open addressing filled to half (CLS_DROPPED_KEYS / 2 keys), probed to
+ * an empty slot: up to there the count is exact (64-bit keys), beyond it
+ * every dropped flow counts. (A key hash of 0 is taken as 1: 0 marks an
+ * empty slot.) */
 static bool dropped_new(struct cls *c, uint64_t h)
 {
 	if (!c->dropped) {
@@ -105,16 +109,20 @@ static bool dropped_new(struct cls *c, uint64_t h)
 		if (!c->dropped)
 			return true;
 	}
+	if (h == 0)
+		h = 1;
 	uint32_t mask = CLS_DROPPED_KEYS - 1;
-	for (uint32_t k = 0, i = (uint32_t)h & mask; k < 16; k++, i = (i + 1) & mask) {
+	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
 		if (c->dropped[i] == h)
 			return false;
 		if (c->dropped[i] == 0) {
+			if (c->ndropped_keys >= CLS_DROPPED_KEYS / 2)
+				return true; /* full: count, do not remember */
 			c->dropped[i] = h;
+			c->ndropped_keys++;
 			return true;
 		}
 	}
-	return true;
 }
 
 /* A free slot (reusing one folded into a scan), or -1 when full. */
