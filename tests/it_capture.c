@@ -1,6 +1,8 @@
 /* it_capture.c -- the real binary's capture errors and stdin input. */
 #include "harness.h"
 
+#include <glob.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,70 @@ static void test_truncated_json(void **state)
 	json_decref(j);
 }
 
+/* The same capture gives the same reports on every run, although every
+ * run draws new hash keys (flow table, classification, fragments): no
+ * report may depend on them. Every bundled capture, twice, all formats
+ * and the terminal summary, byte for byte. */
+static void test_reproducible(void **state)
+{
+	(void)state;
+	static const char *const outs[] = { "rep.json", "rep.jsonl", "rep.csv",
+	                                    "rep.flows.csv" };
+	static const char *const opts[] = { "--json", "--jsonl", "--csv",
+	                                    "--flows-csv" };
+	glob_t g;
+	assert_int_equal(glob(pa_src("pcaps/*.pcap"), 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 20);
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		char *first[4];
+		size_t firstlen[4];
+		char *firstout = NULL;
+		for (int run = 0; run < 2; run++) {
+			char paths[4][512];
+			const char *args[16];
+			int n = 0;
+			args[n++] = "-r";
+			args[n++] = g.gl_pathv[k];
+			for (int i = 0; i < 4; i++) {
+				snprintf(paths[i], sizeof paths[i], "%s",
+				         pa_tmp(outs[i]));
+				args[n++] = opts[i];
+				args[n++] = paths[i];
+			}
+			args[n] = NULL;
+			struct pa_result r;
+			pa_run(&r, NULL, args);
+			assert_true(r.status == 0 || r.status == 1);
+			for (int i = 0; i < 4; i++) {
+				size_t len;
+				char *text = pa_read_file(paths[i], &len);
+				assert_non_null(text);
+				if (run == 0) {
+					first[i] = text;
+					firstlen[i] = len;
+					continue;
+				}
+				if (len != firstlen[i] ||
+				    memcmp(text, first[i], len) != 0)
+					fail_msg("%s: %s differs between two runs",
+					         g.gl_pathv[k], opts[i]);
+				free(text);
+				free(first[i]);
+			}
+			if (run == 0) {
+				firstout = strdup(r.out);
+			} else {
+				if (strcmp(firstout, r.out) != 0)
+					fail_msg("%s: the terminal summary differs "
+					         "between two runs", g.gl_pathv[k]);
+				free(firstout);
+			}
+			pa_result_free(&r);
+		}
+	}
+	globfree(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_missing_interface),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_truncated_json),
+		cmocka_unit_test(test_reproducible),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
