@@ -687,7 +687,8 @@ static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
 	t->used++;
 	if (t->st && t->used > t->st->peak_flows)
 		t->st->peak_flows = t->used;
-	list_append(t, i, L_DGRAM); /* reclassified by the caller */
+	e->list = L_COUNT; /* on no list yet: the caller appends it to its
+	                    * class once the packet is applied */
 	e->moved = (uint32_t)(ts >> 30);
 	*dir = turn ? 1 : 0;
 	return i;
@@ -843,7 +844,9 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 	 * late in the sweep (a lookup checks the exact time). */
 	uint8_t cls = class_of(e);
 	uint32_t unit = (uint32_t)(ts >> 30);
-	if (cls != e->list || unit != e->moved) {
+	if (e->list == L_COUNT) {
+		list_append(t, i, cls); /* a new flow */
+	} else if (cls != e->list || unit != e->moved) {
 		e->moved = unit;
 		list_unlink(t, i);
 		list_append(t, i, cls);
