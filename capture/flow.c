@@ -14,34 +14,38 @@
  * half of the entry's hash (a tag that spares most key comparisons, and
  * whose low bits are the slot's home position, so that moving slots
  * around never reads an entry) and the entry's index + 1 (0 = empty).
- * Lookup is open addressing with linear probing;
- * removal is backward-shift deletion, so there are no tombstones and a probe
- * run never grows with churn. Entries never move, so list links stay valid.
+ * Lookup is open addressing with linear probing; removal is backward-shift
+ * deletion, so there are no tombstones and a probe run never grows with
+ * churn. Entries never move, so list links stay valid.
  * Entries are taken from a free list, else from a high-water mark (so the
  * calloc'ed memory is touched only as flows appear: RSS follows the number
  * of live flows, not max_flows).
  *
- * Keys come from the network, so the hash is SipHash-1-3 with a random key
- * drawn at init (getrandom): an attacker cannot aim packets at one probe
- * run. The key is the flow's two ends in canonical order (lower (address,
- * port) first) so both directions of a flow hash alike; for ICMP echo the
- * "port" of both ends is the identifier.
+ * Keys come from the network, so the hash is keyed: NH, a universal hash,
+ * with random key words drawn at init (getrandom), see key_hash: an
+ * attacker cannot aim packets at one probe run. The key is the flow's two
+ * ends in canonical order (lower (address, port) first) so both
+ * directions of a flow hash alike; for ICMP echo the "port" of both ends
+ * is the identifier. Nothing the table hands on depends on the hash: the
+ * order of flows comes from the lists below, and eviction takes the head
+ * of a list, so a capture gives the same flows on every run.
  *
  * Expiry is by packet time (offline time flows with the packets; live it is
  * wall time, and cap_flowtab_tick() lets it pass while the link is quiet).
  * Every entry is on exactly one of four doubly linked lists, one per timeout
  * class (TCP SYN-only, TCP established/midstream, UDP+ICMP, linger after a
- * close), in order of last activity: a packet moves its flow to the tail of
- * its class (at most once per ~1 s of packet time, see the end of
- * cap_flowtab_packet). All flows of a class share one timeout, so the head
+ * close), in order of last activity: a new flow joins the tail of its
+ * class after its first packet, and a packet moves its flow to the tail
+ * of its class (at most once per ~1 s of packet time, see the end of
+ * packet_keyed). All flows of a class share one timeout, so the head
  * of each list is the next to expire, and each packet checks only the
  * heads.
  *
- * Costs. Per packet: one hash of the key (two multiplies for IPv4, five for
- * IPv6; see key_hash), an
- * expected probe of ~1.5 slots at load 0.5, one key comparison (the tag
- * filters the rest), O(1) list relinking, and the expiry check (one comparison while no list head
- * can have expired, see expire()): at most EXPIRE_BUDGET flows handed
+ * Costs. Per packet: one hash of the key (two multiplies for IPv4, five
+ * for IPv6; see key_hash), an expected probe of ~1.5 slots at load 0.5,
+ * one key comparison (the tag filters the rest), O(1) list relinking, and
+ * the expiry check (one comparison while no list head can have expired,
+ * see expire()): at most EXPIRE_BUDGET flows handed
  * on per call (each flow expires once, so this is amortised O(1) too; a
  * burst is spread over the next packets, and a lookup that finds an expired
  * flow ends it itself, so correctness never waits for the sweep). Removal
