@@ -1,7 +1,8 @@
 # portaudit -- passive network traffic auditor.
 #
 #   make            build ./portaudit
-#   make test       unit + integration tests, then again under ASan+UBSan
+#   make test       unit + integration tests, again under ASan+UBSan, and the
+#                   threaded capture path under ThreadSanitizer
 #   make demo       build and run on the bundled captures
 #   make pcaps      regenerate pcaps/*.pcap from pcaps/*.flows (byte for byte)
 #   make bench      benchmark against a bare libpcap read loop
