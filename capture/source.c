@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <stdio_ext.h> /* __fsetlocking */
+#endif
 #include <string.h>
 #include <sys/stat.h>
 
@@ -79,6 +82,12 @@ int cap_source_open(struct cap_source *s, const char *name,
 			vb = s->iobuf = aligned_alloc(4096, CAP_READ_BUF);
 		if (vb)
 			(void)setvbuf(f, vb, _IOFBF, CAP_READ_BUF);
+#ifdef __GLIBC__
+		/* Only the reading thread uses the stream: without this,
+		 * glibc locks it for each of libpcap's two fread() calls per
+		 * packet once the flow-table thread exists (pipe.c). */
+		(void)__fsetlocking(f, FSETLOCKING_BYCALLER);
+#endif
 	}
 	eb[0] = 0;
 	if (!bad) {
