@@ -832,26 +832,28 @@ static void test_dynamic_release_moves_last(void **state)
 /* Control-port contacts of many pairs, then a dynamic flow of each: up to
  * CLS_CTRL_MAX contacts are all kept (an 8-way probe window used to drop
  * some well before), so every dynamic flow finds its contact. */
-static void ctrl_flow(struct env *e, unsigned i, uint64_t at)
+/* A closed TCP flow from the server to peer i's port, starting at `at`:
+ * port 135 is the control contact, 51000 a dynamic-range port. */
+static void peer_flow(struct env *e, unsigned i, uint16_t port, uint64_t at)
 {
 	char peer[32];
 	snprintf(peer, sizeof peer, "10.%u.%u.%u", 40 + i / 65536,
 	         (i / 256) % 256, i % 256);
-	struct cap_flow ctl = mk(e, 6, SRV, 40000, peer, 135, CAP_OUT_CLOSED);
-	ctl.first_ns = at;
-	ctl.last_ns = at + 1000000000ull;
-	feed(e, &ctl);
+	struct cap_flow f = mk(e, 6, SRV, port == 135 ? 40000 : 30000, peer,
+	                       port, CAP_OUT_CLOSED);
+	f.first_ns = at;
+	f.last_ns = at + 1000000000ull;
+	feed(e, &f);
+}
+
+static void ctrl_flow(struct env *e, unsigned i, uint64_t at)
+{
+	peer_flow(e, i, 135, at);
 }
 
 static void dyn_flow(struct env *e, unsigned i, uint64_t at)
 {
-	char peer[32];
-	snprintf(peer, sizeof peer, "10.%u.%u.%u", 40 + i / 65536,
-	         (i / 256) % 256, i % 256);
-	struct cap_flow d = mk(e, 6, SRV, 30000, peer, 51000, CAP_OUT_CLOSED);
-	d.first_ns = at;
-	d.last_ns = at + 1000000000ull;
-	feed(e, &d);
+	peer_flow(e, i, 51000, at);
 }
 
 static void test_ctrl_contacts_kept(void **state)
