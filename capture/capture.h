@@ -116,6 +116,23 @@ static inline bool cap_portmap_test(const uint8_t *bits, uint16_t port)
 	return (((unsigned)bits[port >> 3] >> (port & 7u)) & 1u) != 0;
 }
 
+/* Keyed hashing for the bounded tables of every folder (flows, fragments,
+ * findings, contacts, evidence), whose keys come from the network
+ * (hash.c). cap_random fills buf from getrandom(), or from the clock and
+ * the pid when that fails; cap_hash is a seeded hash of n bytes; cap_fmix64
+ * is MurmurHash3's 64-bit finaliser, a bijection that spreads every bit. */
+void cap_random(void *buf, size_t n);
+uint64_t cap_hash(uint64_t seed, const void *p, size_t n);
+static inline uint64_t cap_fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;

@@ -22,7 +22,7 @@
  * of live flows, not max_flows).
  *
  * Keys come from the network, so the hash is keyed: NH, a universal hash,
- * with random key words drawn at init (getrandom), see key_hash: an
+ * with random key words drawn at init (cap_random), see key_hash: an
  * attacker cannot aim packets at one probe run. The key is the flow's two
  * ends in canonical order (lower (address, port) first) so both
  * directions of a flow hash alike; for ICMP echo the "port" of both ends
@@ -64,13 +64,9 @@
  */
 #include "flow.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #if defined(__GNUC__)
 #define HOT_INLINE inline __attribute__((always_inline)) /* per packet */
@@ -154,8 +150,8 @@ struct cap_flowtab {
  * k[], the probability that their NH values collide is at most 2^-32: a
  * sender cannot aim flows at one 64-bit value, so no probe run grows
  * longer than chance makes it. A fixed bijection (the 64-bit finaliser of
- * MurmurHash3) then spreads every bit of the sum into the low bits (the
- * home slot and the tag); being a bijection it adds no
+ * MurmurHash3, cap_fmix64) then spreads every bit of the sum into the low
+ * bits (the home slot and the tag); being a bijection it adds no
  * collision. One product costs a multiply and two adds: the IPv4 key costs
  * two, against six SipHash-1-3 rounds (~150 instructions) before.
  *
@@ -166,43 +162,6 @@ static inline uint64_t nh_pair(uint32_t a, uint32_t ka, uint32_t b,
                                uint32_t kb)
 {
 	return (uint64_t)(uint32_t)(a + ka) * (uint64_t)(uint32_t)(b + kb);
-}
-
-static inline uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-static void random_key(uint32_t k[NH_WORDS])
-{
-	uint8_t buf[4 * NH_WORDS];
-	size_t got = 0;
-	while (got < sizeof buf) {
-		ssize_t n = getrandom(buf + got, sizeof buf - got, 0);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
-	if (got < sizeof buf) {
-		/* No getrandom: mix what the process has (still per run). */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-		             ((uint64_t)getpid() << 48) ^ (uint64_t)(uintptr_t)buf;
-		for (size_t i = 0; i < sizeof buf; i++) {
-			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-			buf[i] = (uint8_t)x;
-		}
-	}
-	memcpy(k, buf, sizeof buf);
 }
 
 /* ---- keys --------------------------------------------------------------- */
@@ -263,7 +222,7 @@ static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
 		             nh_pair((uint32_t)(lo >> 16), kw[0],
 		                     (uint32_t)(hi >> 16), kw[1]) +
 		             nh_pair(ports, kw[8], meta, kw[9]);
-		return fmix64(h);
+		return cap_fmix64(h);
 	}
 	uint64_t s0 = ld64(k->src), s1 = ld64(k->src + 8);
 	uint64_t d0 = ld64(k->dst), d1 = ld64(k->dst + 8);
@@ -279,7 +238,7 @@ static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
 		h += nh_pair(ld32(lo + 4 * w), kw[2 * w],
 		             ld32(hi + 4 * w), kw[2 * w + 1]);
 	h += nh_pair(plo << 16 | phi, kw[8], meta, kw[9]);
-	return fmix64(h);
+	return cap_fmix64(h);
 }
 
 static bool is_icmp(uint8_t proto)
@@ -996,7 +955,7 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
 	t->free_head = NIL;
 	for (unsigned l = 0; l < L_COUNT; l++)
 		t->lists[l].head = t->lists[l].tail = NIL;
-	random_key(t->nh);
+	cap_random(t->nh, sizeof t->nh);
 	t->nh_v4 = nh_pair(0, t->nh[2], 0, t->nh[3]) +
 	           nh_pair(0, t->nh[4], 0, t->nh[5]) +
 	           nh_pair(0, t->nh[6], 0, t->nh[7]);

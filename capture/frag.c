@@ -22,7 +22,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "capture/decode_int.h"
 
@@ -56,7 +55,6 @@ struct cap_frag_table {
 struct cap_frag_table *cap_frag_new(uint32_t slots)
 {
 	struct cap_frag_table *t;
-	struct timespec now;
 	uint32_t n = FRAG_MIN_SLOTS;
 
 	while (n < slots && n < FRAG_MAX_SLOTS)
@@ -77,9 +75,7 @@ struct cap_frag_table *cap_frag_new(uint32_t slots)
 	t->free_head = NIL;
 	for (unsigned l = 0; l < 2; l++)
 		t->head[l] = t->tail[l] = NIL;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t->seed = ((uint64_t)now.tv_sec << 30) ^ (uint64_t)now.tv_nsec ^
-	          (uint64_t)(uintptr_t)t;
+	cap_random(&t->seed, sizeof t->seed);
 	return t;
 }
 
@@ -92,32 +88,16 @@ void cap_frag_delete(struct cap_frag_table *t)
 	free(t);
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 31);
-}
-
-static uint64_t load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static uint32_t key_hash(const struct cap_frag_table *t,
                          const struct cap_frag_key *k)
 {
-	uint64_t h = t->seed;
+	uint8_t b[40];
 
-	h = mix(h, load64(k->src));
-	h = mix(h, load64(k->src + 8));
-	h = mix(h, load64(k->dst));
-	h = mix(h, load64(k->dst + 8));
-	h = mix(h, (uint64_t)k->id << 16 | (uint64_t)k->family << 8 | k->proto);
-	return (uint32_t)(h >> 32);
+	memcpy(b, k->src, 16);
+	memcpy(b + 16, k->dst, 16);
+	uint64_t w = (uint64_t)k->id << 16 | (uint64_t)k->family << 8 | k->proto;
+	memcpy(b + 32, &w, 8);
+	return (uint32_t)cap_hash(t->seed, b, sizeof b);
 }
 
 static bool key_eq(const struct cap_frag_key *a, const struct cap_frag_key *b)

@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cls_int.h"
 
@@ -955,8 +954,7 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	                          c->opt.dynamic_window_s : 120) * 1000000000ull;
 	c->max_findings = c->opt.max_findings ? c->opt.max_findings :
 	                  CLS_DEFAULT_MAX_FINDINGS;
-	c->seed = ((uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ull) ^
-	          (uint64_t)time(NULL);
+	cap_random(&c->seed, sizeof c->seed);
 	c->ffree = -1;
 	size_t ns = c->nsvc ? c->nsvc : 1;
 	c->res.services = calloc(ns, sizeof *c->res.services);

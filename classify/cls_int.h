@@ -165,12 +165,10 @@ struct cls {
 	} memo[2];
 
 	struct cls_result res;
-	uint64_t seed;
+	uint64_t seed;           /* of cap_hash, random per run (cap_random) */
 };
 
 /* classify.c */
-/* Word-wise hash of n bytes (n a multiple of 4), seeded. */
-uint64_t cls_hash(uint64_t seed, const void *p, size_t n);
 void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len);
 /* snprintf for reasons: %s, %.Ns, %u, %lu, %llu only; may truncate. */
 __attribute__((format(printf, 3, 4)))

@@ -89,7 +89,7 @@ static uint32_t ctrl_hash(const struct cls *c, uint8_t family,
 	memcpy(k + 16, peer, 16);
 	k[32] = family;
 	k[33] = k[34] = k[35] = 0x5a;
-	return (uint32_t)cls_hash(c->seed, k, sizeof k);
+	return (uint32_t)cap_hash(c->seed, k, sizeof k);
 }
 
 #define CTRL_MASK (CLS_CTRL_INDEX - 1)
@@ -216,23 +216,13 @@ static bool pair_is(const struct cap_flow *f, uint8_t family,
 	        memcmp(f->addr_a, peer, 16) == 0);
 }
 
-/* The filter bucket of an unordered address pair (cheap, seeded). */
-static uint32_t addr_mix(uint64_t seed, const uint8_t *a)
-{
-	uint64_t lo, hi;
-	memcpy(&lo, a, 8);
-	memcpy(&hi, a + 8, 8);
-	uint64_t h = (lo ^ seed) * 0x9e3779b97f4a7c15ull;
-	h ^= (hi + seed) * 0xc2b2ae3d27d4eb4full;
-	return (uint32_t)(h >> 32) ^ (uint32_t)h;
-}
-
+/* The chain of an unordered address pair: the sum of the two addresses'
+ * hashes does not depend on their order. */
 static uint32_t pend_bucket(const struct cls *c, const uint8_t *x,
                             const uint8_t *y)
 {
-	uint64_t h = (uint64_t)addr_mix(c->seed, x) + addr_mix(c->seed, y);
-	return (uint32_t)((h * 0xff51afd7ed558ccdull) >> 40) &
-	       (CLS_PEND_BUCKETS - 1);
+	uint64_t h = cap_hash(c->seed, x, 16) + cap_hash(c->seed, y, 16);
+	return (uint32_t)(cap_fmix64(h) >> 40) & (CLS_PEND_BUCKETS - 1);
 }
 
 /* Held flow `from` moves to index `to`: its neighbours (or its chain's

@@ -33,26 +33,10 @@
 
 #define CLS_DROPPED_KEYS 65536
 
-uint64_t cls_hash(uint64_t seed, const void *p, size_t n)
+/* The seeded hash of a key; never 0, which marks an empty place. */
+static uint64_t hash_nz(const struct cls *c, const void *k, size_t n)
 {
-	const uint8_t *b = p;
-	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, b + i, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-	}
-	for (; i + 4 <= n; i += 4) {
-		uint32_t w;
-		memcpy(&w, b + i, 4);
-		h = (h ^ w) * 0x94d049bb133111ebull;
-		h ^= h >> 29;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
+	uint64_t h = cap_hash(c->seed, k, n);
 	return h ? h : 1;
 }
 
@@ -99,9 +83,8 @@ void cls_findings_free(struct cls *c)
 
 /* Remember a dropped key; true when it was new (count it). The set is
  * open addressing filled to half (CLS_DROPPED_KEYS / 2 keys), probed to
- * an empty slot: up to there the count is exact (64-bit keys), beyond it
- * every dropped flow counts. (A key hash of 0 is taken as 1: 0 marks an
- * empty slot.) */
+ * an empty slot: up to there the count is exact (64-bit keys, never 0,
+ * which marks an empty slot), beyond it every dropped flow counts. */
 static bool dropped_new(struct cls *c, uint64_t h)
 {
 	if (!c->dropped) {
@@ -109,8 +92,6 @@ static bool dropped_new(struct cls *c, uint64_t h)
 		if (!c->dropped)
 			return true;
 	}
-	if (h == 0)
-		h = 1;
 	uint32_t mask = CLS_DROPPED_KEYS - 1;
 	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
 		if (c->dropped[i] == h)
@@ -234,7 +215,7 @@ static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
 	k[37] = proto;
 	k[38] = (uint8_t)(port >> 8);
 	k[39] = (uint8_t)port;
-	return cls_hash(c->seed, k, sizeof k);
+	return hash_nz(c, k, sizeof k);
 }
 
 static bool same_key(const struct cls_finding *fd, enum cls_kind kind,
@@ -285,7 +266,7 @@ static struct cls_pair *pair_get(struct cls *c, uint8_t proto, uint8_t family,
 	k[33] = family;
 	k[34] = server_init;
 	k[35] = 0xa5;
-	uint64_t h = cls_hash(c->seed, k, sizeof k);
+	uint64_t h = hash_nz(c, k, sizeof k);
 	uint32_t b = (uint32_t)h & (c->pbuckets - 1);
 	for (int32_t i = c->pbucket[b]; i >= 0; i = c->pairs[i].next) {
 		struct cls_pair *p = &c->pairs[i];

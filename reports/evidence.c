@@ -59,9 +59,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -167,34 +164,16 @@ static bool quoted_key(struct ev_key *k, const struct cap_packet_view *v)
 	return true;
 }
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static uint64_t key_hash(uint64_t seed, const struct ev_key *k)
 {
-	uint64_t h = seed;
-	h = mix(h ^ ((uint64_t)k->family | (uint64_t)k->proto << 8 |
+	uint8_t b[40];
+	memcpy(b, k->lo, 16);
+	memcpy(b + 16, k->hi, 16);
+	uint64_t w = (uint64_t)k->family | (uint64_t)k->proto << 8 |
 	             (uint64_t)k->kind << 16 | (uint64_t)k->plo << 24 |
-	             (uint64_t)k->phi << 40));
-	h = mix(h ^ rd64(k->lo));
-	h = mix(h ^ rd64(k->lo + 8));
-	h = mix(h ^ rd64(k->hi));
-	h = mix(h ^ rd64(k->hi + 8));
-	return h;
+	             (uint64_t)k->phi << 40;
+	memcpy(b + 32, &w, 8);
+	return cap_hash(seed, b, sizeof b);
 }
 
 static bool key_eq(const struct ev_key *a, const struct ev_key *b)
@@ -208,13 +187,8 @@ static bool key_eq(const struct ev_key *a, const struct ev_key *b)
 
 static uint64_t random_seed(void)
 {
-	uint64_t s = 0;
-	if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-		    (uint64_t)getpid();
-	}
+	uint64_t s;
+	cap_random(&s, sizeof s);
 	return s;
 }
 
