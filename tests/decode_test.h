@@ -301,4 +301,24 @@ static const uint8_t real_ipv6_udp[] = {
 	0x00, 0x00, 0x01, 0x00, 0x01,
 };
 
+#ifdef DECODE_TEST_DECODER
+/* The decoder the tests of a file share, made by the group's setup and
+ * freed by its teardown; a file asks for it by defining
+ * DECODE_TEST_DECODER (its fragment-table slots) before this header. */
+static struct cap_decoder d;
+
+static int setup(void **state)
+{
+	(void)state;
+	return cap_decoder_init(&d, DECODE_TEST_DECODER);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cap_decoder_free(&d);
+	return 0;
+}
+#endif
+
 #endif

@@ -1,21 +1,8 @@
 /*
  * test_decode_eth.c -- Ethernet II, 802.3 LLC/SNAP, non-IP frames, padding.
  */
+#define DECODE_TEST_DECODER 64 /* its fragment slots */
 #include "tests/decode_test.h"
-
-static struct cap_decoder d;
-
-static int setup(void **state)
-{
-	(void)state;
-	return cap_decoder_init(&d, 64);
-}
-static int teardown(void **state)
-{
-	(void)state;
-	cap_decoder_free(&d);
-	return 0;
-}
 
 static void test_eth_tcp(void **state)
 {

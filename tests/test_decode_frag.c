@@ -3,24 +3,11 @@
  * ports (IPv4 and IPv6), a later fragment alone is counted, expiry, and the
  * table stays bounded under a flood of distinct datagrams.
  */
+#define DECODE_TEST_DECODER 1024 /* its fragment slots */
 #include "tests/decode_test.h"
 #include "capture/decode_int.h"
 
 #define SEC 1000000000ull
-
-static struct cap_decoder d;
-
-static int setup(void **state)
-{
-	(void)state;
-	return cap_decoder_init(&d, 1024);
-}
-static int teardown(void **state)
-{
-	(void)state;
-	cap_decoder_free(&d);
-	return 0;
-}
 
 /* IPv4 fragment of a UDP datagram 10.0.0.1:5353 -> 10.0.0.2:9999 of 2008
  * bytes (8 header + 2000 data): first carries 8 + 1472, the second 528. */

@@ -2,21 +2,8 @@
  * test_decode_ip4.c -- IPv4 header: version, IHL and total length both ways,
  * options, TSO total length 0, snaplen cut, other protocols.
  */
+#define DECODE_TEST_DECODER 64 /* its fragment slots */
 #include "tests/decode_test.h"
-
-static struct cap_decoder d;
-
-static int setup(void **state)
-{
-	(void)state;
-	return cap_decoder_init(&d, 64);
-}
-static int teardown(void **state)
-{
-	(void)state;
-	cap_decoder_free(&d);
-	return 0;
-}
 
 /* Ethernet + IPv4 (14 + 20) + UDP 53 with 12 payload bytes. */
 static void build(struct pb *p)

@@ -3,21 +3,8 @@
  * length both ways, hop-by-hop/routing/destination options/AH walked,
  * chain cut or too long, ESP as another protocol, a real frame.
  */
+#define DECODE_TEST_DECODER 64 /* its fragment slots */
 #include "tests/decode_test.h"
-
-static struct cap_decoder d;
-
-static int setup(void **state)
-{
-	(void)state;
-	return cap_decoder_init(&d, 64);
-}
-static int teardown(void **state)
-{
-	(void)state;
-	cap_decoder_free(&d);
-	return 0;
-}
 
 static void ext8(struct pb *p, unsigned nh)
 {

@@ -3,21 +3,8 @@
  * fields both ways, echo identifiers, and ICMP errors with their quotes
  * (port unreachable, admin-prohibited, time exceeded, quote cut).
  */
+#define DECODE_TEST_DECODER 64 /* its fragment slots */
 #include "tests/decode_test.h"
-
-static struct cap_decoder d;
-
-static int setup(void **state)
-{
-	(void)state;
-	return cap_decoder_init(&d, 64);
-}
-static int teardown(void **state)
-{
-	(void)state;
-	cap_decoder_free(&d);
-	return 0;
-}
 
 static void expect_bad(struct pb *p, enum cap_anomaly a)
 {

@@ -2,21 +2,8 @@
  * test_decode_link.c -- link layers: Linux SLL and SLL2, BSD null/loop in
  * both byte orders, raw IP, 802.1Q, QinQ, depth cap, MPLS, PPPoE.
  */
+#define DECODE_TEST_DECODER 64 /* its fragment slots */
 #include "tests/decode_test.h"
-
-static struct cap_decoder d;
-
-static int setup(void **state)
-{
-	(void)state;
-	return cap_decoder_init(&d, 64);
-}
-static int teardown(void **state)
-{
-	(void)state;
-	cap_decoder_free(&d);
-	return 0;
-}
 
 /* IPv4 + UDP 1.1.1.1:1000 -> 2.2.2.2:2000 with 4 payload bytes. */
 static void ip_udp(struct pb *p)
