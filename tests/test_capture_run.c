@@ -18,6 +18,7 @@
 
 #include "capture/capture.h"
 #include "capture/flow.h"
+#include "frames.h"
 
 #define MAXF 256
 static struct cap_flow flows[MAXF];
@@ -33,123 +34,24 @@ static void collect(const struct cap_flow *f, void *ctx)
 
 /* ---- building captures -------------------------------------------------- */
 
-struct frame {
-	uint8_t b[256];
-	uint32_t len;
-};
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t ip_csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-/* Ethernet + IPv4 + TCP (proto 6) or UDP (17), `pay` bytes of payload. */
-static struct frame mk(uint8_t proto, uint32_t src, uint16_t sport,
-                       uint32_t dst, uint16_t dport, uint8_t flags,
-                       unsigned pay)
-{
-	struct frame f;
-	memset(&f, 0, sizeof f);
-	uint8_t *e = f.b;
-	memcpy(e, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-	put16(e + 12, 0x0800);
-	uint8_t *ip = e + 14;
-	unsigned l4 = proto == 6 ? 20 : 8;
-	unsigned tot = 20 + l4 + pay;
-	ip[0] = 0x45;
-	put16(ip + 2, tot);
-	put16(ip + 4, 1);
-	ip[8] = 64;
-	ip[9] = proto;
-	ip[12] = (uint8_t)(src >> 24); ip[13] = (uint8_t)(src >> 16);
-	ip[14] = (uint8_t)(src >> 8); ip[15] = (uint8_t)src;
-	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16);
-	ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
-	put16(ip + 10, ip_csum(ip, 20));
-	uint8_t *l = ip + 20;
-	put16(l, sport);
-	put16(l + 2, dport);
-	if (proto == 6) {
-		l[12] = 5 << 4;
-		l[13] = flags;
-		put16(l + 14, 65535);
-	} else {
-		put16(l + 4, 8 + pay);
-	}
-	for (unsigned i = 0; i < pay; i++)
-		l[l4 + i] = (uint8_t)('a' + i % 26);
-	f.len = 14 + tot;
-	return f;
-}
-
-#define A 0x0a000001u /* 10.0.0.1 */
-#define B 0x0a000002u /* 10.0.0.2 */
 #define SYN CAP_TH_SYN
 #define ACK CAP_TH_ACK
 #define FIN CAP_TH_FIN
-#define T0 1767607200ull /* 2026-01-05T10:00:00Z */
-
-struct writer {
-	pcap_t *dead;
-	pcap_dumper_t *d;
-	bool nano;
-};
-
-static void w_open(struct writer *w, const char *path, bool nano)
-{
-	w->nano = nano;
-	w->dead = pcap_open_dead_with_tstamp_precision(
-		DLT_EN10MB, 65535,
-		nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
-	assert_non_null(w->dead);
-	w->d = pcap_dump_open(w->dead, path);
-	assert_non_null(w->d);
-}
-
-/* sub: microseconds, or nanoseconds for a nano file */
-static void w_put(struct writer *w, const struct frame *f, uint64_t sec,
-                  uint32_t sub)
-{
-	struct pcap_pkthdr h;
-	memset(&h, 0, sizeof h);
-	h.ts.tv_sec = (time_t)sec;
-	h.ts.tv_usec = (suseconds_t)sub;
-	h.caplen = f->len;
-	h.len = f->len;
-	pcap_dump((u_char *)w->d, &h, f->b);
-}
-
-static void w_close(struct writer *w)
-{
-	pcap_dump_close(w->d);
-	pcap_close(w->dead);
-}
 
 /* A TCP handshake + data + close, and a UDP request/response. */
 static void write_basic(const char *path, uint64_t t, uint16_t cport)
 {
 	struct writer w;
-	w_open(&w, path, false);
+	w_open(&w, path, DLT_EN10MB, false);
 	struct frame f;
-	f = mk(6, A, cport, B, 1960, SYN, 0);               w_put(&w, &f, t, 0);
-	f = mk(6, B, 1960, A, cport, SYN | ACK, 0);         w_put(&w, &f, t, 100);
-	f = mk(6, A, cport, B, 1960, ACK, 0);               w_put(&w, &f, t, 200);
-	f = mk(6, A, cport, B, 1960, ACK, 100);             w_put(&w, &f, t, 300);
-	f = mk(6, B, 1960, A, cport, FIN | ACK, 0);         w_put(&w, &f, t, 400);
-	f = mk(6, A, cport, B, 1960, FIN | ACK, 0);         w_put(&w, &f, t, 500);
-	f = mk(17, A, 40000, B, 53, 0, 30);                 w_put(&w, &f, t + 1, 0);
-	f = mk(17, B, 53, A, 40000, 0, 60);                 w_put(&w, &f, t + 1, 900);
+	f = mk4(6, A, cport, B, 1960, SYN, 0);              w_put(&w, &f, t, 0);
+	f = mk4(6, B, 1960, A, cport, SYN | ACK, 0);        w_put(&w, &f, t, 100);
+	f = mk4(6, A, cport, B, 1960, ACK, 0);              w_put(&w, &f, t, 200);
+	f = mk4(6, A, cport, B, 1960, ACK, 100);            w_put(&w, &f, t, 300);
+	f = mk4(6, B, 1960, A, cport, FIN | ACK, 0);        w_put(&w, &f, t, 400);
+	f = mk4(6, A, cport, B, 1960, FIN | ACK, 0);        w_put(&w, &f, t, 500);
+	f = mk4(17, A, 40000, B, 53, 0, 30);                w_put(&w, &f, t + 1, 0);
+	f = mk4(17, B, 53, A, 40000, 0, 60);                w_put(&w, &f, t + 1, 900);
 	w_close(&w);
 }
 
@@ -222,12 +124,12 @@ static void test_two_files(void **state)
 	const char *p1 = pa_tmp("part1.pcap"), *p2 = pa_tmp("part2.pcap");
 	struct writer w;
 	struct frame f;
-	w_open(&w, p1, false);
-	f = mk(6, A, 50001, B, 22, SYN, 0);          w_put(&w, &f, T0, 0);
+	w_open(&w, p1, DLT_EN10MB, false);
+	f = mk4(6, A, 50001, B, 22, SYN, 0);         w_put(&w, &f, T0, 0);
 	w_close(&w);
-	w_open(&w, p2, false);
-	f = mk(6, B, 22, A, 50001, SYN | ACK, 0);    w_put(&w, &f, T0, 10);
-	f = mk(6, A, 50001, B, 22, ACK, 0);          w_put(&w, &f, T0, 20);
+	w_open(&w, p2, DLT_EN10MB, false);
+	f = mk4(6, B, 22, A, 50001, SYN | ACK, 0);   w_put(&w, &f, T0, 10);
+	f = mk4(6, A, 50001, B, 22, ACK, 0);         w_put(&w, &f, T0, 20);
 	w_close(&w);
 	struct cap_options o;
 	struct cap_stats st;
@@ -363,8 +265,8 @@ static void test_nanosecond(void **state)
 	(void)state;
 	const char *p = pa_tmp("nano.pcap");
 	struct writer w;
-	struct frame f = mk(17, A, 1000, B, 2000, 0, 4);
-	w_open(&w, p, true);
+	struct frame f = mk4(17, A, 1000, B, 2000, 0, 4);
+	w_open(&w, p, DLT_EN10MB, true);
 	w_put(&w, &f, T0, 123456789);
 	w_close(&w);
 	struct cap_options o;
@@ -376,7 +278,7 @@ static void test_nanosecond(void **state)
 	assert_int_equal(flows[0].first_ns, T0 * 1000000000ull + 123456789);
 	assert_int_equal(st.first_ns, T0 * 1000000000ull + 123456789);
 	/* The same in a microsecond file: scaled to ns. */
-	w_open(&w, p, false);
+	w_open(&w, p, DLT_EN10MB, false);
 	w_put(&w, &f, T0, 123456);
 	w_close(&w);
 	assert_int_equal(run(&o, &st, err), 0);
@@ -442,9 +344,9 @@ static void test_pcapng(void **state)
 	le16(f, 0);
 	le32(f, 32);
 	uint64_t ts = T0 * 1000000000ull + 5;
-	struct frame a = mk(6, A, 50006, B, 443, SYN, 0);
-	struct frame b = mk(6, B, 443, A, 50006, SYN | ACK, 0);
-	struct frame c = mk(6, A, 50006, B, 443, ACK, 0);
+	struct frame a = mk4(6, A, 50006, B, 443, SYN, 0);
+	struct frame b = mk4(6, B, 443, A, 50006, SYN | ACK, 0);
+	struct frame c = mk4(6, A, 50006, B, 443, ACK, 0);
 	epb(f, &a, ts);
 	epb(f, &b, ts + 1000);
 	epb(f, &c, ts + 2000);
