@@ -133,6 +133,23 @@ static inline uint64_t cap_fmix64(uint64_t h)
 	return h;
 }
 
+/* A slot of an open-addressing index with linear probing (the flow table,
+ * the fragment table, classify's contacts): the low half of its key's
+ * hash, whose low bits are its home position (tag & mask), and its entry's
+ * number + 1 (0 = empty). An index has a power-of-two count of slots,
+ * mask = count - 1 < 2^32, and is kept at load <= 0.5 by its owner. */
+struct cap_islot {
+	uint32_t tag;
+	uint32_t idx;
+};
+
+/* Remove entry idx, whose hash's low half is tag, from the index:
+ * backward-shift deletion (later members of the probe run move into the
+ * hole when their home allows), so there are no tombstones and no probe
+ * run grows with churn. Reads slots only, never entries. */
+void cap_islot_remove(struct cap_islot *slots, uint64_t mask, uint32_t tag,
+                      uint32_t idx);
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;

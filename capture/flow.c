@@ -105,18 +105,13 @@ struct flow_entry {
 _Static_assert(sizeof(struct flow_entry) <= 128,
                "a flow entry must fit in 128 bytes");
 
-struct slot {
-	uint32_t tag;  /* (uint32_t)hash: home position = tag & mask */
-	uint32_t idx;  /* entry index + 1; 0 = empty */
-};
-
 struct flist {
 	uint32_t head, tail;
 };
 
 struct cap_flowtab {
 	struct flow_entry *e;
-	struct slot *slots;
+	struct cap_islot *slots;
 	uint64_t mask;        /* slots in use - 1 (grows, see index_grow) */
 	uint64_t max_slots;   /* slots reserved: 2^k >= 2 * cap */
 	uint64_t exp_next;    /* no list head expires at or before this packet
@@ -283,7 +278,7 @@ static HOT_INLINE uint64_t probe(const struct cap_flowtab *t, uint64_t h,
 	uint64_t pos = h & t->mask;
 	uint32_t tag = (uint32_t)h;
 	for (;;) {
-		const struct slot *s = &t->slots[pos];
+		const struct cap_islot *s = &t->slots[pos];
 		if (s->idx == 0) {
 			*found = NIL;
 			return pos;
@@ -299,30 +294,7 @@ static HOT_INLINE uint64_t probe(const struct cap_flowtab *t, uint64_t h,
 
 static void slot_remove(struct cap_flowtab *t, uint32_t idx)
 {
-	uint64_t h = t->e[idx].hash;
-	uint64_t pos = h & t->mask;
-	while (t->slots[pos].idx != idx + 1)
-		pos = (pos + 1) & t->mask;
-	/* Backward-shift deletion: move later members of the run into the
-	 * hole when their home position allows it. */
-	uint64_t hole = pos;
-	uint64_t j = pos;
-	for (;;) {
-		j = (j + 1) & t->mask;
-		struct slot *s = &t->slots[j];
-		if (s->idx == 0)
-			break;
-		uint64_t home = s->tag & t->mask;
-		/* Can s move to hole? Only if home is not in (hole, j]. */
-		bool stays = (hole <= j) ? (home > hole && home <= j)
-		                         : (home > hole || home <= j);
-		if (!stays) {
-			t->slots[hole] = *s;
-			hole = j;
-		}
-	}
-	t->slots[hole].idx = 0;
-	t->slots[hole].tag = 0;
+	cap_islot_remove(t->slots, t->mask, (uint32_t)t->e[idx].hash, idx);
 }
 
 /* Double the slots in use and put every live entry back (each is on
@@ -441,14 +413,11 @@ static uint8_t outcome_of(const struct flow_entry *e)
 	return CAP_OUT_ONEWAY;
 }
 
-/* Hand entry i on and free it. why: 0 ended, 1 timed out, 2 evicted. */
-static void finish(struct cap_flowtab *t, uint32_t i, int why)
+/* Give flow e its outcome, count it and pass it to the callback. why: 0
+ * ended, 1 timed out, 2 evicted. */
+static void hand_on(struct cap_flowtab *t, struct flow_entry *e, int why)
 {
-	struct flow_entry *e = &t->e[i];
 	e->f.outcome = outcome_of(e);
-	list_unlink(t, i);
-	slot_remove(t, i);
-	t->used--;
 	if (t->st) {
 		t->st->flows++;
 		if (why == 1)
@@ -458,6 +427,16 @@ static void finish(struct cap_flowtab *t, uint32_t i, int why)
 	}
 	if (t->fn)
 		t->fn(&e->f, t->ctx);
+}
+
+/* Take entry i out of the table, hand it on and free it. */
+static void finish(struct cap_flowtab *t, uint32_t i, int why)
+{
+	struct flow_entry *e = &t->e[i];
+	list_unlink(t, i);
+	slot_remove(t, i);
+	t->used--;
+	hand_on(t, e, why);
 	e->next = t->free_head;
 	t->free_head = i;
 }
@@ -851,7 +830,7 @@ void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
 			uint64_t pos = h[i] & t->mask;
 			uint32_t tag = (uint32_t)h[i];
 			for (unsigned step = 0; step < 8; step++) {
-				const struct slot *sl = &t->slots[pos];
+				const struct cap_islot *sl = &t->slots[pos];
 				if (sl->idx == 0)
 					break;
 				if (sl->tag == tag) {
@@ -894,13 +873,8 @@ void cap_flowtab_flush(struct cap_flowtab *t)
 	for (unsigned l = 0; l < L_COUNT; l++) {
 		uint32_t i = t->lists[l].head;
 		while (i != NIL) {
-			struct flow_entry *e = &t->e[i];
-			uint32_t next = e->next;
-			e->f.outcome = outcome_of(e);
-			if (t->st)
-				t->st->flows++;
-			if (t->fn)
-				t->fn(&e->f, t->ctx);
+			uint32_t next = t->e[i].next;
+			hand_on(t, &t->e[i], 0);
 			i = next;
 		}
 		t->lists[l].head = t->lists[l].tail = NIL;
@@ -932,7 +906,7 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
 		nslots <<= 1;
 	size_t head = (sizeof(struct cap_flowtab) + 63) & ~(size_t)63;
 	size_t ebytes = (size_t)max_flows * sizeof(struct flow_entry);
-	size_t sbytes = (size_t)nslots * sizeof(struct slot);
+	size_t sbytes = (size_t)nslots * sizeof(struct cap_islot);
 	size_t total = head + ebytes + sbytes;
 	/* Anonymous memory is zero and committed page by page as flows
 	 * appear; transparent huge pages spare the TLB a miss per lookup
@@ -948,7 +922,7 @@ struct cap_flowtab *cap_flowtab_new(uint32_t max_flows,
 	struct cap_flowtab *t = (struct cap_flowtab *)(void *)mem;
 	t->mapped = total;
 	t->e = (struct flow_entry *)(void *)(mem + head);
-	t->slots = (struct slot *)(void *)(mem + head + ebytes);
+	t->slots = (struct cap_islot *)(void *)(mem + head + ebytes);
 	t->max_slots = nslots;
 	t->mask = (nslots < INDEX_START ? nslots : INDEX_START) - 1;
 	t->cap = max_flows;

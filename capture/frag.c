@@ -46,7 +46,7 @@ struct cap_frag_table {
 	uint32_t cap;      /* entries */
 	uint32_t hw;       /* entries ever handed out */
 	uint32_t free_head;
-	uint32_t *index;   /* [2 * cap]: entry + 1, 0 = empty */
+	struct cap_islot *index; /* [2 * cap] */
 	uint32_t mask;     /* 2 * cap - 1 */
 	uint32_t head[2], tail[2]; /* least / most recently used */
 	uint64_t seed;
@@ -123,40 +123,17 @@ static uint32_t probe(const struct cap_frag_table *t, uint32_t h,
 	uint32_t pos = h & t->mask;
 
 	for (;;) {
-		uint32_t x = t->index[pos];
-		if (x == 0) {
+		const struct cap_islot *s = &t->index[pos];
+		if (s->idx == 0) {
 			*found = NIL;
 			return pos;
 		}
-		if (t->e[x - 1].hash == h && key_eq(&t->e[x - 1].key, k)) {
-			*found = x - 1;
+		if (s->tag == h && key_eq(&t->e[s->idx - 1].key, k)) {
+			*found = s->idx - 1;
 			return pos;
 		}
 		pos = (pos + 1) & t->mask;
 	}
-}
-
-/* Backward-shift deletion of entry i's slot: no tombstones. */
-static void index_remove(struct cap_frag_table *t, uint32_t i)
-{
-	uint32_t hole = t->e[i].hash & t->mask;
-
-	while (t->index[hole] != i + 1)
-		hole = (hole + 1) & t->mask;
-	for (uint32_t j = hole;;) {
-		j = (j + 1) & t->mask;
-		uint32_t x = t->index[j];
-		if (x == 0)
-			break;
-		uint32_t home = t->e[x - 1].hash & t->mask;
-		bool stays = hole <= j ? (home > hole && home <= j)
-		                       : (home > hole || home <= j);
-		if (!stays) {
-			t->index[hole] = x;
-			hole = j;
-		}
-	}
-	t->index[hole] = 0;
 }
 
 static void list_unlink(struct cap_frag_table *t, uint32_t i)
@@ -190,7 +167,7 @@ static void list_append(struct cap_frag_table *t, uint32_t i, uint8_t list)
 /* Entry i leaves the table (index and list) for the free list. */
 static void entry_free(struct cap_frag_table *t, uint32_t i)
 {
-	index_remove(t, i);
+	cap_islot_remove(t->index, t->mask, t->e[i].hash, i);
 	list_unlink(t, i);
 	t->e[i].next = t->free_head;
 	t->free_head = i;
@@ -240,7 +217,8 @@ bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
 		pos = probe(t, h, k, &none); /* a removal may have moved slots */
 		t->e[i].key = *k;
 		t->e[i].hash = h;
-		t->index[pos] = i + 1;
+		t->index[pos].tag = h;
+		t->index[pos].idx = i + 1;
 	}
 	t->e[i].info = *info;
 	t->e[i].ts_ns = ts_ns;

@@ -1,6 +1,7 @@
-/* hash.c -- keyed hashing and random keys for every bounded table (see
- * capture.h). One seeded hash of bytes, word by word, and one source of
- * random keys, so that no table has its own. */
+/* hash.c -- keyed hashing, random keys and index-slot removal for every
+ * bounded table (see capture.h): one seeded hash of bytes, word by word,
+ * one source of random keys and one backward-shift deletion, so that no
+ * table has its own. */
 #include "capture.h"
 
 #include <errno.h>
@@ -57,4 +58,28 @@ uint64_t cap_hash(uint64_t seed, const void *p, size_t n)
 	for (; i < n; i++)
 		h = (h ^ b[i]) * 0x9e3779b97f4a7c15ull;
 	return cap_fmix64(h);
+}
+
+void cap_islot_remove(struct cap_islot *slots, uint64_t mask, uint32_t tag,
+                      uint32_t idx)
+{
+	uint64_t hole = tag & mask;
+	while (slots[hole].idx != idx + 1)
+		hole = (hole + 1) & mask;
+	for (uint64_t j = hole;;) {
+		j = (j + 1) & mask;
+		if (slots[j].idx == 0)
+			break;
+		uint64_t home = slots[j].tag & mask;
+		/* slots[j] may move to the hole unless its home lies in
+		 * (hole, j], cyclically. */
+		bool stays = hole <= j ? (home > hole && home <= j)
+		                       : (home > hole || home <= j);
+		if (!stays) {
+			slots[hole] = slots[j];
+			hole = j;
+		}
+	}
+	slots[hole].idx = 0;
+	slots[hole].tag = 0;
 }

@@ -134,7 +134,7 @@ struct cls {
 
 	/* Dynamic ports. */
 	struct cls_ctrl *ctrl;   /* [CLS_CTRL_MAX] */
-	int32_t *ctrl_index;     /* [CLS_CTRL_INDEX]: contact, or -1 */
+	struct cap_islot *ctrl_index; /* [CLS_CTRL_INDEX] */
 	int32_t ctrl_oldest, ctrl_newest; /* least/most recently updated */
 	uint64_t ctrl_evicted;   /* contacts dropped when the table was full */
 	struct cap_flow *pending;/* [CLS_PENDING_MAX] */

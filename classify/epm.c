@@ -14,12 +14,12 @@
  * connection) often arrives after its dynamic flows. Two bounded tables
  * handle that: the contacts, (server, peer) -> first/last time and up to
  * CLS_CTRL_EPM learned ports, at most CLS_CTRL_MAX of them, found through
- * an open-addressing index at load <= 0.5 (seeded hash, linear probing,
- * backward-shift removal); only when all CLS_CTRL_MAX are taken is one
- * dropped, the least recently updated (a list in update order), and
- * counted. Which contacts are kept thus depends on the flows alone, never
- * on the hash seed, so the same capture gives the same report on every
- * run. (An 8-way probe window that evicted within itself did depend on
+ * an open-addressing index at load <= 0.5 (struct cap_islot: seeded hash,
+ * linear probing, backward-shift removal); only when all CLS_CTRL_MAX are
+ * taken is one dropped, the least recently updated (a list in update
+ * order), and counted. Which contacts are kept thus depends on the flows
+ * alone, never on the hash seed, so the same capture gives the same report
+ * on every run. (An 8-way probe window that evicted within itself did depend on
  * it, and dropped contacts with the table three-quarters empty.) And the
  * pending flows, up to CLS_PENDING_MAX
  * copies of dynamic-range candidates still without a contact. A control
@@ -52,10 +52,7 @@ int cls_epm_init(struct cls *c)
 	if (!c->has_dyn)
 		return 0;
 	c->ctrl = calloc(CLS_CTRL_MAX, sizeof *c->ctrl);
-	c->ctrl_index = malloc(CLS_CTRL_INDEX * sizeof *c->ctrl_index);
-	if (c->ctrl_index)
-		for (uint32_t i = 0; i < CLS_CTRL_INDEX; i++)
-			c->ctrl_index[i] = -1;
+	c->ctrl_index = calloc(CLS_CTRL_INDEX, sizeof *c->ctrl_index);
 	c->ctrl_oldest = c->ctrl_newest = -1;
 	c->pending = calloc(CLS_PENDING_MAX, sizeof *c->pending);
 	c->plink = calloc(CLS_PENDING_MAX, sizeof *c->plink);
@@ -101,11 +98,11 @@ static uint32_t ctrl_slot(const struct cls *c, uint32_t h, uint8_t family,
 {
 	uint32_t pos = h & CTRL_MASK;
 	for (;;) {
-		int32_t i = c->ctrl_index[pos];
-		if (i < 0)
+		const struct cap_islot *s = &c->ctrl_index[pos];
+		if (s->idx == 0)
 			return pos;
-		const struct cls_ctrl *e = &c->ctrl[i];
-		if (e->hash == h && e->family == family &&
+		const struct cls_ctrl *e = &c->ctrl[s->idx - 1];
+		if (s->tag == h && e->family == family &&
 		    memcmp(e->server, server, 16) == 0 &&
 		    memcmp(e->peer, peer, 16) == 0)
 			return pos;
@@ -119,8 +116,8 @@ static struct cls_ctrl *ctrl_find(const struct cls *c, uint8_t family,
 	if (!c->ctrl || !c->nctrl)
 		return NULL;
 	uint32_t h = ctrl_hash(c, family, server, peer);
-	int32_t i = c->ctrl_index[ctrl_slot(c, h, family, server, peer)];
-	return i < 0 ? NULL : &c->ctrl[i];
+	uint32_t x = c->ctrl_index[ctrl_slot(c, h, family, server, peer)].idx;
+	return x == 0 ? NULL : &c->ctrl[x - 1];
 }
 
 /* Take contact i out of the update-order list. */
@@ -156,31 +153,6 @@ static void ctrl_touch(struct cls *c, int32_t i, bool linked)
 	c->ctrl_newest = i;
 }
 
-/* Remove contact i from the index: backward-shift deletion (a later
- * member of the probe run moves into the hole when its home allows), so
- * no tombstones. */
-static void ctrl_index_remove(struct cls *c, int32_t i)
-{
-	uint32_t hole = c->ctrl[i].hash & CTRL_MASK;
-	while (c->ctrl_index[hole] != i)
-		hole = (hole + 1) & CTRL_MASK;
-	uint32_t j = hole;
-	for (;;) {
-		j = (j + 1) & CTRL_MASK;
-		int32_t k = c->ctrl_index[j];
-		if (k < 0)
-			break;
-		uint32_t home = c->ctrl[k].hash & CTRL_MASK;
-		bool stays = hole <= j ? (home > hole && home <= j)
-		                       : (home > hole || home <= j);
-		if (!stays) {
-			c->ctrl_index[hole] = k;
-			hole = j;
-		}
-	}
-	c->ctrl_index[hole] = -1;
-}
-
 /* A new contact: a free one, else the least recently updated one. */
 static struct cls_ctrl *ctrl_new(struct cls *c, uint8_t family,
                                  const uint8_t *server, const uint8_t *peer)
@@ -190,7 +162,8 @@ static struct cls_ctrl *ctrl_new(struct cls *c, uint8_t family,
 		i = (int32_t)c->nctrl++;
 	} else {
 		i = c->ctrl_oldest;
-		ctrl_index_remove(c, i);
+		cap_islot_remove(c->ctrl_index, CTRL_MASK, c->ctrl[i].hash,
+		                 (uint32_t)i);
 		ctrl_unlink(c, i);
 		c->ctrl_evicted++;
 	}
@@ -200,7 +173,9 @@ static struct cls_ctrl *ctrl_new(struct cls *c, uint8_t family,
 	e->family = family;
 	memcpy(e->server, server, 16);
 	memcpy(e->peer, peer, 16);
-	c->ctrl_index[ctrl_slot(c, e->hash, family, server, peer)] = i;
+	uint32_t pos = ctrl_slot(c, e->hash, family, server, peer);
+	c->ctrl_index[pos].tag = e->hash;
+	c->ctrl_index[pos].idx = (uint32_t)i + 1;
 	ctrl_touch(c, i, false);
 	return e;
 }
