@@ -19,20 +19,20 @@
  * taken is one dropped, the least recently updated (a list in update
  * order), and counted. Which contacts are kept thus depends on the flows
  * alone, never on the hash seed, so the same capture gives the same report
- * on every run. (An 8-way probe window that evicted within itself did depend on
- * it, and dropped contacts with the table three-quarters empty.) And the
- * pending flows, up to CLS_PENDING_MAX
- * copies of dynamic-range candidates still without a contact. A control
- * flow arriving re-judges the pending flows of its (server, peer); the rest
- * are judged without the dynamic rule at cls_finish, or once the capture's
+ * on every run. (An 8-way probe window that evicted within itself did
+ * depend on it, and dropped contacts with the table three-quarters
+ * empty.) And the pending flows, up to CLS_PENDING_MAX copies of
+ * dynamic-range candidates still without a contact. A control flow
+ * arriving re-judges the pending flows of its (server, peer); the rest are
+ * judged without the dynamic rule at cls_finish, or once the capture's
  * clock is CLS_PENDING_GRACE_S past their window (a long live capture).
- * When the pending list is full a flow is judged at once (a caveat). Cost: a contact
- * lookup is a hash and ~1.5 probes. The held flows are chained by a
- * seeded hash of their unordered address pair into CLS_PEND_BUCKETS
- * doubly linked chains (indexes, beside the array): a control flow walks
- * the chain of its pair's bucket only, so it costs O(1) plus the flows
- * held for its bucket, whatever the length of the list; removal (the last
- * held flow moves into the hole) relinks in O(1).
+ * When the pending list is full a flow is judged at once (a caveat).
+ * Cost: a contact lookup is a hash and ~1.5 probes. The held flows are
+ * chained by a seeded hash of their unordered address pair into
+ * CLS_PEND_BUCKETS doubly linked chains (indexes, beside the array): a
+ * control flow walks the chain of its pair's bucket only, so it costs O(1)
+ * plus the flows held for its bucket, whatever the length of the list;
+ * removal (the last held flow moves into the hole) relinks in O(1).
  */
 #include <stdlib.h>
 #include <string.h>
