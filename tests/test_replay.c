@@ -423,6 +423,37 @@ static void feed(struct rep_out *o, const struct rep_input *in,
 	rep_evidence.flow(o, in, &cf);
 }
 
+/* The evidence writer over source `src` (one Ethernet file), opened on
+ * `out`, at most `npackets` packets a flow: what each writer test sets up. */
+struct ev_run {
+	struct cap_options o;
+	struct cap_stats st;
+	struct rep_input in;
+	struct rep_out *ro;
+	char err[512];
+};
+
+static void ev_begin(struct ev_run *e, const char *src, const char *out,
+                     unsigned npackets)
+{
+	memset(e, 0, sizeof *e);
+	opts(&e->o, src);
+	e->st.linktypes[0] = DLT_EN10MB;
+	e->st.nsources = 1;
+	e->in.capopt = &e->o;
+	e->in.cap = &e->st;
+	e->in.evidence_packets = npackets;
+	e->ro = rep_open(&rep_evidence, out, e->err, sizeof e->err);
+	assert_non_null(e->ro);
+}
+
+/* Write the evidence and close: both must succeed. */
+static void ev_end(struct ev_run *e)
+{
+	assert_int_equal(rep_evidence.report(e->ro, &e->in), 0);
+	assert_int_equal(rep_close(e->ro, e->err, sizeof e->err), 0);
+}
+
 struct rec {
 	uint64_t ts;
 	uint32_t caplen, len;
@@ -490,22 +521,9 @@ static void test_writer(void **state)
 		w_put(&w, &f[i], T0 + (i == 9 ? 1000 : i), 100 + i);
 	w_close(&w);
 
-	struct cap_options o;
-	opts(&o, p);
-	struct cap_stats st;
-	memset(&st, 0, sizeof st);
-	st.linktypes[0] = DLT_EN10MB;
-	st.nsources = 1;
-	struct rep_input in;
-	memset(&in, 0, sizeof in);
-	in.capopt = &o;
-	in.cap = &st;
-	in.evidence_packets = 3;
-
 	const char *out = pa_tmp("ev.pcap");
-	char err[512];
-	struct rep_out *ro = rep_open(&rep_evidence, out, err, sizeof err);
-	assert_non_null(ro);
+	struct ev_run e;
+	ev_begin(&e, p, out, 3);
 	uint64_t us = 1000;
 	struct cap_flow tcp = mkflow(6, C, 52000, A, 3389, T0 * NS + 100 * us,
 	                             (T0 + 6) * NS + 106 * us);
@@ -519,13 +537,12 @@ static void test_writer(void **state)
 	struct cap_flow echo = mkflow(1, C, 77, A, 8 << 8,
 	                              (T0 + 10) * NS + 110 * us,
 	                              (T0 + 11) * NS + 111 * us);
-	feed(ro, &in, &tcp, CLS_V_UNEXPECTED);
-	feed(ro, &in, &exp, CLS_V_EXPECTED);
-	feed(ro, &in, &blk, CLS_V_BLOCKED);
-	feed(ro, &in, &later, CLS_V_EXPECTED);
-	feed(ro, &in, &echo, CLS_V_VIOLATION);
-	assert_int_equal(rep_evidence.report(ro, &in), 0);
-	assert_int_equal(rep_close(ro, err, sizeof err), 0);
+	feed(e.ro, &e.in, &tcp, CLS_V_UNEXPECTED);
+	feed(e.ro, &e.in, &exp, CLS_V_EXPECTED);
+	feed(e.ro, &e.in, &blk, CLS_V_BLOCKED);
+	feed(e.ro, &e.in, &later, CLS_V_EXPECTED);
+	feed(e.ro, &e.in, &echo, CLS_V_VIOLATION);
+	ev_end(&e);
 
 	struct rec r[16];
 	int dlt;
@@ -547,25 +564,12 @@ static void test_writer(void **state)
 static void test_writer_nothing_flagged(void **state)
 {
 	(void)state;
-	const char *p = write_mixed();
-	struct cap_options o;
-	opts(&o, p);
-	struct cap_stats st;
-	memset(&st, 0, sizeof st);
-	st.linktypes[0] = DLT_EN10MB;
-	struct rep_input in;
-	memset(&in, 0, sizeof in);
-	in.capopt = &o;
-	in.cap = &st;
-	in.evidence_packets = 20;
 	const char *out = pa_tmp("empty-ev.pcap");
-	char err[512];
-	struct rep_out *ro = rep_open(&rep_evidence, out, err, sizeof err);
-	assert_non_null(ro);
+	struct ev_run e;
+	ev_begin(&e, write_mixed(), out, 20);
 	struct cap_flow fl = mkflow(6, A, 50000, B, 3389, 0, UINT64_MAX / 2);
-	feed(ro, &in, &fl, CLS_V_EXPECTED);
-	assert_int_equal(rep_evidence.report(ro, &in), 0);
-	assert_int_equal(rep_close(ro, err, sizeof err), 0);
+	feed(e.ro, &e.in, &fl, CLS_V_EXPECTED);
+	ev_end(&e);
 	struct rec r[4];
 	int dlt;
 	assert_int_equal(read_back(out, &dlt, r, 4), 0);
@@ -613,20 +617,9 @@ static void test_writer_table_full(void **state)
 	w_put(&w, &first, T0, 0);
 	w_put(&w, &last, T0, 1);
 	w_close(&w);
-	struct cap_options o;
-	opts(&o, p);
-	struct cap_stats st;
-	memset(&st, 0, sizeof st);
-	st.linktypes[0] = DLT_EN10MB;
-	struct rep_input in;
-	memset(&in, 0, sizeof in);
-	in.capopt = &o;
-	in.cap = &st;
-	in.evidence_packets = 5;
 	const char *out = pa_tmp("full-ev.pcap");
-	char err[512];
-	struct rep_out *ro = rep_open(&rep_evidence, out, err, sizeof err);
-	assert_non_null(ro);
+	struct ev_run e;
+	ev_begin(&e, p, out, 5);
 	/* Flow 0 is A:1 -> B:80; flows 1..99999 other addresses; the last
 	 * one, C:1 -> B:80, is beyond the table. */
 	for (uint32_t i = 0; i <= 100000; i++) {
@@ -635,10 +628,9 @@ static void test_writer_table_full(void **state)
 		uint16_t port = (uint16_t)(i == 0 || i == 100000 ? 1 : (i & 0xffff));
 		struct cap_flow fl = mkflow(17, src, port, B, 80, T0 * NS,
 		                            T0 * NS + 10);
-		feed(ro, &in, &fl, CLS_V_UNEXPECTED);
+		feed(e.ro, &e.in, &fl, CLS_V_UNEXPECTED);
 	}
-	assert_int_equal(rep_evidence.report(ro, &in), 0);
-	assert_int_equal(rep_close(ro, err, sizeof err), 0);
+	ev_end(&e);
 	struct rec r[4];
 	int dlt;
 	assert_int_equal(read_back(out, &dlt, r, 4), 1);
@@ -661,29 +653,17 @@ static void test_writer_one_tuple_many_windows(void **state)
 	w_put(&w, &f, T0 + 999 * 100 + 1, 0);     /* flow 999, its last */
 	w_put(&w, &f, T0 + 999 * 100 + 2, 0);     /* after every window */
 	w_close(&w);
-	struct cap_options o;
-	opts(&o, p);
-	struct cap_stats st;
-	memset(&st, 0, sizeof st);
-	st.linktypes[0] = DLT_EN10MB;
-	struct rep_input in;
-	memset(&in, 0, sizeof in);
-	in.capopt = &o;
-	in.cap = &st;
-	in.evidence_packets = 20;
 	const char *out = pa_tmp("tuple-ev.pcap");
-	char err[512];
-	struct rep_out *ro = rep_open(&rep_evidence, out, err, sizeof err);
-	assert_non_null(ro);
+	struct ev_run e;
+	ev_begin(&e, p, out, 20);
 	for (uint32_t k = 0; k < 1000; k++) {
 		uint32_t i = (k * 7919u) % 1000; /* not in time order */
 		struct cap_flow fl = mkflow(17, i & 1 ? B : A, 514, i & 1 ? A : B,
 		                            514, (T0 + i * 100) * NS,
 		                            (T0 + i * 100 + 1) * NS);
-		feed(ro, &in, &fl, CLS_V_UNEXPECTED);
+		feed(e.ro, &e.in, &fl, CLS_V_UNEXPECTED);
 	}
-	assert_int_equal(rep_evidence.report(ro, &in), 0);
-	assert_int_equal(rep_close(ro, err, sizeof err), 0);
+	ev_end(&e);
 	struct rec r[8];
 	int dlt;
 	assert_int_equal(read_back(out, &dlt, r, 8), 3);
