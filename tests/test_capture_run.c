@@ -400,6 +400,15 @@ static void test_unsupported_linktype(void **state)
 	assert_int_equal(st.nsources, 1);
 }
 
+/* The forked child pid ran its checks and exited 0. */
+static void child_ok(pid_t pid)
+{
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_stdin(void **state)
 {
 	(void)state;
@@ -422,10 +431,7 @@ static void test_stdin(void **state)
 		}
 		_exit(st.packets == 8 && nflows == 2 ? 0 : 12);
 	}
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	child_ok(pid);
 }
 
 static void test_drop_privileges(void **state)
@@ -460,10 +466,7 @@ static void test_drop_privileges(void **state)
 			_exit(22);
 		_exit(st.packets == 8 && nflows == 2 ? 0 : 23);
 	}
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	child_ok(pid);
 }
 
 static void test_committed_pcaps(void **state)
