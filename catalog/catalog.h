@@ -254,6 +254,13 @@ json_t *cat_service_json(const struct cat_model *m, uint32_t i);
 const char *cat_proto_name(enum cat_proto p);  /* "tcp", "udp", "any" */
 const char *cat_dir_name(enum cat_dir d);      /* "inbound", ... */
 
+/* The terminal on fd (term.c): the width to lay text out for (the
+ * terminal's, else $COLUMNS, else CAT_TERM_DEFAULT; 20..1000), and whether
+ * colour is wanted (a terminal, NO_COLOR unset or empty, TERM not dumb). */
+#define CAT_TERM_DEFAULT 80
+unsigned cat_term_width(int fd);
+bool cat_term_color(int fd);
+
 /* Subcommands: `portaudit catalog show|check`, `portaudit rules`.
  * argv[0] is the subcommand name. Return the process exit status. */
 int cat_cmd_catalog(int argc, char **argv);

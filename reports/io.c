@@ -100,9 +100,7 @@ struct rep_out *rep_open(const struct rep_writer *w, const char *path,
 	o->w = w;
 	if (strcmp(path, "-") == 0) {
 		o->fp = stdout;
-		const char *nc = getenv("NO_COLOR");
-		o->color = w == &rep_text && isatty(STDOUT_FILENO) &&
-		           !(nc && *nc);
+		o->color = w == &rep_text && cat_term_color(STDOUT_FILENO);
 		return o;
 	}
 	o->path = strdup(path);
