@@ -168,11 +168,16 @@ struct cls {
 	uint64_t seed;           /* of cap_hash, random per run (cap_random) */
 };
 
-/* classify.c */
+/* words.c */
 void cls_addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len);
 /* snprintf for reasons: %s, %.Ns, %u, %lu, %llu only; may truncate. */
 __attribute__((format(printf, 3, 4)))
 void cls_fmt(char *buf, size_t len, const char *fmt, ...);
+
+/* The sentence of a missing finding: requirement q of s, for the listed
+ * device dev (or any peer when NULL). */
+void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
+                       const struct cat_req *q, const struct cat_prefix *dev);
 
 /* match.c */
 int cls_tables_build(struct cls *c);
@@ -190,6 +195,25 @@ int cls_buffer_flow(struct cls *c, const struct cap_flow *f);
 void cls_infer_servers(struct cls *c, const struct cap_stats *st);
 void cls_flow_classify(struct cls *c, const struct cap_flow *f);
 
+/* What a flow's reason says (struct cls_reason.why): words.c words it. */
+enum cls_why {
+	W_FIXED = 0,     /* reason.text is the sentence */
+	W_NOT_L4,        /* neither TCP nor UDP */
+	W_NO_SERVICE,    /* no catalog service uses the port */
+	W_RESERVED,
+	W_LOCAL_OK,
+	W_LOCAL_CROSS,
+	W_DISABLED,
+	W_WRONG_OUT,
+	W_WRONG_IN,
+	W_NOT_DEVICE,
+	W_EXPECTED,
+	W_BLOCKED,
+	W_DYN_DISABLED,
+	W_DYN_EPM,
+	W_DYN_WINDOW,
+};
+
 /* A flow's reason, worded only when someone reads it (cls_reason_text):
  * the flow sink, or a finding taking its first reason or a new outcome.
  * Most flows of a flood fold into a finding that has its reason already,
@@ -198,14 +222,14 @@ struct cls_reason {
 	struct cls *c;
 	const struct cap_flow *f;    /* as judged (maybe turned round) */
 	const struct cat_service *s; /* the service the reason names */
-	int why;                     /* what to say (classify.c) */
+	enum cls_why why;            /* what to say (words.c) */
 	bool a_srv, b_srv;           /* initiator / responder is a server */
 	bool srv_init;               /* the server initiated */
 	const char *text;            /* the sentence once worded, or fixed */
 	char buf[400];
 };
 
-/* classify.c: the reason's sentence, worded at the first call. */
+/* words.c: the reason's sentence, worded at the first call. */
 const char *cls_reason_text(struct cls_reason *r);
 
 /* findings.c */
