@@ -395,6 +395,7 @@ static int audit(int argc, char **argv)
 	clo.servers = servers;
 	clo.nservers = nservers;
 	clo.max_findings = max_findings;
+	clo.fail_on = fail_on;
 	/* Only a writer that streams flows needs them (and their reasons). */
 	for (unsigned i = 0; i < outs.n; i++)
 		if (outs.o[i]->w->flow)
@@ -435,13 +436,8 @@ static int audit(int argc, char **argv)
 		outs.o[i] = NULL;
 	}
 	outs.n = 0;
-	if (status == 0) {
-		for (uint32_t i = 0; i < res->nfindings; i++)
-			if (fail_on & (1 << res->findings[i].kind))
-				status = EXIT_FINDINGS;
-		if (res->summary.findings_dropped && fail_on)
-			status = EXIT_FINDINGS;
-	}
+	if (status == 0)
+		status = cls_exit_status(&res->summary);
 	cls_free(cl);
 	free(cmdline);
 out:

@@ -689,8 +689,10 @@ static struct parts missing_parts(struct cls *c, uint32_t i, bool make)
 	return n;
 }
 
-/* Status, caveat and missing findings of one service. */
-static void settle_service(struct cls *c, uint32_t i, bool one_side)
+/* Status, caveat and missing findings of one service. Nothing is
+ * missing from an audit that checked nothing (cls_decide: not audited). */
+static void settle_service(struct cls *c, uint32_t i, bool one_side,
+                           bool audited)
 {
 	const struct cat_service *s = &c->cat->services[i];
 	struct cls_service_stat *st = &c->res.services[i];
@@ -704,7 +706,7 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side)
 		return;
 	}
 	struct parts n = { 0, 0, false };
-	if (required)
+	if (required && audited)
 		n = missing_parts(c, i, false);
 	if (st->ok_flows)
 		st->status = CLS_S_OBSERVED;
@@ -748,12 +750,11 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 
 	bool one_side = c->tcp_flows > 0 && c->tcp_oneside == c->tcp_flows &&
 	                c->other_twoway == 0;
+	bool audited = st && st->packets && c->res.nservers &&
+	               c->res.summary.flows;
 	for (uint32_t i = 0; i < c->nsvc; i++)
-		settle_service(c, i, one_side);
+		settle_service(c, i, one_side, audited);
 
-	if (c->res.nservers == 0)
-		caveat(c, "No monitored server was given or inferred, so no flow "
-		       "was judged.");
 	if (c->dropped_pkts)
 		caveat(c, "%llu packets were dropped during the capture: flows "
 		       "may be missing from this report.",
@@ -785,10 +786,42 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       (unsigned long long)c->pending_dropped);
 
 	cls_findings_sort(c);
-	c->res.summary.findings = c->res.nfindings +
-	                          c->res.summary.findings_dropped;
-	c->res.summary.compliant = c->res.summary.findings == 0;
+	struct cls_summary *sm = &c->res.summary;
+	sm->findings = c->res.nfindings + sm->findings_dropped;
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		sm->kinds[k] = sm->kinds_dropped[k];
+	for (uint32_t i = 0; i < c->res.nfindings; i++)
+		sm->kinds[c->res.findings[i].kind]++;
+	sm->fail_on = c->opt.fail_on;
+	cls_decide(&c->res, st);
 	return &c->res;
+}
+
+void cls_decide(struct cls_result *res, const struct cap_stats *st)
+{
+	struct cls_summary *s = &res->summary;
+	s->failing = 0;
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		if (s->fail_on & (1 << k))
+			s->failing += s->kinds[k];
+	s->why[0] = '\0';
+	if (!st || st->packets == 0 || res->nservers == 0 || s->flows == 0) {
+		s->verdict = CLS_NOT_AUDITED;
+		cls_words_not_audited(res, st, s->why, sizeof s->why);
+	} else {
+		s->verdict = s->failing ? CLS_NOT_COMPLIANT : CLS_COMPLIANT;
+	}
+	s->compliant = s->verdict == CLS_COMPLIANT;
+	s->with_caveats = s->verdict != CLS_NOT_AUDITED && res->ncaveats > 0;
+}
+
+int cls_exit_status(const struct cls_summary *s)
+{
+	switch (s->verdict) {
+	case CLS_COMPLIANT: return CLS_EXIT_COMPLIANT;
+	case CLS_NOT_COMPLIANT: return CLS_EXIT_FINDINGS;
+	default: return CLS_EXIT_NOT_AUDITED;
+	}
 }
 
 void cls_free(struct cls *c)

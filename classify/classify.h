@@ -48,9 +48,27 @@ enum cls_status {
 	CLS_S_BLOCKED,   /* flows seen, none succeeded */
 	CLS_S_NOT_SEEN,  /* not required, no flow */
 	CLS_S_DISABLED,  /* its condition or product is off in the profile */
+	CLS_S_VIOLATED,  /* seen only in violation of its rule */
 };
 
+/* The verdict of the whole audit: what the banner, the terminal line, the
+ * JSON summary and the exit status say. cls_decide() decides it. */
+enum cls_overall {
+	CLS_COMPLIANT = 0,
+	CLS_NOT_COMPLIANT,
+	CLS_NOT_AUDITED,   /* nothing was checked: no packet, no server flow */
+};
+
+/* Exit statuses of an audit (and of merge). 2 is a usage, input or system
+ * error, decided before any verdict. */
+#define CLS_EXIT_COMPLIANT 0
+#define CLS_EXIT_FINDINGS 1
+#define CLS_EXIT_ERROR 2
+#define CLS_EXIT_NOT_AUDITED 3
+
 const char *cls_verdict_name(enum cls_verdict v); /* "expected" ... */
+/* "compliant", "not-compliant", "not-audited" */
+const char *cls_overall_name(enum cls_overall v);
 const char *cls_kind_name(enum cls_kind k);       /* "unexpected" ... */
 const char *cls_status_name(enum cls_status s);   /* "observed" ... */
 /* Parse "--fail-on" ("all", "none", "blocked,missing"): bit mask of
@@ -107,13 +125,20 @@ struct cls_service_stat {
 };
 
 struct cls_summary {
-	bool compliant;
+	enum cls_overall verdict; /* cls_decide() */
+	bool compliant;      /* verdict == CLS_COMPLIANT */
+	bool with_caveats;   /* capture-wide caveats: the banner lists them */
+	int fail_on;         /* the kinds (1 << kind) that fail the run */
+	char why[256];       /* not audited: why, one sentence; else "" */
 	uint64_t flows;      /* flows that involve a server */
 	uint64_t other_flows;/* flows that touch no server */
 	uint64_t expected, unexpected, violation, blocked;
 	uint64_t missing;    /* missing findings */
 	uint64_t findings;   /* all findings (including those dropped) */
 	uint64_t findings_dropped; /* over the cap, folded into nothing */
+	uint64_t kinds[CLS_K_COUNT];   /* findings of each kind, kept or not */
+	uint64_t kinds_dropped[CLS_K_COUNT]; /* of those, dropped at the cap */
+	uint64_t failing;    /* findings of a fail_on kind, kept or not */
 };
 
 struct cls_result {
@@ -131,6 +156,7 @@ struct cls_result {
 struct cls_options {
 	const struct cls_server *servers; /* from --server or the profile */
 	uint32_t nservers;
+	int fail_on;                      /* 1 << kind; 0 = none fail */
 	uint32_t max_findings;            /* 0 = default */
 	uint32_t dynamic_window_s;        /* 135 -> dynamic window; 0 = 120 */
 	cls_flow_fn sink;                 /* may be NULL */
@@ -147,6 +173,16 @@ void cls_flow(const struct cap_flow *f, void *cls);
  * result is owned by the cls and valid until cls_free(). */
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st);
 void cls_free(struct cls *c);
+
+/* The verdict, from the summary's counts (kinds, flows, fail_on), the
+ * servers and the capture: not audited when no packet was read or no flow
+ * involving a server was judged (why says which), else not compliant when
+ * a finding of a fail_on kind exists (kept or dropped at the cap), else
+ * compliant; with_caveats when the result carries capture-wide caveats.
+ * cls_finish() calls it; merge calls it on the merged result. */
+void cls_decide(struct cls_result *res, const struct cap_stats *st);
+/* The exit status of a decided summary: 0, 1 or 3. */
+int cls_exit_status(const struct cls_summary *s);
 
 /* Shared with `portaudit merge`, so that a merged report reads exactly as
  * classify would have decided on the whole capture: */

@@ -37,6 +37,7 @@ struct cls_plink {
 #define CLS_CTRL_INDEX (2 * CLS_CTRL_MAX) /* their index's slots (load <= .5) */
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
+#define CLS_SCAN_DROPPED (-2)     /* a pair's scan finding was evicted */
 
 /* Port table: for each port, the list of candidate service indexes,
  * stored compressed (CSR): list[start[p] .. start[p+1]). */
@@ -51,7 +52,8 @@ struct cls_fslot {
 	int32_t next;       /* hash chain */
 	int32_t pair_next;  /* list of the pair's individual findings */
 	int32_t pair;       /* index into pairs, -1 none */
-	bool dead;          /* folded into a scan finding */
+	int32_t kprev, knext; /* the live findings of its kind, oldest first */
+	bool dead;          /* folded into a scan finding, or evicted */
 	bool is_scan;
 };
 
@@ -64,7 +66,7 @@ struct cls_pair {
 	uint8_t server[16], peer[16];
 	uint32_t nindividual; /* live individual unexpected findings */
 	int32_t head;         /* first individual finding */
-	int32_t scan;         /* the scan finding, -1 none */
+	int32_t scan;         /* the scan finding, -1 none, CLS_SCAN_DROPPED */
 	uint8_t *bitmap;      /* distinct ports of the scan, or NULL */
 };
 
@@ -123,6 +125,7 @@ struct cls {
 	uint32_t npairs, pcap;
 	int32_t *pbucket;
 	uint32_t pbuckets;
+	int32_t khead[CLS_K_COUNT], ktail[CLS_K_COUNT]; /* live, per kind */
 	uint32_t nbitmaps;
 	int32_t ffree;           /* free list of folded slots */
 	uint32_t nlive;          /* findings stored and not folded */
@@ -178,6 +181,12 @@ void cls_fmt(char *buf, size_t len, const char *fmt, ...);
  * device dev (or any peer when NULL). */
 void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
                        const struct cat_req *q, const struct cat_prefix *dev);
+
+/* Why nothing was audited (cls_decide): no packet, no server, or the
+ * servers never appear. */
+void cls_words_not_audited(const struct cls_result *res,
+                           const struct cap_stats *st, char *buf,
+                           size_t len);
 
 /* match.c */
 int cls_tables_build(struct cls *c);

@@ -7,10 +7,17 @@
  * ICMP error and reason kept. Findings live in one array that grows
  * geometrically up to max_findings and never beyond; a chained hash index
  * (seeded, since keys come from the network) finds a flow's finding in O(1).
- * Once the array is full, a new finding is counted in findings_dropped and
- * in summary.findings, but not stored; a small set of the dropped keys
- * keeps that count to distinct findings rather than flows (approximate only
- * beyond CLS_DROPPED_KEYS / 2 distinct keys).
+ * Once the array is full, the least severe finding gives way: a new
+ * finding of a kind worse than some kept one evicts the newest finding of
+ * the least severe kind present (unexpected, then missing, then blocked;
+ * each kind's live findings are a list, so this is O(1)); a new finding
+ * that is not worse than any kept one is not stored. Either way the one
+ * not kept is counted in findings_dropped and in kinds_dropped of its kind,
+ * so the verdict counts every kind, kept or not. A set of the dropped keys
+ * keeps those counts to distinct findings rather than flows, and keeps a
+ * dropped finding dropped (its later flows are not stored as a new
+ * finding); exact up to CLS_DROPPED_KEYS / 2 distinct keys, beyond that
+ * every flow of a dropped finding counts.
  *
  * Scans. Unexpected findings are also grouped by (server, peer, protocol,
  * side). When one pair reaches more than CLS_SCAN_PORTS distinct responder
@@ -60,6 +67,8 @@ int cls_findings_init(struct cls *c)
 		c->fbucket[i] = -1;
 	for (uint32_t i = 0; i < c->pbuckets; i++)
 		c->pbucket[i] = -1;
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		c->khead[k] = c->ktail[k] = -1;
 	c->ffree = -1;
 	c->last_pair = -1;
 	return 0;
@@ -106,8 +115,92 @@ static bool dropped_new(struct cls *c, uint64_t h)
 	}
 }
 
-/* A free slot (reusing one folded into a scan), or -1 when full. */
-static int32_t slot_new(struct cls *c)
+/* Is h a dropped key? */
+static bool dropped_has(const struct cls *c, uint64_t h)
+{
+	if (!c->dropped || !c->ndropped_keys)
+		return false;
+	uint32_t mask = CLS_DROPPED_KEYS - 1;
+	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+		if (c->dropped[i] == h)
+			return true;
+		if (c->dropped[i] == 0)
+			return false;
+	}
+}
+
+static void count_dropped(struct cls *c, enum cls_kind kind)
+{
+	c->res.summary.findings_dropped++;
+	c->res.summary.kinds_dropped[kind]++;
+}
+
+/* The live findings of a kind: append, remove. */
+static void klist_append(struct cls *c, int32_t i, enum cls_kind k)
+{
+	c->fs[i].kprev = c->ktail[k];
+	c->fs[i].knext = -1;
+	if (c->ktail[k] >= 0)
+		c->fs[c->ktail[k]].knext = i;
+	else
+		c->khead[k] = i;
+	c->ktail[k] = i;
+}
+
+static void klist_remove(struct cls *c, int32_t i, enum cls_kind k)
+{
+	struct cls_fslot *s = &c->fs[i];
+	if (s->kprev >= 0)
+		c->fs[s->kprev].knext = s->knext;
+	else
+		c->khead[k] = s->knext;
+	if (s->knext >= 0)
+		c->fs[s->knext].kprev = s->kprev;
+	else
+		c->ktail[k] = s->kprev;
+	s->kprev = s->knext = -1;
+}
+
+static int severity(enum cls_kind k);
+static void unlink_hash(struct cls *c, int32_t i);
+
+/* The table is full and a finding of `kind` wants in: evict the newest
+ * finding of the least severe kind below it; its slot, or -1 when every
+ * kept finding is at least as severe. */
+static int32_t evict_for(struct cls *c, enum cls_kind kind)
+{
+	int32_t v = -1;
+	for (int r = CLS_K_COUNT - 1; r > severity(kind) && v < 0; r--)
+		v = c->ktail[cls_kinds_worst_first[r]];
+	if (v < 0)
+		return -1;
+	struct cls_finding *fd = &c->res.findings[v];
+	struct cls_fslot *s = &c->fs[v];
+	klist_remove(c, v, fd->kind);
+	if (s->pair >= 0) {
+		struct cls_pair *p = &c->pairs[s->pair];
+		if (s->is_scan) {
+			p->scan = CLS_SCAN_DROPPED;
+		} else {
+			int32_t *pp = &p->head;
+			while (*pp >= 0 && *pp != v)
+				pp = &c->fs[*pp].pair_next;
+			if (*pp == v)
+				*pp = s->pair_next;
+			p->nindividual--;
+		}
+	}
+	if (s->hash && !s->is_scan) {
+		unlink_hash(c, v);
+		dropped_new(c, s->hash);
+	}
+	count_dropped(c, fd->kind);
+	return v;
+}
+
+/* A free slot (reusing one folded into a scan, or evicting a less severe
+ * finding when full), or -1 when the finding is not kept. */
+static int32_t slot_new(struct cls *c, enum cls_kind kind)
 {
 	if (c->ffree >= 0) {
 		int32_t i = c->ffree;
@@ -116,7 +209,7 @@ static int32_t slot_new(struct cls *c)
 		return i;
 	}
 	if (c->res.nfindings >= c->max_findings)
-		return -1;
+		return evict_for(c, kind);
 	if (c->res.nfindings == c->fcap) {
 		uint32_t ncap = c->fcap ? c->fcap * 2 : 64;
 		if (ncap > c->max_findings)
@@ -159,6 +252,7 @@ static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
 	struct cls_fslot *s = &c->fs[i];
 	memset(s, 0, sizeof *s);
 	s->next = s->pair_next = s->pair = -1;
+	klist_append(c, i, kind);
 }
 
 /* Copy a reason; one too long is cut at a word and ends with "...". */
@@ -363,6 +457,7 @@ static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
 		else
 			nports++;
 		unlink_hash(c, i);
+		klist_remove(c, i, CLS_K_UNEXPECTED);
 		c->fs[i].dead = true;
 		c->fs[i].next = c->ffree;
 		c->ffree = i;
@@ -420,6 +515,8 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 			scan_join(c, p, f, port);
 			return;
 		}
+		if (p && p->scan == CLS_SCAN_DROPPED)
+			return; /* its scan finding was dropped at the cap */
 	}
 	uint64_t h = key_hash(c, kind, service, f->proto, f->family, srv, peer,
 	                      port, server_is_initiator);
@@ -438,17 +535,19 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 			             server_is_initiator);
 		if (p)
 			pidx = (int32_t)(p - c->pairs);
-		if (p && p->scan < 0 && p->nindividual >= CLS_SCAN_PORTS)
+		if (p && p->scan == -1 && p->nindividual >= CLS_SCAN_PORTS)
 			collapse(c, p, pidx);
 		if (p && p->scan >= 0) {
 			scan_join(c, p, f, port);
 			return;
 		}
 	}
-	int32_t i = slot_new(c);
+	if (dropped_has(c, h))
+		return; /* a finding dropped at the cap: counted once */
+	int32_t i = slot_new(c, kind);
 	if (i < 0) {
 		if (dropped_new(c, h))
-			c->res.summary.findings_dropped++;
+			count_dropped(c, kind);
 		return;
 	}
 	finding_init(c, i, kind, service, f->proto, f->family, srv, peer, port,
@@ -469,9 +568,9 @@ void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
                          const uint8_t *peer, uint16_t port,
                          const char *reason)
 {
-	int32_t i = slot_new(c);
+	int32_t i = slot_new(c, CLS_K_MISSING);
 	if (i < 0) {
-		c->res.summary.findings_dropped++;
+		count_dropped(c, CLS_K_MISSING);
 		c->res.summary.missing++;
 		return;
 	}

@@ -10,6 +10,13 @@ const char *cls_verdict_name(enum cls_verdict v)
 	return (unsigned)v < sizeof n / sizeof n[0] ? n[v] : "?";
 }
 
+const char *cls_overall_name(enum cls_overall v)
+{
+	static const char *const n[] = { "compliant", "not-compliant",
+	                                 "not-audited" };
+	return (unsigned)v < sizeof n / sizeof n[0] ? n[v] : "?";
+}
+
 const char *cls_kind_name(enum cls_kind k)
 {
 	static const char *const n[] = { "unexpected", "violation", "blocked",
@@ -20,7 +27,7 @@ const char *cls_kind_name(enum cls_kind k)
 const char *cls_status_name(enum cls_status s)
 {
 	static const char *const n[] = { "observed", "missing", "blocked",
-	                                 "not-seen", "disabled" };
+	                                 "not-seen", "disabled", "violated" };
 	return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
 }
 

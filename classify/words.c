@@ -485,3 +485,51 @@ void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
 		        "never seen, though the profile requires it.", pn,
 		        ports, s->id, d);
 }
+
+void cls_words_not_audited(const struct cls_result *res,
+                           const struct cap_stats *st, char *buf, size_t len)
+{
+	if (!st || st->packets == 0) {
+		if (st && st->truncated)
+			cls_fmt(buf, len, "No packet was read: the file is cut or "
+			        "corrupt at its first record, so nothing was "
+			        "checked.");
+		else if (st && st->has_dropped)
+			cls_fmt(buf, len, "No packet was captured on the interface "
+			        "during the capture, so nothing was checked.");
+		else
+			cls_fmt(buf, len, "No packet was read: the capture is "
+			        "empty, so nothing was checked.");
+		return;
+	}
+	if (res->nservers == 0) {
+		cls_fmt(buf, len, "%s No flow was judged: give the servers with "
+		        "--server or a profile.", res->servers_how);
+		return;
+	}
+	/* The servers were given (inferred ones have flows by definition). */
+	char list[120];
+	size_t o = 0;
+	list[0] = '\0';
+	for (uint32_t i = 0; i < res->nservers && i < 3; i++) {
+		char a[64];
+		const struct cls_server *sv = &res->servers[i];
+		cls_addr_str(sv->family, sv->addr, a, sizeof a);
+		if (sv->len != (sv->family == 4 ? 32 : 128)) {
+			size_t n = strlen(a);
+			cls_fmt(a + n, sizeof a - n, "/%u", (unsigned)sv->len);
+		}
+		cls_fmt(list + o, sizeof list - o, "%s%s", i ? ", " : "", a);
+		o = strlen(list);
+	}
+	if (res->nservers > 3)
+		cls_fmt(list + o, sizeof list - o, " and %u more",
+		        (unsigned)(res->nservers - 3));
+	const char *how = res->servers[0].how;
+	cls_fmt(buf, len, "No flow of the %s given with %s (%s) is in the "
+	        "%llu packets read, so nothing was checked.",
+	        res->nservers > 1 ? "servers" : "server",
+	        strncmp(how, "profile", 7) == 0 ? "the profile" :
+	        how[0] ? how : "--server", list,
+	        (unsigned long long)st->packets);
+}

@@ -91,8 +91,11 @@ static const char css[] =
 	"display:flex;flex-wrap:wrap;align-items:center;gap:10px 18px}\n"
 	".banner.ok{background:var(--ok-bg);border:1px solid var(--ok)}\n"
 	".banner.bad{background:var(--bad-bg);border:1px solid var(--bad)}\n"
+	".banner.na{background:var(--warn-bg);border:1px solid var(--warn)}\n"
 	".verdict{font-size:24px;font-weight:700;letter-spacing:.02em}\n"
-	".ok .verdict{color:var(--ok)}.bad .verdict{color:var(--bad)}\n"
+	".ok .verdict{color:var(--ok)}.bad .verdict{color:var(--bad)}"
+	".na .verdict{color:var(--warn)}\n"
+	".banner .caveats,.banner .scope{flex-basis:100%;margin:0}\n"
 	".chips{display:flex;flex-wrap:wrap;gap:6px}\n"
 	".badge{display:inline-block;padding:1px 8px;border-radius:999px;"
 	"font-size:12.5px;font-weight:600;white-space:nowrap;"
@@ -252,9 +255,28 @@ static void banner(struct rep_out *o, const struct cls_result *res,
 	uint64_t n[CLS_K_COUNT];
 	rep_count_kinds(res, n);
 	bool ok = res->summary.compliant;
+	bool na = res->summary.verdict == CLS_NOT_AUDITED;
+	char scope[512];
 	rep_printf(o, "<section class=\"banner %s\" aria-label=\"verdict\">"
-	           "<div class=\"verdict\">%s</div><div class=\"chips\">",
-	           ok ? "ok" : "bad", ok ? "COMPLIANT" : "NOT COMPLIANT");
+	           "<div class=\"verdict\">", ok ? "ok" : na ? "na" : "bad");
+	esc(o, verdict);
+	rep_puts(o, "</div>");
+	if (res->summary.with_caveats) {
+		rep_puts(o, "<ul class=\"caveats\">");
+		for (uint32_t i = 0; i < res->ncaveats && i < 8; i++) {
+			rep_puts(o, "<li>");
+			esc(o, res->caveats[i]);
+			rep_puts(o, "</li>");
+		}
+		rep_puts(o, "</ul>");
+	}
+	rep_verdict_scope(res, scope, sizeof scope);
+	if (scope[0]) {
+		rep_puts(o, "<p class=\"scope\">");
+		esc(o, scope);
+		rep_puts(o, "</p>");
+	}
+	rep_puts(o, "<div class=\"chips\">");
 	for (size_t i = 0; i < CLS_K_COUNT; i++) {
 		if (!n[order[i]])
 			continue;
@@ -273,7 +295,6 @@ static void banner(struct rep_out *o, const struct cls_result *res,
 	if (ok && !res->nfindings)
 		badge(o, "s-observed", "no findings");
 	rep_puts(o, "</div></section>\n");
-	(void)verdict;
 }
 
 static void capture_facts(struct rep_out *o, const struct rep_input *in)

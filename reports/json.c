@@ -154,12 +154,34 @@ static json_t *capture_json(const struct rep_input *in)
 	return c;
 }
 
+static json_t *kinds_json(const uint64_t n[CLS_K_COUNT])
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < CLS_K_COUNT; i++)
+		json_object_set_new(o, cls_kind_name(cls_kinds_worst_first[i]),
+		                    u64(n[cls_kinds_worst_first[i]]));
+	return o;
+}
+
 static json_t *summary_json(const struct cls_summary *s)
 {
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "verdict",
+	                    json_string(cls_overall_name(s->verdict)));
 	json_object_set_new(o, "compliant", json_boolean(s->compliant));
+	json_object_set_new(o, "not_audited_reason",
+	                    s->verdict == CLS_NOT_AUDITED ? rep_jstr(s->why)
+	                                                 : json_null());
+	json_object_set_new(o, "with_caveats", json_boolean(s->with_caveats));
+	json_t *fo = json_array();
+	for (size_t i = 0; fo && i < CLS_K_COUNT; i++)
+		if (s->fail_on & (1 << cls_kinds_worst_first[i]))
+			json_array_append_new(fo, json_string(cls_kind_name(
+			                      cls_kinds_worst_first[i])));
+	json_object_set_new(o, "fail_on", fo ? fo : json_null());
+	json_object_set_new(o, "failing", u64(s->failing));
 	json_object_set_new(o, "flows", u64(s->flows));
 	json_object_set_new(o, "other_flows", u64(s->other_flows));
 	json_object_set_new(o, "expected", u64(s->expected));
@@ -169,6 +191,8 @@ static json_t *summary_json(const struct cls_summary *s)
 	json_object_set_new(o, "missing", u64(s->missing));
 	json_object_set_new(o, "findings", u64(s->findings));
 	json_object_set_new(o, "findings_dropped", u64(s->findings_dropped));
+	json_object_set_new(o, "kinds", kinds_json(s->kinds));
+	json_object_set_new(o, "kinds_dropped", kinds_json(s->kinds_dropped));
 	return o;
 }
 

@@ -681,8 +681,18 @@ static int merge_findings_all(struct merge *m, char *err, size_t errlen)
 			}
 			v[n++].report = r;
 		}
-		dropped += ju64(json_object_get(m->rep[r], "summary"),
-		                "findings_dropped");
+		const json_t *sm = json_object_get(m->rep[r], "summary");
+		uint64_t d = ju64(sm, "findings_dropped");
+		dropped += d;
+		/* Dropped findings by kind; a report older than kinds_dropped
+		 * had only the total: counted as unexpected, the least severe. */
+		const json_t *kd = json_object_get(sm, "kinds_dropped");
+		if (json_is_object(kd))
+			for (int q = 0; q < CLS_K_COUNT; q++)
+				m->res.summary.kinds_dropped[q] +=
+					ju64(kd, cls_kind_name((enum cls_kind)q));
+		else
+			m->res.summary.kinds_dropped[CLS_K_UNEXPECTED] += d;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, key_cmp);
@@ -714,7 +724,10 @@ static int merge_findings_all(struct merge *m, char *err, size_t errlen)
 			s->missing++;
 	s->findings_dropped = dropped;
 	s->findings = n + dropped;
-	s->compliant = s->findings == 0;
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		s->kinds[k] = s->kinds_dropped[k];
+	for (uint32_t i = 0; i < n; i++)
+		s->kinds[fs[i].kind]++;
 	return 0;
 }
 
@@ -917,6 +930,10 @@ int rep_cmd_merge(int argc, char **argv)
 	in.cap = &m->st;
 	in.capopt = &m->co;
 	in.res = &m->res;
+	/* The verdict of the merged result, decided as classify decides a
+	 * capture's (cls_decide), for every writer and the exit status. */
+	m->res.summary.fail_on = fail_on;
+	cls_decide(&m->res, &m->st);
 	in.command_line = m->cmdline;
 	in.all_services = all;
 	in.merged_from = m->paths;
@@ -956,13 +973,8 @@ int rep_cmd_merge(int argc, char **argv)
 		outs[i] = NULL;
 	}
 	nouts = 0;
-	if (status == 0) {
-		for (uint32_t i = 0; i < m->res.nfindings; i++)
-			if (fail_on & (1 << m->res.findings[i].kind))
-				status = 1;
-		if (m->res.summary.findings_dropped && fail_on)
-			status = 1;
-	}
+	if (status == 0)
+		status = cls_exit_status(&m->res.summary);
 out:
 	for (unsigned i = 0; i < nouts; i++)
 		rep_abort(outs[i]);

@@ -113,7 +113,16 @@ json_t *rep_finding_json(const struct rep_input *in,
 /* Is this finding without a server address (a missing finding)? */
 bool rep_zero_addr(const uint8_t *a);
 
-/* The one-line verdict: "COMPLIANT" or "NOT COMPLIANT: 3 violations, ...". */
+/* The verdict as every writer prints it; classify decided it
+ * (cls_decide), these only word it. The headline: "COMPLIANT", "COMPLIANT
+ * with caveats", "NOT COMPLIANT: 3 violations, 3 blocked" (the kinds that
+ * fail the run, kept or not), "NOT AUDITED: why". */
 void rep_verdict_line(const struct cls_result *res, char *buf, size_t len);
+/* What the headline leaves out, or "": the kinds found but not failing
+ * the run ("Reported only, not failing the run (--fail-on missing): 3
+ * violations, 1 unexpected."), and findings not kept at the cap. */
+void rep_verdict_scope(const struct cls_result *res, char *buf, size_t len);
+/* "16 flows judged: 9 expected, 1 unexpected, 3 violation, 3 blocked" */
+void rep_verdict_judged(const struct cls_result *res, char *buf, size_t len);
 
 #endif

@@ -520,19 +520,21 @@ static int text_report(struct rep_out *o, const struct rep_input *in)
 	servers_section(o, in);
 	services_section(o, in);
 	findings_section(o, in);
-	if (res->ncaveats) {
-		heading(o, "Caveats", NULL);
-		for (uint32_t i = 0; i < res->ncaveats && i < 8; i++)
-			rep_printf(o, "  - %s\n", res->caveats[i]);
-	}
+	/* The verdict block: the headline, the caveats that qualify it,
+	 * what the headline leaves out, and what was judged. */
 	rep_puts(o, "\n");
 	rep_verdict_line(res, buf, sizeof buf);
-	paint(o, res->summary.compliant ? C_BOLD C_GREEN : C_BOLD C_RED, buf);
-	rep_printf(o, "  (%" PRIu64 " flows judged: %" PRIu64 " expected, %"
-	           PRIu64 " unexpected, %" PRIu64 " violation, %" PRIu64
-	           " blocked)\n", res->summary.flows, res->summary.expected,
-	           res->summary.unexpected, res->summary.violation,
-	           res->summary.blocked);
+	paint(o, res->summary.compliant ? C_BOLD C_GREEN :
+	         res->summary.verdict == CLS_NOT_AUDITED ? C_BOLD C_YELLOW :
+	         C_BOLD C_RED, buf);
+	rep_puts(o, "\n");
+	for (uint32_t i = 0; i < res->ncaveats && i < 8; i++)
+		rep_printf(o, "  caveat: %s\n", res->caveats[i]);
+	rep_verdict_scope(res, buf, sizeof buf);
+	if (buf[0])
+		rep_printf(o, "  %s\n", buf);
+	rep_verdict_judged(res, buf, sizeof buf);
+	rep_printf(o, "  %s\n", buf);
 	return rep_done(o);
 }
 

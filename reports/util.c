@@ -238,30 +238,123 @@ void rep_count_kinds(const struct cls_result *res, uint64_t n[CLS_K_COUNT])
 			n[res->findings[i].kind]++;
 }
 
-/* Counts of findings by kind, worst first as classify sorts them. The
- * verdict follows summary.compliant; the words count findings. */
-void rep_verdict_line(const struct cls_result *res, char *buf, size_t len)
+/* Append "3 violations, 1 blocked" for the kinds in mask (worst first,
+ * counting kept and dropped findings); the new offset. */
+static size_t kinds_words(const struct cls_summary *s, int mask, char *buf,
+                          size_t len, size_t off)
 {
-	const enum cls_kind *order = cls_kinds_worst_first;
-	uint64_t n[CLS_K_COUNT];
-	rep_count_kinds(res, n);
-	if (res->summary.compliant) {
-		snprintf(buf, len, "COMPLIANT");
-		return;
-	}
-	size_t off = (size_t)snprintf(buf, len, "NOT COMPLIANT");
-	const char *sep = ": ";
-	for (size_t i = 0; i < CLS_K_COUNT; i++) {
-		if (!n[order[i]] || off >= len)
+	const char *sep = "";
+	for (size_t i = 0; i < CLS_K_COUNT && off < len; i++) {
+		enum cls_kind k = cls_kinds_worst_first[i];
+		if (!(mask & (1 << k)) || !s->kinds[k])
 			continue;
-		off += (size_t)snprintf(buf + off, len - off, "%s%" PRIu64 " %s",
-		                        sep, n[order[i]],
-		                        rep_kind_plural(order[i], n[order[i]]));
+		int n = snprintf(buf + off, len - off, "%s%" PRIu64 " %s", sep,
+		                 s->kinds[k], rep_kind_plural(k, s->kinds[k]));
+		if (n < 0)
+			break;
+		off += (size_t)n;
 		sep = ", ";
 	}
-	if (res->summary.findings_dropped && off < len)
-		snprintf(buf + off, len - off, "%s%" PRIu64 " more not kept", sep,
-		         res->summary.findings_dropped);
+	return off < len ? off : len - 1;
+}
+
+/* The --fail-on words: "all", "none", "violation,blocked". */
+static void fail_on_words(int mask, char *buf, size_t len)
+{
+	if (mask == (1 << CLS_K_COUNT) - 1) {
+		snprintf(buf, len, "all");
+		return;
+	}
+	if (!mask) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < CLS_K_COUNT && off < len; i++) {
+		enum cls_kind k = cls_kinds_worst_first[i];
+		if (!(mask & (1 << k)))
+			continue;
+		int n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+		                 cls_kind_name(k));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void rep_verdict_line(const struct cls_result *res, char *buf, size_t len)
+{
+	const struct cls_summary *s = &res->summary;
+	if (!len)
+		return;
+	if (s->verdict == CLS_NOT_AUDITED) {
+		snprintf(buf, len, "NOT AUDITED: %s", s->why);
+		return;
+	}
+	size_t off = (size_t)snprintf(buf, len, "%s%s",
+	                              s->compliant ? "COMPLIANT" : "NOT COMPLIANT",
+	                              s->with_caveats ? " with caveats" : "");
+	if (off >= len)
+		return;
+	if (s->compliant) {
+		/* Compliant against fewer kinds than all: say against which. */
+		char fo[64];
+		fail_on_words(s->fail_on, fo, sizeof fo);
+		if (!s->fail_on)
+			snprintf(buf + off, len - off, " (--fail-on none: no kind "
+			         "of finding fails the run)");
+		else if (s->fail_on != (1 << CLS_K_COUNT) - 1)
+			snprintf(buf + off, len - off, " (--fail-on %s: none "
+			         "found)", fo);
+		return;
+	}
+	off += (size_t)snprintf(buf + off, len - off, ": ");
+	if (off < len)
+		kinds_words(s, s->fail_on, buf, len, off);
+}
+
+void rep_verdict_scope(const struct cls_result *res, char *buf, size_t len)
+{
+	const struct cls_summary *s = &res->summary;
+	int all = (1 << CLS_K_COUNT) - 1;
+	char fo[64];
+	size_t off = 0;
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (s->verdict == CLS_NOT_AUDITED)
+		return;
+	int reported = all & ~s->fail_on;
+	uint64_t nrep = 0;
+	for (int k = 0; k < CLS_K_COUNT; k++)
+		if (reported & (1 << k))
+			nrep += s->kinds[k];
+	if (nrep) {
+		fail_on_words(s->fail_on, fo, sizeof fo);
+		off = (size_t)snprintf(buf, len, "Reported only, not failing the "
+		                       "run (--fail-on %s): ", fo);
+		if (off < len)
+			off = kinds_words(s, reported, buf, len, off);
+		if (off + 1 < len) {
+			buf[off++] = '.';
+			buf[off] = '\0';
+		}
+	}
+	if (s->findings_dropped && off < len)
+		snprintf(buf + off, len - off, "%s%" PRIu64 " of the findings %s "
+		         "counted but not kept (--max-findings), the least severe "
+		         "first.", off ? " " : "", s->findings_dropped,
+		         s->findings_dropped == 1 ? "was" : "were");
+}
+
+void rep_verdict_judged(const struct cls_result *res, char *buf, size_t len)
+{
+	const struct cls_summary *s = &res->summary;
+	snprintf(buf, len, "%" PRIu64 " flow%s judged: %" PRIu64 " expected, %"
+	         PRIu64 " unexpected, %" PRIu64 " violation, %" PRIu64
+	         " blocked", s->flows, s->flows == 1 ? "" : "s", s->expected,
+	         s->unexpected, s->violation, s->blocked);
 }
 
 json_t *rep_jstr(const char *s)

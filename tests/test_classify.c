@@ -224,6 +224,7 @@ static struct env *env_new(const char *profile, uint16_t base,
 	struct cls_options o = {
 		.servers = n ? e->servers : NULL, .nservers = n,
 		.max_findings = max_findings, .sink = sink, .sink_ctx = e,
+		.fail_on = (1 << CLS_K_COUNT) - 1,
 		.filter = filter,
 	};
 	e->cls = cls_new(&e->model, &o);
@@ -313,6 +314,7 @@ static void finish(struct env *e)
 {
 	struct cap_stats st;
 	memset(&st, 0, sizeof st);
+	st.packets = 1000; /* a capture was read: the verdict is not "not audited" */
 	e->res = cls_finish(e->cls, &st);
 	assert_non_null(e->res);
 }
@@ -1122,6 +1124,7 @@ static void test_infer_servers(void **state)
 	feed(e, &f);
 	struct cap_stats st;
 	memset(&st, 0, sizeof st);
+	st.packets = 1000; /* a capture was read: the verdict is not "not audited" */
 	st.has_dropped = true;
 	st.nlocal = 1;
 	st.local_family[0] = 4;
@@ -1195,6 +1198,7 @@ static void test_filter_caveat(void **state)
 	static const char req[] = "require:\n  services: [base-router]\n";
 	/* The filter drops TCP 1960: not-seen, not missing. */
 	struct env *e = env_new(req, 0, s, 0, "tcp port 22");
+	one(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED); /* audited */
 	finish(e);
 	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
 	assert_int_equal(count_kind(e, CLS_K_MISSING), 0);
@@ -1204,6 +1208,7 @@ static void test_filter_caveat(void **state)
 	env_free(e);
 	/* The filter keeps the server's traffic: missing is sound. */
 	e = env_new(req, 0, s, 0, "host 10.0.0.1");
+	one(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED);
 	finish(e);
 	assert_int_equal(status_of(e, "base-router"), CLS_S_MISSING);
 	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
@@ -1212,6 +1217,7 @@ static void test_filter_caveat(void **state)
 	env_free(e);
 	/* Not a filter for Ethernet: it may exclude it. */
 	e = env_new(req, 0, s, 0, "((");
+	one(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED);
 	finish(e);
 	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
 	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
@@ -1221,6 +1227,7 @@ static void test_filter_caveat(void **state)
 	e = env_new("products:\n  - id: cucm\n    devices: [10.1.0.11, "
 	            "10.2.0.12]\nrequire:\n  services: [cucm-snmp]\n", 0, s, 0,
 	            "udp and net 10.1.0.0/16");
+	one(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED);
 	finish(e);
 	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
 	assert_int_equal(e->res->findings[0].peer[1], 1);
@@ -1248,6 +1255,7 @@ static void test_caveats(void **state)
 	one(e, 6, SRV, 40000, PEER, 25, CAP_OUT_CLOSED);
 	struct cap_stats st;
 	memset(&st, 0, sizeof st);
+	st.packets = 1000; /* a capture was read: the verdict is not "not audited" */
 	st.has_dropped = true;
 	st.dropped = 42;
 	e->res = cls_finish(e->cls, &st);
@@ -1283,7 +1291,12 @@ static void test_caveats(void **state)
 	assert_null(feed(e, &f)); /* held until the end, then no server */
 	finish(e);
 	EXPECT(&e->rec[0], CLS_V_NONE, "-", "No monitored server");
-	assert_true(has_caveat(e, "No monitored server"));
+	/* Nothing was checked: not audited, and why, not a caveat. */
+	assert_int_equal(e->res->summary.verdict, CLS_NOT_AUDITED);
+	assert_false(e->res->summary.compliant);
+	assert_non_null(strstr(e->res->summary.why, "none was inferred"));
+	assert_false(has_caveat(e, "No monitored server"));
+	assert_int_equal(cls_exit_status(&e->res->summary), 3);
 	assert_int_equal(e->res->summary.other_flows, 1);
 	env_free(e);
 }

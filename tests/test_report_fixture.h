@@ -182,10 +182,17 @@ FX_FN struct fx *fx_new(void)
 	         "a peer tried 50 ports of the server that no service uses: a scan");
 	r->findings = f;
 	r->nfindings = 4;
-	r->summary = (struct cls_summary){ false, 60, 3, 55, 50, 1, 2, 1, 4, 0 };
+	r->summary = (struct cls_summary){
+		.flows = 60, .other_flows = 3, .expected = 55, .unexpected = 50,
+		.violation = 1, .blocked = 2, .missing = 1, .findings = 4,
+		.fail_on = (1 << CLS_K_COUNT) - 1,
+	};
+	for (uint32_t i = 0; i < r->nfindings; i++)
+		r->summary.kinds[f[i].kind]++;
 	snprintf(r->caveats[0], sizeof r->caveats[0],
 	         "the capture is 9 seconds long; periodic services may not show");
 	r->ncaveats = 1;
+	cls_decide(r, &x->st);
 
 	x->in.model = &x->model;
 	x->in.cap = &x->st;
