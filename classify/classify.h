@@ -88,6 +88,10 @@ struct cls_server {
 struct cls_flow {
 	const struct cap_flow *flow;
 	enum cls_verdict verdict;
+	uint8_t outcome;     /* enum cap_outcome as judged: a request/response
+	                      * UDP service without reply is unanswered */
+	uint64_t flow_id;    /* unique in the run, as in EVE */
+	uint32_t group;      /* 1 + index into result.groups, 0 none */
 	int32_t service;     /* catalog index, -1 none */
 	int32_t server;      /* index into result.servers, -1 none */
 	bool server_is_initiator;
@@ -111,15 +115,25 @@ struct cls_finding {
 	uint8_t outcome;     /* enum cap_outcome of the last flow folded */
 	uint8_t icmp_type, icmp_code;
 	bool has_icmp;
+	uint32_t group;      /* 1 + index into result.groups when the flows
+	                      * fit several catalog rows equally; 0 none */
 	uint64_t flows, packets, bytes;
 	uint64_t first_ns, last_ns;
 	char reason[256];    /* one sentence; cut at a word with "..." */
+};
+
+/* Flows and bytes of one verdict. */
+struct cls_vcount {
+	uint64_t flows, bytes;
 };
 
 struct cls_service_stat {
 	enum cls_status status;
 	uint64_t flows, bytes;
 	uint64_t ok_flows;   /* flows that succeeded */
+	struct cls_vcount by[CLS_V_NONE]; /* flows, bytes by enum cls_verdict */
+	uint32_t group;      /* 1 + index of the group that carried flows
+	                      * fitting it (and other rows) equally; 0 none */
 	uint32_t req_seen;   /* bit i: requirement i observed */
 	char caveat[160];    /* why the status may not be observable, or "" */
 };
@@ -141,12 +155,31 @@ struct cls_summary {
 	uint64_t failing;    /* findings of a fail_on kind, kept or not */
 };
 
+/* A service group: catalog rows that fit the same flows equally well
+ * (an SNMP poll to 161 fits the SNMP row of 25 products when no profile
+ * names the products present). Such a flow is attributed once, to the
+ * group, never to each row; the group has a status, flows and bytes as a
+ * service has. */
+struct cls_group {
+	char id[CAT_ID_MAX];     /* "shared-udp-161-outbound" */
+	char name[160];          /* "SNMP queries from the Monitoring Server
+	                          * (25 products)" */
+	uint16_t *members;       /* catalog indexes, in catalog order */
+	uint32_t nmembers;
+	uint8_t proto;           /* 6, 17 */
+	enum cat_dir dir;        /* of its first member */
+	char ports[96];          /* the ports its members share, as printed */
+	struct cls_service_stat st;
+};
+
 struct cls_result {
 	struct cls_server servers[CLS_MAX_SERVERS];
 	uint32_t nservers;
 	char servers_how[160]; /* how the servers were chosen, one sentence */
 	struct cls_summary summary;
 	struct cls_service_stat *services; /* [model->cat->nservices] */
+	struct cls_group *groups;          /* [ngroups], in order of creation */
+	uint32_t ngroups;
 	struct cls_finding *findings;      /* worst first after cls_finish */
 	uint32_t nfindings;
 	char caveats[8][200];              /* capture-wide caveats */

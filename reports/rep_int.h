@@ -80,6 +80,11 @@ void rep_csv_end(struct rep_out *o);
 
 /* The catalog id of a service index, or NULL (-1, out of range). */
 const char *rep_service_id(const struct rep_input *in, int32_t service);
+/* What a flow or finding is attributed to: its service group's id
+ * (group: 1 + index into res->groups) when it has one, else its service's
+ * catalog id, else NULL. Writers print this wherever they name a service. */
+const char *rep_attrib_id(const struct rep_input *in, int32_t service,
+                          uint32_t group);
 /* EVE's flow.state for an outcome: "new", "established" or "closed". */
 const char *rep_eve_state(unsigned outcome);
 

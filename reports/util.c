@@ -384,6 +384,15 @@ const char *rep_service_id(const struct rep_input *in, int32_t service)
 	return cat->services[service].id;
 }
 
+const char *rep_attrib_id(const struct rep_input *in, int32_t service,
+                          uint32_t group)
+{
+	const struct cls_result *res = in->res;
+	if (group && res && group <= res->ngroups)
+		return res->groups[group - 1].id;
+	return rep_service_id(in, service);
+}
+
 /* Suricata's flow states: "new" (no reply seen), "established", "closed". */
 const char *rep_eve_state(unsigned outcome)
 {
