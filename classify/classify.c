@@ -220,6 +220,8 @@ static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
 	}
 	if (v != CLS_V_NONE) {
 		sm->flows++;
+		if (server >= 0 && (uint32_t)server < c->res.nservers)
+			c->res.servers[server].by[v]++;
 		if (v != CLS_V_EXPECTED)
 			cls_finding_add(c, kind_of(v), svc, f, server, srv_init,
 			                reason);
@@ -793,6 +795,15 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 	for (uint32_t i = 0; i < c->res.nfindings; i++)
 		sm->kinds[c->res.findings[i].kind]++;
 	sm->fail_on = c->opt.fail_on;
+	for (uint32_t i = 0; i < c->res.nfindings; i++) {
+		const struct cls_finding *fd = &c->res.findings[i];
+		static const uint8_t zero[16];
+		if (memcmp(fd->server, zero, 16) == 0)
+			continue; /* a missing finding of no one server */
+		int32_t k = cls_server_of(c, fd->family, fd->server);
+		if (k >= 0)
+			c->res.servers[k].kinds[fd->kind]++;
+	}
 	cls_decide(&c->res, st);
 	return &c->res;
 }

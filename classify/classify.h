@@ -82,6 +82,11 @@ struct cls_server {
 	bool inferred;
 	char name[CAT_ID_MAX];
 	char how[96];        /* "--server", "profile", "accepts base port 1960" */
+	/* Filled by classify: the flows judged for this server, by verdict,
+	 * and its findings by kind (kept ones; missing findings without a
+	 * server address count for none). */
+	uint64_t by[CLS_V_NONE];
+	uint64_t kinds[CLS_K_COUNT];
 };
 
 /* One classified flow, as given to the sink. */

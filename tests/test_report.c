@@ -297,7 +297,7 @@ static void test_text(void **state)
 	assert_true(pa_contains(s, "on the wire, yet seen <here>"));
 	assert_true(pa_contains(s, "\nServers  (inferred: hosts that accept"));
 	assert_true(pa_contains(s, "10.0.0.5"));
-	assert_true(pa_contains(s, "\nServices  (3 of "));
+	assert_true(pa_contains(s, "\nServices  (4 of "));
 	assert_true(pa_contains(s, "\nFindings  (4, worst first)\n"));
 	assert_true(pa_contains(s, "1000-2000 (50)"));
 	assert_true(pa_contains(s, "unreachable (icmp 3/13)"));

@@ -4,7 +4,8 @@
  *
  * The model is the built-in catalog applied without a profile; the result
  * is filled by hand so that every field a writer prints has a known value:
- * one server, three services with flows, four findings (a violation, a
+ * one server, four services with flows (one seen only in violation), a
+ * service group of the SNMP rows, four findings (a violation, a
  * blocked flow with an ICMP error, a port scan range, a missing service
  * without a server) and a reason full of CSV and HTML special characters.
  * Also: a tiny JSON Schema checker (type, required, properties, items,
@@ -100,13 +101,61 @@ FX_FN struct fx *fx_new(void)
 	int32_t s0 = fx_service(&x->cat, 0), s1 = fx_service(&x->cat, 1),
 	        s2 = fx_service(&x->cat, 2);
 	assert_true(s0 >= 0 && s1 >= 0 && s2 >= 0);
-	r->services[s0] = (struct cls_service_stat){ CLS_S_OBSERVED, 7, 12345,
-	                                             7, 1, "" };
-	r->services[s1] = (struct cls_service_stat){ CLS_S_BLOCKED, 2, 180, 0, 0,
-	                                             "" };
-	r->services[s2] = (struct cls_service_stat){ CLS_S_MISSING, 0, 0, 0, 0,
-	                                             "seen only if <the> filter "
-	                                             "lets it & through" };
+	r->services[s0] = (struct cls_service_stat){
+		.status = CLS_S_OBSERVED, .flows = 7, .bytes = 12345,
+		.ok_flows = 7, .req_seen = 1,
+		.by[CLS_V_EXPECTED] = { 6, 11445 },
+		.by[CLS_V_VIOLATION] = { 1, 900 },
+	};
+	r->services[s1] = (struct cls_service_stat){
+		.status = CLS_S_BLOCKED, .flows = 2, .bytes = 180,
+		.by[CLS_V_BLOCKED] = { 2, 180 },
+	};
+	r->services[s2] = (struct cls_service_stat){
+		.status = CLS_S_MISSING,
+		.caveat = "seen only if <the> filter lets it & through",
+	};
+	/* A service seen only in violation of its rule. */
+	int32_t s3 = fx_service(&x->cat, 3);
+	assert_true(s3 >= 0);
+	r->services[s3] = (struct cls_service_stat){
+		.status = CLS_S_VIOLATED, .flows = 1, .bytes = 60,
+		.by[CLS_V_VIOLATION] = { 1, 60 },
+	};
+	/* A group: the SNMP rows of every product, one flow, once. */
+	static uint16_t members[64];
+	uint32_t nm = 0;
+	for (uint32_t i = 0; i < x->cat.nservices && nm < 64; i++)
+		if (x->cat.services[i].proto == CAT_PROTO_UDP &&
+		    cat_service_has_port(&x->cat.services[i], 161, false) &&
+		    x->cat.services[i].dir == CAT_DIR_OUTBOUND)
+			members[nm++] = (uint16_t)i;
+	assert_true(nm > 2);
+	static struct cls_group grp;
+	memset(&grp, 0, sizeof grp);
+	snprintf(grp.id, sizeof grp.id, "shared-udp-161-outbound");
+	snprintf(grp.name, sizeof grp.name, "SNMP queries from the "
+	         "Monitoring Server (%u products)", nm);
+	grp.members = members;
+	grp.nmembers = nm;
+	grp.proto = 17;
+	grp.dir = CAT_DIR_OUTBOUND;
+	snprintf(grp.ports, sizeof grp.ports, "161");
+	grp.st = (struct cls_service_stat){
+		.status = CLS_S_OBSERVED, .flows = 3, .bytes = 2916,
+		.ok_flows = 3, .by[CLS_V_EXPECTED] = { 3, 2916 },
+	};
+	r->groups = &grp;
+	r->ngroups = 1;
+	for (uint32_t i = 0; i < nm; i++)
+		r->services[members[i]].group = 1;
+	r->servers[0].by[CLS_V_EXPECTED] = 55;
+	r->servers[0].by[CLS_V_UNEXPECTED] = 50;
+	r->servers[0].by[CLS_V_VIOLATION] = 1;
+	r->servers[0].by[CLS_V_BLOCKED] = 2;
+	r->servers[0].kinds[CLS_K_VIOLATION] = 1;
+	r->servers[0].kinds[CLS_K_BLOCKED] = 1;
+	r->servers[0].kinds[CLS_K_UNEXPECTED] = 1;
 
 	struct cls_finding *f = x->f;
 	f[0].kind = CLS_K_VIOLATION;
