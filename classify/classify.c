@@ -170,31 +170,42 @@ static enum cls_kind kind_of(enum cls_verdict v)
 	       v == CLS_V_BLOCKED ? CLS_K_BLOCKED : CLS_K_UNEXPECTED;
 }
 
-/* Per-service counters, requirement bits, listed devices seen. Only an
- * attempt (a flow judged expected or blocked for the service) counts
- * towards its status and requirements; a flow that breaks the service's
- * rules (wrong direction, not a listed device, disabled) is only counted
- * in its flows and bytes. */
-static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
-                    bool ok, bool srv_init, bool attempt)
+/* One flow in a service's or a group's counters: flows and bytes, by
+ * verdict, and whether it succeeded. */
+static void count_flow(struct cls_service_stat *st, const struct cap_flow *f,
+                       enum cls_verdict v, bool ok)
+{
+	uint64_t b = f->bytes[0] + f->bytes[1];
+	st->flows++;
+	st->bytes += b;
+	if ((unsigned)v < CLS_V_NONE) {
+		st->by[v].flows++;
+		st->by[v].bytes += b;
+	}
+	if (ok)
+		st->ok_flows++;
+}
+
+/* An attempt at a service (a flow judged expected or blocked for it, its
+ * own or through its group): the requirements its port belongs to, and
+ * those requirements for the listed device the peer is (every listed
+ * entry that holds the peer: a host inside a listed prefix is its
+ * member). */
+static void credit(struct cls *c, int32_t svc, const struct cap_flow *f,
+                   bool ok, bool srv_init)
 {
 	struct cls_service_stat *st = &c->res.services[svc];
 	const struct cat_service *s = &c->cat->services[svc];
-	st->flows++;
-	st->bytes += f->bytes[0] + f->bytes[1];
-	if (!attempt)
-		return;
+	uint32_t bits = 0;
 	c->attempts[svc]++;
-	if (ok)
-		st->ok_flows++;
 	for (unsigned r = 0; r < s->nreq && r < 32; r++)
 		for (unsigned k = 0; k < s->req[r].nalt; k++)
 			if (f->port_b >= s->req[r].alt[k].lo &&
-			    f->port_b <= s->req[r].alt[k].hi) {
-				c->req_tried[svc] |= 1u << r;
-				if (ok)
-					st->req_seen |= 1u << r;
-			}
+			    f->port_b <= s->req[r].alt[k].hi)
+				bits |= 1u << r;
+	c->req_tried[svc] |= bits;
+	if (ok)
+		st->req_seen |= bits;
 	const struct cat_profile_product *pp = c->devs[svc];
 	if (pp) {
 		const uint8_t *peer = srv_init ? f->addr_b : f->addr_a;
@@ -202,15 +213,73 @@ static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
 			if (cls_addr_in(pp->devices[j].family,
 			                pp->devices[j].addr, pp->devices[j].len,
 			                f->family, peer))
-				c->dev_seen[c->dev_off[svc] + j] = true;
+				c->dev_req[c->dev_off[svc] + j] |= bits;
 	}
 }
 
+static bool is_attempt(enum cls_verdict v)
+{
+	return v == CLS_V_EXPECTED || v == CLS_V_BLOCKED;
+}
+
+/* A flow attributed to one service. Only an attempt (expected or blocked)
+ * counts towards its status and requirements; a flow that breaks its
+ * rules (wrong direction, not a listed device, disabled) is counted in
+ * its flows and bytes by verdict, and makes it "violated" when that is all
+ * it has. */
+static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
+                    enum cls_verdict v, bool ok, bool srv_init)
+{
+	count_flow(&c->res.services[svc], f, v, ok);
+	if (is_attempt(v))
+		credit(c, svc, f, ok, srv_init);
+}
+
+/* A flow attributed once, to a group: counted in the group; its members
+ * learn which group carried their flows, and the required ones are
+ * credited with the attempt (so a required row is not missing because its
+ * flows fit other rows as well), without counting the flow again. */
+static void account_group(struct cls *c, uint32_t g, const struct cap_flow *f,
+                          enum cls_verdict v, bool ok, bool srv_init)
+{
+	struct cls_group *grp = &c->res.groups[g - 1];
+	count_flow(&grp->st, f, v, ok);
+	for (uint32_t i = 0; i < grp->nmembers; i++) {
+		int32_t m = grp->members[i];
+		c->res.services[m].group = g;
+		if (is_attempt(v) && c->m->required && c->m->required[m]) {
+			if (ok)
+				c->res.services[m].ok_flows++;
+			credit(c, m, f, ok, srv_init);
+		}
+	}
+}
+
+/* A flow matched to a request/response UDP service that got no reply is
+ * unanswered, not one-way: one-way is for one-way services (syslog,
+ * traps) and multicast or broadcast, as capture could not know. */
+static bool unanswered_udp(const struct cls *c, int32_t svc,
+                           const struct cap_flow *f)
+{
+	if (svc < 0 || f->proto != 17 || f->outcome != CAP_OUT_ONEWAY)
+		return false;
+	const struct cat_service *s = &c->cat->services[svc];
+	return !s->oneway && s->dir != CAT_DIR_LOCAL &&
+	       s->dir != CAT_DIR_RESERVED && !succeeded(s, f);
+}
+
 static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
-                 int32_t svc, int32_t server, bool srv_init,
+                 int32_t svc, uint32_t group, int32_t server, bool srv_init,
                  struct cls_reason *reason)
 {
 	struct cls_summary *sm = &c->res.summary;
+	struct cap_flow judged;
+	if (unanswered_udp(c, svc, f)) {
+		judged = *f;
+		judged.outcome = CAP_OUT_UNANSWERED;
+		f = &judged;
+		reason->f = f;
+	}
 	switch (v) {
 	case CLS_V_EXPECTED: sm->expected++; break;
 	case CLS_V_UNEXPECTED: sm->unexpected++; break;
@@ -218,22 +287,53 @@ static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
 	case CLS_V_BLOCKED: sm->blocked++; break;
 	case CLS_V_NONE: sm->other_flows++; break;
 	}
+	c->flow_ids++;
 	if (v != CLS_V_NONE) {
 		sm->flows++;
 		if (server >= 0 && (uint32_t)server < c->res.nservers)
 			c->res.servers[server].by[v]++;
 		if (v != CLS_V_EXPECTED)
-			cls_finding_add(c, kind_of(v), svc, f, server, srv_init,
-			                reason);
+			cls_finding_add(c, kind_of(v), svc, group, f, server,
+			                srv_init, c->flow_ids, reason);
 	}
 	if (c->opt.sink) {
 		struct cls_flow cf = {
-			.flow = f, .verdict = v, .service = svc, .server = server,
+			.flow = f, .verdict = v, .outcome = f->outcome,
+			.flow_id = c->flow_ids, .group = group,
+			.service = svc, .server = server,
 			.server_is_initiator = srv_init,
 			.reason = cls_reason_text(reason),
 		};
 		c->opt.sink(&cf, c->opt.sink_ctx);
 	}
+}
+
+/* The rows among list[0..n) that fit the flow exactly as well as `best`
+ * (the same score, the required bit aside) and would judge it the same
+ * way: written to out in list (catalog) order; their number. One SNMP poll
+ * fits the SNMP row of every product. */
+static uint32_t ties(const struct cls *c, const uint16_t *list, uint32_t n,
+                     const struct cap_flow *f, int32_t sa, int32_t sb,
+                     const struct pick *best, enum cls_verdict v,
+                     uint16_t *out);
+
+/* The attribution of a flow judged v for best among list: the group of the
+ * rows that tie with it (1-based), or 0 for best alone; counts the flow. */
+static uint32_t attribute(struct cls *c, const uint16_t *list, uint32_t n,
+                          const struct cap_flow *f, int32_t sa, int32_t sb,
+                          const struct pick *best, enum cls_verdict v,
+                          bool ok, struct cls_reason *reason)
+{
+	uint16_t tie[CLS_TIE_MAX];
+	uint32_t nt = ties(c, list, n, f, sa, sb, best, v, tie);
+	uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
+	if (g) {
+		account_group(c, g, f, v, ok, best->srv_init);
+		reason->g = &c->res.groups[g - 1];
+	} else {
+		account(c, best->svc, f, v, ok, best->srv_init);
+	}
+	return g;
 }
 
 /* The static verdict of a flow for its best candidate; the reason is only
@@ -286,6 +386,71 @@ static enum cls_verdict judge_static(const struct cls *c,
 	return CLS_V_BLOCKED;
 }
 
+static uint32_t ties(const struct cls *c, const uint16_t *list, uint32_t n,
+                     const struct cap_flow *f, int32_t sa, int32_t sb,
+                     const struct pick *best, enum cls_verdict v,
+                     uint16_t *out)
+{
+	const struct cat_service *bs = &c->cat->services[best->svc];
+	uint32_t k = 0;
+	if (bs->dir == CAT_DIR_LOCAL || bs->dir == CAT_DIR_RESERVED)
+		n = 0; /* a base offset is one row of its own */
+	for (uint32_t i = 0; i < n && k < CLS_TIE_MAX; i++) {
+		if (list[i] == best->svc) {
+			out[k++] = list[i];
+			continue;
+		}
+		const struct cat_service *s = &c->cat->services[list[i]];
+		if (s->dir == CAT_DIR_LOCAL || s->dir == CAT_DIR_RESERVED)
+			continue;
+		struct pick p;
+		struct cls_reason r;
+		bool ok;
+		evaluate(c, list[i], f, sa, sb, &p);
+		if ((p.score >> 1) == (best->score >> 1) &&
+		    p.srv_init == best->srv_init &&
+		    judge_static(c, f, &p, &r, &ok) == v)
+			out[k++] = list[i];
+	}
+	if (!k)
+		out[k++] = (uint16_t)best->svc;
+	return k;
+}
+
+/* The same for a dynamic-port flow: the dynamic rows that fit as well
+ * (enabled, direction) and would judge it the same way. */
+static enum cls_verdict dyn_verdict(const struct cat_service *s,
+                                    const struct cap_flow *f)
+{
+	return !s->enabled ? CLS_V_VIOLATION :
+	       succeeded(s, f) ? CLS_V_EXPECTED : CLS_V_BLOCKED;
+}
+
+static uint32_t dyn_ties(const struct cls *c, const uint16_t *list,
+                         uint32_t n, const struct cap_flow *f, int32_t sa,
+                         int32_t sb, const struct pick *best,
+                         enum cls_verdict v, uint16_t *out)
+{
+	uint32_t k = 0;
+	bool in_list = false;
+	for (uint32_t i = 0; i < n && k < CLS_TIE_MAX; i++) {
+		struct pick p;
+		evaluate(c, list[i], f, sa, sb, &p);
+		if (list[i] == best->svc)
+			in_list = true;
+		if (list[i] == best->svc ||
+		    ((p.score >> 1) == (best->score >> 1) &&
+		     p.srv_init == best->srv_init &&
+		     dyn_verdict(&c->cat->services[list[i]], f) == v))
+			out[k++] = list[i];
+	}
+	if (!in_list) { /* the port the endpoint mapper named: its row alone */
+		out[0] = (uint16_t)best->svc;
+		k = 1;
+	}
+	return k;
+}
+
 /* Server and peer of a flow for the dynamic-port rule. */
 static void srv_peer(const struct cap_flow *f, int32_t sa, int32_t sb,
                      const uint8_t **srv, const uint8_t **peer)
@@ -332,12 +497,13 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 	struct cls_reason reason;
 	reason.c = c;
 	reason.s = NULL;
+	reason.g = NULL;
 	reason.text = NULL;
 	if (sa < 0 && sb < 0) {
 		reason.f = f;
 		reason.why = W_FIXED;
 		reason.text = "No monitored server is involved.";
-		emit(c, f, CLS_V_NONE, -1, -1, false, &reason);
+		emit(c, f, CLS_V_NONE, -1, 0, -1, false, &reason);
 		return;
 	}
 	/* Capture guessed who initiated (no SYN seen, or UDP with service
@@ -362,7 +528,7 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 	reason.srv_init = srv_init;
 	if (f->proto != 6 && f->proto != 17) {
 		reason.why = W_NOT_L4;
-		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, &reason);
+		emit(c, f, CLS_V_UNEXPECTED, -1, 0, server, srv_init, &reason);
 		return;
 	}
 
@@ -445,9 +611,16 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 				ok = false;
 				reason.why = W_BLOCKED;
 			}
-			account(c, dp.svc, f, ok, srv_init,
-			        v != CLS_V_VIOLATION);
-			emit(c, f, v, dp.svc, server, srv_init, &reason);
+			uint16_t tie[CLS_TIE_MAX];
+			uint32_t nt = dyn_ties(c, dl, dn, f, sa, sb, &dp, v, tie);
+			uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
+			if (g) {
+				account_group(c, g, f, v, ok, srv_init);
+				reason.g = &c->res.groups[g - 1];
+			} else {
+				account(c, dp.svc, f, v, ok, srv_init);
+			}
+			emit(c, f, v, dp.svc, g, server, srv_init, &reason);
 			return;
 		}
 	}
@@ -455,27 +628,13 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 	if (!have) {
 		reason.why = W_NO_SERVICE;
 		reason.srv_init = srv_init;
-		emit(c, f, CLS_V_UNEXPECTED, -1, server, srv_init, &reason);
+		emit(c, f, CLS_V_UNEXPECTED, -1, 0, server, srv_init, &reason);
 		return;
 	}
-	account(c, best.svc, f, ok, srv_init,
-	        v == CLS_V_EXPECTED || v == CLS_V_BLOCKED);
-	if (v == CLS_V_EXPECTED || v == CLS_V_BLOCKED) {
-		/* Other services that fit the flow exactly as well (SNMP 161
-		 * of several products) are seen by it too. */
-		for (uint32_t i = 0; i < n; i++) {
-			if (list[i] == best.svc)
-				continue;
-			struct pick p;
-			evaluate(c, list[i], f, sa, sb, &p);
-			const struct cat_service *s = &c->cat->services[list[i]];
-			if ((p.score >> 1) == (best.score >> 1) &&
-			    s->dir != CAT_DIR_LOCAL && s->dir != CAT_DIR_RESERVED)
-				account(c, list[i], f, succeeded(s, f), p.srv_init,
-				        true);
-		}
-	}
-	emit(c, f, v, best.svc, server, srv_init, &reason);
+	/* Rows that fit the flow exactly as well (SNMP 161 of several
+	 * products) share it as a group: counted once (groups.c). */
+	uint32_t g = attribute(c, list, n, f, sa, sb, &best, v, ok, &reason);
+	emit(c, f, v, best.svc, g, server, srv_init, &reason);
 	if (ctrl_svc >= 0) {
 		const uint8_t *srv, *peer;
 		srv_peer(f, sa, sb, &srv, &peer);
@@ -529,12 +688,12 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 					break;
 				}
 			}
-	c->dev_seen = calloc(ndev ? ndev : 1, sizeof *c->dev_seen);
-	if (!c->dev_seen)
+	c->dev_req = calloc(ndev ? ndev : 1, sizeof *c->dev_req);
+	if (!c->dev_req)
 		goto fail;
 
 	if (cls_tables_build(c) != 0 || cls_findings_init(c) != 0 ||
-	    cls_epm_init(c) != 0)
+	    cls_epm_init(c) != 0 || cls_groups_init(c) != 0)
 		goto fail;
 	c->filter = cls_filter_new(c->opt.filter);
 
@@ -640,53 +799,87 @@ struct parts {
 	bool excluded;      /* the filter surely drops one */
 };
 
-/* The parts of a required service that no flow touched: its listed
- * devices when the profile lists the product's devices, else its
- * requirements (a set of alternatives each). Counts them, and makes their
- * missing findings when `make`. */
+/* The listed entry a device belongs to: the first other entry of the
+ * list that holds it (a host inside a listed prefix is that prefix's
+ * member), or j itself. */
+static uint32_t dev_owner(const struct cat_profile_product *pp, uint32_t j)
+{
+	const struct cat_prefix *d = &pp->devices[j];
+	for (uint32_t k = 0; k < pp->ndevices; k++) {
+		const struct cat_prefix *o = &pp->devices[k];
+		if (k == j || o->len > d->len || (o->len == d->len && k > j))
+			continue;
+		if (cls_addr_in(o->family, o->addr, o->len, d->family, d->addr))
+			return k;
+	}
+	return j;
+}
+
+/* One missing part: counted, and its finding made when `make`. */
+static void missing_part(struct cls *c, uint32_t i, unsigned r,
+                         const struct cat_prefix *dev,
+                         const struct cat_profile_product *pp, uint32_t j,
+                         bool make, struct parts *n)
+{
+	const struct cat_service *s = &c->cat->services[i];
+	enum cls_filter_answer a = part_visible(c, s, &s->req[r], dev);
+	if (a != CLS_FILTER_PASSES) {
+		n->hidden++;
+		n->excluded |= a == CLS_FILTER_EXCLUDES;
+		return;
+	}
+	n->missing++;
+	if (!make)
+		return;
+	char why[300];
+	if (!dev) {
+		cls_words_missing(why, sizeof why, s, &s->req[r], NULL, NULL, 0);
+		cls_finding_missing(c, (int32_t)i, 0, NULL, 0,
+		                    s->req[r].alt[0].lo, why);
+		return;
+	}
+	/* The listed hosts inside this prefix are silent with it. */
+	const struct cat_prefix *in[8];
+	unsigned nin = 0;
+	for (uint32_t k = 0; k < pp->ndevices && nin < 8; k++)
+		if (k != j && dev_owner(pp, k) == j)
+			in[nin++] = &pp->devices[k];
+	cls_words_missing(why, sizeof why, s, &s->req[r], dev, in, nin);
+	uint8_t host = dev->family == 4 ? 32 : 128;
+	cls_finding_missing(c, (int32_t)i, dev->family, dev->addr,
+	                    dev->len < host ? dev->len : 0,
+	                    s->req[r].alt[0].lo, why);
+}
+
+/* The parts of a required service that no flow attempted: each of its
+ * requirements (a set of alternatives each), and when the profile lists
+ * the product's devices, each requirement for each listed device. A host
+ * listed inside a listed prefix is the prefix's member: one finding for
+ * the prefix when no host of it was seen (naming the listed ones inside),
+ * one for the host when others of its prefix were seen but not it.
+ * Counts them, and makes their missing findings when `make`. */
 static struct parts missing_parts(struct cls *c, uint32_t i, bool make)
 {
 	const struct cat_service *s = &c->cat->services[i];
-	char why[200];
 	struct parts n = { 0, 0, false };
-	if (c->devs[i]) {
-		const struct cat_profile_product *pp = c->devs[i];
+	unsigned nreq = s->nreq < 32 ? s->nreq : 32;
+	const struct cat_profile_product *pp = c->devs[i];
+	for (unsigned r = 0; r < nreq; r++) {
+		uint32_t bit = 1u << r;
+		if (!pp) {
+			if (!(c->req_tried[i] & bit))
+				missing_part(c, i, r, NULL, NULL, 0, make, &n);
+			continue;
+		}
 		for (uint32_t j = 0; j < pp->ndevices; j++) {
-			if (c->dev_seen[c->dev_off[i] + j])
+			const uint32_t *seen = &c->dev_req[c->dev_off[i]];
+			uint32_t k = dev_owner(pp, j);
+			if (seen[j] & bit)
 				continue;
-			enum cls_filter_answer a =
-				part_visible(c, s, &s->req[0], &pp->devices[j]);
-			if (a != CLS_FILTER_PASSES) {
-				n.hidden++;
-				n.excluded |= a == CLS_FILTER_EXCLUDES;
-				continue;
-			}
-			n.missing++;
-			if (!make)
-				continue;
-			cls_words_missing(why, sizeof why, s, &s->req[0],
-			                  &pp->devices[j]);
-			cls_finding_missing(c, (int32_t)i, pp->devices[j].family,
-			                    pp->devices[j].addr,
-			                    s->nreq ? s->req[0].alt[0].lo : 0, why);
+			if (k != j && !(seen[k] & bit))
+				continue; /* silent with its prefix: one finding */
+			missing_part(c, i, r, &pp->devices[j], pp, j, make, &n);
 		}
-		return n;
-	}
-	for (unsigned r = 0; r < s->nreq && r < 32; r++) {
-		if (c->req_tried[i] & (1u << r))
-			continue;
-		enum cls_filter_answer a = part_visible(c, s, &s->req[r], NULL);
-		if (a != CLS_FILTER_PASSES) {
-			n.hidden++;
-			n.excluded |= a == CLS_FILTER_EXCLUDES;
-			continue;
-		}
-		n.missing++;
-		if (!make)
-			continue;
-		cls_words_missing(why, sizeof why, s, &s->req[r], NULL);
-		cls_finding_missing(c, (int32_t)i, 0, NULL, s->req[r].alt[0].lo,
-		                    why);
 	}
 	return n;
 }
@@ -704,7 +897,11 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side,
 		return;
 	}
 	if (s->dir == CAT_DIR_LOCAL || s->dir == CAT_DIR_RESERVED) {
-		st->status = st->flows ? CLS_S_OBSERVED : CLS_S_NOT_SEEN;
+		/* Seen on its host: observed; across the wire or at a
+		 * reserved offset: violated. */
+		st->status = st->ok_flows ? CLS_S_OBSERVED :
+		             st->by[CLS_V_BLOCKED].flows ? CLS_S_BLOCKED :
+		             st->flows ? CLS_S_VIOLATED : CLS_S_NOT_SEEN;
 		return;
 	}
 	struct parts n = { 0, 0, false };
@@ -714,6 +911,8 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side,
 		st->status = CLS_S_OBSERVED;
 	else if (c->attempts[i])
 		st->status = CLS_S_BLOCKED;
+	else if (st->flows)
+		st->status = CLS_S_VIOLATED; /* its flows broke its rules */
 	else
 		st->status = n.missing ? CLS_S_MISSING : CLS_S_NOT_SEEN;
 	if (n.missing) {
@@ -756,6 +955,16 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 	               c->res.summary.flows;
 	for (uint32_t i = 0; i < c->nsvc; i++)
 		settle_service(c, i, one_side, audited);
+	for (uint32_t g = 0; g < c->res.ngroups; g++) {
+		struct cls_service_stat *gs = &c->res.groups[g].st;
+		gs->status = gs->ok_flows ? CLS_S_OBSERVED :
+		             gs->by[CLS_V_BLOCKED].flows ? CLS_S_BLOCKED :
+		             gs->flows ? CLS_S_VIOLATED : CLS_S_NOT_SEEN;
+		if (gs->status == CLS_S_BLOCKED && one_side)
+			cls_fmt(gs->caveat, sizeof gs->caveat, "Only one "
+			        "direction of traffic was captured: replies may "
+			        "have gone unseen.");
+	}
 
 	if (c->dropped_pkts)
 		caveat(c, "%llu packets were dropped during the capture: flows "
@@ -782,6 +991,11 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       "recently seen, when %u were held; dynamic-port flows "
 		       "of those pairs may be judged without them.",
 		       (unsigned long long)c->ctrl_evicted, CLS_CTRL_MAX);
+	if (c->groups_full)
+		caveat(c, "%llu flows fit several catalog rows equally but were "
+		       "named after one of them: the %u service groups were "
+		       "all taken.", (unsigned long long)c->groups_full,
+		       CLS_GROUPS_MAX);
 	if (c->pending_dropped)
 		caveat(c, "%llu flows in a dynamic port range could not wait for "
 		       "their control-port flow and were judged without it.",
@@ -842,12 +1056,13 @@ void cls_free(struct cls *c)
 	cls_tables_free(c);
 	cls_findings_free(c);
 	cls_epm_free(c);
+	cls_groups_free(c);
 	cls_filter_free(c->filter);
 	free(c->buf.v);
 	free(c->res.services);
 	free(c->devs);
 	free(c->dev_off);
-	free(c->dev_seen);
+	free(c->dev_req);
 	free(c->req_tried);
 	free(c->attempts);
 	free(c);

@@ -25,6 +25,7 @@
 #define CLS_DEFAULT_MAX_FINDINGS 10000
 #define CLS_SCAN_PORTS 16 /* > this many unexpected ports of one pair: a scan */
 #define CLS_MAX_SERVERS 256
+#define CLS_FLOW_IDS 16   /* flow_ids kept per finding (its first flows) */
 
 enum cls_verdict {
 	CLS_V_EXPECTED = 0,
@@ -122,6 +123,10 @@ struct cls_finding {
 	bool has_icmp;
 	uint32_t group;      /* 1 + index into result.groups when the flows
 	                      * fit several catalog rows equally; 0 none */
+	uint8_t peer_len;    /* a missing finding of a listed prefix: its
+	                      * length; 0 for a host */
+	uint8_t nflow_ids;
+	uint64_t flow_ids[CLS_FLOW_IDS]; /* the first flows folded in */
 	uint64_t flows, packets, bytes;
 	uint64_t first_ns, last_ns;
 	char reason[256];    /* one sentence; cut at a word with "..." */

@@ -38,6 +38,14 @@ struct cls_plink {
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
 #define CLS_SCAN_DROPPED (-2)     /* a pair's scan finding was evicted */
+#define CLS_GROUPS_MAX 256        /* service groups (groups.c) */
+#define CLS_GROUP_INDEX 512       /* their index's slots (load <= .5) */
+#define CLS_TIE_MAX 128           /* rows of one tie considered */
+
+struct cls_gslot {               /* one slot of the group index */
+	uint64_t hash;               /* of the member list; 0 empty */
+	uint32_t group;              /* 1 + index into res.groups */
+};
 
 /* Port table: for each port, the list of candidate service indexes,
  * stored compressed (CSR): list[start[p] .. start[p+1]). */
@@ -100,9 +108,10 @@ struct cls {
 
 	/* Per service: the profile product entry listing devices, or NULL. */
 	const struct cat_profile_product **devs;
-	/* Per required service with devices: device j seen (any flow). */
-	uint32_t *dev_off;       /* [nsvc]: offset into dev_seen */
-	bool *dev_seen;
+	/* Per service with listed devices: for device j, the requirements
+	 * (bit r) attempted with it. */
+	uint32_t *dev_off;       /* [nsvc]: offset into dev_req */
+	uint32_t *dev_req;
 	uint32_t *req_tried;     /* [nsvc]: requirement bits with an attempt */
 	uint64_t *attempts;      /* [nsvc]: flows judged expected or blocked */
 
@@ -148,6 +157,7 @@ struct cls {
 	uint64_t pend_gen;       /* bumped by every hold and removal */
 	uint32_t nctrl;          /* contacts recorded */
 	uint64_t now_ns;         /* latest flow end seen */
+	uint64_t flow_ids;       /* the last flow_id given (emit) */
 	uint64_t pending_check_ns;
 	uint64_t pending_dropped;
 
@@ -157,6 +167,9 @@ struct cls {
 	bool finished;
 
 	struct cls_filter *filter; /* the compiled capture filter, or NULL */
+
+	struct cls_gslot *gindex;  /* [CLS_GROUP_INDEX] (groups.c) */
+	uint64_t groups_full;      /* ties attributed alone: no group left */
 
 	/* The last address written for each side of a flow's reason: a scan
 	 * or a busy client repeats them flow after flow. */
@@ -178,15 +191,25 @@ __attribute__((format(printf, 3, 4)))
 void cls_fmt(char *buf, size_t len, const char *fmt, ...);
 
 /* The sentence of a missing finding: requirement q of s, for the listed
- * device dev (or any peer when NULL). */
+ * device dev (or any peer when NULL), naming the n listed hosts inside a
+ * listed prefix that are silent with it. */
 void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
-                       const struct cat_req *q, const struct cat_prefix *dev);
+                       const struct cat_req *q, const struct cat_prefix *dev,
+                       const struct cat_prefix *const *inside, unsigned n);
 
 /* Why nothing was audited (cls_decide): no packet, no server, or the
  * servers never appear. */
 void cls_words_not_audited(const struct cls_result *res,
                            const struct cap_stats *st, char *buf,
                            size_t len);
+
+/* groups.c */
+int cls_groups_init(struct cls *c);
+void cls_groups_free(struct cls *c);
+/* The group of exactly these rows (catalog order, n >= 2), made if new:
+ * 1 + its index, or 0 when n < 2 or no group can be made. */
+uint32_t cls_group_get(struct cls *c, const uint16_t *m, uint32_t n,
+                       const struct cap_flow *f);
 
 /* match.c */
 int cls_tables_build(struct cls *c);
@@ -231,6 +254,7 @@ struct cls_reason {
 	struct cls *c;
 	const struct cap_flow *f;    /* as judged (maybe turned round) */
 	const struct cat_service *s; /* the service the reason names */
+	const struct cls_group *g;   /* its group, named instead, or NULL */
 	enum cls_why why;            /* what to say (words.c) */
 	bool a_srv, b_srv;           /* initiator / responder is a server */
 	bool srv_init;               /* the server initiated */
@@ -247,12 +271,13 @@ void cls_findings_free(struct cls *c);
 /* Fold one flow of a non-expected verdict into its finding. The reason
  * is worded only if the finding needs it. */
 void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
-                     const struct cap_flow *f, int32_t server,
-                     bool server_is_initiator, struct cls_reason *reason);
+                     uint32_t group, const struct cap_flow *f,
+                     int32_t server, bool server_is_initiator,
+                     uint64_t flow_id, struct cls_reason *reason);
 /* A missing finding (no flow). peer may be NULL. */
 void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
-                         const uint8_t *peer, uint16_t port,
-                         const char *reason);
+                         const uint8_t *peer, uint8_t peer_len,
+                         uint16_t port, const char *reason);
 void cls_findings_sort(struct cls *c);
 
 /* filter.c */

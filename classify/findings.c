@@ -230,7 +230,8 @@ static int32_t slot_new(struct cls *c, enum cls_kind kind)
 }
 
 static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
-                         int32_t service, uint8_t proto, uint8_t family,
+                         int32_t service, uint32_t group, uint8_t proto,
+                         uint8_t family,
                          const uint8_t *server, const uint8_t *peer,
                          uint16_t port, bool server_init)
 {
@@ -238,6 +239,7 @@ static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
 	memset(fd, 0, sizeof *fd);
 	fd->kind = kind;
 	fd->service = service;
+	fd->group = group;
 	fd->proto = proto;
 	fd->family = family;
 	fd->port = fd->port_hi = port;
@@ -271,8 +273,10 @@ static void copy_reason(char *dst, size_t n, const char *src)
 }
 
 static void fold(struct cls_finding *fd, const struct cap_flow *f,
-                 struct cls_reason *reason)
+                 uint64_t flow_id, struct cls_reason *reason)
 {
+	if (flow_id && fd->nflow_ids < CLS_FLOW_IDS)
+		fd->flow_ids[fd->nflow_ids++] = flow_id;
 	/* The reason follows the outcome; wording and copying it for every
 	 * flow of a flood costs more than the rest of the fold, so it is
 	 * worded only here, when the finding takes it. */
@@ -296,14 +300,15 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 }
 
 static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
-                         int32_t service, uint8_t proto, uint8_t family,
-                         const uint8_t *server, const uint8_t *peer,
-                         uint16_t port, bool server_init)
+                         int32_t service, uint32_t group, uint8_t proto,
+                         uint8_t family, const uint8_t *server,
+                         const uint8_t *peer, uint16_t port, bool server_init)
 {
 	uint8_t k[40];
+	int32_t who = group ? -(int32_t)group - 1 : service;
 	memcpy(k, server, 16);
 	memcpy(k + 16, peer, 16);
-	memcpy(k + 32, &service, 4);
+	memcpy(k + 32, &who, 4);
 	k[36] = (uint8_t)((kind << 2) | (server_init ? 2 : 0) |
 	                  (family == 6 ? 1 : 0));
 	k[37] = proto;
@@ -313,11 +318,12 @@ static uint64_t key_hash(const struct cls *c, enum cls_kind kind,
 }
 
 static bool same_key(const struct cls_finding *fd, enum cls_kind kind,
-                     int32_t service, uint8_t proto, uint8_t family,
-                     const uint8_t *server, const uint8_t *peer,
-                     uint16_t port, bool server_init)
+                     int32_t service, uint32_t group, uint8_t proto,
+                     uint8_t family, const uint8_t *server,
+                     const uint8_t *peer, uint16_t port, bool server_init)
 {
 	return fd->kind == kind && fd->service == service &&
+	       fd->group == group &&
 	       fd->proto == proto && fd->family == family &&
 	       fd->port == port && fd->server_initiated == server_init &&
 	       memcmp(fd->server, server, 16) == 0 &&
@@ -475,10 +481,11 @@ static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
 
 /* One more unexpected flow of a pair that scans. */
 static void scan_join(struct cls *c, struct cls_pair *p,
-                      const struct cap_flow *f, uint16_t port)
+                      const struct cap_flow *f, uint16_t port,
+                      uint64_t flow_id)
 {
 	struct cls_finding *sf = &c->res.findings[p->scan];
-	fold(sf, f, NULL);
+	fold(sf, f, flow_id, NULL);
 	if (port < sf->port)
 		sf->port = port;
 	if (port > sf->port_hi)
@@ -491,8 +498,9 @@ static void scan_join(struct cls *c, struct cls_pair *p,
 }
 
 void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
-                     const struct cap_flow *f, int32_t server,
-                     bool server_is_initiator, struct cls_reason *reason)
+                     uint32_t group, const struct cap_flow *f,
+                     int32_t server, bool server_is_initiator,
+                     uint64_t flow_id, struct cls_reason *reason)
 {
 	(void)server;
 	const uint8_t *srv = server_is_initiator ? f->addr_a : f->addr_b;
@@ -512,20 +520,21 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 		p = pair_get(c, f->proto, f->family, srv, peer,
 		             server_is_initiator);
 		if (p && p->scan >= 0) {
-			scan_join(c, p, f, port);
+			scan_join(c, p, f, port, flow_id);
 			return;
 		}
 		if (p && p->scan == CLS_SCAN_DROPPED)
 			return; /* its scan finding was dropped at the cap */
 	}
-	uint64_t h = key_hash(c, kind, service, f->proto, f->family, srv, peer,
-	                      port, server_is_initiator);
+	uint64_t h = key_hash(c, kind, service, group, f->proto, f->family, srv,
+	                      peer, port, server_is_initiator);
 	uint32_t b = (uint32_t)h & (c->fbuckets - 1);
 	for (int32_t i = c->fbucket[b]; i >= 0; i = c->fs[i].next) {
 		if (c->fs[i].hash == h &&
-		    same_key(&c->res.findings[i], kind, service, f->proto,
-		             f->family, srv, peer, port, server_is_initiator)) {
-			fold(&c->res.findings[i], f, reason);
+		    same_key(&c->res.findings[i], kind, service, group,
+		             f->proto, f->family, srv, peer, port,
+		             server_is_initiator)) {
+			fold(&c->res.findings[i], f, flow_id, reason);
 			return;
 		}
 	}
@@ -538,7 +547,7 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 		if (p && p->scan == -1 && p->nindividual >= CLS_SCAN_PORTS)
 			collapse(c, p, pidx);
 		if (p && p->scan >= 0) {
-			scan_join(c, p, f, port);
+			scan_join(c, p, f, port, flow_id);
 			return;
 		}
 	}
@@ -550,8 +559,8 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 			count_dropped(c, kind);
 		return;
 	}
-	finding_init(c, i, kind, service, f->proto, f->family, srv, peer, port,
-	             server_is_initiator);
+	finding_init(c, i, kind, service, group, f->proto, f->family, srv, peer,
+	             port, server_is_initiator);
 	c->fs[i].hash = h;
 	c->fs[i].next = c->fbucket[b];
 	c->fbucket[b] = i;
@@ -561,12 +570,12 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 		p->head = i;
 		p->nindividual++;
 	}
-	fold(&c->res.findings[i], f, reason);
+	fold(&c->res.findings[i], f, flow_id, reason);
 }
 
 void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
-                         const uint8_t *peer, uint16_t port,
-                         const char *reason)
+                         const uint8_t *peer, uint8_t peer_len,
+                         uint16_t port, const char *reason)
 {
 	int32_t i = slot_new(c, CLS_K_MISSING);
 	if (i < 0) {
@@ -583,10 +592,11 @@ void cls_finding_missing(struct cls *c, int32_t service, uint8_t family,
 		srv = c->res.servers[0].addr;
 		family = c->res.servers[0].family;
 	}
-	finding_init(c, i, CLS_K_MISSING, service,
+	finding_init(c, i, CLS_K_MISSING, service, 0,
 	             s->proto == CAT_PROTO_NONE ? 0 : (uint8_t)s->proto, family,
 	             srv, peer, port, s->dir == CAT_DIR_OUTBOUND);
 	c->fs[i].hash = 0;
+	c->res.findings[i].peer_len = peer_len;
 	copy_reason(c->res.findings[i].reason,
 	            sizeof c->res.findings[i].reason, reason);
 	c->res.summary.missing++;

@@ -319,12 +319,12 @@ static void icmp_words(char *buf, size_t len, const struct cap_flow *f)
 }
 
 /* After the flow's description: " (svc): blocked, how." */
-static void blocked_words(struct sb *sb, const struct cat_service *s,
+static void blocked_words(struct sb *sb, const char *id,
                           const struct cap_flow *f)
 {
 	char icmp[120];
 	SB_LIT(sb, " (");
-	sb_str(sb, s->id);
+	sb_str(sb, id);
 	SB_LIT(sb, "): blocked, ");
 	switch (f->outcome) {
 	case CAP_OUT_REJECTED:
@@ -359,6 +359,8 @@ const char *cls_reason_text(struct cls_reason *r)
 	struct cls *c = r->c;
 	const struct cap_flow *f = r->f;
 	const struct cat_service *s = r->s;
+	/* A flow attributed to a group is named after the group. */
+	const char *id = r->g ? r->g->id : s ? s->id : "?";
 	char pw[48], peer[64];
 	/* The description first, cut at 159 bytes as it always was, then
 	 * the rest of the sentence after it, cut at the buffer's end. */
@@ -388,45 +390,45 @@ const char *cls_reason_text(struct cls_reason *r)
 	case W_RESERVED:
 		port_words(pw, sizeof pw, s, f->port_b);
 		cls_fmt(reason, rlen, ": port %s is reserved (%s) and must "
-		         "carry no traffic.", pw, s->id);
+		         "carry no traffic.", pw, id);
 		break;
 	case W_LOCAL_OK:
 		port_words(pw, sizeof pw, s, f->port_b);
 		cls_fmt(reason, rlen, ": expected, %s (%s) is local-only "
-		         "and stays on the host.", s->id, pw);
+		         "and stays on the host.", id, pw);
 		break;
 	case W_LOCAL_CROSS:
 		port_words(pw, sizeof pw, s, f->port_b);
 		cls_fmt(reason, rlen, ": port %s (%s) is local-only and must "
 		         "never cross the wire between two hosts.", pw,
-		         s->id);
+		         id);
 		break;
 	case W_DISABLED:
 		cls_fmt(reason, rlen, ": %s is disabled (%s), so its traffic "
-		         "is not allowed.", s->id,
+		         "is not allowed.", id,
 		         s->disabled_reason ? s->disabled_reason :
 		         "off in the profile");
 		break;
 	case W_WRONG_OUT:
 		cls_fmt(reason, rlen, ": wrong direction, %s is outbound "
 		         "only (the server opens it to peers), but the "
-		         "peer opened it.", s->id);
+		         "peer opened it.", id);
 		break;
 	case W_WRONG_IN:
 		cls_fmt(reason, rlen, ": wrong direction, %s is inbound "
 		         "only (peers open it to the server), but the "
-		         "server opened it.", s->id);
+		         "server opened it.", id);
 		break;
 	case W_NOT_DEVICE:
 		cls_addr_str(f->family, r->srv_init ? f->addr_b : f->addr_a,
 		             peer, sizeof peer);
 		cls_fmt(reason, rlen, ": %s is expected only with the devices "
 		         "the profile lists for %s, and %s is not one of them.",
-		         s->id, c->cat->products[s->product].id, peer);
+		         id, c->cat->products[s->product].id, peer);
 		break;
 	case W_EXPECTED: /* most flows, with a sink */
 		SB_LIT(&sb, ": expected, ");
-		sb_str(&sb, s->id);
+		sb_str(&sb, id);
 		SB_LIT(&sb, " (");
 		sb_str(&sb, dir_word(s->dir));
 		SB_LIT(&sb, "), ");
@@ -435,23 +437,23 @@ const char *cls_reason_text(struct cls_reason *r)
 		sb.b[sb.o] = '\0';
 		break;
 	case W_BLOCKED:
-		blocked_words(&sb, s, f);
+		blocked_words(&sb, id, f);
 		sb.b[sb.o] = '\0';
 		break;
 	case W_DYN_DISABLED:
 		cls_fmt(reason, rlen, ": dynamic port of %s, which is disabled "
-		        "(%s).", s->id,
+		        "(%s).", id,
 		        s->disabled_reason ? s->disabled_reason :
 		        "off in the profile");
 		break;
 	case W_DYN_EPM:
 		cls_fmt(reason, rlen, ": expected, %s on the port the endpoint "
-		        "mapper (TCP %u) of the peer named, %s.", s->id,
+		        "mapper (TCP %u) of the peer named, %s.", id,
 		        (unsigned)s->control, outcome_word(f->outcome));
 		break;
 	case W_DYN_WINDOW:
 		cls_fmt(reason, rlen, ": expected, dynamic port of %s within "
-		        "%u s of TCP %u to the same peer, %s.", s->id,
+		        "%u s of TCP %u to the same peer, %s.", id,
 		        (unsigned)(c->window_ns / 1000000000ull),
 		        (unsigned)s->control, outcome_word(f->outcome));
 		break;
@@ -464,18 +466,31 @@ const char *cls_reason_text(struct cls_reason *r)
 }
 
 void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
-                       const struct cat_req *q, const struct cat_prefix *dev)
+                       const struct cat_req *q, const struct cat_prefix *dev,
+                       const struct cat_prefix *const *inside, unsigned n)
 {
 	const char *pn = s->proto == CAT_PROTO_TCP ? "TCP" :
 	                 s->proto == CAT_PROTO_UDP ? "UDP" : "IP";
-	char ports[64], d[80];
+	char ports[64];
 	req_words(ports, sizeof ports, q);
 	if (!dev) {
 		cls_fmt(buf, len, "%s %s (%s, %s) is required by the profile but "
 		        "no flow was seen.", pn, ports, s->id, dir_word(s->dir));
 		return;
 	}
+	char d[200];
 	prefix_words(d, sizeof d, dev);
+	for (unsigned i = 0; i < n; i++) {
+		size_t o = strlen(d);
+		char h[64];
+		prefix_words(h, sizeof h, inside[i]);
+		cls_fmt(d + o, sizeof d - o, "%s%s", i ? ", " : " (with the "
+		        "listed ", h);
+	}
+	if (n) {
+		size_t o = strlen(d);
+		cls_fmt(d + o, sizeof d - o, ")");
+	}
 	if (s->dir == CAT_DIR_OUTBOUND)
 		cls_fmt(buf, len, "%s %s (%s) from the server to %s was never "
 		        "seen, though the profile requires it.", pn, ports,

@@ -59,7 +59,6 @@ static void num(struct rep_out *o, uint64_t v)
 static int csv_report(struct rep_out *o, const struct rep_input *in)
 {
 	const struct cls_result *res = in->res;
-	const struct catalog *cat = in->model ? in->model->cat : NULL;
 	for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
 		rep_csv_field(o, i ? "," : NULL, columns[i]);
 	rep_csv_end(o);
@@ -67,9 +66,7 @@ static int csv_report(struct rep_out *o, const struct rep_input *in)
 		const struct cls_finding *f = &res->findings[i];
 		char b[REP_ADDR_MAX], pb[8];
 		rep_csv_field(o, NULL, cls_kind_name(f->kind));
-		rep_csv_field(o, ",", cat && f->service >= 0 &&
-		              (uint32_t)f->service < cat->nservices
-		              ? cat->services[f->service].id : NULL);
+		rep_csv_field(o, ",", rep_attrib_id(in, f->service, f->group));
 		rep_csv_field(o, ",", rep_proto_name(f->proto, pb, sizeof pb));
 		num(o, f->port);
 		if (f->port_hi != f->port) {
@@ -87,7 +84,7 @@ static int csv_report(struct rep_out *o, const struct rep_input *in)
 			rep_csv_field(o, ",", b);
 		}
 		if (f->has_peer) {
-			rep_addr(f->family, f->peer, 0, b, sizeof b);
+			rep_addr(f->family, f->peer, f->peer_len, b, sizeof b);
 			rep_csv_field(o, ",", b);
 		} else {
 			rep_csv_field(o, ",", NULL);

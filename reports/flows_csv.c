@@ -21,7 +21,7 @@ struct fcsv_state {
 };
 
 static const char *const columns[] = {
-	"start", "end", "protocol", "src_ip", "src_port", "dest_ip",
+	"flow_id", "start", "end", "protocol", "src_ip", "src_port", "dest_ip",
 	"dest_port", "icmp_type", "icmp_code", "vlan", "initiator_inferred",
 	"outcome", "pkts_toserver", "pkts_toclient", "bytes_toserver",
 	"bytes_toclient", "verdict", "service", "server", "reason",
@@ -59,6 +59,8 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	l.n = 0;
 	l.over = false;
 	bool icmp = f->proto == 1 || f->proto == 58;
+	rl_u64(&l, cf->flow_id);
+	rl_raw(&l, ",", 1);
 	rl_time(&l, f->first_ns);
 	rl_raw(&l, ",", 1);
 	rl_time(&l, f->last_ns);
@@ -85,7 +87,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	if (f->vlan)
 		rl_u64(&l, f->vlan);
 	rl_lit(&l, f->initiator_inferred ? ",true," : ",false,");
-	rl_csv(&l, rep_outcome_name(f->outcome));
+	rl_csv(&l, rep_outcome_name(cf->outcome));
 	for (int i = 0; i < 2; i++) {
 		rl_raw(&l, ",", 1);
 		rl_u64(&l, f->pkts[i]);
@@ -97,7 +99,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	rl_raw(&l, ",", 1);
 	rl_csv(&l, cls_verdict_name(cf->verdict));
 	rl_raw(&l, ",", 1);
-	rl_csv(&l, rep_service_id(in, cf->service));
+	rl_csv(&l, rep_attrib_id(in, cf->service, cf->group));
 	rl_raw(&l, ",", 1);
 	if (cf->server >= 0)
 		rl_addr(&l, f->family, cf->server_is_initiator ? f->addr_a

@@ -41,13 +41,9 @@ json_t *rep_finding_json(const struct rep_input *in,
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
-	const struct catalog *cat = in->model ? in->model->cat : NULL;
 	json_object_set_new(o, "kind", json_string(cls_kind_name(f->kind)));
-	if (cat && f->service >= 0 && (uint32_t)f->service < cat->nservices)
-		json_object_set_new(o, "service",
-		                    json_string(cat->services[f->service].id));
-	else
-		json_object_set_new(o, "service", json_null());
+	json_object_set_new(o, "service",
+	                    str_or_null(rep_attrib_id(in, f->service, f->group)));
 	json_object_set_new(o, "protocol",
 	                    json_string(rep_proto_name(f->proto, pb, sizeof pb)));
 	json_object_set_new(o, "port", json_integer(f->port));
@@ -65,7 +61,7 @@ json_t *rep_finding_json(const struct rep_input *in,
 		json_object_set_new(o, "server", json_string(a));
 	}
 	if (f->has_peer) {
-		rep_addr(f->family, f->peer, 0, a, sizeof a);
+		rep_addr(f->family, f->peer, f->peer_len, a, sizeof a);
 		json_object_set_new(o, "peer", json_string(a));
 	} else {
 		json_object_set_new(o, "peer", json_null());
@@ -84,6 +80,10 @@ json_t *rep_finding_json(const struct rep_input *in,
 	json_object_set_new(o, "first_seen", time_or_null(f->first_ns, f->flows));
 	json_object_set_new(o, "last_seen", time_or_null(f->last_ns, f->flows));
 	json_object_set_new(o, "reason", rep_jstr(f->reason));
+	json_t *ids = json_array();
+	for (unsigned i = 0; ids && i < f->nflow_ids && i < CLS_FLOW_IDS; i++)
+		json_array_append_new(ids, u64(f->flow_ids[i]));
+	json_object_set_new(o, "flow_ids", ids ? ids : json_null());
 	return o;
 }
 
@@ -152,6 +152,50 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "frag_tracked", u64(st->frag_tracked));
 	json_object_set_new(c, "interrupted", json_boolean(st->interrupted));
 	return c;
+}
+
+/* Flows and bytes of a service or group by verdict. */
+static json_t *by_verdict_json(const struct cls_service_stat *st)
+{
+	json_t *o = json_object();
+	for (int v = 0; o && v < CLS_V_NONE; v++)
+		json_object_set_new(o, cls_verdict_name((enum cls_verdict)v),
+		                    json_pack("{s:o, s:o}",
+		                              "flows", u64(st->by[v].flows),
+		                              "bytes", u64(st->by[v].bytes)));
+	return o;
+}
+
+static json_t *group_json(const struct rep_input *in, const struct cls_group *g)
+{
+	const struct catalog *cat = in->model->cat;
+	char pb[8];
+	json_t *o = json_object();
+	json_t *mem = json_array();
+	if (!o || !mem) {
+		json_decref(o);
+		json_decref(mem);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < g->nmembers; i++)
+		json_array_append_new(mem, json_string(
+		                      cat->services[g->members[i]].id));
+	json_object_set_new(o, "id", json_string(g->id));
+	json_object_set_new(o, "name", rep_jstr(g->name));
+	json_object_set_new(o, "protocol",
+	                    json_string(rep_proto_name(g->proto, pb, sizeof pb)));
+	json_object_set_new(o, "ports", rep_jstr(g->ports));
+	json_object_set_new(o, "direction", json_string(cat_dir_name(g->dir)));
+	json_object_set_new(o, "members", mem);
+	json_object_set_new(o, "status",
+	                    json_string(cls_status_name(g->st.status)));
+	json_object_set_new(o, "flows", u64(g->st.flows));
+	json_object_set_new(o, "ok_flows", u64(g->st.ok_flows));
+	json_object_set_new(o, "bytes", u64(g->st.bytes));
+	json_object_set_new(o, "by_verdict", by_verdict_json(&g->st));
+	json_object_set_new(o, "caveat", g->st.caveat[0]
+	                    ? rep_jstr(g->st.caveat) : json_null());
+	return o;
 }
 
 static json_t *kinds_json(const uint64_t n[CLS_K_COUNT])
@@ -236,11 +280,18 @@ json_t *rep_report_json(const struct rep_input *in)
 		const struct cls_server *s = &res->servers[i];
 		char a[REP_ADDR_MAX];
 		rep_addr(s->family, s->addr, s->len, a, sizeof a);
-		json_array_append_new(sv, json_pack("{s:s, s:b, s:o, s:o}",
+		json_t *by = json_object(), *kinds = kinds_json(s->kinds);
+		for (int v = 0; by && v < CLS_V_NONE; v++)
+			json_object_set_new(by, cls_verdict_name((enum cls_verdict)v),
+			                    u64(s->by[v]));
+		json_array_append_new(sv, json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}",
 		                      "address", a, "inferred", (int)s->inferred,
 		                      "name", s->name[0] ? rep_jstr(s->name)
 		                                         : json_null(),
-		                      "how", rep_jstr(s->how)));
+		                      "how", rep_jstr(s->how),
+		                      "flows_by_verdict", by ? by : json_null(),
+		                      "findings_by_kind",
+		                      kinds ? kinds : json_null()));
 	}
 	json_object_set_new(r, "servers", sv ? sv : json_null());
 	json_object_set_new(r, "servers_how", rep_jstr(res->servers_how));
@@ -257,11 +308,22 @@ json_t *rep_report_json(const struct rep_input *in)
 		json_object_set_new(o, "flows", u64(st->flows));
 		json_object_set_new(o, "ok_flows", u64(st->ok_flows));
 		json_object_set_new(o, "bytes", u64(st->bytes));
+		json_object_set_new(o, "by_verdict", by_verdict_json(st));
+		json_object_set_new(o, "service_group",
+		                    str_or_null(rep_attrib_id(in, -1, st->group)));
 		json_object_set_new(o, "caveat", st->caveat[0]
 		                    ? rep_jstr(st->caveat) : json_null());
 		json_array_append_new(svc, o);
 	}
 	json_object_set_new(r, "services", svc ? svc : json_null());
+
+	json_t *gr = json_array();
+	for (uint32_t i = 0; gr && cat && i < res->ngroups; i++) {
+		json_t *g = group_json(in, &res->groups[i]);
+		if (g)
+			json_array_append_new(gr, g);
+	}
+	json_object_set_new(r, "groups", gr ? gr : json_null());
 
 	json_t *fs = json_array();
 	for (uint32_t i = 0; fs && i < res->nfindings; i++)

@@ -9,7 +9,10 @@
  * responder), proto, vlan, and flow{pkts_toserver, ...} where "server" is
  * the responder as in EVE (not necessarily the monitored server, which is
  * `server`). ICMP flows carry icmp_type/icmp_code instead of ports, as in
- * EVE. portaudit's own judgement follows: verdict, service, outcome, reason.
+ * EVE. portaudit's own judgement follows: verdict, service (or the service
+ * group the flow is attributed to), outcome as judged, reason. Each flow
+ * has a flow_id, unique in the run, and each finding lists the flow_ids of
+ * its first flows (CLS_FLOW_IDS), so a SIEM can join them.
  * At the end, one `event_type: "finding"` line per finding with the JSON
  * report's finding fields, plus EVE-style src/dest for the flows it folds.
  * Flow lines are built by hand into one buffer and written with one call
@@ -59,7 +62,9 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	bool icmp = f->proto == 1 || f->proto == 58;
 	rl_lit(&l, "{\"timestamp\":\"");
 	rl_time(&l, f->first_ns);
-	rl_lit(&l, "\",\"event_type\":\"flow\",\"src_ip\":\"");
+	rl_lit(&l, "\",\"flow_id\":");
+	rl_u64(&l, cf->flow_id);
+	rl_lit(&l, ",\"event_type\":\"flow\",\"src_ip\":\"");
 	rl_addr(&l, f->family, f->addr_a);
 	rl_raw(&l, "\"", 1);
 	if (!icmp) {
@@ -105,15 +110,15 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	rl_time(&l, f->last_ns);
 	rl_raw(&l, "\"", 1);
 	key(&l, "state");
-	rl_jstr(&l, rep_eve_state(f->outcome));
+	rl_jstr(&l, rep_eve_state(cf->outcome));
 	key(&l, "initiator_inferred");
 	rl_lit(&l, f->initiator_inferred ? "true}" : "false}");
 	key(&l, "verdict");
 	rl_jstr(&l, cls_verdict_name(cf->verdict));
 	key(&l, "service");
-	rl_jstr(&l, rep_service_id(in, cf->service));
+	rl_jstr(&l, rep_attrib_id(in, cf->service, cf->group));
 	key(&l, "outcome");
-	rl_jstr(&l, rep_outcome_name(f->outcome));
+	rl_jstr(&l, rep_outcome_name(cf->outcome));
 	if (f->outcome == CAP_OUT_UNREACHABLE) {
 		rl_lit(&l, ",\"icmp_error\":{\"type\":");
 		rl_u64(&l, f->icmp_type);

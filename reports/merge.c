@@ -12,10 +12,16 @@
  *   capture   counters summed, start = min, end = max, flags OR-ed, sources
  *             listed one after the other;
  *   servers   the union (inferred only if inferred in every report);
- *   services  flows/bytes summed; status: missing while a missing finding
- *             of it survives (below), else observed if observed anywhere or
- *             any flow succeeded, else blocked if it had flows, else
- *             disabled if disabled everywhere, else not-seen;
+ *   services  flows/bytes (also by verdict) summed; status: missing while
+ *             a missing finding of it survives (below), else observed if
+ *             observed anywhere or any flow succeeded, else blocked if it
+ *             had attempts (expected or blocked flows), else violated if
+ *             it had flows (all breaking its rule), else disabled if
+ *             disabled everywhere, else not-seen;
+ *   groups    the service groups of the reports, one per member set (the
+ *             same rows share flows alike in every report made with the
+ *             same catalog), counted and settled like services; a finding
+ *             or service naming a report's group names the merged one;
  *   findings  same key (kind, service, protocol, port, server, peer,
  *             initiator) merged: flows/packets/bytes summed, first/last
  *             widened, outcome, ICMP and reason of the latest; range (scan)
@@ -25,7 +31,7 @@
  *             missing finding survives only if every report has it;
  *   summary   flow counts summed, finding counts recounted.
  * What a merged report cannot carry: flows (no --flows-csv; --jsonl has
- * finding events only), the exact distinct-port count of a scan seen in
+ * finding events only), flow_ids (unique within one run only), the exact distinct-port count of a scan seen in
  * several reports as ranges (nports is summed, capped by the range's
  * width), and
  * profile overrides of ports when the profile file cannot be read again
@@ -164,7 +170,7 @@ static enum cls_kind kind_parse(const char *s)
 
 static enum cls_status status_parse(const char *s)
 {
-	for (int k = CLS_S_OBSERVED; k <= CLS_S_DISABLED; k++)
+	for (int k = CLS_S_OBSERVED; k <= CLS_S_VIOLATED; k++)
 		if (s && strcmp(s, cls_status_name((enum cls_status)k)) == 0)
 			return (enum cls_status)k;
 	return CLS_S_NOT_SEEN;
@@ -179,10 +185,43 @@ static uint64_t jtime(const json_t *o, const char *k)
 	return ns;
 }
 
+struct merge {
+	const char *paths[MERGE_MAX_REPORTS];
+	json_t *rep[MERGE_MAX_REPORTS];
+	unsigned n;
+	struct catalog cat;
+	bool cat_loaded;
+	struct cat_profile prof;      /* loaded again, or only described */
+	bool prof_loaded, prof_fake;
+	struct cat_model model;
+	bool model_ok;
+	struct cap_stats st;
+	struct cap_options co;
+	struct cls_result res;
+	char *cmdline;
+	/* Per report, its groups' ids and the merged group of each. */
+	struct mgroup {
+		const char *id;
+		uint32_t merged; /* 1-based */
+	} *gmap[MERGE_MAX_REPORTS];
+	size_t ngmap[MERGE_MAX_REPORTS];
+};
+
+/* The merged group (1-based) of a group id of report r, or 0. */
+static uint32_t group_map(const struct merge *m, unsigned r, const char *id)
+{
+	for (size_t i = 0; id && i < m->ngmap[r]; i++)
+		if (strcmp(m->gmap[r][i].id, id) == 0)
+			return m->gmap[r][i].merged;
+	return 0;
+}
+
+
 /* One finding of a report as classify's struct; -1 on a bad one. */
-static int finding_parse(const json_t *o, const struct catalog *cat,
+static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
                          struct cls_finding *f, char *why, size_t whylen)
 {
+	const struct catalog *cat = &m->cat;
 	memset(f, 0, sizeof *f);
 	f->kind = kind_parse(jstr(o, "kind"));
 	if (f->kind == CLS_K_COUNT) {
@@ -192,8 +231,15 @@ static int finding_parse(const json_t *o, const struct catalog *cat,
 	const char *sid = jstr(o, "service");
 	f->service = service_index(cat, sid);
 	if (sid && f->service < 0) {
-		snprintf(why, whylen, "service '%s' is not in the catalog", sid);
-		return -1;
+		/* A service group of that report: its first row stands for
+		 * it, as in classify. */
+		f->group = group_map(m, r, sid);
+		if (!f->group) {
+			snprintf(why, whylen, "service '%s' is not in the "
+			         "catalog nor a group of the report", sid);
+			return -1;
+		}
+		f->service = m->res.groups[f->group - 1].members[0];
 	}
 	const char *proto = jstr(o, "protocol");
 	int p = proto ? rep_proto_parse(proto) : -1;
@@ -230,10 +276,16 @@ static int finding_parse(const json_t *o, const struct catalog *cat,
 		f->family = fam;
 	}
 	if (jstr(o, "peer")) {
-		if (!parse_addr(jstr(o, "peer"), &fam, f->peer)) {
+		/* A listed device prefix of a missing finding: "10.1.0.0/28". */
+		struct cat_prefix pp;
+		if (cat_prefix_parse(&pp, jstr(o, "peer")) != 0) {
 			snprintf(why, whylen, "bad peer address");
 			return -1;
 		}
+		memcpy(f->peer, pp.addr, 16);
+		fam = pp.family;
+		if (pp.len < (fam == 4 ? 32 : 128))
+			f->peer_len = pp.len;
 		f->family = fam;
 		f->has_peer = true;
 	}
@@ -255,6 +307,14 @@ static int finding_parse(const json_t *o, const struct catalog *cat,
 	f->last_ns = jtime(o, "last_seen");
 	snprintf(f->reason, sizeof f->reason, "%s",
 	         jstr(o, "reason") ? jstr(o, "reason") : "");
+	/* Flow ids name flows of one run: kept while the finding is one
+	 * report's, dropped when findings of several are folded (fold). */
+	size_t q;
+	const json_t *id;
+	json_array_foreach(json_object_get(o, "flow_ids"), q, id)
+		if (f->nflow_ids < CLS_FLOW_IDS && json_is_integer(id))
+			f->flow_ids[f->nflow_ids++] =
+				(uint64_t)json_integer_value(id);
 	return 0;
 }
 
@@ -278,6 +338,10 @@ static int pair_cmp(const struct cls_finding *a, const struct cls_finding *b)
 		return a->kind < b->kind ? -1 : 1;
 	if (a->service != b->service)
 		return a->service < b->service ? -1 : 1;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	if (a->peer_len != b->peer_len)
+		return a->peer_len < b->peer_len ? -1 : 1;
 	if (a->proto != b->proto)
 		return a->proto < b->proto ? -1 : 1;
 	if (a->family != b->family)
@@ -335,6 +399,7 @@ static void fold(struct cls_finding *into, const struct cls_finding *f,
 	into->flows += f->flows;
 	into->packets += f->packets;
 	into->bytes += f->bytes;
+	into->nflow_ids = 0; /* ids of several runs would not name one flow */
 	if (is_range(into) || is_range(f) || distinct_port) {
 		if (f->port < into->port)
 			into->port = f->port;
@@ -391,24 +456,13 @@ static uint32_t merge_findings(struct mf *v, uint32_t n, unsigned nrep)
 
 /* ---- the merged result ------------------------------------------------- */
 
-struct merge {
-	const char *paths[MERGE_MAX_REPORTS];
-	json_t *rep[MERGE_MAX_REPORTS];
-	unsigned n;
-	struct catalog cat;
-	bool cat_loaded;
-	struct cat_profile prof;      /* loaded again, or only described */
-	bool prof_loaded, prof_fake;
-	struct cat_model model;
-	bool model_ok;
-	struct cap_stats st;
-	struct cap_options co;
-	struct cls_result res;
-	char *cmdline;
-};
-
 static void merge_free(struct merge *m)
 {
+	for (uint32_t i = 0; m->res.groups && i < m->res.ngroups; i++)
+		free(m->res.groups[i].members);
+	free(m->res.groups);
+	for (unsigned r = 0; r < m->n; r++)
+		free(m->gmap[r]);
 	free(m->res.services);
 	free(m->res.findings);
 	if (m->model_ok)
@@ -649,11 +703,201 @@ static void merge_servers(struct merge *m)
 			}
 		}
 	}
+	/* Flows by verdict add up; findings by kind are those merged. */
+	for (unsigned r = 0; r < m->n; r++) {
+		size_t k;
+		const json_t *s;
+		json_array_foreach(json_object_get(m->rep[r], "servers"), k, s) {
+			struct cat_prefix p;
+			const char *a = jstr(s, "address");
+			if (!a || cat_prefix_parse(&p, a) != 0)
+				continue;
+			const json_t *by = json_object_get(s, "flows_by_verdict");
+			for (uint32_t i = 0; i < res->nservers; i++)
+				if (res->servers[i].family == p.family &&
+				    res->servers[i].len == p.len &&
+				    memcmp(res->servers[i].addr, p.addr, 16) == 0)
+					for (int v = 0; v < CLS_V_NONE; v++)
+						res->servers[i].by[v] += ju64(by,
+						  cls_verdict_name((enum cls_verdict)v));
+		}
+	}
+	for (uint32_t f = 0; f < res->nfindings; f++) {
+		const struct cls_finding *fd = &res->findings[f];
+		if (rep_zero_addr(fd->server))
+			continue;
+		for (uint32_t i = 0; i < res->nservers; i++) {
+			const struct cls_server *sv = &res->servers[i];
+			struct cat_prefix p = { .family = sv->family,
+			                        .len = sv->len };
+			memcpy(p.addr, sv->addr, 16);
+			if (cat_prefix_contains(&p, fd->family, fd->server)) {
+				res->servers[i].kinds[fd->kind]++;
+				break;
+			}
+		}
+	}
 	if (same_how && how)
 		snprintf(res->servers_how, sizeof res->servers_how, "%s", how);
 	else
 		snprintf(res->servers_how, sizeof res->servers_how,
 		         "The union of the servers of %u merged reports.", m->n);
+}
+
+static int dir_parse(const char *s, enum cat_dir *d)
+{
+	for (int k = CAT_DIR_INBOUND; k <= CAT_DIR_RESERVED; k++)
+		if (s && strcmp(s, cat_dir_name((enum cat_dir)k)) == 0) {
+			*d = (enum cat_dir)k;
+			return 0;
+		}
+	return -1;
+}
+
+/* Flows and bytes by verdict of a report's service or group: added to st;
+ * the attempts (expected and blocked flows), or -1 for a report older than
+ * by_verdict. */
+static int64_t by_verdict_add(struct cls_service_stat *st, const json_t *o)
+{
+	const json_t *by = json_object_get(o, "by_verdict");
+	if (!json_is_object(by))
+		return -1;
+	for (int v = 0; v < CLS_V_NONE; v++) {
+		const json_t *x = json_object_get(by,
+		                  cls_verdict_name((enum cls_verdict)v));
+		st->by[v].flows += ju64(x, "flows");
+		st->by[v].bytes += ju64(x, "bytes");
+	}
+	return (int64_t)(ju64(json_object_get(by, "expected"), "flows") +
+	                 ju64(json_object_get(by, "blocked"), "flows"));
+}
+
+/* A status from counts, as classify settles it. */
+static enum cls_status settled(const struct cls_service_stat *st,
+                               uint64_t attempts)
+{
+	return st->ok_flows ? CLS_S_OBSERVED :
+	       attempts ? CLS_S_BLOCKED :
+	       st->flows ? CLS_S_VIOLATED : CLS_S_NOT_SEEN;
+}
+
+/* The service groups of every report, one merged group per member set. */
+static int merge_groups(struct merge *m, char *err, size_t errlen)
+{
+	const struct catalog *cat = &m->cat;
+	uint32_t cap = 0;
+	uint64_t *attempts = NULL;
+	for (unsigned r = 0; r < m->n; r++) {
+		const json_t *gs = json_object_get(m->rep[r], "groups");
+		size_t ng = json_is_array(gs) ? json_array_size(gs) : 0;
+		m->gmap[r] = calloc(ng ? ng : 1, sizeof *m->gmap[r]);
+		if (!m->gmap[r])
+			goto oom;
+		size_t k;
+		const json_t *g;
+		json_array_foreach(gs, k, g) {
+			const json_t *mem = json_object_get(g, "members");
+			size_t nm = json_is_array(mem) ? json_array_size(mem) : 0;
+			const char *id = jstr(g, "id");
+			int proto = jstr(g, "protocol") ?
+			            rep_proto_parse(jstr(g, "protocol")) : -1;
+			enum cat_dir dir;
+			if (!id || nm < 2 || nm > 65535 || proto < 0 ||
+			    dir_parse(jstr(g, "direction"), &dir) != 0) {
+				snprintf(err, errlen, "%s: group %zu: not a service "
+				         "group (id, members, protocol, direction)",
+				         m->paths[r], k + 1);
+				goto fail;
+			}
+			uint16_t *idx = malloc(nm * sizeof *idx);
+			if (!idx)
+				goto oom;
+			for (size_t i = 0; i < nm; i++) {
+				const char *sid = json_string_value(
+				                  json_array_get(mem, i));
+				int32_t si = service_index(cat, sid);
+				if (si < 0) {
+					snprintf(err, errlen, "%s: group %s: member "
+					         "'%s' is not in the catalog",
+					         m->paths[r], id, sid ? sid : "?");
+					free(idx);
+					goto fail;
+				}
+				idx[i] = (uint16_t)si;
+			}
+			uint32_t mg;
+			for (mg = 0; mg < m->res.ngroups; mg++)
+				if (m->res.groups[mg].nmembers == nm &&
+				    memcmp(m->res.groups[mg].members, idx,
+				           nm * sizeof *idx) == 0)
+					break;
+			if (mg == m->res.ngroups) {
+				if (m->res.ngroups == cap) {
+					uint32_t nc = cap ? cap * 2 : 16;
+					struct cls_group *v = realloc(m->res.groups,
+					                      nc * sizeof *v);
+					uint64_t *a = realloc(attempts,
+					                      nc * sizeof *a);
+					if (v)
+						m->res.groups = v;
+					if (a)
+						attempts = a;
+					if (!v || !a) {
+						free(idx);
+						goto oom;
+					}
+					cap = nc;
+				}
+				struct cls_group *ng_ = &m->res.groups[mg];
+				memset(ng_, 0, sizeof *ng_);
+				attempts[mg] = 0;
+				ng_->members = idx;
+				ng_->nmembers = (uint32_t)nm;
+				ng_->proto = (uint8_t)proto;
+				ng_->dir = dir;
+				snprintf(ng_->id, sizeof ng_->id, "%s", id);
+				for (unsigned q = 2;; q++) {
+					uint32_t t;
+					for (t = 0; t < mg; t++)
+						if (!strcmp(m->res.groups[t].id,
+						            ng_->id))
+							break;
+					if (t == mg)
+						break;
+					snprintf(ng_->id, sizeof ng_->id, "%.50s-%u",
+					         id, q);
+				}
+				snprintf(ng_->name, sizeof ng_->name, "%s",
+				         jstr(g, "name") ? jstr(g, "name") : id);
+				snprintf(ng_->ports, sizeof ng_->ports, "%s",
+				         jstr(g, "ports") ? jstr(g, "ports") : "");
+				m->res.ngroups++;
+			} else {
+				free(idx);
+			}
+			struct cls_group *mgp = &m->res.groups[mg];
+			mgp->st.flows += ju64(g, "flows");
+			mgp->st.bytes += ju64(g, "bytes");
+			mgp->st.ok_flows += ju64(g, "ok_flows");
+			int64_t at = by_verdict_add(&mgp->st, g);
+			attempts[mg] += at < 0 ? ju64(g, "flows") : (uint64_t)at;
+			if (!mgp->st.caveat[0] && jstr(g, "caveat"))
+				snprintf(mgp->st.caveat, sizeof mgp->st.caveat,
+				         "%s", jstr(g, "caveat"));
+			m->gmap[r][m->ngmap[r]].id = id;
+			m->gmap[r][m->ngmap[r]++].merged = mg + 1;
+		}
+	}
+	for (uint32_t g = 0; g < m->res.ngroups; g++)
+		m->res.groups[g].st.status = settled(&m->res.groups[g].st,
+		                                     attempts[g]);
+	free(attempts);
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free(attempts);
+	return -1;
 }
 
 static int merge_findings_all(struct merge *m, char *err, size_t errlen)
@@ -672,8 +916,8 @@ static int merge_findings_all(struct merge *m, char *err, size_t errlen)
 		size_t k;
 		const json_t *o;
 		json_array_foreach(json_object_get(m->rep[r], "findings"), k, o) {
-			char why[128];
-			if (finding_parse(o, &m->cat, &v[n].f, why, sizeof why) != 0) {
+			char why[160];
+			if (finding_parse(o, m, r, &v[n].f, why, sizeof why) != 0) {
 				snprintf(err, errlen, "%s: finding %zu: %s", m->paths[r],
 				         k + 1, why);
 				free(v);
@@ -738,10 +982,12 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 	                                     sizeof *sv);
 	bool *observed = calloc(cat->nservices + 1, sizeof *observed);
 	unsigned *disabled = calloc(cat->nservices + 1, sizeof *disabled);
-	if (!sv || !observed || !disabled) {
+	uint64_t *attempts = calloc(cat->nservices + 1, sizeof *attempts);
+	if (!sv || !observed || !disabled || !attempts) {
 		free(sv);
 		free(observed);
 		free(disabled);
+		free(attempts);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -755,6 +1001,11 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 			sv[i].flows += ju64(s, "flows");
 			sv[i].bytes += ju64(s, "bytes");
 			sv[i].ok_flows += ju64(s, "ok_flows");
+			int64_t at = by_verdict_add(&sv[i], s);
+			attempts[i] += at < 0 ? ju64(s, "flows") : (uint64_t)at;
+			uint32_t g = group_map(m, r, jstr(s, "service_group"));
+			if (g)
+				sv[i].group = g;
 			enum cls_status st = status_parse(jstr(s, "status"));
 			if (st == CLS_S_OBSERVED)
 				observed[i] = true;
@@ -773,10 +1024,10 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 				missing = true;
 		if (missing)
 			sv[i].status = CLS_S_MISSING;
-		else if (observed[i] || sv[i].ok_flows)
+		else if (observed[i])
 			sv[i].status = CLS_S_OBSERVED;
-		else if (sv[i].flows)
-			sv[i].status = CLS_S_BLOCKED;
+		else if (sv[i].flows || sv[i].ok_flows || attempts[i])
+			sv[i].status = settled(&sv[i], attempts[i]);
 		else if (disabled[i] == m->n)
 			sv[i].status = CLS_S_DISABLED;
 		else
@@ -784,6 +1035,7 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 	}
 	free(observed);
 	free(disabled);
+	free(attempts);
 	m->res.services = sv;
 	return 0;
 }
@@ -914,6 +1166,7 @@ int rep_cmd_merge(int argc, char **argv)
 		goto out;
 	}
 	if (merge_model(m, catalog_path, profile_path, err, sizeof err) != 0 ||
+	    merge_groups(m, err, sizeof err) != 0 ||
 	    merge_findings_all(m, err, sizeof err) != 0 ||
 	    merge_services(m, err, sizeof err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err);

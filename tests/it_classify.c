@@ -70,6 +70,28 @@ static const char *status_of(const json_t *rep, const char *id)
 	return NULL;
 }
 
+static const json_t *service_of(const json_t *rep, const char *id)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(rep, "services"), i, s)
+		if (str(s, "id") && strcmp(str(s, "id"), id) == 0)
+			return s;
+	fail_msg("no service %s in the report", id);
+	return NULL;
+}
+
+static const json_t *group_of(const json_t *rep, const char *id)
+{
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(rep, "groups"), i, g)
+		if (str(g, "id") && strcmp(str(g, "id"), id) == 0)
+			return g;
+	fail_msg("no group %s in the report", id);
+	return NULL;
+}
+
 /* The finding of that kind on that responder port (and peer, if given). */
 static json_t *finding(const json_t *rep, const char *kind, int port,
                        const char *peer)
@@ -117,8 +139,28 @@ static void test_clean(void **state)
 	assert_string_equal(status_of(rep, "base-router"), "observed");
 	assert_string_equal(status_of(rep, "common-smtp"), "observed");
 	assert_string_equal(status_of(rep, "common-https"), "observed");
-	assert_string_equal(status_of(rep, "cucm-snmp"), "observed");
+	/* UDP 161 fits the SNMP row of every product alike (no profile
+	 * names the products): the poll is attributed once, to their group;
+	 * no row claims it on its own. */
+	const json_t *g = group_of(rep, "shared-udp-161-outbound");
+	assert_string_equal(json_string_value(json_object_get(g, "status")),
+	                    "observed");
+	assert_int_equal(json_integer_value(json_object_get(g, "flows")), 1);
+	assert_true(json_array_size(json_object_get(g, "members")) > 20);
+	assert_string_equal(status_of(rep, "cucm-snmp"), "not-seen");
+	assert_string_equal(json_string_value(json_object_get(
+	                    service_of(rep, "cucm-snmp"), "service_group")),
+	                    "shared-udp-161-outbound");
 	assert_string_equal(status_of(rep, "common-ldaps"), "not-seen");
+	/* Every flow is counted once, in a row or in a group. */
+	uint64_t sum = 0;
+	const json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(rep, "services"), i, v)
+		sum += (uint64_t)json_integer_value(json_object_get(v, "flows"));
+	json_array_foreach(json_object_get(rep, "groups"), i, v)
+		sum += (uint64_t)json_integer_value(json_object_get(v, "flows"));
+	assert_int_equal(sum, 6);
 	json_decref(rep);
 }
 

@@ -154,6 +154,9 @@ static const char cat_yaml[] =
 
 struct rec {
 	enum cls_verdict verdict;
+	uint8_t outcome;
+	uint64_t flow_id;
+	char group[CAT_ID_MAX];    /* "" when attributed to one row */
 	char service[CAT_ID_MAX];
 	char reason[400];
 	bool server_is_initiator;
@@ -181,6 +184,10 @@ static void sink(const struct cls_flow *cf, void *ctx)
 		return;
 	struct rec *r = &e->rec[e->nrec++];
 	r->verdict = cf->verdict;
+	r->outcome = cf->outcome;
+	r->flow_id = cf->flow_id;
+	snprintf(r->group, sizeof r->group, "%s",
+	         cf->group ? e->cls->res.groups[cf->group - 1].id : "");
 	snprintf(r->service, sizeof r->service, "%s",
 	         cf->service >= 0 ? e->cat.services[cf->service].id : "-");
 	snprintf(r->reason, sizeof r->reason, "%s", cf->reason ? cf->reason : "");
@@ -406,14 +413,19 @@ static void test_wrong_direction_status(void **state)
 {
 	(void)state;
 	static const char *const s[] = { SRV, NULL };
-	/* Only a wrong-way flow: the service was never really seen. */
+	/* Only a wrong-way flow: the service was seen only in violation of
+	 * its rule (violated), and its requirement is still missing. */
 	struct env *e = env_new("require:\n  services: [common-smtp]\n", 0, s,
 	                        0, NULL);
 	one(e, 6, PEER, 40000, SRV, 25, CAP_OUT_CLOSED);
 	one(e, 6, SRV, 40000, PEER, 1960, CAP_OUT_CLOSED);
 	finish(e);
-	assert_int_equal(status_of(e, "common-smtp"), CLS_S_MISSING);
-	assert_int_equal(status_of(e, "base-router"), CLS_S_NOT_SEEN);
+	assert_int_equal(status_of(e, "common-smtp"), CLS_S_VIOLATED);
+	assert_int_equal(e->res->services[svc_index(e, "common-smtp")]
+	                 .by[CLS_V_VIOLATION].flows, 1);
+	assert_int_equal(e->res->services[svc_index(e, "common-smtp")]
+	                 .by[CLS_V_EXPECTED].flows, 0);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_VIOLATED);
 	assert_int_equal(e->res->services[svc_index(e, "common-smtp")].flows, 1);
 	assert_int_equal(count_kind(e, CLS_K_VIOLATION), 2);
 	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
@@ -525,7 +537,11 @@ static void test_blocked_outcomes(void **state)
 			assert_int_equal(fd->flows, 2);
 	}
 	assert_true(admin);
-	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_BLOCKED);
+	/* UDP 161 fits cucm-snmp and cube-snmp alike: their group is
+	 * blocked, each row on its own was not seen. */
+	assert_int_equal(e->res->ngroups, 1);
+	assert_int_equal(e->res->groups[0].st.status, CLS_S_BLOCKED);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_NOT_SEEN);
 	assert_int_equal(status_of(e, "common-syslog"), CLS_S_OBSERVED);
 	env_free(e);
 }
@@ -985,13 +1001,24 @@ static void test_shared_port(void **state)
 	static const char *const s[] = { SRV, NULL };
 	struct env *e = env_new("require:\n  services: [cube-snmp]\n", 0, s, 0,
 	                        NULL);
-	/* Both products use UDP 161: the required one is named, both are
-	 * seen. */
-	EXPECT(one(e, 17, SRV, 40000, PEER, 161, CAP_OUT_REPLIED),
-	       CLS_V_EXPECTED, "cube-snmp", "expected");
+	/* Both products use UDP 161 and no profile names the products
+	 * present: the flow is attributed once, to their group; the required
+	 * row is credited with it (observed, not missing), the other is not
+	 * seen on its own; both point at the group. */
+	const struct rec *r = one(e, 17, SRV, 40000, PEER, 161,
+	                          CAP_OUT_REPLIED);
+	EXPECT(r, CLS_V_EXPECTED, "cube-snmp", "expected, shared-udp-161-"
+	       "outbound");
+	assert_string_equal(r->group, "shared-udp-161-outbound");
 	finish(e);
 	assert_int_equal(status_of(e, "cube-snmp"), CLS_S_OBSERVED);
-	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_OBSERVED);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_NOT_SEEN);
+	assert_int_equal(e->res->services[svc_index(e, "cucm-snmp")].group, 1);
+	assert_int_equal(e->res->services[svc_index(e, "cube-snmp")].group, 1);
+	assert_int_equal(e->res->services[svc_index(e, "cube-snmp")].flows, 0);
+	assert_int_equal(e->res->groups[0].st.flows, 1);
+	assert_int_equal(e->res->groups[0].st.status, CLS_S_OBSERVED);
+	assert_string_equal(e->res->groups[0].name, "snmp (2 products)");
 	assert_int_equal(e->res->summary.missing, 0);
 	assert_true(e->res->summary.compliant);
 	env_free(e);

@@ -471,13 +471,14 @@ static void test_flows_csv(void **state)
 	assert_string_equal(c.cell[1][csv_col(&c, "outcome")], "closed");
 	assert_string_equal(c.cell[1][csv_col(&c, "bytes_toclient")], "1500");
 	assert_string_equal(c.cell[1][csv_col(&c, "reason")], x->cf.reason);
+	assert_string_equal(c.cell[1][csv_col(&c, "flow_id")], "7");
 	csv_free(&c);
 	free(s);
 	/* No flow at all: still a header. */
 	s = fx_write(x, &rep_flows_csv, "noflows.csv", 0);
 	csv_parse(s, &c);
 	assert_int_equal(c.nrows, 1);
-	assert_string_equal(c.cell[0][0], "start");
+	assert_string_equal(c.cell[0][0], "flow_id");
 	csv_free(&c);
 	free(s);
 	fx_free(x);

@@ -266,6 +266,8 @@ FX_FN struct fx *fx_new(void)
 	fl->first_ns = FX_T0;
 	fl->last_ns = FX_T0 + 4000000ull;
 	x->cf.flow = fl;
+	x->cf.outcome = fl->outcome;
+	x->cf.flow_id = 7;
 	x->cf.verdict = CLS_V_EXPECTED;
 	x->cf.service = s0;
 	x->cf.server = 0;
