@@ -11,8 +11,11 @@
  * an identity (report_id, the hash of its capture facts, and covers, the
  * capture reports it stands for; computed on loading for reports older
  * than ids), and two inputs that cover one capture are refused, both
- * named, before anything is written. Nothing is judged again: verdicts
- * are the reports' own, and only counters are combined:
+ * named, before anything is written. Two different captures of one source
+ * (a file's basename, or a live host and interface) whose windows overlap
+ * may share flows: merged, with a warning each pair and a caveat. Nothing
+ * is judged again: verdicts are the reports' own, and only counters are
+ * combined:
  *   capture   counters summed, start = min, end = max, flags OR-ed, sources
  *             listed one after the other;
  *   servers   the union (inferred only if inferred in every report);
@@ -33,10 +36,12 @@
  * finding events only), the exact distinct-port count of a scan seen in
  * several reports as ranges (nports is summed, capped by the range's
  * width), profile overrides of ports when the profile file cannot be read
- * again (enabled/required are then taken from the reports). A merged
- * report older than ids is one capture to a later merge: its parts are
- * not recorded. docs/report-format.md says so too. Memory: the parsed
- * reports, one array of all findings, one of all covers (sorted once).
+ * again (enabled/required are then taken from the reports), and its parts'
+ * own windows and live hosts (a merged report overlaps by its whole window
+ * and its sources' names). A merged report older than ids is one capture
+ * to a later merge: its parts are not recorded. docs/report-format.md says
+ * so too. Memory: the parsed reports, one array of all findings, one of
+ * all covers (sorted once).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1123,6 +1128,94 @@ static int merge_identity(struct merge *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* Do reports a and b hold one source (source_ident) over windows [start,
+ * end] that overlap? Then `who` names the source and t0..t1 the overlap. */
+static bool overlap(const struct merge *m, unsigned a, unsigned b, char *who,
+                    size_t wholen, char t0[REP_TIME_MAX],
+                    char t1[REP_TIME_MAX])
+{
+	const json_t *ca = json_object_get(m->rep[a], "capture");
+	const json_t *cb = json_object_get(m->rep[b], "capture");
+	uint64_t sa = jtime(ca, "start"), ea = jtime(ca, "end");
+	uint64_t sb = jtime(cb, "start"), eb = jtime(cb, "end");
+	if (!ju64(ca, "packets") || !ju64(cb, "packets") || !sa || !sb)
+		return false;
+	uint64_t from = sa > sb ? sa : sb, to = ea < eb ? ea : eb;
+	if (from > to)
+		return false;
+	size_t i, k;
+	const json_t *x, *y;
+	char ia[600], ib[600];
+	json_array_foreach(json_object_get(ca, "sources"), i, x) {
+		if (!json_is_string(x))
+			continue;
+		source_ident(ca, json_string_value(x), false, ia, sizeof ia);
+		json_array_foreach(json_object_get(cb, "sources"), k, y) {
+			if (!json_is_string(y))
+				continue;
+			source_ident(cb, json_string_value(y), false, ib, sizeof ib);
+			if (strcmp(ia, ib) == 0) {
+				source_ident(ca, json_string_value(x), true, who, wholen);
+				rep_time(from, t0, REP_TIME_MAX);
+				rep_time(to, t1, REP_TIME_MAX);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b && b[1] ? b + 1 : path;
+}
+
+/* Reports of one source whose windows overlap may hold the same flows:
+ * one warning line on stderr each pair, and a caveat in the merged report
+ * (one each while there is room, the rest counted in the last one). Call
+ * after merge_caveats. Cost: reports^2 * sources^2 comparisons, all small
+ * (MERGE_MAX_REPORTS, CAP_MAX_SOURCES). */
+static void merge_overlaps(struct merge *m)
+{
+	struct cls_result *res = &m->res;
+	const unsigned cap = sizeof res->caveats / sizeof res->caveats[0];
+	char who[600], t0[REP_TIME_MAX], t1[REP_TIME_MAX];
+	unsigned pairs = 0;
+	for (unsigned b = 1; b < m->n; b++)
+		for (unsigned a = 0; a < b; a++)
+			if (overlap(m, a, b, who, sizeof who, t0, t1)) {
+				fprintf(stderr, "portaudit: merge: warning: %s and %s "
+				        "overlap: both captured %s from %s to %s; flows of "
+				        "that window may be counted twice\n", m->paths[a],
+				        m->paths[b], who, t0, t1);
+				pairs++;
+			}
+	if (!pairs)
+		return;
+	unsigned room = cap - res->ncaveats;
+	unsigned each = pairs <= room ? pairs : room ? room - 1 : 0;
+	unsigned done = 0;
+	for (unsigned b = 1; b < m->n && done < each; b++)
+		for (unsigned a = 0; a < b && done < each; a++)
+			if (overlap(m, a, b, who, sizeof who, t0, t1)) {
+				rep_fmt(res->caveats[res->ncaveats++],
+				        sizeof res->caveats[0], "Merged reports %s and %s "
+				        "overlap: both captured %s from %s to %s, so flows "
+				        "of that window may be counted twice.",
+				        base_name(m->paths[a]), base_name(m->paths[b]), who,
+				        t0, t1);
+				done++;
+			}
+	if (done < pairs) {
+		unsigned at = res->ncaveats < cap ? res->ncaveats++ : cap - 1;
+		rep_fmt(res->caveats[at], sizeof res->caveats[0], "%u%s pairs of "
+		        "merged reports captured one source over overlapping "
+		        "windows (portaudit merge warned of each), so their flows "
+		        "may be counted twice.", pairs - done, done ? " more" : "");
+	}
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 static const char merge_usage[] =
@@ -1236,6 +1329,7 @@ int rep_cmd_merge(int argc, char **argv)
 	merge_capture(m);
 	merge_servers(m);
 	merge_caveats(m);
+	merge_overlaps(m);
 	m->cmdline = join(argc, argv);
 
 	struct rep_input in;

@@ -6,13 +6,16 @@
  *     live capture's also capture.host; a report written before ids gets
  *     the same id when it is read back;
  *   - merge refuses a capture given twice (the same file, a copy, a merged
- *     report with one of its parts), naming both files, and writes nothing.
+ *     report with one of its parts), naming both files, and writes nothing;
+ *   - merge warns, once per pair, of reports of one source whose capture
+ *     windows overlap, and says so in the merged report's caveats.
  */
 #include "test_report_fixture.h"
 
 #include <errno.h>
 #include <stdarg.h>
 
+#include <pcap/pcap.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +135,26 @@ static void rewrite(const char *in, const char *out, const char *iface,
 	                    json_object_get(c, "packets")) + more));
 	assert_int_equal(json_dump_file(j, out, JSON_INDENT(2)), 0);
 	json_decref(j);
+}
+
+/* Split a capture into its first `first` packets and the rest. */
+static void split_pcap(const char *in, unsigned first, const char *a,
+                       const char *b)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(in, err);
+	if (!p)
+		fail_msg("%s: %s", in, err);
+	pcap_dumper_t *da = pcap_dump_open(p, a), *db = pcap_dump_open(p, b);
+	assert_non_null(da);
+	assert_non_null(db);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	for (unsigned i = 0; pcap_next_ex(p, &h, &d) == 1; i++)
+		pcap_dump((u_char *)(i < first ? da : db), h, d);
+	pcap_dump_close(da);
+	pcap_dump_close(db);
+	pcap_close(p);
 }
 
 /* ---- report identity --------------------------------------------------- */
@@ -374,12 +397,150 @@ static void test_merge_twice(void **state)
 	free(idb);
 }
 
+/* ---- merge warns of overlapping captures of one source ----------------- */
+
+static void test_merge_overlap(void **state)
+{
+	(void)state;
+	struct path demo = src("pcaps/demo.pcap");
+	/* One capture file under one name in three directories: whole, its
+	 * first 60 packets, its first 30; and the two halves of it. */
+	make_dir("ov1");
+	make_dir("ov2");
+	struct path whole = tmp("ov1/cap.pcap"), h1 = tmp("ov2/cap.pcap"),
+	            h2 = tmp("ov2/h2.pcap");
+	copy_file(demo.p, whole.p);
+	struct path rw = tmp("ov-whole.json"), r60 = tmp("ov-60.json"),
+	            r30 = tmp("ov-30.json"), rh1 = tmp("ov-h1.json"),
+	            rh2 = tmp("ov-h2.json"), m = tmp("ov-m.json");
+	audit(rw.p, "--server", "10.0.0.5", "-r", whole.p, NULL);
+	audit(r60.p, "--server", "10.0.0.5", "-c", "60", "-r", whole.p, NULL);
+	audit(r30.p, "--server", "10.0.0.5", "-c", "30", "-r", whole.p, NULL);
+	struct pa_result r;
+
+	/* Two overlapping: one warning naming both files, the source and the
+	 * overlap (the shorter one's window); merged, status as usual; the
+	 * caveat in the merged report. */
+	json_t *j60 = pa_load_json(r60.p);
+	json_t *c60 = json_object_get(j60, "capture");
+	char win[200];
+	snprintf(win, sizeof win, "from %s to %s",
+	         json_string_value(json_object_get(c60, "start")),
+	         json_string_value(json_object_get(c60, "end")));
+	json_decref(j60);
+	pa_runl(&r, "merge", "-q", rw.p, r60.p, "--json", m.p, NULL);
+	assert_int_equal(r.status, 1); /* the demo's findings, as usual */
+	assert_int_equal(lines_with(r.err, "warning"), 1);
+	char want[3000];
+	snprintf(want, sizeof want, "portaudit: merge: warning: %s and %s "
+	         "overlap: both captured cap.pcap %s", rw.p, r60.p, win);
+	assert_true(pa_contains(r.err, want));
+	pa_result_free(&r);
+	fx_validate(m.p);
+	json_t *jm = pa_load_json(m.p);
+	size_t i;
+	json_t *cv;
+	unsigned found = 0;
+	json_array_foreach(json_object_get(jm, "caveats"), i, cv)
+		if (strstr(json_string_value(cv), "ov-whole.json and ov-60.json "
+		           "overlap: both captured cap.pcap") &&
+		    strstr(json_string_value(cv), win))
+			found++;
+	assert_int_equal(found, 1);
+	json_decref(jm);
+
+	/* Three reports, three overlapping pairs: three lines. */
+	pa_runl(&r, "merge", "-q", rw.p, r60.p, r30.p, NULL);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(lines_with(r.err, "warning"), 3);
+	pa_result_free(&r);
+
+	/* Ten overlapping reports, 45 pairs: 45 warning lines; the merged
+	 * report's eight caveats hold seven pairs and count the other 38. */
+	const char *args[16] = { "merge", "-q", "--json", NULL };
+	struct path many[10], mm = tmp("ov-many.json");
+	args[3] = mm.p;
+	for (unsigned k = 0; k < 10; k++) {
+		char name[32], count[16];
+		snprintf(name, sizeof name, "ov-many-%u.json", k);
+		snprintf(count, sizeof count, "%u", 20 + 10 * k);
+		many[k] = tmp(name);
+		audit(many[k].p, "--server", "10.0.0.5", "-c", count, "-r",
+		      whole.p, NULL);
+		args[4 + k] = many[k].p;
+	}
+	args[14] = NULL;
+	pa_run(&r, NULL, args);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(lines_with(r.err, "portaudit: merge: warning: "), 45);
+	pa_result_free(&r);
+	jm = pa_load_json(mm.p);
+	json_t *cvs = json_object_get(jm, "caveats");
+	assert_int_equal(json_array_size(cvs), 8);
+	for (i = 0; i < 7; i++)
+		assert_non_null(strstr(json_string_value(json_array_get(cvs, i)),
+		                       "overlap: both captured cap.pcap from"));
+	assert_non_null(strstr(json_string_value(json_array_get(cvs, 7)),
+	                       "38 more pairs of merged reports captured one "
+	                       "source over overlapping windows"));
+	json_decref(jm);
+
+	/* The two halves of the capture, under one name: the same source,
+	 * windows apart: no warning, no caveat. */
+	split_pcap(demo.p, 67, h1.p, h2.p);
+	struct path h2same = tmp("ov1/h2/cap.pcap");
+	make_dir("ov1/h2");
+	copy_file(h2.p, h2same.p);
+	audit(rh1.p, "--server", "10.0.0.5", "-r", h1.p, NULL);
+	audit(rh2.p, "--server", "10.0.0.5", "-r", h2same.p, NULL);
+	json_t *a = pa_load_json(rh1.p), *b = pa_load_json(rh2.p);
+	const char *enda = json_string_value(json_object_get(
+	                   json_object_get(a, "capture"), "end"));
+	const char *startb = json_string_value(json_object_get(
+	                     json_object_get(b, "capture"), "start"));
+	assert_non_null(enda);
+	assert_non_null(startb);
+	assert_true(strcmp(enda, startb) < 0); /* or the test proves nothing */
+	json_decref(a);
+	json_decref(b);
+	pa_runl(&r, "merge", "-q", rh1.p, rh2.p, "--json", m.p, NULL);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "");
+	pa_result_free(&r);
+	jm = pa_load_json(m.p);
+	json_array_foreach(json_object_get(jm, "caveats"), i, cv)
+		assert_null(strstr(json_string_value(cv), "overlap"));
+	json_decref(jm);
+
+	/* Overlapping windows of different sources (another file name): no
+	 * warning. */
+	struct path other = tmp("ov2/other.pcap"), ro = tmp("ov-other.json");
+	copy_file(demo.p, other.p);
+	audit(ro.p, "--server", "10.0.0.5", "-c", "60", "-r", other.p, NULL);
+	pa_runl(&r, "merge", "-q", rw.p, ro.p, NULL);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "");
+	pa_result_free(&r);
+
+	/* Live: one sensor's interface twice over one window (other facts,
+	 * so other ids) overlaps; the warning names the host. */
+	struct path la = tmp("ov-live-a.json"), lb = tmp("ov-live-b.json");
+	rewrite(rw.p, la.p, "eth0", "sensor-a", 0);
+	rewrite(rw.p, lb.p, "eth0", "sensor-a", 5);
+	pa_runl(&r, "merge", "-q", la.p, lb.p, NULL);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(lines_with(r.err, "warning"), 1);
+	assert_true(pa_contains(r.err, "both captured eth0 on sensor-a from"));
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_identity_old_report),
 		cmocka_unit_test(test_merge_twice),
+		cmocka_unit_test(test_merge_overlap),
 		cmocka_unit_test(test_identity_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
