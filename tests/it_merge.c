@@ -8,7 +8,9 @@
  *   - merge refuses a capture given twice (the same file, a copy, a merged
  *     report with one of its parts), naming both files, and writes nothing;
  *   - merge warns, once per pair, of reports of one source whose capture
- *     windows overlap, and says so in the merged report's caveats.
+ *     windows overlap, and says so in the merged report's caveats;
+ *   - diff refuses reports made with different catalogs, profiles or base
+ *     ports, one line per difference, unless --force.
  */
 #include "test_report_fixture.h"
 
@@ -534,6 +536,123 @@ static void test_merge_overlap(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- diff refuses what it cannot compare ------------------------------- */
+
+static void test_diff_refuses(void **state)
+{
+	(void)state;
+	struct path demo = src("pcaps/demo.pcap");
+	struct path base = tmp("df-base.json"), port = tmp("df-port.json"),
+	            prof = tmp("df-prof.json"), cat = tmp("df-cat.json"),
+	            all = tmp("df-all.json"), dj = tmp("df-diff.json"),
+	            site = tmp("df-site.yaml"), catf = tmp("df-cat.yaml");
+	audit(base.p, "--server", "10.0.0.5", "-r", demo.p, NULL);
+	audit(port.p, "--server", "10.0.0.5", "--base-port", "2000", "-r",
+	      demo.p, NULL);
+	pa_write_file(site.p, "site: diff test\n"
+	              "servers:\n"
+	              "  - name: mon\n"
+	              "    addresses: [10.0.0.5]\n");
+	audit(prof.p, "--profile", site.p, "-r", demo.p, NULL);
+	char *yaml = pa_read_file(pa_src("catalog/prognosis.yaml"), NULL);
+	assert_non_null(yaml);
+	size_t len = strlen(yaml);
+	char *edited = malloc(len + 40);
+	assert_non_null(edited);
+	memcpy(edited, yaml, len);
+	memcpy(edited + len, "# a site's copy\n", 17);
+	pa_write_file(catf.p, edited);
+	free(edited);
+	free(yaml);
+	audit(cat.p, "--catalog", catf.p, "--server", "10.0.0.5", "-r", demo.p,
+	      NULL);
+	audit(all.p, "--catalog", catf.p, "--server", "10.0.0.5",
+	      "--base-port", "2000", "-r", demo.p, NULL);
+	struct pa_result r;
+
+	json_t *jb = pa_load_json(base.p), *jp = pa_load_json(prof.p),
+	       *jc = pa_load_json(cat.p);
+	char csha[13], ksha[13], psha[13];
+	snprintf(csha, sizeof csha, "%s", json_string_value(json_object_get(
+	         json_object_get(jb, "catalog"), "sha256")));
+	snprintf(ksha, sizeof ksha, "%s", json_string_value(json_object_get(
+	         json_object_get(jc, "catalog"), "sha256")));
+	snprintf(psha, sizeof psha, "%s", json_string_value(json_object_get(
+	         json_object_get(jp, "profile"), "sha256")));
+	const char *psrc = json_string_value(json_object_get(
+	                   json_object_get(jp, "profile"), "source"));
+	assert_string_not_equal(csha, ksha);
+	char want_cat[200], want_prof[1300], want_prof_back[1300];
+	snprintf(want_cat, sizeof want_cat, "\n  catalog prognosis (sha256 "
+	         "%s...) -> prognosis (sha256 %s...)\n", csha, ksha);
+	snprintf(want_prof, sizeof want_prof, "\n  profile none -> %s (sha256 "
+	         "%s...)\n", psrc, psha);
+	snprintf(want_prof_back, sizeof want_prof_back, "\n  profile %s "
+	         "(sha256 %s...) -> none\n", psrc, psha);
+	json_decref(jb);
+	json_decref(jp);
+	json_decref(jc);
+
+	/* Each difference refused, said on its own line, nothing diffed. */
+	pa_runl(&r, "diff", base.p, port.p, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "\n  base port 1960 -> 2000\n"));
+	assert_true(pa_contains(r.err, "--force"));
+	assert_string_equal(r.out, "");
+	pa_result_free(&r);
+	pa_runl(&r, "diff", base.p, prof.p, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, want_prof));
+	pa_result_free(&r);
+	pa_runl(&r, "diff", prof.p, base.p, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, want_prof_back));
+	pa_result_free(&r);
+	pa_runl(&r, "diff", base.p, cat.p, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, want_cat));
+	assert_false(pa_contains(r.err, "base port"));
+	pa_result_free(&r);
+	/* All three at once: three lines. */
+	pa_runl(&r, "diff", prof.p, all.p, "--json", dj.p, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, want_cat));
+	assert_true(pa_contains(r.err, want_prof_back));
+	assert_true(pa_contains(r.err, "\n  base port 1960 -> 2000\n"));
+	assert_int_equal(lines_with(r.err, "  "), 3);
+	assert_int_not_equal(access(dj.p, F_OK), 0);
+	pa_result_free(&r);
+
+	/* --force: the same lines as a warning, then the diff. */
+	pa_runl(&r, "diff", "--force", base.p, port.p, "--json", dj.p, NULL);
+	assert_true(r.status == 0 || r.status == 1);
+	assert_true(pa_contains(r.err, "portaudit: diff: warning: "));
+	assert_true(pa_contains(r.err, "\n  base port 1960 -> 2000\n"));
+	assert_true(pa_contains(r.out, "portaudit diff "));
+	assert_true(pa_contains(r.out, "Services: "));
+	pa_result_free(&r);
+	json_t *d = pa_load_json(dj.p);
+	json_t *cv = json_object_get(d, "caveats");
+	assert_int_equal(json_array_size(cv), 1);
+	assert_string_equal(json_string_value(json_array_get(cv, 0)),
+	                    "base port 1960 -> 2000");
+	json_decref(d);
+
+	/* Comparable reports: no word on stderr, no caveat. */
+	pa_runl(&r, "diff", base.p, base.p, "--json", dj.p, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	pa_result_free(&r);
+	d = pa_load_json(dj.p);
+	assert_int_equal(json_array_size(json_object_get(d, "caveats")), 0);
+	json_decref(d);
+
+	pa_runl(&r, "diff", "--help", NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "--force"));
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_identity_old_report),
 		cmocka_unit_test(test_merge_twice),
 		cmocka_unit_test(test_merge_overlap),
+		cmocka_unit_test(test_diff_refuses),
 		cmocka_unit_test(test_identity_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
