@@ -251,6 +251,10 @@ void cat_service_ports_format(const struct cat_service *s, char *buf,
  * required, process, purpose, vendor, note. New reference. */
 json_t *cat_service_json(const struct cat_model *m, uint32_t i);
 
+/* SHA-256 (FIPS 180-4) of data, as 64 lowercase hex digits and a NUL
+ * (sha256.c; the reports' ids use it too). */
+void cat_sha256_hex(const unsigned char *data, size_t len, char out[65]);
+
 const char *cat_proto_name(enum cat_proto p);  /* "tcp", "udp", "any" */
 const char *cat_dir_name(enum cat_dir d);      /* "inbound", ... */
 

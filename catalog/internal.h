@@ -12,9 +12,6 @@
 
 #include "catalog.h"
 
-/* SHA-256 (FIPS 180-4) of data, as 64 lowercase hex digits and a NUL. */
-void cat_sha256_hex(const unsigned char *data, size_t len, char out[65]);
-
 /* Levenshtein distance, capped: returns at most `cap` + 1. */
 unsigned cat_edit_distance(const char *a, const char *b, unsigned cap);
 /* Is `cand` close enough to `word` to be suggested as "did you mean"? */

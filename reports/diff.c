@@ -1,16 +1,21 @@
 /*
- * diff.c -- `portaudit diff OLD.json NEW.json [--json FILE] [-q]`
+ * diff.c -- `portaudit diff OLD.json NEW.json [--json FILE] [-q] [--force]`
  *
- * Design. Two JSON reports are compared by identity, not by position:
- * findings by their key (kind, service, protocol, port -- or "scan" for a
- * range finding, whose range may grow --, server, peer, initiator), services
- * by id. A finding is new (only in NEW), gone (only in OLD) or changed (its
- * outcome moved, or its scan range grew; a different flow count alone is
- * not a change); a service changed when its status did. The
- * text lists them, worst first; --json FILE writes the same as an object
- * for automation. Exit status: 1 when NEW brings something non-compliant
- * (a new finding, or a service that became blocked or missing), else 0;
- * 2 on bad input (a missing, empty or non-JSON file, named). Cost: both
+ * Design. Reports made with different catalogs, profiles (by sha256) or
+ * base ports give the same traffic other services and statuses, so they
+ * do not compare: refused (exit 2), each difference on its own line, or
+ * with --force the same lines as a warning (and in the JSON's caveats)
+ * before the diff. Two JSON reports are compared by identity, not by
+ * position: findings by their key (kind, service, protocol, port -- or
+ * "scan" for a range finding, whose range may grow --, server, peer,
+ * initiator), services by id. A finding is new (only in NEW), gone (only
+ * in OLD) or changed (its outcome moved, or its scan range grew; a
+ * different flow count alone is not a change); a service changed when its
+ * status did. The text lists them, worst first; --json FILE writes the
+ * same as an object for automation. Exit status: 1 when NEW brings
+ * something non-compliant (a new finding, or a service that became blocked
+ * or missing), else 0; 2 on bad input (a missing, empty or non-JSON file,
+ * named, or reports that do not compare, without --force). Cost: both
  * reports in memory, sorted keys, O(n log n).
  */
 #include <getopt.h>
@@ -139,19 +144,73 @@ static void print_finding(FILE *out, const char *what, const json_t *f,
 	fprintf(out, "\n  %-8s %s\n", "", s_or(f, "reason", ""));
 }
 
+/* How a report was made, for one line of the refusal: "prognosis (sha256
+ * 1a2b3c4d5e6f...)", "site.yaml (sha256 ...)", or "none". */
+static void made_with(const json_t *o, const char *name_key, char *buf,
+                      size_t len)
+{
+	if (!json_is_object(o)) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len, "%s (sha256 %.12s...)", s_or(o, name_key, "?"),
+	         s_or(o, "sha256", "?"));
+}
+
+/* What makes OLD and NEW incomparable: a different catalog (sha256),
+ * profile (sha256, or one has none) or base port; one line each into
+ * `lines`. Returns how many. */
+static unsigned incomparable(const json_t *o, const json_t *n,
+                             char lines[3][300])
+{
+	unsigned k = 0;
+	static const struct { const char *key, *name, *what; } part[] = {
+		{ "catalog", "name", "catalog" },
+		{ "profile", "source", "profile" },
+	};
+	for (unsigned i = 0; i < 2; i++) {
+		const json_t *a = json_object_get(o, part[i].key);
+		const json_t *b = json_object_get(n, part[i].key);
+		const char *sa = json_string_value(json_object_get(a, "sha256"));
+		const char *sb = json_string_value(json_object_get(b, "sha256"));
+		if ((sa == NULL) == (sb == NULL) && (!sa || strcmp(sa, sb) == 0))
+			continue;
+		char x[140], y[140];
+		made_with(a, part[i].name, x, sizeof x);
+		made_with(b, part[i].name, y, sizeof y);
+		snprintf(lines[k++], 300, "%s %s -> %s", part[i].what, x, y);
+	}
+	json_t *pa = json_object_get(o, "base_port"),
+	       *pb = json_object_get(n, "base_port");
+	if (!json_equal(pa, pb)) {
+		char x[24] = "none", y[24] = "none";
+		if (json_is_integer(pa))
+			snprintf(x, sizeof x, "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(pa));
+		if (json_is_integer(pb))
+			snprintf(y, sizeof y, "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(pb));
+		snprintf(lines[k++], 300, "base port %s -> %s", x, y);
+	}
+	return k;
+}
+
 static const char diff_usage[] =
-	"Usage: portaudit diff OLD.json NEW.json [--json FILE] [-q]\n";
+	"Usage: portaudit diff OLD.json NEW.json [--json FILE] [-q] [--force]\n"
+	"  --force  compare reports made with different catalogs, profiles or\n"
+	"           base ports (the differences are printed as a warning)\n";
 
 int rep_cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *json_path = NULL;
-	bool quiet = false;
+	bool quiet = false, force = false;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -159,6 +218,7 @@ int rep_cmd_diff(int argc, char **argv)
 		switch (c) {
 		case 'j': json_path = optarg; break;
 		case 'q': quiet = true; break;
+		case 'F': force = true; break;
 		case 'h': fputs(diff_usage, stdout); return 0;
 		case ':':
 			fprintf(stderr, "portaudit: diff: option %s needs an argument\n"
@@ -183,6 +243,24 @@ int rep_cmd_diff(int argc, char **argv)
 		fprintf(stderr, "portaudit: %s\n", err);
 		json_decref(o);
 		return 2;
+	}
+	/* Services and findings of reports made with another catalog,
+	 * profile or base port do not compare: refuse, or warn (--force). */
+	char why[3][300];
+	unsigned nwhy = incomparable(o, n, why);
+	if (nwhy) {
+		fprintf(stderr, "portaudit: diff: %s%s and %s were made differently"
+		        "%s\n", force ? "warning: " : "", op, np, force
+		        ? "; comparing them anyway (--force):"
+		        : ", so their services and findings do not compare (--force "
+		          "compares them anyway):");
+		for (unsigned i = 0; i < nwhy; i++)
+			fprintf(stderr, "  %s\n", why[i]);
+		if (!force) {
+			json_decref(o);
+			json_decref(n);
+			return 2;
+		}
 	}
 	int status = 2;
 	size_t no, nn;
@@ -289,6 +367,10 @@ int rep_cmd_diff(int argc, char **argv)
 		json_object_set_new(out, "new_findings", jn);
 		json_object_set_new(out, "gone_findings", jg);
 		json_object_set_new(out, "changed_findings", jc);
+		json_t *cv = json_array();
+		for (unsigned x = 0; cv && x < nwhy; x++)
+			json_array_append_new(cv, json_string(why[x]));
+		json_object_set_new(out, "caveats", cv ? cv : json_null());
 		struct rep_out *w = rep_open(&rep_json, json_path, err, sizeof err);
 		if (!w) {
 			fprintf(stderr, "portaudit: %s\n", err);

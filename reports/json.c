@@ -273,7 +273,10 @@ json_t *rep_report_json(const struct rep_input *in)
 	else
 		json_object_set_new(r, "profile", json_null());
 	json_object_set_new(r, "base_port", json_integer(m ? m->base : 0));
-	json_object_set_new(r, "capture", capture_json(in));
+	/* Identity: report_id and covers (merge.c), capture.host when live. */
+	json_t *cap = capture_json(in);
+	rep_identity_json(r, cap, in);
+	json_object_set_new(r, "capture", cap);
 
 	json_t *sv = json_array();
 	for (uint32_t i = 0; sv && i < res->nservers; i++) {

@@ -7,8 +7,15 @@
  * and the model of the catalog the reports name (the built-in one, or
  * --catalog FILE, checked by sha256). Every writer then prints the merged
  * report exactly as it prints a capture's, so a merged report has every
- * format and the same layout. Nothing is judged again: verdicts are the
- * reports' own, and only counters are combined:
+ * format and the same layout. Nothing is counted twice: every report has
+ * an identity (report_id, the hash of its capture facts, and covers, the
+ * capture reports it stands for; computed on loading for reports older
+ * than ids), and two inputs that cover one capture are refused, both
+ * named, before anything is written. Two different captures of one source
+ * (a file's basename, or a live host and interface) whose windows overlap
+ * may share flows: merged, with a warning each pair and a caveat. Nothing
+ * is judged again: verdicts are the reports' own, and only counters are
+ * combined:
  *   capture   counters summed, start = min, end = max, flags OR-ed, sources
  *             listed one after the other;
  *   servers   the union (inferred only if inferred in every report);
@@ -29,14 +36,18 @@
  *             single-port unexpected findings fold into it, as they do when
  *             a pair has more than classify's scan threshold of them; a
  *             missing finding survives only if every report has it;
- *   summary   flow counts summed, finding counts recounted.
+ *   summary   flow counts summed, finding counts recounted;
+ *   identity  covers the union of the reports' covers, report_id its hash.
  * What a merged report cannot carry: flows (no --flows-csv; --jsonl has
  * finding events only), flow_ids (unique within one run only), the exact distinct-port count of a scan seen in
  * several reports as ranges (nports is summed, capped by the range's
- * width), and
- * profile overrides of ports when the profile file cannot be read again
- * (enabled/required are then taken from the reports). docs/report-format.md
- * says so too. Memory: the parsed reports plus one array of all findings.
+ * width), profile overrides of ports when the profile file cannot be read
+ * again (enabled/required are then taken from the reports), and its parts'
+ * own windows and live hosts (a merged report overlaps by its whole window
+ * and its sources' names). A merged report older than ids is one capture
+ * to a later merge: its parts are not recorded. docs/report-format.md says
+ * so too. Memory: the parsed reports, one array of all findings, one of
+ * all covers (sorted once).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -56,6 +68,246 @@
  * (server, peer, protocol, side) make a scan, worded by cls_scan_reason and
  * sorted by cls_sort_findings: classify's own threshold, words and order, so
  * that reports merged from parts of a capture read as the whole capture's. */
+
+/* ---- reading values ---------------------------------------------------- */
+
+static uint64_t ju64(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static bool jtrue(const json_t *o, const char *k)
+{
+	return json_is_true(json_object_get(o, k));
+}
+
+static uint64_t jtime(const json_t *o, const char *k)
+{
+	uint64_t ns = 0;
+	const char *s = jstr(o, k);
+	if (s && rep_time_parse(s, &ns) != 0)
+		ns = 0;
+	return ns;
+}
+
+/* ---- report identity ----------------------------------------------------
+ *
+ * A capture's report is named by the SHA-256 of its capture facts, one per
+ * line: every source's identity (a file's basename; a live capture's host
+ * and interface), start and end in ns, packets, bytes, dropped, every link
+ * type. Nothing else: not the command line, the output paths or the time
+ * the report was written, so the same capture analysed twice, or its
+ * report copied, has the same id. The facts are read from the report's own
+ * `capture` object, as written or as read back, so that a report written
+ * before ids existed gets, when loaded, the id it would have had. A merged
+ * report stands for the union of its inputs' `covers`; its id is the hash
+ * of that sorted union (the one id itself when the union has one). */
+
+/* "file\tdemo.pcap" or "live\tHOST\teth0": what the id hashes and merge
+ * compares; `human`: "demo.pcap", "eth0 on HOST". */
+static void source_ident(const json_t *capture, const char *src, bool human,
+                         char *buf, size_t len)
+{
+	if (jtrue(capture, "live")) {
+		const char *host = jstr(capture, "host");
+		if (human)
+			snprintf(buf, len, "%s on %s", src,
+			         host ? host : "an unnamed host");
+		else
+			snprintf(buf, len, "live\t%s\t%s", host ? host : "", src);
+		return;
+	}
+	const char *b = strrchr(src, '/');
+	b = b && b[1] ? b + 1 : src;
+	snprintf(buf, len, "%s%s", human ? "" : "file\t", b);
+}
+
+static bool is_id(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	if (!s || strlen(s) != REP_ID_LEN - 1)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+/* The id of a capture's report from its `capture` object; -1 when out of
+ * memory. */
+static int capture_id(const json_t *c, char id[REP_ID_LEN])
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return -1;
+	fputs("portaudit capture 1\n", f);
+	size_t k;
+	const json_t *s;
+	json_array_foreach(json_object_get(c, "sources"), k, s) {
+		char b[600];
+		if (!json_is_string(s))
+			continue;
+		source_ident(c, json_string_value(s), false, b, sizeof b);
+		fprintf(f, "source\t%s\n", b);
+	}
+	static const char *const when[] = { "start", "end" };
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t ns;
+		const char *t = jstr(c, when[i]);
+		if (t && rep_time_parse(t, &ns) == 0)
+			fprintf(f, "%s\t%" PRIu64 "\n", when[i], ns);
+		else
+			fprintf(f, "%s\t-\n", when[i]);
+	}
+	fprintf(f, "packets\t%" PRIu64 "\nbytes\t%" PRIu64 "\n",
+	        ju64(c, "packets"), ju64(c, "bytes"));
+	if (json_is_integer(json_object_get(c, "dropped")))
+		fprintf(f, "dropped\t%" PRIu64 "\n", ju64(c, "dropped"));
+	else
+		fputs("dropped\t-\n", f);
+	json_array_foreach(json_object_get(c, "linktypes"), k, s)
+		if (json_is_string(s))
+			fprintf(f, "linktype\t%s\n", json_string_value(s));
+	if (fclose(f) != 0) {
+		free(text);
+		return -1;
+	}
+	cat_sha256_hex((const unsigned char *)text, len, id);
+	free(text);
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The id of a merged report, from its covers (sorted, unique, n >= 1);
+ * -1 when out of memory. */
+static int covers_id(const char *const *ids, size_t n, char id[REP_ID_LEN])
+{
+	if (n == 1) {
+		snprintf(id, REP_ID_LEN, "%s", ids[0]);
+		return 0;
+	}
+	static const char head[] = "portaudit merge 1\n";
+	size_t len = sizeof head + n * REP_ID_LEN;
+	char *text = malloc(len);
+	if (!text)
+		return -1;
+	memcpy(text, head, sizeof head - 1);
+	char *p = text + sizeof head - 1;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, ids[i], REP_ID_LEN - 1);
+		p[REP_ID_LEN - 1] = '\n';
+		p += REP_ID_LEN;
+	}
+	cat_sha256_hex((const unsigned char *)text, (size_t)(p - text), id);
+	free(text);
+	return 0;
+}
+
+int rep_identity_json(json_t *r, json_t *capture, const struct rep_input *in)
+{
+	if (!r || !capture)
+		return -1;
+	if (in->capopt && in->capopt->iface) {
+		char host[256];
+		if (gethostname(host, sizeof host) == 0) {
+			host[sizeof host - 1] = 0;
+			json_object_set_new(capture, "host", rep_jstr(host));
+		} else {
+			json_object_set_new(capture, "host", json_null());
+		}
+	}
+	char id[REP_ID_LEN];
+	json_t *cv = json_array();
+	int rc = cv ? 0 : -1;
+	if (rc == 0 && in->ncovers == 0) {
+		rc = capture_id(capture, id);
+		if (rc == 0)
+			json_array_append_new(cv, json_string(id));
+	} else if (rc == 0) {
+		rc = covers_id(in->covers, in->ncovers, id);
+		for (unsigned i = 0; rc == 0 && i < in->ncovers; i++)
+			json_array_append_new(cv, json_string(in->covers[i]));
+	}
+	if (rc != 0) {
+		json_decref(cv);
+		return -1;
+	}
+	json_object_set_new(r, "report_id", json_string(id));
+	json_object_set_new(r, "covers", cv);
+	return 0;
+}
+
+/* A report as loaded: report_id and covers checked when present, else
+ * given the values they would have had (a report older than ids). */
+static int identity_load(json_t *j, const char *path, char *err,
+                         size_t errlen)
+{
+	json_t *id = json_object_get(j, "report_id");
+	json_t *cv = json_object_get(j, "covers");
+	if (id && !is_id(id)) {
+		snprintf(err, errlen, "%s: \"report_id\" is not a report id (64 "
+		         "lowercase hex digits)", path);
+		return -1;
+	}
+	size_t k;
+	json_t *v;
+	if (cv) {
+		bool ok = json_is_array(cv) && json_array_size(cv) > 0;
+		json_array_foreach(cv, k, v)
+			ok = ok && is_id(v);
+		if (!ok) {
+			snprintf(err, errlen, "%s: \"covers\" is not a list of report "
+			         "ids", path);
+			return -1;
+		}
+	}
+	if (!id) {
+		char hex[REP_ID_LEN];
+		int rc;
+		if (cv) {
+			size_t n = json_array_size(cv), u = 0;
+			const char **ids = calloc(n, sizeof *ids);
+			if (!ids) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			json_array_foreach(cv, k, v)
+				ids[k] = json_string_value(v);
+			qsort(ids, n, sizeof *ids, str_cmp);
+			for (size_t i = 0; i < n; i++)
+				if (u == 0 || strcmp(ids[u - 1], ids[i]) != 0)
+					ids[u++] = ids[i];
+			rc = covers_id(ids, u, hex);
+			free(ids);
+		} else {
+			rc = capture_id(json_object_get(j, "capture"), hex);
+		}
+		if (rc != 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		json_object_set_new(j, "report_id", json_string(hex));
+		id = json_object_get(j, "report_id");
+	}
+	if (!cv)
+		json_object_set_new(j, "covers", json_pack("[O]", id));
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
 
 int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
 {
@@ -111,28 +363,15 @@ int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (identity_load(j, path, err, errlen) != 0) {
+		json_decref(j);
+		return -1;
+	}
 	*out = j;
 	return 0;
 }
 
-/* ---- reading values ---------------------------------------------------- */
-
-static uint64_t ju64(const json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
-	return n > 0 ? (uint64_t)n : 0;
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-static bool jtrue(const json_t *o, const char *k)
-{
-	return json_is_true(json_object_get(o, k));
-}
+/* ---- reading findings ------------------------------------------------- */
 
 static bool parse_addr(const char *s, uint8_t *family, uint8_t *a)
 {
@@ -176,15 +415,6 @@ static enum cls_status status_parse(const char *s)
 	return CLS_S_NOT_SEEN;
 }
 
-static uint64_t jtime(const json_t *o, const char *k)
-{
-	uint64_t ns = 0;
-	const char *s = jstr(o, k);
-	if (s && rep_time_parse(s, &ns) != 0)
-		ns = 0;
-	return ns;
-}
-
 struct merge {
 	const char *paths[MERGE_MAX_REPORTS];
 	json_t *rep[MERGE_MAX_REPORTS];
@@ -199,6 +429,8 @@ struct merge {
 	struct cap_options co;
 	struct cls_result res;
 	char *cmdline;
+	const char **covers;          /* the union of the reports' covers */
+	unsigned ncovers;
 	/* Per report, its groups' ids and the merged group of each. */
 	struct mgroup {
 		const char *id;
@@ -474,6 +706,7 @@ static void merge_free(struct merge *m)
 	for (unsigned i = 0; i < m->n; i++)
 		json_decref(m->rep[i]);
 	free(m->cmdline);
+	free(m->covers);
 }
 
 /* The catalog and profile the reports were made with. */
@@ -1062,6 +1295,192 @@ static void merge_caveats(struct merge *m)
 	}
 }
 
+/* ---- identity: nothing counted twice ----------------------------------- */
+
+struct cover {
+	const char *id;
+	unsigned report;
+};
+
+static int cover_cmp(const void *pa, const void *pb)
+{
+	const struct cover *a = pa, *b = pb;
+	int c = strcmp(a->id, b->id);
+	if (c)
+		return c;
+	return a->report < b->report ? -1 : a->report > b->report;
+}
+
+/* The first two reports that cover the same capture, said the way their
+ * covers relate: the same capture, a part of the other, or sharing one. */
+static void twice_msg(const struct merge *m, const struct cover *v, size_t n,
+                      unsigned a, unsigned b, const char *id, char *err,
+                      size_t errlen)
+{
+	size_t na = 0, nb = 0, both = 0;
+	for (size_t i = 0; i < n; ) {
+		bool ia = false, ib = false;
+		size_t e = i;
+		for (; e < n && strcmp(v[e].id, v[i].id) == 0; e++) {
+			ia |= v[e].report == a;
+			ib |= v[e].report == b;
+		}
+		na += ia;
+		nb += ib;
+		both += ia && ib;
+		i = e;
+	}
+	const char *pa = m->paths[a], *pb = m->paths[b];
+	if (both == na && both == nb)
+		snprintf(err, errlen, "merge: %s is the same capture as %s (report "
+		         "%.12s...): it would be counted twice", pb, pa, id);
+	else if (both == nb)
+		snprintf(err, errlen, "merge: %s is already part of %s (report "
+		         "%.12s...): it would be counted twice", pb, pa, id);
+	else if (both == na)
+		snprintf(err, errlen, "merge: %s already holds %s (report "
+		         "%.12s...): it would be counted twice", pb, pa, id);
+	else
+		snprintf(err, errlen, "merge: %s and %s both hold the capture of "
+		         "report %.12s...: it would be counted twice", pb, pa, id);
+}
+
+/* Refuse two reports that cover the same capture; else the union of the
+ * covers, sorted, for the merged report. Cost: one sort of all covers. */
+static int merge_identity(struct merge *m, char *err, size_t errlen)
+{
+	size_t total = 0;
+	for (unsigned r = 0; r < m->n; r++)
+		total += json_array_size(json_object_get(m->rep[r], "covers"));
+	struct cover *v = calloc(total ? total : 1, sizeof *v);
+	m->covers = calloc(total ? total : 1, sizeof *m->covers);
+	if (!v || !m->covers) {
+		free(v);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t n = 0;
+	for (unsigned r = 0; r < m->n; r++) {
+		size_t k;
+		const json_t *s;
+		json_array_foreach(json_object_get(m->rep[r], "covers"), k, s)
+			v[n++] = (struct cover){ json_string_value(s), r };
+	}
+	qsort(v, n, sizeof *v, cover_cmp);
+	/* The first clash in argument order: the pair (a, b), b > a,
+	 * smallest b, then smallest a. */
+	unsigned ba = 0, bb = 0;
+	const char *bid = NULL;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i].id, v[i - 1].id) == 0 &&
+		    v[i].report != v[i - 1].report &&
+		    (!bid || v[i].report < bb ||
+		     (v[i].report == bb && v[i - 1].report < ba))) {
+			ba = v[i - 1].report;
+			bb = v[i].report;
+			bid = v[i].id;
+		}
+	if (bid) {
+		twice_msg(m, v, n, ba, bb, bid, err, errlen);
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (m->ncovers == 0 ||
+		    strcmp(m->covers[m->ncovers - 1], v[i].id) != 0)
+			m->covers[m->ncovers++] = v[i].id;
+	free(v);
+	return 0;
+}
+
+/* Do reports a and b hold one source (source_ident) over windows [start,
+ * end] that overlap? Then `who` names the source and t0..t1 the overlap. */
+static bool overlap(const struct merge *m, unsigned a, unsigned b, char *who,
+                    size_t wholen, char t0[REP_TIME_MAX],
+                    char t1[REP_TIME_MAX])
+{
+	const json_t *ca = json_object_get(m->rep[a], "capture");
+	const json_t *cb = json_object_get(m->rep[b], "capture");
+	uint64_t sa = jtime(ca, "start"), ea = jtime(ca, "end");
+	uint64_t sb = jtime(cb, "start"), eb = jtime(cb, "end");
+	if (!ju64(ca, "packets") || !ju64(cb, "packets") || !sa || !sb)
+		return false;
+	uint64_t from = sa > sb ? sa : sb, to = ea < eb ? ea : eb;
+	if (from > to)
+		return false;
+	size_t i, k;
+	const json_t *x, *y;
+	char ia[600], ib[600];
+	json_array_foreach(json_object_get(ca, "sources"), i, x) {
+		if (!json_is_string(x))
+			continue;
+		source_ident(ca, json_string_value(x), false, ia, sizeof ia);
+		json_array_foreach(json_object_get(cb, "sources"), k, y) {
+			if (!json_is_string(y))
+				continue;
+			source_ident(cb, json_string_value(y), false, ib, sizeof ib);
+			if (strcmp(ia, ib) == 0) {
+				source_ident(ca, json_string_value(x), true, who, wholen);
+				rep_time(from, t0, REP_TIME_MAX);
+				rep_time(to, t1, REP_TIME_MAX);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b && b[1] ? b + 1 : path;
+}
+
+/* Reports of one source whose windows overlap may hold the same flows:
+ * one warning line on stderr each pair, and a caveat in the merged report
+ * (one each while there is room, the rest counted in the last one). Call
+ * after merge_caveats. Cost: reports^2 * sources^2 comparisons, all small
+ * (MERGE_MAX_REPORTS, CAP_MAX_SOURCES). */
+static void merge_overlaps(struct merge *m)
+{
+	struct cls_result *res = &m->res;
+	const unsigned cap = sizeof res->caveats / sizeof res->caveats[0];
+	char who[600], t0[REP_TIME_MAX], t1[REP_TIME_MAX];
+	unsigned pairs = 0;
+	for (unsigned b = 1; b < m->n; b++)
+		for (unsigned a = 0; a < b; a++)
+			if (overlap(m, a, b, who, sizeof who, t0, t1)) {
+				fprintf(stderr, "portaudit: merge: warning: %s and %s "
+				        "overlap: both captured %s from %s to %s; flows of "
+				        "that window may be counted twice\n", m->paths[a],
+				        m->paths[b], who, t0, t1);
+				pairs++;
+			}
+	if (!pairs)
+		return;
+	unsigned room = cap - res->ncaveats;
+	unsigned each = pairs <= room ? pairs : room ? room - 1 : 0;
+	unsigned done = 0;
+	for (unsigned b = 1; b < m->n && done < each; b++)
+		for (unsigned a = 0; a < b && done < each; a++)
+			if (overlap(m, a, b, who, sizeof who, t0, t1)) {
+				rep_fmt(res->caveats[res->ncaveats++],
+				        sizeof res->caveats[0], "Merged reports %s and %s "
+				        "overlap: both captured %s from %s to %s, so flows "
+				        "of that window may be counted twice.",
+				        base_name(m->paths[a]), base_name(m->paths[b]), who,
+				        t0, t1);
+				done++;
+			}
+	if (done < pairs) {
+		unsigned at = res->ncaveats < cap ? res->ncaveats++ : cap - 1;
+		rep_fmt(res->caveats[at], sizeof res->caveats[0], "%u%s pairs of "
+		        "merged reports captured one source over overlapping "
+		        "windows (portaudit merge warned of each), so their flows "
+		        "may be counted twice.", pairs - done, done ? " more" : "");
+	}
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 static const char merge_usage[] =
@@ -1165,7 +1584,8 @@ int rep_cmd_merge(int argc, char **argv)
 		fprintf(stderr, "portaudit: merge: no report given\n%s", merge_usage);
 		goto out;
 	}
-	if (merge_model(m, catalog_path, profile_path, err, sizeof err) != 0 ||
+	if (merge_identity(m, err, sizeof err) != 0 ||
+	    merge_model(m, catalog_path, profile_path, err, sizeof err) != 0 ||
 	    merge_groups(m, err, sizeof err) != 0 ||
 	    merge_findings_all(m, err, sizeof err) != 0 ||
 	    merge_services(m, err, sizeof err) != 0) {
@@ -1175,6 +1595,7 @@ int rep_cmd_merge(int argc, char **argv)
 	merge_capture(m);
 	merge_servers(m);
 	merge_caveats(m);
+	merge_overlaps(m);
 	m->cmdline = join(argc, argv);
 
 	struct rep_input in;
@@ -1191,6 +1612,8 @@ int rep_cmd_merge(int argc, char **argv)
 	in.all_services = all;
 	in.merged_from = m->paths;
 	in.nmerged = m->n;
+	in.covers = m->covers;
+	in.ncovers = m->ncovers;
 
 	if (!quiet) {
 		outs[nouts] = rep_open(&rep_text, "-", err, sizeof err);

@@ -89,8 +89,18 @@ const char *rep_attrib_id(const struct rep_input *in, int32_t service,
 const char *rep_eve_state(unsigned outcome);
 
 /* Read a JSON report for merge/diff: a missing, empty, non-JSON or
- * non-report file is an error naming the file. 0, or -1 with err. */
+ * non-report file is an error naming the file. 0, or -1 with err. The
+ * report comes back with "report_id" and "covers" (computed from its
+ * capture facts when it was written before report ids). */
 int rep_load_report(const char *path, json_t **out, char *err, size_t errlen);
+
+/* A report id: SHA-256 in lowercase hex, with its NUL. */
+#define REP_ID_LEN 65
+/* The report's identity (merge.c, docs/report-format.md): sets `report_id`
+ * and `covers` in `r` from the `capture` object about to be written (a
+ * capture's report), or from in->covers (a merged report); adds
+ * capture.host to a live capture's. 0, or -1 when out of memory. */
+int rep_identity_json(json_t *r, json_t *capture, const struct rep_input *in);
 
 /* A line built in memory and written with one call: the streaming writers
  * (JSON lines, flows CSV) format a flow in about a microsecond this way,

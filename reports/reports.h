@@ -33,6 +33,8 @@ struct rep_input {
 	unsigned evidence_packets;/* --evidence-packets: per flagged flow */
 	const char *const *merged_from; /* portaudit merge: the reports read */
 	unsigned nmerged;
+	const char *const *covers; /* merge: the base report ids (sorted) */
+	unsigned ncovers;
 };
 
 struct rep_out;
