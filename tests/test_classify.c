@@ -1494,6 +1494,205 @@ static void test_portmap(void **state)
 	env_free(e);
 }
 
+/* ---- groups, statuses by verdict, outcomes as judged ------------------ */
+
+/* A profile that names the products present narrows a tie to them: one
+ * product, one row, no group. */
+static void test_group_narrowed_by_profile(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("products:\n  - id: cucm\n", 0, s, 0, NULL);
+	const struct rec *r = one(e, 17, SRV, 40000, PEER, 161,
+	                          CAP_OUT_REPLIED);
+	EXPECT(r, CLS_V_EXPECTED, "cucm-snmp", "expected, cucm-snmp");
+	assert_string_equal(r->group, "");
+	finish(e);
+	assert_int_equal(e->res->ngroups, 0);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_OBSERVED);
+	assert_int_equal(e->res->services[svc_index(e, "cucm-snmp")].flows, 1);
+	env_free(e);
+	/* Both named: the tie stays, one group of the two, counted once
+	 * however many flows. */
+	e = env_new("products:\n  - id: cucm\n  - id: cube\n", 0, s, 0, NULL);
+	for (int i = 0; i < 3; i++)
+		one(e, 17, SRV, (uint16_t)(40000 + i), PEER, 161,
+		    CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(e->res->ngroups, 1);
+	assert_int_equal(e->res->groups[0].nmembers, 2);
+	assert_int_equal(e->res->groups[0].st.flows, 3);
+	assert_int_equal(e->res->groups[0].st.by[CLS_V_EXPECTED].flows, 3);
+	assert_int_equal(e->res->services[svc_index(e, "cucm-snmp")].flows, 0);
+	assert_int_equal(e->res->services[svc_index(e, "cube-snmp")].flows, 0);
+	env_free(e);
+}
+
+/* A wrong-way SNMP poll fits both rows as badly: one violation finding
+ * named after the group, and the group is violated. */
+static void test_group_violation(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	const struct rec *r = one(e, 17, PEER, 40000, SRV, 161,
+	                          CAP_OUT_REPLIED);
+	EXPECT(r, CLS_V_VIOLATION, "cucm-snmp", "shared-udp-161-outbound is "
+	       "outbound only");
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_VIOLATION), 1);
+	assert_int_equal(e->res->findings[0].group, 1);
+	assert_int_equal(e->res->groups[0].st.status, CLS_S_VIOLATED);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_NOT_SEEN);
+	env_free(e);
+}
+
+/* A request/response UDP service without reply is unanswered; one-way
+ * syslog stays one-way; UDP to a port no row uses stays one-way. */
+static void test_udp_unanswered(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow f = mk(e, 17, SRV, 40000, PEER, 161, CAP_OUT_ONEWAY);
+	f.pkts[0] = 3;
+	f.pkts[1] = 0;
+	const struct rec *r = feed(e, &f);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, CLS_V_BLOCKED);
+	assert_int_equal(r->outcome, CAP_OUT_UNANSWERED);
+	assert_non_null(strstr(r->reason, "3 request(s) got no reply"));
+	r = one(e, 17, PEER, 514, SRV, 514, CAP_OUT_ONEWAY);
+	assert_int_equal(r->verdict, CLS_V_EXPECTED);
+	assert_int_equal(r->outcome, CAP_OUT_ONEWAY);
+	r = one(e, 17, PEER, 40001, SRV, 7777, CAP_OUT_ONEWAY);
+	assert_int_equal(r->verdict, CLS_V_UNEXPECTED);
+	assert_int_equal(r->outcome, CAP_OUT_ONEWAY);
+	finish(e);
+	const struct cls_finding *b = NULL;
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		if (e->res->findings[i].kind == CLS_K_BLOCKED)
+			b = &e->res->findings[i];
+	assert_non_null(b);
+	assert_int_equal(b->outcome, CAP_OUT_UNANSWERED);
+	assert_int_equal(b->port, 161);
+	env_free(e);
+}
+
+/* Local-only across the wire and a reserved offset: violated, never
+ * observed; local-only on its own host: observed. */
+static void test_violated_status(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	one(e, 6, PEER, 40000, SRV, 1961, CAP_OUT_CLOSED);
+	one(e, 6, PEER, 40001, SRV, 1963, CAP_OUT_CLOSED);
+	finish(e);
+	assert_int_equal(status_of(e, "base-promgr"), CLS_S_VIOLATED);
+	assert_int_equal(status_of(e, "base-reserved-3"), CLS_S_VIOLATED);
+	const struct cls_service_stat *st =
+		&e->res->services[svc_index(e, "base-promgr")];
+	assert_int_equal(st->by[CLS_V_VIOLATION].flows, 1);
+	assert_int_equal(st->by[CLS_V_VIOLATION].bytes, st->bytes);
+	assert_int_equal(st->ok_flows, 0);
+	env_free(e);
+	e = env_srv();
+	one(e, 6, SRV, 40000, SRV, 1961, CAP_OUT_CLOSED);
+	finish(e);
+	assert_int_equal(status_of(e, "base-promgr"), CLS_S_OBSERVED);
+	env_free(e);
+}
+
+/* Every requirement of a service, for every listed device: RADIUS
+ * accounting seen with one device does not hide its missing
+ * authentication, and the silent device misses both. */
+static void test_device_requirements(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("products:\n  - id: cube\n    devices: "
+	                        "[10.10.0.20, 10.10.0.21]\nrequire:\n  "
+	                        "services: [cube-radius]\n", 0, s, 0, NULL);
+	one(e, 17, SRV, 40000, "10.10.0.20", 1813, CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(status_of(e, "cube-radius"), CLS_S_MISSING);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 3);
+	unsigned auth20 = 0, auth21 = 0, acct21 = 0, acct20 = 0;
+	for (uint32_t i = 0; i < e->res->nfindings; i++) {
+		const struct cls_finding *m = &e->res->findings[i];
+		if (m->kind != CLS_K_MISSING)
+			continue;
+		bool d20 = m->peer[3] == 20;
+		if (m->port == 1812)
+			d20 ? auth20++ : auth21++;
+		else if (m->port == 1813)
+			d20 ? acct20++ : acct21++;
+		if (m->port == 1812)
+			assert_non_null(strstr(m->reason, "1812|1645"));
+	}
+	assert_int_equal(auth20, 1);
+	assert_int_equal(auth21, 1);
+	assert_int_equal(acct21, 1);
+	assert_int_equal(acct20, 0);
+	env_free(e);
+}
+
+/* A host listed inside a listed prefix is the prefix's member: silent
+ * together, one finding for the prefix (naming the host, keeping /28);
+ * the prefix heard from another host but not the listed one: one finding
+ * for the host. */
+static void test_device_overlap(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	static const char prof[] = "products:\n  - id: cucm\n    devices: "
+	                           "[10.1.0.0/28, 10.1.0.11]\nrequire:\n  "
+	                           "services: [cucm-snmp]\n";
+	struct env *e = env_new(prof, 0, s, 0, NULL);
+	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED); /* audited */
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	const struct cls_finding *m = &e->res->findings[0];
+	assert_int_equal(m->kind, CLS_K_MISSING);
+	assert_int_equal(m->peer_len, 28);
+	assert_non_null(strstr(m->reason, "10.1.0.0/28 (with the listed "
+	                                  "10.1.0.11)"));
+	env_free(e);
+	e = env_new(prof, 0, s, 0, NULL);
+	one(e, 17, SRV, 40000, "10.1.0.3", 161, CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 1);
+	m = &e->res->findings[0];
+	assert_int_equal(m->peer_len, 0);
+	assert_int_equal(m->peer[3], 11);
+	env_free(e);
+	e = env_new(prof, 0, s, 0, NULL);
+	one(e, 17, SRV, 40000, "10.1.0.11", 161, CAP_OUT_REPLIED);
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_MISSING), 0);
+	assert_int_equal(status_of(e, "cucm-snmp"), CLS_S_OBSERVED);
+	env_free(e);
+}
+
+/* Flow ids: one per flow, in order; a finding keeps its first ones. */
+static void test_flow_ids(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	const struct rec *a = one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	uint64_t first = a->flow_id;
+	for (int i = 0; i < 20; i++)
+		one(e, 6, PEER, (uint16_t)(41000 + i), SRV, 1963,
+		    CAP_OUT_CLOSED);
+	finish(e);
+	assert_int_equal(first, 1);
+	assert_int_equal(e->rec[20].flow_id, 21);
+	assert_int_equal(e->res->nfindings, 1);
+	assert_int_equal(e->res->findings[0].nflow_ids, CLS_FLOW_IDS);
+	assert_int_equal(e->res->findings[0].flow_ids[0], 2);
+	assert_int_equal(e->res->findings[0].flow_ids[CLS_FLOW_IDS - 1],
+	                 CLS_FLOW_IDS + 1);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1533,6 +1732,13 @@ int main(void)
 		cmocka_unit_test(test_buffer_settles),
 		cmocka_unit_test(test_pending_overflow),
 		cmocka_unit_test(test_many_devices_missing),
+		cmocka_unit_test(test_group_narrowed_by_profile),
+		cmocka_unit_test(test_group_violation),
+		cmocka_unit_test(test_udp_unanswered),
+		cmocka_unit_test(test_violated_status),
+		cmocka_unit_test(test_device_requirements),
+		cmocka_unit_test(test_device_overlap),
+		cmocka_unit_test(test_flow_ids),
 		cmocka_unit_test(test_random_flows),
 		cmocka_unit_test(test_portmap),
 	};
