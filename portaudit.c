@@ -6,8 +6,12 @@
  * lines, HTML). This file wires them: it parses the command line, loads the
  * catalog and the profile, opens every output before the capture starts (a
  * bad output path is an error before minutes of capture, not after), runs
- * the capture, and turns the findings into the exit status:
- *   0 compliant, 1 findings of a --fail-on kind, 2 usage/input/system error.
+ * the capture, and turns classify's verdict into the exit status:
+ *   0 compliant, 1 findings of a --fail-on kind, 2 usage/input/system error,
+ *   3 not audited (nothing was checked: no packet, no server flow).
+ * Outputs never collide: two to one file, or two to standard output, is a
+ * usage error, and when a report goes to standard output the terminal
+ * summary goes to standard error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +48,7 @@ static const char usage_text[] =
 	"  -B KIB              kernel capture buffer size in KiB\n"
 	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
 	"  -p                  do not put the interface in promiscuous mode\n"
+	"  -F FILE             read the capture filter from FILE (as tcpdump)\n"
 	"  -Z USER             drop root privileges to USER after opening\n"
 	"  --max-flows N       flow table capacity (default 1048576)\n"
 	"Model:\n"
@@ -63,7 +68,8 @@ static const char usage_text[] =
 	"  --max-findings N    findings kept (default 10000; the rest are counted)\n"
 	"  -h, --help          this help;  -V, --version  the version\n"
 	"\n"
-	"Exit status: 0 compliant, 1 findings, 2 usage or input error.\n"
+	"Exit status: 0 compliant, 1 findings of a --fail-on kind, 2 usage or\n"
+	"input error, 3 not audited (no packet, or no flow of a server).\n"
 	"See portaudit(1).\n";
 
 __attribute__((format(printf, 1, 2), noreturn))
@@ -78,34 +84,82 @@ static void usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/* Bounded number parsing (no atoi): decimal, no sign, no trailing bytes. */
+/* Bounded number parsing (no atoi): decimal digits only, min..max. Every
+ * bad number is worded the same way, whatever is wrong with it. */
 static unsigned long long parse_num(const char *opt, const char *s,
+                                    unsigned long long min,
                                     unsigned long long max)
 {
-	char *end;
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		usage_error("bad number for %s", opt);
+	char *end = NULL;
+	unsigned long long v = 0;
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max) {
-		fprintf(stderr, "portaudit: %s: '%s' is not a number from 0 to %llu\n",
-		        opt, s, max);
-		exit(EXIT_USAGE);
-	}
+	if (s && *s >= '0' && *s <= '9')
+		v = strtoull(s, &end, 10);
+	if (!end || *end || errno || v < min || v > max)
+		usage_error("%s: '%s' is not a whole number from %llu to %llu",
+		            opt, s ? s : "", min, max);
 	return v;
 }
 
 static double parse_seconds(const char *opt, const char *s)
 {
-	char *end;
+	char *end = NULL;
+	double v = -1;
 	errno = 0;
-	double v = (s && *s && *s != '-') ? strtod(s, &end) : -1;
-	if (v <= 0 || errno || *end || v > 365.0 * 86400) {
-		fprintf(stderr, "portaudit: %s: '%s' is not a duration in seconds\n",
-		        opt, s ? s : "");
+	if (s && ((*s >= '0' && *s <= '9') || *s == '.'))
+		v = strtod(s, &end);
+	if (!end || *end || errno || !(v > 0) || v > 365.0 * 86400)
+		usage_error("%s: '%s' is not a number of seconds above 0 and at "
+		            "most 31536000", opt, s ? s : "");
+	return v;
+}
+
+/* tcpdump's -F: the filter expression from a file, '#' comments dropped,
+ * lines joined with blanks. Bounded: a filter is text, 64 KiB at most. */
+static char *read_filter_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		fprintf(stderr, "portaudit: -F %s: %s\n", path, strerror(errno));
 		exit(EXIT_USAGE);
 	}
-	return v;
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1), line[4096];
+	if (!buf) {
+		fputs("portaudit: out of memory\n", stderr);
+		exit(EXIT_USAGE);
+	}
+	while (fgets(line, sizeof line, fp)) {
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *t = line + strspn(line, " \t");
+		size_t len = strcspn(t, "\r\n");
+		while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+			len--;
+		if (n + len + 1 > cap) {
+			fprintf(stderr, "portaudit: -F %s: the filter is longer "
+			        "than 64 KiB\n", path);
+			exit(EXIT_USAGE);
+		}
+		if (n && len)
+			buf[n++] = ' ';
+		memcpy(buf + n, t, len);
+		n += len;
+	}
+	bool bad = ferror(fp) != 0;
+	fclose(fp);
+	buf[n] = '\0';
+	if (bad) {
+		fprintf(stderr, "portaudit: -F %s: read error\n", path);
+		exit(EXIT_USAGE);
+	}
+	if (strspn(buf, " \t") == n) {
+		fprintf(stderr, "portaudit: -F %s: the file holds no filter "
+		        "expression\n", path);
+		exit(EXIT_USAGE);
+	}
+	return buf;
 }
 
 enum {
@@ -186,10 +240,11 @@ static int audit(int argc, char **argv)
 	int fail_on = (1 << CLS_K_COUNT) - 1;
 	uint32_t max_findings = 0;
 	bool all = false;
+	const char *filter_file = NULL;
 
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:i:r:c:B:s:pZ:qhV", long_opts,
+	while ((c = getopt_long(argc, argv, "+:i:r:c:B:s:pZ:F:qhV", long_opts,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -202,10 +257,11 @@ static int audit(int argc, char **argv)
 				usage_error("too many -r files (at most 64)");
 			copt.sources[copt.nsources++] = optarg;
 			break;
-		case 'c': copt.count = parse_num("-c", optarg, UINT64_MAX / 2); break;
-		case 'B': copt.buffer_kib = (int)parse_num("-B", optarg, 4u << 20); break;
-		case 's': copt.snaplen = (int)parse_num("-s", optarg, 262144); break;
+		case 'c': copt.count = parse_num("-c", optarg, 1, UINT64_MAX / 2); break;
+		case 'B': copt.buffer_kib = (int)parse_num("-B", optarg, 1, 4u << 20); break;
+		case 's': copt.snaplen = (int)parse_num("-s", optarg, 0, 262144); break;
 		case 'p': copt.no_promisc = true; break;
+		case 'F': filter_file = optarg; break;
 		case 'Z': copt.drop_user = optarg; break;
 		case 'q': copt.quiet = true; break;
 		case OPT_DURATION: copt.duration = parse_seconds("--duration", optarg); break;
@@ -216,7 +272,7 @@ static int audit(int argc, char **argv)
 				usage_error("too many --server options");
 			server_arg[nserver++] = optarg;
 			break;
-		case OPT_BASE: base = parse_num("--base-port", optarg, 65535); break;
+		case OPT_BASE: base = parse_num("--base-port", optarg, 1, 65535); break;
 		case OPT_JSON: out_path[1] = optarg; break;
 		case OPT_HTML: out_path[2] = optarg; break;
 		case OPT_CSV: out_path[3] = optarg; break;
@@ -224,9 +280,8 @@ static int audit(int argc, char **argv)
 		case OPT_FLOWS_CSV: out_path[5] = optarg; break;
 		case OPT_EVIDENCE: out_path[6] = optarg; break;
 		case OPT_EVIDENCE_N:
-			evidence_n = parse_num("--evidence-packets", optarg, 1000000);
-			if (evidence_n < 1)
-				usage_error("--evidence-packets: at least 1");
+			evidence_n = parse_num("--evidence-packets", optarg, 1,
+			                       1000000);
 			break;
 		case OPT_FAIL_ON:
 			fail_on = cls_parse_fail_on(optarg);
@@ -236,14 +291,12 @@ static int audit(int argc, char **argv)
 				            optarg);
 			break;
 		case OPT_MAX_FLOWS:
-			copt.max_flows = (uint32_t)parse_num("--max-flows", optarg, 1u << 28);
-			if (copt.max_flows < 16)
-				usage_error("--max-flows: at least 16");
+			copt.max_flows = (uint32_t)parse_num("--max-flows", optarg,
+			                                     16, 1u << 28);
 			break;
 		case OPT_MAX_FINDINGS:
-			max_findings = (uint32_t)parse_num("--max-findings", optarg, 10000000);
-			if (max_findings < 1)
-				usage_error("--max-findings: at least 1");
+			max_findings = (uint32_t)parse_num("--max-findings", optarg,
+			                                   1, 10000000);
 			break;
 		case OPT_ALL: all = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
@@ -257,14 +310,12 @@ static int audit(int argc, char **argv)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (base == 0 && optind > 0) {
-		/* --base-port 0 is not a base: offsets would start at port 0. */
-		for (int i = 1; i < optind; i++)
-			if (strcmp(argv[i], "--base-port") == 0 ||
-			    strncmp(argv[i], "--base-port=", 12) == 0)
-				usage_error("--base-port: the base must be 1 to 65535");
-	}
-	if (optind < argc)
+	if (filter_file && optind < argc)
+		usage_error("give the filter with -F FILE or on the command line, "
+		            "not both");
+	if (filter_file)
+		copt.filter = read_filter_file(filter_file);
+	else if (optind < argc)
 		copt.filter = join_args(argc, argv, optind);
 	if (!copt.iface && copt.nsources == 0)
 		usage_error("nothing to read: give -i IFACE or -r FILE");
@@ -341,16 +392,42 @@ static int audit(int argc, char **argv)
 
 	/* Open every output before the capture. */
 	static const struct rep_writer *const writers[7] = {
-		&rep_text, &rep_json, &rep_html, &rep_csv, &rep_jsonl, &rep_flows_csv,
+		NULL, &rep_json, &rep_html, &rep_csv, &rep_jsonl, &rep_flows_csv,
 		&rep_evidence,
 	};
+	/* Outputs never collide: one file or standard output each. */
+	static const char *const opt_name[7] = {
+		"", "--json", "--html", "--csv", "--jsonl", "--flows-csv",
+		"--evidence",
+	};
+	bool to_stdout = false;
+	for (unsigned i = 1; i < 7; i++) {
+		if (!out_path[i])
+			continue;
+		to_stdout |= strcmp(out_path[i], "-") == 0;
+		for (unsigned j = i + 1; j < 7; j++)
+			if (out_path[j] && rep_same_path(out_path[i], out_path[j]))
+				usage_error("%s and %s both write to %s: give each "
+				            "its own file", opt_name[i], opt_name[j],
+				            strcmp(out_path[i], "-") == 0 ?
+				            "standard output" : out_path[j]);
+	}
 	struct outputs outs;
 	memset(&outs, 0, sizeof outs);
 	char errbuf[512];
 	int status = EXIT_USAGE;
-	if (!copt.quiet)
-		out_path[0] = "-";
-	for (unsigned i = 0; i < 7; i++) {
+	if (!copt.quiet) {
+		/* The terminal summary: on standard error when a report
+		 * holds standard output, so that the report stays clean. */
+		struct rep_out *o = to_stdout ? rep_open_stderr(&rep_text) :
+		                    rep_open(&rep_text, "-", errbuf, sizeof errbuf);
+		if (!o) {
+			fputs("portaudit: out of memory\n", stderr);
+			goto out;
+		}
+		outs.o[outs.n++] = o;
+	}
+	for (unsigned i = 1; i < 7; i++) {
 		if (!out_path[i])
 			continue;
 		struct rep_out *o = rep_open(writers[i], out_path[i], errbuf,
@@ -362,7 +439,9 @@ static int audit(int argc, char **argv)
 		outs.o[outs.n++] = o;
 	}
 	/* -Z: the reports are published (renamed into place) after root is
-	 * dropped, so their temporary files must belong to that user. */
+	 * dropped, so their files must belong to that user, and the user
+	 * must be able to rename them there: checked now, not after the
+	 * capture. */
 	if (copt.drop_user) {
 		struct passwd *pw = getpwnam(copt.drop_user);
 		if (!pw) {
@@ -370,14 +449,23 @@ static int audit(int argc, char **argv)
 			        copt.drop_user);
 			goto out;
 		}
-		for (unsigned i = 0; i < outs.n; i++)
-			if (outs.o[i]->tmp &&
-			    chown(outs.o[i]->tmp, pw->pw_uid, pw->pw_gid) != 0) {
+		for (unsigned i = 0; i < outs.n; i++) {
+			const struct rep_out *o = outs.o[i];
+			const char *f = o->tmp ? o->tmp :
+			                o->streamed ? o->path : NULL;
+			if (f && chown(f, pw->pw_uid, pw->pw_gid) != 0) {
 				fprintf(stderr, "portaudit: %s: cannot give it to "
-				        "user '%s': %s\n", outs.o[i]->tmp,
-				        copt.drop_user, strerror(errno));
+				        "user '%s': %s\n", f, copt.drop_user,
+				        strerror(errno));
 				goto out;
 			}
+			if (geteuid() == 0 &&
+			    rep_check_user(o, copt.drop_user, pw->pw_uid,
+			                   pw->pw_gid, errbuf, sizeof errbuf) != 0) {
+				fprintf(stderr, "portaudit: %s\n", errbuf);
+				goto out;
+			}
+		}
 	}
 
 	struct cap_stats st;

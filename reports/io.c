@@ -11,16 +11,28 @@
  * "-" is standard output (never closed). A path that exists and is not a
  * regular file (/dev/null, /dev/full, a FIFO) is opened and written
  * directly: renaming over a device would be wrong, and there is nothing to
- * half-write. Colour is decided here once: the text writer on standard
- * output, when it is a terminal and NO_COLOR is unset or empty.
+ * half-write. A stream (JSON lines) is a log, not a report: it is opened
+ * under its final name and line-buffered, so every line is complete when
+ * it reaches the file and `tail -f` follows the capture (one write(2) a
+ * flow); rep_abort() removes it only if nothing was written. Colour is
+ * decided here once: the text writer on a terminal (catalog/term.c).
+ *
+ * Before a capture that drops root (-Z), rep_check_user() asks a child
+ * that has taken the user's identity whether it could publish each
+ * output: write and search its directory, and replace the final name
+ * there (a sticky directory, like /tmp, lets only the owner of a file
+ * replace it), so a bad path fails before minutes of capture.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rep_int.h"
@@ -85,6 +97,117 @@ static void out_free(struct rep_out *o)
 	free(o);
 }
 
+struct rep_out *rep_open_stderr(const struct rep_writer *w)
+{
+	struct rep_out *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->w = w;
+	o->fp = stderr;
+	o->color = w == &rep_text && cat_term_color(STDERR_FILENO);
+	return o;
+}
+
+/* "dir/name" with dir resolved (symbolic links, ".."), for comparing. */
+static bool canonical(const char *path, char *out, size_t len)
+{
+	char dir[PATH_MAX], res[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (slash) {
+		size_t n = (size_t)(slash - path);
+		if (n >= sizeof dir)
+			return false;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		if (!n)
+			snprintf(dir, sizeof dir, "/");
+	} else {
+		snprintf(dir, sizeof dir, ".");
+	}
+	if (!realpath(dir, res))
+		return false;
+	int n = snprintf(out, len, "%s/%s", res, base);
+	return n > 0 && (size_t)n < len;
+}
+
+bool rep_same_path(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return true;
+	if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+		return false;
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char ca[PATH_MAX + 256], cb[PATH_MAX + 256];
+	return canonical(a, ca, sizeof ca) && canonical(b, cb, sizeof cb) &&
+	       strcmp(ca, cb) == 0;
+}
+
+int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
+                   unsigned gid, char *errbuf, size_t errlen)
+{
+	if (!o->path || (!o->tmp && !o->streamed))
+		return 0; /* standard output, or a device opened as root */
+	char dir[PATH_MAX];
+	const char *slash = strrchr(o->path, '/');
+	if (slash) {
+		size_t n = (size_t)(slash - o->path);
+		snprintf(dir, sizeof dir, "%.*s", (int)(n ? n : 1), o->path);
+	} else {
+		snprintf(dir, sizeof dir, ".");
+	}
+	int pfd[2];
+	if (pipe(pfd) != 0) {
+		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(errbuf, errlen, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char msg[512] = "";
+		close(pfd[0]);
+		struct stat d, f;
+		if (initgroups(user, (gid_t)gid) != 0 || setgid((gid_t)gid) != 0 ||
+		    setuid((uid_t)uid) != 0)
+			snprintf(msg, sizeof msg, "cannot become user '%s': %s",
+			         user, strerror(errno));
+		else if (access(dir, W_OK | X_OK) != 0)
+			snprintf(msg, sizeof msg, "user '%s' (-Z) cannot write in "
+			         "%.200s: %s", user, dir, strerror(errno));
+		else if (!o->streamed && stat(dir, &d) == 0 &&
+		         (d.st_mode & S_ISVTX) && stat(o->path, &f) == 0 &&
+		         f.st_uid != (uid_t)uid && d.st_uid != (uid_t)uid)
+			snprintf(msg, sizeof msg, "user '%s' (-Z) cannot replace "
+			         "it: %.200s is sticky and the file belongs to uid %u",
+			         user, dir, (unsigned)f.st_uid);
+		size_t n = strlen(msg);
+		ssize_t wr = write(pfd[1], msg, n);
+		(void)wr;
+		_exit(n ? 1 : 0);
+	}
+	close(pfd[1]);
+	char msg[512];
+	ssize_t n = read(pfd[0], msg, sizeof msg - 1);
+	close(pfd[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	msg[n > 0 ? n : 0] = '\0';
+	snprintf(errbuf, errlen, "%s: %s", o->path,
+	         msg[0] ? msg : "cannot check it as the -Z user");
+	return -1;
+}
+
 struct rep_out *rep_open(const struct rep_writer *w, const char *path,
                          char *errbuf, size_t errlen)
 {
@@ -106,6 +229,19 @@ struct rep_out *rep_open(const struct rep_writer *w, const char *path,
 	o->path = strdup(path);
 	if (!o->path)
 		goto oom;
+	if (w->stream) {
+		/* Under its final name, a line at a time. */
+		o->fp = fopen(path, "w");
+		if (!o->fp) {
+			snprintf(errbuf, errlen, "%s: cannot open: %s", path,
+			         strerror(errno));
+			out_free(o);
+			return NULL;
+		}
+		setvbuf(o->fp, NULL, _IOLBF, 0);
+		o->streamed = true;
+		return o;
+	}
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		if (S_ISDIR(sb.st_mode)) {
@@ -159,11 +295,12 @@ int rep_close(struct rep_out *o, char *errbuf, size_t errlen)
 {
 	if (!o)
 		return 0;
-	const char *name = o->path ? o->path : "standard output";
+	const char *name = o->path ? o->path :
+	                   o->fp == stderr ? "standard error" : "standard output";
 	int rc = 0;
 	int e = o->err;
-	if (o->fp == stdout) {
-		if (fflush(stdout) != 0 || ferror(stdout) || o->failed) {
+	if (o->fp == stdout || o->fp == stderr) {
+		if (fflush(o->fp) != 0 || ferror(o->fp) || o->failed) {
 			e = e ? e : errno;
 			rc = -1;
 		}
@@ -202,11 +339,16 @@ void rep_abort(struct rep_out *o)
 {
 	if (!o)
 		return;
-	if (o->fp && o->fp != stdout)
+	bool empty = false;
+	if (o->fp && o->fp != stdout && o->fp != stderr) {
+		empty = o->streamed && ftell(o->fp) == 0;
 		fclose(o->fp);
-	else if (o->fp == stdout)
-		fflush(stdout);
+	} else if (o->fp) {
+		fflush(o->fp);
+	}
 	if (o->tmp)
 		unlink(o->tmp);
+	if (empty && o->path)
+		unlink(o->path); /* a stream that never got a line */
 	out_free(o);
 }

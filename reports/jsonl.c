@@ -188,4 +188,5 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 	return rep_done(o);
 }
 
-const struct rep_writer rep_jsonl = { "jsonl", jsonl_flow, jsonl_report, NULL };
+const struct rep_writer rep_jsonl = { "jsonl", jsonl_flow, jsonl_report, NULL,
+                                      true };

@@ -49,6 +49,10 @@ struct rep_writer {
 	int (*report)(struct rep_out *o, const struct rep_input *in);
 	/* Optional: release o->state (rep_close/rep_abort; default free()). */
 	void (*release)(struct rep_out *o);
+	/* A stream (JSON lines): written to its final name as flows end,
+	 * line by line, so `tail -f` follows it; not a whole report behind a
+	 * temporary name. */
+	bool stream;
 };
 
 struct rep_out {
@@ -58,6 +62,7 @@ struct rep_out {
 	char *tmp;       /* temporary name */
 	bool color;      /* text on a terminal without NO_COLOR */
 	bool failed;     /* a write error happened */
+	bool streamed;   /* a stream written under its final name */
 	void *state;     /* the writer's own (free()d by rep_close/rep_abort) */
 	int err;         /* errno of the first write error */
 };
@@ -70,6 +75,16 @@ extern const struct rep_writer rep_evidence;
 /* Open a writer on `path` ("-" = stdout). Returns NULL with errbuf set. */
 struct rep_out *rep_open(const struct rep_writer *w, const char *path,
                          char *errbuf, size_t errlen);
+/* The same writer on standard error (the terminal summary when a report
+ * goes to standard output). */
+struct rep_out *rep_open_stderr(const struct rep_writer *w);
+/* Do two output paths name the same file ("-" names standard output)? */
+bool rep_same_path(const char *a, const char *b);
+/* Can user uid/gid (-Z) publish an output of o: write its temporary file
+ * or stream, and rename it into place? Checked before the capture, in a
+ * child that takes the user's identity. 0, or -1 with errbuf set. */
+int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
+                   unsigned gid, char *errbuf, size_t errlen);
 /* Finish: flush, fsync, rename into place. Returns 0 or -1 with errbuf. */
 int rep_close(struct rep_out *o, char *errbuf, size_t errlen);
 /* Remove the temporary file without publishing it. */
