@@ -10,11 +10,11 @@
  * "scan" for a range finding, whose range may grow --, server, peer,
  * initiator), services by id. A finding is new (only in NEW), gone (only
  * in OLD) or changed (its outcome moved, or its scan range grew; a
- * different flow count alone is not a change); a service changed when its
- * status did. The text lists them, worst first; --json FILE writes the
+ * different flow count alone is not a change); a service or a service
+ * group changed when its status did. The text lists them, worst first; --json FILE writes the
  * same as an object for automation. Exit status: 1 when NEW brings
- * something non-compliant (a new finding, or a service that became blocked
- * or missing), else 0; 2 on bad input (a missing, empty or non-JSON file,
+ * something non-compliant (a new finding, or a service that became blocked,
+ * missing or violated), else 0; 2 on bad input (a missing, empty or non-JSON file,
  * named, or reports that do not compare, without --force). Cost: both
  * reports in memory, sorted keys, O(n log n).
  */
@@ -200,6 +200,39 @@ static const char diff_usage[] =
 	"  --force  compare reports made with different catalogs, profiles or\n"
 	"           base ports (the differences are printed as a warning)\n";
 
+/* The entries of list ("services" or "groups") whose status changed from
+ * o to n, appended to out as {id, old, new}; their number. One that became
+ * blocked, missing or violated sets *regressed. */
+static unsigned status_changes(const json_t *o, const json_t *n,
+                               const char *list, json_t *out, bool *regressed)
+{
+	const json_t *so = json_object_get(o, list), *sn = json_object_get(n, list);
+	unsigned changed = 0;
+	size_t q;
+	const json_t *s;
+	json_array_foreach(sn, q, s) {
+		const char *id = s_or(s, "id", NULL);
+		if (!id)
+			continue;
+		const char *was = NULL;
+		size_t r;
+		const json_t *t;
+		json_array_foreach(so, r, t)
+			if (strcmp(s_or(t, "id", ""), id) == 0)
+				was = s_or(t, "status", "?");
+		const char *now = s_or(s, "status", "?");
+		if (!was || strcmp(was, now) == 0)
+			continue;
+		changed++;
+		if (strcmp(now, "blocked") == 0 || strcmp(now, "missing") == 0 ||
+		    strcmp(now, "violated") == 0)
+			*regressed = true;
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "id", id,
+		                                     "old", was, "new", now));
+	}
+	return changed;
+}
+
 int rep_cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -295,42 +328,25 @@ int rep_cmd_diff(int argc, char **argv)
 	}
 	qsort(ch, nch, sizeof *ch, change_cmp);
 
-	/* Services whose status changed, by id. */
+	/* Services and service groups whose status changed, by id. */
 	bool regressed = n_new > 0;
-	json_t *so = json_object_get(o, "services"), *sn = json_object_get(n,
-	                                                               "services");
-	size_t q;
-	json_t *s;
-	unsigned n_svc = 0;
-	json_array_foreach(sn, q, s) {
-		const char *id = s_or(s, "id", NULL);
-		if (!id)
-			continue;
-		const char *was = NULL;
-		size_t r;
-		json_t *t;
-		json_array_foreach(so, r, t)
-			if (strcmp(s_or(t, "id", ""), id) == 0)
-				was = s_or(t, "status", "?");
-		const char *now = s_or(s, "status", "?");
-		if (!was || strcmp(was, now) == 0)
-			continue;
-		n_svc++;
-		if (strcmp(now, "blocked") == 0 || strcmp(now, "missing") == 0)
-			regressed = true;
-		json_array_append_new(jsvc, json_pack("{s:s, s:s, s:s}", "id", id,
-		                                      "old", was, "new", now));
-	}
+	unsigned n_svc = status_changes(o, n, "services", jsvc, &regressed) +
+	                 status_changes(o, n, "groups", jsvc, &regressed);
 
 	json_t *so_sum = json_object_get(o, "summary"),
 	       *sn_sum = json_object_get(n, "summary");
 	bool oc = json_is_true(json_object_get(so_sum, "compliant"));
 	bool nc = json_is_true(json_object_get(sn_sum, "compliant"));
+	/* The three-way verdict (a report older than it: from compliant). */
+	const char *ov = s_or(so_sum, "verdict", oc ? "compliant" :
+	                      "not-compliant");
+	const char *nv = s_or(sn_sum, "verdict", nc ? "compliant" :
+	                      "not-compliant");
+	bool same_v = strcmp(ov, nv) == 0;
 	if (!quiet) {
 		printf("portaudit diff %s -> %s\n", op, np);
-		printf("  verdict   %s%s%s\n", oc ? "COMPLIANT" : "NOT COMPLIANT",
-		       oc == nc ? " (unchanged)" : " -> ",
-		       oc == nc ? "" : (nc ? "COMPLIANT" : "NOT COMPLIANT"));
+		printf("  verdict   %s%s%s\n", ov, same_v ? " (unchanged)" : " -> ",
+		       same_v ? "" : nv);
 		printf("  flows     %" JSON_INTEGER_FORMAT " -> %" JSON_INTEGER_FORMAT
 		       "\n", ival(so_sum, "flows"), ival(sn_sum, "flows"));
 		printf("\nServices: %u changed status\n", n_svc);
@@ -362,6 +378,8 @@ int rep_cmd_diff(int argc, char **argv)
 		json_object_set_new(out, "new", json_string(np));
 		json_object_set_new(out, "old_compliant", json_boolean(oc));
 		json_object_set_new(out, "new_compliant", json_boolean(nc));
+		json_object_set_new(out, "old_verdict", json_string(ov));
+		json_object_set_new(out, "new_verdict", json_string(nv));
 		json_object_set_new(out, "regressed", json_boolean(regressed));
 		json_object_set_new(out, "services", json_incref(jsvc));
 		json_object_set_new(out, "new_findings", jn);

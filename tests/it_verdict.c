@@ -489,6 +489,37 @@ static void test_number_words(void **state)
 	}
 }
 
+/* diff says the three-way verdict and the groups whose status changed. */
+static void test_diff_verdict(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/cls_clean.pcap"), "--server",
+	        "10.0.0.5", "--json", pa_tmp("old.json"), NULL);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/cls_blocked.pcap"), "--server",
+	        "10.0.0.5", "--json", pa_tmp("new.json"), NULL);
+	pa_result_free(&r);
+	pa_runl(&r, "diff", pa_tmp("old.json"), pa_tmp("new.json"), "--json",
+	        pa_tmp("diff.json"), NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "verdict   compliant -> not-compliant"));
+	assert_true(pa_contains(r.out, "shared-udp-161-outbound"));
+	pa_result_free(&r);
+	json_t *d = pa_load_json(pa_tmp("diff.json"));
+	assert_string_equal(json_string_value(json_object_get(d, "new_verdict")),
+	                    "not-compliant");
+	json_decref(d);
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/cls_clean.pcap"), "--server",
+	        "10.9.9.9", "--json", pa_tmp("na.json"), NULL);
+	assert_int_equal(r.status, 3);
+	pa_result_free(&r);
+	pa_runl(&r, "diff", pa_tmp("old.json"), pa_tmp("na.json"), NULL);
+	assert_true(pa_contains(r.out, "verdict   compliant -> not-audited"));
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_flow_ids_join),
 		cmocka_unit_test(test_filter_file),
 		cmocka_unit_test(test_number_words),
+		cmocka_unit_test(test_diff_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
