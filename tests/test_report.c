@@ -280,12 +280,69 @@ static void test_schema_rejects(void **state)
 	fx_free(x);
 }
 
+/* ---- text ---------------------------------------------------------------- */
+
+/* The text report of the fixture laid out for `cols` columns (through
+ * $COLUMNS, as a file has no terminal size). */
+static char *text_at(struct fx *x, unsigned cols, const char *name)
+{
+	char c[16];
+	snprintf(c, sizeof c, "%u", cols);
+	setenv("COLUMNS", c, 1);
+	char *s = fx_write(x, &rep_text, name, 0);
+	unsetenv("COLUMNS");
+	if (getenv("PA_SHOW"))
+		fputs(s, stdout);
+	return s;
+}
+
+/* Characters (UTF-8 code points) of the widest line; *bytes: its bytes. */
+static size_t widest(const char *s, size_t *bytes)
+{
+	size_t best = 0, n = 0, b = 0, bb = 0;
+	for (const char *p = s;; p++) {
+		if (*p == '\n' || !*p) {
+			if (n > best)
+				best = n;
+			if (b > bb)
+				bb = b;
+			n = b = 0;
+			if (!*p)
+				break;
+			continue;
+		}
+		b++;
+		if (((unsigned char)*p & 0xC0) != 0x80)
+			n++;
+	}
+	if (bytes)
+		*bytes = bb;
+	return best;
+}
+
+/* The line of `s` that contains `a` and then `b`, or NULL. */
+static const char *line_with(const char *s, const char *a, const char *b)
+{
+	for (const char *p = s; p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		char line[1024];
+		snprintf(line, sizeof line, "%.*s", (int)len, p);
+		const char *ia = strstr(line, a);
+		if (ia && strstr(ia + strlen(a), b))
+			return p;
+		p = e ? e + 1 : NULL;
+	}
+	return NULL;
+}
+
 static void test_text(void **state)
 {
 	(void)state;
 	struct fx *x = fx_new();
-	char *s = fx_write(x, &rep_text, "r.txt", 0);
-	if (getenv("PA_SHOW")) fputs(s, stdout);
+	/* The violation is carried by the SNMP group. */
+	x->f[0].group = 1;
+	char *s = text_at(x, 200, "r.txt");
 	assert_null(strchr(s, '\033')); /* no colour in a file */
 	assert_true(pa_contains(s, "\nCapture\n"));
 	assert_true(pa_contains(s, "pcaps/demo.pcap  [EN10MB]"));
@@ -296,11 +353,52 @@ static void test_text(void **state)
 	/* A newline inside a reason does not break the row. */
 	assert_true(pa_contains(s, "on the wire, yet seen <here>"));
 	assert_true(pa_contains(s, "\nServers  (inferred: hosts that accept"));
-	assert_true(pa_contains(s, "10.0.0.5"));
-	assert_true(pa_contains(s, "\nServices  (4 of "));
+	/* Per server: the flows judged and the findings by kind. */
+	assert_non_null(line_with(s, "10.0.0.5", " 108  1 violation, 1 blocked, "
+	                          "1 unexpected  inferred: accepts base port"));
+	assert_true(pa_contains(s, "\nServices  (1 shared group, 4 of "));
 	assert_true(pa_contains(s, "\nFindings  (4, worst first)\n"));
 	assert_true(pa_contains(s, "1000-2000 (50)"));
 	assert_true(pa_contains(s, "unreachable (icmp 3/13)"));
+	/* The group: a row of its own before the products, its flows once. */
+	const struct cls_group *g = &x->res.groups[0];
+	const char *shared = strstr(s, "\n  Shared by several products\n");
+	const char *base = strstr(s, "\n  Base Ports\n");
+	assert_non_null(shared);
+	assert_non_null(base);
+	assert_true(shared < base);
+	const char *grow = line_with(s, "observed  shared-udp-161-outbound",
+	                             "udp    161    outbound       3  2.8 KiB");
+	assert_non_null(grow);
+	assert_true(grow > shared && grow < base);
+	assert_true(pa_contains(grow, "SNMP queries from the Monitoring "
+	                              "Server"));
+	/* Its members have no row of their own: no flow of theirs. */
+	const char *last = x->cat.services[g->members[g->nmembers - 1]].id;
+	const char *first = x->cat.services[g->members[0]].id;
+	assert_true(pa_contains(s, first));
+	assert_null(strstr(s, "not-seen"));
+	/* At 80 columns its member list is cut at two lines (the JSON and
+	 * --all hold it whole). */
+	char *s80 = text_at(x, 80, "r80.txt");
+	const char *gn = strstr(s80, "\n            SNMP queries from the");
+	assert_non_null(gn);
+	gn = strchr(gn + 1, '\n');
+	assert_non_null(gn);
+	const char *eol = strchr(gn + 1, '\n');
+	assert_non_null(eol);
+	assert_memory_equal(eol - 4, " ...", 4);
+	assert_true(pa_contains(s80, first));
+	assert_null(strstr(s80, last));
+	free(s80);
+	/* The findings name the group that carried the flows. */
+	assert_non_null(line_with(s, "violation", "shared-udp-161-outbound  "
+	                          "tcp    1961"));
+	/* Violated: seen only in violation of its rule, a row like blocked. */
+	int32_t s3 = fx_service(&x->cat, 3);
+	assert_non_null(line_with(s, "violated", x->cat.services[s3].id));
+	assert_non_null(line_with(s, "blocked", x->cat.services[
+	                          fx_service(&x->cat, 1)].id));
 	/* The verdict says it has caveats, and lists them under it. */
 	assert_true(pa_contains(s, "NOT COMPLIANT with caveats: 1 violation, "
 	                           "1 blocked, 1 missing, 1 unexpected\n"
@@ -312,28 +410,151 @@ static void test_text(void **state)
 	const char *row = strstr(h, "\n  violation") + 1;
 	const char *rp = strstr(row, "tcp");
 	assert_int_equal(hp - h, rp - row);
-	/* Only the relevant service rows by default, every row with --all. */
+	/* Only the relevant service rows by default, every row with --all,
+	 * and the whole member list. */
 	x->in.all_services = true;
-	char *all = fx_write(x, &rep_text, "all.txt", 0);
+	char *all = text_at(x, 200, "all.txt");
 	assert_true(strlen(all) > strlen(s) + 1000);
 	assert_true(pa_contains(all, "all "));
+	assert_true(pa_contains(all, last));
+	assert_non_null(line_with(all, "not-seen", first));
 	free(all);
 	free(s);
-
-	/* Compliant: the verdict line says so. */
 	x->in.all_services = false;
+	fx_free(x);
+}
+
+/* The width: every line fits the columns asked for, counted in
+ * characters; long text wraps under its row, a long address goes on a
+ * line of its own instead of widening the table; nothing is lost. */
+static void test_text_width(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	/* An IPv6 pair, too wide for its column at 80 columns. */
+	struct cls_finding *f = &x->f[3];
+	f->family = 6;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:aaaa:bbbb:cccc:dddd:"
+	                           "eeee:ffff", f->peer), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::5", f->server), 1);
+	/* A reason of two-byte characters: wrapped by characters, not bytes. */
+	size_t off = 0;
+	for (int i = 0; i < 40; i++)
+		off += (size_t)snprintf(f->reason + off, sizeof f->reason - off,
+		                        "%s\xc3\xa9t\xc3\xa9", i ? " " : "");
+	static const unsigned cols[] = { 80, 60, 40, 132 };
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		char *s = text_at(x, cols[i], "w.txt");
+		size_t bytes;
+		size_t w = widest(s, &bytes);
+		if (w > cols[i])
+			fail_msg("a line of %zu characters at %u columns:\n%s", w,
+			         cols[i], s);
+		/* The full width is used (in characters). */
+		assert_true(w >= cols[i] - 8 || cols[i] == 132);
+		if (cols[i] <= 80)
+			assert_true(bytes > cols[i]);
+		/* The address is whole, on one line. */
+		assert_true(pa_contains(s, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff"));
+		/* The reason is whole: its words in order, one blank between
+		 * them once the hanging indents are taken out. */
+		char *flat = strdup(s);
+		assert_non_null(flat);
+		size_t n = 0;
+		for (size_t k = 0; flat[k]; k++) {
+			bool blank = flat[k] == ' ' || flat[k] == '\n';
+			if (blank && n && flat[n - 1] == ' ')
+				continue;
+			flat[n++] = blank ? ' ' : flat[k];
+		}
+		flat[n] = 0;
+		assert_true(pa_contains(flat, f->reason));
+		assert_true(pa_contains(flat, x->f[1].reason));
+		free(flat);
+		free(s);
+	}
+	/* At 80 the IPv4 rows keep a narrow FROM -> TO column: the IPv6
+	 * pair goes under its row rather than widening every row. */
+	char *s = text_at(x, 80, "w80.txt");
+	const char *v6 = strstr(s, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff");
+	assert_non_null(v6);
+	const char *bol = v6;
+	while (bol > s && bol[-1] != '\n')
+		bol--;
+	const char *t = bol;
+	while (*t == ' ')
+		t++;
+	assert_true(t - bol > 2); /* under the row, not a row */
+	assert_true(strncmp(t, "2001:db8", 8) == 0);
+	free(s);
+	fx_free(x);
+}
+
+/* The verdict block at a narrow width: the headline hangs after its
+ * "VERDICT: ", the caveats after "caveat: ", the other lines by four. */
+static void test_text_verdict(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new();
+	snprintf(x->res.caveats[1], sizeof x->res.caveats[1], "a second caveat "
+	         "long enough to wrap at fifty columns, at a word");
+	x->res.ncaveats = 2;
+	x->res.summary.findings_dropped = 1;
+	x->res.summary.kinds_dropped[CLS_K_UNEXPECTED] = 1;
+	x->res.summary.kinds[CLS_K_UNEXPECTED]++;
+	x->res.summary.fail_on = 1 << CLS_K_MISSING;
+	cls_decide(&x->res, &x->st);
+	char *s = text_at(x, 50, "v.txt");
+	assert_true(widest(s, NULL) <= 50);
+	assert_true(pa_contains(s, "\nNOT COMPLIANT with caveats: 1 missing\n"
+	                           "  caveat: the capture is 9 seconds long; "
+	                           "periodic\n"
+	                           "          services may not show\n"
+	                           "  caveat: a second caveat long enough to "
+	                           "wrap at\n"
+	                           "          fifty columns, at a word\n"
+	                           "  Reported only, not failing the run "
+	                           "(--fail-on\n"
+	                           "    missing): 1 violation, 1 blocked, 2\n"));
+	assert_true(pa_contains(s, "\n  60 flows judged: 55 expected, 50 "
+	                           "unexpected, 1\n"
+	                           "    violation, 2 blocked\n"));
+	/* One thing is one thing. */
+	assert_true(pa_contains(s, "\n  1 more finding was counted but not "
+	                           "kept\n    (--max-findings)\n"));
+	free(s);
+	/* A long headline hangs after its colon (when that leaves room). */
+	x->res.summary.fail_on = (1 << CLS_K_COUNT) - 1;
+	cls_decide(&x->res, &x->st);
+	s = text_at(x, 60, "v2.txt");
+	assert_true(widest(s, NULL) <= 60);
+	assert_true(pa_contains(s, "\nNOT COMPLIANT with caveats: 1 violation, "
+	                           "1 blocked, 1\n"
+	                           "                            missing, 2 "
+	                           "unexpected\n"));
+	free(s);
+	/* Compliant: the verdict line says so; one flow is a flow. */
 	x->res.nfindings = 0;
 	memset(x->res.summary.kinds, 0, sizeof x->res.summary.kinds);
+	memset(x->res.summary.kinds_dropped, 0,
+	       sizeof x->res.summary.kinds_dropped);
+	x->res.summary.findings_dropped = 0;
 	x->res.ncaveats = 0;
+	x->res.summary.flows = 1;
+	x->res.summary.expected = 1;
+	x->res.summary.unexpected = x->res.summary.violation =
+		x->res.summary.blocked = 0;
 	cls_decide(&x->res, &x->st);
-	s = fx_write(x, &rep_text, "ok.txt", 0);
-	assert_true(pa_contains(s, "\nCOMPLIANT\n  60 flows judged"));
+	s = text_at(x, 80, "ok.txt");
+	assert_true(pa_contains(s, "\nCOMPLIANT\n  1 flow judged: 1 expected"));
 	free(s);
-	/* Nothing read: not audited, and why. */
+	/* Nothing read: not audited, and why, wrapped under its colon. */
 	x->st.packets = 0;
 	cls_decide(&x->res, &x->st);
-	s = fx_write(x, &rep_text, "na.txt", 0);
+	s = text_at(x, 40, "na.txt");
+	assert_true(widest(s, NULL) <= 40);
 	assert_true(pa_contains(s, "\nNOT AUDITED: No packet was read"));
+	assert_true(pa_contains(s, "\n             "));
 	free(s);
 	fx_free(x);
 }
@@ -583,6 +804,8 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_schema_rejects),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_width),
+		cmocka_unit_test(test_text_verdict),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_flows_csv),
 		cmocka_unit_test(test_jsonl),
