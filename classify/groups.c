@@ -19,10 +19,10 @@
  *
  * The group's id is "shared-<proto>-<port>-<direction>" (port: the first
  * port its members share, the control port for DCE/RPC rows, else the
- * first flow's port; "-2", "-3" if taken); its name is the purpose most of
- * its members give, to its first clause ("SNMP queries from the Monitoring
- * Server"), followed by how many products share it, else "<PROTO> <port>
- * <direction>".
+ * first flow's port; "-2", "-3" if taken); its name is the longest run of
+ * words that half of its members' purposes begin with, to its first clause
+ * ("SNMP queries from the Monitoring Server"), else "<PROTO> <port>
+ * <direction>", followed by how many rows and products share it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,48 +74,90 @@ static uint16_t group_port(const struct cls *c, const uint16_t *m, uint32_t n,
 	return flow_port;
 }
 
-/* Name: the purpose most members give, and how many products share it. */
+/* The length of s's first clause: "WMI - dynamic port range ..." is
+ * "WMI", up to " - ", "; ", ", " or " (". */
+static size_t first_clause(const char *s, size_t n)
+{
+	static const char *const cut[] = { " - ", "; ", ", ", " (" };
+	for (size_t k = 0; k < sizeof cut / sizeof cut[0]; k++) {
+		const char *p = strstr(s, cut[k]);
+		if (p && (size_t)(p - s) < n)
+			n = (size_t)(p - s);
+	}
+	return n;
+}
+
+/* Does purpose t start with the first n bytes of s, at a word's end? */
+static bool word_prefix(const char *t, const char *s, size_t n)
+{
+	return strncmp(t, s, n) == 0 && (t[n] == '\0' || t[n] == ' ');
+}
+
+/* Name: the longest run of leading words (two at least) that half of the
+ * members' purposes or more begin with, to its first clause ("SNMP queries
+ * from the Monitoring Server"), else the protocol, port and direction; and
+ * how many rows and products share it. Cost: members x words x members
+ * string compares, once per group. */
 static void group_name(const struct cls *c, struct cls_group *g)
 {
 	const struct catalog *cat = c->cat;
 	const char *best = NULL;
-	uint32_t best_n = 0, nprod = 0;
+	size_t best_len = 0;
+	uint32_t nprod = 0;
 	for (uint32_t i = 0; i < g->nmembers; i++) {
 		const struct cat_service *s = &cat->services[g->members[i]];
-		uint32_t same = 0;
 		bool new_product = true;
-		for (uint32_t k = 0; k < g->nmembers; k++) {
-			const struct cat_service *t = &cat->services[g->members[k]];
-			if (strcmp(s->purpose, t->purpose) == 0)
-				same++;
-			if (k < i && t->product == s->product)
+		for (uint32_t k = 0; k < i; k++)
+			if (cat->services[g->members[k]].product == s->product)
 				new_product = false;
-		}
 		nprod += new_product;
-		if (same > best_n) {
-			best_n = same;
-			best = s->purpose;
+		/* Each word end of this purpose, past its second word (or
+		 * the whole purpose when it is one word). */
+		const char *p = s->purpose;
+		unsigned words = 0;
+		for (size_t n = 0;; n++) {
+			if (p[n] != ' ' && p[n] != '\0')
+				continue;
+			if ((++words >= 2 || !p[n]) && n > best_len) {
+				uint32_t have = 0;
+				for (uint32_t k = 0; k < g->nmembers; k++)
+					have += word_prefix(cat->services[
+					        g->members[k]].purpose, p, n);
+				if (have >= 2 && have * 2 >= g->nmembers) {
+					best = p;
+					best_len = n;
+				}
+			}
+			if (!p[n])
+				break;
 		}
 	}
 	char what[120];
-	if (best && best_n >= 2) {
-		/* Its first clause: "WMI - dynamic port range ..." -> "WMI". */
-		size_t n = strlen(best);
-		static const char *const cut[] = { " - ", "; ", ", ", " (" };
-		for (size_t k = 0; k < sizeof cut / sizeof cut[0]; k++) {
-			const char *p = strstr(best, cut[k]);
-			if (p && (size_t)(p - best) < n)
-				n = (size_t)(p - best);
+	size_t n = best ? first_clause(best, best_len) : 0;
+	bool clause = best && n < best_len; /* "WMI - ...": a label itself */
+	/* Not ending on a word that leads on ("... Monitoring Server to"). */
+	static const char *const lead[] = { " to", " the", " for", " from",
+	                                    " of", " and", " on", " with",
+	                                    " by", " via", " in", " a" };
+	for (size_t k = 0; k < sizeof lead / sizeof lead[0] && n; k++) {
+		size_t l = strlen(lead[k]);
+		if (n > l && strncmp(best + n - l, lead[k], l) == 0) {
+			n -= l;
+			k = (size_t)-1; /* again, from the first word */
 		}
+	}
+	const char *sp = best ? strchr(best, ' ') : NULL;
+	bool whole = best && !best[n];
+	if (n && (clause || whole || (sp && (size_t)(sp - best) < n))) {
 		if (n >= sizeof what)
 			n = sizeof what - 1;
 		memcpy(what, best, n);
 		what[n] = '\0';
-	}
-	else
+	} else {
 		cls_fmt(what, sizeof what, "%s %s %s",
 		        g->proto == 6 ? "TCP" : "UDP", g->ports,
-		        dir_id(g->dir));
+		        g->dir == CAT_DIR_BOTH ? "both ways" : dir_id(g->dir));
+	}
 	if (nprod == g->nmembers)
 		cls_fmt(g->name, sizeof g->name, "%s (%u products)", what,
 		        (unsigned)nprod);
