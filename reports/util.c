@@ -352,9 +352,10 @@ void rep_verdict_judged(const struct cls_result *res, char *buf, size_t len)
 {
 	const struct cls_summary *s = &res->summary;
 	snprintf(buf, len, "%" PRIu64 " flow%s judged: %" PRIu64 " expected, %"
-	         PRIu64 " unexpected, %" PRIu64 " violation, %" PRIu64
+	         PRIu64 " unexpected, %" PRIu64 " violation%s, %" PRIu64
 	         " blocked", s->flows, s->flows == 1 ? "" : "s", s->expected,
-	         s->unexpected, s->violation, s->blocked);
+	         s->unexpected, s->violation, s->violation == 1 ? "" : "s",
+	         s->blocked);
 }
 
 json_t *rep_jstr(const char *s)
