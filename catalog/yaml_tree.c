@@ -10,6 +10,11 @@
  * aliases are refused (an alias bomb needs them, and a catalog has no use
  * for them), as are non-scalar keys, a second document, NUL bytes inside
  * scalars, and inputs or trees above the limits in yaml_tree.h.
+ *
+ * Tabs. libyaml says "found character that cannot start any token" (or
+ * "found a tab character that violates indentation") for a tab where YAML
+ * wants indentation; when the character at the error is a tab, the message
+ * says so plainly.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,11 +126,59 @@ static void offset_pos(const unsigned char *buf, size_t len, size_t off,
 	}
 }
 
+/* The byte at 1-based (line, col) (columns count characters), or NULL. */
+static const unsigned char *char_at(const unsigned char *buf, size_t len,
+                                    size_t line, size_t col)
+{
+	size_t i = 0, l = 1, c = 1;
+	while (i < len && l < line)
+		if (buf[i++] == '\n')
+			l++;
+	if (l != line)
+		return NULL;
+	for (; i < len && buf[i] != '\n'; i++) {
+		if ((buf[i] & 0xc0) == 0x80)
+			continue;
+		if (c++ == col)
+			return buf + i;
+	}
+	return NULL;
+}
+
+/* Is the scanner's error a tab? libyaml's mark is at the tab for "found
+ * character that cannot start any token"; its messages that name a tab
+ * may point elsewhere on the line, then the line's first tab is meant. */
+static bool find_tab(const yaml_parser_t *p, const unsigned char *buf,
+                     size_t len, size_t *line, size_t *col)
+{
+	size_t l = p->problem_mark.line + 1, c = p->problem_mark.column + 1;
+	const unsigned char *at = char_at(buf, len, l, c);
+	if (at && *at == '\t') {
+		*line = l;
+		*col = c;
+		return true;
+	}
+	if (!p->problem || !strstr(p->problem, "tab"))
+		return false;
+	for (size_t k = 1; (at = char_at(buf, len, l, k)) != NULL; k++)
+		if (*at == '\t') {
+			*line = l;
+			*col = k;
+			return true;
+		}
+	return false;
+}
+
 static void parser_error(struct builder *b, const yaml_parser_t *p,
                          const unsigned char *buf, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "unknown error";
-	if (p->error == YAML_MEMORY_ERROR) {
+	size_t tl, tc;
+	if ((p->error == YAML_SCANNER_ERROR || p->error == YAML_PARSER_ERROR) &&
+	    find_tab(p, buf, len, &tl, &tc)) {
+		bfail(b, tl, tc, b->err, "a tab character: YAML indents with "
+		      "spaces, not tabs");
+	} else if (p->error == YAML_MEMORY_ERROR) {
 		bfail(b, 1, 1, b->err, "out of memory while parsing YAML");
 	} else if (p->error == YAML_READER_ERROR) {
 		size_t line, col;

@@ -245,6 +245,39 @@ static void test_check(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- a tab where YAML wants spaces -------------------------------------- */
+
+/* The message says "tab", for a profile or a catalog, in catalog check
+ * and in the audit alike. */
+static void test_tab(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	char site[1024], cat[1024];
+	snprintf(site, sizeof site, "%s", pa_tmp("site.yaml"));
+	snprintf(cat, sizeof cat, "%s", pa_tmp("tabcat.yaml"));
+	pa_write_file(site, "site: x\nservers:\n  - name: a\n\taddresses: [10.0.0.5]\n");
+	pa_runl(&r, "catalog", "check", site, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "portaudit: "));
+	assert_true(pa_contains(r.err, "site.yaml:4:1: a tab character: YAML indents "
+	                        "with spaces, not tabs\n"));
+	pa_result_free(&r);
+	pa_runl(&r, "--profile", site, "-r", "x", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "site.yaml:4:1: a tab character: YAML indents "
+	                        "with spaces, not tabs\n"));
+	pa_result_free(&r);
+
+	pa_write_file(cat, "catalog:\n  name: c\n  \ttitle: T\nconditions: []\n"
+	              "products: []\nservices: []\n");
+	pa_runl(&r, "catalog", "show", "--catalog", cat, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "tabcat.yaml:3:3: a tab character: YAML "
+	                        "indents with spaces, not tabs\n"));
+	pa_result_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -311,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_audit_path),
+		cmocka_unit_test(test_tab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
