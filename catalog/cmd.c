@@ -8,7 +8,9 @@
  * tables) or, with --json, {"catalog", "profile", "services"} where every
  * service is cat_service_json(), the object the report's `services` share.
  * check decides catalog vs profile by the top-level `catalog:` key, loads
- * it (errors exit 2), then lints what the schema cannot express: conflicting
+ * it with the collecting loaders (every error of the file, in the file's
+ * order, at most CAT_MAX_ERRORS lines and a count of the rest; exit 2),
+ * then lints what the schema cannot express: conflicting
  * directions on overlapping ports, local-only ports that something also
  * opens from outside, overlapping alternatives, dynamic ranges that swallow
  * fixed ports, and for profiles requirements and overrides that cannot take
@@ -539,85 +541,78 @@ static void lint_profile(struct lint *l, const struct catalog *cat,
 		}
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
+/* Print the errors of a check, in the file's order: one line each, the
+ * rest counted; returns EXIT_USAGE. */
+static int print_errors(const char *file, struct cat_errors *errs)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	unsigned char *buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n > YT_MAX_INPUT)
-			break;
-		if (n == cap) {
-			unsigned char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
+	unsigned shown = errs->n < CAT_MAX_ERRORS ? errs->n : CAT_MAX_ERRORS;
+	/* Insertion sort by line, column: at most CAT_MAX_ERRORS entries. */
+	for (unsigned i = 1; i < shown; i++) {
+		struct cat_error e = errs->e[i];
+		unsigned j = i;
+		while (j > 0 && (errs->e[j - 1].line > e.line ||
+		                 (errs->e[j - 1].line == e.line &&
+		                  errs->e[j - 1].col > e.col))) {
+			errs->e[j] = errs->e[j - 1];
+			j--;
 		}
+		errs->e[j] = e;
 	}
-	fclose(f);
-	*len = n;
-	return buf;
+	for (unsigned i = 0; i < shown; i++)
+		fprintf(stderr, "portaudit: %s\n", errs->e[i].msg);
+	if (errs->n > shown)
+		fprintf(stderr, "portaudit: ... and %u more error%s\n",
+		        errs->n - shown, errs->n - shown == 1 ? "" : "s");
+	if (errs->n > 1)
+		fprintf(stderr, "portaudit: %s: %u errors\n", file, errs->n);
+	return EXIT_USAGE;
 }
 
-static int cmd_check(int argc, char **argv)
+static int check_catalog(const char *file, const unsigned char *buf,
+                         size_t len)
 {
-	struct opts o;
-	int rc = parse_opts(argc, argv, &o, true);
-	if (rc)
-		return rc;
+	struct cat_errors errs;
 	struct cat_error err;
-	/* Which kind of file? Peek at the top-level keys (`catalog:`, or
-	 * `services:` in a catalog whose header is missing). A file that cannot
-	 * be read or parsed is reported by the loader below. */
-	size_t len = 0;
-	unsigned char *buf = slurp(o.file, &len);
-	struct yt_node *root = NULL;
-	bool is_catalog = true;
-	if (buf && len && yt_parse(&root, o.file, buf, len, &err) == 0 && root &&
-	    root->type == YT_MAP && !yt_get(root, "catalog") &&
-	    !yt_get(root, "services"))
-		is_catalog = false;
-	free(buf);
-
-	struct lint l = { o.file, 0 };
 	struct catalog cat;
 	struct cat_model m;
-	if (is_catalog) {
-		yt_free(root);
-		if (cat_load_file(&cat, o.file, &err) != 0) {
-			fprintf(stderr, "portaudit: %s\n", err.msg);
-			return EXIT_USAGE;
-		}
-		if (cat_apply(&m, &cat, NULL, 0, &err) != 0) {
-			fprintf(stderr, "portaudit: %s\n", err.msg);
-			cat_free(&cat);
-			return EXIT_USAGE;
-		}
-		lint_catalog(&l, &cat);
-		if (!l.warnings)
-			printf("ok: catalog %s, %u services, %u products\n", cat.name,
-			       cat.nservices, cat.nproducts);
-		cat_model_free(&m);
+	struct lint l = { file, 0 };
+	errs.n = 0;
+	if (cat_load_buffer_all(&cat, file, buf, len, &errs) != 0)
+		return print_errors(file, &errs);
+	if (cat_apply(&m, &cat, NULL, 0, &err) != 0) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
 		cat_free(&cat);
-		return l.warnings ? EXIT_LINT : 0;
+		return EXIT_USAGE;
 	}
+	lint_catalog(&l, &cat);
+	if (!l.warnings)
+		printf("ok: catalog %s, %u services, %u products\n", cat.name,
+		       cat.nservices, cat.nproducts);
+	cat_model_free(&m);
+	cat_free(&cat);
+	return l.warnings ? EXIT_LINT : 0;
+}
 
+static int check_profile(const char *file, const char *catalog,
+                         const unsigned char *buf, size_t len,
+                         const struct yt_node *root)
+{
+	struct cat_errors errs;
+	struct cat_error err;
+	struct catalog cat;
 	struct cat_profile prof;
-	if (cat_load_file(&cat, o.catalog, &err) != 0) {
+	struct cat_model m;
+	struct lint l = { file, 0 };
+	errs.n = 0;
+	if (cat_load_file(&cat, catalog, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
-		yt_free(root);
 		return EXIT_USAGE;
 	}
-	if (cat_profile_load_file(&prof, &cat, o.file, &err) != 0) {
-		fprintf(stderr, "portaudit: %s\n", err.msg);
-		yt_free(root);
+	if (cat_profile_load_buffer_all(&prof, &cat, file, buf, len, &errs) != 0) {
 		cat_free(&cat);
-		return EXIT_USAGE;
+		return print_errors(file, &errs);
 	}
-	rc = 0;
+	int rc = 0;
 	if (cat_apply(&m, &cat, &prof, 0, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		rc = EXIT_USAGE;
@@ -631,13 +626,47 @@ static int cmd_check(int argc, char **argv)
 		else
 			printf("ok: profile %s, %u servers, %u products, %u required "
 			       "services, %u overrides (catalog %s, base port %u)\n",
-			       o.file, prof.nservers, prof.nproducts, req,
+			       file, prof.nservers, prof.nproducts, req,
 			       prof.noverrides, cat.name, (unsigned)m.base);
 		cat_model_free(&m);
 	}
-	yt_free(root);
 	cat_profile_free(&prof);
 	cat_free(&cat);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(argc, argv, &o, true);
+	if (rc)
+		return rc;
+	struct cat_error err;
+	size_t len = 0;
+	unsigned char *buf = cat_read_file(o.file, &len, &err, "a catalog or "
+	                                   "a site profile");
+	if (!buf) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	/* Which kind of file? The top-level keys say (`catalog:`, or
+	 * `services:` in a catalog whose header is missing); a file that
+	 * cannot be read as YAML is checked as a catalog, and the loader
+	 * reports why. The same tree positions the profile's lints. */
+	struct cat_errors scratch;
+	struct yt_node *root = NULL;
+	scratch.n = 0;
+	bool is_catalog = true;
+	if (yt_parse_all(&root, o.file, buf, len, &scratch) == 0 && root &&
+	    root->type == YT_MAP && !yt_get(root, "catalog") &&
+	    !yt_get(root, "services"))
+		is_catalog = false;
+	if (is_catalog)
+		rc = check_catalog(o.file, buf, len);
+	else
+		rc = check_profile(o.file, o.catalog, buf, len, root);
+	yt_free(root);
+	free(buf);
 	return rc;
 }
 

@@ -278,6 +278,175 @@ static void test_tab(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- catalog check: every error of the file ----------------------------- */
+
+/* Eight independent mistakes; each one is an error of its own, and
+ * nothing else is reported (no echo of an earlier mistake). */
+static const char MANY[] =
+	"catalog: {name: many, max_offset: 6}\n"          /* 1 */
+	"conditions: [{id: ldap}]\n"
+	"products:\n"
+	"  - {id: p, name: P}\n"
+	"services:\n"                                     /* 5 */
+	"  - id: one\n"
+	"    product: p\n"
+	"    protocl: tcp\n"                              /* unknown key */
+	"    ports: [22]\n"
+	"    direction: inbound\n"                        /* 10 */
+	"    purpose: a\n"
+	"  - id: two\n"
+	"    product: p\n"
+	"    protocol: tcp\n"
+	"    ports: [70000]\n"                            /* 15: bad port */
+	"    direction: inbound\n"
+	"    purpose: b\n"
+	"  - id: three\n"
+	"    product: p\n"
+	"    protocol: sctp\n"                            /* 20: bad protocol */
+	"    ports: [23]\n"
+	"    direction: inbound\n"
+	"    purpose: c\n"
+	"  - id: two\n"                                   /* duplicate id */
+	"    product: p\n"                                /* 25 */
+	"    protocol: udp\n"
+	"    ports: [24]\n"
+	"    direction: inbound\n"
+	"    purpose: d\n"
+	"  - id: five\n"                                  /* 30 */
+	"    product: p\n"
+	"    protocol: tcp\n"
+	"    ports: [25]\n"
+	"    direction: sideways\n"                       /* bad direction */
+	"    purpose: e\n"                                /* 35 */
+	"  - id: six\n"
+	"\tproduct: p\n"                                  /* a tab */
+	"    protocol: tcp\n"
+	"    ports: [26]\n"
+	"    direction: inbound\n"                        /* 40 */
+	"    purpose: f\n"
+	"  - id: seven\n"
+	"    product: nope\n"                             /* unknown product */
+	"    protocol: tcp\n"
+	"    ports: [27]\n"                               /* 45 */
+	"    direction: inbound\n"
+	"    purpose: g\n"
+	"    conditions: [ldapp]\n";                      /* unknown condition */
+
+/* How many lines of `text` start with `prefix` and then a digit (the
+ * lines "FILE:LINE:COL: ..." when prefix is "portaudit: FILE:"). */
+static unsigned lines_starting(const char *text, const char *prefix)
+{
+	unsigned n = 0;
+	size_t k = strlen(prefix);
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		n += strncmp(p, prefix, k) == 0 && p[k] >= '0' && p[k] <= '9';
+	return n;
+}
+
+static void test_check_all_errors(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	char f[1024];
+	snprintf(f, sizeof f, "%s", pa_tmp("many.yaml"));
+	pa_write_file(f, MANY);
+	pa_runl(&r, "catalog", "check", f, NULL);
+	assert_int_equal(r.status, 2);
+	static const char *const want[] = {
+		"many.yaml:8:5: unknown key 'protocl' (did you mean 'protocol'?)\n",
+		"many.yaml:15:13: port 70000 is outside 0-65535\n",
+		"many.yaml:20:15: unknown protocol 'sctp' (expected tcp, udp or none)\n",
+		"many.yaml:24:9: duplicate service id 'two' (first at line 12)\n",
+		"many.yaml:34:16: unknown direction 'sideways' (expected inbound, "
+		"outbound, both, internal, local or reserved)\n",
+		"many.yaml:37:1: a tab character: YAML indents with spaces, not tabs\n",
+		"many.yaml:43:14: unknown product 'nope'\n",
+		"many.yaml:48:18: unknown condition 'ldapp' (did you mean 'ldap'?)\n",
+	};
+	const char *at = r.err;
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const char *hit = strstr(r.err, want[i]);
+		if (!hit)
+			fail_msg("missing: %s in:\n%s", want[i], r.err);
+		assert_true(hit >= at); /* in the file's order */
+		at = hit;
+	}
+	char pre[1100];
+	snprintf(pre, sizeof pre, "portaudit: %s:", f);
+	assert_int_equal(lines_starting(r.err, pre), 8);
+	assert_true(pa_contains(r.err, "many.yaml: 8 errors\n"));
+	assert_string_equal(r.out, "");
+	pa_result_free(&r);
+
+	/* The audit still stops at the first one (the YAML is read before
+	 * its meaning), with one message. */
+	pa_runl(&r, "--catalog", f, "-r", "x", NULL);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(lines_starting(r.err, pre), 1);
+	assert_true(pa_contains(r.err, "many.yaml:37:1: a tab character"));
+	assert_false(pa_contains(r.err, "errors"));
+	pa_result_free(&r);
+
+	/* A profile: servers, features, products, require and overrides each
+	 * with their own mistakes. */
+	pa_write_file(f, "sever: 1\n"
+	              "servers:\n"
+	              "  - name: a\n"
+	              "    addresses: [10.0.0.300, 10.0.0.0/33]\n"
+	              "  - role: x\n"
+	              "features: {ldapp: true, ldap: maybe}\n"
+	              "products: [cisco-cucmm, cisco-cucm, cisco-cucm]\n"
+	              "require: {services: [xx]}\n"
+	              "overrides:\n"
+	              "  - {service: zz, ports: [base+9]}\n"
+	              "  - {service: cucm-snmp, dynamic: 50000-50100}\n");
+	pa_runl(&r, "catalog", "check", f, NULL);
+	assert_int_equal(r.status, 2);
+	static const char *const pwant[] = {
+		"many.yaml:1:1: unknown key 'sever' (did you mean 'servers'?)\n",
+		"many.yaml:4:17: '10.0.0.300' is not an IPv4/IPv6 address or prefix\n",
+		"many.yaml:4:29: '10.0.0.0/33': /33 is too long for IPv4 (at most /32)\n",
+		"many.yaml:5:5: missing required key 'name' in a server\n",
+		"many.yaml:5:5: missing required key 'addresses' in a server\n",
+		"many.yaml:6:12: unknown condition 'ldapp' (did you mean 'ldap'?)\n",
+		"many.yaml:6:31: 'ldap' must be true or false, not 'maybe'\n",
+		"many.yaml:7:12: unknown product 'cisco-cucmm' (did you mean 'cisco-cucm'?)\n",
+		"many.yaml:7:37: product 'cisco-cucm' is listed twice\n",
+		"many.yaml:8:22: unknown service 'xx'\n",
+		"many.yaml:10:15: unknown service 'zz'\n",
+		"many.yaml:10:27: base+9: offset outside 0..6\n",
+		"many.yaml:11:35: 'dynamic' needs the control port 135 among the "
+		"service's ports\n",
+	};
+	for (size_t i = 0; i < sizeof pwant / sizeof pwant[0]; i++)
+		if (!strstr(r.err, pwant[i]))
+			fail_msg("missing: %s in:\n%s", pwant[i], r.err);
+	assert_int_equal(lines_starting(r.err, pre), 13);
+	assert_true(pa_contains(r.err, "many.yaml: 13 errors\n"));
+	pa_result_free(&r);
+
+	/* Above the limit: 20 listed, the rest counted. */
+	char big[16384];
+	size_t off = (size_t)snprintf(big, sizeof big, "catalog: {name: big}\n"
+	                              "conditions: []\nproducts: [{id: p, name: P}]\n"
+	                              "services:\n");
+	for (int i = 0; i < 25; i++)
+		off += (size_t)snprintf(big + off, sizeof big - off,
+		                        "  - {id: s%d, product: p, protocol: tcp, "
+		                        "ports: [7%04d0], direction: inbound, "
+		                        "purpose: x}\n", i, i);
+	pa_write_file(f, big);
+	pa_runl(&r, "catalog", "check", f, NULL);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(lines_starting(r.err, pre), 20);
+	assert_true(pa_contains(r.err, "many.yaml:5:49: port 700000 is outside 0-65535\n"));
+	assert_true(pa_contains(r.err, "many.yaml:24:50: port 700190 is outside 0-65535\n"));
+	assert_false(pa_contains(r.err, "many.yaml:25:"));
+	assert_true(pa_contains(r.err, "portaudit: ... and 5 more errors\n"));
+	assert_true(pa_contains(r.err, "many.yaml: 25 errors\n"));
+	pa_result_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -345,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_audit_path),
 		cmocka_unit_test(test_tab),
+		cmocka_unit_test(test_check_all_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

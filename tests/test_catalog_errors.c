@@ -284,6 +284,41 @@ static void test_table(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* The collecting loaders (catalog check) find the same first error for
+ * every case, and no error where the normal ones find none. */
+static void test_table_collect(void **state)
+{
+	(void)state;
+	int bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct ecase *c = &cases[i];
+		struct cat_errors errs;
+		errs.n = 0;
+		int rc;
+		if (c->profile) {
+			struct cat_profile prof;
+			rc = cat_profile_load_buffer_all(&prof, &tiny, "site.yaml",
+			                                 (const unsigned char *)c->yaml,
+			                                 strlen(c->yaml), &errs);
+			if (rc == 0)
+				cat_profile_free(&prof);
+		} else {
+			struct catalog cat;
+			rc = cat_load_buffer_all(&cat, "t.yaml",
+			                         (const unsigned char *)c->yaml,
+			                         strlen(c->yaml), &errs);
+			if (rc == 0)
+				cat_free(&cat);
+		}
+		if (rc != -1 || errs.n == 0 || !strstr(errs.e[0].msg, c->msg)) {
+			printf("case %zu: rc %d, %u errors\n  want: %s\n  got:  %s\n",
+			       i, rc, errs.n, c->msg, errs.n ? errs.e[0].msg : "-");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 /* The loaders leave nothing behind on error: a free after a failed load is
  * harmless (the audit path frees unconditionally). */
 static void test_free_after_error(void **state)
@@ -336,6 +371,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_collect),
 		cmocka_unit_test(test_free_after_error),
 		cmocka_unit_test(test_files),
 	};
