@@ -465,14 +465,17 @@ static void tb_add(struct textbuf *t, const char *s)
 	t->len = (size_t)w < room ? t->len + (size_t)w : sizeof t->s - 1;
 }
 
-/* `ports:` -> requirements (and the text as written, when tb != NULL). */
+/* `ports:` -> requirements (and the text as written, when tb != NULL).
+ * A list of requirements, or one requirement alone (`ports: 22`,
+ * `ports: {any: [1812, 1645]}`) as docs/catalog.md allows. */
 static int parse_ports(struct lctx *c, const struct yt_node *v,
                        bool allow_base, struct cat_req *req, uint8_t *nreq,
                        struct textbuf *tb)
 {
-	if (want(c, v, YT_SEQ, "ports") != 0)
+	if (!v)
 		return -1;
-	uint32_t n = v->n;
+	bool one = v->type != YT_SEQ; /* a single requirement, not a list */
+	uint32_t n = one ? 1 : v->n;
 	int bad = 0;
 	if (n == 0)
 		return fail(c, v, "'ports' must list at least one port");
@@ -481,7 +484,7 @@ static int parse_ports(struct lctx *c, const struct yt_node *v,
 		            "elements (use a range 'lo-hi' or {any: [...]})",
 		            CAT_MAX_REQ);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct yt_node *e = yt_item(v, i);
+		const struct yt_node *e = one ? v : yt_item(v, i);
 		struct cat_req *rq = &req[i];
 		memset(rq, 0, sizeof *rq);
 		if (tb && i)

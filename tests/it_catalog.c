@@ -447,6 +447,58 @@ static void test_check_all_errors(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- a single port where a list is expected ----------------------------- */
+
+static void test_scalar_ports(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	char f[1024];
+	snprintf(f, sizeof f, "%s", pa_tmp("scalar.yaml"));
+	pa_write_file(f, "overrides:\n  - service: common-ssh-smarts\n    ports: 2222\n"
+	              "  - service: cube-radius\n    ports: {any: [1812, 1645]}\n");
+	pa_runl(&r, "catalog", "check", f, NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "ok: profile "));
+	assert_true(pa_contains(r.out, "2 overrides"));
+	pa_result_free(&r);
+	pa_runl(&r, "catalog", "show", "--json", "--profile", f, NULL);
+	assert_int_equal(r.status, 0);
+	json_error_t je;
+	json_t *root = json_loads(r.out, 0, &je);
+	assert_non_null(root);
+	size_t i;
+	json_t *s;
+	int seen = 0;
+	json_array_foreach(json_object_get(root, "services"), i, s) {
+		const char *id = json_string_value(json_object_get(s, "id"));
+		json_t *ports = json_object_get(s, "ports");
+		if (strcmp(id, "common-ssh-smarts") == 0) {
+			assert_int_equal(json_array_size(ports), 1);
+			assert_int_equal(json_integer_value(json_array_get(ports, 0)), 2222);
+			seen++;
+		} else if (strcmp(id, "cube-radius") == 0) {
+			assert_int_equal(json_array_size(ports), 1);
+			json_t *any = json_object_get(json_array_get(ports, 0), "any");
+			assert_int_equal(json_array_size(any), 2);
+			assert_int_equal(json_integer_value(json_array_get(any, 1)), 1645);
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 2);
+	json_decref(root);
+	pa_result_free(&r);
+
+	/* The same in a catalog. */
+	pa_write_file(f, "catalog: {name: c}\nconditions: []\nproducts: [{id: p, name: P}]\n"
+	              "services:\n  - {id: ssh, product: p, protocol: tcp, ports: 22, "
+	              "direction: inbound, purpose: x}\n");
+	pa_runl(&r, "catalog", "check", f, NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.out, "ok: catalog c, 1 services"));
+	pa_result_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -515,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_audit_path),
 		cmocka_unit_test(test_tab),
 		cmocka_unit_test(test_check_all_errors),
+		cmocka_unit_test(test_scalar_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,8 +56,8 @@ static const struct ecase cases[] = {
 	/* ---- catalogs ---- */
 	{ false, HEAD L5 L6 "    protocl: tcp\n" L8 L9 L10,
 	  "t.yaml:7:5: unknown key 'protocl' (did you mean 'protocol'?)" },
-	{ false, HEAD L5 L6 L7 "    ports: 22\n" L9 L10,
-	  "t.yaml:8:12: wrong type: 'ports' must be a list, not a string" },
+	{ false, HEAD L5 L6 L7 "    ports: {any: 22}\n" L9 L10,
+	  "t.yaml:8:18: wrong type: 'any' must be a list, not a string" },
 	{ false, HEAD L5 L6 L7 "    ports: [70000]\n" L9 L10,
 	  "t.yaml:8:13: port 70000 is outside 0-65535" },
 	{ false, HEAD L5 L6 L7 "    ports: [\"50002-50000\"]\n" L9 L10,
