@@ -144,6 +144,8 @@ struct catalog {
 	 * (sharing their strings); NULL in a catalog built by hand, which
 	 * cat_apply() then resolves in place. */
 	struct cat_service *loaded;
+
+	uint32_t base_line, base_col; /* where base_port is written, or 0 */
 };
 
 /* An address or prefix; IPv4 is family 4 with the address in addr[0..3]. */
@@ -173,6 +175,7 @@ struct cat_override {
 	bool has_ports;
 	struct cat_req req[CAT_MAX_REQ]; /* replaces the service's ports */
 	uint8_t nreq;
+	uint32_t line, col;        /* its `ports` (else the entry) in the profile */
 };
 
 struct cat_profile {
@@ -192,6 +195,7 @@ struct cat_profile {
 	uint32_t nrequired;
 	struct cat_override *overrides;
 	uint32_t noverrides;
+	uint32_t base_line, base_col; /* where base_port is written, or 0 */
 };
 
 /* The loaded, applied model that classify and the reports read. */

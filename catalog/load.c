@@ -672,10 +672,15 @@ static int load_header(struct lctx *c, struct catalog *cat,
 	if (!cat->title && !(cat->title = strdup(cat->name)))
 		return oom(c, h);
 	const struct yt_node *v;
-	if ((v = opt(h, "base_port")) &&
-	    get_port(c, v, "base_port", 1, &cat->default_base) != 0 &&
-	    stop(c, &bad))
-		return -1;
+	if ((v = opt(h, "base_port"))) {
+		if (get_port(c, v, "base_port", 1, &cat->default_base) != 0) {
+			if (stop(c, &bad))
+				return -1;
+		} else {
+			cat->base_line = v->line;
+			cat->base_col = v->col;
+		}
+	}
 	if ((v = opt(h, "max_offset")) &&
 	    get_port(c, v, "max_offset", 0, &cat->max_offset) != 0)
 		return -1; /* offsets_unknown stays: base+N is not checked */
@@ -1417,6 +1422,8 @@ static int prof_overrides(struct pctx *pc, const struct yt_node *l)
 				break;
 			continue;
 		}
+		o->line = e->line;
+		o->col = e->col;
 		if (check_keys(c, e, "an override", k, 3) != 0 && stop(c, &bad))
 			break;
 		const struct yt_node *sn = opt(e, "service");
@@ -1444,6 +1451,8 @@ static int prof_overrides(struct pctx *pc, const struct yt_node *l)
 		bool fine = si >= 0;
 		if (pv) {
 			o->has_ports = true;
+			o->line = pv->line;
+			o->col = pv->col;
 			if (parse_ports(c, pv, true, o->req, &o->nreq, NULL) != 0) {
 				if (stop(c, &bad))
 					break;
@@ -1525,6 +1534,8 @@ static int load_profile_tree(struct pctx *pc, const struct yt_node *root)
 				return -1;
 		} else {
 			prof->has_base = true;
+			prof->base_line = v->line;
+			prof->base_col = v->col;
 		}
 	}
 	if ((v = opt(root, "servers")) && prof_servers(pc, v) != 0 &&

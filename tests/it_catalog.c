@@ -499,6 +499,61 @@ static void test_scalar_ports(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- a base port too high for the offsets ------------------------------- */
+
+/* Said at the profile's base_port, wherever the profile is used. */
+static void test_base_overflow(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	char f[1024];
+	snprintf(f, sizeof f, "%s", pa_tmp("site.yaml"));
+	pa_write_file(f, "site: x\nbase_port: 65533\nservers:\n  - {name: m, "
+	              "addresses: [10.0.0.5]}\n");
+	static const char want[] = "site.yaml:2:12: base_port 65533 is too high: "
+		"base+3 of service 'base-reserved-3' (<built-in>:";
+	static const char tail[] = ") would be port 65536, above 65535; the highest "
+		"base port that fits every offset in use (up to base+6) is 65529\n";
+	const char *const runs[][8] = {
+		{ "catalog", "check", f, NULL },
+		{ "catalog", "show", "--profile", f, NULL },
+		{ "rules", "--profile", f, NULL },
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		pa_run(&r, NULL, runs[i]);
+		if (r.status != 2 || !strstr(r.err, want) || !strstr(r.err, tail))
+			fail_msg("run %zu: status %d, stderr: %s", i, r.status, r.err);
+		pa_result_free(&r);
+	}
+	/* --base-port wins over the profile: then the argument is wrong. */
+	pa_runl(&r, "catalog", "show", "--profile", f, "--base-port", "65531", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "portaudit: base port 65531 is too high: base+5 "
+	                        "of service 'base-reserved-5' (<built-in>:"));
+	pa_result_free(&r);
+	pa_runl(&r, "catalog", "show", "--profile", f, "--base-port", "65529", NULL);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+
+	/* An offset the profile's own override brings in. */
+	char cat[1024];
+	snprintf(cat, sizeof cat, "%s", pa_tmp("cat.yaml"));
+	pa_write_file(cat, "catalog: {name: c, max_offset: 6}\nconditions: []\n"
+	              "products: [{id: p, name: P}]\nservices:\n"
+	              "  - {id: r, product: p, protocol: tcp, ports: [base+0], "
+	              "direction: inbound, purpose: x}\n");
+	pa_write_file(f, "overrides:\n  - service: r\n    ports: [base+0, base+6]\n"
+	              "base_port: 65533\n");
+	pa_runl(&r, "catalog", "check", f, "--catalog", cat, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "site.yaml:4:12: base_port 65533 is too high: "
+	                        "base+6 of the override of service 'r' ("));
+	assert_true(pa_contains(r.err, "site.yaml:3:12) would be port 65539, above "
+	                        "65535; the highest base port that fits every offset "
+	                        "in use (up to base+6) is 65529\n"));
+	pa_result_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -568,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_tab),
 		cmocka_unit_test(test_check_all_errors),
 		cmocka_unit_test(test_scalar_ports),
+		cmocka_unit_test(test_base_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
