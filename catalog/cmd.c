@@ -14,7 +14,9 @@
  * directions on overlapping ports, local-only ports that something also
  * opens from outside, overlapping alternatives, dynamic ranges that swallow
  * fixed ports, and for profiles requirements and overrides that cannot take
- * effect, and server addresses listed twice or also listed as devices. Lints print "FILE:LINE:COL: warning: ..." and exit 1.
+ * effect, server addresses listed twice or also listed as devices, and
+ * devices of a product that lie inside another of its devices. Lints
+ * print "FILE:LINE:COL: warning: ..." and exit 1.
  * Options are parsed by hand (no getopt state shared with main); numbers
  * are bounded (strtoul with checks), usage errors exit 2.
  */
@@ -437,6 +439,56 @@ static bool prefix_overlap(const struct cat_prefix *a,
 	                        : cat_prefix_contains(b, a->family, a->addr);
 }
 
+/* A device of a product that lies inside another device of the same
+ * product (or is listed twice): it adds nothing, and the author may have
+ * meant another address. Said at the contained one. Pairwise within each
+ * product, so bounded like the server lint below: a product with
+ * thousands of devices skips it. */
+static void lint_devices(struct lint *l, const struct catalog *cat,
+                         const struct cat_profile *prof,
+                         const struct yt_node *root)
+{
+	const struct yt_node *pl = seq_at(root, "products");
+	for (uint32_t p = 0; pl && p < prof->nproducts && p < pl->n; p++) {
+		const struct cat_profile_product *pp = &prof->products[p];
+		const struct yt_node *e = yt_item(pl, p);
+		const struct yt_node *dl = e->type == YT_MAP ? seq_at(e, "devices")
+		                                             : NULL;
+		if (!dl || dl->n != pp->ndevices ||
+		    (uint64_t)pp->ndevices * pp->ndevices > 50000000u)
+			continue;
+		const char *id = cat->products[pp->product].id;
+		for (uint32_t k = 0; k < pp->ndevices; k++) {
+			const struct cat_prefix *b = &pp->devices[k];
+			const struct yt_node *bn = yt_item(dl, k);
+			for (uint32_t j = 0; j < pp->ndevices; j++) {
+				const struct cat_prefix *a = &pp->devices[j];
+				const struct yt_node *an = yt_item(dl, j);
+				if (j == k || a->family != b->family || a->len > b->len ||
+				    !cat_prefix_contains(a, b->family, b->addr))
+					continue;
+				if (a->len == b->len) {
+					if (j > k)
+						continue; /* said at the second one */
+					warn(l, bn->line, bn->col, "device %s of product '%s' "
+					     "is listed twice (first at line %u, column %u)",
+					     bn->str, id, an->line, an->col);
+				} else {
+					bool host = b->len == (b->family == 6 ? 128 : 32);
+					warn(l, bn->line, bn->col, "device %s of product '%s' "
+					     "lies inside %s listed %s it; %s", bn->str, id,
+					     an->str, j < k ? "before" : "after",
+					     host ? "a host inside a listed prefix is that "
+					            "prefix's member"
+					          : "a prefix inside a listed prefix adds "
+					            "nothing to it");
+				}
+				break;
+			}
+		}
+	}
+}
+
 /* Profile lints, positioned from the (already validated) tree. */
 static void lint_profile(struct lint *l, const struct catalog *cat,
                          const struct cat_profile *prof,
@@ -516,6 +568,7 @@ static void lint_profile(struct lint *l, const struct catalog *cat,
 			}
 		}
 	}
+	lint_devices(l, cat, prof, root);
 	if ((v = seq_at(root, "overrides")))
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct yt_node *sn = yt_get(yt_item(v, i), "service");

@@ -163,6 +163,45 @@ static void test_check(void **state)
 	assert_true(pa_contains(r.out, "2 servers, 3 products"));
 	pa_result_free(&r);
 
+	/* A device inside another device of the same product, either order;
+	 * a prefix inside a prefix; a device listed twice. Not across
+	 * products, not across families. */
+	char dev[1024];
+	snprintf(dev, sizeof dev, "%s", pa_tmp("devices.yaml"));
+	pa_write_file(dev, "products:\n"
+	              "  - id: cisco-cucm\n"
+	              "    devices: [10.1.0.0/28, 10.1.0.11, \"2001:db8::11\"]\n"
+	              "  - id: avaya-cm\n"
+	              "    devices: [10.2.0.20, 10.2.0.0/16, 10.2.0.0/24, 10.1.0.11]\n"
+	              "  - id: avaya-aes\n"
+	              "    devices: [10.3.0.1, 10.3.0.2, 10.3.0.1]\n");
+	pa_runl(&r, "catalog", "check", dev, NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "devices.yaml:3:28: warning: device 10.1.0.11 of "
+	                        "product 'cisco-cucm' lies inside 10.1.0.0/28 listed "
+	                        "before it; a host inside a listed prefix is that "
+	                        "prefix's member\n"));
+	assert_true(pa_contains(r.out, "devices.yaml:5:15: warning: device 10.2.0.20 of "
+	                        "product 'avaya-cm' lies inside 10.2.0.0/16 listed "
+	                        "after it; a host inside a listed prefix is that "
+	                        "prefix's member\n"));
+	assert_true(pa_contains(r.out, "devices.yaml:5:39: warning: device 10.2.0.0/24 of "
+	                        "product 'avaya-cm' lies inside 10.2.0.0/16 listed "
+	                        "before it; a prefix inside a listed prefix adds "
+	                        "nothing to it\n"));
+	assert_true(pa_contains(r.out, "devices.yaml:7:35: warning: device 10.3.0.1 of "
+	                        "product 'avaya-aes' is listed twice (first at line 7, "
+	                        "column 15)\n"));
+	unsigned nwarn = 0;
+	for (const char *w = r.out; (w = strstr(w, ": warning: ")) != NULL; w++)
+		nwarn++;
+	assert_int_equal(nwarn, 4);
+	assert_false(pa_contains(r.out, "2001:db8::11 of"));
+	assert_false(pa_contains(r.out, "10.2.0.0/16 of"));
+	assert_false(pa_contains(r.out, ":5:52: "));
+	assert_false(pa_contains(r.out, "ok:"));
+	pa_result_free(&r);
+
 	char lint[1024];
 	snprintf(lint, sizeof lint, "%s", pa_tmp("lint.yaml"));
 	pa_write_file(lint, LINT);

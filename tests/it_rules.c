@@ -726,7 +726,8 @@ static void load_check(const char *format, const char *text, const char **why)
 static void test_load_everything(void **state)
 {
 	(void)state;
-	const char *all = pa_tmp("all.yaml");
+	char all[1024]; /* pa_tmp's buffers rotate: keep a copy */
+	snprintf(all, sizeof all, "%s", pa_tmp("all.yaml"));
 	pa_write_file(all, "servers:\n  - name: m\n    addresses: [10.0.0.5, "
 	              "10.0.0.6, \"2001:db8::5\"]\n");
 	static const char *const formats[] = { "nft", "iptables", "ip6tables", "bpf" };
@@ -750,7 +751,18 @@ static void test_load_everything(void **state)
 	char *out = rules(pa_src("catalog/site-example.yaml"), "csv", NULL);
 	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
 	          "10.0.0.5,10.1.0.0/28,135 50000-50100,");
+	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
+	          "10.0.0.5,10.1.1.11,135 50000-50100,");
+	free(out);
 	/* 10.1.0.11 lies inside 10.1.0.0/28: listed once, as the prefix. */
+	char inside[1024];
+	snprintf(inside, sizeof inside, "%s", pa_tmp("inside.yaml"));
+	pa_write_file(inside, "servers: [{name: m, addresses: [10.0.0.5]}]\n"
+	              "products:\n  - id: cisco-cucm\n"
+	              "    devices: [10.1.0.11, 10.1.0.0/28]\n");
+	out = rules(inside, "csv", NULL);
+	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
+	          "10.0.0.5,10.1.0.0/28,135 49152-65535,");
 	assert_null(strstr(out, ",10.1.0.11,"));
 	free(out);
 	out = rules(all, "nft", "--server", "10.0.0.5/29", NULL);
