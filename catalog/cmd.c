@@ -4,9 +4,13 @@
  * Design. Both subcommands go through the same loaders and cat_apply() as
  * the audit itself, so what `catalog show` prints is exactly the model the
  * audit will use (same base port, same profile, same disabled services).
- * show prints an aligned table grouped by product (the vendor document's
- * tables) or, with --json, {"catalog", "profile", "services"} where every
- * service is cat_service_json(), the object the report's `services` share.
+ * show prints a table grouped by product (the vendor document's tables),
+ * laid out for cat_term_width(): cells that do not fit wrap onto
+ * continuation lines under their column (or, on a narrow terminal, the
+ * purpose goes below the row), so that no line is wider than the terminal
+ * and nothing is cut. With --json: {"catalog", "profile", "services"}
+ * where every service is cat_service_json(), the object the report's
+ * `services` share.
  * check decides catalog vs profile by the top-level `catalog:` key, loads
  * it with the collecting loaders (every error of the file, in the file's
  * order, at most CAT_MAX_ERRORS lines and a count of the rest; exit 2),
@@ -25,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -113,6 +116,124 @@ static int parse_opts(int argc, char **argv, struct opts *o, bool check)
 	return 0;
 }
 
+/* ---- laying text out for a width -------------------------------------- */
+
+/* Bytes of the UTF-8 character at s (1 for a stray byte; never past NUL). */
+static size_t u8_len(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 : 1;
+	for (size_t k = 1; k < n; k++)
+		if (((unsigned char)s[k] & 0xc0) != 0x80)
+			return k;
+	return n;
+}
+
+/* Characters (code points) in s[0..n). */
+static size_t u8_chars(const char *s, size_t n)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i += u8_len(s + i))
+		chars++;
+	return chars;
+}
+
+/* The next line of at most `width` characters of the text at *p: it ends
+ * at a space, else after a ',' or '|' (port lists), else a word longer
+ * than the width is split; spaces at its ends are dropped. *start is set
+ * to it, *p moves past it. Returns its length in bytes, 0 at the end. */
+static size_t next_piece(const char **p, size_t width, const char **start)
+{
+	const char *s = *p;
+	while (*s == ' ')
+		s++;
+	*start = s;
+	if (width == 0)
+		width = 1;
+	size_t i = 0, chars = 0, brk = 0;
+	while (s[i] && chars < width) {
+		size_t cl = u8_len(s + i);
+		if (s[i] == ' ')
+			brk = i;
+		else if (s[i] == ',' || s[i] == '|')
+			brk = i + 1;
+		i += cl;
+		chars++;
+	}
+	size_t len = !s[i] || s[i] == ' ' ? i : brk ? brk : i;
+	*p = s + len;
+	while (len && s[len - 1] == ' ')
+		len--;
+	return len;
+}
+
+static void spaces(size_t n)
+{
+	while (n--)
+		putchar(' ');
+}
+
+/* `text` wrapped to `width` characters: the first line after `first`, the
+ * others after `rest` (both counted in the width). */
+static void print_wrapped(const char *text, size_t width, const char *first,
+                          const char *rest)
+{
+	const char *p = text, *st;
+	for (bool one = true;; one = false) {
+		const char *lead = one ? first : rest;
+		size_t room = width > strlen(lead) ? width - strlen(lead) : 1;
+		size_t len = next_piece(&p, room, &st);
+		if (!len && !one)
+			return;
+		fputs(len ? lead : "", stdout); /* no trailing blanks */
+		fwrite(st, 1, len, stdout);
+		putchar('\n');
+		if (!len)
+			return;
+	}
+}
+
+/* One table row: cells side by side, each wrapped onto continuation lines
+ * under its own column; `mark` (2 characters) starts the first line. */
+#define MAX_CELLS 5
+struct cell {
+	const char *text;
+	size_t width;
+};
+
+static void print_row(const char *mark, struct cell *c, unsigned n)
+{
+	const char *p[MAX_CELLS];
+	for (unsigned k = 0; k < n; k++)
+		p[k] = c[k].text;
+	for (bool first = true;; first = false) {
+		const char *st[MAX_CELLS];
+		size_t len[MAX_CELLS];
+		unsigned last = 0;
+		bool any = false;
+		for (unsigned k = 0; k < n; k++) {
+			len[k] = next_piece(&p[k], c[k].width, &st[k]);
+			if (len[k]) {
+				any = true;
+				last = k;
+			}
+		}
+		if (!any && !first)
+			return;
+		fputs(first ? mark : "  ", stdout);
+		for (unsigned k = 0; any && k <= last; k++) {
+			if (k)
+				fputs("  ", stdout);
+			fwrite(st[k], 1, len[k], stdout);
+			if (k < last)
+				spaces(c[k].width - u8_chars(st[k], len[k]));
+		}
+		putchar('\n');
+		if (!any)
+			return;
+	}
+}
+
 /* ---- show -------------------------------------------------------------- */
 
 static void dir_column(const struct cat_service *s, char *buf, size_t len)
@@ -121,93 +242,175 @@ static void dir_column(const struct cat_service *s, char *buf, size_t len)
 	         s->oneway ? " 1-way" : "");
 }
 
-/* Print at most `width` characters (UTF-8 aware), "..." when cut. */
-static void print_cut(const char *s, size_t width)
-{
-	size_t chars = 0, i = 0, cut = 0;
-	for (i = 0; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (chars == (width > 3 ? width - 3 : width))
-			cut = i;
-		chars++;
-	}
-	if (chars <= width) {
-		fputs(s, stdout);
-		return;
-	}
-	fwrite(s, 1, cut, stdout);
-	fputs("...", stdout);
-}
+#define PORTS_MIN 11    /* "49152-65535", the longest unbreakable port text */
+#define PORTS_WIDE 20   /* "1812|1645, 1813|1646" */
+#define PURPOSE_MIN 30  /* narrower, the purpose goes on the lines below */
+#define BELOW "      "  /* the indent of those lines */
 
-static size_t term_width(void)
-{
-	struct winsize ws;
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col >= 40)
-		return ws.ws_col;
-	return 0;
-}
+enum shape {
+	SHAPE_TABLE, /* every field in its column */
+	SHAPE_BELOW, /* ID, PROTO, PORTS, DIRECTION in columns, purpose below */
+	SHAPE_TEXT,  /* too narrow for columns: each service as wrapped text */
+};
 
-static void show_text(const struct cat_model *m, const struct catalog *cat)
+struct layout {
+	size_t width; /* of the terminal */
+	enum shape shape;
+	size_t wid, wproto, wports, wdir, wpurpose;
+};
+
+/* Column widths for the terminal. ID and PROTO are as wide as their
+ * longest value; PORTS and DIRECTION get at least PORTS_MIN and 9 (their
+ * values wrap: "135 +" / "49152-65535", "both" / "1-way"); PURPOSE gets a
+ * column of its own when at least PURPOSE_MIN are left, else its own lines
+ * below the row. The room left widens DIRECTION, then PORTS, up to their
+ * longest values (PORTS up to PORTS_WIDE when PURPOSE has a column), then
+ * PURPOSE. Nothing is cut: what does not fit a cell continues on the next
+ * line under it. */
+static void plan(struct layout *L, const struct catalog *cat)
 {
-	size_t wid = 2, wproto = 5, wports = 5, wdir = 9;
 	char ports[256], dir[32];
-	uint32_t ndisabled = 0, nrequired = 0;
+	size_t maxports = 5, maxdir = 9;
+	memset(L, 0, sizeof *L);
+	L->width = cat_term_width(STDOUT_FILENO);
+	L->wid = 2;
+	L->wproto = 5;
 	for (uint32_t i = 0; i < cat->nservices; i++) {
 		const struct cat_service *s = &cat->services[i];
 		cat_service_ports_format(s, ports, sizeof ports);
 		dir_column(s, dir, sizeof dir);
-		if (strlen(s->id) > wid)
-			wid = strlen(s->id);
-		if (strlen(ports) > wports)
-			wports = strlen(ports);
-		if (strlen(dir) > wdir)
-			wdir = strlen(dir);
-		ndisabled += !s->enabled;
+		size_t n = u8_chars(s->id, strlen(s->id));
+		if (n > L->wid)
+			L->wid = n;
+		if (strlen(ports) > maxports)
+			maxports = strlen(ports);
+		if (strlen(dir) > maxdir)
+			maxdir = strlen(dir);
+	}
+	L->wports = PORTS_MIN;
+	L->wdir = 9; /* "DIRECTION" */
+	size_t cols = 2 + L->wid + 2 + L->wproto + 2 + L->wports + 2 + L->wdir;
+	if (L->width < cols) {
+		L->shape = SHAPE_TEXT;
+		return;
+	}
+	size_t extra = L->width - cols, give;
+	L->shape = extra >= 2 + PURPOSE_MIN ? SHAPE_TABLE : SHAPE_BELOW;
+	if (L->shape == SHAPE_TABLE)
+		extra -= 2 + PURPOSE_MIN;
+	give = maxdir - L->wdir < extra ? maxdir - L->wdir : extra;
+	L->wdir += give;
+	extra -= give;
+	/* With a purpose column, PORTS grows to PORTS_WIDE (most port lists
+	 * fit; the few longer ones wrap) and PURPOSE takes the rest. */
+	size_t upto = L->shape == SHAPE_TABLE && maxports > PORTS_WIDE ? PORTS_WIDE
+	                                                               : maxports;
+	give = upto > L->wports ? upto - L->wports : 0;
+	give = give < extra ? give : extra;
+	L->wports += give;
+	extra -= give;
+	if (L->shape == SHAPE_TABLE)
+		L->wpurpose = PURPOSE_MIN + extra;
+}
+
+static void show_header(const struct layout *L)
+{
+	struct cell h[] = {
+		{ "ID", L->wid }, { "PROTO", L->wproto }, { "PORTS", L->wports },
+		{ "DIRECTION", L->wdir }, { "PURPOSE", L->wpurpose },
+	};
+	if (L->shape == SHAPE_TABLE) {
+		print_row("  ", h, 5);
+	} else if (L->shape == SHAPE_BELOW) {
+		print_row("  ", h, 4);
+		print_wrapped("PURPOSE", L->width, BELOW, BELOW);
+	} else {
+		print_wrapped("ID  PROTO  PORTS  DIRECTION", L->width, "  ", BELOW);
+		print_wrapped("PURPOSE", L->width, BELOW, BELOW);
+	}
+}
+
+static void show_service(const struct layout *L, const struct cat_model *m,
+                         uint32_t i)
+{
+	const struct cat_service *s = &m->cat->services[i];
+	char ports[256], dir[32];
+	cat_service_ports_format(s, ports, sizeof ports);
+	dir_column(s, dir, sizeof dir);
+	const char *mark = !s->enabled ? "- " : m->required[i] ? "* " : "  ";
+	const char *purpose = s->purpose ? s->purpose : "";
+	struct cell c[] = {
+		{ s->id, L->wid }, { cat_proto_name(s->proto), L->wproto },
+		{ ports, L->wports }, { dir, L->wdir }, { purpose, L->wpurpose },
+	};
+	if (L->shape == SHAPE_TABLE) {
+		print_row(mark, c, 5);
+		return;
+	}
+	if (L->shape == SHAPE_BELOW) {
+		print_row(mark, c, 4);
+	} else {
+		char line[400];
+		snprintf(line, sizeof line, "%s  %s  %s  %s", s->id,
+		         cat_proto_name(s->proto), ports, dir);
+		print_wrapped(line, L->width, mark, BELOW);
+	}
+	print_wrapped(purpose, L->width, BELOW, BELOW);
+}
+
+/* The product's title (the vendor document's table). */
+static void show_product(const struct layout *L, const struct cat_model *m,
+                         uint32_t p)
+{
+	const struct cat_product *pr = &m->cat->products[p];
+	print_wrapped(pr->name ? pr->name : pr->id, L->width, "", "    ");
+}
+
+static void show_text(const struct cat_model *m, const struct catalog *cat)
+{
+	struct layout L;
+	uint32_t ndisabled = 0, nrequired = 0;
+	char line[1024];
+	plan(&L, cat);
+	for (uint32_t i = 0; i < cat->nservices; i++) {
+		ndisabled += !cat->services[i].enabled;
 		nrequired += m->required[i];
 	}
-	size_t used = 2 + wid + 2 + wproto + 2 + wports + 2 + wdir + 2;
-	size_t tw = term_width();
-	size_t wpurpose = tw ? (tw > used + 20 ? tw - used : 20) : 60;
-
-	printf("Catalog %s: %s\n", cat->name, cat->title);
-	printf("Source %s, base port %u, %u services in %u groups",
-	       cat->source, (unsigned)m->base, cat->nservices, cat->nproducts);
-	if (m->prof)
-		printf(", profile %s", m->prof->source);
-	printf("\n");
+	snprintf(line, sizeof line, "Catalog %s: %s", cat->name, cat->title);
+	print_wrapped(line, L.width, "", "  ");
+	int n = snprintf(line, sizeof line, "Source %s, base port %u, %u services "
+	                 "in %u groups", cat->source, (unsigned)m->base,
+	                 cat->nservices, cat->nproducts);
+	if (m->prof && n > 0 && (size_t)n < sizeof line)
+		snprintf(line + n, sizeof line - (size_t)n, ", profile %s",
+		         m->prof->source);
+	print_wrapped(line, L.width, "", "  ");
 	for (uint32_t p = 0; p < cat->nproducts; p++) {
 		bool any = false;
 		for (uint32_t i = 0; i < cat->nservices; i++) {
-			const struct cat_service *s = &cat->services[i];
-			if (s->product != p)
+			if (cat->services[i].product != p)
 				continue;
 			if (!any) {
-				printf("\n%s\n", cat->products[p].name);
-				printf("  %-*s  %-*s  %-*s  %-*s  %s\n", (int)wid, "ID",
-				       (int)wproto, "PROTO", (int)wports, "PORTS",
-				       (int)wdir, "DIRECTION", "PURPOSE");
+				printf("\n");
+				show_product(&L, m, p);
+				show_header(&L);
 				any = true;
 			}
-			cat_service_ports_format(s, ports, sizeof ports);
-			dir_column(s, dir, sizeof dir);
-			const char *mark = !s->enabled ? "- " : m->required[i] ? "* "
-			                                                        : "  ";
-			printf("%s%-*s  %-*s  %-*s  %-*s  ", mark, (int)wid, s->id,
-			       (int)wproto, cat_proto_name(s->proto), (int)wports, ports,
-			       (int)wdir, dir);
-			print_cut(s->purpose ? s->purpose : "", wpurpose);
-			printf("\n");
+			show_service(&L, m, i);
 		}
 	}
 	printf("\n");
-	if (ndisabled || nrequired)
-		printf("- disabled (%u), * required (%u)\n", ndisabled, nrequired);
+	if (ndisabled || nrequired) {
+		snprintf(line, sizeof line, "- disabled (%u), * required (%u)",
+		         ndisabled, nrequired);
+		print_wrapped(line, L.width, "", "  ");
+	}
 	for (uint32_t i = 0; i < cat->nservices; i++)
-		if (!cat->services[i].enabled)
-			printf("  - %s: %s\n", cat->services[i].id,
-			       cat->services[i].disabled_reason);
+		if (!cat->services[i].enabled) {
+			snprintf(line, sizeof line, "- %s: %s", cat->services[i].id,
+			         cat->services[i].disabled_reason);
+			print_wrapped(line, L.width, "  ", "    ");
+		}
 }
 
 static int show_json(const struct cat_model *m, const struct catalog *cat)

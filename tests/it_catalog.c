@@ -47,13 +47,6 @@ static void test_show_text(void **state)
 	assert_true(pa_contains(l, " 1966 "));
 	assert_non_null(l = line_of(r.out, "cm-wmi"));
 	assert_true(pa_contains(l, "135 + 49152-65535 (dynamic)"));
-	/* Not a terminal: the purpose is cut at 60 characters. */
-	for (const char *p = r.out; *p;) {
-		const char *e = strchr(p, '\n');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		assert_true(len < 200);
-		p = e ? e + 1 : p + len;
-	}
 	pa_result_free(&r);
 
 	pa_runl(&r, "catalog", "show", "--base-port", "3000", NULL);
@@ -593,6 +586,148 @@ static void test_base_overflow(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- catalog show fits the terminal ------------------------------------- */
+
+/* The longest line of `text`, in characters (UTF-8 code points). */
+static size_t widest(const char *text)
+{
+	size_t best = 0, n = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n') {
+			n = 0;
+			continue;
+		}
+		if ((*p & 0xc0) != 0x80 && ++n > best)
+			best = n;
+	}
+	return best;
+}
+
+/* The lines of service `id` in a `catalog show` table: from its row to
+ * the next row, product title or blank line. Malloc'ed. */
+static char *block_of(const char *out, const char *id)
+{
+	size_t n = strlen(id);
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p + 2, id, n) != 0 || (p[2 + n] != ' ' && p[2 + n] != '\n'))
+			continue;
+		const char *e = strchr(p, '\n');
+		/* continuation lines start with at least 3 spaces */
+		while (e && strncmp(e + 1, "   ", 3) == 0)
+			e = strchr(e + 1, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		char *b = malloc(len + 1);
+		assert_non_null(b);
+		memcpy(b, p, len);
+		b[len] = '\0';
+		return b;
+	}
+	return NULL;
+}
+
+/* Every word of `text` is in `block`, in order: nothing was cut. */
+static void words_in_order(const char *block, const char *text, const char *id)
+{
+	char word[256];
+	const char *at = block;
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		snprintf(word, sizeof word, "%.*s", (int)n, p);
+		const char *hit = strstr(at, word);
+		if (!hit)
+			fail_msg("%s: '%s' of \"%s\" is missing in:\n%s", id, word, text, block);
+		at = hit + n;
+		p += n;
+	}
+}
+
+static void show_at(struct pa_result *r, const char *columns, const char *profile)
+{
+	setenv("COLUMNS", columns, 1);
+	if (profile)
+		pa_runl(r, "catalog", "show", "--profile", profile, NULL);
+	else
+		pa_runl(r, "catalog", "show", NULL);
+	setenv("COLUMNS", "80", 1);
+	assert_int_equal(r->status, 0);
+}
+
+static void test_show_width(void **state)
+{
+	(void)state;
+	struct pa_result r, j;
+	pa_runl(&j, "catalog", "show", "--json", NULL);
+	assert_int_equal(j.status, 0);
+	json_error_t je;
+	json_t *root = json_loads(j.out, 0, &je);
+	assert_non_null(root);
+	json_t *svcs = json_object_get(root, "services");
+	static const char *const widths[] = { "80", "60", "132", "40" };
+	for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+		size_t cols = strtoul(widths[w], NULL, 10);
+		for (int prof = 0; prof < 2; prof++) {
+			show_at(&r, widths[w], prof ? pa_src("catalog/site-example.yaml") : NULL);
+			if (widest(r.out) > cols)
+				fail_msg("COLUMNS=%zu%s: a line of %zu characters", cols,
+				         prof ? " --profile" : "", widest(r.out));
+			/* Nothing cut: every word of every purpose and port list is
+			 * there, in order, in the service's lines. */
+			assert_null(strstr(r.out, "..."));
+			size_t i;
+			json_t *s;
+			json_array_foreach(svcs, i, s) {
+				const char *id = json_string_value(json_object_get(s, "id"));
+				char *b = block_of(r.out, id);
+				if (!b)
+					fail_msg("COLUMNS=%zu: no row for %s", cols, id);
+				words_in_order(b, json_string_value(json_object_get(s, "purpose")), id);
+				free(b);
+			}
+			if (cols == 132)
+				assert_true(widest(r.out) > 100); /* the width is used */
+			pa_result_free(&r);
+		}
+	}
+	json_decref(root);
+	pa_result_free(&j);
+
+	/* A catalog in UTF-8: characters are counted, not bytes, and a
+	 * character is never split. */
+	char cat[1024];
+	snprintf(cat, sizeof cat, "%s", pa_tmp("utf8.yaml"));
+	pa_write_file(cat, "catalog: {name: u, title: \"Überwachung der Zähler\"}\n"
+	              "conditions: []\nproducts: [{id: p, name: \"Gerät ü\"}]\nservices:\n"
+	              "  - {id: a, product: p, protocol: tcp, ports: [22], direction: inbound, "
+	              "purpose: \"Sichere Übertragung – für Prüfungen größerer Dateien über SSH "
+	              "und äöüßéèêàç€ ohne Zeilenumbrüche ÄÖÜ\"}\n");
+	static const char *const uw[] = { "40", "60", "80" };
+	for (size_t w = 0; w < sizeof uw / sizeof uw[0]; w++) {
+		setenv("COLUMNS", uw[w], 1);
+		pa_runl(&r, "catalog", "show", "--catalog", cat, NULL);
+		setenv("COLUMNS", "80", 1);
+		assert_int_equal(r.status, 0);
+		assert_true(widest(r.out) <= strtoul(uw[w], NULL, 10));
+		char *ub = block_of(r.out, "a");
+		assert_non_null(ub);
+		words_in_order(ub, "Sichere Übertragung – für Prüfungen größerer Dateien über "
+		               "SSH und äöüßéèêàç€ ohne Zeilenumbrüche ÄÖÜ", "a");
+		free(ub);
+		pa_result_free(&r);
+	}
+
+	/* The dynamic range wraps under PORTS, not into PURPOSE. */
+	show_at(&r, "132", NULL);
+	char *b = block_of(r.out, "tms-eventlog");
+	assert_non_null(b);
+	words_in_order(b, "135, 445 + 49152-65535 (dynamic)", "tms-eventlog");
+	free(b);
+	pa_result_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -653,6 +788,8 @@ static void test_audit_path(void **state)
 
 int main(void)
 {
+	/* catalog show lays its table out for $COLUMNS (not a terminal). */
+	setenv("COLUMNS", "80", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_show_text),
 		cmocka_unit_test(test_show_json),
@@ -663,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_check_all_errors),
 		cmocka_unit_test(test_scalar_ports),
 		cmocka_unit_test(test_base_overflow),
+		cmocka_unit_test(test_show_width),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
