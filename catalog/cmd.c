@@ -5,7 +5,8 @@
  * the audit itself, so what `catalog show` prints is exactly the model the
  * audit will use (same base port, same profile, same disabled services).
  * show prints a table grouped by product (the vendor document's tables),
- * laid out for cat_term_width(): cells that do not fit wrap onto
+ * each product titled with its id and, with a profile, its devices; the
+ * table is laid out for cat_term_width(): cells that do not fit wrap onto
  * continuation lines under their column (or, on a narrow terminal, the
  * purpose goes below the row), so that no line is wider than the terminal
  * and nothing is cut. With --json: {"catalog", "profile", "services"}
@@ -358,12 +359,50 @@ static void show_service(const struct layout *L, const struct cat_model *m,
 	print_wrapped(purpose, L->width, BELOW, BELOW);
 }
 
-/* The product's title (the vendor document's table). */
+/* The product's title: name and [id], and with a profile what it says of
+ * the product (its devices, any peer, or not listed), on the same line
+ * when it fits, else on its own lines below, indented. */
 static void show_product(const struct layout *L, const struct cat_model *m,
                          uint32_t p)
 {
-	const struct cat_product *pr = &m->cat->products[p];
-	print_wrapped(pr->name ? pr->name : pr->id, L->width, "", "    ");
+	const struct catalog *cat = m->cat;
+	const struct cat_product *pr = &cat->products[p];
+	const struct cat_profile *prof = m->prof;
+	const struct cat_profile_product *pp = NULL;
+	for (uint32_t k = 0; prof && k < prof->nproducts; k++)
+		if (prof->products[k].product == p)
+			pp = &prof->products[k];
+	size_t cap = 256 + (pp ? (size_t)pp->ndevices * 48 : 0), off = 0;
+	char title[256];
+	char *t = malloc(cap);
+	if (!t)
+		return;
+	snprintf(title, sizeof title, "%s  [%s]", pr->name ? pr->name : pr->id,
+	         pr->id);
+	t[0] = '\0';
+	if (pp && pp->ndevices) {
+		off = (size_t)snprintf(t, cap, "devices:");
+		for (uint32_t d = 0; d < pp->ndevices && off < cap; d++) {
+			char a[64];
+			cat_prefix_format(&pp->devices[d], a, sizeof a);
+			off += (size_t)snprintf(t + off, cap - off, "%s %s",
+			                        d ? "," : "", a);
+		}
+	} else if (pp) {
+		snprintf(t, cap, "devices: any peer");
+	} else if (prof && prof->has_products && !pr->always) {
+		snprintf(t, cap, "not listed in the profile");
+	}
+	size_t tl = u8_chars(title, strlen(title)), dl = u8_chars(t, strlen(t));
+	if (!*t) {
+		print_wrapped(title, L->width, "", "    ");
+	} else if (tl + 2 + dl <= L->width) {
+		printf("%s  %s\n", title, t);
+	} else {
+		print_wrapped(title, L->width, "", "    ");
+		print_wrapped(t, L->width, "    ", "      ");
+	}
+	free(t);
 }
 
 static void show_text(const struct cat_model *m, const struct catalog *cat)
@@ -436,12 +475,28 @@ static int show_json(const struct cat_model *m, const struct catalog *cat)
 		                    json_boolean(m->cond_on & (1u << i)));
 	json_object_set_new(c, "conditions", conds);
 	json_object_set_new(root, "catalog", c);
-	if (m->prof)
+	if (m->prof) {
+		/* The products the profile names, with their devices (an empty
+		 * list: any peer); null without a `products:` key. */
+		const struct cat_profile *pf = m->prof;
+		json_t *prods = pf->has_products ? json_array() : json_null();
+		for (uint32_t k = 0; pf->has_products && k < pf->nproducts; k++) {
+			const struct cat_profile_product *pp = &pf->products[k];
+			json_t *dev = json_array();
+			for (uint32_t d = 0; d < pp->ndevices; d++) {
+				char a[64];
+				cat_prefix_format(&pp->devices[d], a, sizeof a);
+				json_array_append_new(dev, json_string(a));
+			}
+			json_array_append_new(prods, json_pack("{s:s, s:o}", "id",
+			                      cat->products[pp->product].id,
+			                      "devices", dev));
+		}
 		json_object_set_new(root, "profile",
-		                    json_pack("{s:s, s:s, s:s?}", "source",
-		                              m->prof->source, "sha256",
-		                              m->prof->sha256, "site", m->prof->site));
-	else
+		                    json_pack("{s:s, s:s, s:s?, s:o}", "source",
+		                              pf->source, "sha256", pf->sha256,
+		                              "site", pf->site, "products", prods));
+	} else
 		json_object_set_new(root, "profile", json_null());
 	for (uint32_t i = 0; i < cat->nservices; i++)
 		json_array_append_new(svcs, cat_service_json(m, i));

@@ -34,9 +34,9 @@ static void test_show_text(void **state)
 	struct pa_result r;
 	pa_runl(&r, "catalog", "show", NULL);
 	assert_int_equal(r.status, 0);
-	assert_true(pa_contains(r.out, "\nBase Ports\n"));
-	assert_true(pa_contains(r.out, "\nCommon Ports\n"));
-	assert_true(pa_contains(r.out, "\nCisco Unified Communications Manager\n"));
+	assert_true(pa_contains(r.out, "\nBase Ports  [base]\n"));
+	assert_true(pa_contains(r.out, "\nCommon Ports  [common]\n"));
+	assert_true(pa_contains(r.out, "\nCisco Unified Communications Manager  [cisco-cucm]\n"));
 	assert_true(pa_contains(r.out, "base port 1960"));
 	char *l = line_of(r.out, "base-router");
 	assert_non_null(l);
@@ -728,6 +728,47 @@ static void test_show_width(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- catalog show names the products and, with a profile, their devices - */
+
+static void test_show_products(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	show_at(&r, "132", pa_src("catalog/site-example.yaml"));
+	assert_true(pa_contains(r.out, "\nCisco Unified Communications Manager  [cisco-cucm]  "
+	                        "devices: 10.1.0.0/28, 10.1.1.11\n"));
+	assert_true(pa_contains(r.out, "\nAvaya Aura Communication Manager  [avaya-cm]  "
+	                        "devices: 10.2.0.20\n"));
+	assert_true(pa_contains(r.out, "\nAvaya Aura Application Enablement Services  "
+	                        "[avaya-aes]  devices: any peer\n"));
+	assert_true(pa_contains(r.out, "\nAvaya IP Office  [avaya-ipo]  not listed in the "
+	                        "profile\n"));
+	assert_true(pa_contains(r.out, "\nBase Ports  [base]\n"));
+	pa_result_free(&r);
+	/* Narrow: the device list wraps, indented. */
+	show_at(&r, "60", pa_src("catalog/site-example.yaml"));
+	assert_true(pa_contains(r.out, "\nCisco Unified Communications Manager  [cisco-cucm]\n"
+	                        "    devices: 10.1.0.0/28, 10.1.1.11\n"));
+	pa_result_free(&r);
+
+	/* The same in JSON: the profile's products and devices. */
+	pa_runl(&r, "catalog", "show", "--json", "--profile",
+	        pa_src("catalog/site-example.yaml"), NULL);
+	assert_int_equal(r.status, 0);
+	json_error_t je;
+	json_t *root = json_loads(r.out, 0, &je);
+	assert_non_null(root);
+	json_t *prods = json_object_get(json_object_get(root, "profile"), "products");
+	assert_int_equal(json_array_size(prods), 3);
+	json_t *p0 = json_array_get(prods, 0);
+	assert_string_equal(json_string_value(json_object_get(p0, "id")), "cisco-cucm");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(p0, "devices"), 1)),
+	                    "10.1.1.11");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(prods, 2), "devices")), 0);
+	json_decref(root);
+	pa_result_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -801,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_scalar_ports),
 		cmocka_unit_test(test_base_overflow),
 		cmocka_unit_test(test_show_width),
+		cmocka_unit_test(test_show_products),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
