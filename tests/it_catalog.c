@@ -769,6 +769,130 @@ static void test_show_products(void **state)
 	pa_result_free(&r);
 }
 
+/* ---- the man page says what catalog and rules take and print ----------- */
+
+/* The man page from `from` to `to` with the font escapes dropped, "\-"
+ * read as "-" and lines joined by spaces. Malloc'ed. */
+static char *man_part(const char *from, const char *to)
+{
+	char *man = pa_read_file(pa_src("docs/portaudit.1"), NULL);
+	assert_non_null(man);
+	char *a = strstr(man, from);
+	assert_non_null(a);
+	char *b = strstr(a + strlen(from), to);
+	assert_non_null(b);
+	char *t = malloc((size_t)(b - a) + 1);
+	assert_non_null(t);
+	size_t n = 0;
+	for (const char *p = a; p < b; p++) {
+		if (p[0] == '\\' && p[1] == 'f' && p + 2 < b) {
+			p += 2; /* \fB \fI \fR \fP */
+			continue;
+		}
+		if (p[0] == '\\' && p[1] == '-') {
+			t[n++] = '-';
+			p++;
+			continue;
+		}
+		t[n++] = *p == '\n' ? ' ' : *p;
+	}
+	t[n] = '\0';
+	free(man);
+	return t;
+}
+
+/* `word` stands in `text` as a word (not inside a longer name). */
+static int has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = text; (p = strstr(p, word)) != NULL; p++) {
+		char before = p == text ? ' ' : p[-1], after = p[n];
+		int inner = (before >= 'a' && before <= 'z') || before == '_' ||
+		            (after >= 'a' && after <= 'z') || after == '_';
+		if (!inner)
+			return 1;
+	}
+	return 0;
+}
+
+static void want_keys(const char *entry, json_t *obj, const char *what)
+{
+	const char *k;
+	json_t *v;
+	assert_true(json_is_object(obj));
+	json_object_foreach(obj, k, v) {
+		(void)v;
+		if (!has_word(entry, k))
+			fail_msg("the man page's catalog show entry does not name %s key '%s'",
+			         what, k);
+	}
+}
+
+static void test_man_page(void **state)
+{
+	(void)state;
+	char *sub = man_part("\n.SH SUBCOMMANDS\n", "\n.B merge\n");
+	char *show = man_part("\n.B catalog show", "\n.BI \"catalog check");
+	char *check = man_part("\n.BI \"catalog check", "\n.B rules");
+	char *rls = man_part("\n.B rules", "\n.B merge\n");
+
+	/* Every option the subcommands' usage names. */
+	struct pa_result r;
+	static const char *const helps[][3] = {
+		{ "catalog", "--help", NULL }, { "rules", "--help", NULL },
+	};
+	unsigned opts = 0;
+	for (size_t h = 0; h < 2; h++) {
+		pa_run(&r, NULL, helps[h]);
+		assert_int_equal(r.status, 0);
+		for (const char *p = r.out; (p = strstr(p, "--")) != NULL; p += 2) {
+			char opt[40];
+			size_t n = 0;
+			opt[n++] = '-';
+			opt[n++] = '-';
+			for (const char *q = p + 2; n < sizeof opt - 1 &&
+			     ((*q >= 'a' && *q <= 'z') || *q == '-'); q++)
+				opt[n++] = *q;
+			opt[n] = '\0';
+			const char *entry = h ? rls : strstr(r.out, "check") &&
+			                    p > strstr(r.out, "catalog check") ? check : show;
+			if (!strstr(entry, opt))
+				fail_msg("the man page's %s entry lacks %s", helps[h][0], opt);
+			opts++;
+		}
+		pa_result_free(&r);
+	}
+	assert_true(opts >= 9);
+	assert_true(pa_contains(sub, "--server ADDR[/LEN]"));
+
+	/* Every key `catalog show --json` prints, at every level. */
+	pa_runl(&r, "catalog", "show", "--json", "--profile",
+	        pa_src("catalog/site-example.yaml"), NULL);
+	assert_int_equal(r.status, 0);
+	json_error_t je;
+	json_t *root = json_loads(r.out, 0, &je);
+	assert_non_null(root);
+	assert_int_equal(json_object_size(root), 3);
+	want_keys(show, root, "a top-level");
+	want_keys(show, json_object_get(root, "catalog"), "a catalog");
+	want_keys(show, json_object_get(root, "profile"), "a profile");
+	want_keys(show, json_array_get(json_object_get(json_object_get(root, "profile"),
+	                                               "products"), 0), "a product");
+	want_keys(show, json_array_get(json_object_get(root, "services"), 0), "a service");
+	json_decref(root);
+	pa_result_free(&r);
+	assert_null(strstr(show, "{\"services\": [...]}"));
+
+	/* catalog check's exit statuses. */
+	assert_true(pa_contains(check, "exit status 2"));
+	assert_true(pa_contains(check, "exit status 1"));
+	assert_true(pa_contains(check, "exit status 0"));
+	free(sub);
+	free(show);
+	free(check);
+	free(rls);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -843,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_base_overflow),
 		cmocka_unit_test(test_show_width),
 		cmocka_unit_test(test_show_products),
+		cmocka_unit_test(test_man_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
