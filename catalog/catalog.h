@@ -56,6 +56,7 @@ struct cat_error {
 struct cat_errors {
 	struct cat_error e[CAT_MAX_ERRORS];
 	unsigned n; /* errors found (may be above CAT_MAX_ERRORS) */
+	uint32_t tab_stop; /* a tab not read past (limits): its line, else 0 */
 };
 void cat_errors_add(struct cat_errors *l, const struct cat_error *e);
 
@@ -220,8 +221,9 @@ CAT_MUST_CHECK int cat_load_buffer(struct catalog *cat, const char *source,
 CAT_MUST_CHECK int cat_load_file(struct catalog *cat, const char *path,
                                  struct cat_error *err);
 void cat_free(struct catalog *cat);
-/* The same, collecting every error into errs (see load.c) instead of
- * stopping at the first. Returns 0 (loaded, errs untouched) or -1. */
+/* The same, collecting every error into errs (zeroed by the caller; see
+ * load.c) instead of stopping at the first. Returns 0 (loaded, errs
+ * untouched) or -1. */
 CAT_MUST_CHECK int cat_load_buffer_all(struct catalog *cat, const char *source,
                                        const unsigned char *yaml, size_t len,
                                        struct cat_errors *errs);

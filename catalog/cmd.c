@@ -874,6 +874,11 @@ static int print_errors(const char *file, struct cat_errors *errs)
 	if (errs->n > shown)
 		fprintf(stderr, "portaudit: ... and %u more error%s\n",
 		        errs->n - shown, errs->n - shown == 1 ? "" : "s");
+	if (errs->tab_stop)
+		fprintf(stderr, "portaudit: %s: not checked past line %u: the tab "
+		        "there could not be read past (too many tabs, or no "
+		        "indentation fits); fix it and check again\n", file,
+		        (unsigned)errs->tab_stop);
 	if (errs->n > 1)
 		fprintf(stderr, "portaudit: %s: %u errors\n", file, errs->n);
 	return EXIT_USAGE;
@@ -887,7 +892,7 @@ static int check_catalog(const char *file, const unsigned char *buf,
 	struct catalog cat;
 	struct cat_model m;
 	struct lint l = { file, 0 };
-	errs.n = 0;
+	memset(&errs, 0, sizeof errs);
 	if (cat_load_buffer_all(&cat, file, buf, len, &errs) != 0)
 		return print_errors(file, &errs);
 	if (cat_apply(&m, &cat, NULL, 0, &err) != 0) {
@@ -914,7 +919,7 @@ static int check_profile(const char *file, const char *catalog,
 	struct cat_profile prof;
 	struct cat_model m;
 	struct lint l = { file, 0 };
-	errs.n = 0;
+	memset(&errs, 0, sizeof errs);
 	if (cat_load_file(&cat, catalog, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		return EXIT_USAGE;
@@ -946,6 +951,21 @@ static int check_profile(const char *file, const char *catalog,
 	return rc;
 }
 
+/* Does a line of buf start with `key:` (a top-level key in block style)? */
+static bool top_key(const unsigned char *buf, size_t len, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; i < len;) {
+		if (len - i > n && memcmp(buf + i, key, n) == 0 && buf[i + n] == ':')
+			return true;
+		const unsigned char *nl = memchr(buf + i, '\n', len - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - buf) + 1;
+	}
+	return false;
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	struct opts o;
@@ -961,17 +981,19 @@ static int cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Which kind of file? The top-level keys say (`catalog:`, or
-	 * `services:` in a catalog whose header is missing); a file that
-	 * cannot be read as YAML is checked as a catalog, and the loader
-	 * reports why. The same tree positions the profile's lints. */
-	struct cat_errors scratch;
+	 * `services:` in a catalog whose header is missing). When the YAML
+	 * cannot be read as it is (a tab, a syntax error), a line that starts
+	 * with one of those keys says it; the loader then reports what is
+	 * wrong. The tree also positions the profile's lints. */
+	struct cat_error scratch;
 	struct yt_node *root = NULL;
-	scratch.n = 0;
 	bool is_catalog = true;
-	if (yt_parse_all(&root, o.file, buf, len, &scratch) == 0 && root &&
-	    root->type == YT_MAP && !yt_get(root, "catalog") &&
-	    !yt_get(root, "services"))
-		is_catalog = false;
+	if (yt_parse(&root, o.file, buf, len, &scratch) == 0)
+		is_catalog = !root || root->type != YT_MAP ||
+		             yt_get(root, "catalog") || yt_get(root, "services");
+	else
+		is_catalog = top_key(buf, len, "catalog") ||
+		             top_key(buf, len, "services");
 	if (is_catalog)
 		rc = check_catalog(o.file, buf, len);
 	else

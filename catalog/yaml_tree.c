@@ -22,7 +22,9 @@
  * reports every tab and every later mistake. Columns on a re-indented line
  * are mapped back to the file as written. Bounded: at most YT_MAX_REPAIRS
  * lines, files up to YT_REPAIR_INPUT bytes, a handful of candidates each
- * (one full parse per candidate); past that the check stops at the tab.
+ * (one full parse per candidate), YT_REPAIR_BUDGET bytes parsed in all
+ * (a few hundred parses of a catalog, a dozen of a 1 MiB file); past
+ * that the check stops at the tab.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -192,14 +194,19 @@ static bool find_tab(const yaml_parser_t *p, const unsigned char *buf,
 		*col = c;
 		return true;
 	}
-	if (!p->problem || !strstr(p->problem, "tab"))
+	if (!p->problem || !strstr(p->problem, "tab") ||
+	    !(at = char_at(buf, len, l, 1)))
 		return false;
-	for (size_t k = 1; (at = char_at(buf, len, l, k)) != NULL; k++)
+	size_t k = 0; /* the column: characters, not bytes */
+	for (const unsigned char *end = buf + len; at < end && *at != '\n'; at++) {
+		if ((*at & 0xc0) != 0x80)
+			k++;
 		if (*at == '\t') {
 			*line = l;
 			*col = k;
 			return true;
 		}
+	}
 	return false;
 }
 
@@ -485,7 +492,7 @@ int yt_parse_all(struct yt_node **root, const char *source,
 {
 	struct cat_error err;
 	struct repair rep[YT_MAX_REPAIRS];
-	size_t nrep = 0, clen = len;
+	size_t nrep = 0, clen = len, parsed = 0;
 	unsigned char *work = NULL; /* buf with the lines re-indented so far */
 	const unsigned char *cur = buf;
 	*root = NULL;
@@ -504,7 +511,11 @@ int yt_parse_all(struct yt_node **root, const char *source,
 			return 0;
 		}
 		cat_errors_add(errs, &err);
-		if (!b.tab || tries == YT_MAX_REPAIRS || len > YT_REPAIR_INPUT)
+		parsed += clen;
+		if (!b.tab)
+			break;
+		errs->tab_stop = (uint32_t)b.tab_line; /* unless read past below */
+		if (tries == YT_MAX_REPAIRS || len > YT_REPAIR_INPUT)
 			break;
 		/* The tab's byte, its line, the line's leading whitespace. */
 		const unsigned char *at = char_at(cur, clen, b.tab_line, b.tab_col);
@@ -533,9 +544,12 @@ int yt_parse_all(struct yt_node **root, const char *source,
 		size_t bestlen = 0, bestreach = 0, bestspaces = 0;
 		for (unsigned k = 0; k < nc; k++) {
 			size_t nlen;
+			if (parsed + 2 * clen + 64 > YT_REPAIR_BUDGET)
+				break; /* this try and the parse after it */
 			unsigned char *nb = respace(cur, clen, from, to, cand[k], &nlen);
 			if (!nb)
 				break;
+			parsed += nlen;
 			size_t r = reach(source, nb, nlen);
 			if (r > b.tab_line && r > bestreach) {
 				free(best);
@@ -559,6 +573,7 @@ int yt_parse_all(struct yt_node **root, const char *source,
 		work = best;
 		cur = work;
 		clen = bestlen;
+		errs->tab_stop = 0;
 	}
 	free(work);
 	return -1;

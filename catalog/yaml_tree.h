@@ -23,6 +23,7 @@
 #define YT_MAX_INPUT (16u << 20)
 #define YT_MAX_REPAIRS 64             /* tab lines yt_parse_all() re-indents */
 #define YT_REPAIR_INPUT (1u << 20)    /* ... in files up to this size */
+#define YT_REPAIR_BUDGET (16u << 20)  /* ... parsing at most this much text */
 
 enum yt_type { YT_SCALAR, YT_SEQ, YT_MAP };
 

@@ -476,6 +476,23 @@ static void test_check_all_errors(void **state)
 	assert_false(pa_contains(r.err, "many.yaml:25:"));
 	assert_true(pa_contains(r.err, "portaudit: ... and 5 more errors\n"));
 	assert_true(pa_contains(r.err, "many.yaml: 25 errors\n"));
+	assert_null(strstr(r.err, "not checked past"));
+	pa_result_free(&r);
+
+	/* Too many tabs to read past: where the check stopped is said. */
+	off = (size_t)snprintf(big, sizeof big, "servers:\n");
+	for (int i = 0; i < 70; i++)
+		off += (size_t)snprintf(big + off, sizeof big - off,
+		                        "  - name: s%d\n\taddresses: [10.0.0.1]\n", i);
+	pa_write_file(f, big);
+	pa_runl(&r, "catalog", "check", f, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "many.yaml:41:1: a tab character"));
+	assert_true(pa_contains(r.err, "portaudit: ... and 45 more errors\n"));
+	assert_true(pa_contains(r.err, "many.yaml: not checked past line 131: the tab "
+	                        "there could not be read past (too many tabs, or no "
+	                        "indentation fits); fix it and check again\n"));
+	assert_true(pa_contains(r.err, "many.yaml: 65 errors\n"));
 	pa_result_free(&r);
 }
 

@@ -251,6 +251,24 @@ static void test_limits(void **state)
 	unsigned n = both(true, "p.yaml", big, off, &e);
 	assert_int_equal(n, 65); /* 64 read past, the 65th stops */
 	assert_true(pa_contains(msg(&e, 0), "p.yaml:3:1: a tab character"));
+	assert_int_equal(e.tab_stop, 131); /* and says where */
+
+	/* A tab read past leaves no mark; a big file gets fewer tries: the
+	 * work is bounded by YT_REPAIR_BUDGET, not by the number of tabs. */
+	static const char p1[] = "servers:\n  - name: a\n\taddresses: [10.0.0.5]\n";
+	assert_int_equal(both(true, "p.yaml", p1, sizeof p1 - 1, &e), 1);
+	assert_int_equal(e.tab_stop, 0);
+	size_t cap = 1000000; /* below YT_REPAIR_INPUT (1 MiB) */
+	char *huge = malloc(cap);
+	assert_non_null(huge);
+	off = (size_t)snprintf(huge, cap, "servers:\n");
+	for (int i = 0; off + 100 < cap - 100000; i++)
+		off += (size_t)snprintf(huge + off, cap - off, "  - name: s%d\n%saddresses: "
+		                        "[10.0.0.1]\n", i, i % 500 == 0 ? "\t" : "    ");
+	n = both(true, "p.yaml", huge, off, &e);
+	assert_true(n >= 2 && n < 40);
+	assert_true(e.tab_stop > 0);
+	free(huge);
 }
 
 int main(void)

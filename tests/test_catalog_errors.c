@@ -293,7 +293,7 @@ static void test_table_collect(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct ecase *c = &cases[i];
 		struct cat_errors errs;
-		errs.n = 0;
+		memset(&errs, 0, sizeof errs);
 		int rc;
 		if (c->profile) {
 			struct cat_profile prof;
