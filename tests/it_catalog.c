@@ -301,6 +301,18 @@ static void test_tab(void **state)
 	                        "with spaces, not tabs\n"));
 	pa_result_free(&r);
 
+	/* catalog check reads past it, as a profile: its other mistakes too. */
+	pa_write_file(site, "site: x\nservers:\n  - name: a\n\taddresses: [10.0.0.300]\n"
+	              "products: [cisco-cucmm]\n");
+	pa_runl(&r, "catalog", "check", site, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "site.yaml:4:1: a tab character"));
+	assert_true(pa_contains(r.err, "site.yaml:4:14: '10.0.0.300' is not an IPv4/IPv6 "
+	                        "address or prefix\n"));
+	assert_true(pa_contains(r.err, "site.yaml:5:12: unknown product 'cisco-cucmm'"));
+	assert_true(pa_contains(r.err, "site.yaml: 3 errors\n"));
+	pa_result_free(&r);
+
 	pa_write_file(cat, "catalog:\n  name: c\n  \ttitle: T\nconditions: []\n"
 	              "products: []\nservices: []\n");
 	pa_runl(&r, "catalog", "show", "--catalog", cat, NULL);
