@@ -20,6 +20,8 @@
  *
  * Errors. Every loader error is formatted into struct cat_error as
  * "FILE:LINE:COL: message" (1-based), ready to print after "portaudit: ".
+ * The loaders stop at the first error; the *_all variants, for `catalog
+ * check`, go on and collect every error of the file (struct cat_errors).
  */
 #ifndef PORTAUDIT_CATALOG_H
 #define PORTAUDIT_CATALOG_H
@@ -45,7 +47,18 @@
 
 struct cat_error {
 	char msg[512]; /* "file:line:col: what was wrong" */
+	uint32_t line, col; /* the position in msg (0 when it has none) */
 };
+
+/* Every error of one file, for `catalog check`: the first CAT_MAX_ERRORS
+ * kept, the rest only counted. */
+#define CAT_MAX_ERRORS 20
+struct cat_errors {
+	struct cat_error e[CAT_MAX_ERRORS];
+	unsigned n; /* errors found (may be above CAT_MAX_ERRORS) */
+	uint32_t tab_stop; /* a tab not read past (limits): its line, else 0 */
+};
+void cat_errors_add(struct cat_errors *l, const struct cat_error *e);
 
 enum cat_proto {
 	CAT_PROTO_NONE = 0, /* reserved offsets: any protocol, no traffic allowed */
@@ -132,6 +145,8 @@ struct catalog {
 	 * (sharing their strings); NULL in a catalog built by hand, which
 	 * cat_apply() then resolves in place. */
 	struct cat_service *loaded;
+
+	uint32_t base_line, base_col; /* where base_port is written, or 0 */
 };
 
 /* An address or prefix; IPv4 is family 4 with the address in addr[0..3]. */
@@ -161,6 +176,7 @@ struct cat_override {
 	bool has_ports;
 	struct cat_req req[CAT_MAX_REQ]; /* replaces the service's ports */
 	uint8_t nreq;
+	uint32_t line, col;        /* its `ports` (else the entry) in the profile */
 };
 
 struct cat_profile {
@@ -180,6 +196,7 @@ struct cat_profile {
 	uint32_t nrequired;
 	struct cat_override *overrides;
 	uint32_t noverrides;
+	uint32_t base_line, base_col; /* where base_port is written, or 0 */
 };
 
 /* The loaded, applied model that classify and the reports read. */
@@ -204,6 +221,12 @@ CAT_MUST_CHECK int cat_load_buffer(struct catalog *cat, const char *source,
 CAT_MUST_CHECK int cat_load_file(struct catalog *cat, const char *path,
                                  struct cat_error *err);
 void cat_free(struct catalog *cat);
+/* The same, collecting every error into errs (zeroed by the caller; see
+ * load.c) instead of stopping at the first. Returns 0 (loaded, errs
+ * untouched) or -1. */
+CAT_MUST_CHECK int cat_load_buffer_all(struct catalog *cat, const char *source,
+                                       const unsigned char *yaml, size_t len,
+                                       struct cat_errors *errs);
 
 /* Load a site profile, checking every name against `cat`. */
 CAT_MUST_CHECK int cat_profile_load_buffer(struct cat_profile *prof,
@@ -215,6 +238,12 @@ CAT_MUST_CHECK int cat_profile_load_file(struct cat_profile *prof,
                                          const struct catalog *cat,
                                          const char *path,
                                          struct cat_error *err);
+CAT_MUST_CHECK int cat_profile_load_buffer_all(struct cat_profile *prof,
+                                               const struct catalog *cat,
+                                               const char *source,
+                                               const unsigned char *yaml,
+                                               size_t len,
+                                               struct cat_errors *errs);
 void cat_profile_free(struct cat_profile *prof);
 
 /* Resolve ports for `base` (0 = profile's base, else the catalog default),

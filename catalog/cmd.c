@@ -4,15 +4,24 @@
  * Design. Both subcommands go through the same loaders and cat_apply() as
  * the audit itself, so what `catalog show` prints is exactly the model the
  * audit will use (same base port, same profile, same disabled services).
- * show prints an aligned table grouped by product (the vendor document's
- * tables) or, with --json, {"catalog", "profile", "services"} where every
- * service is cat_service_json(), the object the report's `services` share.
+ * show prints a table grouped by product (the vendor document's tables),
+ * each product titled with its id and, with a profile, its devices; the
+ * table is laid out for cat_term_width(): cells that do not fit wrap onto
+ * continuation lines under their column (or, on a narrow terminal, the
+ * purpose goes below the row), so that no line is wider than the terminal
+ * and nothing is cut. With --json: {"catalog", "profile", "services"}
+ * where every service is cat_service_json(), the object the report's
+ * `services` share.
  * check decides catalog vs profile by the top-level `catalog:` key, loads
- * it (errors exit 2), then lints what the schema cannot express: conflicting
+ * it with the collecting loaders (every error of the file, in the file's
+ * order, at most CAT_MAX_ERRORS lines and a count of the rest; exit 2),
+ * then lints what the schema cannot express: conflicting
  * directions on overlapping ports, local-only ports that something also
  * opens from outside, overlapping alternatives, dynamic ranges that swallow
  * fixed ports, and for profiles requirements and overrides that cannot take
- * effect, and server addresses listed twice or also listed as devices. Lints print "FILE:LINE:COL: warning: ..." and exit 1.
+ * effect, server addresses listed twice or also listed as devices, and
+ * devices of a product that lie inside another of its devices. Lints
+ * print "FILE:LINE:COL: warning: ..." and exit 1.
  * Options are parsed by hand (no getopt state shared with main); numbers
  * are bounded (strtoul with checks), usage errors exit 2.
  */
@@ -21,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -109,6 +117,124 @@ static int parse_opts(int argc, char **argv, struct opts *o, bool check)
 	return 0;
 }
 
+/* ---- laying text out for a width -------------------------------------- */
+
+/* Bytes of the UTF-8 character at s (1 for a stray byte; never past NUL). */
+static size_t u8_len(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 : 1;
+	for (size_t k = 1; k < n; k++)
+		if (((unsigned char)s[k] & 0xc0) != 0x80)
+			return k;
+	return n;
+}
+
+/* Characters (code points) in s[0..n). */
+static size_t u8_chars(const char *s, size_t n)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i += u8_len(s + i))
+		chars++;
+	return chars;
+}
+
+/* The next line of at most `width` characters of the text at *p: it ends
+ * at a space, else after a ',' or '|' (port lists), else a word longer
+ * than the width is split; spaces at its ends are dropped. *start is set
+ * to it, *p moves past it. Returns its length in bytes, 0 at the end. */
+static size_t next_piece(const char **p, size_t width, const char **start)
+{
+	const char *s = *p;
+	while (*s == ' ')
+		s++;
+	*start = s;
+	if (width == 0)
+		width = 1;
+	size_t i = 0, chars = 0, brk = 0;
+	while (s[i] && chars < width) {
+		size_t cl = u8_len(s + i);
+		if (s[i] == ' ')
+			brk = i;
+		else if (s[i] == ',' || s[i] == '|')
+			brk = i + 1;
+		i += cl;
+		chars++;
+	}
+	size_t len = !s[i] || s[i] == ' ' ? i : brk ? brk : i;
+	*p = s + len;
+	while (len && s[len - 1] == ' ')
+		len--;
+	return len;
+}
+
+static void spaces(size_t n)
+{
+	while (n--)
+		putchar(' ');
+}
+
+/* `text` wrapped to `width` characters: the first line after `first`, the
+ * others after `rest` (both counted in the width). */
+static void print_wrapped(const char *text, size_t width, const char *first,
+                          const char *rest)
+{
+	const char *p = text, *st;
+	for (bool one = true;; one = false) {
+		const char *lead = one ? first : rest;
+		size_t room = width > strlen(lead) ? width - strlen(lead) : 1;
+		size_t len = next_piece(&p, room, &st);
+		if (!len && !one)
+			return;
+		fputs(len ? lead : "", stdout); /* no trailing blanks */
+		fwrite(st, 1, len, stdout);
+		putchar('\n');
+		if (!len)
+			return;
+	}
+}
+
+/* One table row: cells side by side, each wrapped onto continuation lines
+ * under its own column; `mark` (2 characters) starts the first line. */
+#define MAX_CELLS 5
+struct cell {
+	const char *text;
+	size_t width;
+};
+
+static void print_row(const char *mark, struct cell *c, unsigned n)
+{
+	const char *p[MAX_CELLS];
+	for (unsigned k = 0; k < n; k++)
+		p[k] = c[k].text;
+	for (bool first = true;; first = false) {
+		const char *st[MAX_CELLS];
+		size_t len[MAX_CELLS];
+		unsigned last = 0;
+		bool any = false;
+		for (unsigned k = 0; k < n; k++) {
+			len[k] = next_piece(&p[k], c[k].width, &st[k]);
+			if (len[k]) {
+				any = true;
+				last = k;
+			}
+		}
+		if (!any && !first)
+			return;
+		fputs(first ? mark : "  ", stdout);
+		for (unsigned k = 0; any && k <= last; k++) {
+			if (k)
+				fputs("  ", stdout);
+			fwrite(st[k], 1, len[k], stdout);
+			if (k < last)
+				spaces(c[k].width - u8_chars(st[k], len[k]));
+		}
+		putchar('\n');
+		if (!any)
+			return;
+	}
+}
+
 /* ---- show -------------------------------------------------------------- */
 
 static void dir_column(const struct cat_service *s, char *buf, size_t len)
@@ -117,93 +243,213 @@ static void dir_column(const struct cat_service *s, char *buf, size_t len)
 	         s->oneway ? " 1-way" : "");
 }
 
-/* Print at most `width` characters (UTF-8 aware), "..." when cut. */
-static void print_cut(const char *s, size_t width)
-{
-	size_t chars = 0, i = 0, cut = 0;
-	for (i = 0; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (chars == (width > 3 ? width - 3 : width))
-			cut = i;
-		chars++;
-	}
-	if (chars <= width) {
-		fputs(s, stdout);
-		return;
-	}
-	fwrite(s, 1, cut, stdout);
-	fputs("...", stdout);
-}
+#define PORTS_MIN 11    /* "49152-65535", the longest unbreakable port text */
+#define PORTS_WIDE 20   /* "1812|1645, 1813|1646" */
+#define PURPOSE_MIN 30  /* narrower, the purpose goes on the lines below */
+#define BELOW "      "  /* the indent of those lines */
 
-static size_t term_width(void)
-{
-	struct winsize ws;
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col >= 40)
-		return ws.ws_col;
-	return 0;
-}
+enum shape {
+	SHAPE_TABLE, /* every field in its column */
+	SHAPE_BELOW, /* ID, PROTO, PORTS, DIRECTION in columns, purpose below */
+	SHAPE_TEXT,  /* too narrow for columns: each service as wrapped text */
+};
 
-static void show_text(const struct cat_model *m, const struct catalog *cat)
+struct layout {
+	size_t width; /* of the terminal */
+	enum shape shape;
+	size_t wid, wproto, wports, wdir, wpurpose;
+};
+
+/* Column widths for the terminal. ID and PROTO are as wide as their
+ * longest value; PORTS and DIRECTION get at least PORTS_MIN and 9 (their
+ * values wrap: "135 +" / "49152-65535", "both" / "1-way"); PURPOSE gets a
+ * column of its own when at least PURPOSE_MIN are left, else its own lines
+ * below the row. The room left widens DIRECTION, then PORTS, up to their
+ * longest values (PORTS up to PORTS_WIDE when PURPOSE has a column), then
+ * PURPOSE. Nothing is cut: what does not fit a cell continues on the next
+ * line under it. */
+static void plan(struct layout *L, const struct catalog *cat)
 {
-	size_t wid = 2, wproto = 5, wports = 5, wdir = 9;
 	char ports[256], dir[32];
-	uint32_t ndisabled = 0, nrequired = 0;
+	size_t maxports = 5, maxdir = 9;
+	memset(L, 0, sizeof *L);
+	L->width = cat_term_width(STDOUT_FILENO);
+	L->wid = 2;
+	L->wproto = 5;
 	for (uint32_t i = 0; i < cat->nservices; i++) {
 		const struct cat_service *s = &cat->services[i];
 		cat_service_ports_format(s, ports, sizeof ports);
 		dir_column(s, dir, sizeof dir);
-		if (strlen(s->id) > wid)
-			wid = strlen(s->id);
-		if (strlen(ports) > wports)
-			wports = strlen(ports);
-		if (strlen(dir) > wdir)
-			wdir = strlen(dir);
-		ndisabled += !s->enabled;
+		size_t n = u8_chars(s->id, strlen(s->id));
+		if (n > L->wid)
+			L->wid = n;
+		if (strlen(ports) > maxports)
+			maxports = strlen(ports);
+		if (strlen(dir) > maxdir)
+			maxdir = strlen(dir);
+	}
+	L->wports = PORTS_MIN;
+	L->wdir = 9; /* "DIRECTION" */
+	size_t cols = 2 + L->wid + 2 + L->wproto + 2 + L->wports + 2 + L->wdir;
+	if (L->width < cols) {
+		L->shape = SHAPE_TEXT;
+		return;
+	}
+	size_t extra = L->width - cols, give;
+	L->shape = extra >= 2 + PURPOSE_MIN ? SHAPE_TABLE : SHAPE_BELOW;
+	if (L->shape == SHAPE_TABLE)
+		extra -= 2 + PURPOSE_MIN;
+	give = maxdir - L->wdir < extra ? maxdir - L->wdir : extra;
+	L->wdir += give;
+	extra -= give;
+	/* With a purpose column, PORTS grows to PORTS_WIDE (most port lists
+	 * fit; the few longer ones wrap) and PURPOSE takes the rest. */
+	size_t upto = L->shape == SHAPE_TABLE && maxports > PORTS_WIDE ? PORTS_WIDE
+	                                                               : maxports;
+	give = upto > L->wports ? upto - L->wports : 0;
+	give = give < extra ? give : extra;
+	L->wports += give;
+	extra -= give;
+	if (L->shape == SHAPE_TABLE)
+		L->wpurpose = PURPOSE_MIN + extra;
+}
+
+static void show_header(const struct layout *L)
+{
+	struct cell h[] = {
+		{ "ID", L->wid }, { "PROTO", L->wproto }, { "PORTS", L->wports },
+		{ "DIRECTION", L->wdir }, { "PURPOSE", L->wpurpose },
+	};
+	if (L->shape == SHAPE_TABLE) {
+		print_row("  ", h, 5);
+	} else if (L->shape == SHAPE_BELOW) {
+		print_row("  ", h, 4);
+		print_wrapped("PURPOSE", L->width, BELOW, BELOW);
+	} else {
+		print_wrapped("ID  PROTO  PORTS  DIRECTION", L->width, "  ", BELOW);
+		print_wrapped("PURPOSE", L->width, BELOW, BELOW);
+	}
+}
+
+static void show_service(const struct layout *L, const struct cat_model *m,
+                         uint32_t i)
+{
+	const struct cat_service *s = &m->cat->services[i];
+	char ports[256], dir[32];
+	cat_service_ports_format(s, ports, sizeof ports);
+	dir_column(s, dir, sizeof dir);
+	const char *mark = !s->enabled ? "- " : m->required[i] ? "* " : "  ";
+	const char *purpose = s->purpose ? s->purpose : "";
+	struct cell c[] = {
+		{ s->id, L->wid }, { cat_proto_name(s->proto), L->wproto },
+		{ ports, L->wports }, { dir, L->wdir }, { purpose, L->wpurpose },
+	};
+	if (L->shape == SHAPE_TABLE) {
+		print_row(mark, c, 5);
+		return;
+	}
+	if (L->shape == SHAPE_BELOW) {
+		print_row(mark, c, 4);
+	} else {
+		char line[400];
+		snprintf(line, sizeof line, "%s  %s  %s  %s", s->id,
+		         cat_proto_name(s->proto), ports, dir);
+		print_wrapped(line, L->width, mark, BELOW);
+	}
+	print_wrapped(purpose, L->width, BELOW, BELOW);
+}
+
+/* The product's title: name and [id], and with a profile what it says of
+ * the product (its devices, any peer, or not listed), on the same line
+ * when it fits, else on its own lines below, indented. */
+static void show_product(const struct layout *L, const struct cat_model *m,
+                         uint32_t p)
+{
+	const struct catalog *cat = m->cat;
+	const struct cat_product *pr = &cat->products[p];
+	const struct cat_profile *prof = m->prof;
+	const struct cat_profile_product *pp = NULL;
+	for (uint32_t k = 0; prof && k < prof->nproducts; k++)
+		if (prof->products[k].product == p)
+			pp = &prof->products[k];
+	size_t cap = 256 + (pp ? (size_t)pp->ndevices * 48 : 0), off = 0;
+	char title[256];
+	char *t = malloc(cap);
+	if (!t)
+		return;
+	snprintf(title, sizeof title, "%s  [%s]", pr->name ? pr->name : pr->id,
+	         pr->id);
+	t[0] = '\0';
+	if (pp && pp->ndevices) {
+		off = (size_t)snprintf(t, cap, "devices:");
+		for (uint32_t d = 0; d < pp->ndevices && off < cap; d++) {
+			char a[64];
+			cat_prefix_format(&pp->devices[d], a, sizeof a);
+			off += (size_t)snprintf(t + off, cap - off, "%s %s",
+			                        d ? "," : "", a);
+		}
+	} else if (pp) {
+		snprintf(t, cap, "devices: any peer");
+	} else if (prof && prof->has_products && !pr->always) {
+		snprintf(t, cap, "not listed in the profile");
+	}
+	size_t tl = u8_chars(title, strlen(title)), dl = u8_chars(t, strlen(t));
+	if (!*t) {
+		print_wrapped(title, L->width, "", "    ");
+	} else if (tl + 2 + dl <= L->width) {
+		printf("%s  %s\n", title, t);
+	} else {
+		print_wrapped(title, L->width, "", "    ");
+		print_wrapped(t, L->width, "    ", "      ");
+	}
+	free(t);
+}
+
+static void show_text(const struct cat_model *m, const struct catalog *cat)
+{
+	struct layout L;
+	uint32_t ndisabled = 0, nrequired = 0;
+	char line[1024];
+	plan(&L, cat);
+	for (uint32_t i = 0; i < cat->nservices; i++) {
+		ndisabled += !cat->services[i].enabled;
 		nrequired += m->required[i];
 	}
-	size_t used = 2 + wid + 2 + wproto + 2 + wports + 2 + wdir + 2;
-	size_t tw = term_width();
-	size_t wpurpose = tw ? (tw > used + 20 ? tw - used : 20) : 60;
-
-	printf("Catalog %s: %s\n", cat->name, cat->title);
-	printf("Source %s, base port %u, %u services in %u groups",
-	       cat->source, (unsigned)m->base, cat->nservices, cat->nproducts);
-	if (m->prof)
-		printf(", profile %s", m->prof->source);
-	printf("\n");
+	snprintf(line, sizeof line, "Catalog %s: %s", cat->name, cat->title);
+	print_wrapped(line, L.width, "", "  ");
+	int n = snprintf(line, sizeof line, "Source %s, base port %u, %u services "
+	                 "in %u groups", cat->source, (unsigned)m->base,
+	                 cat->nservices, cat->nproducts);
+	if (m->prof && n > 0 && (size_t)n < sizeof line)
+		snprintf(line + n, sizeof line - (size_t)n, ", profile %s",
+		         m->prof->source);
+	print_wrapped(line, L.width, "", "  ");
 	for (uint32_t p = 0; p < cat->nproducts; p++) {
 		bool any = false;
 		for (uint32_t i = 0; i < cat->nservices; i++) {
-			const struct cat_service *s = &cat->services[i];
-			if (s->product != p)
+			if (cat->services[i].product != p)
 				continue;
 			if (!any) {
-				printf("\n%s\n", cat->products[p].name);
-				printf("  %-*s  %-*s  %-*s  %-*s  %s\n", (int)wid, "ID",
-				       (int)wproto, "PROTO", (int)wports, "PORTS",
-				       (int)wdir, "DIRECTION", "PURPOSE");
+				printf("\n");
+				show_product(&L, m, p);
+				show_header(&L);
 				any = true;
 			}
-			cat_service_ports_format(s, ports, sizeof ports);
-			dir_column(s, dir, sizeof dir);
-			const char *mark = !s->enabled ? "- " : m->required[i] ? "* "
-			                                                        : "  ";
-			printf("%s%-*s  %-*s  %-*s  %-*s  ", mark, (int)wid, s->id,
-			       (int)wproto, cat_proto_name(s->proto), (int)wports, ports,
-			       (int)wdir, dir);
-			print_cut(s->purpose ? s->purpose : "", wpurpose);
-			printf("\n");
+			show_service(&L, m, i);
 		}
 	}
 	printf("\n");
-	if (ndisabled || nrequired)
-		printf("- disabled (%u), * required (%u)\n", ndisabled, nrequired);
+	if (ndisabled || nrequired) {
+		snprintf(line, sizeof line, "- disabled (%u), * required (%u)",
+		         ndisabled, nrequired);
+		print_wrapped(line, L.width, "", "  ");
+	}
 	for (uint32_t i = 0; i < cat->nservices; i++)
-		if (!cat->services[i].enabled)
-			printf("  - %s: %s\n", cat->services[i].id,
-			       cat->services[i].disabled_reason);
+		if (!cat->services[i].enabled) {
+			snprintf(line, sizeof line, "- %s: %s", cat->services[i].id,
+			         cat->services[i].disabled_reason);
+			print_wrapped(line, L.width, "  ", "    ");
+		}
 }
 
 static int show_json(const struct cat_model *m, const struct catalog *cat)
@@ -229,12 +475,28 @@ static int show_json(const struct cat_model *m, const struct catalog *cat)
 		                    json_boolean(m->cond_on & (1u << i)));
 	json_object_set_new(c, "conditions", conds);
 	json_object_set_new(root, "catalog", c);
-	if (m->prof)
+	if (m->prof) {
+		/* The products the profile names, with their devices (an empty
+		 * list: any peer); null without a `products:` key. */
+		const struct cat_profile *pf = m->prof;
+		json_t *prods = pf->has_products ? json_array() : json_null();
+		for (uint32_t k = 0; pf->has_products && k < pf->nproducts; k++) {
+			const struct cat_profile_product *pp = &pf->products[k];
+			json_t *dev = json_array();
+			for (uint32_t d = 0; d < pp->ndevices; d++) {
+				char a[64];
+				cat_prefix_format(&pp->devices[d], a, sizeof a);
+				json_array_append_new(dev, json_string(a));
+			}
+			json_array_append_new(prods, json_pack("{s:s, s:o}", "id",
+			                      cat->products[pp->product].id,
+			                      "devices", dev));
+		}
 		json_object_set_new(root, "profile",
-		                    json_pack("{s:s, s:s, s:s?}", "source",
-		                              m->prof->source, "sha256",
-		                              m->prof->sha256, "site", m->prof->site));
-	else
+		                    json_pack("{s:s, s:s, s:s?, s:o}", "source",
+		                              pf->source, "sha256", pf->sha256,
+		                              "site", pf->site, "products", prods));
+	} else
 		json_object_set_new(root, "profile", json_null());
 	for (uint32_t i = 0; i < cat->nservices; i++)
 		json_array_append_new(svcs, cat_service_json(m, i));
@@ -435,6 +697,56 @@ static bool prefix_overlap(const struct cat_prefix *a,
 	                        : cat_prefix_contains(b, a->family, a->addr);
 }
 
+/* A device of a product that lies inside another device of the same
+ * product (or is listed twice): it adds nothing, and the author may have
+ * meant another address. Said at the contained one. Pairwise within each
+ * product, so bounded like the server lint below: a product with
+ * thousands of devices skips it. */
+static void lint_devices(struct lint *l, const struct catalog *cat,
+                         const struct cat_profile *prof,
+                         const struct yt_node *root)
+{
+	const struct yt_node *pl = seq_at(root, "products");
+	for (uint32_t p = 0; pl && p < prof->nproducts && p < pl->n; p++) {
+		const struct cat_profile_product *pp = &prof->products[p];
+		const struct yt_node *e = yt_item(pl, p);
+		const struct yt_node *dl = e->type == YT_MAP ? seq_at(e, "devices")
+		                                             : NULL;
+		if (!dl || dl->n != pp->ndevices ||
+		    (uint64_t)pp->ndevices * pp->ndevices > 50000000u)
+			continue;
+		const char *id = cat->products[pp->product].id;
+		for (uint32_t k = 0; k < pp->ndevices; k++) {
+			const struct cat_prefix *b = &pp->devices[k];
+			const struct yt_node *bn = yt_item(dl, k);
+			for (uint32_t j = 0; j < pp->ndevices; j++) {
+				const struct cat_prefix *a = &pp->devices[j];
+				const struct yt_node *an = yt_item(dl, j);
+				if (j == k || a->family != b->family || a->len > b->len ||
+				    !cat_prefix_contains(a, b->family, b->addr))
+					continue;
+				if (a->len == b->len) {
+					if (j > k)
+						continue; /* said at the second one */
+					warn(l, bn->line, bn->col, "device %s of product '%s' "
+					     "is listed twice (first at line %u, column %u)",
+					     bn->str, id, an->line, an->col);
+				} else {
+					bool host = b->len == (b->family == 6 ? 128 : 32);
+					warn(l, bn->line, bn->col, "device %s of product '%s' "
+					     "lies inside %s listed %s it; %s", bn->str, id,
+					     an->str, j < k ? "before" : "after",
+					     host ? "a host inside a listed prefix is that "
+					            "prefix's member"
+					          : "a prefix inside a listed prefix adds "
+					            "nothing to it");
+				}
+				break;
+			}
+		}
+	}
+}
+
 /* Profile lints, positioned from the (already validated) tree. */
 static void lint_profile(struct lint *l, const struct catalog *cat,
                          const struct cat_profile *prof,
@@ -514,6 +826,7 @@ static void lint_profile(struct lint *l, const struct catalog *cat,
 			}
 		}
 	}
+	lint_devices(l, cat, prof, root);
 	if ((v = seq_at(root, "overrides")))
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct yt_node *sn = yt_get(yt_item(v, i), "service");
@@ -539,85 +852,83 @@ static void lint_profile(struct lint *l, const struct catalog *cat,
 		}
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
+/* Print the errors of a check, in the file's order: one line each, the
+ * rest counted; returns EXIT_USAGE. */
+static int print_errors(const char *file, struct cat_errors *errs)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	unsigned char *buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n > YT_MAX_INPUT)
-			break;
-		if (n == cap) {
-			unsigned char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
+	unsigned shown = errs->n < CAT_MAX_ERRORS ? errs->n : CAT_MAX_ERRORS;
+	/* Insertion sort by line, column: at most CAT_MAX_ERRORS entries. */
+	for (unsigned i = 1; i < shown; i++) {
+		struct cat_error e = errs->e[i];
+		unsigned j = i;
+		while (j > 0 && (errs->e[j - 1].line > e.line ||
+		                 (errs->e[j - 1].line == e.line &&
+		                  errs->e[j - 1].col > e.col))) {
+			errs->e[j] = errs->e[j - 1];
+			j--;
 		}
+		errs->e[j] = e;
 	}
-	fclose(f);
-	*len = n;
-	return buf;
+	for (unsigned i = 0; i < shown; i++)
+		fprintf(stderr, "portaudit: %s\n", errs->e[i].msg);
+	if (errs->n > shown)
+		fprintf(stderr, "portaudit: ... and %u more error%s\n",
+		        errs->n - shown, errs->n - shown == 1 ? "" : "s");
+	if (errs->tab_stop)
+		fprintf(stderr, "portaudit: %s: not checked past line %u: the tab "
+		        "there could not be read past (too many tabs, or no "
+		        "indentation fits); fix it and check again\n", file,
+		        (unsigned)errs->tab_stop);
+	if (errs->n > 1)
+		fprintf(stderr, "portaudit: %s: %u errors\n", file, errs->n);
+	return EXIT_USAGE;
 }
 
-static int cmd_check(int argc, char **argv)
+static int check_catalog(const char *file, const unsigned char *buf,
+                         size_t len)
 {
-	struct opts o;
-	int rc = parse_opts(argc, argv, &o, true);
-	if (rc)
-		return rc;
+	struct cat_errors errs;
 	struct cat_error err;
-	/* Which kind of file? Peek at the top-level keys (`catalog:`, or
-	 * `services:` in a catalog whose header is missing). A file that cannot
-	 * be read or parsed is reported by the loader below. */
-	size_t len = 0;
-	unsigned char *buf = slurp(o.file, &len);
-	struct yt_node *root = NULL;
-	bool is_catalog = true;
-	if (buf && len && yt_parse(&root, o.file, buf, len, &err) == 0 && root &&
-	    root->type == YT_MAP && !yt_get(root, "catalog") &&
-	    !yt_get(root, "services"))
-		is_catalog = false;
-	free(buf);
-
-	struct lint l = { o.file, 0 };
 	struct catalog cat;
 	struct cat_model m;
-	if (is_catalog) {
-		yt_free(root);
-		if (cat_load_file(&cat, o.file, &err) != 0) {
-			fprintf(stderr, "portaudit: %s\n", err.msg);
-			return EXIT_USAGE;
-		}
-		if (cat_apply(&m, &cat, NULL, 0, &err) != 0) {
-			fprintf(stderr, "portaudit: %s\n", err.msg);
-			cat_free(&cat);
-			return EXIT_USAGE;
-		}
-		lint_catalog(&l, &cat);
-		if (!l.warnings)
-			printf("ok: catalog %s, %u services, %u products\n", cat.name,
-			       cat.nservices, cat.nproducts);
-		cat_model_free(&m);
+	struct lint l = { file, 0 };
+	memset(&errs, 0, sizeof errs);
+	if (cat_load_buffer_all(&cat, file, buf, len, &errs) != 0)
+		return print_errors(file, &errs);
+	if (cat_apply(&m, &cat, NULL, 0, &err) != 0) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
 		cat_free(&cat);
-		return l.warnings ? EXIT_LINT : 0;
+		return EXIT_USAGE;
 	}
+	lint_catalog(&l, &cat);
+	if (!l.warnings)
+		printf("ok: catalog %s, %u services, %u products\n", cat.name,
+		       cat.nservices, cat.nproducts);
+	cat_model_free(&m);
+	cat_free(&cat);
+	return l.warnings ? EXIT_LINT : 0;
+}
 
+static int check_profile(const char *file, const char *catalog,
+                         const unsigned char *buf, size_t len,
+                         const struct yt_node *root)
+{
+	struct cat_errors errs;
+	struct cat_error err;
+	struct catalog cat;
 	struct cat_profile prof;
-	if (cat_load_file(&cat, o.catalog, &err) != 0) {
+	struct cat_model m;
+	struct lint l = { file, 0 };
+	memset(&errs, 0, sizeof errs);
+	if (cat_load_file(&cat, catalog, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
-		yt_free(root);
 		return EXIT_USAGE;
 	}
-	if (cat_profile_load_file(&prof, &cat, o.file, &err) != 0) {
-		fprintf(stderr, "portaudit: %s\n", err.msg);
-		yt_free(root);
+	if (cat_profile_load_buffer_all(&prof, &cat, file, buf, len, &errs) != 0) {
 		cat_free(&cat);
-		return EXIT_USAGE;
+		return print_errors(file, &errs);
 	}
-	rc = 0;
+	int rc = 0;
 	if (cat_apply(&m, &cat, &prof, 0, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		rc = EXIT_USAGE;
@@ -631,13 +942,64 @@ static int cmd_check(int argc, char **argv)
 		else
 			printf("ok: profile %s, %u servers, %u products, %u required "
 			       "services, %u overrides (catalog %s, base port %u)\n",
-			       o.file, prof.nservers, prof.nproducts, req,
+			       file, prof.nservers, prof.nproducts, req,
 			       prof.noverrides, cat.name, (unsigned)m.base);
 		cat_model_free(&m);
 	}
-	yt_free(root);
 	cat_profile_free(&prof);
 	cat_free(&cat);
+	return rc;
+}
+
+/* Does a line of buf start with `key:` (a top-level key in block style)? */
+static bool top_key(const unsigned char *buf, size_t len, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; i < len;) {
+		if (len - i > n && memcmp(buf + i, key, n) == 0 && buf[i + n] == ':')
+			return true;
+		const unsigned char *nl = memchr(buf + i, '\n', len - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - buf) + 1;
+	}
+	return false;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(argc, argv, &o, true);
+	if (rc)
+		return rc;
+	struct cat_error err;
+	size_t len = 0;
+	unsigned char *buf = cat_read_file(o.file, &len, &err, "a catalog or "
+	                                   "a site profile");
+	if (!buf) {
+		fprintf(stderr, "portaudit: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	/* Which kind of file? The top-level keys say (`catalog:`, or
+	 * `services:` in a catalog whose header is missing). When the YAML
+	 * cannot be read as it is (a tab, a syntax error), a line that starts
+	 * with one of those keys says it; the loader then reports what is
+	 * wrong. The tree also positions the profile's lints. */
+	struct cat_error scratch;
+	struct yt_node *root = NULL;
+	bool is_catalog = true;
+	if (yt_parse(&root, o.file, buf, len, &scratch) == 0)
+		is_catalog = !root || root->type != YT_MAP ||
+		             yt_get(root, "catalog") || yt_get(root, "services");
+	else
+		is_catalog = top_key(buf, len, "catalog") ||
+		             top_key(buf, len, "services");
+	if (is_catalog)
+		rc = check_catalog(o.file, buf, len);
+	else
+		rc = check_profile(o.file, o.catalog, buf, len, root);
+	yt_free(root);
+	free(buf);
 	return rc;
 }
 

@@ -22,6 +22,11 @@ int cat_is_near(const char *word, const char *cand);
 int cat_prefix_parse_why(struct cat_prefix *p, const char *s, char *why,
                          size_t whylen);
 
+/* A whole file (malloc'ed), or NULL with err = "PATH: cannot read: ...",
+ * "PATH: empty file: expected `what`" or "PATH: file too large ...". */
+unsigned char *cat_read_file(const char *path, size_t *len,
+                             struct cat_error *err, const char *what);
+
 /* The service as loaded (before cat_apply; the live one for a catalog
  * built by hand). */
 const struct cat_service *cat_service_orig(const struct catalog *cat,

@@ -12,6 +12,18 @@
  * is freed (and zeroed, so that a later free is harmless) by the same
  * function that frees a good one.
  *
+ * Collecting (`catalog check`, the *_all loaders). The same walk records
+ * every error in a struct cat_errors and goes on: to the next key of the
+ * mapping when a value is wrong, to the next entry when an entry is not
+ * even a mapping. Later errors must not be echoes of an earlier one, so a
+ * value that depends on a broken one is not checked (the control port
+ * against broken `ports`, base+N against a broken `max_offset`), a missing
+ * required key is not reported when an unknown key was suggested for it,
+ * and a reference to a product or condition whose own entry is broken (or
+ * whose list is) is not called unknown. Only running out of memory and an
+ * unreadable document stop the walk. The tree, limits and costs are the
+ * same as for a normal load.
+ *
  * Cost: O(size of the YAML), plus O(n^2) string compares for duplicate ids
  * (n is bounded by CAT_MAX_SERVICES; the real catalog has about 100).
  */
@@ -32,20 +44,45 @@ struct lctx {
 	const char *src;
 	struct cat_error *err;
 	uint16_t max_offset;
+	struct cat_errors *all; /* collecting: every error goes here */
+	bool fatal;             /* out of memory: collecting stops too */
+	bool offsets_unknown;   /* max_offset is broken: base+N not checked */
+	/* A catalog's lists as written, to tell a reference to a broken entry
+	 * from an unknown name (collecting); NULL/false in a profile. */
+	const struct yt_node *prod_list, *cond_list;
+	bool prod_broken, cond_broken; /* the list itself is broken */
 };
 
 __attribute__((format(printf, 3, 4)))
 static int fail(struct lctx *c, const struct yt_node *n, const char *fmt, ...)
 {
 	va_list ap;
+	c->err->line = n ? n->line : 1;
+	c->err->col = n ? n->col : 1;
 	int k = snprintf(c->err->msg, sizeof c->err->msg, "%s:%u:%u: ", c->src,
-	                 n ? n->line : 1, n ? n->col : 1);
+	                 c->err->line, c->err->col);
 	if (k < 0 || (size_t)k >= sizeof c->err->msg)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf(c->err->msg + k, sizeof c->err->msg - (size_t)k, fmt, ap);
 	va_end(ap);
+	if (c->all)
+		cat_errors_add(c->all, c->err);
 	return -1;
+}
+
+static int oom(struct lctx *c, const struct yt_node *n)
+{
+	c->fatal = true;
+	return fail(c, n, "out of memory");
+}
+
+/* After an error: true when the walk stops (a normal load, or no memory);
+ * when collecting, notes that something was wrong and lets it go on. */
+static bool stop(struct lctx *c, int *bad)
+{
+	*bad = 1;
+	return !c->all || c->fatal;
 }
 
 /* ---- names and suggestions ------------------------------------------- */
@@ -82,9 +119,11 @@ int cat_is_near(const char *word, const char *cand)
 	return d <= 2 && d * 3 <= lc;
 }
 
-/* " (did you mean 'x'?)" or "" for the nearest of names[]. */
-static const char *suggest(char *buf, size_t len, const char *word,
-                           const char *const *names, size_t n)
+/* " (did you mean 'x'?)" or "" for the nearest of names[]; *which is its
+ * index (or left alone) when which != NULL. */
+static const char *suggest_which(char *buf, size_t len, const char *word,
+                                 const char *const *names, size_t n,
+                                 size_t *which)
 {
 	const char *best = NULL;
 	unsigned bestd = 99;
@@ -95,12 +134,20 @@ static const char *suggest(char *buf, size_t len, const char *word,
 		if (d < bestd) {
 			bestd = d;
 			best = names[i];
+			if (which)
+				*which = i;
 		}
 	}
 	if (!best)
 		return "";
 	snprintf(buf, len, " (did you mean '%s'?)", best);
 	return buf;
+}
+
+static const char *suggest(char *buf, size_t len, const char *word,
+                           const char *const *names, size_t n)
+{
+	return suggest_which(buf, len, word, names, n, NULL);
 }
 
 /* The same over an array of structs whose first member is the id. */
@@ -133,14 +180,19 @@ struct keydef {
 };
 
 /* Every key of `map` is known, none twice, every required one present with
- * a value. `what` names the mapping in messages ("a service"). */
+ * a value. `what` names the mapping in messages ("a service"). Collecting,
+ * every such problem is reported; a required key that an unknown key was
+ * suggested for ("protocl") is not reported missing as well. */
 static int check_keys(struct lctx *c, const struct yt_node *map,
                       const char *what, const struct keydef *keys, size_t nk)
 {
 	const struct yt_node *seen[24];
 	const char *names[24];
+	bool hinted[24];
 	char sb[96];
+	int bad = 0;
 	memset(seen, 0, sizeof seen);
+	memset(hinted, 0, sizeof hinted);
 	for (size_t j = 0; j < nk && j < 24; j++)
 		names[j] = keys[j].name;
 	for (uint32_t i = 0; i < map->n; i++) {
@@ -150,9 +202,16 @@ static int check_keys(struct lctx *c, const struct yt_node *map,
 			if (strcmp(k->str, keys[j].name) == 0)
 				break;
 		if (j == nk) {
-			const char *s = suggest(sb, sizeof sb, k->str, names, nk);
-			if (*s)
-				return fail(c, k, "unknown key '%.64s'%s", k->str, s);
+			size_t h = 0;
+			const char *s = suggest_which(sb, sizeof sb, k->str, names, nk,
+			                              &h);
+			if (*s) {
+				hinted[h] = true;
+				fail(c, k, "unknown key '%.64s'%s", k->str, s);
+				if (stop(c, &bad))
+					return -1;
+				continue;
+			}
 			char list[400];
 			size_t off = 0;
 			list[0] = '\0';
@@ -163,25 +222,43 @@ static int check_keys(struct lctx *c, const struct yt_node *map,
 					break;
 				off += (size_t)w;
 			}
-			return fail(c, k, "unknown key '%.64s' in %s (expected %s)",
-			            k->str, what, list);
+			fail(c, k, "unknown key '%.64s' in %s (expected %s)", k->str,
+			     what, list);
+			if (stop(c, &bad))
+				return -1;
+			continue;
 		}
-		if (seen[j])
-			return fail(c, k, "duplicate key '%s' (first at line %u)",
-			            keys[j].name, seen[j]->line);
+		if (seen[j]) {
+			fail(c, k, "duplicate key '%s' (first at line %u)",
+			     keys[j].name, seen[j]->line);
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
 		seen[j] = k;
 	}
 	for (size_t j = 0; j < nk; j++) {
 		if (!keys[j].required)
 			continue;
-		if (!seen[j])
-			return fail(c, map, "missing required key '%s' in %s",
-			            keys[j].name, what);
+		if (!seen[j]) {
+			if (hinted[j]) { /* "unknown key 'protocl'" said it */
+				bad = 1;
+				continue;
+			}
+			fail(c, map, "missing required key '%s' in %s", keys[j].name,
+			     what);
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
 		const struct yt_node *v = yt_get(map, keys[j].name);
-		if (yt_is_null(v))
-			return fail(c, v, "'%s' needs a value", keys[j].name);
+		if (yt_is_null(v)) {
+			fail(c, v, "'%s' needs a value", keys[j].name);
+			if (stop(c, &bad))
+				return -1;
+		}
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 /* A present, non-null value of `key`, or NULL. */
@@ -191,9 +268,13 @@ static const struct yt_node *opt(const struct yt_node *map, const char *key)
 	return v && !yt_is_null(v) ? v : NULL;
 }
 
+/* n has type t. n == NULL (a required key that is missing or empty, said
+ * once already by check_keys) fails without a second message. */
 static int want(struct lctx *c, const struct yt_node *n, enum yt_type t,
                 const char *key)
 {
+	if (!n)
+		return -1;
 	if (n->type == t)
 		return 0;
 	static const char *const tn[] = { "a string", "a list", "a mapping" };
@@ -212,7 +293,7 @@ static int get_str(struct lctx *c, const struct yt_node *map,
 		return -1;
 	*out = strdup(v->str);
 	if (!*out)
-		return fail(c, v, "out of memory");
+		return oom(c, v);
 	return 0;
 }
 
@@ -253,6 +334,8 @@ static int get_id(struct lctx *c, const struct yt_node *v, const char *key,
 static int get_bool(struct lctx *c, const struct yt_node *v, const char *key,
                     bool *out)
 {
+	if (!v)
+		return -1;
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes",
 	                                   "YES", "on", "On", "ON" };
 	static const char *const no[] = { "false", "False", "FALSE", "no", "No",
@@ -319,6 +402,8 @@ static int parse_range(struct lctx *c, const struct yt_node *v,
 {
 	static const char what[] =
 		"is not a port (0-65535), a range 'lo-hi' or base+N";
+	if (!v)
+		return -1;
 	if (v->type != YT_SCALAR || yt_is_null(v))
 		return fail(c, v, "wrong type: a port must be a number, a range "
 		            "'lo-hi' or base+N, not %s", yt_type_name(v));
@@ -332,7 +417,7 @@ static int parse_range(struct lctx *c, const struct yt_node *v,
 		int rc = num(s + 5, v->len - 5, 65535, &lo);
 		if (rc < 0)
 			return fail(c, v, "'%.64s' %s", s, what);
-		if (rc > 0 || lo > c->max_offset)
+		if (rc > 0 || (lo > c->max_offset && !c->offsets_unknown))
 			return fail(c, v, "%.32s: offset outside 0..%u", s,
 			            (unsigned)c->max_offset);
 		r->base_rel = true;
@@ -380,60 +465,87 @@ static void tb_add(struct textbuf *t, const char *s)
 	t->len = (size_t)w < room ? t->len + (size_t)w : sizeof t->s - 1;
 }
 
-/* `ports:` -> requirements (and the text as written, when tb != NULL). */
+/* `ports:` -> requirements (and the text as written, when tb != NULL).
+ * A list of requirements, or one requirement alone (`ports: 22`,
+ * `ports: {any: [1812, 1645]}`) as docs/catalog.md allows. */
 static int parse_ports(struct lctx *c, const struct yt_node *v,
                        bool allow_base, struct cat_req *req, uint8_t *nreq,
                        struct textbuf *tb)
 {
-	if (want(c, v, YT_SEQ, "ports") != 0)
+	if (!v)
 		return -1;
-	if (v->n == 0)
+	bool one = v->type != YT_SEQ; /* a single requirement, not a list */
+	uint32_t n = one ? 1 : v->n;
+	int bad = 0;
+	if (n == 0)
 		return fail(c, v, "'ports' must list at least one port");
-	if (v->n > CAT_MAX_REQ)
+	if (n > CAT_MAX_REQ)
 		return fail(c, yt_item(v, CAT_MAX_REQ), "too many ports: at most %d "
 		            "elements (use a range 'lo-hi' or {any: [...]})",
 		            CAT_MAX_REQ);
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct yt_node *e = yt_item(v, i);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct yt_node *e = one ? v : yt_item(v, i);
 		struct cat_req *rq = &req[i];
 		memset(rq, 0, sizeof *rq);
 		if (tb && i)
 			tb_add(tb, ", ");
 		if (e->type == YT_MAP) {
 			static const struct keydef k[] = { { "any", true } };
-			if (check_keys(c, e, "a port alternative", k, 1) != 0)
-				return -1;
+			if (check_keys(c, e, "a port alternative", k, 1) != 0) {
+				if (stop(c, &bad))
+					return -1;
+				continue;
+			}
 			const struct yt_node *a = yt_get(e, "any");
-			if (want(c, a, YT_SEQ, "any") != 0)
-				return -1;
-			if (a->n == 0)
-				return fail(c, a, "'any' must list at least one alternative");
-			if (a->n > CAT_MAX_ALT)
-				return fail(c, yt_item(a, CAT_MAX_ALT), "too many "
-				            "alternatives: at most %d", CAT_MAX_ALT);
+			if (want(c, a, YT_SEQ, "any") != 0) {
+				if (stop(c, &bad))
+					return -1;
+				continue;
+			}
+			if (a->n == 0) {
+				fail(c, a, "'any' must list at least one alternative");
+				if (stop(c, &bad))
+					return -1;
+				continue;
+			}
+			if (a->n > CAT_MAX_ALT) {
+				fail(c, yt_item(a, CAT_MAX_ALT), "too many alternatives: "
+				     "at most %d", CAT_MAX_ALT);
+				if (stop(c, &bad))
+					return -1;
+				continue;
+			}
 			for (uint32_t j = 0; j < a->n; j++) {
 				if (parse_range(c, yt_item(a, j), allow_base,
-				                &rq->alt[j]) != 0)
+				                &rq->alt[j]) != 0 && stop(c, &bad))
 					return -1;
 				if (tb) {
 					if (j)
 						tb_add(tb, "|");
-					tb_add(tb, yt_item(a, j)->str);
+					if (yt_item(a, j)->str)
+						tb_add(tb, yt_item(a, j)->str);
 				}
 			}
 			rq->nalt = (uint8_t)a->n;
 		} else {
-			if (e->type == YT_SEQ)
-				return fail(c, e, "wrong type: a port must be a number, a "
-				            "range 'lo-hi', base+N or {any: [...]}, not a list");
-			if (parse_range(c, e, allow_base, &rq->alt[0]) != 0)
+			if (e->type == YT_SEQ) {
+				fail(c, e, "wrong type: a port must be a number, a range "
+				     "'lo-hi', base+N or {any: [...]}, not a list");
+				if (stop(c, &bad))
+					return -1;
+				continue;
+			}
+			if (parse_range(c, e, allow_base, &rq->alt[0]) != 0 &&
+			    stop(c, &bad))
 				return -1;
 			rq->nalt = 1;
 			if (tb)
 				tb_add(tb, e->str);
 		}
 	}
-	*nreq = (uint8_t)v->n;
+	if (bad)
+		return -1;
+	*nreq = (uint8_t)n;
 	return 0;
 }
 
@@ -452,7 +564,7 @@ static bool reqs_contain(const struct cat_req *req, uint8_t nreq, uint16_t p)
 static int find_cond(const struct catalog *cat, const char *id)
 {
 	for (uint32_t i = 0; i < cat->ncond; i++)
-		if (strcmp(cat->cond[i].id, id) == 0)
+		if (cat->cond[i].id[0] && strcmp(cat->cond[i].id, id) == 0)
 			return (int)i;
 	return -1;
 }
@@ -460,7 +572,7 @@ static int find_cond(const struct catalog *cat, const char *id)
 static int find_product(const struct catalog *cat, const char *id)
 {
 	for (uint32_t i = 0; i < cat->nproducts; i++)
-		if (strcmp(cat->products[i].id, id) == 0)
+		if (cat->products[i].id[0] && strcmp(cat->products[i].id, id) == 0)
 			return (int)i;
 	return -1;
 }
@@ -468,9 +580,28 @@ static int find_product(const struct catalog *cat, const char *id)
 static int find_service(const struct catalog *cat, const char *id)
 {
 	for (uint32_t i = 0; i < cat->nservices; i++)
-		if (strcmp(cat->services[i].id, id) == 0)
+		if (cat->services[i].id[0] && strcmp(cat->services[i].id, id) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Collecting: is `name` the id of an entry of `list` as written (an entry
+ * that did not load, whose own error was reported), or is the list itself
+ * broken? Then a reference to it is not "unknown". */
+static bool written(const struct yt_node *list, bool broken, const char *name)
+{
+	if (broken)
+		return true;
+	if (!list || list->type != YT_SEQ)
+		return false;
+	for (uint32_t i = 0; i < list->n; i++) {
+		const struct yt_node *e = yt_item(list, i), *id = e;
+		if (e->type == YT_MAP)
+			id = yt_get(e, "id");
+		if (id && id->type == YT_SCALAR && strcmp(id->str, name) == 0)
+			return true;
+	}
+	return false;
 }
 
 static int cond_ref(struct lctx *c, const struct catalog *cat,
@@ -480,6 +611,8 @@ static int cond_ref(struct lctx *c, const struct catalog *cat,
 	if (want(c, v, YT_SCALAR, key) != 0)
 		return -1;
 	int k = find_cond(cat, v->str);
+	if (k < 0 && c->all && written(c->cond_list, c->cond_broken, v->str))
+		return -1;
 	if (k < 0)
 		return fail(c, v, "unknown condition '%.64s'%s", v->str,
 		            suggest_id(sb, sizeof sb, v->str, cat->cond, cat->ncond,
@@ -494,6 +627,8 @@ static int product_ref(struct lctx *c, const struct catalog *cat,
 	if (want(c, v, YT_SCALAR, key) != 0)
 		return -1;
 	int k = find_product(cat, v->str);
+	if (k < 0 && c->all && written(c->prod_list, c->prod_broken, v->str))
+		return -1;
 	if (k < 0)
 		return fail(c, v, "unknown product '%.64s'%s", v->str,
 		            suggest_id(sb, sizeof sb, v->str, cat->products,
@@ -522,25 +657,36 @@ static int load_header(struct lctx *c, struct catalog *cat,
 		{ "name", true }, { "title", false }, { "base_port", false },
 		{ "max_offset", false },
 	};
-	if (want(c, h, YT_MAP, "catalog") != 0 ||
-	    check_keys(c, h, "'catalog'", k, 4) != 0)
+	int bad = 0;
+	cat->default_base = CAT_DEFAULT_BASE;
+	cat->max_offset = 0;
+	c->offsets_unknown = true; /* until max_offset is read */
+	if (want(c, h, YT_MAP, "catalog") != 0)
 		return -1;
-	if (get_id(c, yt_get(h, "name"), "name", cat->name) != 0 ||
-	    get_str(c, h, "title", &cat->title) != 0)
+	if (check_keys(c, h, "'catalog'", k, 4) != 0 && stop(c, &bad))
+		return -1;
+	if (get_id(c, opt(h, "name"), "name", cat->name) != 0 && stop(c, &bad))
+		return -1;
+	if (get_str(c, h, "title", &cat->title) != 0 && stop(c, &bad))
 		return -1;
 	if (!cat->title && !(cat->title = strdup(cat->name)))
-		return fail(c, h, "out of memory");
+		return oom(c, h);
 	const struct yt_node *v;
-	cat->default_base = CAT_DEFAULT_BASE;
-	if ((v = opt(h, "base_port")) && get_port(c, v, "base_port", 1,
-	                                          &cat->default_base) != 0)
-		return -1;
-	cat->max_offset = 0;
+	if ((v = opt(h, "base_port"))) {
+		if (get_port(c, v, "base_port", 1, &cat->default_base) != 0) {
+			if (stop(c, &bad))
+				return -1;
+		} else {
+			cat->base_line = v->line;
+			cat->base_col = v->col;
+		}
+	}
 	if ((v = opt(h, "max_offset")) &&
 	    get_port(c, v, "max_offset", 0, &cat->max_offset) != 0)
-		return -1;
+		return -1; /* offsets_unknown stays: base+N is not checked */
 	c->max_offset = cat->max_offset;
-	return 0;
+	c->offsets_unknown = false;
+	return bad ? -1 : 0;
 }
 
 static int load_conditions(struct lctx *c, struct catalog *cat,
@@ -549,6 +695,7 @@ static int load_conditions(struct lctx *c, struct catalog *cat,
 	static const struct keydef k[] = {
 		{ "id", true }, { "default", false }, { "description", false },
 	};
+	int bad = 0;
 	if (want(c, l, YT_SEQ, "conditions") != 0)
 		return -1;
 	if (l->n > CAT_MAX_COND)
@@ -557,24 +704,36 @@ static int load_conditions(struct lctx *c, struct catalog *cat,
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct yt_node *e = yt_item(l, i);
 		struct cat_condition *cd = &cat->cond[i];
-		if (want(c, e, YT_MAP, "conditions[]") != 0 ||
-		    check_keys(c, e, "a condition", k, 3) != 0 ||
-		    get_id(c, yt_get(e, "id"), "condition id", cd->id) != 0)
+		if (want(c, e, YT_MAP, "conditions[]") != 0) {
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
+		if (check_keys(c, e, "a condition", k, 3) != 0 && stop(c, &bad))
 			return -1;
-		int prev = find_cond(cat, cd->id);
-		if (prev >= 0)
-			return fail(c, yt_get(e, "id"), "duplicate condition id '%s' "
-			            "(first at line %u)", cd->id,
-			            yt_item(l, (uint32_t)prev)->line);
+		const struct yt_node *idn = opt(e, "id");
+		if (get_id(c, idn, "condition id", cd->id) != 0) {
+			if (stop(c, &bad))
+				return -1;
+		} else {
+			int prev = find_cond(cat, cd->id);
+			if (prev >= 0) {
+				fail(c, idn, "duplicate condition id '%s' (first at line "
+				     "%u)", cd->id, yt_item(l, (uint32_t)prev)->line);
+				if (stop(c, &bad))
+					return -1;
+			}
+		}
 		const struct yt_node *v = opt(e, "default");
 		cd->dflt = true; /* without a profile, the whole catalog applies */
-		if (v && get_bool(c, v, "default", &cd->dflt) != 0)
+		if (v && get_bool(c, v, "default", &cd->dflt) != 0 && stop(c, &bad))
 			return -1;
 		cat->ncond = i + 1;
-		if (get_str(c, e, "description", &cd->description) != 0)
+		if (get_str(c, e, "description", &cd->description) != 0 &&
+		    stop(c, &bad))
 			return -1;
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int load_products(struct lctx *c, struct catalog *cat,
@@ -583,6 +742,7 @@ static int load_products(struct lctx *c, struct catalog *cat,
 	static const struct keydef k[] = {
 		{ "id", true }, { "name", true }, { "always", false },
 	};
+	int bad = 0;
 	if (want(c, l, YT_SEQ, "products") != 0)
 		return -1;
 	if (l->n > CAT_MAX_PRODUCTS)
@@ -590,27 +750,38 @@ static int load_products(struct lctx *c, struct catalog *cat,
 		            "most %d", CAT_MAX_PRODUCTS);
 	cat->products = calloc(l->n ? l->n : 1, sizeof *cat->products);
 	if (!cat->products)
-		return fail(c, l, "out of memory");
+		return oom(c, l);
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct yt_node *e = yt_item(l, i);
 		struct cat_product *p = &cat->products[i];
-		if (want(c, e, YT_MAP, "products[]") != 0 ||
-		    check_keys(c, e, "a product", k, 3) != 0 ||
-		    get_id(c, yt_get(e, "id"), "product id", p->id) != 0)
+		if (want(c, e, YT_MAP, "products[]") != 0) {
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
+		if (check_keys(c, e, "a product", k, 3) != 0 && stop(c, &bad))
 			return -1;
-		int prev = find_product(cat, p->id);
-		if (prev >= 0)
-			return fail(c, yt_get(e, "id"), "duplicate product id '%s' "
-			            "(first at line %u)", p->id,
-			            yt_item(l, (uint32_t)prev)->line);
+		const struct yt_node *idn = opt(e, "id");
+		if (get_id(c, idn, "product id", p->id) != 0) {
+			if (stop(c, &bad))
+				return -1;
+		} else {
+			int prev = find_product(cat, p->id);
+			if (prev >= 0) {
+				fail(c, idn, "duplicate product id '%s' (first at line %u)",
+				     p->id, yt_item(l, (uint32_t)prev)->line);
+				if (stop(c, &bad))
+					return -1;
+			}
+		}
 		cat->nproducts = i + 1;
 		const struct yt_node *v = opt(e, "always");
-		if (v && get_bool(c, v, "always", &p->always) != 0)
+		if (v && get_bool(c, v, "always", &p->always) != 0 && stop(c, &bad))
 			return -1;
-		if (get_str(c, e, "name", &p->name) != 0)
+		if (get_str(c, e, "name", &p->name) != 0 && stop(c, &bad))
 			return -1;
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int load_service(struct lctx *c, struct catalog *cat,
@@ -627,95 +798,140 @@ static int load_service(struct lctx *c, struct catalog *cat,
 	                                    "internal", "local", "reserved" };
 	static const char *const protos[] = { "tcp", "udp", "none" };
 	char sb[96];
-	if (want(c, e, YT_MAP, "services[]") != 0 ||
-	    check_keys(c, e, "a service", k, sizeof k / sizeof k[0]) != 0 ||
-	    get_id(c, yt_get(e, "id"), "service id", s->id) != 0)
+	int bad = 0;
+	if (want(c, e, YT_MAP, "services[]") != 0)
 		return -1;
 	s->line = e->line;
 	s->col = e->col;
-	int p = product_ref(c, cat, yt_get(e, "product"), "product");
-	if (p < 0)
+	if (check_keys(c, e, "a service", k, sizeof k / sizeof k[0]) != 0 &&
+	    stop(c, &bad))
 		return -1;
-	s->product = (uint32_t)p;
+	if (get_id(c, opt(e, "id"), "service id", s->id) != 0 && stop(c, &bad))
+		return -1;
+	int p = product_ref(c, cat, opt(e, "product"), "product");
+	if (p < 0 && stop(c, &bad))
+		return -1;
+	s->product = p < 0 ? 0 : (uint32_t)p;
 
-	const struct yt_node *v = yt_get(e, "protocol");
-	if (want(c, v, YT_SCALAR, "protocol") != 0)
-		return -1;
-	if (strcmp(v->str, "tcp") == 0)
+	bool proto_ok = false, dir_ok = false;
+	const struct yt_node *v = opt(e, "protocol");
+	if (want(c, v, YT_SCALAR, "protocol") != 0) {
+		if (stop(c, &bad))
+			return -1;
+	} else if (strcmp(v->str, "tcp") == 0) {
 		s->proto = CAT_PROTO_TCP;
-	else if (strcmp(v->str, "udp") == 0)
+		proto_ok = true;
+	} else if (strcmp(v->str, "udp") == 0) {
 		s->proto = CAT_PROTO_UDP;
-	else if (strcmp(v->str, "none") == 0)
+		proto_ok = true;
+	} else if (strcmp(v->str, "none") == 0) {
 		s->proto = CAT_PROTO_NONE;
-	else {
+		proto_ok = true;
+	} else {
 		const char *sg = suggest(sb, sizeof sb, v->str, protos, 3);
-		return fail(c, v, "unknown protocol '%.64s'%s", v->str,
-		            *sg ? sg : " (expected tcp, udp or none)");
+		fail(c, v, "unknown protocol '%.64s'%s", v->str,
+		     *sg ? sg : " (expected tcp, udp or none)");
+		if (stop(c, &bad))
+			return -1;
 	}
 
-	v = yt_get(e, "direction");
-	if (want(c, v, YT_SCALAR, "direction") != 0)
-		return -1;
-	size_t d;
-	for (d = 0; d < 6; d++)
-		if (strcmp(v->str, dirs[d]) == 0)
-			break;
-	if (d == 6) {
-		const char *sg = suggest(sb, sizeof sb, v->str, dirs, 6);
-		return fail(c, v, "unknown direction '%.64s'%s", v->str,
-		            *sg ? sg : " (expected inbound, outbound, both, "
-		            "internal, local or reserved)");
+	v = opt(e, "direction");
+	if (want(c, v, YT_SCALAR, "direction") != 0) {
+		if (stop(c, &bad))
+			return -1;
+	} else {
+		size_t d;
+		for (d = 0; d < 6; d++)
+			if (strcmp(v->str, dirs[d]) == 0)
+				break;
+		if (d == 6) {
+			const char *sg = suggest(sb, sizeof sb, v->str, dirs, 6);
+			fail(c, v, "unknown direction '%.64s'%s", v->str,
+			     *sg ? sg : " (expected inbound, outbound, both, "
+			     "internal, local or reserved)");
+			if (stop(c, &bad))
+				return -1;
+		} else {
+			s->dir = (enum cat_dir)d;
+			dir_ok = true;
+		}
 	}
-	s->dir = (enum cat_dir)d;
-	if (s->proto == CAT_PROTO_NONE && s->dir != CAT_DIR_RESERVED)
-		return fail(c, yt_get(e, "protocol"), "protocol 'none' is only for "
-		            "direction 'reserved'");
+	if (proto_ok && dir_ok && s->proto == CAT_PROTO_NONE &&
+	    s->dir != CAT_DIR_RESERVED) {
+		fail(c, yt_get(e, "protocol"), "protocol 'none' is only for "
+		     "direction 'reserved'");
+		if (stop(c, &bad))
+			return -1;
+	}
 
 	struct textbuf tb;
 	tb.len = 0;
 	tb.s[0] = '\0';
-	if (parse_ports(c, yt_get(e, "ports"), true, s->req, &s->nreq, &tb) != 0)
+	bool ports_ok = parse_ports(c, opt(e, "ports"), true, s->req, &s->nreq,
+	                            &tb) == 0;
+	if (!ports_ok && stop(c, &bad))
 		return -1;
 	if (!(s->ports_text = strdup(tb.s)))
-		return fail(c, e, "out of memory");
+		return oom(c, e);
 
-	if ((v = opt(e, "oneway")) && get_bool(c, v, "oneway", &s->oneway) != 0)
+	if ((v = opt(e, "oneway")) && get_bool(c, v, "oneway", &s->oneway) != 0 &&
+	    stop(c, &bad))
 		return -1;
 	if ((v = opt(e, "conditions"))) {
-		if (want(c, v, YT_SEQ, "conditions") != 0)
-			return -1;
-		for (uint32_t i = 0; i < v->n; i++) {
-			int ci = cond_ref(c, cat, yt_item(v, i), "conditions[]");
-			if (ci < 0)
+		if (want(c, v, YT_SEQ, "conditions") != 0) {
+			if (stop(c, &bad))
 				return -1;
-			s->conditions |= 1u << ci;
+		} else {
+			for (uint32_t i = 0; i < v->n; i++) {
+				int ci = cond_ref(c, cat, yt_item(v, i), "conditions[]");
+				if (ci < 0) {
+					if (stop(c, &bad))
+						return -1;
+					continue;
+				}
+				s->conditions |= 1u << ci;
+			}
 		}
 	}
 	const struct yt_node *dyn = opt(e, "dynamic"), *ctl = opt(e, "control");
-	if (ctl && !dyn)
-		return fail(c, ctl, "'control' is only meaningful with 'dynamic'");
+	if (ctl && !dyn) {
+		fail(c, ctl, "'control' is only meaningful with 'dynamic'");
+		if (stop(c, &bad))
+			return -1;
+	}
 	if (dyn) {
+		bool ok = ports_ok;
 		s->has_dynamic = true;
 		s->control = 135;
-		if (ctl && get_port(c, ctl, "control", 0, &s->control) != 0)
-			return -1;
-		if (parse_range(c, dyn, false, &s->dynamic) != 0)
-			return -1;
-		if (!reqs_contain(s->req, s->nreq, s->control))
-			return fail(c, dyn, "'dynamic' needs the control port %u among "
-			            "the service's 'ports'", (unsigned)s->control);
+		if (ctl && get_port(c, ctl, "control", 0, &s->control) != 0) {
+			if (stop(c, &bad))
+				return -1;
+			ok = false;
+		}
+		if (parse_range(c, dyn, false, &s->dynamic) != 0) {
+			if (stop(c, &bad))
+				return -1;
+			ok = false;
+		}
+		if (ok && !reqs_contain(s->req, s->nreq, s->control)) {
+			fail(c, dyn, "'dynamic' needs the control port %u among the "
+			     "service's 'ports'", (unsigned)s->control);
+			if (stop(c, &bad))
+				return -1;
+		}
 	}
-	if (get_str(c, e, "process", &s->process) != 0 ||
-	    get_str(c, e, "purpose", &s->purpose) != 0 ||
-	    get_str(c, e, "vendor", &s->vendor) != 0 ||
-	    get_str(c, e, "note", &s->note) != 0)
+	if ((get_str(c, e, "process", &s->process) != 0 && stop(c, &bad)) ||
+	    (get_str(c, e, "purpose", &s->purpose) != 0 && stop(c, &bad)) ||
+	    (get_str(c, e, "vendor", &s->vendor) != 0 && stop(c, &bad)) ||
+	    (get_str(c, e, "note", &s->note) != 0 && stop(c, &bad)))
 		return -1;
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int load_services(struct lctx *c, struct catalog *cat,
                          const struct yt_node *l)
 {
+	int bad = 0;
 	if (want(c, l, YT_SEQ, "services") != 0)
 		return -1;
 	if (l->n > CAT_MAX_SERVICES)
@@ -724,19 +940,25 @@ static int load_services(struct lctx *c, struct catalog *cat,
 	cat->services = calloc(l->n ? l->n : 1, sizeof *cat->services);
 	cat->loaded = calloc(l->n ? l->n : 1, sizeof *cat->loaded);
 	if (!cat->services || !cat->loaded)
-		return fail(c, l, "out of memory");
+		return oom(c, l);
 	for (uint32_t i = 0; i < l->n; i++) {
 		struct cat_service *s = &cat->services[i];
 		/* Counted first, so that cat_free sees its strings. */
 		cat->nservices = i + 1;
-		if (load_service(c, cat, yt_item(l, i), s) != 0)
+		if (load_service(c, cat, yt_item(l, i), s) != 0 && stop(c, &bad))
 			return -1;
-		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(cat->services[j].id, s->id) == 0)
-				return fail(c, yt_get(yt_item(l, i), "id"),
-				            "duplicate service id '%s' (first at line %u)",
-				            s->id, cat->services[j].line);
+		for (uint32_t j = 0; s->id[0] && j < i; j++)
+			if (strcmp(cat->services[j].id, s->id) == 0) {
+				fail(c, yt_get(yt_item(l, i), "id"), "duplicate service id "
+				     "'%s' (first at line %u)", s->id,
+				     cat->services[j].line);
+				if (stop(c, &bad))
+					return -1;
+				break;
+			}
 	}
+	if (bad)
+		return -1;
 	memcpy(cat->loaded, cat->services, cat->nservices * sizeof *cat->loaded);
 	return 0;
 }
@@ -772,6 +994,7 @@ static int load_catalog_tree(struct lctx *c, struct catalog *cat,
 		{ "catalog", true }, { "conditions", true }, { "products", true },
 		{ "services", true },
 	};
+	int bad = 0;
 	if (!root || yt_is_null(root))
 		return fail(c, root, "empty document: expected a catalog with "
 		            "catalog, conditions, products and services");
@@ -779,14 +1002,43 @@ static int load_catalog_tree(struct lctx *c, struct catalog *cat,
 		return fail(c, root, "wrong type: a catalog must be a mapping with "
 		            "keys catalog, conditions, products and services, not %s",
 		            yt_type_name(root));
-	if (check_keys(c, root, "the catalog", k, 4) != 0)
+	if (check_keys(c, root, "the catalog", k, 4) != 0 && stop(c, &bad))
 		return -1;
-	const struct yt_node *conds = yt_get(root, "conditions");
-	if (load_header(c, cat, yt_get(root, "catalog")) != 0 ||
-	    load_conditions(c, cat, conds) != 0 ||
-	    load_products(c, cat, yt_get(root, "products")) != 0 ||
-	    load_services(c, cat, yt_get(root, "services")) != 0)
+	c->offsets_unknown = true;
+	c->cond_list = opt(root, "conditions");
+	c->prod_list = opt(root, "products");
+	const struct yt_node *v;
+	if ((v = opt(root, "catalog")) && load_header(c, cat, v) != 0 &&
+	    stop(c, &bad))
 		return -1;
+	/* Names of a list that is missing or not a list are unknowable. */
+	c->cond_broken = !c->cond_list || c->cond_list->type != YT_SEQ;
+	c->prod_broken = !c->prod_list || c->prod_list->type != YT_SEQ;
+	if ((v = opt(root, "conditions")) && load_conditions(c, cat, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	if ((v = opt(root, "products")) && load_products(c, cat, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	if ((v = opt(root, "services")) && load_services(c, cat, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	return bad ? -1 : 0;
+}
+
+/* Load from a parsed tree (root may be NULL: an empty document). */
+static int load_catalog_root(struct catalog *cat, struct lctx *c,
+                             const struct yt_node *root,
+                             const unsigned char *yaml, size_t len)
+{
+	int rc = load_catalog_tree(c, cat, root);
+	if (rc == 0 && !(cat->source = strdup(c->src)))
+		rc = oom(c, NULL);
+	if (rc != 0) {
+		cat_free(cat);
+		return -1;
+	}
+	cat_sha256_hex(yaml, len, cat->sha256);
 	return 0;
 }
 
@@ -797,25 +1049,40 @@ int cat_load_buffer(struct catalog *cat, const char *source,
 	memset(cat, 0, sizeof *cat);
 	if (!source)
 		source = "<catalog>";
-	struct lctx c = { source, err, 0 };
+	struct lctx c = { .src = source, .err = err };
 	struct yt_node *root = NULL;
 	if (yt_parse(&root, source, yaml, len, err) != 0)
 		return -1;
-	int rc = load_catalog_tree(&c, cat, root);
+	int rc = load_catalog_root(cat, &c, root, yaml, len);
 	yt_free(root);
-	if (rc == 0 && !(cat->source = strdup(source)))
-		rc = fail(&c, NULL, "out of memory");
-	if (rc != 0) {
-		cat_free(cat);
+	return rc;
+}
+
+int cat_load_buffer_all(struct catalog *cat, const char *source,
+                        const unsigned char *yaml, size_t len,
+                        struct cat_errors *errs)
+{
+	struct cat_error scratch;
+	memset(cat, 0, sizeof *cat);
+	if (!source)
+		source = "<catalog>";
+	struct lctx c = { .src = source, .err = &scratch, .all = errs };
+	struct yt_node *root = NULL;
+	unsigned before = errs->n;
+	if (yt_parse_all(&root, source, yaml, len, errs) != 0)
 		return -1;
+	int rc = load_catalog_root(cat, &c, root, yaml, len);
+	yt_free(root);
+	if (rc == 0 && errs->n != before) { /* tabs, reported and read past */
+		cat_free(cat);
+		rc = -1;
 	}
-	cat_sha256_hex(yaml, len, cat->sha256);
-	return 0;
+	return rc;
 }
 
 /* Read a whole file; errors name it. */
-static unsigned char *read_all(const char *path, size_t *len,
-                               struct cat_error *err, const char *what)
+unsigned char *cat_read_file(const char *path, size_t *len,
+                             struct cat_error *err, const char *what)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -875,7 +1142,7 @@ int cat_load_file(struct catalog *cat, const char *path,
 		                       cat_builtin_yaml_len, err);
 	memset(cat, 0, sizeof *cat);
 	size_t len;
-	unsigned char *buf = read_all(path, &len, err, "a catalog");
+	unsigned char *buf = cat_read_file(path, &len, err, "a catalog");
 	if (!buf)
 		return -1;
 	int rc = cat_load_buffer(cat, path, buf, len, err);
@@ -905,6 +1172,7 @@ static int prefix_node(struct lctx *c, const struct yt_node *v,
 static int prefix_list(struct lctx *c, const struct yt_node *v,
                        const char *key, struct cat_prefix **out, uint32_t *n)
 {
+	int bad = 0;
 	if (want(c, v, YT_SEQ, key) != 0)
 		return -1;
 	if (v->n == 0)
@@ -914,12 +1182,13 @@ static int prefix_list(struct lctx *c, const struct yt_node *v,
 		return fail(c, v, "too many %s: at most %d", key, PROF_MAX_LIST);
 	*out = calloc(v->n, sizeof **out);
 	if (!*out)
-		return fail(c, v, "out of memory");
+		return oom(c, v);
 	for (uint32_t i = 0; i < v->n; i++)
-		if (prefix_node(c, yt_item(v, i), key, &(*out)[i]) != 0)
+		if (prefix_node(c, yt_item(v, i), key, &(*out)[i]) != 0 &&
+		    stop(c, &bad))
 			return -1;
 	*n = v->n;
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int list_len(struct lctx *c, const struct yt_node *v, const char *key)
@@ -938,52 +1207,71 @@ static int prof_servers(struct pctx *pc, const struct yt_node *l)
 	};
 	struct lctx *c = &pc->c;
 	struct cat_profile *prof = pc->prof;
+	int bad = 0;
 	if (list_len(c, l, "servers") != 0)
 		return -1;
 	prof->servers = calloc(l->n ? l->n : 1, sizeof *prof->servers);
 	if (!prof->servers)
-		return fail(c, l, "out of memory");
+		return oom(c, l);
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct yt_node *e = yt_item(l, i);
 		struct cat_server *s = &prof->servers[i];
 		prof->nservers = i + 1;
-		if (want(c, e, YT_MAP, "servers[]") != 0 ||
-		    check_keys(c, e, "a server", k, 3) != 0 ||
-		    get_short(c, yt_get(e, "name"), "name", s->name) != 0)
+		if (want(c, e, YT_MAP, "servers[]") != 0) {
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
+		if (check_keys(c, e, "a server", k, 3) != 0 && stop(c, &bad))
 			return -1;
-		const struct yt_node *v = opt(e, "role");
-		if (v && get_short(c, v, "role", s->role) != 0)
+		const struct yt_node *v = opt(e, "name");
+		if (v && get_short(c, v, "name", s->name) != 0 && stop(c, &bad))
 			return -1;
-		if (prefix_list(c, yt_get(e, "addresses"), "addresses", &s->addrs,
-		                &s->naddrs) != 0)
+		v = opt(e, "role");
+		if (v && get_short(c, v, "role", s->role) != 0 && stop(c, &bad))
+			return -1;
+		if ((v = opt(e, "addresses")) &&
+		    prefix_list(c, v, "addresses", &s->addrs, &s->naddrs) != 0 &&
+		    stop(c, &bad))
 			return -1;
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int prof_features(struct pctx *pc, const struct yt_node *m)
 {
 	struct lctx *c = &pc->c;
+	int bad = 0;
 	if (m->type != YT_MAP)
 		return fail(c, m, "wrong type: 'features' must be a mapping of "
 		            "condition: true|false, not %s", yt_type_name(m));
 	uint32_t line[CAT_MAX_COND] = { 0 };
 	for (uint32_t i = 0; i < m->n; i++) {
 		int ci = cond_ref(c, pc->cat, yt_key(m, i), "features");
-		if (ci < 0)
-			return -1;
-		if (line[ci])
-			return fail(c, yt_key(m, i), "duplicate key '%s' (first at "
-			            "line %u)", yt_key(m, i)->str, line[ci]);
+		if (ci < 0) {
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
+		if (line[ci]) {
+			fail(c, yt_key(m, i), "duplicate key '%s' (first at line %u)",
+			     yt_key(m, i)->str, line[ci]);
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
 		line[ci] = yt_key(m, i)->line;
 		bool on;
-		if (get_bool(c, yt_val(m, i), yt_key(m, i)->str, &on) != 0)
-			return -1;
+		if (get_bool(c, yt_val(m, i), yt_key(m, i)->str, &on) != 0) {
+			if (stop(c, &bad))
+				return -1;
+			continue;
+		}
 		pc->prof->cond_set |= 1u << ci;
 		if (on)
 			pc->prof->cond_on |= 1u << ci;
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int prof_products(struct pctx *pc, const struct yt_node *l)
@@ -991,41 +1279,55 @@ static int prof_products(struct pctx *pc, const struct yt_node *l)
 	static const struct keydef k[] = { { "id", true }, { "devices", false } };
 	struct lctx *c = &pc->c;
 	struct cat_profile *prof = pc->prof;
+	int bad = 0;
 	prof->has_products = true; /* even empty: no vendor product is present */
 	if (yt_is_null(l))
 		return 0;
 	if (list_len(c, l, "products") != 0)
 		return -1;
 	prof->products = calloc(l->n ? l->n : 1, sizeof *prof->products);
-	if (!prof->products)
-		return fail(c, l, "out of memory");
+	bool *ok = calloc(l->n ? l->n : 1, sizeof *ok); /* entry i has a product */
+	if (!prof->products || !ok) {
+		free(ok);
+		return oom(c, l);
+	}
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct yt_node *e = yt_item(l, i), *idn = e;
 		struct cat_profile_product *pp = &prof->products[i];
+		prof->nproducts = i + 1; /* counted first: cat_profile_free */
 		if (e->type == YT_MAP) {
-			if (check_keys(c, e, "a product", k, 2) != 0)
-				return -1;
-			idn = yt_get(e, "id");
+			if (check_keys(c, e, "a product", k, 2) != 0 && stop(c, &bad))
+				break;
+			idn = opt(e, "id");
 		} else if (e->type != YT_SCALAR) {
-			return fail(c, e, "wrong type: a product must be an id or a "
-			            "mapping with 'id' and 'devices', not %s",
-			            yt_type_name(e));
+			fail(c, e, "wrong type: a product must be an id or a mapping "
+			     "with 'id' and 'devices', not %s", yt_type_name(e));
+			if (stop(c, &bad))
+				break;
+			continue;
 		}
 		int p = product_ref(c, pc->cat, idn, "id");
-		if (p < 0)
-			return -1;
-		for (uint32_t j = 0; j < i; j++)
-			if (prof->products[j].product == (uint32_t)p)
-				return fail(c, idn, "product '%s' is listed twice",
-				            idn->str);
-		pp->product = (uint32_t)p;
-		prof->nproducts = i + 1;
+		if (p < 0 && stop(c, &bad))
+			break;
+		for (uint32_t j = 0; p >= 0 && j < i; j++)
+			if (ok[j] && prof->products[j].product == (uint32_t)p) {
+				fail(c, idn, "product '%s' is listed twice", idn->str);
+				p = -1;
+				break;
+			}
+		if (p < 0 && stop(c, &bad))
+			break;
+		if (p >= 0) {
+			pp->product = (uint32_t)p;
+			ok[i] = true;
+		}
 		const struct yt_node *d = e->type == YT_MAP ? opt(e, "devices") : NULL;
 		if (d && prefix_list(c, d, "devices", &pp->devices,
-		                     &pp->ndevices) != 0)
-			return -1;
+		                     &pp->ndevices) != 0 && stop(c, &bad))
+			break;
 	}
-	return 0;
+	free(ok);
+	return bad ? -1 : 0;
 }
 
 static int prof_require(struct pctx *pc, const struct yt_node *m)
@@ -1036,50 +1338,63 @@ static int prof_require(struct pctx *pc, const struct yt_node *m)
 	struct lctx *c = &pc->c;
 	const struct catalog *cat = pc->cat;
 	struct cat_profile *prof = pc->prof;
-	if (want(c, m, YT_MAP, "require") != 0 ||
-	    check_keys(c, m, "'require'", k, 2) != 0)
+	int bad = 0;
+	if (want(c, m, YT_MAP, "require") != 0)
+		return -1;
+	if (check_keys(c, m, "'require'", k, 2) != 0 && stop(c, &bad))
 		return -1;
 	bool *req = calloc(cat->nservices ? cat->nservices : 1, sizeof *req);
 	if (!req)
-		return fail(c, m, "out of memory");
-	int rc = 0;
+		return oom(c, m);
 	const struct yt_node *v;
 	if ((v = opt(m, "services"))) {
-		rc = list_len(c, v, "services");
-		for (uint32_t i = 0; rc == 0 && i < v->n; i++) {
-			int si = service_ref(c, cat, yt_item(v, i), "services");
-			if (si < 0)
-				rc = -1;
-			else
-				req[si] = true;
+		if (list_len(c, v, "services") != 0) {
+			if (stop(c, &bad))
+				goto out;
+		} else {
+			for (uint32_t i = 0; i < v->n; i++) {
+				int si = service_ref(c, cat, yt_item(v, i), "services");
+				if (si >= 0)
+					req[si] = true;
+				else if (stop(c, &bad))
+					goto out;
+			}
 		}
 	}
-	if (rc == 0 && (v = opt(m, "products"))) {
-		rc = list_len(c, v, "products");
-		for (uint32_t i = 0; rc == 0 && i < v->n; i++) {
-			int pi = product_ref(c, cat, yt_item(v, i), "products");
-			if (pi < 0) {
-				rc = -1;
-				break;
+	if ((v = opt(m, "products"))) {
+		if (list_len(c, v, "products") != 0) {
+			if (stop(c, &bad))
+				goto out;
+		} else {
+			for (uint32_t i = 0; i < v->n; i++) {
+				int pi = product_ref(c, cat, yt_item(v, i), "products");
+				if (pi < 0) {
+					if (stop(c, &bad))
+						goto out;
+					continue;
+				}
+				for (uint32_t s = 0; s < cat->nservices; s++)
+					if (cat->services[s].product == (uint32_t)pi)
+						req[s] = true;
 			}
-			for (uint32_t s = 0; s < cat->nservices; s++)
-				if (cat->services[s].product == (uint32_t)pi)
-					req[s] = true;
 		}
 	}
 	uint32_t n = 0;
-	for (uint32_t s = 0; rc == 0 && s < cat->nservices; s++)
+	for (uint32_t s = 0; !bad && s < cat->nservices; s++)
 		n += req[s];
-	if (rc == 0 && n) {
+	if (!bad && n) {
 		prof->required = calloc(n, sizeof *prof->required);
-		if (!prof->required)
-			rc = fail(c, m, "out of memory");
-		for (uint32_t s = 0; rc == 0 && s < cat->nservices; s++)
+		if (!prof->required) {
+			oom(c, m);
+			bad = 1;
+		}
+		for (uint32_t s = 0; !bad && s < cat->nservices; s++)
 			if (req[s])
 				prof->required[prof->nrequired++] = s;
 	}
+out:
 	free(req);
-	return rc;
+	return bad ? -1 : 0;
 }
 
 static int prof_overrides(struct pctx *pc, const struct yt_node *l)
@@ -1089,53 +1404,86 @@ static int prof_overrides(struct pctx *pc, const struct yt_node *l)
 	};
 	struct lctx *c = &pc->c;
 	struct cat_profile *prof = pc->prof;
+	int bad = 0;
 	if (list_len(c, l, "overrides") != 0)
 		return -1;
 	prof->overrides = calloc(l->n ? l->n : 1, sizeof *prof->overrides);
-	if (!prof->overrides)
-		return fail(c, l, "out of memory");
+	bool *ok = calloc(l->n ? l->n : 1, sizeof *ok); /* entry i names a service */
+	if (!prof->overrides || !ok) {
+		free(ok);
+		return oom(c, l);
+	}
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct yt_node *e = yt_item(l, i);
 		struct cat_override *o = &prof->overrides[i];
-		if (want(c, e, YT_MAP, "overrides[]") != 0 ||
-		    check_keys(c, e, "an override", k, 3) != 0)
-			return -1;
-		const struct yt_node *sn = yt_get(e, "service");
-		int si = service_ref(c, pc->cat, sn, "service");
-		if (si < 0)
-			return -1;
-		for (uint32_t j = 0; j < i; j++)
-			if (prof->overrides[j].service == (uint32_t)si)
-				return fail(c, sn, "service '%s' is overridden twice",
-				            sn->str);
-		o->service = (uint32_t)si;
 		prof->noverrides = i + 1;
-		const struct cat_service *s = cat_service_orig(pc->cat, (uint32_t)si);
+		if (want(c, e, YT_MAP, "overrides[]") != 0) {
+			if (stop(c, &bad))
+				break;
+			continue;
+		}
+		o->line = e->line;
+		o->col = e->col;
+		if (check_keys(c, e, "an override", k, 3) != 0 && stop(c, &bad))
+			break;
+		const struct yt_node *sn = opt(e, "service");
+		int si = service_ref(c, pc->cat, sn, "service");
+		for (uint32_t j = 0; si >= 0 && j < i; j++)
+			if (ok[j] && prof->overrides[j].service == (uint32_t)si) {
+				fail(c, sn, "service '%s' is overridden twice", sn->str);
+				si = -1;
+				break;
+			}
+		if (si < 0 && stop(c, &bad))
+			break;
+		if (si >= 0) {
+			o->service = (uint32_t)si;
+			ok[i] = true;
+		}
 		const struct yt_node *pv = opt(e, "ports"), *dv = opt(e, "dynamic");
-		if (!pv && !dv)
-			return fail(c, e, "an override of '%s' needs 'ports' and/or "
-			            "'dynamic'", sn->str);
+		if (!pv && !dv) {
+			fail(c, e, "an override of '%s' needs 'ports' and/or "
+			     "'dynamic'", sn ? sn->str : "a service");
+			if (stop(c, &bad))
+				break;
+			continue;
+		}
+		bool fine = si >= 0;
 		if (pv) {
 			o->has_ports = true;
-			if (parse_ports(c, pv, true, o->req, &o->nreq, NULL) != 0)
-				return -1;
+			o->line = pv->line;
+			o->col = pv->col;
+			if (parse_ports(c, pv, true, o->req, &o->nreq, NULL) != 0) {
+				if (stop(c, &bad))
+					break;
+				fine = false;
+			}
 		}
 		if (dv) {
 			o->has_dynamic = true;
-			if (parse_range(c, dv, false, &o->dynamic) != 0)
-				return -1;
+			if (parse_range(c, dv, false, &o->dynamic) != 0) {
+				if (stop(c, &bad))
+					break;
+				fine = false;
+			}
 		}
+		if (!fine)
+			continue;
+		const struct cat_service *s = cat_service_orig(pc->cat, (uint32_t)si);
 		if (o->has_dynamic || s->has_dynamic) {
 			uint16_t ctl = s->has_dynamic ? s->control : 135;
-			bool ok = o->has_ports ? reqs_contain(o->req, o->nreq, ctl)
-			                       : reqs_contain(s->req, s->nreq, ctl);
-			if (!ok)
-				return fail(c, dv ? dv : pv, "'dynamic' needs the control "
-				            "port %u among the service's ports",
-				            (unsigned)ctl);
+			bool has = o->has_ports ? reqs_contain(o->req, o->nreq, ctl)
+			                        : reqs_contain(s->req, s->nreq, ctl);
+			if (!has) {
+				fail(c, dv ? dv : pv, "'dynamic' needs the control port "
+				     "%u among the service's ports", (unsigned)ctl);
+				if (stop(c, &bad))
+					break;
+			}
 		}
 	}
-	return 0;
+	free(ok);
+	return bad ? -1 : 0;
 }
 
 void cat_profile_free(struct cat_profile *prof)
@@ -1164,6 +1512,7 @@ static int load_profile_tree(struct pctx *pc, const struct yt_node *root)
 	};
 	struct lctx *c = &pc->c;
 	struct cat_profile *prof = pc->prof;
+	int bad = 0;
 	if (!root || yt_is_null(root))
 		return fail(c, root, "empty document: expected a site profile");
 	if (root->type != YT_MAP)
@@ -1174,21 +1523,50 @@ static int load_profile_tree(struct pctx *pc, const struct yt_node *root)
 		if (strcmp(yt_key(root, i)->str, "catalog") == 0)
 			return fail(c, yt_key(root, i), "this is a catalog, not a site "
 			            "profile (it has a 'catalog' key)");
-	if (check_keys(c, root, "the profile", k, sizeof k / sizeof k[0]) != 0)
+	if (check_keys(c, root, "the profile", k, sizeof k / sizeof k[0]) != 0 &&
+	    stop(c, &bad))
 		return -1;
-	if (get_str(c, root, "site", &prof->site) != 0)
+	if (get_str(c, root, "site", &prof->site) != 0 && stop(c, &bad))
 		return -1;
 	if ((v = opt(root, "base_port"))) {
-		if (get_port(c, v, "base_port", 1, &prof->base) != 0)
-			return -1;
-		prof->has_base = true;
+		if (get_port(c, v, "base_port", 1, &prof->base) != 0) {
+			if (stop(c, &bad))
+				return -1;
+		} else {
+			prof->has_base = true;
+			prof->base_line = v->line;
+			prof->base_col = v->col;
+		}
 	}
-	if (((v = opt(root, "servers")) && prof_servers(pc, v) != 0) ||
-	    ((v = opt(root, "features")) && prof_features(pc, v) != 0) ||
-	    ((v = yt_get(root, "products")) && prof_products(pc, v) != 0) ||
-	    ((v = opt(root, "require")) && prof_require(pc, v) != 0) ||
-	    ((v = opt(root, "overrides")) && prof_overrides(pc, v) != 0))
+	if ((v = opt(root, "servers")) && prof_servers(pc, v) != 0 &&
+	    stop(c, &bad))
 		return -1;
+	if ((v = opt(root, "features")) && prof_features(pc, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	if ((v = yt_get(root, "products")) && prof_products(pc, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	if ((v = opt(root, "require")) && prof_require(pc, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	if ((v = opt(root, "overrides")) && prof_overrides(pc, v) != 0 &&
+	    stop(c, &bad))
+		return -1;
+	return bad ? -1 : 0;
+}
+
+static int load_profile_root(struct pctx *pc, const struct yt_node *root,
+                             const unsigned char *yaml, size_t len)
+{
+	int rc = load_profile_tree(pc, root);
+	if (rc == 0 && !(pc->prof->source = strdup(pc->c.src)))
+		rc = oom(&pc->c, NULL);
+	if (rc != 0) {
+		cat_profile_free(pc->prof);
+		return -1;
+	}
+	cat_sha256_hex(yaml, len, pc->prof->sha256);
 	return 0;
 }
 
@@ -1200,20 +1578,39 @@ int cat_profile_load_buffer(struct cat_profile *prof,
 	memset(prof, 0, sizeof *prof);
 	if (!source)
 		source = "<profile>";
-	struct pctx pc = { { source, err, cat->max_offset }, cat, prof };
+	struct pctx pc = { { .src = source, .err = err,
+	                     .max_offset = cat->max_offset }, cat, prof };
 	struct yt_node *root = NULL;
 	if (yt_parse(&root, source, yaml, len, err) != 0)
 		return -1;
-	int rc = load_profile_tree(&pc, root);
+	int rc = load_profile_root(&pc, root, yaml, len);
 	yt_free(root);
-	if (rc == 0 && !(prof->source = strdup(source)))
-		rc = fail(&pc.c, NULL, "out of memory");
-	if (rc != 0) {
-		cat_profile_free(prof);
+	return rc;
+}
+
+int cat_profile_load_buffer_all(struct cat_profile *prof,
+                                const struct catalog *cat, const char *source,
+                                const unsigned char *yaml, size_t len,
+                                struct cat_errors *errs)
+{
+	struct cat_error scratch;
+	memset(prof, 0, sizeof *prof);
+	if (!source)
+		source = "<profile>";
+	struct pctx pc = { { .src = source, .err = &scratch,
+	                     .max_offset = cat->max_offset, .all = errs },
+	                   cat, prof };
+	struct yt_node *root = NULL;
+	unsigned before = errs->n;
+	if (yt_parse_all(&root, source, yaml, len, errs) != 0)
 		return -1;
+	int rc = load_profile_root(&pc, root, yaml, len);
+	yt_free(root);
+	if (rc == 0 && errs->n != before) { /* tabs, reported and read past */
+		cat_profile_free(prof);
+		rc = -1;
 	}
-	cat_sha256_hex(yaml, len, prof->sha256);
-	return 0;
+	return rc;
 }
 
 int cat_profile_load_file(struct cat_profile *prof, const struct catalog *cat,
@@ -1225,7 +1622,7 @@ int cat_profile_load_file(struct cat_profile *prof, const struct catalog *cat,
 		return -1;
 	}
 	size_t len;
-	unsigned char *buf = read_all(path, &len, err, "a site profile");
+	unsigned char *buf = cat_read_file(path, &len, err, "a site profile");
 	if (!buf)
 		return -1;
 	int rc = cat_profile_load_buffer(prof, cat, path, buf, len, err);

@@ -6,7 +6,10 @@
  * Design. cat_apply() starts every time from the services as loaded
  * (catalog.loaded, see internal.h), applies the
  * profile's overrides, resolves base+N for the chosen base (an offset that
- * lands above 65535 is an error naming the service), computes the effective
+ * lands above 65535 is an error located where the base was chosen: the
+ * profile's base_port line, else the catalog's, else the argument; it
+ * names the first offset that does not fit, where that offset is written,
+ * and the highest base that fits), computes the effective
  * conditions (catalog defaults, then the profile's features) and marks each
  * service enabled or disabled with a one-sentence reason. The model owns one
  * allocation: the `required` flags followed by the reason strings that the
@@ -30,23 +33,97 @@ const struct cat_service *cat_service_orig(const struct catalog *cat,
 	return cat->loaded ? &cat->loaded[i] : &cat->services[i];
 }
 
-static int resolve(struct cat_range *r, uint16_t base, const struct catalog *cat,
-                   const struct cat_service *s, struct cat_error *err)
+static void resolve(struct cat_range *r, uint16_t base)
 {
 	if (!r->base_rel)
-		return 0; /* absolute: lo/hi were set when it was parsed */
-	unsigned long lo = (unsigned long)base + r->raw_lo;
-	unsigned long hi = (unsigned long)base + r->raw_hi;
-	if (hi > 65535) {
-		snprintf(err->msg, sizeof err->msg, "%s:%u:%u: service '%s': "
-		         "base+%u with base port %u is %lu, outside 0-65535",
-		         cat->source ? cat->source : "<catalog>", s->line, s->col,
-		         s->id, (unsigned)r->raw_hi, (unsigned)base, hi);
-		return -1;
+		return; /* absolute: lo/hi were set when it was parsed */
+	r->lo = (uint16_t)(base + r->raw_lo);
+	r->hi = (uint16_t)(base + r->raw_hi);
+}
+
+/* The first base+N that does not fit for base `b` (service *si, from the
+ * profile's override *ok or the catalog when *ok < 0) and the largest N in
+ * use; returns false when everything fits. */
+static bool first_overflow(const struct catalog *cat,
+                           const struct cat_profile *prof, uint16_t b,
+                           uint32_t *si, int *ok, uint16_t *off,
+                           uint16_t *maxoff)
+{
+	bool found = false;
+	*maxoff = 0;
+	for (uint32_t i = 0; i < cat->nservices; i++) {
+		const struct cat_service *s = &cat->services[i];
+		for (uint8_t q = 0; q < s->nreq; q++)
+			for (uint8_t a = 0; a < s->req[q].nalt; a++) {
+				const struct cat_range *r = &s->req[q].alt[a];
+				if (!r->base_rel)
+					continue;
+				if (r->raw_hi > *maxoff)
+					*maxoff = r->raw_hi;
+				if (found || (unsigned long)b + r->raw_hi <= 65535)
+					continue;
+				found = true;
+				*si = i;
+				*off = r->raw_hi;
+			}
 	}
-	r->lo = (uint16_t)lo;
-	r->hi = (uint16_t)hi;
-	return 0;
+	if (found) {
+		*ok = -1;
+		for (uint32_t k = 0; prof && k < prof->noverrides; k++)
+			if (prof->overrides[k].service == *si &&
+			    prof->overrides[k].has_ports)
+				*ok = (int)k;
+	}
+	return found;
+}
+
+/* A base port for which some base+N lands above 65535: said where the
+ * base was chosen (the profile's or the catalog's base_port, else the
+ * argument), naming the first offset that does not fit and the highest
+ * base that would. */
+static void overflow_error(const struct catalog *cat,
+                           const struct cat_profile *prof, uint16_t base,
+                           uint16_t b, struct cat_error *err)
+{
+	uint32_t si = 0;
+	int ok = -1;
+	uint16_t off = 0, maxoff = 0;
+	(void)first_overflow(cat, prof, b, &si, &ok, &off, &maxoff);
+	const struct cat_service *s = &cat->services[si];
+	const char *csrc = cat->source ? cat->source : "<catalog>";
+	const char *psrc = prof && prof->source ? prof->source : "<profile>";
+	char where[160], head[160];
+	if (ok >= 0)
+		snprintf(where, sizeof where, "the override of service '%s' (%s:%u:%u)",
+		         s->id, psrc, prof->overrides[ok].line, prof->overrides[ok].col);
+	else
+		snprintf(where, sizeof where, "service '%s' (%s:%u:%u)", s->id, csrc,
+		         s->line, s->col);
+	if (!base && prof && prof->has_base && prof->base_line)
+		snprintf(head, sizeof head, "%s:%u:%u: base_port %u is too high",
+		         psrc, prof->base_line, prof->base_col, (unsigned)b);
+	else if (!base && !(prof && prof->has_base) && cat->base_line)
+		snprintf(head, sizeof head, "%s:%u:%u: base_port %u is too high",
+		         csrc, cat->base_line, cat->base_col, (unsigned)b);
+	else if (base)
+		snprintf(head, sizeof head, "base port %u is too high", (unsigned)b);
+	else { /* the default base: the offset is what is wrong */
+		snprintf(err->msg, sizeof err->msg, "%s:%u:%u: service '%s': "
+		         "base+%u with the default base port %u would be port %lu, "
+		         "above 65535 (give base_port %u or lower, or a smaller "
+		         "offset)", ok >= 0 ? psrc : csrc,
+		         ok >= 0 ? prof->overrides[ok].line : s->line,
+		         ok >= 0 ? prof->overrides[ok].col : s->col, s->id,
+		         (unsigned)off, (unsigned)b, (unsigned long)b + off,
+		         65535u - maxoff);
+		err->line = err->col = 0;
+		return;
+	}
+	snprintf(err->msg, sizeof err->msg, "%s: base+%u of %s would be port "
+	         "%lu, above 65535; the highest base port that fits every "
+	         "offset in use (up to base+%u) is %u", head, (unsigned)off, where,
+	         (unsigned long)b + off, (unsigned)maxoff, 65535u - maxoff);
+	err->line = err->col = 0;
 }
 
 static bool product_listed(const struct cat_profile *prof, uint32_t product)
@@ -82,14 +159,20 @@ int cat_apply(struct cat_model *m, struct catalog *cat,
 			s->dynamic = o->dynamic;
 		}
 	}
+	uint32_t ov_si;
+	int ov_ok;
+	uint16_t ov_off, ov_max;
+	if (first_overflow(cat, prof, b, &ov_si, &ov_ok, &ov_off, &ov_max)) {
+		overflow_error(cat, prof, base, b, err);
+		return -1;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct cat_service *s = &cat->services[i];
 		for (uint8_t q = 0; q < s->nreq; q++)
 			for (uint8_t a = 0; a < s->req[q].nalt; a++)
-				if (resolve(&s->req[q].alt[a], b, cat, s, err) != 0)
-					return -1;
-		if (s->has_dynamic && resolve(&s->dynamic, b, cat, s, err) != 0)
-			return -1;
+				resolve(&s->req[q].alt[a], b);
+		if (s->has_dynamic)
+			resolve(&s->dynamic, b);
 	}
 
 	uint32_t on = 0;

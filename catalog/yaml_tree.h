@@ -21,6 +21,9 @@
 
 #define YT_MAX_NODES 1000000u
 #define YT_MAX_INPUT (16u << 20)
+#define YT_MAX_REPAIRS 64             /* tab lines yt_parse_all() re-indents */
+#define YT_REPAIR_INPUT (1u << 20)    /* ... in files up to this size */
+#define YT_REPAIR_BUDGET (16u << 20)  /* ... parsing at most this much text */
 
 enum yt_type { YT_SCALAR, YT_SEQ, YT_MAP };
 
@@ -40,6 +43,12 @@ struct yt_node {
 int yt_parse(struct yt_node **root, const char *source,
              const unsigned char *buf, size_t len, struct cat_error *err);
 void yt_free(struct yt_node *n);
+/* The same for `catalog check`: every error goes to errs; a tab where YAML
+ * wants spaces is reported and its line re-indented, and the parse goes on
+ * (yaml_tree.c says how). Returns 0 with *root set (errs may hold tab
+ * errors), or -1 when the text cannot be read further. */
+int yt_parse_all(struct yt_node **root, const char *source,
+                 const unsigned char *buf, size_t len, struct cat_errors *errs);
 
 /* Map access: the i-th key and value; the value of `key` or NULL. */
 const struct yt_node *yt_key(const struct yt_node *map, uint32_t i);

@@ -679,6 +679,71 @@ static void test_bpf(void **state)
 	free(out);
 }
 
+/* docs/rules.md's bpf example is real output: its profile, run through
+ * `rules --format bpf`, prints every line the example shows, in order. */
+static void test_doc_bpf(void **state)
+{
+	(void)state;
+	char *doc = pa_read_file(pa_src("docs/rules.md"), NULL);
+	assert_non_null(doc);
+	const char *sec = strstr(doc, "\n### bpf\n");
+	assert_non_null(sec);
+	const char *y = strstr(sec, "\n```yaml\n");
+	assert_non_null(y);
+	y += strlen("\n```yaml\n");
+	const char *ye = strstr(y, "\n```\n");
+	assert_non_null(ye);
+	const char *o = strstr(ye + 5, "\n```\n");
+	assert_non_null(o);
+	o += strlen("\n```\n");
+	const char *oe = strstr(o, "\n```\n");
+	assert_non_null(oe);
+	char prof[1024];
+	snprintf(prof, sizeof prof, "%s", pa_tmp("doc-bpf.yaml"));
+	char *yaml = strndup(y, (size_t)(ye - y) + 1);
+	assert_non_null(yaml);
+	pa_write_file(prof, yaml);
+	free(yaml);
+	char *out = rules(prof, "bpf", NULL);
+	const char *at = out, *last = NULL;
+	size_t lastn = 0;
+	unsigned shown = 0;
+	for (const char *l = o; l < oe;) {
+		const char *e = strchr(l, '\n');
+		if (!e || e > oe)
+			e = oe;
+		size_t n = (size_t)(e - l);
+		if (!(n == 3 && strncmp(l, "...", 3) == 0)) {
+			/* a whole line of the output, after the previous one */
+			const char *hit = NULL;
+			for (const char *q = at; q && *q;) {
+				const char *qe = strchr(q, '\n');
+				size_t qn = qe ? (size_t)(qe - q) : strlen(q);
+				if (qn == n && strncmp(q, l, n) == 0) {
+					hit = q;
+					break;
+				}
+				q = qe ? qe + 1 : NULL;
+			}
+			if (!hit)
+				fail_msg("docs/rules.md line not in the output (in order): %.*s\n"
+				         "output:\n%s", (int)n, l, out);
+			at = hit + n;
+			last = l;
+			lastn = n;
+			shown++;
+		}
+		l = e + 1;
+	}
+	assert_true(shown >= 4);
+	/* The example ends with the filter's last line (no " or"). */
+	assert_non_null(last);
+	assert_true(strlen(out) > lastn);
+	assert_true(strncmp(out + strlen(out) - lastn - 1, last, lastn) == 0);
+	free(out);
+	free(doc);
+}
+
 /* ---- every format on bigger inputs --------------------------------------- */
 
 /* Check one output with the tool that loads it; `why` collects skips. */
@@ -726,7 +791,8 @@ static void load_check(const char *format, const char *text, const char **why)
 static void test_load_everything(void **state)
 {
 	(void)state;
-	const char *all = pa_tmp("all.yaml");
+	char all[1024]; /* pa_tmp's buffers rotate: keep a copy */
+	snprintf(all, sizeof all, "%s", pa_tmp("all.yaml"));
 	pa_write_file(all, "servers:\n  - name: m\n    addresses: [10.0.0.5, "
 	              "10.0.0.6, \"2001:db8::5\"]\n");
 	static const char *const formats[] = { "nft", "iptables", "ip6tables", "bpf" };
@@ -750,7 +816,18 @@ static void test_load_everything(void **state)
 	char *out = rules(pa_src("catalog/site-example.yaml"), "csv", NULL);
 	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
 	          "10.0.0.5,10.1.0.0/28,135 50000-50100,");
+	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
+	          "10.0.0.5,10.1.1.11,135 50000-50100,");
+	free(out);
 	/* 10.1.0.11 lies inside 10.1.0.0/28: listed once, as the prefix. */
+	char inside[1024];
+	snprintf(inside, sizeof inside, "%s", pa_tmp("inside.yaml"));
+	pa_write_file(inside, "servers: [{name: m, addresses: [10.0.0.5]}]\n"
+	              "products:\n  - id: cisco-cucm\n"
+	              "    devices: [10.1.0.11, 10.1.0.0/28]\n");
+	out = rules(inside, "csv", NULL);
+	want_line(out, "cucm-wmi,Cisco Unified Communications Manager,tcp,outbound,"
+	          "10.0.0.5,10.1.0.0/28,135 49152-65535,");
 	assert_null(strstr(out, ",10.1.0.11,"));
 	free(out);
 	out = rules(all, "nft", "--server", "10.0.0.5/29", NULL);
@@ -841,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_iptables),
 		cmocka_unit_test(test_iptables_split),
 		cmocka_unit_test(test_bpf),
+		cmocka_unit_test(test_doc_bpf),
 		cmocka_unit_test(test_load_everything),
 		cmocka_unit_test(test_errors),
 	};

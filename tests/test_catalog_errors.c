@@ -56,8 +56,8 @@ static const struct ecase cases[] = {
 	/* ---- catalogs ---- */
 	{ false, HEAD L5 L6 "    protocl: tcp\n" L8 L9 L10,
 	  "t.yaml:7:5: unknown key 'protocl' (did you mean 'protocol'?)" },
-	{ false, HEAD L5 L6 L7 "    ports: 22\n" L9 L10,
-	  "t.yaml:8:12: wrong type: 'ports' must be a list, not a string" },
+	{ false, HEAD L5 L6 L7 "    ports: {any: 22}\n" L9 L10,
+	  "t.yaml:8:18: wrong type: 'any' must be a list, not a string" },
 	{ false, HEAD L5 L6 L7 "    ports: [70000]\n" L9 L10,
 	  "t.yaml:8:13: port 70000 is outside 0-65535" },
 	{ false, HEAD L5 L6 L7 "    ports: [\"50002-50000\"]\n" L9 L10,
@@ -134,7 +134,11 @@ static const struct ecase cases[] = {
 	{ false, "catalog: {name: t, base_port: 0}\nconditions: []\nproducts: []\nservices: []\n",
 	  "t.yaml:1:31: base_port 0 is outside 1-65535" },
 	{ false, "catalog: {name: t}\nconditions: []\nproducts: []\n\tservices: []\n",
-	  "t.yaml:4:1: invalid YAML: found character that cannot start any token" },
+	  "t.yaml:4:1: a tab character: YAML indents with spaces, not tabs" },
+	{ false, HEAD L5 L6 "  \t  protocol: tcp\n" L8 L9 L10,
+	  "t.yaml:7:3: a tab character: YAML indents with spaces, not tabs" },
+	{ false, HEAD L5 L6 L7 L8 L9 "    purpose: >\n      folded\n\tline\n",
+	  "t.yaml:12:1: a tab character: YAML indents with spaces, not tabs" },
 	{ false, "catalog: {name: t}\n---\ncatalog: {name: u}\n",
 	  "t.yaml:2:1: only one YAML document is allowed" },
 	{ false, "catalog: {name: t}\nconditions: []\nproducts: [{id: p, name: P}, {id: p, name: Q}]\nservices: []\n",
@@ -214,6 +218,12 @@ static const struct ecase cases[] = {
 	  "site.yaml:4:4: wrong type: 'servers[]' must be a mapping, not empty" },
 	{ true, "site: [a]\n",
 	  "site.yaml:1:7: wrong type: 'site' must be a string, not a list" },
+	{ true, "site: x\nservers:\n  - name: a\n\taddresses: [10.0.0.5]\n",
+	  "site.yaml:4:1: a tab character: YAML indents with spaces, not tabs" },
+	{ true, "site: x\n\t# a comment\n",
+	  "site.yaml:2:1: a tab character: YAML indents with spaces, not tabs" },
+	{ true, "servers:\n  - name: a\n    addresses:\n\t- 10.0.0.5\n",
+	  "site.yaml:4:1: a tab character: YAML indents with spaces, not tabs" },
 	{ true, "servers:\n- name: mon1\n  addresses: [10.0.0.5]\n   role: x\n",
 	  "site.yaml:4:4: invalid YAML: did not find expected key while parsing "
 	  "a block mapping (started at line 2, column 3)" },
@@ -274,6 +284,41 @@ static void test_table(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* The collecting loaders (catalog check) find the same first error for
+ * every case, and no error where the normal ones find none. */
+static void test_table_collect(void **state)
+{
+	(void)state;
+	int bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct ecase *c = &cases[i];
+		struct cat_errors errs;
+		memset(&errs, 0, sizeof errs);
+		int rc;
+		if (c->profile) {
+			struct cat_profile prof;
+			rc = cat_profile_load_buffer_all(&prof, &tiny, "site.yaml",
+			                                 (const unsigned char *)c->yaml,
+			                                 strlen(c->yaml), &errs);
+			if (rc == 0)
+				cat_profile_free(&prof);
+		} else {
+			struct catalog cat;
+			rc = cat_load_buffer_all(&cat, "t.yaml",
+			                         (const unsigned char *)c->yaml,
+			                         strlen(c->yaml), &errs);
+			if (rc == 0)
+				cat_free(&cat);
+		}
+		if (rc != -1 || errs.n == 0 || !strstr(errs.e[0].msg, c->msg)) {
+			printf("case %zu: rc %d, %u errors\n  want: %s\n  got:  %s\n",
+			       i, rc, errs.n, c->msg, errs.n ? errs.e[0].msg : "-");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 /* The loaders leave nothing behind on error: a free after a failed load is
  * harmless (the audit path frees unconditionally). */
 static void test_free_after_error(void **state)
@@ -326,6 +371,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_collect),
 		cmocka_unit_test(test_free_after_error),
 		cmocka_unit_test(test_files),
 	};

@@ -339,6 +339,53 @@ static void test_ports(void **state)
 	cat_model_free(&m);
 }
 
+/* One requirement may stand without its list: `ports: 22` is
+ * `ports: [22]`, `ports: {any: [...]}` is `ports: [{any: [...]}]`, in a
+ * catalog and in a profile's override. */
+static void test_single_port(void **state)
+{
+	(void)state;
+	static const char y[] =
+		"catalog: {name: s, max_offset: 6}\nconditions: []\n"
+		"products: [{id: p, name: P}]\nservices:\n"
+		"  - {id: a, product: p, protocol: tcp, ports: 22, direction: inbound, purpose: x}\n"
+		"  - {id: b, product: p, protocol: udp, ports: {any: [1812, \"1645-1646\"]}, "
+		"direction: inbound, purpose: y}\n"
+		"  - {id: c, product: p, protocol: tcp, ports: base+2, direction: inbound, purpose: z}\n"
+		"  - {id: d, product: p, protocol: tcp, ports: 135, dynamic: 5000-5100, "
+		"direction: outbound, purpose: w}\n";
+	struct catalog c;
+	struct cat_error err;
+	if (cat_load_buffer(&c, "s.yaml", (const unsigned char *)y, sizeof y - 1,
+	                    &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.services[0].nreq, 1);
+	assert_int_equal(c.services[0].req[0].nalt, 1);
+	assert_int_equal(c.services[0].req[0].alt[0].lo, 22);
+	assert_string_equal(c.services[0].ports_text, "22");
+	assert_int_equal(c.services[1].nreq, 1);
+	assert_int_equal(c.services[1].req[0].nalt, 2);
+	assert_int_equal(c.services[1].req[0].alt[1].lo, 1645);
+	assert_int_equal(c.services[1].req[0].alt[1].hi, 1646);
+	assert_string_equal(c.services[1].ports_text, "1812|1645-1646");
+	assert_true(c.services[2].req[0].alt[0].base_rel);
+	assert_int_equal(c.services[2].req[0].alt[0].raw_lo, 2);
+	assert_true(c.services[3].has_dynamic);
+
+	struct cat_profile p;
+	static const char py[] = "overrides:\n  - {service: a, ports: 2222}\n"
+	                         "  - {service: d, ports: 135, dynamic: 6000-6001}\n";
+	if (cat_profile_load_buffer(&p, &c, "p.yaml", (const unsigned char *)py,
+	                            sizeof py - 1, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(p.noverrides, 2);
+	assert_true(p.overrides[0].has_ports);
+	assert_int_equal(p.overrides[0].nreq, 1);
+	assert_int_equal(p.overrides[0].req[0].alt[0].lo, 2222);
+	cat_profile_free(&p);
+	cat_free(&c);
+}
+
 static void test_suggest(void **state)
 {
 	(void)state;
@@ -359,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_single_port),
 		cmocka_unit_test(test_suggest),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -110,14 +110,68 @@ static void test_overflow(void **state)
 	assert_int_equal(cat_apply(&m, &cat, NULL, 65529, &err), 0);
 	assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, 65535);
 	cat_model_free(&m);
+	/* The base given as an argument: no file to point at. */
 	assert_int_equal(cat_apply(&m, &cat, NULL, 65530, &err), -1);
-	assert_true(pa_contains(err.msg, "m.yaml:11:5: service 'base-jvm': base+6 "
-	                        "with base port 65530 is 65536, outside 0-65535"));
+	assert_string_equal(err.msg, "base port 65530 is too high: base+6 of service "
+	                    "'base-jvm' (m.yaml:11:5) would be port 65536, above "
+	                    "65535; the highest base port that fits every offset in "
+	                    "use (up to base+6) is 65529");
 	cat_model_free(&m);
 	/* A later apply starts again from the catalog as loaded. */
 	assert_int_equal(cat_apply(&m, &cat, NULL, 0, &err), 0);
 	assert_int_equal(svc("base-jvm")->req[0].alt[0].lo, 1966);
 	cat_model_free(&m);
+
+	/* The profile's base_port: said at its line, in the profile. */
+	struct cat_profile p;
+	load_prof(&p, "site: x\nbase_port: 65531\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), -1);
+	assert_string_equal(err.msg, "p.yaml:2:12: base_port 65531 is too high: "
+	                    "base+6 of service 'base-jvm' (m.yaml:11:5) would be "
+	                    "port 65537, above 65535; the highest base port that fits "
+	                    "every offset in use (up to base+6) is 65529");
+	cat_model_free(&m);
+	assert_int_equal(cat_apply(&m, &cat, &p, 2000, &err), 0); /* argument wins */
+	cat_model_free(&m);
+	cat_profile_free(&p);
+
+	/* An override's base+N: named with its place in the profile. */
+	load_prof(&p, "base_port: 65533\noverrides:\n  - service: base-router\n"
+	          "    ports: [base+6]\n");
+	assert_int_equal(cat_apply(&m, &cat, &p, 0, &err), -1);
+	assert_string_equal(err.msg, "p.yaml:1:12: base_port 65533 is too high: "
+	                    "base+6 of the override of service 'base-router' "
+	                    "(p.yaml:4:12) would be port 65539, above 65535; the "
+	                    "highest base port that fits every offset in use (up to "
+	                    "base+6) is 65529");
+	cat_model_free(&m);
+	cat_profile_free(&p);
+
+	/* The catalog's own base_port, and the default base with a big offset. */
+	static const char c1[] = "catalog: {name: c, base_port: 65533, max_offset: 6}\n"
+		"conditions: []\nproducts: [{id: p, name: P}]\nservices:\n"
+		"  - {id: a, product: p, protocol: tcp, ports: [base+3], direction: inbound, purpose: x}\n";
+	static const char c2[] = "catalog: {name: c, max_offset: 65000}\n"
+		"conditions: []\nproducts: [{id: p, name: P}]\nservices:\n"
+		"  - {id: a, product: p, protocol: tcp, ports: [base+64000], direction: inbound, purpose: x}\n";
+	struct catalog c;
+	assert_int_equal(cat_load_buffer(&c, "c.yaml", (const unsigned char *)c1,
+	                                 sizeof c1 - 1, &err), 0);
+	assert_int_equal(cat_apply(&m, &c, NULL, 0, &err), -1);
+	assert_string_equal(err.msg, "c.yaml:1:31: base_port 65533 is too high: "
+	                    "base+3 of service 'a' (c.yaml:5:5) would be port 65536, "
+	                    "above 65535; the highest base port that fits every "
+	                    "offset in use (up to base+3) is 65532");
+	cat_model_free(&m);
+	cat_free(&c);
+	assert_int_equal(cat_load_buffer(&c, "c.yaml", (const unsigned char *)c2,
+	                                 sizeof c2 - 1, &err), 0);
+	assert_int_equal(cat_apply(&m, &c, NULL, 0, &err), -1);
+	assert_string_equal(err.msg, "c.yaml:5:5: service 'a': base+64000 with the "
+	                    "default base port 1960 would be port 65960, above 65535 "
+	                    "(give base_port 1535 or lower, or a smaller offset)");
+	cat_model_free(&m);
+	cat_free(&c);
 }
 
 static void test_conditions(void **state)
