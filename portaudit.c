@@ -342,17 +342,23 @@ static int audit(int argc, char **argv)
 	memset(&prof, 0, sizeof prof);
 	if (cat_load_file(&cat, catalog_path, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
+		free((char *)copt.filter);
 		return EXIT_USAGE;
 	}
 	if (profile_path &&
 	    cat_profile_load_file(&prof, &cat, profile_path, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		cat_free(&cat);
+		free((char *)copt.filter);
 		return EXIT_USAGE;
 	}
 	if (cat_apply(&model, &cat, profile_path ? &prof : NULL, (uint16_t)base,
 	              &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
+		if (profile_path)
+			cat_profile_free(&prof);
+		cat_free(&cat);
+		free((char *)copt.filter);
 		return EXIT_USAGE;
 	}
 
