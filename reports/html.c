@@ -224,6 +224,10 @@ static const char css[] =
 	"table.rt td[data-l]::before{content:attr(data-l) \": \";"
 	"color:var(--muted)}"
 	"table.rt>tbody>tr.group{border:0;padding:10px 0 2px}"
+	"table.svcs>tbody>tr{display:flex;flex-wrap:wrap;align-items:baseline;"
+	"gap:2px 12px}"
+	"table.svcs>tbody>tr>td:last-child{flex-basis:100%}"
+	"table.svcs>tbody>tr.group{display:block}"
 	"table.rt>tbody>tr.group td{background:none}"
 	"table.fl>tbody.f{border:1px solid var(--line);border-left-width:4px;"
 	"border-radius:8px;margin:0 0 10px;padding:8px 10px}"
@@ -984,11 +988,11 @@ static void group_row(struct rep_out *o, const struct rep_input *in,
 	status_badge(o, g->st.status);
 	rep_puts(o, "</td><td><span class=\"mono svc\">");
 	esc(o, g->id);
-	rep_puts(o, "</span></td><td data-l=\"Proto\">");
+	rep_puts(o, "</span></td><td>");
 	esc(o, rep_proto_name(g->proto, pb, sizeof pb));
-	rep_puts(o, "</td><td class=\"mono\" data-l=\"Ports\">");
+	rep_puts(o, "</td><td class=\"mono\">");
 	esc(o, g->ports);
-	rep_puts(o, "</td><td data-l=\"Direction\">");
+	rep_puts(o, "</td><td>");
 	esc(o, cat_dir_name(g->dir));
 	rep_puts(o, "</td>");
 	flows_bytes_cells(o, &g->st);
@@ -1024,11 +1028,11 @@ static void service_row(struct rep_out *o, const struct rep_input *in,
 	status_badge(o, st->status);
 	rep_puts(o, "</td><td class=\"mono svc\">");
 	esc(o, s->id);
-	rep_puts(o, "</td><td data-l=\"Proto\">");
+	rep_puts(o, "</td><td>");
 	esc(o, cat_proto_name(s->proto));
-	rep_puts(o, "</td><td class=\"mono\" data-l=\"Ports\">");
+	rep_puts(o, "</td><td class=\"mono\">");
 	esc(o, ports);
-	rep_puts(o, "</td><td data-l=\"Direction\">");
+	rep_puts(o, "</td><td>");
 	esc(o, cat_dir_name(s->dir));
 	rep_puts(o, "</td>");
 	flows_bytes_cells(o, st);
