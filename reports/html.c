@@ -125,8 +125,10 @@ static const char css[] =
 	".addr,.svc{overflow-wrap:anywhere}\n"
 	/* Wrapping anywhere lets a table fit any width; these keep the usual
 	 * address or id on one line where there is room. */
-	"td.addr,td.conn{min-width:calc(15ch + 20px)}"
+	"td.addr{min-width:calc(15ch + 20px)}"
+	"td.conn{min-width:calc(22ch + 20px)}"
 	"td.svc{min-width:calc(18ch + 20px)}\n"
+	"td.conn .sub{font-family:system-ui,sans-serif}\n"
 	".banner{margin:18px 0 8px;padding:14px 20px;border-radius:10px;"
 	"border:1px solid}\n"
 	".banner.ok{background:var(--ok-bg);border-color:var(--ok)}\n"
@@ -255,8 +257,10 @@ static const char css[] =
 	".banner{padding:10px 14px;margin-top:10px}"
 	".cards{grid-template-columns:repeat(7,1fr);gap:6px}"
 	".card{padding:3px 8px}.card .n{font-size:14px}.card .l{font-size:9.5px}"
+	".charts{grid-template-columns:1fr 1fr}"
 	"thead{display:table-header-group}"
 	"tr,tbody.f,.banner,.card,.chart,dl.facts{break-inside:avoid}"
+	"tr.group,h2+p.sub{break-after:avoid}"
 	"td details>summary{display:none}"
 	"a{color:inherit;text-decoration:none}}\n"
 	/* Alone: a browser that does not know ::details-content drops only
