@@ -719,7 +719,7 @@ static void chart_nosvc(struct chart_src *c)
 		for (uint32_t k = 0; k < c->nsvc + c->ngrp; k++)
 			attributed += item_flows(c, k);
 		if (attributed <= res->summary.flows &&
-		    res->summary.flows - attributed > n)
+		    res->summary.flows - attributed >= n)
 			n = res->summary.flows - attributed;
 		else
 			c->nosvc_floor = true;

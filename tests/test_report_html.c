@@ -306,8 +306,27 @@ static void test_html_chart_attribution(void **state)
 	/* The timeline's tooltips count flows in the singular too. */
 	assert_true(pa_contains(s, "peer 10.0.0.6, 1 flow: "));
 	assert_null(strstr(s, " 1 flows"));
-	/* A finding attributed to the group names the group. */
 	free(s);
+	/* Findings dropped at the cap: the flows no service fits are the
+	 * flows judged less those attributed, when that adds up ... */
+	x->res.summary.findings_dropped = 5;
+	x->res.summary.flows = 70; /* 7 + 2 + 1 + 3 attributed */
+	s = fx_write(x, &rep_html, "dropped.html", 0);
+	ch = service_chart(s);
+	assert_true(pa_contains(ch, "<title>no catalog service: 57 flows, "));
+	free(ch);
+	free(s);
+	/* ... else at least the flows of the findings without a service */
+	x->res.summary.flows = 60;
+	s = fx_write(x, &rep_html, "dropped2.html", 0);
+	ch = service_chart(s);
+	assert_true(pa_contains(ch, "<title>no catalog service: at least 50 "
+	                            "flows, "));
+	assert_true(pa_contains(ch, ">\xe2\x89\xa5" "50</text>"));
+	free(ch);
+	free(s);
+	x->res.summary.findings_dropped = 0;
+	/* A finding attributed to the group names the group. */
 	x->f[1].group = 1;
 	s = fx_write(x, &rep_html, "chart2.html", 0);
 	assert_true(pa_contains(s, "<td class=\"mono svc\">shared-udp-161-outbound"
