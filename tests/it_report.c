@@ -2,8 +2,8 @@
  * it_report.c -- the reports of the real binary on the bundled demo capture:
  * golden files (text without colour, JSON, CSV, JSON lines, flows CSV), the
  * JSON against docs/report.schema.json, merge of two halves of a capture
- * equal to the whole, diff exit codes, bad inputs and outputs, and the HTML
- * rendered by headless Chromium when it is installed.
+ * equal to the whole, diff exit codes, bad inputs and outputs. (The HTML
+ * rendered by headless Chromium, on screen and in print, is it_html.c.)
  *
  * Golden files live in tests/golden/. Paths that depend on the machine (the
  * source and temporary directories) are replaced by $SRC and $TMP first.
@@ -630,71 +630,6 @@ static void test_color_tty(void **state)
 	unsetenv("NO_COLOR");
 }
 
-static int chromium_run(const char *url, const char *out_opt, const char *size)
-{
-	char ud[1100];
-	snprintf(ud, sizeof ud, "--user-data-dir=%s", pa_tmp("chromium-profile"));
-	const char *argv[] = { "/usr/bin/env", "chromium", "--headless",
-		"--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run",
-		ud, out_opt, size, url, NULL };
-	struct pa_result r;
-	pa_exec(&r, NULL, argv);
-	int st = r.status;
-	if (st != 0)
-		printf("chromium: %s\n", r.err);
-	pa_result_free(&r);
-	return st;
-}
-
-static void check_png(const char *path)
-{
-	size_t len = 0;
-	char *png = pa_read_file(path, &len);
-	assert_non_null(png);
-	assert_true(len > 10000); /* a rendered page, not an empty image */
-	assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
-	free(png);
-}
-
-static void test_html_chromium(void **state)
-{
-	(void)state;
-	if (!pa_have("chromium")) {
-		pa_skip("chromium is not installed (tests/install_tools.sh)");
-		return;
-	}
-	struct pa_result r;
-	pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--html",
-	        pa_tmp("demo.html"), NULL);
-	assert_int_equal(r.status, 1);
-	pa_result_free(&r);
-	char url[1200], shot[1200];
-	snprintf(url, sizeof url, "file://%s", pa_tmp("demo.html"));
-	snprintf(shot, sizeof shot, "--screenshot=%s", pa_tmp("wide.png"));
-	assert_int_equal(chromium_run(url, shot, "--window-size=1280,900"), 0);
-	check_png(pa_tmp("wide.png"));
-	snprintf(shot, sizeof shot, "--screenshot=%s", pa_tmp("narrow.png"));
-	assert_int_equal(chromium_run(url, shot, "--window-size=420,900"), 0);
-	check_png(pa_tmp("narrow.png"));
-	snprintf(shot, sizeof shot, "--print-to-pdf=%s", pa_tmp("demo.pdf"));
-	assert_int_equal(chromium_run(url, shot, "--window-size=1280,900"), 0);
-	size_t len = 0;
-	char *pdf = pa_read_file(pa_tmp("demo.pdf"), &len);
-	assert_non_null(pdf);
-	assert_true(len > 5000);
-	assert_memory_equal(pdf, "%PDF", 4);
-	free(pdf);
-	const char *keep = getenv("PA_KEEP_DIR");
-	if (keep) {
-		char cmd[3000];
-		snprintf(cmd, sizeof cmd, "cp %s %s %s %s %s/", pa_tmp("demo.html"),
-		         pa_tmp("wide.png"), pa_tmp("narrow.png"), pa_tmp("demo.pdf"),
-		         keep);
-		assert_int_equal(system(cmd), 0);
-	}
-}
-
 int main(void)
 {
 	/* The golden text is laid out for 80 columns: not a caller's width. */
@@ -707,7 +642,6 @@ int main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_output_errors),
 		cmocka_unit_test(test_color_tty),
-		cmocka_unit_test(test_html_chromium),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
