@@ -229,32 +229,26 @@ struct rep_out *rep_open(const struct rep_writer *w, const char *path,
 	o->path = strdup(path);
 	if (!o->path)
 		goto oom;
-	if (w->stream) {
-		/* Under its final name, a line at a time. */
-		o->fp = fopen(path, "w");
-		if (!o->fp) {
-			snprintf(errbuf, errlen, "%s: cannot open: %s", path,
-			         strerror(errno));
-			out_free(o);
-			return NULL;
-		}
-		setvbuf(o->fp, NULL, _IOLBF, 0);
-		o->streamed = true;
-		return o;
-	}
 	struct stat sb;
-	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		if (S_ISDIR(sb.st_mode)) {
-			snprintf(errbuf, errlen, "%s: is a directory", path);
-			out_free(o);
-			return NULL;
-		}
+	bool exists = stat(path, &sb) == 0;
+	if (exists && S_ISDIR(sb.st_mode)) {
+		snprintf(errbuf, errlen, "%s: is a directory", path);
+		out_free(o);
+		return NULL;
+	}
+	if (w->stream || (exists && !S_ISREG(sb.st_mode))) {
+		/* A stream under its final name, a line at a time; a device
+		 * or FIFO as it is. */
 		o->fp = fopen(path, "w");
 		if (!o->fp) {
 			snprintf(errbuf, errlen, "%s: cannot open: %s", path,
 			         strerror(errno));
 			out_free(o);
 			return NULL;
+		}
+		if (w->stream && (!exists || S_ISREG(sb.st_mode))) {
+			setvbuf(o->fp, NULL, _IOLBF, 0);
+			o->streamed = true;
 		}
 		return o;
 	}

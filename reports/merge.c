@@ -934,27 +934,14 @@ static void merge_servers(struct merge *m)
 				snprintf(res->servers[i].how, sizeof res->servers[i].how,
 				         "%s", jstr(s, "how") ? jstr(s, "how") : "");
 			}
-		}
-	}
-	/* Flows by verdict add up; findings by kind are those merged. */
-	for (unsigned r = 0; r < m->n; r++) {
-		size_t k;
-		const json_t *s;
-		json_array_foreach(json_object_get(m->rep[r], "servers"), k, s) {
-			struct cat_prefix p;
-			const char *a = jstr(s, "address");
-			if (!a || cat_prefix_parse(&p, a) != 0)
-				continue;
+			/* Flows by verdict add up. */
 			const json_t *by = json_object_get(s, "flows_by_verdict");
-			for (uint32_t i = 0; i < res->nservers; i++)
-				if (res->servers[i].family == p.family &&
-				    res->servers[i].len == p.len &&
-				    memcmp(res->servers[i].addr, p.addr, 16) == 0)
-					for (int v = 0; v < CLS_V_NONE; v++)
-						res->servers[i].by[v] += ju64(by,
-						  cls_verdict_name((enum cls_verdict)v));
+			for (int v = 0; v < CLS_V_NONE; v++)
+				res->servers[i].by[v] += ju64(by,
+				        cls_verdict_name((enum cls_verdict)v));
 		}
 	}
+	/* Findings by kind are those merged. */
 	for (uint32_t f = 0; f < res->nfindings; f++) {
 		const struct cls_finding *fd = &res->findings[f];
 		if (rep_zero_addr(fd->server))

@@ -62,6 +62,10 @@ void rep_duration(uint64_t ns, char *buf, size_t len);
 /* The link type's libpcap name ("EN10MB") or its number. */
 const char *rep_linktype_name(int dlt, char *buf, size_t len);
 
+/* Write "3 violations, 1 blocked" at buf+off for the kinds in mask (bits
+ * 1 << kind), worst first, skipping zeros; the new offset (cut at len). */
+size_t rep_kinds_words(const uint64_t n[CLS_K_COUNT], int mask, char *buf,
+                       size_t len, size_t off);
 /* The finding's kind in the plural for the verdict line ("violations"). */
 const char *rep_kind_plural(enum cls_kind k, uint64_t n);
 

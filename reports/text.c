@@ -957,23 +957,6 @@ static void capture_section(struct txt *x)
 		     "yes: stopped by a signal before its end");
 }
 
-/* "1 violation, 2 blocked" for counts by kind, worst first, or "". */
-static void kinds_text(const uint64_t n[CLS_K_COUNT], char *buf, size_t len)
-{
-	size_t off = 0;
-	buf[0] = 0;
-	for (size_t i = 0; i < CLS_K_COUNT && off < len; i++) {
-		enum cls_kind k = cls_kinds_worst_first[i];
-		if (!n[k])
-			continue;
-		int m = snprintf(buf + off, len - off, "%s%" PRIu64 " %s",
-		                 off ? ", " : "", n[k], rep_kind_plural(k, n[k]));
-		if (m < 0)
-			break;
-		off += (size_t)m;
-	}
-}
-
 static void servers_section(struct txt *x)
 {
 	const struct cls_result *res = x->in->res;
@@ -1000,7 +983,7 @@ static void servers_section(struct txt *x)
 		snprintf(how, sizeof how, "%s%s", s->inferred ? "inferred: " : "",
 		         s->how);
 		snprintf(n, sizeof n, "%" PRIu64, flows);
-		kinds_text(s->kinds, k, sizeof k);
+		rep_kinds_words(s->kinds, (1 << CLS_K_COUNT) - 1, k, sizeof k, 0);
 		r = t_row(&t);
 		t_cell(&t, r, 0, a, C_BOLD);
 		t_cell(&t, r, 1, s->name[0] ? s->name : "-", NULL);

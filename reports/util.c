@@ -238,21 +238,23 @@ void rep_count_kinds(const struct cls_result *res, uint64_t n[CLS_K_COUNT])
 			n[res->findings[i].kind]++;
 }
 
-/* Append "3 violations, 1 blocked" for the kinds in mask (worst first,
- * counting kept and dropped findings); the new offset. */
-static size_t kinds_words(const struct cls_summary *s, int mask, char *buf,
-                          size_t len, size_t off)
+size_t rep_kinds_words(const uint64_t n[CLS_K_COUNT], int mask, char *buf,
+                       size_t len, size_t off)
 {
 	const char *sep = "";
+	if (!len)
+		return 0;
+	if (off < len)
+		buf[off] = '\0';
 	for (size_t i = 0; i < CLS_K_COUNT && off < len; i++) {
 		enum cls_kind k = cls_kinds_worst_first[i];
-		if (!(mask & (1 << k)) || !s->kinds[k])
+		if (!(mask & (1 << k)) || !n[k])
 			continue;
-		int n = snprintf(buf + off, len - off, "%s%" PRIu64 " %s", sep,
-		                 s->kinds[k], rep_kind_plural(k, s->kinds[k]));
-		if (n < 0)
+		int w = snprintf(buf + off, len - off, "%s%" PRIu64 " %s", sep,
+		                 n[k], rep_kind_plural(k, n[k]));
+		if (w < 0)
 			break;
-		off += (size_t)n;
+		off += (size_t)w;
 		sep = ", ";
 	}
 	return off < len ? off : len - 1;
@@ -311,7 +313,7 @@ void rep_verdict_line(const struct cls_result *res, char *buf, size_t len)
 	}
 	off += (size_t)snprintf(buf + off, len - off, ": ");
 	if (off < len)
-		kinds_words(s, s->fail_on, buf, len, off);
+		rep_kinds_words(s->kinds, s->fail_on, buf, len, off);
 }
 
 void rep_verdict_scope(const struct cls_result *res, char *buf, size_t len)
@@ -335,7 +337,7 @@ void rep_verdict_scope(const struct cls_result *res, char *buf, size_t len)
 		off = (size_t)snprintf(buf, len, "Reported only, not failing the "
 		                       "run (--fail-on %s): ", fo);
 		if (off < len)
-			off = kinds_words(s, reported, buf, len, off);
+			off = rep_kinds_words(s->kinds, reported, buf, len, off);
 		if (off + 1 < len) {
 			buf[off++] = '.';
 			buf[off] = '\0';
