@@ -514,7 +514,7 @@ static void finding_body(struct rep_out *o, const struct rep_input *in,
 	if (!rep_zero_addr(f->server))
 		rep_addr(f->family, f->server, 0, sa, sizeof sa);
 	if (f->has_peer)
-		rep_addr(f->family, f->peer, 0, pa, sizeof pa);
+		rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
 	if (f->flows && sa[0] && pa[0]) {
 		rep_puts(o, "<span class=\"addr\">");
 		esc_addr(o, f->server_initiated ? sa : pa);
@@ -912,7 +912,7 @@ static void chart_timeline(struct rep_out *o, const struct rep_input *in)
 			rep_printf(o, " %s/%u", rep_proto_name(f->proto, pb, sizeof pb),
 			           (unsigned)f->port);
 			if (f->has_peer) {
-				rep_addr(f->family, f->peer, 0, a, sizeof a);
+				rep_addr(f->family, f->peer, f->peer_len, a, sizeof a);
 				rep_puts(o, " peer ");
 				esc(o, a);
 			}

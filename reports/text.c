@@ -1190,7 +1190,7 @@ static void findings_section(struct txt *x)
 			if (!rep_zero_addr(f->server))
 				rep_addr(f->family, f->server, 0, sa, sizeof sa);
 			if (f->has_peer)
-				rep_addr(f->family, f->peer, 0, pa, sizeof pa);
+				rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
 			if (f->flows && sa[0] && pa[0])
 				snprintf(conn, sizeof conn, "%s -> %s",
 				         f->server_initiated ? sa : pa,

@@ -520,6 +520,47 @@ static void test_diff_verdict(void **state)
 	pa_result_free(&r);
 }
 
+/* A missing finding of a listed prefix keeps its length everywhere, and a
+ * host listed inside it is its member: one finding, not two. */
+static void test_missing_prefix(void **state)
+{
+	(void)state;
+	pa_write_file(pa_tmp("d.yaml"), "servers:\n  - name: mon\n    "
+	              "addresses: [10.0.0.5]\nproducts:\n  - id: cisco-cucm\n"
+	              "    devices: [10.1.0.0/28, 10.1.0.11]\nrequire:\n  "
+	              "services: [cucm-snmp]\n");
+	struct pa_result r;
+	const char *a[] = { "-r", pa_src("pcaps/demo.pcap"), "--profile",
+	                    pa_tmp("d.yaml"), "--csv", pa_tmp("d.csv"), NULL };
+	json_t *rep = audit(&r, a);
+	unsigned n = 0;
+	size_t i;
+	const json_t *f;
+	json_array_foreach(json_object_get(rep, "findings"), i, f) {
+		if (strcmp(json_string_value(json_object_get(f, "kind")),
+		           "missing") != 0)
+			continue;
+		n++;
+		assert_string_equal(json_string_value(json_object_get(f, "peer")),
+		                    "10.1.0.0/28");
+		assert_non_null(strstr(json_string_value(json_object_get(f,
+		                "reason")), "(with the listed 10.1.0.11)"));
+	}
+	assert_int_equal(n, 1);
+	assert_true(pa_contains(r.out, "10.1.0.0/28"));
+	char *csv = pa_read_file(pa_tmp("d.csv"), NULL);
+	assert_non_null(csv);
+	assert_true(pa_contains(csv, ",10.1.0.0/28,"));
+	free(csv);
+	char *html = pa_read_file(pa_tmp("v.html"), NULL);
+	assert_non_null(html);
+	assert_true(pa_contains(html, "10.1.0.0/28"));
+	free(html);
+	check_agree(&r, rep);
+	json_decref(rep);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_filter_file),
 		cmocka_unit_test(test_number_words),
 		cmocka_unit_test(test_diff_verdict),
+		cmocka_unit_test(test_missing_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
