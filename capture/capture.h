@@ -66,6 +66,13 @@ enum cap_anomaly {
 	CAP_AN_SNAPLEN_CUT,      /* payload cut by snaplen (headers kept) */
 	CAP_AN_NON_IP,           /* ARP, LLDP, ... not an error; counted */
 	CAP_AN_OTHER_L4,         /* IP protocol other than TCP/UDP/ICMP */
+	CAP_AN_BAD_LINK_HLEN,    /* a link header's own length field is bad
+	                          * (radiotap, PPI, NFLOG TLVs, PKTAP...) */
+	CAP_AN_WLAN_NON_DATA,    /* 802.11 management/control: counted */
+	CAP_AN_WLAN_PROTECTED,   /* 802.11 data frame encrypted: counted */
+	CAP_AN_PPPOE_LEN,        /* PPPoE length short of the IP length */
+	CAP_AN_BAD_TUNNEL,       /* a tunnel header that does not parse */
+	CAP_AN_TUNNEL_DEPTH,     /* more nested tunnels than decoded */
 	CAP_AN_COUNT
 };
 

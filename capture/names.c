@@ -37,6 +37,12 @@ static const char *const anomaly_names[] = {
 	[CAP_AN_SNAPLEN_CUT] = "snaplen_cut",
 	[CAP_AN_NON_IP] = "non_ip",
 	[CAP_AN_OTHER_L4] = "other_l4",
+	[CAP_AN_BAD_LINK_HLEN] = "bad_link_hlen",
+	[CAP_AN_WLAN_NON_DATA] = "wlan_non_data",
+	[CAP_AN_WLAN_PROTECTED] = "wlan_protected",
+	[CAP_AN_PPPOE_LEN] = "pppoe_len",
+	[CAP_AN_BAD_TUNNEL] = "bad_tunnel",
+	[CAP_AN_TUNNEL_DEPTH] = "tunnel_depth",
 };
 _Static_assert(sizeof(anomaly_names) / sizeof(anomaly_names[0]) == CAP_AN_COUNT,
                "one name per enum cap_anomaly value");
