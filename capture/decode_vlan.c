@@ -10,7 +10,9 @@
  * bottom MPLS label the payload has no type field: IPv4 and IPv6 are told
  * by the version nibble, and a first nibble of 0 is taken as a pseudowire
  * control word followed by Ethernet (RFC 4385), as tcpdump guesses too.
- * A PPPoE session header narrows the window to its length field.
+ * A PPPoE session header narrows the window to its length field, or to
+ * the IP packet's own length when that is longer and the frame holds it
+ * (CAP_AN_PPPOE_LEN: Zeek and tshark follow the IP length too).
  */
 #include "capture/decode_int.h"
 
@@ -89,9 +91,23 @@ bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c)
 	/* len counts the PPP protocol field and the payload. */
 	if (len < 2)
 		return cap_dec_fail(st, CAP_AN_NON_IP);
-	cap_dec_narrow(st, c, len);
 	if (!cur_be16(c, &proto))
 		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+	/* Some access concentrators write a PPPoE length a few bytes short
+	 * of the IP packet it carries; Zeek and tshark follow the IP length.
+	 * So do we, when the frame holds it, and count the mismatch. */
+	uint32_t plen = (uint32_t)len - 2u, iplen = 0;
+	uint8_t h0, h1;
+	if (proto == PPP_IP4 && cur_peek_u8(c, 2, &h0) && cur_peek_u8(c, 3, &h1))
+		iplen = (uint32_t)h0 << 8 | h1;
+	else if (proto == PPP_IP6 && cur_peek_u8(c, 4, &h0) &&
+	         cur_peek_u8(c, 5, &h1))
+		iplen = 40u + ((uint32_t)h0 << 8 | h1);
+	if (iplen > plen && iplen <= cap_dec_wire_left(st, c)) {
+		cap_dec_fail(st, CAP_AN_PPPOE_LEN);
+		plen = iplen;
+	}
+	cap_dec_narrow(st, c, plen);
 	switch (proto) {
 	case PPP_IP4:
 		return cap_dec_ip4(st, c);

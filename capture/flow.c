@@ -523,7 +523,7 @@ static uint32_t take_entry(struct cap_flowtab *t)
 static bool service_port(const struct cap_flowtab *t, uint8_t proto,
                          uint16_t port)
 {
-	if (!t->ports)
+	if (!t->ports || port == 0) /* port 0 never serves */
 		return false;
 	if (proto == 6)
 		return cap_portmap_test(t->ports->tcp, port);
@@ -532,11 +532,28 @@ static bool service_port(const struct cap_flowtab *t, uint8_t proto,
 	return false;
 }
 
-/* Is the packet's source the responder, by the port model then the
- * lower-port rule (unless both ports are ephemeral)? 0 = dst is the
+/* A group address: IPv4 multicast (224.0.0.0/4) or the limited broadcast
+ * 255.255.255.255, IPv6 multicast (ff00::/8). It receives; it never opens
+ * a flow. */
+static bool group_addr(uint8_t family, const uint8_t *a)
+{
+	if (family == 4)
+		return (a[0] & 0xf0) == 0xe0 || ld32(a) == 0xffffffffu;
+	return a[0] == 0xff;
+}
+
+/* Is the packet's source the responder? A group address is never the
+ * initiator, port 0 never a service port; then the port model, then the
+ * lower-port rule (unless both ports are ephemeral). 0 = dst is the
  * responder, 1 = src is, -1 = no idea (the first sender initiates). */
 static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
 {
+	bool sg = group_addr(k->family, k->src);
+	bool dg = group_addr(k->family, k->dst);
+	if (sg != dg)
+		return dg ? 0 : 1;
+	if ((k->sport == 0) != (k->dport == 0))
+		return k->sport == 0 ? 0 : 1;
 	bool s = service_port(t, k->proto, k->sport);
 	bool d = service_port(t, k->proto, k->dport);
 	if (s != d)
@@ -758,7 +775,10 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 	struct cap_flow *f = &e->f;
 	if (p->proto == 6)
 		tcp_update(e, p->tcp_flags, dir);
-	if (f->pkts[dir] < UINT32_MAX)
+	/* A datagram counts once (its first fragment); every fragment's
+	 * bytes count, as they crossed the wire. */
+	if (f->pkts[dir] < UINT32_MAX &&
+	    (!p->later_fragment || f->pkts[dir] == 0))
 		f->pkts[dir]++;
 	f->bytes[dir] += p->wirelen;
 	if (p->proto == 6)

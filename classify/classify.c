@@ -153,11 +153,7 @@ static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 	case CAP_OUT_UNANSWERED:
 		if (f->proto == 6)
 			return false;
-		return (s && s->oneway) ||
-		       cls_is_multicast(f->family, f->addr_b) ||
-		       (f->family == 4 && f->addr_b[0] == 255 &&
-		        f->addr_b[1] == 255 && f->addr_b[2] == 255 &&
-		        f->addr_b[3] == 255);
+		return (s && s->oneway) || cls_is_group(f->family, f->addr_b);
 	default:
 		return false;
 	}
@@ -508,10 +504,12 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 	}
 	/* Capture guessed who initiated (no SYN seen, or UDP with service
 	 * ports on both sides): when only the other way round is a flow the
-	 * model expects, that is the better guess. */
+	 * model expects, that is the better guess -- unless it would make a
+	 * multicast or broadcast address the initiator, which it never is. */
 	struct cap_flow swapped;
+	bool b_group = cls_is_group(f->family, f->addr_b);
 	if (f->initiator_inferred && (f->proto == 6 || f->proto == 17) &&
-	    !static_expected(c, f, sa, sb)) {
+	    !b_group && !static_expected(c, f, sa, sb)) {
 		swap_flow(&swapped, f);
 		if (static_expected(c, &swapped, sb, sa)) {
 			f = &swapped;

@@ -223,6 +223,8 @@ bool cls_addr_in(uint8_t family, const uint8_t *pfx, uint8_t len,
                  uint8_t afamily, const uint8_t *a);
 int32_t cls_server_of(const struct cls *c, uint8_t family, const uint8_t *a);
 bool cls_is_multicast(uint8_t family, const uint8_t *a);
+/* Multicast, or the IPv4 limited broadcast: receives, never initiates. */
+bool cls_is_group(uint8_t family, const uint8_t *a);
 int cls_buffer_flow(struct cls *c, const struct cap_flow *f);
 void cls_infer_servers(struct cls *c, const struct cap_stats *st);
 void cls_flow_classify(struct cls *c, const struct cap_flow *f);

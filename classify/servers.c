@@ -61,6 +61,13 @@ bool cls_is_multicast(uint8_t family, const uint8_t *a)
 	return a[0] == 0xff;                  /* ff00::/8 */
 }
 
+bool cls_is_group(uint8_t family, const uint8_t *a)
+{
+	return cls_is_multicast(family, a) ||
+	       (family == 4 && a[0] == 255 && a[1] == 255 && a[2] == 255 &&
+	        a[3] == 255);
+}
+
 static bool is_zero(const uint8_t *a, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)

@@ -277,6 +277,32 @@ static void test_pppoe(void **state)
 	pb_put16(&p, len, (unsigned)(p.n - len - 2));
 	pb_fill(&p, 0, 10); /* padding after the PPPoE payload */
 	check_udp(&p, DLT_T_EN10MB, 0);
+	/* A PPPoE length 6 bytes short of the IP packet, inside QinQ (as
+	 * some access concentrators write it): the IP length is followed
+	 * and the mismatch counted. */
+	struct pb q = {0};
+	pb_eth(&q, 0x88a8);
+	pb_vlan(&q, 100, 0x8100);
+	pb_vlan(&q, 7, 0x8864);
+	pb_u8(&q, 0x11);
+	pb_u8(&q, 0);
+	pb_be16(&q, 0x1234);
+	size_t qlen = q.n;
+	pb_be16(&q, 0);
+	pb_be16(&q, 0x0021);
+	ip_udp(&q);
+	pb_put16(&q, qlen, (unsigned)(q.n - qlen - 2 - 6));
+	reset_anomalies(&d);
+	assert_true(decp(&d, DLT_T_EN10MB, &q, &pk));
+	assert_int_equal(pk.vlan, 100);
+	assert_int_equal(pk.sport, 1000);
+	assert_int_equal(pk.payload_len, 4);
+	assert_int_equal(d.anomalies[CAP_AN_PPPOE_LEN], 1);
+	assert_int_equal(d.anomalies[CAP_AN_BAD_IP4_TOTLEN], 0);
+	/* ... but not past the frame: the IP length is then bad. */
+	reset_anomalies(&d);
+	assert_false(dec(&d, DLT_T_EN10MB, q.b, q.n - 8, &pk));
+	assert_int_equal(d.anomalies[CAP_AN_PPPOE_LEN], 0);
 	/* LCP */
 	pb_put16(&p, len + 2, 0xc021);
 	reset_anomalies(&d);
