@@ -411,6 +411,56 @@ static void test_udp(void **state)
 	cap_flowtab_free(t);
 }
 
+/* A group address never initiates; port 0 never serves; a later fragment
+ * adds bytes but not a packet. */
+static void test_group_port0_fragments(void **state)
+{
+	(void)state;
+	static struct cap_portmap pm;
+	memset(&pm, 0, sizeof pm);
+	cap_portmap_set(pm.udp, 67);
+	cap_portmap_set(pm.udp, 68);
+	struct cap_flowtab *t = fresh(64, &pm);
+	/* DHCP offer broadcast from the server's port 67 to 68: the lower
+	 * port would make 67 the responder; the broadcast cannot initiate. */
+	feed(t, pk("128.2.6.152", 67, "255.255.255.255", 68, 17, 0, 342), T0);
+	/* multicast from the higher port */
+	feed(t, pk("10.0.0.9", 5353, "224.0.0.251", 53, 17, 0, 100), T0 + MS);
+	/* a TCP segment midstream from port 0 */
+	feed(t, pk("10.0.0.7", 0, "10.0.0.8", 4444, 6, ACK, 60), T0 + 2 * MS);
+	/* UDP, a first fragment then a later one (same datagram) */
+	struct cap_packet a = pk(C, 40000, SV, 2049, 17, 0, 1514);
+	struct cap_packet b = a;
+	b.later_fragment = true;
+	b.wirelen = 600;
+	feed(t, a, T0 + 3 * MS);
+	feed(t, b, T0 + 3 * MS + 10);
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 4);
+	int seen = 0;
+	for (unsigned i = 0; i < ngot; i++) {
+		const struct cap_flow *f = &got[i];
+		if (addr_is(f->addr_b, "255.255.255.255")) {
+			seen |= 1;
+			assert_true(addr_is(f->addr_a, "128.2.6.152"));
+			assert_int_equal(f->port_b, 68);
+		} else if (addr_is(f->addr_b, "224.0.0.251")) {
+			seen |= 2;
+			assert_int_equal(f->port_a, 5353);
+		} else if (f->proto == 6) {
+			seen |= 4;
+			assert_int_equal(f->port_a, 0);
+			assert_int_equal(f->port_b, 4444);
+		} else {
+			seen |= 8;
+			assert_int_equal(f->pkts[0], 1);
+			assert_int_equal(f->bytes[0], 2114);
+		}
+	}
+	assert_int_equal(seen, 15);
+	cap_flowtab_free(t);
+}
+
 static void test_udp_timeout(void **state)
 {
 	(void)state;
@@ -804,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_midstream_portmap),
 		cmocka_unit_test(test_synack_first),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_group_port0_fragments),
 		cmocka_unit_test(test_udp_timeout),
 		cmocka_unit_test(test_tcp_est_timeout),
 		cmocka_unit_test(test_eviction),
