@@ -119,6 +119,25 @@ bool cap_dec_raw(struct cap_dstate *st, struct cap_cursor *c, int family);
 bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c);
 bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c);
 
+/* decode_ppp.c, decode_llc.c: link layers */
+#define CAP_DLT_FDDI 10
+/* 802.2 LLC (and SNAP) at the cursor, on any link type; the caller has
+ * narrowed the window to the LLC PDU when its header has a length. */
+bool cap_dec_llc(struct cap_dstate *st, struct cap_cursor *c);
+/* FDDI: frame control, addresses, then LLC (DLT 10). */
+bool cap_dec_fddi(struct cap_dstate *st, struct cap_cursor *c);
+
+/* n bytes of a link header are not all there: cut by the caplen
+ * (trunc_link), or the frame on the wire, or an outer length field that
+ * narrowed the window, ends first (bad_link_hlen). */
+static inline bool cap_dec_link_short(struct cap_dstate *st,
+                                      const struct cap_cursor *c, uint32_t n)
+{
+	if (cap_dec_wire_left(st, c) < n)
+		return cap_dec_fail(st, CAP_AN_BAD_LINK_HLEN);
+	return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+}
+
 /* IPv6 extension header chain walk, shared by decode_ip6.c and the ICMP
  * error quote. On entry *nh is the IPv6 header's next header and c sits
  * after the fixed header; *wire_left is the payload length on the wire.
