@@ -120,7 +120,17 @@ bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c);
 bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c);
 
 /* decode_ppp.c, decode_llc.c: link layers */
+#define CAP_DLT_PPP 9
 #define CAP_DLT_FDDI 10
+#define CAP_DLT_PPP_SERIAL 50
+#define CAP_DLT_C_HDLC 104
+/* PPP, PPP in HDLC-like framing, Cisco HDLC in either (DLT 9 and 50). */
+bool cap_dec_ppp(struct cap_dstate *st, struct cap_cursor *c);
+/* Cisco HDLC: address, control, EtherType (DLT 104). */
+bool cap_dec_chdlc(struct cap_dstate *st, struct cap_cursor *c);
+/* The PPP protocol field (2 bytes, or 1 when compressed) and what follows:
+ * shared by PPP and PPPoE. */
+bool cap_dec_ppp_proto(struct cap_dstate *st, struct cap_cursor *c);
 /* 802.2 LLC (and SNAP) at the cursor, on any link type; the caller has
  * narrowed the window to the LLC PDU when its header has a length. */
 bool cap_dec_llc(struct cap_dstate *st, struct cap_cursor *c);

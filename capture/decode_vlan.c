@@ -10,14 +10,13 @@
  * bottom MPLS label the payload has no type field: IPv4 and IPv6 are told
  * by the version nibble, and a first nibble of 0 is taken as a pseudowire
  * control word followed by Ethernet (RFC 4385), as tcpdump guesses too.
- * A PPPoE session header narrows the window to its length field.
+ * A PPPoE session header narrows the window to its length field; its PPP
+ * protocol field is read by cap_dec_ppp_proto() (decode_ppp.c).
  */
 #include "capture/decode_int.h"
 
 #define MPLS_BOS 0x100u      /* bottom-of-stack bit of a label entry */
 #define PPPOE_VER_TYPE 0x11
-#define PPP_IP4 0x0021
-#define PPP_IP6 0x0057
 
 static bool one_more_layer(struct cap_dstate *st)
 {
@@ -76,7 +75,7 @@ bool cap_dec_mpls(struct cap_dstate *st, struct cap_cursor *c)
 bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c)
 {
 	uint8_t vt, code;
-	uint16_t session, len, proto;
+	uint16_t session, len;
 
 	if (!one_more_layer(st))
 		return false;
@@ -90,14 +89,5 @@ bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c)
 	if (len < 2)
 		return cap_dec_fail(st, CAP_AN_NON_IP);
 	cap_dec_narrow(st, c, len);
-	if (!cur_be16(c, &proto))
-		return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
-	switch (proto) {
-	case PPP_IP4:
-		return cap_dec_ip4(st, c);
-	case PPP_IP6:
-		return cap_dec_ip6(st, c);
-	default:
-		return cap_dec_fail(st, CAP_AN_NON_IP);
-	}
+	return cap_dec_ppp_proto(st, c);
 }
