@@ -4,7 +4,7 @@
  * Design. The 14-byte header is read through the cursor; an EtherType
  * (>= 0x0600) goes to cap_dec_ethertype(), the one switch every link layer
  * that carries an EtherType shares (Ethernet, SLL, SLL2, VLAN tags, SNAP,
- * MPLS pseudowires). An 802.3 length field (<= 1500) announces
+ * MPLS pseudowires, Cisco HDLC). An 802.3 length field (<= 1500) announces
  * an LLC frame: a length shorter than the LLC header or longer than the
  * rest of the frame is bad_link_hlen; else the window is narrowed to it and
  * cap_dec_llc() (decode_llc.c) reads LLC/SNAP. The frame check sequence,
@@ -63,6 +63,14 @@ bool cap_dec_ethertype(struct cap_dstate *st, struct cap_cursor *c,
 			return cap_dec_mpls(st, c);
 		case CAP_ETH_PPPOE_SES:
 			return cap_dec_pppoe(st, c);
+		case CAP_ETH_VNTAG:
+			if (!cap_dec_vntag(st, c, &type))
+				return false;
+			continue;
+		case CAP_ETH_PBB:
+			return cap_dec_pbb(st, c);
+		case CAP_ETH_FABRICPATH:
+			return cap_dec_fabricpath(st, c);
 		default:
 			return cap_dec_fail(st, CAP_AN_NON_IP);
 		}

@@ -124,6 +124,9 @@ bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c);
 #define CAP_DLT_FDDI 10
 #define CAP_DLT_PPP_SERIAL 50
 #define CAP_DLT_C_HDLC 104
+#define CAP_ETH_PBB 0x88e7        /* 802.1ah I-TAG, then the customer frame */
+#define CAP_ETH_FABRICPATH 0x8903 /* Cisco FabricPath (FTag/TTL, frame) */
+#define CAP_ETH_VNTAG 0x8926      /* Cisco VN-Tag (4 bytes, EtherType) */
 /* PPP, PPP in HDLC-like framing, Cisco HDLC in either (DLT 9 and 50). */
 bool cap_dec_ppp(struct cap_dstate *st, struct cap_cursor *c);
 /* Cisco HDLC: address, control, EtherType (DLT 104). */
@@ -136,6 +139,11 @@ bool cap_dec_ppp_proto(struct cap_dstate *st, struct cap_cursor *c);
 bool cap_dec_llc(struct cap_dstate *st, struct cap_cursor *c);
 /* FDDI: frame control, addresses, then LLC (DLT 10). */
 bool cap_dec_fddi(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_vlan.c: one more layer each, as an 802.1Q tag. */
+bool cap_dec_vntag(struct cap_dstate *st, struct cap_cursor *c,
+                   uint16_t *type);
+bool cap_dec_pbb(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_fabricpath(struct cap_dstate *st, struct cap_cursor *c);
 
 /* n bytes of a link header are not all there: cut by the caplen
  * (trunc_link), or the frame on the wire, or an outer length field that

@@ -12,11 +12,28 @@
  * control word followed by Ethernet (RFC 4385), as tcpdump guesses too.
  * A PPPoE session header narrows the window to its length field; its PPP
  * protocol field is read by cap_dec_ppp_proto() (decode_ppp.c).
+ *
+ * Data-centre tags, one layer each like a VLAN tag (so a frame nested
+ * deeper than CAP_MAX_LAYERS is vlan_depth whatever the mix):
+ *   - VN-Tag (0x8926, Cisco/IEEE 802.1Qbh): 4 bytes, then the next
+ *     EtherType, walked in cap_dec_ethertype()'s loop like an 802.1Q tag;
+ *   - 802.1ah PBB (0x88e7): a 4-byte I-TAG (priority, flags, 24-bit I-SID),
+ *     then the customer's whole Ethernet frame (addresses, type);
+ *   - Cisco FabricPath (0x8903): the outer "Ethernet" header is FabricPath's
+ *     own (hierarchical outer DA, SA, this EtherType), then 2 bytes of FTag
+ *     and TTL, then the classic Ethernet frame, as Wireshark's
+ *     packet-cisco-fp-mim.c reads it (16 bytes in all; 20 with an 802.1Q or
+ *     802.1ad tag in front of 0x8903, which the tag loop handles).
+ * Nested frames (PBB, FabricPath, a pseudowire) go back to cap_dec_eth():
+ * recursion, bounded by the same layer cap.
  */
 #include "capture/decode_int.h"
 
 #define MPLS_BOS 0x100u      /* bottom-of-stack bit of a label entry */
 #define PPPOE_VER_TYPE 0x11
+#define VNTAG_LEN 4
+#define PBB_ITAG_LEN 4
+#define FABRICPATH_FTAG_LEN 2   /* FTag (10 bits) and TTL (6 bits) */
 
 static bool one_more_layer(struct cap_dstate *st)
 {
@@ -90,4 +107,33 @@ bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c)
 		return cap_dec_fail(st, CAP_AN_NON_IP);
 	cap_dec_narrow(st, c, len);
 	return cap_dec_ppp_proto(st, c);
+}
+
+bool cap_dec_vntag(struct cap_dstate *st, struct cap_cursor *c, uint16_t *type)
+{
+	if (!one_more_layer(st))
+		return false;
+	const uint8_t *h = cur_take(c, VNTAG_LEN + 2);
+	if (!h)
+		return cap_dec_link_short(st, c, VNTAG_LEN + 2);
+	*type = rd_be16(h + VNTAG_LEN);
+	return true;
+}
+
+bool cap_dec_pbb(struct cap_dstate *st, struct cap_cursor *c)
+{
+	if (!one_more_layer(st))
+		return false;
+	if (!cur_skip(c, PBB_ITAG_LEN))
+		return cap_dec_link_short(st, c, PBB_ITAG_LEN);
+	return cap_dec_eth(st, c);
+}
+
+bool cap_dec_fabricpath(struct cap_dstate *st, struct cap_cursor *c)
+{
+	if (!one_more_layer(st))
+		return false;
+	if (!cur_skip(c, FABRICPATH_FTAG_LEN))
+		return cap_dec_link_short(st, c, FABRICPATH_FTAG_LEN);
+	return cap_dec_eth(st, c);
 }
