@@ -52,6 +52,10 @@ bool cap_linktype_supported(int linktype)
 	case CAP_DLT_IPV4:
 	case CAP_DLT_IPV6:
 	case CAP_DLT_LINUX_SLL2:
+	case CAP_DLT_PPP:
+	case CAP_DLT_FDDI:
+	case CAP_DLT_PPP_SERIAL:
+	case CAP_DLT_C_HDLC:
 		return true;
 	default:
 		return false;
@@ -101,6 +105,13 @@ bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
 		return cap_dec_raw(&st, &c, 4);
 	case CAP_DLT_IPV6:
 		return cap_dec_raw(&st, &c, 6);
+	case CAP_DLT_PPP:
+	case CAP_DLT_PPP_SERIAL:
+		return cap_dec_ppp(&st, &c);
+	case CAP_DLT_C_HDLC:
+		return cap_dec_chdlc(&st, &c);
+	case CAP_DLT_FDDI:
+		return cap_dec_fddi(&st, &c);
 	default:
 		return cap_dec_fail(&st, CAP_AN_NON_IP);
 	}

@@ -119,6 +119,45 @@ bool cap_dec_raw(struct cap_dstate *st, struct cap_cursor *c, int family);
 bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c);
 bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c);
 
+/* decode_ppp.c, decode_llc.c: link layers */
+#define CAP_DLT_PPP 9
+#define CAP_DLT_FDDI 10
+#define CAP_DLT_PPP_SERIAL 50
+#define CAP_DLT_C_HDLC 104
+#define CAP_ETH_PBB 0x88e7        /* 802.1ah I-TAG, then the customer frame */
+#define CAP_ETH_FABRICPATH 0x8903 /* Cisco FabricPath (FTag/TTL, frame) */
+#define CAP_ETH_VNTAG 0x8926      /* Cisco VN-Tag (4 bytes, EtherType) */
+/* PPP, PPP in HDLC-like framing, Cisco HDLC in either (DLT 9 and 50). */
+bool cap_dec_ppp(struct cap_dstate *st, struct cap_cursor *c);
+/* Cisco HDLC: address, control, EtherType (DLT 104). */
+bool cap_dec_chdlc(struct cap_dstate *st, struct cap_cursor *c);
+/* The PPP protocol field (2 bytes, or 1 when compressed) and what follows:
+ * shared by PPP and PPPoE. */
+#define CAP_PPP_IP4 0x0021 /* PPP protocol numbers */
+#define CAP_PPP_IP6 0x0057
+bool cap_dec_ppp_proto(struct cap_dstate *st, struct cap_cursor *c);
+/* 802.2 LLC (and SNAP) at the cursor, on any link type; the caller has
+ * narrowed the window to the LLC PDU when its header has a length. */
+bool cap_dec_llc(struct cap_dstate *st, struct cap_cursor *c);
+/* FDDI: frame control, addresses, then LLC (DLT 10). */
+bool cap_dec_fddi(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_vlan.c: one more layer each, as an 802.1Q tag. */
+bool cap_dec_vntag(struct cap_dstate *st, struct cap_cursor *c,
+                   uint16_t *type);
+bool cap_dec_pbb(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_fabricpath(struct cap_dstate *st, struct cap_cursor *c);
+
+/* n bytes of a link header are not all there: cut by the caplen
+ * (trunc_link), or the frame on the wire, or an outer length field that
+ * narrowed the window, ends first (bad_link_hlen). */
+static inline bool cap_dec_link_short(struct cap_dstate *st,
+                                      const struct cap_cursor *c, uint32_t n)
+{
+	if (cap_dec_wire_left(st, c) < n)
+		return cap_dec_fail(st, CAP_AN_BAD_LINK_HLEN);
+	return cap_dec_fail(st, CAP_AN_TRUNC_LINK);
+}
+
 /* IPv6 extension header chain walk, shared by decode_ip6.c and the ICMP
  * error quote. On entry *nh is the IPv6 header's next header and c sits
  * after the fixed header; *wire_left is the payload length on the wire.

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "tests/decode_test.h"
+#include "tests/decode_links.h"
 
 struct sample {
 	const char *name;
@@ -19,7 +20,7 @@ struct sample {
 	struct pb p;
 };
 
-#define MAX_SAMPLES 40
+#define MAX_SAMPLES 48
 static struct sample samples[MAX_SAMPLES];
 static unsigned nsamples;
 
@@ -222,6 +223,57 @@ static void make_samples(void)
 	ip = pb_ip4f(p, 17, "10.1.0.1", "10.1.0.2", 99, 3);
 	pb_fill(p, 0, 76);
 	pb_ip4_end(p, ip);
+	/* decode_ppp.c, decode_llc.c and the Ethernet tags */
+	p = add("ppp", DLT_T_PPP);
+	pb_u8(p, 0xff);
+	pb_u8(p, 0x03);
+	pb_be16(p, 0x0021);
+	ip4_udp(p, 6);
+	p = add("ppp pfc ip6", DLT_T_PPP);
+	pb_u8(p, 0x57);
+	ip6_tcp_ext(p);
+	p = add("ppp mpls", DLT_T_PPP_SERIAL);
+	pb_u8(p, 0xff);
+	pb_u8(p, 0x03);
+	pb_be16(p, 0x0281);
+	pb_be32(p, (16 << 12) | 0x100);
+	ip4_udp(p, 4);
+	p = add("chdlc admin-prohibited", DLT_T_C_HDLC);
+	pb_u8(p, 0x0f);
+	pb_u8(p, 0);
+	pb_be16(p, 0x0800);
+	icmp4_err(p, 13);
+	p = add("ppp serial chdlc", DLT_T_PPP_SERIAL);
+	pb_u8(p, 0x8f);
+	pb_u8(p, 0);
+	pb_be16(p, 0x86dd);
+	ip6_tcp_ext(p);
+	p = add("fddi snap", DLT_T_FDDI);
+	pb_fddi(p, 0x50);
+	pb_snap(p, 0, 0x0800);
+	ip4_udp(p, 5);
+	p = add("802.3 snap", DLT_T_EN10MB);
+	len = pb_8023(p);
+	pb_snap(p, 0, 0x8100);
+	pb_vlan(p, 5, 0x0800);
+	ip4_udp(p, 5);
+	pb_8023_end(p, len);
+	p = add("fabricpath", DLT_T_EN10MB);
+	pb_fabricpath(p);
+	pb_eth(p, 0x8100);
+	pb_vlan(p, 6, 0x0800);
+	ip4_udp(p, 8);
+	p = add("pbb", DLT_T_EN10MB);
+	pb_eth(p, 0x88a8);
+	pb_vlan(p, 7, 0x88e7);
+	pb_be32(p, 0x10001);
+	pb_eth(p, 0x0800);
+	ip4_udp(p, 3);
+	p = add("vntag", DLT_T_EN10MB);
+	pb_eth(p, 0x8926);
+	pb_be32(p, 0x00050009);
+	pb_be16(p, 0x86dd);
+	icmp6_err(p);
 	add_raw("real null", DLT_T_NULL, real_null_udp, sizeof(real_null_udp));
 	add_raw("real sll", DLT_T_SLL, real_sll_udp, sizeof(real_sll_udp));
 	add_raw("real vlan", DLT_T_EN10MB, real_vlan_udp, sizeof(real_vlan_udp));
