@@ -6,19 +6,25 @@
  * 8 address bytes, protocol); SLL2 is 20 bytes with the protocol first and
  * the interface index added. The protocol field is an EtherType for every
  * ARPHRD type that carries IP, so both hand on to cap_dec_ethertype().
- * Values below 0x0600 are Linux's pseudo-protocols (802.2 LLC, 802.3, CAN,
- * ...) and netlink captures (ARPHRD_NETLINK) carry a netlink family in that
- * field: all are non-IP.
+ * Values below 0x0600 are Linux's pseudo-protocols: 802.2 LLC (0x0004) is
+ * handed to cap_dec_llc() (SNAP may carry IP); the others (802.3, CAN,
+ * ...) and netlink captures (ARPHRD_NETLINK, a netlink family in that
+ * field) are non-IP.
  */
 #include "capture/decode_int.h"
 
 #define ARPHRD_NETLINK 824
 #define SLL_MIN_TYPE 0x0600
+#define SLL_P_802_2 0x0004 /* Linux ETH_P_802_2: an 802.2 LLC frame */
 
 static bool dec_proto(struct cap_dstate *st, struct cap_cursor *c,
                       uint16_t hatype, uint16_t proto)
 {
-	if (hatype == ARPHRD_NETLINK || proto < SLL_MIN_TYPE)
+	if (hatype == ARPHRD_NETLINK)
+		return cap_dec_fail(st, CAP_AN_NON_IP);
+	if (proto == SLL_P_802_2)
+		return cap_dec_llc(st, c);
+	if (proto < SLL_MIN_TYPE)
 		return cap_dec_fail(st, CAP_AN_NON_IP);
 	return cap_dec_ethertype(st, c, proto);
 }

@@ -74,6 +74,22 @@ static void test_sll(void **state)
 	pb_vlan(&p, 300, 0x0800);
 	ip_udp(&p);
 	check_udp(&p, DLT_T_SLL, 300);
+	/* 802.2 LLC (Linux's ETH_P_802_2): SNAP carrying IPv4 */
+	struct pb l = {0};
+	pb_be16(&l, 0);
+	pb_be16(&l, 1);
+	pb_be16(&l, 6);
+	pb_fill(&l, 0xab, 8);
+	pb_be16(&l, 0x0004);
+	pb_u8(&l, 0xaa);
+	pb_u8(&l, 0xaa);
+	pb_u8(&l, 0x03);
+	pb_u8(&l, 0);
+	pb_u8(&l, 0);
+	pb_u8(&l, 0);
+	pb_be16(&l, 0x0800);
+	ip_udp(&l);
+	check_udp(&l, DLT_T_SLL, 0);
 	/* netlink */
 	struct cap_packet pk;
 	p.b[2] = 0x03;
