@@ -333,7 +333,7 @@ static void collect(const char *rel)
 		    (strcmp(de->d_name + l - 5, ".pcap") != 0 &&
 		     strcmp(de->d_name + l - 7, ".pcapng") != 0))
 			continue;
-		char path[1200];
+		char path[1024 + 256 + 2];
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		pcap_t *p = pcap_open_offline(path, err);
 		if (!p)
