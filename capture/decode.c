@@ -56,6 +56,12 @@ bool cap_linktype_supported(int linktype)
 	case CAP_DLT_FDDI:
 	case CAP_DLT_PPP_SERIAL:
 	case CAP_DLT_C_HDLC:
+	case CAP_DLT_IEEE802_11:
+	case CAP_DLT_IEEE802_11_RADIO:
+	case CAP_DLT_PPI:
+	case CAP_DLT_NFLOG:
+	case CAP_DLT_PKTAP:
+	case CAP_DLT_USER2_PKTAP:
 		return true;
 	default:
 		return false;
@@ -112,6 +118,17 @@ bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
 		return cap_dec_chdlc(&st, &c);
 	case CAP_DLT_FDDI:
 		return cap_dec_fddi(&st, &c);
+	case CAP_DLT_IEEE802_11:
+		return cap_dec_wlan(&st, &c, 0);
+	case CAP_DLT_IEEE802_11_RADIO:
+		return cap_dec_radiotap(&st, &c);
+	case CAP_DLT_PPI:
+		return cap_dec_ppi(&st, &c);
+	case CAP_DLT_NFLOG:
+		return cap_dec_nflog(&st, &c);
+	case CAP_DLT_PKTAP:
+	case CAP_DLT_USER2_PKTAP:
+		return cap_dec_pktap(&st, &c);
 	default:
 		return cap_dec_fail(&st, CAP_AN_NON_IP);
 	}

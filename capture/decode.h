@@ -1,8 +1,10 @@
 /*
  * decode.h -- capture/ internal: one flat struct per decoded packet.
  *
- * The per-layer decoders (decode_eth.c, decode_vlan.c, decode_sll.c,
- * decode_ip4.c, decode_ip6.c, decode_tcp.c, decode_udp.c, decode_icmp.c,
+ * The per-layer decoders (link layers: decode_eth.c, decode_vlan.c,
+ * decode_sll.c, decode_null.c, decode_ppp.c, decode_llc.c, decode_wlan.c,
+ * decode_radiotap.c, decode_nflog.c, decode_pktap.c; then decode_ip4.c,
+ * decode_ip6.c, decode_tcp.c, decode_udp.c, decode_icmp.c,
  * decode_dcerpc.c) fill struct cap_packet and nothing else leaves them
  * (masscan's PreprocessedInfo). They read packet bytes only through the
  * cursor of cursor.h, never past caplen; a malformed or cut packet is a

@@ -179,6 +179,28 @@ enum cap_ext_rc {
 enum cap_ext_rc cap_ip6_ext_walk(struct cap_cursor *c, uint8_t *nh,
                                  uint32_t *wire_left, struct cap_ip6_frag *fr);
 
+/* decode_wlan.c, decode_radiotap.c, decode_nflog.c, decode_pktap.c: link layers */
+#define CAP_DLT_IEEE802_11 105       /* 802.11 MAC frames, no pseudo-header */
+#define CAP_DLT_IEEE802_11_RADIO 127 /* radiotap header, then 802.11 */
+#define CAP_DLT_USER2_PKTAP 149      /* DLT_PKTAP as macOS writes it (USER2) */
+#define CAP_DLT_PPI 192              /* PPI header, then its own DLT */
+#define CAP_DLT_NFLOG 239            /* Linux NFLOG: header, then TLVs */
+#define CAP_DLT_PKTAP 258            /* LINKTYPE_PKTAP */
+#define CAP_WLAN_FCS 0x1u            /* the 802.11 frame ends in a 4-byte FCS */
+#define CAP_WLAN_DATAPAD 0x2u        /* MAC header padded to 32 bits */
+/* 802.11 frame at c; flags CAP_WLAN_*. Data frames go on through LLC/SNAP;
+ * management, control and data frames without payload count
+ * CAP_AN_WLAN_NON_DATA, protected data frames CAP_AN_WLAN_PROTECTED. */
+bool cap_dec_wlan(struct cap_dstate *st, struct cap_cursor *c, unsigned flags);
+bool cap_dec_radiotap(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_ppi(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_nflog(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_pktap(struct cap_dstate *st, struct cap_cursor *c);
+/* The frame of another link type that a pseudo-header (PKTAP, PPI) names,
+ * decoded by cap_decode()'s own switch; PKTAP and PPI inside are not. */
+bool cap_dec_inner_link(struct cap_dstate *st, struct cap_cursor *c,
+                        uint32_t dlt);
+
 /* decode.c: the transport layer behind IPv4 and IPv6. c holds the captured
  * part of the IP payload, seg_len its length on the wire. Handles later
  * fragments (ports from the fragment table) and the payload bookkeeping. */

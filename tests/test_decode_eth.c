@@ -117,8 +117,12 @@ static void test_linktypes(void **state)
 	int yes[] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276};
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		assert_true(cap_linktype_supported(yes[i]));
-	assert_false(cap_linktype_supported(105)); /* 802.11 */
-	assert_false(cap_linktype_supported(127)); /* radiotap */
+	/* 802.11, radiotap, DLT 149 (PKTAP), PPI, NFLOG, PKTAP */
+	int wireless[] = {105, 127, 149, 192, 239, 258};
+	for (size_t i = 0; i < sizeof(wireless) / sizeof(wireless[0]); i++)
+		assert_true(cap_linktype_supported(wireless[i]));
+	assert_false(cap_linktype_supported(231)); /* D-Bus */
+	assert_false(cap_linktype_supported(195)); /* 802.15.4 */
 	assert_false(cap_linktype_supported(-1));
 }
 

@@ -14,6 +14,14 @@
 #include "tests/decode_test.h"
 #include "tests/decode_links.h"
 
+/* link types of decode_wlan.c, decode_radiotap.c, decode_nflog.c,
+ * decode_pktap.c */
+#define DLT_T_IEEE802_11 105
+#define DLT_T_RADIOTAP 127
+#define DLT_T_PPI 192
+#define DLT_T_NFLOG 239
+#define DLT_T_PKTAP 258
+
 struct sample {
 	const char *name;
 	int lt;
@@ -274,6 +282,51 @@ static void make_samples(void)
 	pb_be32(p, 0x00050009);
 	pb_be16(p, 0x86dd);
 	icmp6_err(p);
+	/* the wireless and firewall link layers */
+	p = add("radiotap qos +htc fcs", DLT_T_RADIOTAP);
+	pb_raw(p, "\x00\x00\x12\x00\x03\x00\x00\x00", 8); /* TSFT, Flags */
+	pb_fill(p, 0, 8);
+	pb_u8(p, 0x10); /* FCS at end */
+	pb_u8(p, 0);
+	pb_u8(p, 0x88); /* QoS data */
+	pb_u8(p, 0x82); /* From DS, Order */
+	pb_fill(p, 0x11, 22 + 2 + 4);
+	pb_raw(p, "\xaa\xaa\x03\x00\x00\x00\x08\x00", 8);
+	ip4_udp(p, 6);
+	pb_le32(p, 0x12345678);
+	p = add("802.11 wds ipv6", DLT_T_IEEE802_11);
+	pb_u8(p, 0x08);
+	pb_u8(p, 0x03); /* To DS and From DS: four addresses */
+	pb_fill(p, 0x22, 28);
+	pb_raw(p, "\xaa\xaa\x03\x00\x00\x00\x86\xdd", 8);
+	ip6_tcp_ext(p);
+	p = add("ppi 802.11", DLT_T_PPI);
+	pb_raw(p, "\x00\x00\x08\x00\x69\x00\x00\x00", 8); /* DLT 105 */
+	pb_u8(p, 0x08);
+	pb_u8(p, 0x01);
+	pb_fill(p, 0x33, 22);
+	pb_raw(p, "\xaa\xaa\x03\x00\x00\x00\x08\x00", 8);
+	icmp4_err(p, 13);
+	p = add("nflog", DLT_T_NFLOG);
+	pb_raw(p, "\x0a\x00\x00\x01", 4); /* AF_INET6, group 1 */
+	{
+		uint16_t tl[2] = {8, 1}; /* PACKET_HDR, host order */
+		pb_raw(p, tl, sizeof(tl));
+		pb_raw(p, "\x86\xdd\x01\x00", 4);
+		size_t at = p->n;
+		tl[1] = 9; /* PAYLOAD */
+		pb_raw(p, tl, sizeof(tl));
+		ip6_tcp_ext(p);
+		tl[0] = (uint16_t)(p->n - at);
+		memcpy(p->b + at, &tl[0], sizeof(tl[0]));
+	}
+	p = add("pktap ethernet", DLT_T_PKTAP);
+	pb_le32(p, 108);
+	pb_le32(p, 1);  /* a packet */
+	pb_le32(p, 1);  /* DLT_EN10MB */
+	pb_fill(p, 0, 96);
+	pb_eth(p, 0x0800);
+	ip4_udp(p, 4);
 	add_raw("real null", DLT_T_NULL, real_null_udp, sizeof(real_null_udp));
 	add_raw("real sll", DLT_T_SLL, real_sll_udp, sizeof(real_sll_udp));
 	add_raw("real vlan", DLT_T_EN10MB, real_vlan_udp, sizeof(real_vlan_udp));

@@ -228,7 +228,7 @@ static void test_sources_and_linktypes(void **state)
 	const char *p3 = pa_tmp("s3.pcap");
 	struct writer w;
 	struct frame f;
-	w_open(&w, p1, 105 /* IEEE 802.11: not decoded */, true);
+	w_open(&w, p1, 231 /* D-Bus: not decoded */, true);
 	f = mk4(17, A, 1, B, 2, 0, 4);
 	w_put(&w, &f, T0, 0);
 	w_close(&w);
