@@ -9,6 +9,14 @@
  * here because it is shared by IPv4 and IPv6: it routes later fragments to
  * the fragment table, remembers first fragments, and counts a payload cut
  * by the snaplen once (CAP_AN_SNAPLEN_CUT) while keeping the packet.
+ *
+ * A frame can give several packets (cap_decode_frame): cap_dec_l4
+ * completes each one (st->n++) and, when its transport said the payload
+ * is a tunnel (st->tun_kind: a UDP port of decode_udp.c, or IP protocol
+ * 47, 4 or 41 here), hands over to decode_tunnel.c, which decodes the
+ * packet inside into the next element of the caller's array. A frame
+ * without a tunnel costs one store and one test more than a one-packet
+ * decoder did.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +66,10 @@ bool cap_linktype_supported(int linktype)
 	}
 }
 
-bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
-                uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
-                struct cap_packet *out)
+unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
+                          const uint8_t *data, uint32_t caplen,
+                          uint32_t wirelen, uint64_t ts_ns,
+                          struct cap_packet *out, unsigned max)
 {
 	struct cap_dstate st;
 	struct cap_cursor c;
@@ -79,31 +88,82 @@ bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
 	st.vlan_seen = false;
 	st.frag = CAP_FRAG_NONE;
 	st.frag_last = false;
-	if (!c.p)
-		return cap_dec_fail(&st, CAP_AN_TRUNC_LINK);
+	st.out = out;
+	st.n = 0;
+	st.max = max;
+	st.tun_kind = 0;
+	st.tun_depth = 0;
+	if (!c.p || max == 0) {
+		cap_dec_fail(&st, CAP_AN_TRUNC_LINK);
+		return 0;
+	}
 
+	/* Every packet that decodes is completed by cap_dec_l4 (st.n++), so
+	 * st.n, not the chain's result, says how many there are. */
 	switch (linktype) {
 	case CAP_DLT_EN10MB:
-		return cap_dec_eth(&st, &c);
+		(void)cap_dec_eth(&st, &c);
+		break;
 	case CAP_DLT_LINUX_SLL:
-		return cap_dec_sll(&st, &c);
+		(void)cap_dec_sll(&st, &c);
+		break;
 	case CAP_DLT_LINUX_SLL2:
-		return cap_dec_sll2(&st, &c);
+		(void)cap_dec_sll2(&st, &c);
+		break;
 	case CAP_DLT_NULL:
-		return cap_dec_null(&st, &c, false);
+		(void)cap_dec_null(&st, &c, false);
+		break;
 	case CAP_DLT_LOOP:
-		return cap_dec_null(&st, &c, true);
+		(void)cap_dec_null(&st, &c, true);
+		break;
 	case CAP_DLT_RAW:
 	case CAP_DLT_RAW_OPENBSD:
 	case CAP_LINKTYPE_RAW:
-		return cap_dec_raw(&st, &c, 0);
+		(void)cap_dec_raw(&st, &c, 0);
+		break;
 	case CAP_DLT_IPV4:
-		return cap_dec_raw(&st, &c, 4);
+		(void)cap_dec_raw(&st, &c, 4);
+		break;
 	case CAP_DLT_IPV6:
-		return cap_dec_raw(&st, &c, 6);
+		(void)cap_dec_raw(&st, &c, 6);
+		break;
 	default:
-		return cap_dec_fail(&st, CAP_AN_NON_IP);
+		cap_dec_fail(&st, CAP_AN_NON_IP);
+		break;
 	}
+	return st.n;
+}
+
+bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
+                uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
+                struct cap_packet *out)
+{
+	return cap_decode_frame(d, linktype, data, caplen, wirelen, ts_ns, out,
+	                        1) == 1;
+}
+
+/* The carrier of a tunnel in an IP packet (GRE, IP-in-IP, 6in4, 4in6,
+ * 6in6): a flow of its own between the two tunnel ends, without ports;
+ * its payload is the tunnel. */
+static bool dec_ip_carrier(struct cap_dstate *st, struct cap_cursor *c,
+                           uint8_t proto, uint32_t seg_len)
+{
+	struct cap_packet *pkt = st->pkt;
+	pkt->payload = c->len ? c->p : NULL;
+	pkt->payload_caplen = (uint32_t)c->len;
+	pkt->payload_len = seg_len;
+	if (st->d->tunnels) {
+		bool v4 = pkt->family == 4;
+		st->tun_kind = proto == 47 ? CAP_TUN_GRE
+		             : proto == 4 ? (v4 ? CAP_TUN_IPIP : CAP_TUN_4IN6)
+		                          : (v4 ? CAP_TUN_6IN4 : CAP_TUN_6IN6);
+	}
+	return true;
+}
+
+static bool is_carrier(uint8_t proto)
+{
+	return proto == 47 || proto == 4 || proto == 41;
 }
 
 /* A later fragment: the ports come from its first fragment. */
@@ -139,7 +199,8 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 		 * part; the table knows the transport protocol. */
 		bool ext = st->fkey.family == 6 &&
 		           (proto == 0 || proto == 43 || proto == 51 || proto == 60);
-		if (!ext && proto != 6 && proto != 17 && proto != 1 && proto != 58)
+		if (!ext && proto != 6 && proto != 17 && proto != 1 &&
+		    proto != 58 && !is_carrier(proto))
 			return cap_dec_fail(st, CAP_AN_OTHER_L4);
 		ok = dec_later_fragment(st, c, seg_len);
 	} else {
@@ -155,6 +216,11 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 			break;
 		case 58:
 			ok = cap_dec_icmp6(st, c, seg_len);
+			break;
+		case 47:
+		case 4:
+		case 41:
+			ok = dec_ip_carrier(st, c, proto, seg_len);
 			break;
 		default:
 			return cap_dec_fail(st, CAP_AN_OTHER_L4);
@@ -178,5 +244,10 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 		pkt->truncated = true;
 		cap_dec_fail(st, CAP_AN_SNAPLEN_CUT);
 	}
+	/* The packet is complete; a tunnel in its payload adds the packets
+	 * inside after it (and never touches this one again). */
+	st->n++;
+	if (st->tun_kind)
+		cap_dec_tunnel(st);
 	return true;
 }
