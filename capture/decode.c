@@ -11,12 +11,11 @@
  * by the snaplen once (CAP_AN_SNAPLEN_CUT) while keeping the packet.
  *
  * A frame can give several packets (cap_decode_frame): cap_dec_l4
- * completes each one (st->n++) and, when its transport said the payload
- * is a tunnel (st->tun_kind: a UDP port of decode_udp.c, or IP protocol
- * 47, 4 or 41 here), hands over to decode_tunnel.c, which decodes the
- * packet inside into the next element of the caller's array. A frame
- * without a tunnel costs one store and one test more than a one-packet
- * decoder did.
+ * completes each one and, when its transport said the payload is a tunnel
+ * (st->tun_kind: a UDP port of decode_udp.c, or IP protocol 47, 4 or 41
+ * here), hands over to decode_tunnel.c, which decodes the packet inside
+ * into the next element of the caller's array. A frame without a tunnel
+ * costs one store and one test more than a one-packet decoder did.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,10 +68,11 @@ bool cap_linktype_supported(int linktype)
 unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
                           const uint8_t *data, uint32_t caplen,
                           uint32_t wirelen, uint64_t ts_ns,
-                          struct cap_packet *out, unsigned max)
+                          struct cap_packet *out)
 {
 	struct cap_dstate st;
 	struct cap_cursor c;
+	bool ok;
 
 	/* A copy of a zero struct: gcc turns memset of this size into
 	 * `rep stos`, whose start-up cost was half of a whole decode. */
@@ -86,60 +86,60 @@ unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
 	st.wirelen = wirelen > caplen ? wirelen : caplen;
 	st.layers = 0;
 	st.vlan_seen = false;
-	st.frag = CAP_FRAG_NONE;
-	st.frag_last = false;
-	st.out = out;
-	st.n = 0;
-	st.max = max;
 	st.tun_kind = 0;
 	st.tun_depth = 0;
-	if (!c.p || max == 0) {
-		cap_dec_fail(&st, CAP_AN_TRUNC_LINK);
-		return 0;
-	}
+	st.inner = 0;
+	st.frag = CAP_FRAG_NONE;
+	st.frag_last = false;
+	if (!c.p)
+		return cap_dec_fail(&st, CAP_AN_TRUNC_LINK);
 
-	/* Every packet that decodes is completed by cap_dec_l4 (st.n++), so
-	 * st.n, not the chain's result, says how many there are. */
 	switch (linktype) {
 	case CAP_DLT_EN10MB:
-		(void)cap_dec_eth(&st, &c);
+		ok = cap_dec_eth(&st, &c);
 		break;
 	case CAP_DLT_LINUX_SLL:
-		(void)cap_dec_sll(&st, &c);
+		ok = cap_dec_sll(&st, &c);
 		break;
 	case CAP_DLT_LINUX_SLL2:
-		(void)cap_dec_sll2(&st, &c);
+		ok = cap_dec_sll2(&st, &c);
 		break;
 	case CAP_DLT_NULL:
-		(void)cap_dec_null(&st, &c, false);
+		ok = cap_dec_null(&st, &c, false);
 		break;
 	case CAP_DLT_LOOP:
-		(void)cap_dec_null(&st, &c, true);
+		ok = cap_dec_null(&st, &c, true);
 		break;
 	case CAP_DLT_RAW:
 	case CAP_DLT_RAW_OPENBSD:
 	case CAP_LINKTYPE_RAW:
-		(void)cap_dec_raw(&st, &c, 0);
+		ok = cap_dec_raw(&st, &c, 0);
 		break;
 	case CAP_DLT_IPV4:
-		(void)cap_dec_raw(&st, &c, 4);
+		ok = cap_dec_raw(&st, &c, 4);
 		break;
 	case CAP_DLT_IPV6:
-		(void)cap_dec_raw(&st, &c, 6);
+		ok = cap_dec_raw(&st, &c, 6);
 		break;
 	default:
-		cap_dec_fail(&st, CAP_AN_NON_IP);
+		ok = cap_dec_fail(&st, CAP_AN_NON_IP);
 		break;
 	}
-	return st.n;
+	/* The chain is true when the outermost packet was completed; the
+	 * packets inside tunnels follow it (none when it was not). */
+	return (unsigned)ok + st.inner;
 }
 
 bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
                 uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
                 struct cap_packet *out)
 {
-	return cap_decode_frame(d, linktype, data, caplen, wirelen, ts_ns, out,
-	                        1) == 1;
+	struct cap_tunnels *t = d->tunnels;
+	d->tunnels = NULL; /* the outermost packet only: out holds one */
+	unsigned n = cap_decode_frame(d, linktype, data, caplen, wirelen,
+	                              ts_ns, out);
+	d->tunnels = t;
+	return n == 1;
 }
 
 /* The carrier of a tunnel in an IP packet (GRE, IP-in-IP, 6in4, 4in6,
@@ -217,13 +217,11 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 		case 58:
 			ok = cap_dec_icmp6(st, c, seg_len);
 			break;
-		case 47:
-		case 4:
-		case 41:
+		default:
+			if (!is_carrier(proto))
+				return cap_dec_fail(st, CAP_AN_OTHER_L4);
 			ok = dec_ip_carrier(st, c, proto, seg_len);
 			break;
-		default:
-			return cap_dec_fail(st, CAP_AN_OTHER_L4);
 		}
 		if (!ok)
 			return false;
@@ -246,8 +244,5 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 	}
 	/* The packet is complete; a tunnel in its payload adds the packets
 	 * inside after it (and never touches this one again). */
-	st->n++;
-	if (st->tun_kind)
-		cap_dec_tunnel(st);
-	return true;
+	return st->tun_kind ? cap_dec_tunnel(st) : true;
 }

@@ -74,22 +74,22 @@ void cap_decoder_free(struct cap_decoder *d);
 /* Is this libpcap DLT / LINKTYPE decoded? */
 bool cap_linktype_supported(int linktype);
 
-/* Decode one frame into out[0..max): the packets for the flow table,
- * outermost first. A frame without a tunnel gives one packet (or 0 when
- * it was counted: anomaly, non-IP, other protocol); a tunnel's outer
- * packet is followed by the packet it carries, down to CAP_MAX_TUNNELS
- * tunnels (at most CAP_DECODE_MAX packets), each with the tunnel's id in
- * `tunnel`. A tunnel or an inner packet that does not decode is counted
- * and leaves the outer packets as they are. With max 1 (or d->tunnels
- * NULL) nothing is decapsulated. ts_ns is used by the fragment table's
- * expiry. Returns the number of packets in out. */
+/* Decode one frame into out[], which has room for CAP_DECODE_MAX
+ * packets: the packets for the flow table, outermost first. A frame
+ * without a tunnel gives one packet (or 0 when it was counted: anomaly,
+ * non-IP, other protocol); a tunnel's outer packet is followed by the
+ * packet it carries, down to CAP_MAX_TUNNELS tunnels, each with the
+ * tunnel's id in `tunnel`. A tunnel or an inner packet that does not
+ * decode is counted and leaves the outer packets as they are. With
+ * d->tunnels NULL nothing is decapsulated. ts_ns is used by the fragment
+ * table's expiry. Returns the number of packets in out. */
 unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
                           const uint8_t *data, uint32_t caplen,
                           uint32_t wirelen, uint64_t ts_ns,
-                          struct cap_packet *out, unsigned max);
-/* The frame's outermost packet only (cap_decode_frame with max 1): true
- * when `out` holds a TCP/UDP/ICMP/ICMPv6 (or GRE, IP-in-IP) packet for
- * the flow table. */
+                          struct cap_packet *out);
+/* The frame's outermost packet only, nothing decapsulated (out has room
+ * for one): true when `out` holds a TCP/UDP/ICMP/ICMPv6 (or GRE,
+ * IP-in-IP) packet for the flow table. */
 bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
                 uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
                 struct cap_packet *out);

@@ -68,18 +68,18 @@ struct cap_dstate {
 	uint32_t wirelen;        /* max(wirelen, caplen) */
 	unsigned layers;         /* VLAN/MPLS/PPPoE layers so far */
 	bool vlan_seen;          /* the outermost tag is in pkt->vlan */
+	/* Tunnels (decode_tunnel.c). The frame's packets lie one after the
+	 * other in the caller's array: the packet inside a tunnel is written
+	 * at pkt + 1. tun_kind, set by the transport of the packet just
+	 * decoded, says its payload is a tunnel (CAP_TUN_*, 0 none);
+	 * tun_depth counts the tunnels entered, inner the packets that came
+	 * out of them. Beside vlan_seen: cleared with it in one store. */
+	uint8_t tun_kind;
+	uint8_t tun_depth;
+	uint8_t inner;
 	enum cap_frag_kind frag;
 	bool frag_last;          /* the fragment with MF = 0 */
 	struct cap_frag_key fkey;
-	/* Tunnels (decode_tunnel.c): the frame's packets are out[0..n), the
-	 * one being decoded out[n] (== pkt); cap_dec_l4 completes it (n++).
-	 * tun_kind, set by the transport of the packet just decoded, says
-	 * its payload is a tunnel (CAP_TUN_*, 0 none); tun_depth counts the
-	 * tunnels entered so far. */
-	struct cap_packet *out;
-	unsigned n, max;
-	uint8_t tun_kind;
-	uint8_t tun_depth;
 };
 
 /* Count an anomaly; returns false so that a decoder can `return` it. */
@@ -188,14 +188,15 @@ static inline uint8_t cap_tun_udp_kind(uint16_t sport, uint16_t dport)
 	}
 }
 
-/* The payload of out[n - 1], just completed, is a tunnel of kind
- * st->tun_kind: decode it and the packet inside (added as out[n] when it
- * decodes). Called by cap_dec_l4 as its last step. */
-void cap_dec_tunnel(struct cap_dstate *st);
+/* The payload of st->pkt, just completed, is a tunnel of kind
+ * st->tun_kind: decode it and the packet inside (at st->pkt + 1, counted
+ * in st->inner when it decodes). Called by cap_dec_l4 as its last step;
+ * returns true (the outer packet stands whatever happens inside). */
+bool cap_dec_tunnel(struct cap_dstate *st);
 /* Enter a tunnel of `kind` whose header the cursor is now past: intern
- * its descriptor (outer addresses of out[n - 1], id when has_id, the
- * enclosing tunnel) and start the packet inside as out[n]. False (the
- * inner packet not to be decoded) when the table is full (counted). */
+ * its descriptor (outer addresses of st->pkt, id when has_id, the
+ * enclosing tunnel) and start the packet inside at st->pkt + 1. False
+ * (the inner packet not to be decoded) when the table is full (counted). */
 bool cap_tun_enter(struct cap_dstate *st, const struct cap_cursor *c,
                    uint8_t kind, bool has_id, uint32_t id);
 /* Take a tunnel header of n bytes whole: it must be on the wire (else

@@ -2,7 +2,7 @@
  * decode_tunnel.c -- into a tunnel: the common step of every kind, and
  * IP-in-IP (IPv4 in IPv4, 6in4, 4in6, IPv6 in IPv6).
  *
- * Design. cap_dec_l4 completes a packet (out[n - 1]) and, when its
+ * Design. cap_dec_l4 completes a packet (st->pkt) and, when its
  * transport marked the payload as a tunnel (st->tun_kind), calls
  * cap_dec_tunnel last. Here the outer packet's payload becomes the cursor
  * (the captured bytes) and the wire bound (its length on the wire: a
@@ -10,7 +10,8 @@
  * its header (decode_gre.c, decode_vxlan.c, decode_gtp.c,
  * decode_teredo.c; IP-in-IP has none), then calls cap_tun_enter, which
  * interns the tunnel's descriptor (tunnel.c) and starts the inner packet
- * as out[n], carrying the descriptor's id. The inner packet then runs the
+ * at st->pkt + 1 (the caller's array has room for CAP_DECODE_MAX),
+ * carrying the descriptor's id. The inner packet then runs the
  * ordinary chain (Ethernet, VLAN, MPLS, IP, transport), so it is checked
  * exactly as an outer one, and cap_dec_l4 completes it in turn, which may
  * enter a tunnel inside it. Nothing is copied and nothing allocated.
@@ -36,7 +37,7 @@ bool cap_tun_enter(struct cap_dstate *st, const struct cap_cursor *c,
                    uint8_t kind, bool has_id, uint32_t id)
 {
 	struct cap_decoder *d = st->d;
-	const struct cap_packet *outer = &st->out[st->n - 1];
+	const struct cap_packet *outer = st->pkt;
 	struct cap_tunnel k;
 	uint16_t tid;
 
@@ -61,7 +62,7 @@ bool cap_tun_enter(struct cap_dstate *st, const struct cap_cursor *c,
 		d->last_id = tid;
 	}
 
-	struct cap_packet *in = &st->out[st->n];
+	struct cap_packet *in = st->pkt + 1;
 	static const struct cap_packet zero;
 	*in = zero;
 	in->tunnel = tid;
@@ -92,70 +93,66 @@ void cap_tun_cut_inner(struct cap_dstate *st, const struct cap_cursor *c)
 	st->wirelen = (uint32_t)(off + 65535u + 64u);
 }
 
-void cap_dec_tunnel(struct cap_dstate *st)
+bool cap_dec_tunnel(struct cap_dstate *st)
 {
 	uint8_t kind = st->tun_kind;
-	const struct cap_packet *outer = &st->out[st->n - 1];
+	const struct cap_packet *outer = st->pkt;
 	struct cap_cursor c;
-	unsigned before = st->n;
+	bool ok = false;
 
 	st->tun_kind = 0;
-	if (st->n >= st->max)
-		return; /* the caller asked for the outer packets only */
+	if (st->tun_depth >= CAP_MAX_TUNNELS)
+		return !cap_dec_fail(st, CAP_AN_TUNNEL_DEPTH);
 	if (st->frag != CAP_FRAG_NONE) {
 		st->d->tunnel_frag++;
-		return;
+		return true;
 	}
-	if (st->tun_depth >= CAP_MAX_TUNNELS) {
-		cap_dec_fail(st, CAP_AN_TUNNEL_DEPTH);
-		return;
-	}
-	if (outer->payload_len == 0) {
-		cap_dec_fail(st, CAP_AN_BAD_TUNNEL);
-		return;
-	}
-	if (!outer->payload) {
-		cap_dec_fail(st, CAP_AN_TRUNC_LINK);
-		return;
-	}
+	if (outer->payload_len == 0)
+		return !cap_dec_fail(st, CAP_AN_BAD_TUNNEL);
+	if (!outer->payload)
+		return !cap_dec_fail(st, CAP_AN_TRUNC_LINK);
 	cur_init(&c, outer->payload, outer->payload_caplen);
 	/* The tunnel ends where its carrier's payload ends on the wire. */
 	size_t end = (size_t)(outer->payload - st->frame) + outer->payload_len;
 	if (end < st->wirelen)
 		st->wirelen = (uint32_t)end;
 
+	/* Each decoder is true when the packet inside was completed. */
 	switch (kind) {
 	case CAP_TUN_VXLAN:
-		(void)cap_dec_vxlan(st, &c);
+		ok = cap_dec_vxlan(st, &c);
 		break;
 	case CAP_TUN_GENEVE:
-		(void)cap_dec_geneve(st, &c);
+		ok = cap_dec_geneve(st, &c);
 		break;
 	case CAP_TUN_GRE:
-		(void)cap_dec_gre(st, &c);
+		ok = cap_dec_gre(st, &c);
 		break;
 	case CAP_TUN_GTPU:
-		(void)cap_dec_gtpu(st, &c);
+		ok = cap_dec_gtpu(st, &c);
 		break;
 	case CAP_TUN_TEREDO:
-		(void)cap_dec_teredo(st, &c);
+		ok = cap_dec_teredo(st, &c);
 		break;
 	case CAP_TUN_AYIYA:
-		(void)cap_dec_ayiya(st, &c);
+		ok = cap_dec_ayiya(st, &c);
 		break;
 	case CAP_TUN_IPIP:
 	case CAP_TUN_4IN6:
-		if (cap_tun_enter(st, &c, kind, false, 0))
-			(void)cap_dec_ip4(st, &c);
+		ok = cap_tun_enter(st, &c, kind, false, 0) &&
+		     cap_dec_ip4(st, &c);
 		break;
 	case CAP_TUN_6IN4:
 	case CAP_TUN_6IN6:
-		if (cap_tun_enter(st, &c, kind, false, 0))
-			(void)cap_dec_ip6(st, &c);
+		ok = cap_tun_enter(st, &c, kind, false, 0) &&
+		     cap_dec_ip6(st, &c);
 		break;
 	default:
 		break;
 	}
-	if (st->n > before)
+	if (ok) {
+		st->inner++;
 		st->d->tunnel_packets++;
+	}
+	return true;
 }

@@ -144,8 +144,7 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 			uint64_t ts = cap_source_ts(h, src[i].ts_mul);
 			packets++;
 			unsigned np = cap_decode_frame(&dec, lt, data, h->caplen,
-			                               h->len, ts, pk,
-			                               CAP_DECODE_MAX);
+			                               h->len, ts, pk);
 			for (unsigned k = 0; k < np; k++) {
 				if (pk[k].family != 4 && pk[k].family != 6)
 					continue;

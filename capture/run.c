@@ -129,12 +129,17 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 		st->last_ns = ts;
 	struct cap_packet *pkt = cap_pipe_next(&r->pipe);
 	unsigned n = cap_decode_frame(&r->dec, r->linktype, data, h->caplen,
-	                              h->len, ts, pkt, CAP_DECODE_MAX);
+	                              h->len, ts, pkt);
 	if (n) {
 		st->ip_packets++;
-		for (unsigned i = 0; i < n; i++)
-			pkt[i].payload = NULL; /* pcap's buffer: not kept */
-		cap_pipe_push_n(&r->pipe, ts, n);
+		pkt->payload = NULL; /* points into pcap's buffer: not kept */
+		if (n == 1) {
+			cap_pipe_push(&r->pipe, ts);
+		} else { /* a tunnel's packets */
+			for (unsigned i = 1; i < n; i++)
+				pkt[i].payload = NULL;
+			cap_pipe_push_n(&r->pipe, ts, n);
+		}
 	}
 	if (r->opt->count && st->packets >= r->opt->count && !r->stop) {
 		r->stop = true;

@@ -92,8 +92,7 @@ static void run_dir(const char *dir, struct totals *t)
 			ts = (uint64_t)h->ts.tv_sec * 1000000000u +
 			     (uint64_t)h->ts.tv_usec * 1000u;
 			unsigned np = cap_decode_frame(&dec, lt, data, h->caplen,
-			                               h->len, ts, pk,
-			                               CAP_DECODE_MAX);
+			                               h->len, ts, pk);
 			if (np)
 				t->decoded++;
 			for (unsigned k = 0; k < np; k++) {
