@@ -22,6 +22,7 @@
  *    finding's flows came through several), JSON-lines flow events, the
  *    flows CSV columns, and --evidence writing a tunnelled frame once. */
 #include "harness.h"
+#include "test_report_fixture.h" /* sch_check: docs/report.schema.json */
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -844,6 +845,28 @@ static void test_tshark_generated(void **state)
 	/* VXLAN inside GRE: the VXLAN tunnel's parent is the GRE one */
 	char *s = pa_read_file(pa_tmp("flows.jsonl"), NULL);
 	assert_non_null(s);
+	/* every flow event's tunnel object as the schema's */
+	json_t *schema = pa_load_json(pa_src("docs/report.schema.json"));
+	json_t *tdef = json_object_get(json_object_get(schema, "$defs"),
+	                               "tunnel");
+	assert_non_null(tdef);
+	unsigned checked = 0;
+	for (const char *line = s; line && *line;) {
+		json_error_t e;
+		json_t *o = json_loadb(line, strcspn(line, "\n"), 0, &e);
+		assert_non_null(o);
+		json_t *t = json_object_get(o, "tunnel");
+		char where[512] = "tunnel";
+		if (t && sch_check(schema, tdef, t, where, sizeof where) != 0)
+			fail_msg("schema: %s", where);
+		checked += t != NULL;
+		json_decref(o);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	assert_true(checked >= 8);
+	json_decref(schema);
 	assert_true(pa_contains(s, "\"tunnel\":{\"kind\":\"vxlan\",\"src_ip\":"
 	                        "\"172.31.0.1\",\"dest_ip\":\"172.31.0.2\","
 	                        "\"vni\":4242,\"depth\":2,\"parent\":{\"kind\":"
@@ -934,6 +957,12 @@ static void test_reports(void **state)
 		}
 	}
 	assert_int_equal(seen, 2);
+	/* the report, tunnels and all, as docs/report.schema.json says */
+	json_t *schema = pa_load_json(pa_src("docs/report.schema.json"));
+	char where[512] = "report";
+	if (sch_check(schema, schema, j, where, sizeof where) != 0)
+		fail_msg("schema: %s", where);
+	json_decref(schema);
 	json_t *ct = json_object_get(json_object_get(j, "capture"), "tunnels");
 	assert_true(json_is_true(json_object_get(ct, "decapsulated")));
 	assert_int_equal(jint(ct, "tunnels"), 2);
