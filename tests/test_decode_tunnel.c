@@ -757,9 +757,9 @@ static void nest(struct pb *p, unsigned levels)
 	size_t ip[128];
 	pb_eth(p, 0x0800);
 	for (unsigned i = 0; i < levels; i++) {
-		char a[16], b[16];
-		snprintf(a, sizeof a, "10.%u.0.1", i);
-		snprintf(b, sizeof b, "10.%u.0.2", i);
+		char a[32], b[32];
+		snprintf(a, sizeof a, "10.%u.0.1", i & 0xffu);
+		snprintf(b, sizeof b, "10.%u.0.2", i & 0xffu);
 		ip[i] = pb_ip4(p, i + 1 < levels ? 4 : 6, a, b);
 	}
 	pb_tcp(p, 1234, 80, CAP_TH_SYN);
