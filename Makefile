@@ -111,7 +111,9 @@ $(eval $(call variant,tsan,$(TSANFLAGS)))
 # The flow table runs on a second thread (capture/pipe.c): the programs
 # that drive it, and the binary the integration tests run, once more under
 # ThreadSanitizer (only these are built in build/tsan, so only they run).
-TSAN_TESTS := test_pipe test_capture_run it_capture it_live it_cli it_corpus
+# it_tunnels: the flow-table thread prints tunnels the reader interns.
+TSAN_TESTS := test_pipe test_capture_run it_capture it_live it_cli it_corpus \
+              it_tunnels
 test-tsan-pipe: $(B)/tsan/portaudit $(B)/tsan/pcapgen \
                 $(patsubst %,$(B)/tsan/t/%,$(TSAN_TESTS))
 	@sh tests/run.sh tsan $(B)/tsan

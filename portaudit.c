@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"  -F FILE             read the capture filter from FILE (as tcpdump)\n"
 	"  -Z USER             drop root privileges to USER after opening\n"
 	"  --max-flows N       flow table capacity (default 1048576)\n"
+	"  --no-decap          do not look inside tunnels (VXLAN, Geneve, GRE,\n"
+	"                      ERSPAN, IP-in-IP, GTP-U, Teredo, AYIYA)\n"
 	"Model:\n"
 	"  --catalog FILE      port catalog (default: the built-in Prognosis one)\n"
 	"  --profile FILE      site profile: servers, base port, features, devices\n"
@@ -166,6 +168,7 @@ enum {
 	OPT_DURATION = 256, OPT_CATALOG, OPT_PROFILE, OPT_SERVER, OPT_BASE,
 	OPT_JSON, OPT_HTML, OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_FAIL_ON,
 	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL, OPT_EVIDENCE, OPT_EVIDENCE_N,
+	OPT_NO_DECAP,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +188,7 @@ static const struct option long_opts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 	{ "evidence-packets", required_argument, NULL, OPT_EVIDENCE_N },
+	{ "no-decap", no_argument, NULL, OPT_NO_DECAP },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -299,6 +303,7 @@ static int audit(int argc, char **argv)
 			                                   1, 10000000);
 			break;
 		case OPT_ALL: all = true; break;
+		case OPT_NO_DECAP: copt.no_decap = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("portaudit %s\n", PORTAUDIT_VERSION); return 0;
 		case ':':
@@ -502,6 +507,13 @@ static int audit(int argc, char **argv)
 		free(cmdline);
 		goto out;
 	}
+	/* The tunnels the flows' ids refer to, kept for the reports. */
+	if (!copt.no_decap && !(copt.tunnels = cap_tunnels_new())) {
+		fputs("portaudit: out of memory\n", stderr);
+		cls_free(cl);
+		free(cmdline);
+		goto out;
+	}
 	if (cap_run(&copt, cls_flow, cl, &st, errbuf, sizeof errbuf) != 0) {
 		fprintf(stderr, "portaudit: %s\n", errbuf);
 		cls_free(cl);
@@ -538,6 +550,7 @@ out:
 	for (unsigned i = 0; i < outs.n; i++)
 		if (outs.o[i])
 			rep_abort(outs.o[i]);
+	cap_tunnels_free(copt.tunnels);
 	cat_model_free(&model);
 	if (profile_path)
 		cat_profile_free(&prof);

@@ -100,6 +100,9 @@ struct cap_flow {
 	uint8_t icmp_type, icmp_code; /* the ICMP error that quoted it */
 	uint16_t vlan;             /* outer VLAN id, 0 none */
 	uint16_t epm_port;         /* port learned from a DCE/RPC ept_map reply */
+	uint16_t tunnel;           /* the innermost tunnel it travels in: an id
+	                            * of cap_options.tunnels, 0 none; part of
+	                            * the flow's key (cap_tunnel_get) */
 	uint32_t pkts[2];
 	uint64_t bytes[2];         /* on-the-wire lengths */
 	uint64_t first_ns, last_ns;/* UNIX time, nanoseconds */
@@ -157,6 +160,75 @@ struct cap_islot {
 void cap_islot_remove(struct cap_islot *slots, uint64_t mask, uint32_t tag,
                       uint32_t idx);
 
+/* ---- tunnels (capture/tunnel.c, decode_tunnel.c and the decoders of each
+ * family; docs/flows.md, "Tunnels") ---------------------------------------
+ *
+ * A frame whose IP packet carries a tunnel yields several packets for the
+ * flow table: the outer one (UDP 4789 between two VTEPs, GRE between two
+ * routers), then the packet inside, and so on down to CAP_MAX_TUNNELS
+ * nested tunnels. Every packet inside a tunnel carries the id of a tunnel
+ * descriptor, interned once per (kind, outer addresses, VNI/key/session,
+ * enclosing tunnel) in a bounded table made by the caller before cap_run
+ * and kept until its reports are written. The id is part of the flow's
+ * key, so two VNIs that both use 10.0.0.0/8 make different flows. */
+enum cap_tunnel_kind {
+	CAP_TUN_NONE = 0,
+	CAP_TUN_VXLAN,      /* UDP 4789, id: VNI */
+	CAP_TUN_GENEVE,     /* UDP 6081, id: VNI */
+	CAP_TUN_GRE,        /* IP protocol 47 (IPv4, IPv6, MPLS, Ethernet
+	                     * 0x6558 inside), id: the key when present */
+	CAP_TUN_ERSPAN1,    /* GRE 0x88be without a sequence number: no id */
+	CAP_TUN_ERSPAN2,    /* GRE 0x88be, ERSPAN version 1, id: session */
+	CAP_TUN_ERSPAN3,    /* GRE 0x22eb, ERSPAN version 2, id: session */
+	CAP_TUN_IPIP,       /* IPv4 in IPv4 (protocol 4) */
+	CAP_TUN_6IN4,       /* IPv6 in IPv4 (protocol 41) */
+	CAP_TUN_4IN6,       /* IPv4 in IPv6 (next header 4) */
+	CAP_TUN_6IN6,       /* IPv6 in IPv6 (next header 41) */
+	CAP_TUN_GTPU,       /* UDP 2152, GTPv1-U G-PDU (no id: see below) */
+	CAP_TUN_TEREDO,     /* UDP 3544, IPv6 inside */
+	CAP_TUN_AYIYA,      /* UDP 5072, IPv4 or IPv6 inside */
+	CAP_TUN_KIND_COUNT
+};
+
+/* "vxlan", "geneve", "gre", "erspan-i", ... ("unknown" out of range). */
+const char *cap_tunnel_kind_name(unsigned kind);
+/* What the kind's id is called in reports: "vni", "key", "session_id",
+ * or NULL when the kind has none. */
+const char *cap_tunnel_id_name(unsigned kind);
+
+/* One tunnel. Its outer addresses are those of the IP packet that
+ * carries it, in the order of the first packet seen (src sent it); the
+ * same tunnel seen the other way round is the same descriptor. A GTP-U
+ * TEID is not part of it: each direction of a bearer has its own TEID,
+ * so keying by it would split every inner flow in two. */
+struct cap_tunnel {
+	uint8_t kind;              /* enum cap_tunnel_kind */
+	uint8_t family;            /* of the outer addresses, 4 or 6 */
+	uint8_t depth;             /* 1 in the frame's outermost IP packet,
+	                            * 2 inside one other tunnel, ... */
+	bool has_id;
+	uint16_t parent;           /* the tunnel this one travels in, 0 none */
+	uint32_t id;               /* VNI, GRE key, ERSPAN session id */
+	uint8_t src[16], dst[16];  /* IPv4: first 4 bytes, the rest zero */
+};
+
+#define CAP_MAX_TUNNELS 4          /* nested tunnels decoded per frame */
+#define CAP_TUNNELS_MAX 65535u     /* descriptors: ids 1..65535 */
+
+struct cap_tunnels;
+
+/* The table: one allocation for CAP_TUNNELS_MAX descriptors (~4 MiB of
+ * address space, touched only as tunnels appear). NULL when out of
+ * memory. */
+struct cap_tunnels *cap_tunnels_new(void);
+void cap_tunnels_free(struct cap_tunnels *t);
+/* The descriptor of id, or NULL (0, or an id not handed out). Reading is
+ * safe from the flow table's thread for an id it got with a packet. */
+const struct cap_tunnel *cap_tunnel_get(const struct cap_tunnels *t,
+                                        uint16_t id);
+/* Descriptors in the table. */
+uint32_t cap_tunnels_count(const struct cap_tunnels *t);
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;
@@ -171,12 +243,18 @@ struct cap_options {
 	uint32_t max_flows;        /* 0 = CAP_DEFAULT_MAX_FLOWS */
 	bool quiet;                /* no progress on stderr */
 	const struct cap_portmap *ports; /* may be NULL */
+	bool no_decap;             /* --no-decap: outer packets only */
+	struct cap_tunnels *tunnels; /* the tunnel table the flows' ids refer
+	                            * to (cap_tunnels_new); NULL: cap_run
+	                            * makes one of its own for the run, and
+	                            * frees it before it returns */
 };
 
 struct cap_stats {
 	uint64_t packets;          /* packets read */
 	uint64_t bytes;            /* on-the-wire bytes */
-	uint64_t ip_packets;       /* packets that reached the flow table */
+	uint64_t ip_packets;       /* frames that reached the flow table (with
+	                            * a tunnel, + tunnel_packets inside) */
 	bool has_dropped;          /* live only */
 	uint64_t dropped;          /* kernel + interface (pcap_stats) */
 	uint64_t first_ns, last_ns;/* timestamps of first and last packet */
@@ -188,6 +266,12 @@ struct cap_stats {
 	uint32_t max_flows;        /* table capacity */
 	uint32_t peak_flows;       /* highest number of live flows */
 	uint64_t frag_tracked;     /* later fragments attributed to a flow */
+	uint64_t tunnel_packets;   /* packets taken out of a tunnel */
+	uint32_t tunnels;          /* tunnel descriptors in the table */
+	uint64_t tunnel_full;      /* packets whose tunnel found the table
+	                            * full: not decapsulated (outer only) */
+	uint64_t tunnel_frag;      /* tunnel packets in a fragmented outer
+	                            * datagram: not decapsulated (outer only) */
 	bool interrupted;          /* SIGINT/SIGTERM ended the capture */
 	int linktypes[CAP_MAX_SOURCES];
 	unsigned nsources;         /* sources actually opened */
@@ -241,13 +325,20 @@ struct cap_packet_view {
 	const uint8_t *data;       /* the frame, caplen bytes; valid in the call */
 	int linktype;              /* DLT of the source it came from */
 	unsigned source;           /* index into cap_options.sources */
+	uint16_t tunnel;           /* as cap_flow.tunnel (same table, ids) */
+	uint8_t layer;             /* 0 the frame's outermost packet, 1 the
+	                            * one inside its tunnel, ... */
+	uint64_t frame;            /* the frame's number in the pass, from 1:
+	                            * the packets of one frame share it */
 };
 
 typedef void (*cap_replay_fn)(const struct cap_packet_view *pv, void *ctx);
 
 /* Read the offline sources of `opt` again (in order, with opt->filter and
  * opt->count, files of an unsupported link type skipped as cap_run skips
- * them) and hand every decoded packet, with its raw bytes, to fn. For
+ * them) and hand every decoded packet, with its raw bytes, to fn: a frame
+ * with a tunnel gives one call per packet, outermost first (layer 0), the
+ * tunnel ids looked up in opt->tunnels, the table cap_run filled. For
  * evidence and other second passes. *linktype_out (may be NULL): the link
  * type of the first source read, -1 if none. Returns 0, or -1 with a
  * one-line message in errbuf: live capture (-i) and standard input (-r -)

@@ -3,7 +3,8 @@
  * table, on a second thread when the machine has a second CPU (pipe.c).
  *
  * The reader (libpcap, the decoders) fills batches of CAP_PIPE_BATCH
- * decoded packets in place; a full batch, or one flushed early (the end
+ * decoded packets in place (the packets of one frame, an outer packet
+ * and those inside its tunnels, go into one batch, in order); a full batch, or one flushed early (the end
  * of a pcap_dispatch call, a live tick), goes to the flow-table thread,
  * which applies the packets in order with cap_flowtab_batch(), so that
  * flows, their order and every counter are those of a single thread. The
@@ -27,9 +28,15 @@
 #define CAP_PIPE_BATCH 256 /* packets per batch */
 #define CAP_PIPE_SLOTS 4   /* batches in flight */
 
+/* A batch holds CAP_PIPE_BATCH packets and room for the other packets of
+ * the frame that fills it (a tunnel's: cap_decode_frame writes up to
+ * CAP_DECODE_MAX from cap_pipe_next on), so a frame never straddles two
+ * batches and the decoder always writes in place. */
+#define CAP_PIPE_ROOM (CAP_PIPE_BATCH + CAP_DECODE_MAX - 1)
+
 struct cap_pipe_batch {
-	struct cap_packet pkt[CAP_PIPE_BATCH];
-	uint64_t ts[CAP_PIPE_BATCH];
+	struct cap_packet pkt[CAP_PIPE_ROOM];
+	uint64_t ts[CAP_PIPE_ROOM];
 	unsigned n;
 	uint64_t tick_ns; /* after the packets, let the table's clock pass to
 	                   * this (a quiet live link); 0 none */
@@ -60,7 +67,7 @@ int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
                   struct cap_stats *st, bool threads);
 
 /* The packet the reader decodes into next (it stays the next one until
- * cap_pipe_push). */
+ * cap_pipe_push); CAP_DECODE_MAX packets from there are free. */
 static inline struct cap_packet *cap_pipe_next(struct cap_pipe *pp)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
@@ -75,7 +82,19 @@ static inline void cap_pipe_push(struct cap_pipe *pp, uint64_t ts)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
 	b->ts[b->n++] = ts;
-	if (b->n == CAP_PIPE_BATCH)
+	if (b->n >= CAP_PIPE_BATCH)
+		cap_pipe_flush(pp);
+}
+
+/* Keep the n packets (1..CAP_DECODE_MAX) of one frame that the decoder
+ * wrote from cap_pipe_next on, all seen at ts. */
+static inline void cap_pipe_push_n(struct cap_pipe *pp, uint64_t ts,
+                                   unsigned n)
+{
+	struct cap_pipe_batch *b = &pp->b[pp->wr];
+	for (unsigned i = 0; i < n; i++)
+		b->ts[b->n++] = ts;
+	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_flush(pp);
 }
 

@@ -21,8 +21,9 @@
  * and the report is still produced (stats->interrupted); a second signal
  * restores the default action and re-raises it.
  *
- * Costs. Per packet: the pcap callback and cap_decode() into a batch of
- * the pipe (pipe.c), whose flow-table thread does the lookups (on a second
+ * Costs. Per packet: the pcap callback and cap_decode_frame() into a
+ * batch of the pipe (pipe.c: a frame with a tunnel gives its outer packet
+ * and those inside, written in place one after the other), whose flow-table thread does the lookups (on a second
  * CPU, while this one reads on), CAP_FLOW_BATCH packets at a time so that
  * the cache misses of the lookups overlap; no allocation, no system call.
  * The clock (vDSO, no syscall) is read once per pcap_dispatch() batch of
@@ -127,10 +128,18 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	if (ts > st->last_ns)
 		st->last_ns = ts;
 	struct cap_packet *pkt = cap_pipe_next(&r->pipe);
-	if (cap_decode(&r->dec, r->linktype, data, h->caplen, h->len, ts, pkt)) {
+	unsigned n = cap_decode_frame(&r->dec, r->linktype, data, h->caplen,
+	                              h->len, ts, pkt);
+	if (n) {
 		st->ip_packets++;
 		pkt->payload = NULL; /* points into pcap's buffer: not kept */
-		cap_pipe_push(&r->pipe, ts);
+		if (n == 1) {
+			cap_pipe_push(&r->pipe, ts);
+		} else { /* a tunnel's packets */
+			for (unsigned i = 1; i < n; i++)
+				pkt[i].payload = NULL;
+			cap_pipe_push_n(&r->pipe, ts, n);
+		}
 	}
 	if (r->opt->count && st->packets >= r->opt->count && !r->stop) {
 		r->stop = true;
@@ -482,18 +491,33 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		snprintf(errbuf, errlen, "out of memory (decoder)");
 		return -1;
 	}
+	/* Tunnels: into the caller's table (its ids outlive the run), else
+	 * one of the run's own. */
+	struct cap_tunnels *own_tunnels = NULL;
+	if (!opt->no_decap) {
+		r.dec.tunnels = opt->tunnels;
+		if (!r.dec.tunnels)
+			r.dec.tunnels = own_tunnels = cap_tunnels_new();
+		if (!r.dec.tunnels) {
+			snprintf(errbuf, errlen, "out of memory (tunnel table)");
+			cap_decoder_free(&r.dec);
+			return -1;
+		}
+	}
 	r.ft = cap_flowtab_new(opt->max_flows, opt->ports, fn, ctx, st);
 	if (!r.ft) {
 		snprintf(errbuf, errlen, "out of memory: cannot allocate a flow "
 		         "table for %u flows (see --max-flows)",
 		         opt->max_flows ? opt->max_flows : CAP_DEFAULT_MAX_FLOWS);
 		cap_decoder_free(&r.dec);
+		cap_tunnels_free(own_tunnels);
 		return -1;
 	}
 	if (cap_pipe_init(&r.pipe, r.ft, st, true) != 0) {
 		snprintf(errbuf, errlen, "out of memory (packet batches)");
 		cap_flowtab_free(r.ft);
 		cap_decoder_free(&r.dec);
+		cap_tunnels_free(own_tunnels);
 		return -1;
 	}
 	struct sigsave ss;
@@ -506,10 +530,15 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		cap_flowtab_flush(r.ft);
 		memcpy(st->anomalies, r.dec.anomalies, sizeof st->anomalies);
 		st->frag_tracked = r.dec.frag_tracked;
+		st->tunnel_packets = r.dec.tunnel_packets;
+		st->tunnel_full = r.dec.tunnel_full;
+		st->tunnel_frag = r.dec.tunnel_frag;
+		st->tunnels = cap_tunnels_count(r.dec.tunnels);
 		st->interrupted = g_signal != 0;
 	}
 	signals_restore(&ss);
 	cap_flowtab_free(r.ft);
 	cap_decoder_free(&r.dec);
+	cap_tunnels_free(own_tunnels);
 	return rc;
 }

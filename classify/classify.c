@@ -998,6 +998,14 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "%llu flows in a dynamic port range could not wait for "
 		       "their control-port flow and were judged without it.",
 		       (unsigned long long)c->pending_dropped);
+	if (st && (st->tunnel_full || st->tunnel_frag))
+		caveat(c, "%llu tunnelled packets were not decapsulated (%llu "
+		       "found the table of %u tunnels full, %llu came in "
+		       "fragmented outer packets): only their outer flows "
+		       "were judged.",
+		       (unsigned long long)(st->tunnel_full + st->tunnel_frag),
+		       (unsigned long long)st->tunnel_full, CAP_TUNNELS_MAX,
+		       (unsigned long long)st->tunnel_frag);
 
 	cls_findings_sort(c);
 	struct cls_summary *sm = &c->res.summary;

@@ -126,6 +126,11 @@ struct cls_finding {
 	uint8_t peer_len;    /* a missing finding of a listed prefix: its
 	                      * length; 0 for a host */
 	uint8_t nflow_ids;
+	uint16_t tunnel;     /* the tunnel all its flows came through (an id
+	                      * of cap_options.tunnels), 0 none ... */
+	bool tunnel_mixed;   /* ... unless they came through several (or
+	                      * some through none): then tunnel is the first
+	                      * flow's and reports name no tunnel */
 	uint64_t flow_ids[CLS_FLOW_IDS]; /* the first flows folded in */
 	uint64_t flows, packets, bytes;
 	uint64_t first_ns, last_ns;

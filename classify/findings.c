@@ -4,7 +4,8 @@
  * Design. A finding is the aggregate of every flow with the same (kind,
  * service, server, peer, protocol, responder port, initiator side): flows,
  * packets and bytes are summed, first/last seen widened, the last outcome,
- * ICMP error and reason kept. Findings live in one array that grows
+ * ICMP error and reason kept, and the tunnel its flows came through (the
+ * first flow's; tunnel_mixed once another flow came through another). Findings live in one array that grows
  * geometrically up to max_findings and never beyond; a chained hash index
  * (seeded, since keys come from the network) finds a flow's finding in O(1).
  * Once the array is full, the least severe finding gives way: a new
@@ -281,6 +282,10 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 	 * flow of a flood costs more than the rest of the fold, so it is
 	 * worded only here, when the finding takes it. */
 	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome);
+	if (fd->flows == 0)
+		fd->tunnel = f->tunnel;
+	else if (f->tunnel != fd->tunnel)
+		fd->tunnel_mixed = true;
 	if (fd->flows == 0 || f->first_ns < fd->first_ns)
 		fd->first_ns = f->first_ns;
 	if (f->last_ns > fd->last_ns)
@@ -419,6 +424,8 @@ static void unlink_hash(struct cls *c, int32_t i)
 /* Merge finding src into scan finding dst. */
 static void merge_into(struct cls_finding *dst, const struct cls_finding *src)
 {
+	if (src->tunnel_mixed || src->tunnel != dst->tunnel)
+		dst->tunnel_mixed = true;
 	if (dst->flows == 0 || src->first_ns < dst->first_ns)
 		dst->first_ns = src->first_ns;
 	if (src->last_ns > dst->last_ns) {

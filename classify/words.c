@@ -164,6 +164,9 @@ static const char *proto_word(uint8_t p, uint8_t family)
 	case 17: return "UDP";
 	case 1: return "ICMP";
 	case 58: return "ICMPv6";
+	case 47: return "GRE";                  /* tunnels' outer flows */
+	case 4: return "IP-in-IP";
+	case 41: return "IPv6-in-IP";
 	default: return family == 6 ? "IPv6" : "IP";
 	}
 }
@@ -214,6 +217,13 @@ static void describe(struct cls *c, struct sb *s, const struct cap_flow *f,
 		sb_uint(s, (unsigned)(f->port_b >> 8));
 		SB_LIT(s, " code ");
 		sb_uint(s, (unsigned)(f->port_b & 0xff));
+		SB_LIT(s, " from ");
+		sb_host(s, a_srv, a);
+		SB_LIT(s, " to ");
+		sb_host(s, b_srv, b);
+		return;
+	}
+	if (f->proto != 6 && f->proto != 17) { /* a tunnel: no ports */
 		SB_LIT(s, " from ");
 		sb_host(s, a_srv, a);
 		SB_LIT(s, " to ");

@@ -84,6 +84,12 @@ json_t *rep_finding_json(const struct rep_input *in,
 	for (unsigned i = 0; ids && i < f->nflow_ids && i < CLS_FLOW_IDS; i++)
 		json_array_append_new(ids, u64(f->flow_ids[i]));
 	json_object_set_new(o, "flow_ids", ids ? ids : json_null());
+	/* Tunnels: the one all its flows came through, if they share one. */
+	json_t *tun = f->tunnel_mixed ? NULL : rep_tunnel_json(in, f->tunnel);
+	if (tun)
+		json_object_set_new(o, "tunnel", tun);
+	else if (f->tunnel_mixed)
+		json_object_set_new(o, "tunnel_mixed", json_true());
 	return o;
 }
 
@@ -144,6 +150,12 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "skipped", skipped);
 	json_object_set_new(c, "linktypes", links);
 	json_object_set_new(c, "anomalies", an);
+	json_object_set_new(c, "tunnels", json_pack("{s:b, s:o, s:o, s:o, s:o}",
+	                    "decapsulated", !(co && co->no_decap),
+	                    "tunnels", u64(st->tunnels),
+	                    "packets", u64(st->tunnel_packets),
+	                    "table_full", u64(st->tunnel_full),
+	                    "fragmented", u64(st->tunnel_frag)));
 	json_object_set_new(c, "flows", u64(st->flows));
 	json_object_set_new(c, "evicted", u64(st->evicted));
 	json_object_set_new(c, "timed_out", u64(st->timed_out));

@@ -6,7 +6,9 @@
  * hands it over (streaming: nothing is kept). EVE's names are used where
  * EVE has them, so SIEM parsers already know them: timestamp (the flow's
  * first packet), src_ip/src_port (the initiator), dest_ip/dest_port (the
- * responder), proto, vlan, and flow{pkts_toserver, ...} where "server" is
+ * responder), proto, vlan, tunnel (the tunnel the flow came through, when
+ * decapsulated: kind, outer addresses, VNI/key/session id, depth, parent),
+ * and flow{pkts_toserver, ...} where "server" is
  * the responder as in EVE (not necessarily the monitored server, which is
  * `server`). ICMP flows carry icmp_type/icmp_code instead of ports, as in
  * EVE. portaudit's own judgement follows: verdict, service (or the service
@@ -92,6 +94,10 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 		rl_raw(&l, "[", 1);
 		rl_u64(&l, f->vlan);
 		rl_raw(&l, "]", 1);
+	}
+	if (rep_tunnel(in, f->tunnel)) { /* as EVE's tunnel, Zeek's parents */
+		key(&l, "tunnel");
+		rl_tunnel(&l, in, f->tunnel);
 	}
 	rl_lit(&l, ",\"flow\":{\"pkts_toserver\":");
 	rl_u64(&l, f->pkts[0]);

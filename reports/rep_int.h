@@ -38,9 +38,11 @@ int rep_done(struct rep_out *o);
 __attribute__((format(printf, 3, 4)))
 void rep_fmt(char *buf, size_t len, const char *fmt, ...);
 
-/* "tcp", "udp", "icmp", "ipv6-icmp", or the number. buf >= 8. */
+/* "tcp", "udp", "icmp", "ipv6-icmp", "gre", "ipip", "ipv6" (the outer
+ * flows of tunnels), or the number. buf >= 8. */
 const char *rep_proto_name(uint8_t proto, char *buf, size_t len);
-/* Upper-case EVE spelling: "TCP", "UDP", "ICMP", "IPv6-ICMP". */
+/* Upper-case EVE spelling: "TCP", "UDP", "ICMP", "IPv6-ICMP", "GRE",
+ * "IPIP", "IPv6". */
 const char *rep_proto_eve(uint8_t proto, char *buf, size_t len);
 /* The outcome word of enum cap_outcome ("established" ... "replied"). */
 const char *rep_outcome_name(unsigned outcome);
@@ -122,6 +124,16 @@ void rl_csv(struct rep_line *l, const char *s);      /* RFC 4180 field */
 void rl_u64(struct rep_line *l, uint64_t v);
 void rl_time(struct rep_line *l, uint64_t ns);       /* RFC 3339, bare */
 void rl_addr(struct rep_line *l, uint8_t family, const uint8_t *a);
+
+/* A flow's or finding's tunnel (cap_flow.tunnel, cls_finding.tunnel) in
+ * the run's table (in->capopt->tunnels), or NULL: none, or no table. */
+const struct cap_tunnel *rep_tunnel(const struct rep_input *in, uint16_t id);
+/* The tunnel as reports print it: {"kind", "src_ip", "dest_ip", its id
+ * ("vni", "key", "session_id") when it has one, "depth", and "parent"
+ * (the same object) when it travels in another}; NULL when none. */
+json_t *rep_tunnel_json(const struct rep_input *in, uint16_t id);
+/* The same object appended to a line (nothing when none). */
+void rl_tunnel(struct rep_line *l, const struct rep_input *in, uint16_t id);
 
 /* Whole report as JSON (new reference; NULL when out of memory). */
 json_t *rep_report_json(const struct rep_input *in);
