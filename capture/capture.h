@@ -229,6 +229,41 @@ const struct cap_tunnel *cap_tunnel_get(const struct cap_tunnels *t,
 /* Descriptors in the table. */
 uint32_t cap_tunnels_count(const struct cap_tunnels *t);
 
+/* What the record sources counted: the report's source facts. */
+struct cap_rec_stats {
+	uint64_t records;          /* read */
+	uint64_t malformed;        /* did not parse (skipped, or an error) */
+	uint64_t paired;           /* uniflows joined with their reverse */
+	uint64_t merged;           /* pieces of one long flow joined */
+	uint64_t duplicates;       /* same direction from another exporter */
+	uint64_t unpaired;         /* judged one-way after the hold window */
+	uint64_t evicted;          /* pairing table full: judged early */
+	uint64_t templates_missing;/* v9/IPFIX data without its template */
+	uint64_t sequence_gaps;    /* export packets lost (sequence numbers) */
+	uint64_t ignored_exporters;/* datagrams from outside --exporter */
+	uint32_t exporters;        /* distinct exporters seen */
+	uint32_t sampling;         /* the largest 1:N sampling announced or
+	                            * given (--sampling), 0 or 1: none */
+	bool initiators_guessed;   /* some flow's initiator was inferred */
+	bool unreachable_inferred; /* an ICMP record marked a flow */
+	bool missed_bytes;         /* Zeek's missed_bytes > 0 somewhere */
+};
+
+/* What cap_run_records() reads instead of packets (--flows, --collect). */
+enum cap_source_kind {
+	CAP_SRC_PACKETS = 0,       /* -r / -i: cap_run() */
+	CAP_SRC_ZEEK,              /* --flows zeek:PATH */
+	CAP_SRC_NFDUMP,            /* --flows nfdump:PATH */
+	CAP_SRC_NETFLOW,           /* --collect netflow:[ADDR:]PORT */
+};
+
+#define CAP_MAX_EXPORTERS 64
+
+struct cap_prefix_opt {            /* an address or prefix (--exporter) */
+	uint8_t family, len;
+	uint8_t addr[16];
+};
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;
@@ -244,6 +279,15 @@ struct cap_options {
 	bool quiet;                /* no progress on stderr */
 	const struct cap_portmap *ports; /* may be NULL */
 	bool no_decap;             /* --no-decap: outer packets only */
+	/* Flow records instead of packets (cap_run_records): the kind, the
+	 * paths in sources[] (zeek, nfdump: a file, a directory, "-"), or
+	 * the collector's "[ADDR:]PORT" (netflow), with duration above. */
+	enum cap_source_kind kind;
+	const char *collect;
+	struct cap_prefix_opt exporters[CAP_MAX_EXPORTERS]; /* allow-list */
+	unsigned nexporters;       /* 0: every exporter */
+	uint32_t sampling;         /* --sampling N, 0 = as announced */
+	bool skip_bad_records;     /* count and skip, instead of an error */
 	struct cap_tunnels *tunnels; /* the tunnel table the flows' ids refer
 	                            * to (cap_tunnels_new); NULL: cap_run
 	                            * makes one of its own for the run, and
@@ -266,6 +310,8 @@ struct cap_stats {
 	uint32_t max_flows;        /* table capacity */
 	uint32_t peak_flows;       /* highest number of live flows */
 	uint64_t frag_tracked;     /* later fragments attributed to a flow */
+	enum cap_source_kind kind; /* what was read */
+	struct cap_rec_stats rec;  /* flow-record sources only */
 	uint64_t tunnel_packets;   /* packets taken out of a tunnel */
 	uint32_t tunnels;          /* tunnel descriptors in the table */
 	uint64_t tunnel_full;      /* packets whose tunnel found the table
@@ -284,6 +330,18 @@ struct cap_stats {
 
 /* Called once per finished flow. The pointer is valid only for the call. */
 typedef void (*cap_flow_fn)(const struct cap_flow *f, void *ctx);
+
+/* Run a flow-record source (opt->kind, records.c) to its end: Zeek
+ * conn.log, nfdump's files, or a NetFlow/IPFIX collector. Every record
+ * becomes a flow handed to fn, as cap_run() hands packet flows; st gets
+ * the source facts (st->kind, st->rec, first/last record time). Returns 0,
+ * or -1 with a one-line message in errbuf (a file that cannot be read, a
+ * record that does not parse without --skip-bad-records, nfdump missing or
+ * failing, a port that cannot be bound). */
+CAP_MUST_CHECK int cap_run_records(const struct cap_options *opt,
+                                   cap_flow_fn fn, void *ctx,
+                                   struct cap_stats *st, char *errbuf,
+                                   size_t errlen);
 
 /* Run the capture to its end. Returns 0, or -1 with a one-line message in
  * errbuf (bad file, bad filter, missing interface, permission...). */

@@ -527,15 +527,15 @@ static uint32_t take_entry(struct cap_flowtab *t)
 
 /* ---- orientation -------------------------------------------------------- */
 
-static bool service_port(const struct cap_flowtab *t, uint8_t proto,
+static bool service_port(const struct cap_portmap *pm, uint8_t proto,
                          uint16_t port)
 {
-	if (!t->ports || port == 0) /* port 0 never serves */
+	if (!pm || port == 0) /* port 0 never serves */
 		return false;
 	if (proto == 6)
-		return cap_portmap_test(t->ports->tcp, port);
+		return cap_portmap_test(pm->tcp, port);
 	if (proto == 17)
-		return cap_portmap_test(t->ports->udp, port);
+		return cap_portmap_test(pm->udp, port);
 	return false;
 }
 
@@ -549,31 +549,35 @@ static bool group_addr(uint8_t family, const uint8_t *a)
 	return a[0] == 0xff;
 }
 
-/* Is the packet's source the responder? A group address is never the
- * initiator, port 0 never a service port; then the port model, then the
- * lower-port rule (unless both ports are ephemeral). 0 = dst is the
- * responder, 1 = src is, -1 = no idea (the first sender initiates). */
-static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
+int cap_orient_guess(const struct cap_portmap *pm, uint8_t family,
+                     uint8_t proto, const uint8_t *src, const uint8_t *dst,
+                     uint16_t sport, uint16_t dport)
 {
-	bool sg = group_addr(k->family, k->src);
-	bool dg = group_addr(k->family, k->dst);
+	bool sg = group_addr(family, src);
+	bool dg = group_addr(family, dst);
 	if (sg != dg)
 		return dg ? 0 : 1;
-	if ((k->sport == 0) != (k->dport == 0))
-		return k->sport == 0 ? 0 : 1;
-	bool s = service_port(t, k->proto, k->sport);
-	bool d = service_port(t, k->proto, k->dport);
+	if ((sport == 0) != (dport == 0))
+		return sport == 0 ? 0 : 1;
+	bool s = service_port(pm, proto, sport);
+	bool d = service_port(pm, proto, dport);
 	if (s != d)
 		return s ? 1 : 0;
 	/* Two ports in the ephemeral range (>= 32768: Linux 32768-60999,
 	 * Windows 49152-65535) say nothing about who serves. */
-	if (k->sport >= 32768 && k->dport >= 32768)
+	if (sport >= 32768 && dport >= 32768)
 		return -1;
-	if (k->sport < k->dport)
+	if (sport < dport)
 		return 1;
-	if (k->dport < k->sport)
+	if (dport < sport)
 		return 0;
 	return -1;
+}
+
+static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
+{
+	return cap_orient_guess(t->ports, k->family, k->proto, k->src, k->dst,
+	                        k->sport, k->dport);
 }
 
 static bool echo_request(const struct cap_packet *p)
