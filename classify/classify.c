@@ -989,6 +989,12 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       "recently seen, when %u were held; dynamic-port flows "
 		       "of those pairs may be judged without them.",
 		       (unsigned long long)c->ctrl_evicted, CLS_CTRL_MAX);
+	if (st && st->evicted)
+		caveat(c, "%llu flows were ended early because the flow table "
+		       "was full (%u flows): a long flow may be split in several "
+		       "and its outcome may be wrong; a flood is the usual "
+		       "cause.", (unsigned long long)st->evicted,
+		       (unsigned)st->max_flows);
 	if (c->groups_full)
 		caveat(c, "%llu flows fit several catalog rows equally but were "
 		       "named after one of them: the %u service groups were "

@@ -114,6 +114,8 @@ struct cls_finding {
 	uint16_t port;       /* the responder's port (lowest for a range) */
 	uint16_t port_hi;    /* == port unless a range (a scan) */
 	uint32_t nports;     /* distinct responder ports folded in */
+	uint32_t npeers;     /* a flood: distinct peers folded in (has_peer
+	                      * false); 0 otherwise */
 	uint8_t server[16];  /* all zero for a missing finding without flows */
 	uint8_t peer[16];
 	bool has_peer;

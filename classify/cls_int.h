@@ -38,6 +38,11 @@ struct cls_plink {
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
 #define CLS_SCAN_DROPPED (-2)     /* a pair's scan finding was evicted */
+#define CLS_FLOOD_PEERS 16        /* > this many peers of one server port:
+                                   * a flood, one finding */
+#define CLS_PEERSET (1u << 17)    /* (flood, peer) keys remembered: the
+                                   * peers of floods are exact up to half
+                                   * this many keys, then every flow counts */
 #define CLS_GROUPS_MAX 256        /* service groups (groups.c) */
 #define CLS_GROUP_INDEX 512       /* their index's slots (load <= .5) */
 #define CLS_TIE_MAX 128           /* rows of one tie considered */
@@ -61,8 +66,27 @@ struct cls_fslot {
 	int32_t pair_next;  /* list of the pair's individual findings */
 	int32_t pair;       /* index into pairs, -1 none */
 	int32_t kprev, knext; /* the live findings of its kind, oldest first */
-	bool dead;          /* folded into a scan finding, or evicted */
+	int32_t target;     /* index into targets, -1 none */
+	int32_t target_next;/* list of the target's individual findings */
+	bool dead;          /* folded into a scan or flood finding, or evicted */
 	bool is_scan;
+	bool is_flood;
+};
+
+/* (kind, service or group, server, proto, port, side): the peers that one
+ * port of a server sees, for floods (findings.c). */
+struct cls_target {
+	uint64_t hash;
+	int32_t next;
+	uint8_t kind, family, proto;
+	bool server_initiated;
+	int32_t service;
+	uint32_t group;
+	uint8_t server[16];
+	uint16_t port;
+	uint32_t nindividual; /* live individual findings, one peer each */
+	int32_t head;         /* first individual finding */
+	int32_t flood;        /* the flood finding, -1 none, CLS_SCAN_DROPPED */
 };
 
 /* (server, peer, proto, side): counts the distinct unexpected ports. */
@@ -135,12 +159,19 @@ struct cls {
 	int32_t *pbucket;
 	uint32_t pbuckets;
 	int32_t khead[CLS_K_COUNT], ktail[CLS_K_COUNT]; /* live, per kind */
+	struct cls_target *targets;
+	uint32_t ntargets, tcap;
+	int32_t *tbucket;        /* [pbuckets] */
+	bool target_failed;      /* a target could not be stored (memory) */
+	uint64_t *peerset;       /* [CLS_PEERSET]: (flood, peer) hashes */
+	uint32_t npeerset;
 	uint32_t nbitmaps;
 	int32_t ffree;           /* free list of folded slots */
 	uint32_t nlive;          /* findings stored and not folded */
 	uint64_t *dropped;       /* keys of dropped findings */
 	uint32_t ndropped_keys;  /* keys in it */
 	uint64_t scan_flows;
+	uint64_t flood_flows;    /* flows folded into a flood finding */
 	int32_t last_pair;       /* pair of the last unexpected flow, -1 */
 	bool pair_failed;        /* a pair could not be stored (memory) */
 
@@ -202,6 +233,9 @@ void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
 void cls_words_not_audited(const struct cls_result *res,
                            const struct cap_stats *st, char *buf,
                            size_t len);
+
+/* words.c: the sentence of a flood finding (npeers peers, one port). */
+void cls_flood_reason(const struct cls *c, struct cls_finding *fd);
 
 /* groups.c */
 int cls_groups_init(struct cls *c);

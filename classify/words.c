@@ -558,3 +558,32 @@ void cls_words_not_audited(const struct cls_result *res,
 	        how[0] ? how : "--server", list,
 	        (unsigned long long)st->packets);
 }
+
+void cls_flood_reason(const struct cls *c, struct cls_finding *fd)
+{
+	char srv[64], svc[CAT_ID_MAX + 8] = "";
+	cls_addr_str(fd->family, fd->server, srv, sizeof srv);
+	const char *pn = proto_word(fd->proto, fd->family);
+	const char *id = fd->group && fd->group <= c->res.ngroups ?
+	                 c->res.groups[fd->group - 1].id :
+	                 fd->service >= 0 ? c->cat->services[fd->service].id :
+	                 NULL;
+	if (id)
+		cls_fmt(svc, sizeof svc, " (%s)", id);
+	const char *what;
+	switch (fd->kind) {
+	case CLS_K_BLOCKED: what = "its attempts were blocked"; break;
+	case CLS_K_VIOLATION: what = "each one a violation"; break;
+	default: what = "no catalog service uses it that way"; break;
+	}
+	if (fd->server_initiated)
+		cls_fmt(fd->reason, sizeof fd->reason, "The server %s sent %s to "
+		        "port %u%s of %u peers, %s (last outcome %s): a flood or "
+		        "a sweep.", srv, pn, (unsigned)fd->port, svc,
+		        (unsigned)fd->npeers, what, outcome_word(fd->outcome));
+	else
+		cls_fmt(fd->reason, sizeof fd->reason, "%u peers sent %s to port "
+		        "%u%s of the server %s, %s (last outcome %s): a flood.",
+		        (unsigned)fd->npeers, pn, (unsigned)fd->port, svc, srv,
+		        what, outcome_word(fd->outcome));
+}

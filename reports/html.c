@@ -515,6 +515,8 @@ static void finding_body(struct rep_out *o, const struct rep_input *in,
 		rep_addr(f->family, f->server, 0, sa, sizeof sa);
 	if (f->has_peer)
 		rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
+	else if (f->npeers) /* a flood: many peers, one port */
+		snprintf(pa, sizeof pa, "%u peers", (unsigned)f->npeers);
 	if (f->flows && sa[0] && pa[0]) {
 		rep_puts(o, "<span class=\"addr\">");
 		esc_addr(o, f->server_initiated ? sa : pa);

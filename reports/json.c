@@ -54,6 +54,8 @@ json_t *rep_finding_json(const struct rep_input *in,
 		json_object_set_new(o, "ports", json_string(r));
 	}
 	json_object_set_new(o, "nports", json_integer(f->nports ? f->nports : 1));
+	json_object_set_new(o, "npeers", json_integer(f->npeers ? f->npeers :
+	                                              f->has_peer ? 1 : 0));
 	if (rep_zero_addr(f->server)) {
 		json_object_set_new(o, "server", json_null());
 	} else {

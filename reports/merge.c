@@ -30,7 +30,8 @@
  *             same catalog), counted and settled like services; a finding
  *             or service naming a report's group names the merged one;
  *   findings  same key (kind, service, protocol, port, server, peer,
- *             initiator) merged: flows/packets/bytes summed, first/last
+ *             initiator; a flood has no peer) merged (a flood's peers
+ *             summed: a peer in two reports counts twice): flows/packets/bytes summed, first/last
  *             widened, outcome, ICMP and reason of the latest; range (scan)
  *             findings of one pair merge into one range, and that pair's
  *             single-port unexpected findings fold into it, as they do when
@@ -496,6 +497,9 @@ static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
 		f->port = (uint16_t)lo;
 		f->port_hi = (uint16_t)hi;
 	}
+	uint64_t npe = ju64(o, "npeers");
+	if (!jstr(o, "peer") && npe)
+		f->npeers = (uint32_t)(npe > UINT32_MAX ? UINT32_MAX : npe);
 	uint64_t np = ju64(o, "nports");
 	f->nports = np ? (uint32_t)(np > UINT32_MAX ? UINT32_MAX : np) : 1;
 	uint8_t fam = 4;
@@ -632,6 +636,11 @@ static void fold(struct cls_finding *into, const struct cls_finding *f,
 	into->packets += f->packets;
 	into->bytes += f->bytes;
 	into->nflow_ids = 0; /* ids of several runs would not name one flow */
+	if (f->npeers) { /* floods: peers of both reports (one seen in both
+	                  * counts twice: merged floods say "up to") */
+		uint64_t np = (uint64_t)into->npeers + f->npeers;
+		into->npeers = (uint32_t)(np > UINT32_MAX ? UINT32_MAX : np);
+	}
 	if (is_range(into) || is_range(f) || distinct_port) {
 		if (f->port < into->port)
 			into->port = f->port;

@@ -1191,6 +1191,8 @@ static void findings_section(struct txt *x)
 				rep_addr(f->family, f->server, 0, sa, sizeof sa);
 			if (f->has_peer)
 				rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
+			else if (f->npeers) /* a flood: many peers, one port */
+				snprintf(pa, sizeof pa, "%u peers", (unsigned)f->npeers);
 			if (f->flows && sa[0] && pa[0])
 				snprintf(conn, sizeof conn, "%s -> %s",
 				         f->server_initiated ? sa : pa,

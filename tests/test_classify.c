@@ -1199,13 +1199,15 @@ static void test_findings_cap(void **state)
 	(void)state;
 	static const char *const s[] = { SRV, NULL };
 	struct env *e = env_new(NULL, 0, s, 5, NULL);
-	/* 8 peers, 2 unexpected ports each: 16 findings, 5 kept. */
+	/* 8 peers, 2 unexpected ports each, no port shared: 16 findings,
+	 * 5 kept. */
 	for (unsigned i = 0; i < 8; i++)
 		for (unsigned k = 0; k < 2; k++) {
 			char peer[32];
 			snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
 			struct cap_flow f = mk(e, 6, peer, 50000, SRV,
-			                       (uint16_t)(22 + k), CAP_OUT_CLOSED);
+			                       (uint16_t)(2200 + 2 * i + k),
+			                       CAP_OUT_CLOSED);
 			cls_flow(&f, e->cls);
 			cls_flow(&f, e->cls); /* twice: still one finding */
 		}
@@ -1215,6 +1217,25 @@ static void test_findings_cap(void **state)
 	assert_int_equal(e->res->summary.findings, 16);
 	assert_int_equal(e->res->summary.unexpected, 32);
 	assert_false(e->res->summary.compliant);
+	env_free(e);
+	/* The same peers on two shared ports: at the cap, the peers of a
+	 * port fold into one flood finding instead of being dropped. */
+	e = env_new(NULL, 0, s, 5, NULL);
+	for (unsigned i = 0; i < 8; i++)
+		for (unsigned k = 0; k < 2; k++) {
+			char peer[32];
+			snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
+			struct cap_flow f = mk(e, 6, peer, 50000, SRV,
+			                       (uint16_t)(22 + k), CAP_OUT_CLOSED);
+			cls_flow(&f, e->cls);
+		}
+	finish(e);
+	assert_int_equal(e->res->summary.findings_dropped, 0);
+	uint64_t flows = 0;
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		flows += e->res->findings[i].flows;
+	assert_int_equal(flows, 16);
+	assert_true(e->res->nfindings <= 5);
 	env_free(e);
 }
 
