@@ -334,7 +334,8 @@ json_t *rep_report_json(const struct rep_input *in)
 	json_object_set_new(r, "findings", fs ? fs : json_null());
 
 	json_t *cv = json_array();
-	for (uint32_t i = 0; cv && i < res->ncaveats && i < 8; i++)
+	for (uint32_t i = 0; cv && i < res->ncaveats && i < CLS_MAX_CAVEATS;
+	     i++)
 		json_array_append_new(cv, rep_jstr(res->caveats[i]));
 	json_object_set_new(r, "caveats", cv ? cv : json_null());
 	return r;
