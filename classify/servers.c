@@ -76,15 +76,21 @@ struct cls_server *cls_server_add(struct cls_result *res)
 	return s;
 }
 
-/* The first `len` bits of a (family's 4 or 16 bytes), the rest zero. */
-static void masked(const uint8_t *a, unsigned len, unsigned nbytes,
-                   uint8_t *m)
+/* The first `len` bits of a (family's 4 or 16 bytes), the rest zero:
+ * fixed-size copies, so that a host (len = 32 or 128) costs no call. */
+static inline void masked(const uint8_t *a, unsigned len, unsigned nbytes,
+                          uint8_t *m)
 {
-	unsigned full = len / 8, rest = len % 8;
-	memcpy(m, a, full);
-	memset(m + full, 0, nbytes - full);
-	if (rest)
-		m[full] = (uint8_t)(a[full] & (0xffu << (8 - rest)));
+	if (nbytes == 4)
+		memcpy(m, a, 4);
+	else
+		memcpy(m, a, 16);
+	unsigned full = len / 8;
+	if (full < nbytes) {
+		m[full] = (uint8_t)(m[full] & (0xff00u >> (len % 8)));
+		for (unsigned i = full + 1; i < nbytes; i++)
+			m[i] = 0;
+	}
 }
 
 static uint32_t prefix_tag(const struct cls *c, unsigned len,
