@@ -304,12 +304,22 @@ static json_t *server_json(const struct rep_input *in, uint32_t i)
 	for (int v = 0; by && v < CLS_V_NONE; v++)
 		json_object_set_new(by, cls_verdict_name((enum cls_verdict)v),
 		                    u64(s->by[v]));
-	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}",
-	                 "address", a, "inferred", (int)s->inferred,
-	                 "name", s->name[0] ? rep_jstr(s->name) : json_null(),
-	                 "how", rep_jstr(s->how),
-	                 "flows_by_verdict", by ? by : json_null(),
-	                 "findings_by_kind", kinds ? kinds : json_null());
+	/* Set one by one, not json_pack: there may be 100,000 servers, and
+	 * parsing the format each time cost as much as the rest. */
+	json_t *o = json_object();
+	if (!o) {
+		json_decref(by);
+		json_decref(kinds);
+		return NULL;
+	}
+	json_object_set_new(o, "address", json_string(a));
+	json_object_set_new(o, "inferred", json_boolean(s->inferred));
+	json_object_set_new(o, "name", s->name[0] ? rep_jstr(s->name)
+	                                          : json_null());
+	json_object_set_new(o, "how", rep_jstr(s->how));
+	json_object_set_new(o, "flows_by_verdict", by ? by : json_null());
+	json_object_set_new(o, "findings_by_kind", kinds ? kinds : json_null());
+	return o;
 }
 
 static json_t *service_json(const struct rep_input *in, uint32_t i)
