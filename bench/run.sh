@@ -13,7 +13,7 @@
 #                    minutes around 10,000 servers to infer, 10% VLAN
 #      scan.pcap     BENCH_SCAN SYNs (default 1000000) from one peer to one
 #                    server over all ports, each answered by a RST
-# 3. Times, for each capture, BENCH_RUNS rounds (default 5) of: floor,
+# 3. Times, for each capture, BENCH_RUNS rounds (default 7) of: floor,
 #    `floor -b BYTES` (libpcap through the stdio buffer portaudit reads
 #    with: CAP_READ_BUF in capture/source.h, 128 KiB), then the whole audit
 #    with its JSON report (`portaudit -q -r FILE [--server 10.0.0.5] --json
@@ -47,7 +47,7 @@ dir=${BENCH_DIR:-build/bench}
 mixed_n=${BENCH_MIXED:-5000000}
 servers_n=${BENCH_SERVERS:-1000000}
 scan_n=${BENCH_SCAN:-1000000}
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-7}
 cut=${BENCH_CUT:-1000000}
 callgrind=${BENCH_CALLGRIND:-1}
 # portaudit's read buffer, from capture/source.h (CAP_READ_BUF, in KiB)
