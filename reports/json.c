@@ -1,23 +1,26 @@
 /*
  * json.c -- the versioned JSON report (docs/report-format.md).
  *
- * Design. Each object of the report has one builder that makes it as a
- * jansson object: the head (version ... capture), a server, the summary,
- * a service, a group, a finding (rep_finding_json, which the JSON-lines
- * finding events use too), in the order of `sections`. The --json writer
- * streams: it writes the head, then builds, writes and frees one server,
- * service, group or finding at a time, with a writer that prints a jansson
- * value byte for byte as json_dumpf(JSON_INDENT(2)) does (jw_value), so
- * the file is the same as a dump of the whole tree (rep_report_json, kept
- * for tests and any caller that wants the tree). Every value comes from
- * what capture counted and classify decided; nothing is recomputed here.
- * The report holds no wall-clock time, so the same capture and options give
- * the same bytes (golden tests rely on it); times are the packets' own.
- * Memory: the head, one object and a 64 KiB buffer, whatever the number of
- * findings (bounded by --max-findings) or servers; flows are never part of
- * it. Cost: building a finding's jansson object and freeing it (about 20
- * values) is most of it; writing costs a few instructions a byte, where
- * json_dumpf took about a hundred (docs/flows.md, "Speed").
+ * Design. The report is written as a stream, object by object, in the
+ * order of `sections`: the head (version ... capture), built as one small
+ * jansson object; then each server written straight (there may be
+ * 100,000); the summary; each service, group and finding built as a
+ * jansson object (a finding by rep_finding_json, the one place a finding's
+ * fields are listed, which the JSON-lines finding events use too),
+ * written and freed at once; the caveats. The writer (jw_*) prints a
+ * jansson value byte for byte as json_dumpf(JSON_INDENT(2)) does, so the
+ * file is what dumping a whole tree gave before; rep_report_json() reads
+ * the stream back into a tree, so that each object has one description.
+ * Every value comes from what capture counted and classify decided;
+ * nothing is recomputed here. The report holds no wall-clock time, so the
+ * same capture and options give the same bytes (golden tests rely on it);
+ * times are the packets' own. Memory: the head, one object and a 64 KiB
+ * buffer, whatever the number of findings (bounded by --max-findings) or
+ * servers; flows are never part of it. Cost (callgrind, make bench): a
+ * finding about 27,000 instructions to build (its two times and two
+ * addresses 13,000 of them) and 14,000 to write and free; a server about
+ * 9,000; writing about 8 instructions a byte, where json_dumpf of the
+ * whole tree took about 100 (docs/flows.md, "Speed").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -249,186 +252,7 @@ static json_t *summary_json(const struct cls_summary *s)
 	return o;
 }
 
-/* ---- the report, object by object ------------------------------------ */
-
-/* Everything before "servers": small, built whole. */
-static json_t *report_head(const struct rep_input *in)
-{
-	const struct cat_model *m = in->model;
-	const struct catalog *cat = m ? m->cat : NULL;
-	json_t *r = json_object();
-	if (!r)
-		return NULL;
-	json_object_set_new(r, "version", json_integer(REP_FORMAT_VERSION));
-	json_object_set_new(r, "portaudit", json_string(PORTAUDIT_VERSION));
-	json_object_set_new(r, "command_line", str_or_null(in->command_line));
-	if (in->nmerged) {
-		json_t *mf = json_array();
-		for (unsigned i = 0; mf && i < in->nmerged; i++)
-			json_array_append_new(mf, rep_jstr(in->merged_from[i]));
-		json_object_set_new(r, "merged_from", mf ? mf : json_null());
-	}
-	if (cat)
-		json_object_set_new(r, "catalog", json_pack("{s:s, s:o, s:s, s:o}",
-		                    "name", cat->name,
-		                    "title", str_or_null(cat->title),
-		                    "sha256", cat->sha256,
-		                    "source", str_or_null(cat->source)));
-	else
-		json_object_set_new(r, "catalog", json_null());
-	if (m && m->prof)
-		json_object_set_new(r, "profile", json_pack("{s:o, s:s, s:o}",
-		                    "source", str_or_null(m->prof->source),
-		                    "sha256", m->prof->sha256,
-		                    "site", str_or_null(m->prof->site)));
-	else
-		json_object_set_new(r, "profile", json_null());
-	json_object_set_new(r, "base_port", json_integer(m ? m->base : 0));
-	/* Identity: report_id and covers (merge.c), capture.host when live. */
-	json_t *cap = capture_json(in);
-	if (!cap || rep_identity_json(r, cap, in) != 0) {
-		json_decref(cap);
-		json_decref(r);
-		return NULL;
-	}
-	json_object_set_new(r, "capture", cap);
-	return r;
-}
-
-static json_t *server_json(const struct rep_input *in, uint32_t i)
-{
-	const struct cls_server *s = &in->res->servers[i];
-	char a[REP_ADDR_MAX];
-	rep_addr(s->family, s->addr, s->len, a, sizeof a);
-	json_t *by = json_object(), *kinds = kinds_json(s->kinds);
-	for (int v = 0; by && v < CLS_V_NONE; v++)
-		json_object_set_new(by, cls_verdict_name((enum cls_verdict)v),
-		                    u64(s->by[v]));
-	/* Set one by one, not json_pack: there may be 100,000 servers, and
-	 * parsing the format each time cost as much as the rest. */
-	json_t *o = json_object();
-	if (!o) {
-		json_decref(by);
-		json_decref(kinds);
-		return NULL;
-	}
-	json_object_set_new(o, "address", json_string(a));
-	json_object_set_new(o, "inferred", json_boolean(s->inferred));
-	json_object_set_new(o, "name", s->name[0] ? rep_jstr(s->name)
-	                                          : json_null());
-	json_object_set_new(o, "how", rep_jstr(s->how));
-	json_object_set_new(o, "flows_by_verdict", by ? by : json_null());
-	json_object_set_new(o, "findings_by_kind", kinds ? kinds : json_null());
-	return o;
-}
-
-static json_t *service_json(const struct rep_input *in, uint32_t i)
-{
-	json_t *o = cat_service_json(in->model, i);
-	if (!o)
-		return NULL;
-	const struct cls_service_stat *st = &in->res->services[i];
-	json_object_set_new(o, "status", json_string(cls_status_name(st->status)));
-	json_object_set_new(o, "flows", u64(st->flows));
-	json_object_set_new(o, "ok_flows", u64(st->ok_flows));
-	json_object_set_new(o, "bytes", u64(st->bytes));
-	json_object_set_new(o, "by_verdict", by_verdict_json(st));
-	json_object_set_new(o, "service_group",
-	                    str_or_null(rep_attrib_id(in, -1, st->group)));
-	json_object_set_new(o, "caveat", st->caveat[0] ? rep_jstr(st->caveat)
-	                                               : json_null());
-	return o;
-}
-
-static json_t *group_item(const struct rep_input *in, uint32_t i)
-{
-	return group_json(in, &in->res->groups[i]);
-}
-
-static json_t *finding_item(const struct rep_input *in, uint32_t i)
-{
-	return rep_finding_json(in, &in->res->findings[i]);
-}
-
-static json_t *caveat_item(const struct rep_input *in, uint32_t i)
-{
-	return rep_jstr(in->res->caveats[i]);
-}
-
-static json_t *servers_how_value(const struct rep_input *in)
-{
-	return rep_jstr(in->res->servers_how);
-}
-
-static json_t *summary_value(const struct rep_input *in)
-{
-	return summary_json(&in->res->summary);
-}
-
-static uint32_t n_servers(const struct rep_input *in)
-{
-	return in->res->nservers;
-}
-
-static uint32_t n_services(const struct rep_input *in)
-{
-	return in->model && in->model->cat ? in->model->cat->nservices : 0;
-}
-
-static uint32_t n_groups(const struct rep_input *in)
-{
-	return in->model && in->model->cat ? in->res->ngroups : 0;
-}
-
-static uint32_t n_findings(const struct rep_input *in)
-{
-	return in->res->nfindings;
-}
-
-static uint32_t n_caveats(const struct rep_input *in)
-{
-	return in->res->ncaveats < CLS_MAX_CAVEATS ? in->res->ncaveats
-	                                           : CLS_MAX_CAVEATS;
-}
-
-/* The report after its head, in order: each member one value, or an array
- * built one item at a time (count, item). The tree (rep_report_json) and
- * the stream (json_report) both follow this list, so each object has one
- * description. */
-static const struct section {
-	const char *key;
-	json_t *(*value)(const struct rep_input *in);
-	uint32_t (*count)(const struct rep_input *in);
-	json_t *(*item)(const struct rep_input *in, uint32_t i);
-} sections[] = {
-	{ "servers", NULL, n_servers, server_json },
-	{ "servers_how", servers_how_value, NULL, NULL },
-	{ "summary", summary_value, NULL, NULL },
-	{ "services", NULL, n_services, service_json },
-	{ "groups", NULL, n_groups, group_item },
-	{ "findings", NULL, n_findings, finding_item },
-	{ "caveats", NULL, n_caveats, caveat_item },
-};
-
-json_t *rep_report_json(const struct rep_input *in)
-{
-	json_t *r = report_head(in);
-	for (size_t k = 0; r && k < sizeof sections / sizeof sections[0]; k++) {
-		const struct section *sc = &sections[k];
-		if (sc->value) {
-			json_object_set_new(r, sc->key, sc->value(in));
-			continue;
-		}
-		json_t *a = json_array();
-		uint32_t n = sc->count(in);
-		for (uint32_t i = 0; a && i < n; i++)
-			json_array_append_new(a, sc->item(in, i));
-		json_object_set_new(r, sc->key, a ? a : json_null());
-	}
-	return r;
-}
-
-/* ---- the stream --------------------------------------------------------- */
+/* ---- writing JSON --------------------------------------------------------- */
 
 /* A jansson value written exactly as json_dumpf(JSON_INDENT(2)) writes it
  * (jansson 2.14's dump.c: members in insertion order, ", " never, ",\n"
@@ -483,6 +307,13 @@ static void jw_indent(struct jw *w, unsigned depth)
 	}
 }
 
+/* The bytes a JSON string escapes: below 0x20, '"' and '\\'. */
+static const uint8_t jw_esc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 static void jw_str(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -490,7 +321,7 @@ static void jw_str(struct jw *w, const char *s, size_t n)
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!jw_esc[c])
 			continue;
 		jw_raw(w, s + run, i - run);
 		run = i + 1;
@@ -601,29 +432,229 @@ static void jw_value(struct jw *w, json_t *v, unsigned depth)
 	}
 }
 
-/* A member of the top-level object: "key": then the value. */
-static void jw_key(struct jw *w, bool *first, const char *key)
+/* ---- the report, object by object ------------------------------------ */
+
+/* Everything before "servers": small, built whole. */
+static json_t *report_head(const struct rep_input *in)
 {
-	if (!*first)
+	const struct cat_model *m = in->model;
+	const struct catalog *cat = m ? m->cat : NULL;
+	json_t *r = json_object();
+	if (!r)
+		return NULL;
+	json_object_set_new(r, "version", json_integer(REP_FORMAT_VERSION));
+	json_object_set_new(r, "portaudit", json_string(PORTAUDIT_VERSION));
+	json_object_set_new(r, "command_line", str_or_null(in->command_line));
+	if (in->nmerged) {
+		json_t *mf = json_array();
+		for (unsigned i = 0; mf && i < in->nmerged; i++)
+			json_array_append_new(mf, rep_jstr(in->merged_from[i]));
+		json_object_set_new(r, "merged_from", mf ? mf : json_null());
+	}
+	if (cat)
+		json_object_set_new(r, "catalog", json_pack("{s:s, s:o, s:s, s:o}",
+		                    "name", cat->name,
+		                    "title", str_or_null(cat->title),
+		                    "sha256", cat->sha256,
+		                    "source", str_or_null(cat->source)));
+	else
+		json_object_set_new(r, "catalog", json_null());
+	if (m && m->prof)
+		json_object_set_new(r, "profile", json_pack("{s:o, s:s, s:o}",
+		                    "source", str_or_null(m->prof->source),
+		                    "sha256", m->prof->sha256,
+		                    "site", str_or_null(m->prof->site)));
+	else
+		json_object_set_new(r, "profile", json_null());
+	json_object_set_new(r, "base_port", json_integer(m ? m->base : 0));
+	/* Identity: report_id and covers (merge.c), capture.host when live. */
+	json_t *cap = capture_json(in);
+	if (!cap || rep_identity_json(r, cap, in) != 0) {
+		json_decref(cap);
+		json_decref(r);
+		return NULL;
+	}
+	json_object_set_new(r, "capture", cap);
+	return r;
+}
+
+/* "key": at depth, after a comma unless first. */
+static void jw_member(struct jw *w, unsigned depth, bool first,
+                      const char *key)
+{
+	if (!first)
 		jw_raw(w, ",", 1);
-	*first = false;
-	jw_indent(w, 1);
+	jw_indent(w, depth);
 	jw_str(w, key, strlen(key));
 	jw_raw(w, ": ", 2);
 }
 
-/* The report as rep_report_json() would be dumped, written object by
- * object: the head, then each section's items built, written and freed
- * one at a time. Memory: the head, one item and the buffer, whatever the
- * number of findings and servers. */
-static int json_report(struct rep_out *o, const struct rep_input *in)
+/* A string as rep_jstr() makes it (null, or its UTF-8 with invalid bytes
+ * replaced): jansson checks it. */
+static void jw_jstr(struct jw *w, const char *s)
+{
+	json_t *j = rep_jstr(s);
+	if (json_is_string(j))
+		jw_str(w, json_string_value(j), json_string_length(j));
+	else
+		jw_raw(w, "null", 4);
+	json_decref(j);
+}
+
+/* One server, written as it goes: there may be 100,000 of them, and as
+ * jansson objects (about 20 values each, built, written and freed) they
+ * cost ten times as much. Its one description: rep_report_json() reads
+ * the stream back. */
+static void server_write(struct jw *w, const struct rep_input *in,
+                         uint32_t i, unsigned depth)
+{
+	const struct cls_server *s = &in->res->servers[i];
+	char a[REP_ADDR_MAX];
+	rep_addr(s->family, s->addr, s->len, a, sizeof a);
+	jw_raw(w, "{", 1);
+	jw_member(w, depth + 1, true, "address");
+	jw_str(w, a, strlen(a));
+	jw_member(w, depth + 1, false, "inferred");
+	if (s->inferred)
+		jw_raw(w, "true", 4);
+	else
+		jw_raw(w, "false", 5);
+	jw_member(w, depth + 1, false, "name");
+	jw_jstr(w, s->name[0] ? s->name : NULL);
+	jw_member(w, depth + 1, false, "how");
+	jw_jstr(w, s->how);
+	jw_member(w, depth + 1, false, "flows_by_verdict");
+	jw_raw(w, "{", 1);
+	for (int v = 0; v < CLS_V_NONE; v++) {
+		jw_member(w, depth + 2, v == 0,
+		          cls_verdict_name((enum cls_verdict)v));
+		jw_int(w, (json_int_t)(s->by[v] > (uint64_t)INT64_MAX
+		                       ? (uint64_t)INT64_MAX : s->by[v]));
+	}
+	jw_indent(w, depth + 1);
+	jw_raw(w, "}", 1);
+	jw_member(w, depth + 1, false, "findings_by_kind");
+	jw_raw(w, "{", 1);
+	for (size_t k = 0; k < CLS_K_COUNT; k++) {
+		enum cls_kind kind = cls_kinds_worst_first[k];
+		jw_member(w, depth + 2, k == 0, cls_kind_name(kind));
+		jw_int(w, (json_int_t)(s->kinds[kind] > (uint64_t)INT64_MAX
+		                       ? (uint64_t)INT64_MAX : s->kinds[kind]));
+	}
+	jw_indent(w, depth + 1);
+	jw_raw(w, "}", 1);
+	jw_indent(w, depth);
+	jw_raw(w, "}", 1);
+}
+
+static json_t *service_json(const struct rep_input *in, uint32_t i)
+{
+	json_t *o = cat_service_json(in->model, i);
+	if (!o)
+		return NULL;
+	const struct cls_service_stat *st = &in->res->services[i];
+	json_object_set_new(o, "status", json_string(cls_status_name(st->status)));
+	json_object_set_new(o, "flows", u64(st->flows));
+	json_object_set_new(o, "ok_flows", u64(st->ok_flows));
+	json_object_set_new(o, "bytes", u64(st->bytes));
+	json_object_set_new(o, "by_verdict", by_verdict_json(st));
+	json_object_set_new(o, "service_group",
+	                    str_or_null(rep_attrib_id(in, -1, st->group)));
+	json_object_set_new(o, "caveat", st->caveat[0] ? rep_jstr(st->caveat)
+	                                               : json_null());
+	return o;
+}
+
+static json_t *group_item(const struct rep_input *in, uint32_t i)
+{
+	return group_json(in, &in->res->groups[i]);
+}
+
+static json_t *finding_item(const struct rep_input *in, uint32_t i)
+{
+	return rep_finding_json(in, &in->res->findings[i]);
+}
+
+static json_t *caveat_item(const struct rep_input *in, uint32_t i)
+{
+	return rep_jstr(in->res->caveats[i]);
+}
+
+static json_t *servers_how_value(const struct rep_input *in)
+{
+	return rep_jstr(in->res->servers_how);
+}
+
+static json_t *summary_value(const struct rep_input *in)
+{
+	return summary_json(&in->res->summary);
+}
+
+static uint32_t n_servers(const struct rep_input *in)
+{
+	return in->res->nservers;
+}
+
+static uint32_t n_services(const struct rep_input *in)
+{
+	return in->model && in->model->cat ? in->model->cat->nservices : 0;
+}
+
+static uint32_t n_groups(const struct rep_input *in)
+{
+	return in->model && in->model->cat ? in->res->ngroups : 0;
+}
+
+static uint32_t n_findings(const struct rep_input *in)
+{
+	return in->res->nfindings;
+}
+
+static uint32_t n_caveats(const struct rep_input *in)
+{
+	return in->res->ncaveats < CLS_MAX_CAVEATS ? in->res->ncaveats
+	                                           : CLS_MAX_CAVEATS;
+}
+
+/* The report after its head, in order: each member one value, or an array
+ * made one item at a time (count, then item: a jansson object written
+ * and freed, or write: written straight). json_write follows this list. */
+static const struct section {
+	const char *key;
+	json_t *(*value)(const struct rep_input *in);
+	uint32_t (*count)(const struct rep_input *in);
+	json_t *(*item)(const struct rep_input *in, uint32_t i);
+	void (*write)(struct jw *w, const struct rep_input *in, uint32_t i,
+	              unsigned depth);
+} sections[] = {
+	{ "servers", NULL, n_servers, NULL, server_write },
+	{ "servers_how", servers_how_value, NULL, NULL, NULL },
+	{ "summary", summary_value, NULL, NULL, NULL },
+	{ "services", NULL, n_services, service_json, NULL },
+	{ "groups", NULL, n_groups, group_item, NULL },
+	{ "findings", NULL, n_findings, finding_item, NULL },
+	{ "caveats", NULL, n_caveats, caveat_item, NULL },
+};
+
+/* A member of the top-level object: "key": then the value. */
+static void jw_key(struct jw *w, bool *first, const char *key)
+{
+	jw_member(w, 1, *first, key);
+	*first = false;
+}
+
+/* The report, written object by object: the head, then each section's
+ * items made, written and freed one at a time. Memory: the head, one item
+ * and the buffer, whatever the number of findings and servers. Errors are
+ * left in o (rep_fail). */
+static void json_write(struct rep_out *o, const struct rep_input *in)
 {
 	struct jw *w = malloc(sizeof *w);
 	json_t *head = w ? report_head(in) : NULL;
 	if (!head) {
 		free(w);
 		rep_fail(o, ENOMEM);
-		return rep_done(o);
+		return;
 	}
 	w->o = o;
 	w->n = 0;
@@ -655,14 +686,18 @@ static int json_report(struct rep_out *o, const struct rep_input *in)
 		}
 		jw_raw(w, "[", 1);
 		for (uint32_t i = 0; i < n && !o->failed; i++) {
+			if (i)
+				jw_raw(w, ",", 1);
+			jw_indent(w, 2);
+			if (sc->write) {
+				sc->write(w, in, i, 2);
+				continue;
+			}
 			json_t *v = sc->item(in, i);
 			if (!v) {
 				rep_fail(o, ENOMEM); /* never a report missing one */
 				break;
 			}
-			if (i)
-				jw_raw(w, ",", 1);
-			jw_indent(w, 2);
 			jw_value(w, v, 2);
 			json_decref(v);
 		}
@@ -673,7 +708,32 @@ static int json_report(struct rep_out *o, const struct rep_input *in)
 	jw_raw(w, "}\n", 2);
 	jw_flush(w);
 	free(w);
+}
+
+static int json_report(struct rep_out *o, const struct rep_input *in)
+{
+	json_write(o, in);
 	return rep_done(o);
+}
+
+/* The tree: the stream, written to memory and read back, so that the
+ * report has one description (for tests and any caller that wants to
+ * walk it; --json never builds it). */
+json_t *rep_report_json(const struct rep_input *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct rep_out o;
+	memset(&o, 0, sizeof o);
+	o.w = &rep_json;
+	o.fp = open_memstream(&buf, &len);
+	if (!o.fp)
+		return NULL;
+	json_write(&o, in);
+	bool ok = fclose(o.fp) == 0 && !o.failed;
+	json_t *r = ok ? json_loadb(buf, len, 0, NULL) : NULL;
+	free(buf);
+	return r;
 }
 
 const struct rep_writer rep_json = { "json", NULL, json_report };

@@ -65,6 +65,8 @@ static void test_escaping(void **state)
 	         sizeof x->res.services[0].caveat, "tab\there \x7f\x1f end");
 	snprintf(x->res.servers[0].name, sizeof x->res.servers[0].name,
 	         "m\xc3\xb6nitor \"one\"");
+	snprintf(x->res.servers[0].how, sizeof x->res.servers[0].how,
+	         "profile /tmp/\xff\xfe.yaml \xc3\xa9");
 	snprintf(x->res.caveats[1], sizeof x->res.caveats[1], "back\\slash/");
 	x->res.ncaveats = 2;
 	same_as_tree(x, "escaping.json");
@@ -74,6 +76,9 @@ static void test_escaping(void **state)
 	assert_non_null(strstr(s, "\\u001F !\\\"#$%&'()*+,-./0"));
 	assert_non_null(strstr(s, "[\\\\]^_`a"));
 	assert_non_null(strstr(s, "|}~\x7f\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\""));
+	/* Not UTF-8: every byte past ASCII becomes '?', as rep_jstr does. */
+	assert_non_null(strstr(s, "\"how\": \"profile /tmp/??.yaml ??\""));
+	assert_non_null(strstr(s, "\"name\": \"m\xc3\xb6nitor \\\"one\\\"\""));
 	free(s);
 	fx_free(x);
 }
@@ -137,6 +142,25 @@ static void test_large(void **state)
 	cmd[CMD] = 0;
 	x->in.command_line = cmd;
 	same_as_tree(x, "large.json");
+	/* The servers written straight hold what was counted. */
+	json_t *t = rep_report_json(&x->in);
+	json_t *sv = json_object_get(t, "servers");
+	assert_int_equal(json_array_size(sv), NS);
+	json_t *s7 = json_array_get(sv, 7);
+	assert_string_equal(json_string_value(json_object_get(s7, "address")),
+	                    "10.0.0.7");
+	assert_true(json_is_true(json_object_get(s7, "inferred")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s7,
+	                 "flows_by_verdict"), "expected")), 7);
+	json_t *s6 = json_array_get(sv, 6);
+	assert_string_equal(json_string_value(json_object_get(s6, "address")),
+	                    "2000:6::/24");
+	assert_true(json_is_false(json_object_get(s6, "inferred")));
+	assert_true(json_is_null(json_object_get(s6, "name")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	                 json_array_get(sv, 0), "findings_by_kind"),
+	                 "violation")), 1);
+	json_decref(t);
 	free(cmd);
 	free(f);
 	fx_free(x);
