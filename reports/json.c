@@ -16,11 +16,10 @@
  * same capture and options give the same bytes (golden tests rely on it);
  * times are the packets' own. Memory: the head, one object and a 64 KiB
  * buffer, whatever the number of findings (bounded by --max-findings) or
- * servers; flows are never part of it. Cost (callgrind, make bench): a
- * finding about 27,000 instructions to build (its two times and two
- * addresses 13,000 of them) and 14,000 to write and free; a server about
- * 9,000; writing about 8 instructions a byte, where json_dumpf of the
- * whole tree took about 100 (docs/flows.md, "Speed").
+ * servers; flows are never part of it. Cost (callgrind on make bench's
+ * servers.pcap): a finding about 27,000 instructions to build (its two
+ * times and two addresses 13,000 of them), then to write and free; a
+ * server about 9,000 (docs/flows.md, "Speed").
  */
 #include <errno.h>
 #include <inttypes.h>
