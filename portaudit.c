@@ -238,8 +238,14 @@ static int audit(int argc, char **argv)
 	/* text, json, html, csv, jsonl, flows-csv, evidence */
 	const char *out_path[7] = { 0 };
 	unsigned long long evidence_n = 20;
-	const char *server_arg[CLS_MAX_SERVERS];
+	/* --server values: at most one per argument (classify keeps
+	 * CLS_MAX_SERVERS of them and says so in a caveat past that). */
+	const char **server_arg = calloc((size_t)argc, sizeof *server_arg);
 	unsigned nserver = 0;
+	if (!server_arg) {
+		fputs("portaudit: out of memory\n", stderr);
+		return EXIT_USAGE;
+	}
 	unsigned long long base = 0;
 	int fail_on = (1 << CLS_K_COUNT) - 1;
 	uint32_t max_findings = 0;
@@ -272,8 +278,6 @@ static int audit(int argc, char **argv)
 		case OPT_CATALOG: catalog_path = optarg; break;
 		case OPT_PROFILE: profile_path = optarg; break;
 		case OPT_SERVER:
-			if (nserver >= CLS_MAX_SERVERS)
-				usage_error("too many --server options");
 			server_arg[nserver++] = optarg;
 			break;
 		case OPT_BASE: base = parse_num("--base-port", optarg, 1, 65535); break;
@@ -304,8 +308,14 @@ static int audit(int argc, char **argv)
 			break;
 		case OPT_ALL: all = true; break;
 		case OPT_NO_DECAP: copt.no_decap = true; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("portaudit %s\n", PORTAUDIT_VERSION); return 0;
+		case 'h':
+			fputs(usage_text, stdout);
+			free(server_arg);
+			return 0;
+		case 'V':
+			printf("portaudit %s\n", PORTAUDIT_VERSION);
+			free(server_arg);
+			return 0;
 		case ':':
 			usage_error("option %s needs an argument", argv[optind - 1]);
 			break;
@@ -348,6 +358,7 @@ static int audit(int argc, char **argv)
 	if (cat_load_file(&cat, catalog_path, &err) != 0) {
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		free((char *)copt.filter);
+		free(server_arg);
 		return EXIT_USAGE;
 	}
 	if (profile_path &&
@@ -355,6 +366,7 @@ static int audit(int argc, char **argv)
 		fprintf(stderr, "portaudit: %s\n", err.msg);
 		cat_free(&cat);
 		free((char *)copt.filter);
+		free(server_arg);
 		return EXIT_USAGE;
 	}
 	if (cat_apply(&model, &cat, profile_path ? &prof : NULL, (uint16_t)base,
@@ -364,11 +376,20 @@ static int audit(int argc, char **argv)
 			cat_profile_free(&prof);
 		cat_free(&cat);
 		free((char *)copt.filter);
+		free(server_arg);
 		return EXIT_USAGE;
 	}
 
 	/* The servers: --server, else the profile's, else inferred (classify). */
-	static struct cls_server servers[CLS_MAX_SERVERS];
+	size_t nalloc = nserver;
+	if (nserver == 0 && profile_path)
+		for (uint32_t i = 0; i < prof.nservers; i++)
+			nalloc += prof.servers[i].naddrs;
+	struct cls_server *servers = calloc(nalloc ? nalloc : 1, sizeof *servers);
+	if (!servers) {
+		fputs("portaudit: out of memory\n", stderr);
+		exit(EXIT_USAGE);
+	}
 	uint32_t nservers = 0;
 	for (unsigned i = 0; i < nserver; i++) {
 		struct cat_prefix p;
@@ -376,19 +397,17 @@ static int audit(int argc, char **argv)
 			usage_error("--server: '%s' is not an address or prefix",
 			            server_arg[i]);
 		struct cls_server *s = &servers[nservers++];
-		memset(s, 0, sizeof *s);
 		s->family = p.family;
 		memcpy(s->addr, p.addr, 16);
 		s->len = p.len;
 		snprintf(s->how, sizeof s->how, "--server");
 	}
+	free(server_arg);
 	if (nservers == 0 && profile_path) {
 		for (uint32_t i = 0; i < prof.nservers; i++)
-			for (uint32_t k = 0; k < prof.servers[i].naddrs &&
-			                     nservers < CLS_MAX_SERVERS; k++) {
+			for (uint32_t k = 0; k < prof.servers[i].naddrs; k++) {
 				const struct cat_prefix *p = &prof.servers[i].addrs[k];
 				struct cls_server *s = &servers[nservers++];
-				memset(s, 0, sizeof *s);
 				s->family = p->family;
 				memcpy(s->addr, p->addr, 16);
 				s->len = p->len;
@@ -551,6 +570,7 @@ out:
 		if (outs.o[i])
 			rep_abort(outs.o[i]);
 	cap_tunnels_free(copt.tunnels);
+	free(servers);
 	cat_model_free(&model);
 	if (profile_path)
 		cat_profile_free(&prof);

@@ -473,6 +473,20 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 
 /* ---- entry -------------------------------------------------------------- */
 
+/* Where the flow table runs (pipe.c): reading files, the path measured
+ * faster; live, a second thread when there are two CPUs (the network sets
+ * the pace, so time says nothing of the path). PORTAUDIT_PIPE=inline or
+ * thread forces one (the benchmark measures both). */
+static enum cap_pipe_mode pipe_mode(bool live)
+{
+	const char *e = getenv("PORTAUDIT_PIPE");
+	if (e && strcmp(e, "inline") == 0)
+		return CAP_PIPE_INLINE;
+	if (e && strcmp(e, "thread") == 0)
+		return CAP_PIPE_THREAD;
+	return live ? CAP_PIPE_TWO_CPUS : CAP_PIPE_AUTO;
+}
+
 int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
             struct cap_stats *st, char *errbuf, size_t errlen)
 {
@@ -513,7 +527,8 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		cap_tunnels_free(own_tunnels);
 		return -1;
 	}
-	if (cap_pipe_init(&r.pipe, r.ft, st, true) != 0) {
+	if (cap_pipe_init(&r.pipe, r.ft, st,
+	                  pipe_mode(opt->iface != NULL)) != 0) {
 		snprintf(errbuf, errlen, "out of memory (packet batches)");
 		cap_flowtab_free(r.ft);
 		cap_decoder_free(&r.dec);

@@ -696,13 +696,11 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	c->filter = cls_filter_new(c->opt.filter);
 
 	if (c->opt.servers && c->opt.nservers) {
-		uint32_t n = c->opt.nservers;
-		if (n > CLS_MAX_SERVERS)
-			n = CLS_MAX_SERVERS;
-		memcpy(c->res.servers, c->opt.servers, n * sizeof *c->res.servers);
-		c->res.nservers = n;
+		if (cls_servers_given(c, c->opt.servers, c->opt.nservers) != 0)
+			goto fail;
+		uint32_t n = c->res.nservers;
 		c->servers_known = c->given = true;
-		const char *how = c->res.servers[0].how;
+		const char *how = c->opt.servers[0].how;
 		if (strncmp(how, "profile", 7) == 0)
 			cls_fmt(c->res.servers_how, sizeof c->res.servers_how,
 			         "The %u server address(es) of the %s.", n, how);
@@ -964,6 +962,22 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 			        "have gone unseen.");
 	}
 
+	if (c->given_over)
+		caveat(c, "Only the first %u of the %u servers given are "
+		       "audited: at most %u servers can be.",
+		       (unsigned)(c->opt.nservers - c->given_over),
+		       (unsigned)c->opt.nservers, CLS_MAX_SERVERS);
+	if (c->infer_over)
+		caveat(c, "%llu base-port connections (or interface addresses) "
+		       "of hosts past the first %u servers inferred were not "
+		       "taken as servers: at most %u servers can be%s, so those "
+		       "hosts' flows were not judged.",
+		       (unsigned long long)c->infer_over,
+		       (unsigned)c->res.nservers, CLS_MAX_SERVERS,
+		       c->servers_nomem ? " (and memory ran out)" : "");
+	else if (c->servers_nomem)
+		caveat(c, "Some servers could not be kept (out of memory): "
+		       "their flows were not judged.");
 	if (c->dropped_pkts)
 		caveat(c, "%llu packets were dropped during the capture: flows "
 		       "may be missing from this report.",
@@ -1070,6 +1084,7 @@ void cls_free(struct cls *c)
 	cls_epm_free(c);
 	cls_groups_free(c);
 	cls_filter_free(c->filter);
+	cls_servers_free(c);
 	free(c->buf.v);
 	free(c->res.services);
 	free(c->devs);

@@ -24,7 +24,10 @@
 
 #define CLS_DEFAULT_MAX_FINDINGS 10000
 #define CLS_SCAN_PORTS 16 /* > this many unexpected ports of one pair: a scan */
-#define CLS_MAX_SERVERS 256
+/* Servers given or inferred, at most: a site with more has its further
+ * hosts unjudged and a caveat saying so (servers.c). */
+#define CLS_MAX_SERVERS (1u << 17)
+#define CLS_MAX_CAVEATS 12 /* capture-wide caveats of a result */
 #define CLS_FLOW_IDS 16   /* flow_ids kept per finding (its first flows) */
 
 enum cls_verdict {
@@ -190,8 +193,11 @@ struct cls_group {
 };
 
 struct cls_result {
-	struct cls_server servers[CLS_MAX_SERVERS];
+	struct cls_server *servers;        /* [nservers], grown by
+	                                    * cls_server_add(); free()d by its
+	                                    * owner (cls_free, merge) */
 	uint32_t nservers;
+	uint32_t servers_cap;              /* entries allocated */
 	char servers_how[160]; /* how the servers were chosen, one sentence */
 	struct cls_summary summary;
 	struct cls_service_stat *services; /* [model->cat->nservices] */
@@ -199,7 +205,7 @@ struct cls_result {
 	uint32_t ngroups;
 	struct cls_finding *findings;      /* worst first after cls_finish */
 	uint32_t nfindings;
-	char caveats[8][200];              /* capture-wide caveats */
+	char caveats[CLS_MAX_CAVEATS][200];/* capture-wide caveats */
 	uint32_t ncaveats;
 };
 
@@ -243,6 +249,12 @@ void cls_scan_reason(struct cls_finding *f);
 /* Sort findings worst first: violation, blocked, missing, unexpected; then
  * more flows first; then port, service, server, peer. */
 void cls_sort_findings(struct cls_finding *f, uint32_t n);
+
+/* A new server at the end of res->servers, zeroed; NULL when
+ * CLS_MAX_SERVERS are there or memory runs out (the caller says so). The
+ * array grows by doubling; its owner free()s res->servers. Classify's own
+ * set is indexed (servers.c): add to it only through classify. */
+struct cls_server *cls_server_add(struct cls_result *res);
 
 /* Portmap for capture's initiator inference. */
 void cls_portmap(const struct cat_model *m, struct cap_portmap *pm);

@@ -114,6 +114,21 @@ struct cls_ctrl { /* one (server, peer) contact with a control port */
 	uint8_t nepm;
 };
 
+/* The server set's index (servers.c): each server's prefix, masked to its
+ * length, hashed with the length into an open-addressing table of
+ * cap_islot (load <= 0.5, grown by doubling); per family, the prefix
+ * lengths present, longest first. A lookup hashes the address once per
+ * length present -- once when every server is a host -- whatever the
+ * number of servers. */
+struct cls_sindex {
+	struct cap_islot *slot;  /* [mask + 1], or NULL before the first */
+	uint32_t mask;
+	uint32_t n;              /* prefixes indexed (duplicates are not) */
+	uint32_t nlen[2][129];   /* [family 4, 6][len]: prefixes indexed */
+	uint8_t lens[2][129];    /* the lengths present, longest first */
+	uint8_t nlens[2];
+};
+
 struct cls_dev { /* a device listed for a product in the profile */
 	const struct cat_prefix *pfx;
 };
@@ -143,6 +158,11 @@ struct cls {
 	bool servers_known;      /* given, or settled by inference */
 	bool given;
 	uint32_t settled_early;  /* servers settled after this many flows */
+	struct cls_sindex sidx;  /* res.servers by prefix (servers.c) */
+	uint32_t given_over;     /* servers given past CLS_MAX_SERVERS */
+	uint64_t infer_over;     /* base-port acceptances and interface
+	                          * addresses of hosts not taken: the limit */
+	bool servers_nomem;      /* a server was not taken: out of memory */
 	struct cls_flow_buf {
 		struct cap_flow *v;
 		uint32_t n, cap;
@@ -253,6 +273,11 @@ uint32_t cls_candidates(const struct cls *c, uint8_t proto, uint16_t port,
                         bool dynamic, const uint16_t **list);
 
 /* servers.c */
+/* Take the servers given (cls_options), up to CLS_MAX_SERVERS. 0, or -1
+ * when out of memory. */
+int cls_servers_given(struct cls *c, const struct cls_server *v, uint32_t n);
+void cls_servers_free(struct cls *c);
+void cls_servers_caveats(struct cls *c);
 bool cls_addr_in(uint8_t family, const uint8_t *pfx, uint8_t len,
                  uint8_t afamily, const uint8_t *a);
 int32_t cls_server_of(const struct cls *c, uint8_t family, const uint8_t *a);

@@ -380,7 +380,8 @@ static void banner(struct rep_out *o, const struct cls_result *res,
 	rep_puts(o, "</div>\n");
 	if (res->summary.with_caveats && res->ncaveats) {
 		rep_puts(o, "<div class=\"caveats\"><strong>Caveats</strong><ul>");
-		for (uint32_t i = 0; i < res->ncaveats && i < 8; i++) {
+		for (uint32_t i = 0; i < res->ncaveats && i < CLS_MAX_CAVEATS;
+		     i++) {
 			rep_puts(o, "<li>");
 			esc(o, res->caveats[i]);
 			rep_puts(o, "</li>");

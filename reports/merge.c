@@ -429,6 +429,7 @@ struct merge {
 	struct cap_stats st;
 	struct cap_options co;
 	struct cls_result res;
+	uint64_t servers_over;        /* server entries past CLS_MAX_SERVERS */
 	char *cmdline;
 	const char **covers;          /* the union of the reports' covers */
 	unsigned ncovers;
@@ -706,6 +707,7 @@ static void merge_free(struct merge *m)
 		free(m->gmap[r]);
 	free(m->res.services);
 	free(m->res.findings);
+	free(m->res.servers);
 	if (m->model_ok)
 		cat_model_free(&m->model);
 	if (m->prof_loaded)
@@ -925,10 +927,11 @@ static void merge_servers(struct merge *m)
 				    memcmp(res->servers[i].addr, p.addr, 16) == 0)
 					break;
 			if (i == res->nservers) {
-				if (res->nservers >= CLS_MAX_SERVERS)
+				struct cls_server *n = cls_server_add(res);
+				if (!n) {
+					m->servers_over++;
 					continue;
-				struct cls_server *n = &res->servers[res->nservers++];
-				memset(n, 0, sizeof *n);
+				}
 				n->family = p.family;
 				memcpy(n->addr, p.addr, 16);
 				n->len = p.len;
@@ -1272,6 +1275,12 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 static void merge_caveats(struct merge *m)
 {
 	struct cls_result *res = &m->res;
+	if (m->servers_over)
+		rep_fmt(res->caveats[res->ncaveats++], sizeof res->caveats[0],
+		        "%llu server entries of the merged reports past the first "
+		        "%u servers were left out: at most %u servers can be "
+		        "merged.", (unsigned long long)m->servers_over,
+		        (unsigned)res->nservers, CLS_MAX_SERVERS);
 	for (unsigned r = 0; r < m->n; r++) {
 		size_t k;
 		const json_t *c;
@@ -1284,7 +1293,7 @@ static void merge_caveats(struct merge *m)
 				if (strncmp(res->caveats[i], s, sizeof res->caveats[i] - 1)
 				    == 0)
 					break;
-			if (i == res->ncaveats && res->ncaveats < 8)
+			if (i == res->ncaveats && res->ncaveats < CLS_MAX_CAVEATS)
 				snprintf(res->caveats[res->ncaveats++],
 				         sizeof res->caveats[0], "%s", s);
 		}

@@ -6,10 +6,12 @@
  * is enough, and rep_close() reports the error naming the file). Names and
  * formats that every format must spell the same way live here once: the
  * protocol and outcome words, RFC 3339 times from packet timestamps,
- * addresses, the byte counts humans read. rep_report_json() builds the
- * whole JSON report as a jansson tree; json.c prints it and merge.c/diff.c
- * read it back. Nothing outside reports/ includes this header, except the
- * report tests.
+ * addresses, the byte counts humans read. json.c describes each object
+ * of the JSON report once (a jansson object per finding, server, service,
+ * group) and streams the report one object at a time; rep_report_json()
+ * assembles the same objects into one tree; merge.c/diff.c read reports
+ * back. Nothing outside reports/ includes this header, except the report
+ * tests.
  */
 #ifndef PORTAUDIT_REP_INT_H
 #define PORTAUDIT_REP_INT_H
@@ -135,9 +137,11 @@ json_t *rep_tunnel_json(const struct rep_input *in, uint16_t id);
 /* The same object appended to a line (nothing when none). */
 void rl_tunnel(struct rep_line *l, const struct rep_input *in, uint16_t id);
 
-/* Whole report as JSON (new reference; NULL when out of memory). */
+/* Whole report as one jansson tree (new reference; NULL when out of
+ * memory): what the --json writer streams, object by object. */
 json_t *rep_report_json(const struct rep_input *in);
-/* One finding as the report's JSON object. */
+/* One finding as the report's JSON object: the one place a finding's
+ * fields are listed (the report, the JSON-lines finding events). */
 json_t *rep_finding_json(const struct rep_input *in,
                          const struct cls_finding *f);
 

@@ -1253,7 +1253,7 @@ static void verdict_section(struct txt *x)
 	para(x, hang, res->summary.compliant ? C_BOLD C_GREEN :
 	     res->summary.verdict == CLS_NOT_AUDITED ? C_BOLD C_YELLOW :
 	     C_BOLD C_RED, buf, 0);
-	for (uint32_t i = 0; i < res->ncaveats && i < 8; i++)
+	for (uint32_t i = 0; i < res->ncaveats && i < CLS_MAX_CAVEATS; i++)
 		labelled(x, 2, "caveat:", NULL, res->caveats[i]);
 	rep_verdict_scope(res, buf, sizeof buf);
 	if (buf[0]) {
