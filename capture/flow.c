@@ -828,6 +828,12 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 		list_unlink(t, i);
 		list_append(t, i, cls);
 	}
+	/* A SYN refused by a RST is over: nothing follows a refusal (the
+	 * initiator does not retry a reset attempt), so it is handed on at
+	 * once instead of lingering; a port scan then holds one flow at a
+	 * time, not every port it tried in the last linger. */
+	if ((e->st & S_REJ) && !(e->st & S_SYNACK))
+		finish(t, i, 0);
 }
 
 void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
