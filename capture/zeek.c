@@ -946,8 +946,8 @@ static int text(struct zctx *z, enum zf f, char *tmp, const char **s,
 {
 	const struct zval *v = &z->v[f];
 	if (v->kind != ZV_TEXT && v->kind != ZV_JSTR && v->kind != ZV_JNUM)
-		return bad(z, v->col, "%s: expected a %s", zf_name[f],
-		           f == ZF_TUNNEL ? "set" : "string or number");
+		return bad(z, v->col, "%s: expected a string or number",
+		           zf_name[f]);
 	*s = v->p;
 	*n = v->len;
 	if (!v->esc)
@@ -976,6 +976,9 @@ static int number(struct zctx *z, enum zf f, uint64_t max, uint64_t *out)
 		return 0;
 	if ((rc = text(z, f, tmp, &s, &n)) != 0)
 		return rc;
+	if (!parse_uint(s, n, max, out) && max == UINT64_MAX)
+		return bad(z, z->v[f].col, "%s: '%s' is not a whole number",
+		           zf_name[f], shown(s, n, (char[64]){0}, 64));
 	if (!parse_uint(s, n, max, out))
 		return bad(z, z->v[f].col, "%s: '%s' is not a whole number from 0 "
 		           "to %llu", zf_name[f], shown(s, n, (char[64]){0}, 64),
@@ -1237,10 +1240,11 @@ static int record_flow(struct zctx *z)
 		if (h.known) {
 			f.flags[0] = h.flags[0];
 			f.flags[1] = h.flags[1];
-			/* A Zeek that did not flip: the responder sent the
-			 * bare SYN, or the originator the SYN-ACK. */
-			if (!h.flip && ((h.syn[1] && !h.syn[0]) ||
-			                (h.synack[0] && !h.synack[1]))) {
+			/* A Zeek that did not flip: the only handshake the
+			 * history shows points the other way (the responder
+			 * sent the bare SYN, or the originator the SYN-ACK). */
+			if (!h.flip && !h.syn[0] && !h.synack[1] &&
+			    (h.syn[1] || h.synack[0])) {
 				swap_sides(&f);
 				bool t = h.syn[0];
 				h.syn[0] = h.syn[1];
@@ -1419,6 +1423,11 @@ static int read_stream(struct zctx *z, const char *path)
 			size_t len = (size_t)(nl - (buf + start));
 			if (discard) {
 				discard = false; /* the end of a long line */
+			} else if (len > ZK_MAX_LINE) {
+				z->line++;
+				z->rs->records++;
+				rc = bad(z, ZK_MAX_LINE + 1, "a line longer than "
+				         "%u bytes", ZK_MAX_LINE) < 0 ? -1 : 0;
 			} else {
 				z->line++;
 				rc = do_line(z, buf + start, len);
@@ -1430,6 +1439,7 @@ static int read_stream(struct zctx *z, const char *path)
 			start = end = 0;
 		} else if (end - start > ZK_MAX_LINE) {
 			z->line++;
+			z->rs->records++;
 			if (bad(z, ZK_MAX_LINE + 1, "a line longer than %u bytes",
 			        ZK_MAX_LINE) < 0) {
 				rc = -1;
