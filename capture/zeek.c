@@ -27,8 +27,8 @@
  * skipped instead. How a record maps to a flow (outcome, initiator, ICMP,
  * flags) is in docs/flows.md, "Flow records: Zeek conn.log".
  *
- * Cost. Per record: one memchr per field to split it, the decoding of at
- * most ZF_COUNT fields (two inet_pton), one callback. No allocation after
+ * Cost. Per record: one pass over its bytes to split it, the decoding of
+ * at most ZF_COUNT fields (an IPv6 address by inet_pton), one callback. No allocation after
  * the read buffer (and, for a directory, its sorted list of names).
  */
 #include <arpa/inet.h>
@@ -80,12 +80,16 @@ enum zf {
 	ZF_COUNT
 };
 
-static const char *const zf_name[ZF_COUNT] = {
-	"", "ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p",
-	"proto", "duration", "conn_state", "history", "orig_pkts",
-	"resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "missed_bytes",
-	"tunnel_parents", "vlan", "id.ctx.vlan", "ip_proto",
-};
+#define ZF_NAMES(X) \
+	X("") X("ts") X("id.orig_h") X("id.orig_p") X("id.resp_h") \
+	X("id.resp_p") X("proto") X("duration") X("conn_state") X("history") \
+	X("orig_pkts") X("resp_pkts") X("orig_ip_bytes") X("resp_ip_bytes") \
+	X("missed_bytes") X("tunnel_parents") X("vlan") X("id.ctx.vlan") \
+	X("ip_proto")
+#define ZF_STR(s) s,
+#define ZF_LEN(s) (uint8_t)(sizeof s - 1),
+static const char *const zf_name[ZF_COUNT] = { ZF_NAMES(ZF_STR) };
+static const uint8_t zf_len[ZF_COUNT] = { ZF_NAMES(ZF_LEN) };
 
 /* Without these a line is not a conn.log record (dns.log has the first
  * six too: conn_state tells them apart). */
@@ -93,11 +97,29 @@ static const enum zf zf_required[] = {
 	ZF_TS, ZF_ORIG_H, ZF_ORIG_P, ZF_RESP_H, ZF_RESP_P, ZF_PROTO, ZF_STATE,
 };
 
+/* The fields of each name length (zf_lookup then compares the bytes). */
+static const uint8_t zf_by_len[15][7] = {
+	[2] = { ZF_TS },
+	[4] = { ZF_VLAN },
+	[5] = { ZF_PROTO },
+	[7] = { ZF_HISTORY },
+	[8] = { ZF_DURATION, ZF_IP_PROTO },
+	[9] = { ZF_ORIG_H, ZF_ORIG_P, ZF_RESP_H, ZF_RESP_P, ZF_ORIG_PKTS,
+	        ZF_RESP_PKTS },
+	[10] = { ZF_STATE },
+	[11] = { ZF_CTX_VLAN },
+	[12] = { ZF_MISSED },
+	[13] = { ZF_ORIG_IPB, ZF_RESP_IPB },
+	[14] = { ZF_TUNNEL },
+};
+
 static enum zf zf_lookup(const char *s, size_t n)
 {
-	for (unsigned i = 1; i < ZF_COUNT; i++)
-		if (strlen(zf_name[i]) == n && memcmp(zf_name[i], s, n) == 0)
-			return (enum zf)i;
+	if (n >= sizeof zf_by_len / sizeof zf_by_len[0])
+		return ZF_NONE;
+	for (const uint8_t *f = zf_by_len[n]; *f; f++)
+		if (zf_len[*f] == n && memcmp(zf_name[*f], s, n) == 0)
+			return (enum zf)*f;
 	return ZF_NONE;
 }
 
@@ -138,8 +160,8 @@ struct zctx {
 	bool have_fields;
 	bool plain;                /* from a LogAscii::tsv=T header line */
 	/* The record being read. */
-	const char *rec;
 	struct zval v[ZF_COUNT];
+	bool v_json;               /* v holds a JSON record's values */
 	char *buf;                 /* ZK_BUF bytes */
 };
 
@@ -208,14 +230,25 @@ static bool parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 	uint64_t v = 0;
 	if (n == 0 || n > 20)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return false;
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
+	if (n <= 19) { /* < 10^19: no overflow to check on the way */
+		for (size_t i = 0; i < n; i++) {
+			unsigned d = (unsigned)(s[i] - '0');
+			if (d > 9)
+				return false;
+			v = v * 10 + d;
+		}
+	} else {
+		uint64_t lim = max / 10;
+		unsigned rem = (unsigned)(max % 10);
+		for (size_t i = 0; i < n; i++) {
+			unsigned d = (unsigned)(s[i] - '0');
+			if (d > 9 || v > lim || (v == lim && d > rem))
+				return false;
+			v = v * 10 + d;
+		}
 	}
+	if (v > max)
+		return false;
 	*out = v;
 	return true;
 }
@@ -380,8 +413,36 @@ static bool parse_iso(const char *s, size_t n, uint64_t *ns)
 /* Zeek's ts: epoch seconds ("1370200442.323173", also in JSON's exponent
  * form), epoch milliseconds (JSON::TS_MILLIS: a value of 10^11 or more
  * cannot be seconds before the year 5138), or ISO 8601. */
+/* The common form, "1370200442.323173" (at most 11 digits before the
+ * point, 9 after) to ns: true when s has it. parse_dec does the rest. */
+static bool sec_ns(const char *s, size_t n, uint64_t *ns)
+{
+	uint64_t sec = 0, frac = 0;
+	size_t i = 0;
+	for (; i < n && i < 12 && is_digit(s[i]); i++)
+		sec = sec * 10 + (uint64_t)(s[i] - '0');
+	if (i == 0 || i > 11)
+		return false;
+	unsigned k = 0;
+	if (i < n) {
+		if (s[i] != '.' || i + 1 == n || n - i - 1 > 9)
+			return false;
+		for (i++; i < n; i++, k++) {
+			if (!is_digit(s[i]))
+				return false;
+			frac = frac * 10 + (uint64_t)(s[i] - '0');
+		}
+	}
+	for (; k < 9; k++)
+		frac *= 10;
+	*ns = sec * CAP_NS_PER_S + frac;
+	return true;
+}
+
 static bool parse_time(const char *s, size_t n, uint64_t *ns)
 {
+	if (sec_ns(s, n, ns))
+		return true;
 	if (n > 4 && s[4] == '-')
 		return parse_iso(s, n, ns);
 	uint64_t m;
@@ -402,15 +463,32 @@ static bool parse_addr(const char *s, size_t n, uint8_t *family,
 	char tmp[48];
 	if (n == 0 || n >= sizeof tmp)
 		return false;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
 	memset(addr, 0, 16);
 	if (memchr(s, ':', n)) {
+		memcpy(tmp, s, n);
+		tmp[n] = '\0';
 		*family = 6;
 		return inet_pton(AF_INET6, tmp, addr) == 1;
 	}
+	/* Dotted quad, as inet_pton takes it (no leading zeros), inline:
+	 * it is most of the addresses of a log. */
 	*family = 4;
-	return inet_pton(AF_INET, tmp, addr) == 1;
+	unsigned part = 0, val = 0, digits = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && is_digit(s[i])) {
+			if (digits && val == 0)
+				return false; /* "01" */
+			val = val * 10 + (unsigned)(s[i] - '0');
+			if (val > 255 || ++digits > 3)
+				return false;
+			continue;
+		}
+		if (!digits || part > 3 || (i < n && s[i] != '.'))
+			return false;
+		addr[part++] = (uint8_t)val;
+		val = digits = 0;
+	}
+	return part == 4;
 }
 
 static int hexval(char c)
@@ -553,6 +631,7 @@ static int set_fields(struct zctx *z, const char *line, const char *p,
 			            zf_name[zf_required[i]]);
 	z->ncols = n;
 	z->have_fields = true;
+	memset(z->v, 0, sizeof z->v); /* the columns changed */
 	return 0;
 }
 
@@ -620,30 +699,74 @@ static bool plain_header(const struct zctx *z, const char *line, size_t len)
 /* ---- a TSV record -------------------------------------------------------- */
 
 static void tsv_value(const struct zctx *z, struct zval *v, const char *line,
-                      const char *p, size_t n)
+                      const char *p, size_t n, bool esc)
 {
 	v->p = p;
 	v->len = (uint32_t)n;
 	v->col = (uint32_t)(p - line) + 1;
-	if (n == z->unsetlen && memcmp(p, z->unset, n) == 0)
+	if (n == z->unsetlen && p[0] == z->unset[0] &&
+	    memcmp(p, z->unset, n) == 0)
 		v->kind = ZV_UNSET;
-	else if (n == z->emptylen && memcmp(p, z->empty, n) == 0)
+	else if (n == z->emptylen && p[0] == z->empty[0] &&
+	         memcmp(p, z->empty, n) == 0)
 		v->kind = ZV_EMPTY;
 	else
 		v->kind = ZV_TEXT;
-	v->esc = memchr(p, '\\', n) != NULL;
+	v->esc = esc;
 }
 
+/* The next separator byte c or backslash in [q, end), or end: eight
+ * bytes at a time (the fields are a few bytes each, shorter than a memchr
+ * call is worth), then byte by byte. */
+static const char *next_stop(const char *q, const char *end, char c)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	const uint64_t cs = ones * (uint8_t)c, bs = ones * (uint8_t)'\\';
+	while (end - q >= 8) {
+		uint64_t w, x, y;
+		memcpy(&w, q, 8);
+		x = w ^ cs;
+		y = w ^ bs;
+		/* The lowest flagged byte is exact (a zero byte of x or y). */
+		uint64_t m = ((x - ones) & ~x & highs) | ((y - ones) & ~y & highs);
+		if (m)
+			return q + (__builtin_ctzll(m) >> 3);
+		q += 8;
+	}
+#endif
+	while (q < end && *q != c && *q != '\\')
+		q++;
+	return q;
+}
+
+/* The fields of a record, located in one pass over its bytes, noting the
+ * backslashes on the way. */
 static int tsv_record(struct zctx *z, const char *line, size_t len)
 {
 	const char *p = line, *end = line + len, *extra = NULL;
 	uint32_t i = 0;
+	char c0 = z->sep[0];
 	for (;;) {
-		const char *q = next_sep(z, p, end);
+		const char *q = p;
+		bool esc = false;
+		if (z->seplen == 1) {
+			for (;;) {
+				q = next_stop(q, end, c0);
+				if (q == end || *q == c0)
+					break;
+				esc = true; /* a backslash */
+				q++;
+			}
+		} else {
+			q = next_sep(z, p, end);
+			esc = memchr(p, '\\', (size_t)(q - p)) != NULL;
+		}
 		if (i < z->ncols) {
 			if (z->cols[i])
 				tsv_value(z, &z->v[z->cols[i]], line, p,
-				          (size_t)(q - p));
+				          (size_t)(q - p), esc);
 		} else if (!extra) {
 			extra = p;
 		}
@@ -682,6 +805,34 @@ static void j_ws(struct jp *j)
 		j->p++;
 }
 
+/* The next '"', backslash or control character in [q, end), or end:
+ * eight bytes at a time, as next_stop. */
+static const char *j_plain(const char *q, const char *end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	const uint64_t qs = ones * (uint8_t)'"', bs = ones * (uint8_t)'\\';
+	while (end - q >= 8) {
+		uint64_t w, x, y;
+		memcpy(&w, q, 8);
+		x = w ^ qs;
+		y = w ^ bs;
+		/* The lowest flagged byte is exact in each term, so in all. */
+		uint64_t m = ((x - ones) & ~x & highs) |
+		             ((y - ones) & ~y & highs) |
+		             ((w - ones * 0x20) & ~w & highs);
+		if (m)
+			return q + (__builtin_ctzll(m) >> 3);
+		q += 8;
+	}
+#endif
+	while (q < end && *q != '"' && *q != '\\' &&
+	       (unsigned char)*q >= 0x20)
+		q++;
+	return q;
+}
+
 /* A string at j->p (its opening quote): the bytes between the quotes. */
 static bool j_string(struct jp *j, const char **s, size_t *n, bool *esc)
 {
@@ -689,6 +840,9 @@ static bool j_string(struct jp *j, const char **s, size_t *n, bool *esc)
 	const char *st = j->p;
 	*esc = false;
 	while (j->p < j->e) {
+		j->p = j_plain(j->p, j->e);
+		if (j->p == j->e)
+			break;
 		unsigned char c = (unsigned char)*j->p;
 		if (c == '"') {
 			*s = st;
@@ -863,34 +1017,42 @@ static bool j_object(struct zctx *z, struct jp *j, char *key, size_t klen,
 		bool esc;
 		if (!j_string(j, &s, &n, &esc))
 			return false;
+		j_ws(j);
+		if (j->p >= j->e || *j->p != ':')
+			return j_err(j, "expected ':' after a key");
+		j->p++;
+		j_ws(j);
+		bool obj = j->p < j->e && *j->p == '{';
+		/* The whole name: the key itself at the top level (no copy),
+		 * else the parents' names, '.', the key, in key[]. */
 		size_t kl = klen, room = ZK_MAX_KEY - 1;
+		const char *name = s;
 		bool fits = key != NULL;
-		if (fits && kl) {
-			if (kl + 1 > room)
-				fits = false;
-			else
-				key[kl++] = '.';
-		}
-		if (fits) {
-			long k = esc ? json_unescape(s, n, key + kl, room - kl)
-			             : (n <= room - kl ? (long)n : -1);
+		if (fits && (kl || esc || obj)) {
+			if (kl) {
+				if (kl + 1 > room)
+					fits = false;
+				else
+					key[kl++] = '.';
+			}
+			long k = !fits ? -1
+			         : esc ? json_unescape(s, n, key + kl, room - kl)
+			               : (n <= room - kl ? (long)n : -1);
 			if (k < 0) {
 				fits = false;
 			} else {
 				if (!esc)
 					memcpy(key + kl, s, n);
 				kl += (size_t)k;
+				name = key;
 			}
+		} else {
+			kl = n;
 		}
-		j_ws(j);
-		if (j->p >= j->e || *j->p != ':')
-			return j_err(j, "expected ':' after a key");
-		j->p++;
-		j_ws(j);
-		enum zf f = fits ? zf_lookup(key, kl) : ZF_NONE;
-		bool obj = j->p < j->e && *j->p == '{';
+		enum zf f = fits ? zf_lookup(name, kl) : ZF_NONE;
 		if (!j_value(z, j, f && !obj ? &z->v[f] : NULL,
-		             fits ? key : NULL, fits ? kl : 0, depth))
+		             fits && obj ? key : NULL, fits && obj ? kl : 0,
+		             depth))
 			return false;
 		j_ws(j);
 		if (j->p < j->e && *j->p == ',') {
@@ -1055,22 +1217,23 @@ static void hist_scan(const char *s, size_t n, struct hist *h)
  * refines it, and whether the initiator is only a guess. */
 static const struct {
 	const char *name;
+	uint8_t len;
 	uint8_t outcome;
 	bool inferred;
 } states[] = {
-	{ "S0", CAP_OUT_UNANSWERED, false },  /* SYN, no reply */
-	{ "RSTOS0", CAP_OUT_UNANSWERED, false }, /* SYN then RST, no reply */
-	{ "SH", CAP_OUT_UNANSWERED, false },  /* SYN then FIN, no reply */
-	{ "REJ", CAP_OUT_REJECTED, false },
-	{ "S1", CAP_OUT_ESTABLISHED, false },
-	{ "SF", CAP_OUT_CLOSED, false },
-	{ "S2", CAP_OUT_CLOSED, false },
-	{ "S3", CAP_OUT_CLOSED, false },
-	{ "RSTO", CAP_OUT_CLOSED, false },
-	{ "RSTR", CAP_OUT_CLOSED, false },
-	{ "RSTRH", CAP_OUT_MIDSTREAM, true }, /* responder only, then RST */
-	{ "SHR", CAP_OUT_MIDSTREAM, true },   /* responder only, then FIN */
-	{ "OTH", CAP_OUT_MIDSTREAM, true },   /* no SYN seen */
+	{ "S0", 2, CAP_OUT_UNANSWERED, false },  /* SYN, no reply */
+	{ "RSTOS0", 6, CAP_OUT_UNANSWERED, false }, /* SYN then RST, no reply */
+	{ "SH", 2, CAP_OUT_UNANSWERED, false },  /* SYN then FIN, no reply */
+	{ "REJ", 3, CAP_OUT_REJECTED, false },
+	{ "S1", 2, CAP_OUT_ESTABLISHED, false },
+	{ "SF", 2, CAP_OUT_CLOSED, false },
+	{ "S2", 2, CAP_OUT_CLOSED, false },
+	{ "S3", 2, CAP_OUT_CLOSED, false },
+	{ "RSTO", 4, CAP_OUT_CLOSED, false },
+	{ "RSTR", 4, CAP_OUT_CLOSED, false },
+	{ "RSTRH", 5, CAP_OUT_MIDSTREAM, true }, /* responder only, then RST */
+	{ "SHR", 3, CAP_OUT_MIDSTREAM, true },   /* responder only, then FIN */
+	{ "OTH", 3, CAP_OUT_MIDSTREAM, true },   /* no SYN seen */
 };
 
 /* ICMP types that Zeek pairs (ICMP4_counterpart/ICMP6_counterpart): its
@@ -1148,7 +1311,8 @@ static int record_flow(struct zctx *z)
 		int e;
 		if ((rc = text(z, ZF_DURATION, tmp, &s, &n)) != 0)
 			return rc;
-		if (!parse_dec(s, n, &m, &e) || !dec_scale(m, e + 9, &d) ||
+		if ((!sec_ns(s, n, &d) && (!parse_dec(s, n, &m, &e) ||
+		                           !dec_scale(m, e + 9, &d))) ||
 		    d > UINT64_MAX - f.first_ns)
 			return bad(z, z->v[ZF_DURATION].col, "duration: '%s' is "
 			           "not a number of seconds",
@@ -1218,7 +1382,7 @@ static int record_flow(struct zctx *z)
 	if ((rc = text(z, ZF_STATE, tmp, &s, &n)) != 0)
 		return rc;
 	size_t st = 0, nst = sizeof states / sizeof states[0];
-	while (st < nst && !(strlen(states[st].name) == n &&
+	while (st < nst && !(states[st].len == n &&
 	                     memcmp(states[st].name, s, n) == 0))
 		st++;
 	if (st == nst)
@@ -1357,6 +1521,7 @@ static int do_line(struct zctx *z, const char *line, size_t len)
 	if (at < len && line[at] == '{') {
 		z->rs->records++;
 		memset(z->v, 0, sizeof z->v);
+		z->v_json = true;
 		rc = json_record(z, line, len, at);
 	} else {
 		if ((!z->have_fields || z->plain) && plain_header(z, line, len)) {
@@ -1369,7 +1534,12 @@ static int do_line(struct zctx *z, const char *line, size_t len)
 			return fail(z, 1, "not a Zeek conn.log: a record before "
 			            "any #fields header (and not a JSON object)");
 		z->rs->records++;
-		memset(z->v, 0, sizeof z->v);
+		/* Each TSV record sets every column the header names, and
+		 * only those: clear what a JSON record left. */
+		if (z->v_json) {
+			memset(z->v, 0, sizeof z->v);
+			z->v_json = false;
+		}
 		rc = tsv_record(z, line, len);
 	}
 	if (rc == 0)
