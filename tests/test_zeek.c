@@ -795,6 +795,87 @@ static void errors(void **state)
 	free(big);
 }
 
+/* Addresses and times at their edges, through the inline parsers. */
+static void edges(void **state)
+{
+	(void)state;
+	static const char *const good[] = {
+		"0.0.0.0", "255.255.255.255", "1.2.3.4", "10.200.30.9",
+		"::", "::1", "2001:db8::ffff:1.2.3.4", "fe80::1",
+	};
+	static const char *const bad[] = {
+		"256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3",
+		"1.2.3.4x", "1.2.3.1000", "-1.2.3.4", "1.2.3.", ".1.2.3",
+		"1:2:3:4:5:6:7:8:9", "fe80::1%eth0", "g::1",
+	};
+	char text[4096];
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		snprintf(text, sizeof text, "#separator \\x09\n#fields\tts\t"
+		         "id.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+		         "conn_state\n1.0\t%s\t1\t%s\t2\tudp\tS0\n", good[i],
+		         good[i]);
+		if (read_text("good_addr.log", text, false) != 0)
+			fail_msg("%s: %s", good[i], err);
+		check_ends(&flows[0], good[i], 1, good[i], 2);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "#separator \\x09\n#fields\tts\t"
+		         "id.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+		         "conn_state\n1.0\t%s\t1\t10.0.0.1\t2\tudp\tS0\n",
+		         bad[i]);
+		if (read_text("bad_addr.log", text, false) != -1 ||
+		    !strstr(err, ":3:5: id.orig_h: '"))
+			fail_msg("%s: accepted, or '%s'", bad[i], err);
+	}
+	static const struct {
+		const char *ts;
+		uint64_t ns;
+	} times[] = {
+		{ "0", 0 },
+		{ "0.000000", 0 },
+		{ "1.5", 1500000000ull },
+		{ "1370200442.323173", 1370200442323173000ull },
+		{ "1370200442.123456789", 1370200442123456789ull },
+		{ "1370200442.1234567891", 1370200442123456789ull }, /* cut */
+		{ "18446744072.5", 18446744072500000000ull },
+		{ "1.370200442323173e9", 1370200442323173000ull },
+		{ "1370200442323", 1370200442323000000ull },     /* ms */
+		{ "1370200442323.5", 1370200442323500000ull },   /* ms */
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2013-06-02T19:14:02.323173Z", 1370200442323173000ull },
+		{ "2013-06-02 19:14:02.323173", 1370200442323173000ull },
+		{ "2013-06-02T21:14:02.323173+02:00", 1370200442323173000ull },
+		{ "2013-06-02T17:14:02.323173-0200", 1370200442323173000ull },
+		{ "2012-02-29T00:00:00Z", 1330473600000000000ull },
+	};
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		snprintf(text, sizeof text, "{\"ts\":\"%s\",\"id.orig_h\":"
+		         "\"10.0.0.1\",\"id.orig_p\":1,\"id.resp_h\":"
+		         "\"10.0.0.2\",\"id.resp_p\":2,\"proto\":\"udp\","
+		         "\"conn_state\":\"S0\"}\n", times[i].ts);
+		if (read_text("ts.log", text, false) != 0)
+			fail_msg("%s: %s", times[i].ts, err);
+		if (flows[0].first_ns != times[i].ns)
+			fail_msg("%s: %llu", times[i].ts,
+			         (unsigned long long)flows[0].first_ns);
+	}
+	static const char *const badts[] = {
+		"", "1.", "-1", "1x", "2013-02-29T00:00:00Z", "2013-13-01T00:00:00Z",
+		"2013-06-02T24:00:00Z", "1969-12-31T23:59:59Z", "2013-06-02",
+		"2013-06-02T19:14:02.Z", "1e400", "18446744073709551616",
+		"NaN", "1.5e", "0x10", "99999999999.5", "18446744074",
+	};
+	for (size_t i = 0; i < sizeof badts / sizeof badts[0]; i++) {
+		snprintf(text, sizeof text, "{\"ts\":\"%s\",\"id.orig_h\":"
+		         "\"10.0.0.1\",\"id.orig_p\":1,\"id.resp_h\":"
+		         "\"10.0.0.2\",\"id.resp_p\":2,\"proto\":\"udp\","
+		         "\"conn_state\":\"S0\"}\n", badts[i]);
+		if (read_text("badts.log", text, false) != -1 ||
+		    !strstr(err, ":1:7: ts: '"))
+			fail_msg("%s: accepted, or '%s'", badts[i], err);
+	}
+}
+
 /* skip_bad: every bad record counted, the good ones handed on. */
 static void skip_bad_counts(void **state)
 {
@@ -829,7 +910,7 @@ static void skip_bad_counts(void **state)
 	assert_true(pa_contains(err, "skip.log:10:1: ts:"));
 }
 
-/* ---- gzip, directories, standard input ---------------------------------- */
+/* ---- gzip, directories, standard input ----------------------------------- */
 
 static void write_gz(const char *path, const char *text, bool append)
 {
@@ -993,6 +1074,7 @@ int main(void)
 		cmocka_unit_test(icmp),
 		cmocka_unit_test(extras),
 		cmocka_unit_test(errors),
+		cmocka_unit_test(edges),
 		cmocka_unit_test(skip_bad_counts),
 		cmocka_unit_test(gzip_files),
 		cmocka_unit_test(directory),

@@ -197,7 +197,7 @@ static void compare_flows(const struct set *zs, const struct set *ps,
 		}
 }
 
-/* ---- classification ----------------------------------------------------- */
+/* ---- classification ------------------------------------------------------ */
 
 struct model {
 	struct catalog cat;
@@ -301,7 +301,7 @@ static void compare_findings(const struct model *m, const struct set *zs,
 	}
 }
 
-/* ---- the traces ----------------------------------------------------------- */
+/* ---- the traces ---------------------------------------------------------- */
 
 struct trace {
 	const char *name;
