@@ -241,6 +241,9 @@ struct cap_rec_stats {
 	uint64_t templates_missing;/* v9/IPFIX data without its template */
 	uint64_t sequence_gaps;    /* export packets lost (sequence numbers) */
 	uint64_t ignored_exporters;/* datagrams from outside --exporter */
+	uint64_t tunneled;         /* Zeek records inside a tunnel
+	                            * (tunnel_parents set): their flows carry
+	                            * no tunnel id (docs/flows.md) */
 	uint32_t exporters;        /* distinct exporters seen */
 	uint32_t sampling;         /* the largest 1:N sampling announced or
 	                            * given (--sampling), 0 or 1: none */

@@ -3,7 +3,8 @@
 #
 # Each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput; here it is
 # linked with libFuzzer, ASan and UBSan into $B/fuzz/fuzz_NAME, with the
-# catalog sources it needs (nothing else of the tree). Run one with its
+# catalog sources and the Zeek reader (capture/zeek.c), nothing else of
+# the tree. Run one with its
 # saved inputs as the seed corpus, e.g.
 #   build/fuzz/fuzz_catalog -max_total_time=60 build/fuzz/corpus-catalog tests/fuzz/corpus/catalog
 # and save every crashing input into tests/fuzz/corpus/NAME/ so that
@@ -27,13 +28,13 @@ if ! "$CC" -fsanitize=fuzzer "$probe" -o "$out/probe" 2>/dev/null; then
 fi
 rm -f "$probe" "$out/probe"
 
-PKG_CFLAGS=$(pkg-config --cflags yaml-0.1 jansson)
-PKG_LIBS=$(pkg-config --libs yaml-0.1 jansson)
+PKG_CFLAGS=$(pkg-config --cflags yaml-0.1 jansson zlib)
+PKG_LIBS=$(pkg-config --libs yaml-0.1 jansson zlib)
 FLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I."
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
 sh catalog/embed.sh catalog/prognosis.yaml > "$out/catalog_builtin.c"
-LIB="catalog/load.c catalog/model.c catalog/yaml_tree.c catalog/sha256.c $out/catalog_builtin.c"
+LIB="catalog/load.c catalog/model.c catalog/yaml_tree.c catalog/sha256.c $out/catalog_builtin.c capture/zeek.c"
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	# shellcheck disable=SC2086
