@@ -19,8 +19,8 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 B       ?= build
 DEBS    := pkg-config libpcap-dev libyaml-dev libcmocka-dev libjansson-dev \
-           zlib1g-dev
-PKGS    := libpcap yaml-0.1 jansson cmocka zlib
+           zlib1g-dev libcap-ng-dev
+PKGS    := libpcap yaml-0.1 jansson cmocka zlib libcap-ng
 
 # A fresh machine needs nothing by hand: install what pkg-config cannot find.
 ifeq ($(filter clean lint,$(MAKECMDGOALS)),)
@@ -34,10 +34,10 @@ endif
 endif
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags libpcap yaml-0.1 jansson zlib 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libpcap yaml-0.1 jansson zlib libcap-ng 2>/dev/null)
 # -pthread: capture/pipe.c runs the flow table on a second thread; zlib:
 # capture/zeek.c reads gzip'ed conn logs.
-PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson zlib 2>/dev/null) -pthread
+PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson zlib libcap-ng 2>/dev/null) -pthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \

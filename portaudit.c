@@ -28,6 +28,10 @@
 #include "classify/classify.h"
 #include "reports/reports.h"
 
+/* The users a live capture started as root drops to without -Z. */
+#define DEFAULT_USERS "portaudit", "nobody"
+#define DEFAULT_USERS_TEXT "portaudit, nobody"
+
 #define EXIT_FINDINGS 1
 #define EXIT_USAGE 2
 
@@ -49,7 +53,8 @@ static const char usage_text[] =
 	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
 	"  -p                  do not put the interface in promiscuous mode\n"
 	"  -F FILE             read the capture filter from FILE (as tcpdump)\n"
-	"  -Z USER             drop root privileges to USER after opening\n"
+	"  -Z USER             drop root privileges to USER after opening (live\n"
+	"                      default: portaudit or nobody; -Z root keeps root)\n"
 	"  --max-flows N       flow table capacity (default 1048576)\n"
 	"  --no-decap          do not look inside tunnels (VXLAN, Geneve, GRE,\n"
 	"                      ERSPAN, IP-in-IP, GTP-U, Teredo, AYIYA)\n"
@@ -251,6 +256,7 @@ static int audit(int argc, char **argv)
 	uint32_t max_findings = 0;
 	bool all = false;
 	const char *filter_file = NULL;
+	bool zflag_given = false;
 
 	int c;
 	opterr = 0;
@@ -272,7 +278,10 @@ static int audit(int argc, char **argv)
 		case 's': copt.snaplen = (int)parse_num("-s", optarg, 0, 262144); break;
 		case 'p': copt.no_promisc = true; break;
 		case 'F': filter_file = optarg; break;
-		case 'Z': copt.drop_user = optarg; break;
+		case 'Z':
+			copt.drop_user = optarg;
+			zflag_given = true;
+			break;
 		case 'q': copt.quiet = true; break;
 		case OPT_DURATION: copt.duration = parse_seconds("--duration", optarg); break;
 		case OPT_CATALOG: catalog_path = optarg; break;
@@ -467,6 +476,25 @@ static int audit(int argc, char **argv)
 			goto out;
 		}
 		outs.o[outs.n++] = o;
+	}
+	/* Who parses the packets: a live capture started as root drops to
+	 * -Z USER, or by default to the first of DEFAULT_USERS that exists
+	 * (as tcpdump drops to its own user); -Z root keeps root on purpose.
+	 * Offline, only -Z drops (the files and outputs are the caller's). */
+	if (copt.drop_user && strcmp(copt.drop_user, "root") == 0)
+		copt.drop_user = NULL;
+	else if (!copt.drop_user && copt.iface && geteuid() == 0 &&
+	         !zflag_given) {
+		static const char *const users[] = { DEFAULT_USERS };
+		for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
+			if (getpwnam(users[i])) {
+				copt.drop_user = users[i];
+				break;
+			}
+		if (!copt.drop_user)
+			fputs("portaudit: warning: no unprivileged user to drop "
+			      "to (" DEFAULT_USERS_TEXT "): capturing as root; "
+			      "give -Z USER\n", stderr);
 	}
 	/* -Z: the reports are published (renamed into place) after root is
 	 * dropped, so their files must belong to that user, and the user

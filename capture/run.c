@@ -33,7 +33,9 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <cap-ng.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +151,12 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Become `user` for good: its uid and gid, no supplementary group, every
+ * capability cleared (effective, permitted, inheritable and the bounding
+ * set, through libcap-ng), and no_new_privs, so that no setuid program run
+ * later could give any back. Checked afterwards: root cannot be regained.
+ * Done after the capture and the outputs are open, before any packet is
+ * parsed. */
 static int drop_privileges(const char *user, char *errbuf, size_t errlen)
 {
 	errno = 0;
@@ -160,16 +168,18 @@ static int drop_privileges(const char *user, char *errbuf, size_t errlen)
 	}
 	uid_t uid = pw->pw_uid;
 	gid_t gid = pw->pw_gid;
-	const char *what = NULL;
-	if (initgroups(user, gid) != 0)
-		what = "initgroups";
-	else if (setgid(gid) != 0)
-		what = "setgid";
-	else if (setuid(uid) != 0)
-		what = "setuid";
-	if (what) {
-		snprintf(errbuf, errlen, "cannot drop privileges to %s: %s: %s",
-		         user, what, strerror(errno));
+	capng_clear(CAPNG_SELECT_BOTH);
+	int rc = capng_change_id((int)uid, (int)gid,
+	                         CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: "
+		         "capng_change_id failed (%d): %s", user, rc,
+		         strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: "
+		         "no_new_privs: %s", user, strerror(errno));
 		return -1;
 	}
 	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {

@@ -180,7 +180,8 @@ int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
 			snprintf(msg, sizeof msg, "cannot become user '%s': %s",
 			         user, strerror(errno));
 		else if (access(dir, W_OK | X_OK) != 0)
-			snprintf(msg, sizeof msg, "user '%s' (-Z) cannot write in "
+			snprintf(msg, sizeof msg, "user '%s', who parses the "
+			         "packets (-Z), cannot write in "
 			         "%.200s: %s", user, dir, strerror(errno));
 		else if (!o->streamed && stat(dir, &d) == 0 &&
 		         (d.st_mode & S_ISVTX) && stat(o->path, &f) == 0 &&

@@ -284,7 +284,7 @@ static void test_identity_live(void **state)
 		pa_skip("not root: live capture on lo needs root");
 	struct path live = tmp("live.json");
 	pa_runl(&r, "-i", "lo", "--duration", "1", "-q", "--fail-on", "none",
-	        "--json", live.p, NULL);
+	        "-Z", "root", "--json", live.p, NULL);
 	if (r.status == 2 && strstr(r.err, "permission"))
 		pa_skip(r.err);
 	if (access(live.p, F_OK) != 0)

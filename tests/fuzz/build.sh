@@ -28,8 +28,8 @@ if ! "$CC" -fsanitize=fuzzer "$probe" -o "$out/probe" 2>/dev/null; then
 fi
 rm -f "$probe" "$out/probe"
 
-PKG_CFLAGS=$(pkg-config --cflags yaml-0.1 jansson zlib)
-PKG_LIBS=$(pkg-config --libs yaml-0.1 jansson zlib)
+PKG_CFLAGS=$(pkg-config --cflags yaml-0.1 jansson zlib libcap-ng)
+PKG_LIBS=$(pkg-config --libs yaml-0.1 jansson zlib libcap-ng)
 FLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I."
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
