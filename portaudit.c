@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,12 @@ static void flow_sink(const struct cls_flow *cf, void *ctx)
 	for (unsigned i = 0; i < outs->n; i++)
 		if (outs->o[i]->w->flow)
 			outs->o[i]->w->flow(outs->o[i], &outs->in, cf);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	rep_request_reopen();
 }
 
 static char *join_args(int argc, char **argv, int from)
@@ -561,7 +568,18 @@ static int audit(int argc, char **argv)
 		free(cmdline);
 		goto out;
 	}
-	if (cap_run(&copt, cls_flow, cl, &st, errbuf, sizeof errbuf) != 0) {
+	copt.status = cls_status;
+	copt.status_ctx = cl;
+	/* SIGHUP reopens the JSON-lines file (log rotation). */
+	struct sigaction hup, old_hup;
+	memset(&hup, 0, sizeof hup);
+	hup.sa_handler = on_hup;
+	sigemptyset(&hup.sa_mask);
+	hup.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &hup, &old_hup);
+	(void)old_hup; /* kept to the end: a rotation during the report */
+	int crc = cap_run(&copt, cls_flow, cl, &st, errbuf, sizeof errbuf);
+	if (crc != 0) {
 		fprintf(stderr, "portaudit: %s\n", errbuf);
 		cls_free(cl);
 		free(cmdline);

@@ -291,6 +291,11 @@ struct cap_options {
 	unsigned nexporters;       /* 0: every exporter */
 	uint32_t sampling;         /* --sampling N, 0 = as announced */
 	bool skip_bad_records;     /* count and skip, instead of an error */
+	/* SIGUSR1 prints capture's counters on standard error, and this
+	 * (may be NULL) adds the caller's ("12 findings so far"); called on
+	 * the reader's thread while the capture runs. */
+	void (*status)(void *ctx, char *buf, size_t len);
+	void *status_ctx;
 	struct cap_tunnels *tunnels; /* the tunnel table the flows' ids refer
 	                            * to (cap_tunnels_new); NULL: cap_run
 	                            * makes one of its own for the run, and

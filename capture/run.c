@@ -76,7 +76,19 @@ struct run {
 /* ---- signals ------------------------------------------------------------ */
 
 static volatile sig_atomic_t g_signal;
+static volatile sig_atomic_t g_usr1;  /* counters asked for (SIGUSR1) */
 static pcap_t *volatile g_pcap;
+
+/* SIGUSR1 (tcpdump's SIGINFO): the reader prints the counters between
+ * two reads and carries on; the handler only notes it. */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_usr1 = 1;
+	pcap_t *p = g_pcap;
+	if (p)
+		pcap_breakloop(p);
+}
 
 static void on_signal(int sig)
 {
@@ -93,7 +105,7 @@ static void on_signal(int sig)
 }
 
 struct sigsave {
-	struct sigaction intr, term;
+	struct sigaction intr, term, usr1;
 };
 
 static void signals_install(struct sigsave *s)
@@ -104,8 +116,11 @@ static void signals_install(struct sigsave *s)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
 	g_signal = 0;
+	g_usr1 = 0;
 	sigaction(SIGINT, &sa, &s->intr);
 	sigaction(SIGTERM, &sa, &s->term);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, &s->usr1);
 }
 
 static void signals_restore(const struct sigsave *s)
@@ -113,6 +128,26 @@ static void signals_restore(const struct sigsave *s)
 	g_pcap = NULL;
 	sigaction(SIGINT, &s->intr, NULL);
 	sigaction(SIGTERM, &s->term, NULL);
+	sigaction(SIGUSR1, &s->usr1, NULL);
+}
+
+/* The counters, on SIGUSR1: one line on standard error, e.g.
+ * "portaudit: 81234 packets, 0 dropped, 5120 flows, 12 findings so far". */
+static void print_counters(struct run *r, bool live, uint64_t drops)
+{
+	g_usr1 = 0;
+	char extra[160] = "", dropped[48] = "";
+	if (r->opt->status)
+		r->opt->status(r->opt->status_ctx, extra, sizeof extra);
+	if (live)
+		snprintf(dropped, sizeof dropped, ", %llu dropped",
+		         (unsigned long long)drops);
+	uint64_t pk = r->st->packets, fl = cap_pipe_flows(&r->pipe);
+	fprintf(stderr, "portaudit: %llu packet%s%s, %llu flow%s%s%s\n",
+	        (unsigned long long)pk, pk == 1 ? "" : "s", dropped,
+	        (unsigned long long)fl, fl == 1 ? "" : "s",
+	        extra[0] ? ", " : "", extra);
+	fflush(stderr);
 }
 
 /* ---- per packet --------------------------------------------------------- */
@@ -284,6 +319,8 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 		int n = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)r);
 		if (n == 0)
 			break; /* end of file */
+		if (g_usr1)
+			print_counters(r, false, 0);
 		if (n == PCAP_ERROR_BREAK)
 			continue; /* the flags above say why */
 		if (n < 0) {
@@ -465,6 +502,12 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		}
 		if (n == 0)
 			cap_pipe_tick(&r->pipe, wall_ns());
+		if (g_usr1) {
+			uint64_t drops = 0;
+			if (pcap_stats(p, &ps) == 0)
+				drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+			print_counters(r, true, drops);
+		}
 		if (r->pr.on) {
 			uint64_t drops = 0;
 			if (pcap_stats(p, &ps) == 0)

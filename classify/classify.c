@@ -36,6 +36,7 @@
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,6 +714,14 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 fail:
 	cls_free(c);
 	return NULL;
+}
+
+void cls_status(void *ctx, char *buf, size_t len)
+{
+	struct cls *c = ctx;
+	uint64_t n = atomic_load_explicit(&c->found, memory_order_relaxed);
+	cls_fmt(buf, len, "%llu finding%s so far", (unsigned long long)n,
+	        n == 1 ? "" : "s");
 }
 
 void cls_flow(const struct cap_flow *f, void *ctx)

@@ -229,6 +229,8 @@ void cls_flow(const struct cap_flow *f, void *cls);
  * result is owned by the cls and valid until cls_free(). */
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st);
 void cls_free(struct cls *c);
+/* "12 findings so far", while the capture runs (any thread: SIGUSR1). */
+void cls_status(void *cls, char *buf, size_t len);
 
 /* The verdict, from the summary's counts (kinds, flows, fail_on), the
  * servers and the capture: not audited when no packet was read or no flow

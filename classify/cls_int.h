@@ -232,6 +232,8 @@ struct cls {
 	} memo[2];
 
 	struct cls_result res;
+	_Atomic uint64_t found;  /* findings kept and dropped so far, for
+	                          * cls_status on another thread */
 	uint64_t seed;           /* of cap_hash, random per run (cap_random) */
 };
 

@@ -33,6 +33,7 @@
  * by severity (violation, blocked, missing, unexpected), then flows
  * descending, then port.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,10 +714,33 @@ static void flood_join(struct cls *c, struct cls_target *t, int32_t tidx,
 	c->flood_flows++;
 }
 
+/* What cls_status prints: kept and dropped findings (relaxed: a count). */
+static void note_found(struct cls *c)
+{
+	atomic_store_explicit(&c->found, (uint64_t)c->nlive +
+	                      c->res.summary.findings_dropped,
+	                      memory_order_relaxed);
+}
+
+static void finding_add(struct cls *c, enum cls_kind kind, int32_t service,
+                        uint32_t group, const struct cap_flow *f,
+                        int32_t server, bool server_is_initiator,
+                        uint64_t flow_id, struct cls_reason *reason);
+
 void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
                      uint32_t group, const struct cap_flow *f,
                      int32_t server, bool server_is_initiator,
                      uint64_t flow_id, struct cls_reason *reason)
+{
+	finding_add(c, kind, service, group, f, server, server_is_initiator,
+	            flow_id, reason);
+	note_found(c);
+}
+
+static void finding_add(struct cls *c, enum cls_kind kind, int32_t service,
+                        uint32_t group, const struct cap_flow *f,
+                        int32_t server, bool server_is_initiator,
+                        uint64_t flow_id, struct cls_reason *reason)
 {
 	(void)server;
 	const uint8_t *srv = server_is_initiator ? f->addr_a : f->addr_b;

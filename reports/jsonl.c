@@ -57,6 +57,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	const struct cap_flow *f = cf->flow;
 	struct rep_line l;
 	char pb[8];
+	rep_stream_check(o);
 	if (o->failed)
 		return;
 	l.n = 0;
@@ -155,6 +156,7 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 {
 	const struct cls_result *res = in->res;
 	const struct cap_stats *st = in->cap;
+	rep_stream_check(o);
 	for (uint32_t i = 0; i < res->nfindings && !o->failed; i++) {
 		const struct cls_finding *f = &res->findings[i];
 		json_t *body = rep_finding_json(in, f);

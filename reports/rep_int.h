@@ -31,6 +31,8 @@ __attribute__((format(printf, 2, 3)))
 void rep_printf(struct rep_out *o, const char *fmt, ...);
 void rep_write(struct rep_out *o, const char *s, size_t n);
 void rep_puts(struct rep_out *o, const char *s);
+/* A stream asked to reopen (SIGHUP) does it now, before its next line. */
+void rep_stream_check(struct rep_out *o);
 /* Remember a failure (an errno value) if none was seen yet. */
 void rep_fail(struct rep_out *o, int err);
 /* End of a report callback: 0, or -1 after printing "portaudit: FILE:

@@ -63,6 +63,7 @@ struct rep_out {
 	bool color;      /* text on a terminal without NO_COLOR */
 	bool failed;     /* a write error happened */
 	bool streamed;   /* a stream written under its final name */
+	unsigned gen;    /* the reopen generation it was opened in */
 	void *state;     /* the writer's own (free()d by rep_close/rep_abort) */
 	int err;         /* errno of the first write error */
 };
@@ -89,6 +90,10 @@ int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
 int rep_close(struct rep_out *o, char *errbuf, size_t errlen);
 /* Remove the temporary file without publishing it. */
 void rep_abort(struct rep_out *o);
+
+/* SIGHUP: every stream (JSON lines) reopens its file before its next
+ * line. Async-signal-safe (one atomic add). */
+void rep_request_reopen(void);
 
 /* Subcommands: `portaudit merge`, `portaudit diff`. */
 int rep_cmd_merge(int argc, char **argv);

@@ -346,6 +346,101 @@ static void test_privileges_dropped(void **state)
 	}
 }
 
+/* A TCP attempt to a closed port of 127.0.0.1: refused at once, so the
+ * flow is handed on (and written) at once. Returns the port. */
+static uint16_t refused_attempt(void)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	close(s); /* a port nobody listens on now */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_true(connect(s, (struct sockaddr *)&a, sizeof a) != 0);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+/* Has text a line holding both a and b? */
+static bool line_with(const char *text, const char *a, const char *b)
+{
+	for (const char *l = text; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		const char *x = strstr(l, a), *y = strstr(l, b);
+		if (x && y && (size_t)(x - l) < n && (size_t)(y - l) < n)
+			return true;
+		l = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* SIGUSR1 prints the counters and the capture goes on; SIGHUP reopens the
+ * JSON-lines file, so a rotated file keeps what was written before it and
+ * the name gets what comes after. */
+static void test_usr1_hup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		pa_skip("not root: live capture on lo needs root");
+	const char *bin = getenv("PORTAUDIT");
+	char jsonl[1300], rotated[1400], json[1300], errf[1300];
+	snprintf(jsonl, sizeof jsonl, "%s", pub("l.jsonl"));
+	snprintf(json, sizeof json, "%s", pub("l.json"));
+	snprintf(rotated, sizeof rotated, "%s.1", jsonl);
+	snprintf(errf, sizeof errf, "%s", pa_tmp("usr1.err"));
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *e = freopen(errf, "w", stderr);
+		(void)e;
+		execl(bin, bin, "-i", "lo", "--duration", "4", "-q", "--server",
+		      "127.0.0.1", "--jsonl", jsonl, "--json", json,
+		      "udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0",
+		      (char *)NULL);
+		_exit(127);
+	}
+	usleep(900000);
+	uint16_t a = refused_attempt();
+	usleep(400000);
+	assert_int_equal(kill(pid, SIGUSR1), 0);
+	usleep(300000);
+	assert_int_equal(kill(pid, 0), 0); /* carried on */
+	assert_int_equal(rename(jsonl, rotated), 0);
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	usleep(300000);
+	uint16_t b = refused_attempt();
+	int st = wait_child(pid);
+	assert_true(st == 1 || st == 0);
+	char *err = pa_read_file(errf, NULL);
+	assert_non_null(err);
+	if (!strstr(err, "portaudit: ") || !strstr(err, " packets, ") ||
+	    !strstr(err, " dropped, ") || !strstr(err, " so far"))
+		fail_msg("no counters on SIGUSR1: %s", err);
+	free(err);
+	char pa[32], pb[32];
+	snprintf(pa, sizeof pa, "\"dest_port\":%u,", (unsigned)a);
+	snprintf(pb, sizeof pb, "\"dest_port\":%u,", (unsigned)b);
+	char *old = pa_read_file(rotated, NULL), *cur = pa_read_file(jsonl, NULL);
+	assert_non_null(old);
+	assert_non_null(cur);
+	static const char flow[] = "\"event_type\":\"flow\"";
+	assert_true(line_with(old, flow, pa));
+	assert_false(line_with(old, flow, pb));
+	assert_true(line_with(cur, flow, pb));
+	assert_false(line_with(cur, flow, pa));
+	assert_true(pa_contains(cur, "\"event_type\":\"finding\""));
+	free(old);
+	free(cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_binary_duration),
 		cmocka_unit_test(test_binary_sigint),
 		cmocka_unit_test(test_privileges_dropped),
+		cmocka_unit_test(test_usr1_hup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
