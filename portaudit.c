@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
@@ -218,6 +219,13 @@ static void flow_sink(const struct cls_flow *cf, void *ctx)
 			outs->o[i]->w->flow(outs->o[i], &outs->in, cf);
 }
 
+static volatile sig_atomic_t g_report_signal;
+
+static void on_report_signal(int sig)
+{
+	g_report_signal = sig;
+}
+
 static void on_hup(int sig)
 {
 	(void)sig;
@@ -359,10 +367,16 @@ static int audit(int argc, char **argv)
 		if (copt.iface)
 			usage_error("--evidence needs -r FILE: a live capture cannot "
 			            "be read twice");
-		for (unsigned i = 0; i < copt.nsources; i++)
+		for (unsigned i = 0; i < copt.nsources; i++) {
+			struct stat sb;
 			if (strcmp(copt.sources[i], "-") == 0)
 				usage_error("--evidence needs -r FILE: standard input "
 				            "cannot be read twice");
+			if (stat(copt.sources[i], &sb) == 0 && !S_ISREG(sb.st_mode))
+				usage_error("--evidence needs -r FILE: %s is not a "
+				            "regular file (a FIFO or a device cannot "
+				            "be read twice)", copt.sources[i]);
+		}
 	}
 
 	/* The model. */
@@ -588,14 +602,39 @@ static int audit(int argc, char **argv)
 	const struct cls_result *res = cls_finish(cl, &st);
 	outs.in.res = res;
 
+	/* Writing the reports (the evidence pass reads the files again) can
+	 * take a while: a SIGINT or SIGTERM now stops it, removes every
+	 * temporary file and says so, instead of killing the process with
+	 * half-written files left behind. */
+	struct sigaction rs;
+	memset(&rs, 0, sizeof rs);
+	rs.sa_handler = on_report_signal;
+	sigemptyset(&rs.sa_mask);
+	sigaction(SIGINT, &rs, NULL);
+	sigaction(SIGTERM, &rs, NULL);
+	copt.stop = &g_report_signal;
 	status = 0;
-	for (unsigned i = 0; i < outs.n; i++) {
-		if (outs.o[i]->w->report(outs.o[i], &outs.in) != 0) {
+	for (unsigned i = 0; i < outs.n && !g_report_signal; i++) {
+		if (outs.o[i]->w->report(outs.o[i], &outs.in) != 0 &&
+		    !g_report_signal) {
 			/* The writer said why; publish nothing half-written. */
 			rep_abort(outs.o[i]);
 			outs.o[i] = NULL;
 			status = EXIT_USAGE;
 		}
+	}
+	if (g_report_signal) {
+		int sig = g_report_signal;
+		for (unsigned i = 0; i < outs.n; i++)
+			if (outs.o[i]) {
+				rep_abort(outs.o[i]);
+				outs.o[i] = NULL;
+			}
+		fprintf(stderr, "portaudit: %s while writing the reports: no "
+		        "report was published\n",
+		        sig == SIGINT ? "interrupted (SIGINT)" :
+		        "terminated (SIGTERM)");
+		status = 128 + sig;
 	}
 	for (unsigned i = 0; i < outs.n; i++) {
 		if (!outs.o[i])

@@ -296,6 +296,9 @@ struct cap_options {
 	 * the reader's thread while the capture runs. */
 	void (*status)(void *ctx, char *buf, size_t len);
 	void *status_ctx;
+	/* cap_replay stops (an error, "interrupted") as soon as this is set
+	 * (a signal while the reports are written); may be NULL. */
+	const volatile int *stop;
 	struct cap_tunnels *tunnels; /* the tunnel table the flows' ids refer
 	                            * to (cap_tunnels_new); NULL: cap_run
 	                            * makes one of its own for the run, and

@@ -129,7 +129,7 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 	}
 
 	uint64_t packets = 0;
-	bool stop = false;
+	bool stop = false, interrupted = false;
 	struct cap_packet pk[CAP_DECODE_MAX];
 	for (unsigned i = 0; i < n && !stop; i++) {
 		if (src[i].unsupported)
@@ -141,6 +141,11 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 		const u_char *data;
 		int rc;
 		while ((rc = pcap_next_ex(src[i].p, &h, &data)) == 1) {
+			if (opt->stop && *opt->stop) {
+				interrupted = true;
+				stop = true;
+				break;
+			}
 			uint64_t ts = cap_source_ts(h, src[i].ts_mul);
 			packets++;
 			unsigned np = cap_decode_frame(&dec, lt, data, h->caplen,
@@ -173,5 +178,9 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 	cap_decoder_free(&dec);
 	cap_tunnels_free(own_tunnels);
 	close_all(src, n);
+	if (interrupted) {
+		snprintf(errbuf, errlen, "interrupted");
+		return -1;
+	}
 	return 0;
 }
