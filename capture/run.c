@@ -186,6 +186,32 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Not root, or kept root (-Z root), but started with capabilities (a
+ * systemd unit's AmbientCapabilities=CAP_NET_RAW): once the capture is
+ * open they are needed no more: clear them all, and no_new_privs. Root
+ * kept on purpose keeps its capabilities. */
+static int drop_capabilities(char *errbuf, size_t errlen)
+{
+	if (geteuid() == 0)
+		return 0;
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		return 0;
+	/* effective, permitted, inheritable (ambient goes with them); the
+	 * bounding set needs CAP_SETPCAP, which a unit does not grant */
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+		snprintf(errbuf, errlen, "cannot clear the capabilities the "
+		         "capture needed: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(errbuf, errlen, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Become `user` for good: its uid and gid, no supplementary group, every
  * capability cleared (effective, permitted, inheritable and the bounding
  * set, through libcap-ng), and no_new_privs, so that no setuid program run
@@ -456,6 +482,10 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	local_addresses(iface, r->st);
 	if (opt->drop_user &&
 	    drop_privileges(opt->drop_user, errbuf, errlen) != 0) {
+		pcap_close(p);
+		return -1;
+	}
+	if (!opt->drop_user && drop_capabilities(errbuf, errlen) != 0) {
 		pcap_close(p);
 		return -1;
 	}
