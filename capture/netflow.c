@@ -177,6 +177,7 @@ struct nf_exporter {
 	bool seq_ok;           /* seq_last and the counts are usable */
 	uint8_t seq_readings;  /* enum nf_seq_reading still matching */
 	bool has_init;
+	uint32_t ntemplates[2]; /* in the cache: [0] data, [1] options */
 	uint32_t seq_last, all_last, flows_last;
 	uint32_t sampling;     /* announced (options records, v5 header) */
 	uint64_t init_ms;      /* systemInitTimeMilliseconds announced */
@@ -268,12 +269,26 @@ struct nf_vals {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* An unsigned integer of n (1..8) bytes, big-endian: the common sizes
+ * without a loop (reduced-size encoding, RFC 7011 6.2, allows any). */
 static uint64_t rd_uint(const uint8_t *p, size_t n)
 {
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		return rd_be16(p);
+	case 4:
+		return rd_be32(p);
+	case 8:
+		return (uint64_t)rd_be32(p) << 32 | rd_be32(p + 4);
+	default: {
+		uint64_t v = 0;
+		for (size_t i = 0; i < n; i++)
+			v = v << 8 | p[i];
+		return v;
+	}
+	}
 }
 
 static uint64_t mul_sat(uint64_t a, uint64_t b)
@@ -486,6 +501,7 @@ static void tp_remove(struct cap_netflow *nf, struct nf_tmpl *t)
 {
 	uint32_t idx = (uint32_t)(t - nf->tp);
 	cap_islot_remove(nf->tp_slots, nf->tp_mask, t->tag, idx);
+	nf->ex[t->exporter - 1].ntemplates[t->flags & NF_T_OPTIONS]--;
 	t->exporter = 0;
 	nf->tp_free[nf->ntp_free++] = idx;
 }
@@ -512,7 +528,9 @@ static struct nf_tmpl *tp_alloc(struct cap_netflow *nf)
 	}
 }
 
-/* Withdraw one template (id >= 256) or all of a kind of an exporter. */
+/* Withdraw one template (id >= 256) or all of a kind of an exporter: a
+ * scan of the cache, skipped when the exporter has none of that kind (so
+ * that a set of many withdraw-all records costs one scan). */
 static void tp_withdraw(struct cap_netflow *nf, uint32_t exporter,
                         uint8_t version, uint16_t id, bool all,
                         bool options)
@@ -523,7 +541,8 @@ static void tp_withdraw(struct cap_netflow *nf, uint32_t exporter,
 			tp_remove(nf, t);
 		return;
 	}
-	for (uint32_t i = 0; i < nf->ntp; i++) {
+	uint32_t *left = &nf->ex[exporter].ntemplates[options];
+	for (uint32_t i = 0; i < nf->ntp && *left; i++) {
 		struct nf_tmpl *t = &nf->tp[i];
 		if (t->exporter == exporter + 1 && t->version == version &&
 		    !!(t->flags & NF_T_OPTIONS) == options)
@@ -1118,6 +1137,7 @@ static void tp_store(struct cap_netflow *nf, const struct nf_ctx *cx,
 	struct nf_tmpl *t;
 	if (nf->tp_slots[i].idx) {
 		t = &nf->tp[nf->tp_slots[i].idx - 1];
+		nf->ex[cx->exporter].ntemplates[t->flags & NF_T_OPTIONS]--;
 	} else {
 		t = tp_alloc(nf);
 		/* an eviction may have moved slots: probe again */
@@ -1130,6 +1150,7 @@ static void tp_store(struct cap_netflow *nf, const struct nf_ctx *cx,
 	t->version = cx->version;
 	t->tag = tag;
 	t->flags |= NF_T_REF;
+	nf->ex[cx->exporter].ntemplates[t->flags & NF_T_OPTIONS]++;
 	if (nf->npend)
 		pend_replay(nf, cx->exporter, cx->version, t->id, t);
 }

@@ -838,6 +838,40 @@ static void test_ipfix_withdrawal(void **state)
 	/* a withdrawal of an id below 256 that is not the set's own */
 	ipfix_withdraw(nf, 2, 3);
 	assert_int_equal(nt_rs.malformed, 1);
+
+	/* a set of many withdraw-all records, with templates of another
+	 * exporter in the cache: only this exporter's go */
+	p.n = 0;
+	ipfix_hdr(&p, EXP, 0, 1);
+	s = set_begin(&p, 2);
+	tmpl_rec(&p, 600, NFS(lay_a));
+	set_end(&p, s);
+	ipfix_end(&p);
+	nt_feed(nf, "192.0.2.1", &p);
+	nt_feed(nf, "192.0.2.2", &p);
+	p.n = 0;
+	ipfix_hdr(&p, EXP, 0, 1);
+	s = set_begin(&p, 2);
+	for (unsigned i = 0; i < 2000; i++) {
+		nb_be16(&p, 2);
+		nb_be16(&p, 0);
+	}
+	set_end(&p, s);
+	ipfix_end(&p);
+	nt_feed(nf, "192.0.2.1", &p);
+	unsigned before = nt_nrecs;
+	uint64_t missing = nt_rs.templates_missing;
+	ipfix_lay_data(nf, 600);
+	assert_int_equal(nt_rs.templates_missing, missing + 1);
+	p.n = 0;
+	ipfix_hdr(&p, EXP, 0, 1);
+	s = set_begin(&p, 600);
+	lay_rec(&p);
+	set_pad_end(&p, s);
+	ipfix_end(&p);
+	nt_feed(nf, "192.0.2.2", &p);
+	assert_int_equal(nt_nrecs, before + 1);
+	assert_int_equal(nt_rs.malformed, 1);
 	cap_netflow_free(nf);
 }
 
