@@ -697,7 +697,14 @@ static bool decode_record(const struct nf_tmpl *t, const struct nf_ctx *cx,
 	return true;
 }
 
-/* The 1-in-N sampling a record states, 0 when it states none. */
+static uint64_t cap32(uint64_t x)
+{
+	return x > UINT32_MAX ? UINT32_MAX : x;
+}
+
+/* The 1-in-N sampling a record states, 0 when it states none. The
+ * elements are 32-bit (wider ones, which reduced-size encoding does not
+ * allow but a datagram may carry, are capped), so the sums cannot wrap. */
 static uint32_t samp_rate(const struct nf_vals *v)
 {
 	uint64_t r = 0;
@@ -709,11 +716,12 @@ static uint32_t samp_rate(const struct nf_vals *v)
 		r = v->samp[S_RANDOM];
 	else if ((v->samp_has & 1u << S_PKT_INTERVAL) &&
 	         v->samp[S_PKT_INTERVAL] > 0) {
-		uint64_t n = v->samp[S_PKT_INTERVAL] & 0xffffffffu;
-		uint64_t m = v->samp[S_PKT_SPACE] & 0xffffffffu;
+		uint64_t n = cap32(v->samp[S_PKT_INTERVAL]);
+		uint64_t m = cap32(v->samp[S_PKT_SPACE]);
 		r = (n + m + n / 2) / n;
 	} else if ((v->samp_has & 1u << S_SIZE) && v->samp[S_SIZE] > 0) {
-		uint64_t n = v->samp[S_SIZE], m = v->samp[S_POPULATION];
+		uint64_t n = cap32(v->samp[S_SIZE]);
+		uint64_t m = cap32(v->samp[S_POPULATION]);
 		r = m > n ? (m + n / 2) / n : 1;
 	}
 	if (r == 0)

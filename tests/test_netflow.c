@@ -929,6 +929,40 @@ static void test_ipfix_sampling(void **state)
 	nt_feed(nf, "192.0.2.2", &p);
 	assert_int_equal(nt_rs.sampling, 1000);
 	assert_int_equal(nt_rs.records, 2);
+
+	/* 8-byte sampling elements (fuzz_netflow found the division by a
+	 * packet interval of 2^32, whose low 32 bits are zero): capped to
+	 * 32 bits, 1 in (2^32 - 1 + 5) / (2^32 - 1) = 1 */
+	static const struct fs opt8[] = { { 149, 4, 0 }, { 305, 8, 0 },
+		{ 306, 8, 0 } };
+	static const struct fs opt8s[] = { { 149, 4, 0 }, { 309, 8, 0 },
+		{ 310, 8, 0 } };
+	for (unsigned k = 0; k < 2; k++) {
+		p.n = 0;
+		ipfix_hdr(&p, EXP, 0, 7);
+		s = set_begin(&p, 3);
+		if (k == 0)
+			opt_tmpl_rec(&p, 710, NFS(opt8), 1);
+		else
+			opt_tmpl_rec(&p, 710, NFS(opt8s), 1);
+		set_pad_end(&p, s);
+		s = set_begin(&p, 710);
+		nb_be32(&p, 7);
+		nb_be64(&p, 1ull << 32);
+		nb_be64(&p, k ? 1ull << 33 : 5);
+		set_end(&p, s);
+		s = set_begin(&p, 2);
+		tmpl_rec(&p, 711, NFS(lay_a));
+		set_end(&p, s);
+		s = set_begin(&p, 711);
+		lay_rec(&p);
+		set_pad_end(&p, s);
+		ipfix_end(&p);
+		nt_feed(nf, "192.0.2.3", &p);
+		assert_int_equal(nt_recs[nt_nrecs - 1].sampling, 1);
+	}
+	assert_int_equal(nt_rs.sampling, 1000);
+	assert_int_equal(nt_rs.malformed, 0);
 	cap_netflow_free(nf);
 }
 
