@@ -238,7 +238,13 @@ struct cap_rec_stats {
 	uint64_t duplicates;       /* same direction from another exporter */
 	uint64_t unpaired;         /* judged one-way after the hold window */
 	uint64_t evicted;          /* pairing table full: judged early */
-	uint64_t templates_missing;/* v9/IPFIX data without its template */
+	uint64_t templates_missing;/* v9/IPFIX data sets without their
+	                            * template (those decoded when it came
+	                            * later are taken off again) */
+	uint64_t templates_evicted;/* template cache full: the least recently
+	                            * used template dropped */
+	uint64_t exporters_full;   /* datagrams from a new exporter dropped:
+	                            * the exporter table was full */
 	uint64_t sequence_gaps;    /* export packets lost (sequence numbers) */
 	uint64_t ignored_exporters;/* datagrams from outside --exporter */
 	uint64_t tunneled;         /* Zeek records inside a tunnel
