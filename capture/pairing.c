@@ -229,10 +229,11 @@ static int make_key(const struct cap_record *r, struct pkey *k)
 		uint8_t type = (uint8_t)(r->dport >> 8);
 		uint16_t cls = (uint16_t)(icmp_class(r->family, type) << 8);
 		if (is_unreach(r->family, type)) {
+			/* Each code its own record, as exporters key them. */
 			memcpy(k->addr[0], r->src, 16);
 			memcpy(k->addr[1], r->dst, 16);
 			k->port[0] = DIRECTED;
-			k->port[1] = cls;
+			k->port[1] = r->dport;
 			return 0;
 		}
 		sp = dp = cls;
@@ -421,7 +422,7 @@ static uint32_t find_unreachable(const struct cap_pairer *p,
 		bool from_b = memcmp(e->k.addr[0], f->addr_b, 16) == 0;
 		if (!from_b && !router_code(e->k.family, s->icmp_code))
 			continue;
-		if (s->first_ns + w < f->first_ns || s->first_ns > f->last_ns + w)
+		if (s->last_ns + w < f->first_ns || s->first_ns > f->last_ns + w)
 			continue;
 		uint64_t d = absdiff(s->first_ns, f->last_ns);
 		bool room = s->pkts > 1 ? e->answered < s->pkts
@@ -549,15 +550,39 @@ static void emit(struct cap_pairer *p, uint32_t i)
 		bool ack0 = s[0].flags & CAP_TH_ACK, ack1 = s[1].flags & CAP_TH_ACK;
 		bool req0 = icmp && icmp_request(k->family, s[0].icmp_type);
 		bool req1 = icmp && icmp_request(k->family, s[1].icmp_type);
-		if (k->proto == 6 && syn0 != syn1)
-			ini = syn0 ? 0 : 1;
-		else if (k->proto == 6 && syn0 && syn1 && ack0 != ack1)
+		bool one_clock = s[0].exporter == s[1].exporter &&
+		                 s[0].first_ns != s[1].first_ns;
+		int earlier = s[0].first_ns < s[1].first_ns ? 0 : 1;
+		if (k->proto == 6 && syn0 != syn1) {
+			/* The SYN's sender, unless the other side answered
+			 * with neither SYN nor RST: then that SYN came with
+			 * the ACK of a SYN-ACK, and the initiator's SYN was
+			 * missed (the packet path's SYN-ACK-first rule). */
+			int sd = syn0 ? 0 : 1;
+			uint8_t other = s[1 - sd].flags;
+			bool synack = (s[sd].flags & CAP_TH_ACK) &&
+			              s[1 - sd].pkts > 0 && (other & CAP_TH_ACK) &&
+			              !(other & CAP_TH_RST);
+			ini = synack ? 1 - sd : sd;
+		} else if (k->proto == 6 && syn0 && syn1 && ack0 != ack1) {
 			ini = ack0 ? 1 : 0;
-		else if (req0 != req1)
+		} else if (req0 != req1) {
 			ini = req0 ? 0 : 1;
-		else if (s[0].exporter == s[1].exporter &&
-		         s[0].first_ns != s[1].first_ns)
-			ini = s[0].first_ns < s[1].first_ns ? 0 : 1;
+		} else if (one_clock && (k->proto != 6 || syn0)) {
+			/* The SYN before the SYN-ACK; for UDP the first sender,
+			 * unless the port rules say it answered (as the packet
+			 * path turns a reply seen first round). */
+			ini = earlier;
+			if (k->proto != 6 && !icmp &&
+			    cap_orient_guess(p->pm, k->family, k->proto,
+			                     k->addr[ini], k->addr[1 - ini],
+			                     k->port[ini], k->port[1 - ini]) == 1) {
+				ini = 1 - ini;
+				inferred = true;
+			}
+		}
+		/* TCP without a SYN (midstream): the port rules, as the packet
+		 * path orients it. */
 		if (ini < 0) {
 			int g = cap_orient_guess(p->pm, k->family, k->proto,
 			                         k->addr[0], k->addr[1],
@@ -565,7 +590,7 @@ static void emit(struct cap_pairer *p, uint32_t i)
 			if (g >= 0)
 				ini = g == 1 ? 1 : 0;
 			else
-				ini = s[1].first_ns < s[0].first_ns ? 1 : 0;
+				ini = earlier;
 			inferred = true;
 		}
 	}
@@ -861,8 +886,9 @@ void cap_pairer_add(struct cap_pairer *p, const struct cap_record *r)
 		if (!fresh)
 			p->rs->merged++;
 		e->biflow = true;
-		side_add(&e->s[d], r->pkts, r->bytes, r->first_ns, r->last_ns,
-		         r->tcp_flags, r->exporter, icmp, false);
+		if (r->pkts || r->bytes || r->tcp_flags)
+			side_add(&e->s[d], r->pkts, r->bytes, r->first_ns,
+			         r->last_ns, r->tcp_flags, r->exporter, icmp, false);
 		if (r->rev_pkts || r->rev_bytes || r->rev_tcp_flags)
 			side_add(&e->s[1 - d], r->rev_pkts, r->rev_bytes,
 			         r->first_ns, r->last_ns, r->rev_tcp_flags,

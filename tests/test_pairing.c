@@ -170,13 +170,47 @@ static void test_equal_start_guessed(void **state)
 	cap_pairer_free(p);
 
 	p = fresh();
-	add(p, rec("10.0.0.5", 50001, "10.10.0.10", 40400, 6,
+	add(p, rec("10.0.0.5", 50001, "10.10.0.10", 8443, 6,
 	           SYN | ACK | FIN, 4, 0, 4, 0));
-	add(p, rec("10.10.0.10", 40400, "10.0.0.5", 50001, 6,
+	add(p, rec("10.10.0.10", 8443, "10.0.0.5", 50001, 6,
 	           SYN | ACK | FIN, 8, 0, 4, 0));
 	cap_pairer_flush(p);
-	assert_int_equal(got[0].port_b, 40400); /* the lower port serves */
+	assert_int_equal(got[0].port_b, 8443); /* the lower port serves */
 	assert_int_equal(got[0].initiator_inferred, 1);
+	cap_pairer_free(p);
+
+	/* Midstream: the port rules even when one side started earlier
+	 * (the packet path orients a flow without a handshake so). */
+	p = fresh();
+	add(p, rec("10.0.0.5", 40200, "10.0.2.25", 25, 6, ACK | PSH, 4, 0, 4,
+	           0));
+	add(p, rec("10.0.2.25", 25, "10.0.0.5", 40200, 6, ACK | PSH, 4, 1, 4,
+	           0));
+	add(p, rec("10.0.2.25", 25, "10.0.0.5", 40201, 6, ACK | PSH, 4, 0, 4,
+	           0));
+	add(p, rec("10.0.0.5", 40201, "10.0.2.25", 25, 6, ACK | PSH, 4, 1, 4,
+	           0));
+	cap_pairer_flush(p);
+	assert_int_equal(ngot, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(got[i].port_b, 25);
+		assert_int_equal(got[i].outcome, CAP_OUT_MIDSTREAM);
+		assert_int_equal(got[i].initiator_inferred, 1);
+	}
+	cap_pairer_free(p);
+
+	/* UDP: the first sender, unless it sent from the service port. */
+	p = fresh();
+	add(p, rec("10.0.0.9", 161, "10.0.0.5", 40001, 17, 0, 1, 0, 0, 0));
+	add(p, rec("10.0.0.5", 40001, "10.0.0.9", 161, 17, 0, 1, 1, 1, 0));
+	add(p, rec("10.0.0.5", 40002, "10.0.0.7", 5060, 17, 0, 1, 0, 0, 0));
+	add(p, rec("10.0.0.7", 5060, "10.0.0.5", 40002, 17, 0, 1, 1, 1, 0));
+	cap_pairer_flush(p);
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[0].port_b, 161);
+	assert_int_equal(got[0].initiator_inferred, 1);
+	assert_int_equal(got[1].port_b, 5060);
+	assert_int_equal(got[1].initiator_inferred, 0);
 	cap_pairer_free(p);
 }
 
