@@ -251,6 +251,8 @@ struct cap_rec_stats {
 	bool initiators_guessed;   /* some flow's initiator was inferred */
 	bool unreachable_inferred; /* an ICMP record marked a flow */
 	bool missed_bytes;         /* Zeek's missed_bytes > 0 somewhere */
+	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
+	                            * field was split between the sides */
 	/* The first distinct exporters seen (addresses), for the report. */
 #define CAP_REC_EXPORTERS_SHOWN 16
 	uint8_t exporter_family[CAP_REC_EXPORTERS_SHOWN];

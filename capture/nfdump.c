@@ -324,6 +324,8 @@ static int map_record(struct nfd *n, const json_t *o, struct cap_record *r,
 		return -1;
 	}
 	r->tcp_flags = flags;
+	if (r->proto == 6 && json_object_get(o, "out_packets"))
+		n->rs->biflow_flags_guessed = true; /* a biflow template */
 	if (op > 0) {
 		/* A biflow: the flags printed are the reverse side's. */
 		r->biflow = true;

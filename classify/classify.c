@@ -967,6 +967,10 @@ static void flow_caveats(struct cls *c, const struct cap_stats *st)
 		       "unreachable record sent to their initiator close in time "
 		       "(a flow record quotes no header, so hosts and time "
 		       "match it).");
+	if (rs->biflow_flags_guessed)
+		caveat(c, "TCP biflows read through nfdump carry one flags field "
+		       "(nfcapd 1.7.1 keeps the reverse side's): their outcomes "
+		       "were reconstructed, and a one-way biflow is midstream.");
 	if (rs->missed_bytes)
 		caveat(c, "Zeek reported missed bytes (capture loss at its "
 		       "sensor): some connections may be incomplete.");

@@ -848,6 +848,7 @@ static void merge_records(struct cap_stats *st, const json_t *r)
 	rs->initiators_guessed |= jtrue(r, "initiators_guessed");
 	rs->unreachable_inferred |= jtrue(r, "unreachable_inferred");
 	rs->missed_bytes |= jtrue(r, "missed_bytes");
+	rs->biflow_flags_guessed |= jtrue(r, "biflow_flags_guessed");
 	size_t i;
 	const json_t *a;
 	json_array_foreach(json_object_get(r, "exporter_addresses"), i, a) {

@@ -152,5 +152,7 @@ json_t *rep_records_json(const struct cap_stats *st)
 	json_object_set_new(o, "unreachable_inferred",
 	                    json_boolean(rs->unreachable_inferred));
 	json_object_set_new(o, "missed_bytes", json_boolean(rs->missed_bytes));
+	json_object_set_new(o, "biflow_flags_guessed",
+	                    json_boolean(rs->biflow_flags_guessed));
 	return o;
 }
