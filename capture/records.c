@@ -340,8 +340,11 @@ static int open_collector(const struct cap_options *opt, char *errbuf,
 		int off = 0; /* [::] takes IPv4 exporters too */
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
 	}
+	/* SO_RCVBUF is capped by net.core.rmem_max (208 KiB by default:
+	 * a burst of a few hundred export packets); root may go past it. */
 	int rcv = opt->buffer_kib > 0 ? opt->buffer_kib * 1024 : COLLECT_RCVBUF;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
 	if (bind(fd, (const struct sockaddr *)&ss, sl) != 0) {
 		snprintf(errbuf, errlen, "--collect netflow:%s: cannot bind: %s%s",
 		         opt->collect, strerror(errno),
