@@ -537,11 +537,12 @@ int cap_nfdump_read(const char *path, struct cap_pairer *p,
 	}
 	char prog[4096];
 	const char *name = cap_nfdump_program();
+	errno = 0;
 	if (!find_program(name, prog, sizeof prog)) {
 		snprintf(err, errlen, "nfdump:%s: the nfdump program (%s) is not "
-		         "installed or not executable: install nfdump (Debian: "
-		         "apt-get install nfdump) to read nfcapd files", path,
-		         name);
+		         "installed or not executable (%s): install nfdump "
+		         "(Debian: apt-get install nfdump) to read nfcapd files",
+		         path, name, errno ? strerror(errno) : "not in PATH");
 		return -1;
 	}
 	struct nfd *n = calloc(1, sizeof *n);
