@@ -359,8 +359,9 @@ struct diff {
 	"never exported"
 #define R_SLL2 "softflowd 1.1.0 and pmacctd 1.7.7 do not read " \
 	"LINUX_SLL2 captures: no record, not audited"
-#define R_MS_TIE "the two uniflow records of the handshake start in the " \
-	"same millisecond (nfcapd keeps milliseconds) and both ports are " \
+#define R_MS_TIE "the two uniflow records of the handshake start at the " \
+	"same time (softflowd and pmacctd stamp both directions with the " \
+	"flow's start; nfcapd keeps milliseconds) and both ports are " \
 	"ephemeral (4030x, 49xxx): nothing tells the initiator, the guess " \
 	"(marked inferred, caveat) turns the flow round; the WMI dynamic " \
 	"port is then judged by time alone (no payload, caveat)"
