@@ -73,11 +73,14 @@
  * per destination host (a bucket array beside the index), so a flow looks
  * at its initiator's errors only, CAP_PAIR_ICMP_WALK at most.
  *
- * Costs. Per record: one hash of the 40-byte key, ~1.5 probes, a few
- * compares, no allocation. Memory: max_tuples * sizeof(struct pent)
- * (176 bytes) + the index (16 bytes per entry) + the error buckets (2 bytes
- * per entry), allocated at cap_pairer_new; pages are touched only as
- * tuples appear. 100,000 tuples held at once cost about 19 MB; what is
+ * Costs. Per record: one hash of the 38-byte key, ~1.5 probes, a few
+ * compares, no allocation. Memory, allocated at cap_pairer_new and
+ * touched only as tuples appear: max_tuples * sizeof(struct pent) (208
+ * bytes), the index (16 to 32 bytes per entry: 8-byte slots, a power of
+ * two at least twice max_tuples), the error buckets (at most 1 byte per
+ * entry) and PARK_SLOTS flows waiting on an ICMP error (104 KiB). 100,000
+ * tuples held at once cost about 21 MB of entries plus the index pages
+ * their hashes touch (at most 16 MiB at the default 2^20 tuples); what is
  * held at once is what the clock's window covers: the tuples touched in
  * the last hold_ns (60 s) plus the paired, still open ones of the last
  * active_ns (30 min).
