@@ -40,6 +40,8 @@
 static const char usage_text[] =
 	"Usage: portaudit [options] -i IFACE [--duration SECONDS] [FILTER...]\n"
 	"       portaudit [options] -r FILE [-r FILE...] [FILTER...]   (FILE may be -)\n"
+	"       portaudit [options] --flows zeek:PATH|nfdump:PATH [--flows ...]\n"
+	"       portaudit [options] --collect netflow:[ADDR:]PORT [--duration SECONDS]\n"
 	"       portaudit catalog show [--catalog FILE] [--profile FILE] [--base-port N] [--json]\n"
 	"       portaudit catalog check FILE [--catalog FILE]\n"
 	"       portaudit rules --profile FILE [--format csv|nft|iptables|ip6tables|bpf]\n"
@@ -49,7 +51,7 @@ static const char usage_text[] =
 	"Capture:\n"
 	"  -i IFACE            capture live on IFACE\n"
 	"  -r FILE             read a pcap/pcapng file (repeatable; - = stdin)\n"
-	"  --duration SECONDS  stop a live capture after SECONDS\n"
+	"  --duration SECONDS  stop a live capture (or --collect) after SECONDS\n"
 	"  -c COUNT            stop after COUNT packets\n"
 	"  -B KIB              kernel capture buffer size in KiB\n"
 	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
@@ -60,6 +62,16 @@ static const char usage_text[] =
 	"  --max-flows N       flow table capacity (default 1048576)\n"
 	"  --no-decap          do not look inside tunnels (VXLAN, Geneve, GRE,\n"
 	"                      ERSPAN, IP-in-IP, GTP-U, Teredo, AYIYA)\n"
+	"Flow records (instead of packets):\n"
+	"  --flows zeek:PATH   a Zeek conn.log (TSV or JSON, gzip; - = stdin; repeatable)\n"
+	"  --flows nfdump:PATH nfcapd files or a directory of them, read through\n"
+	"                      nfdump (repeatable; one kind per run)\n"
+	"  --collect netflow:[ADDR:]PORT\n"
+	"                      receive NetFlow v5/v9/IPFIX on UDP PORT (ADDR:\n"
+	"                      default 0.0.0.0; [::] for both families)\n"
+	"  --exporter ADDR[/LEN]  only records from these exporters (repeatable)\n"
+	"  --sampling N        the exporters sample 1 in N packets\n"
+	"  --skip-bad-records  count and skip records that do not parse\n"
 	"Model:\n"
 	"  --catalog FILE      port catalog (default: the built-in Prognosis one)\n"
 	"  --profile FILE      site profile: servers, base port, features, devices\n"
@@ -175,7 +187,8 @@ enum {
 	OPT_DURATION = 256, OPT_CATALOG, OPT_PROFILE, OPT_SERVER, OPT_BASE,
 	OPT_JSON, OPT_HTML, OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_FAIL_ON,
 	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL, OPT_EVIDENCE, OPT_EVIDENCE_N,
-	OPT_NO_DECAP,
+	OPT_NO_DECAP, OPT_FLOWS, OPT_COLLECT, OPT_EXPORTER, OPT_SAMPLING,
+	OPT_SKIP_BAD,
 };
 
 static const struct option long_opts[] = {
@@ -196,6 +209,11 @@ static const struct option long_opts[] = {
 	{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 	{ "evidence-packets", required_argument, NULL, OPT_EVIDENCE_N },
 	{ "no-decap", no_argument, NULL, OPT_NO_DECAP },
+	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "collect", required_argument, NULL, OPT_COLLECT },
+	{ "exporter", required_argument, NULL, OPT_EXPORTER },
+	{ "sampling", required_argument, NULL, OPT_SAMPLING },
+	{ "skip-bad-records", no_argument, NULL, OPT_SKIP_BAD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -272,6 +290,11 @@ static int audit(int argc, char **argv)
 	bool all = false;
 	const char *filter_file = NULL;
 	bool zflag_given = false;
+	/* Flow records: each option's first use, for the mixing errors. */
+	const char *flows_arg = NULL;
+	bool r_given = false;
+	bool packet_only_opt = false; /* -c -s -p -F: packets only */
+	const char *packet_only_name = NULL;
 
 	int c;
 	opterr = 0;
@@ -287,11 +310,24 @@ static int audit(int argc, char **argv)
 			if (copt.nsources >= CAP_MAX_SOURCES)
 				usage_error("too many -r files (at most 64)");
 			copt.sources[copt.nsources++] = optarg;
+			r_given = true;
 			break;
-		case 'c': copt.count = parse_num("-c", optarg, 1, UINT64_MAX / 2); break;
+		case 'c':
+			copt.count = parse_num("-c", optarg, 1, UINT64_MAX / 2);
+			packet_only_opt = true;
+			packet_only_name = "-c";
+			break;
 		case 'B': copt.buffer_kib = (int)parse_num("-B", optarg, 1, 4u << 20); break;
-		case 's': copt.snaplen = (int)parse_num("-s", optarg, 0, 262144); break;
-		case 'p': copt.no_promisc = true; break;
+		case 's':
+			copt.snaplen = (int)parse_num("-s", optarg, 0, 262144);
+			packet_only_opt = true;
+			packet_only_name = "-s";
+			break;
+		case 'p':
+			copt.no_promisc = true;
+			packet_only_opt = true;
+			packet_only_name = "-p";
+			break;
 		case 'F': filter_file = optarg; break;
 		case 'Z':
 			copt.drop_user = optarg;
@@ -332,6 +368,60 @@ static int audit(int argc, char **argv)
 			break;
 		case OPT_ALL: all = true; break;
 		case OPT_NO_DECAP: copt.no_decap = true; break;
+		case OPT_FLOWS: {
+			enum cap_source_kind k;
+			const char *path;
+			if (strncmp(optarg, "zeek:", 5) == 0) {
+				k = CAP_SRC_ZEEK;
+				path = optarg + 5;
+			} else if (strncmp(optarg, "nfdump:", 7) == 0) {
+				k = CAP_SRC_NFDUMP;
+				path = optarg + 7;
+			} else {
+				usage_error("--flows: '%s': expected zeek:PATH or "
+				            "nfdump:PATH", optarg);
+			}
+			if (!*path)
+				usage_error("--flows %s: the path is missing", optarg);
+			if (flows_arg && copt.kind != k)
+				usage_error("--flows %s and --flows %s: one kind of flow "
+				            "record per run (merge the reports with "
+				            "'portaudit merge')", flows_arg, optarg);
+			if (copt.nsources >= CAP_MAX_SOURCES)
+				usage_error("too many --flows (at most 64)");
+			if (!flows_arg)
+				flows_arg = optarg;
+			copt.kind = k;
+			copt.sources[copt.nsources++] = path;
+			break;
+		}
+		case OPT_COLLECT:
+			if (copt.collect)
+				usage_error("only one --collect");
+			if (strncmp(optarg, "netflow:", 8) != 0 || !optarg[8])
+				usage_error("--collect: '%s': expected "
+				            "netflow:[ADDR:]PORT", optarg);
+			copt.collect = optarg + 8;
+			break;
+		case OPT_EXPORTER: {
+			struct cat_prefix p;
+			if (copt.nexporters >= CAP_MAX_EXPORTERS)
+				usage_error("too many --exporter options (at most %d)",
+				            CAP_MAX_EXPORTERS);
+			if (cat_prefix_parse(&p, optarg) != 0)
+				usage_error("--exporter: '%s' is not an address or "
+				            "prefix", optarg);
+			struct cap_prefix_opt *e = &copt.exporters[copt.nexporters++];
+			e->family = p.family;
+			e->len = p.len;
+			memcpy(e->addr, p.addr, 16);
+			break;
+		}
+		case OPT_SAMPLING:
+			copt.sampling = (uint32_t)parse_num("--sampling", optarg, 1,
+			                                    1000000000);
+			break;
+		case OPT_SKIP_BAD: copt.skip_bad_records = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			free(server_arg);
@@ -352,16 +442,55 @@ static int audit(int argc, char **argv)
 	if (filter_file && optind < argc)
 		usage_error("give the filter with -F FILE or on the command line, "
 		            "not both");
+	/* Flow records or packets: one kind of source per run. */
+	bool records = flows_arg || copt.collect;
+	if (flows_arg && copt.collect)
+		usage_error("give --flows or --collect, not both (one kind of "
+		            "source per run)");
+	if (records) {
+		const char *what = flows_arg ? "--flows" : "--collect";
+		if (copt.iface)
+			usage_error("give -i or %s, not both (one kind of source "
+			            "per run)", what);
+		if (r_given)
+			usage_error("give -r or %s, not both (one kind of source "
+			            "per run)", what);
+		if (filter_file || optind < argc)
+			usage_error("a capture filter applies to packets; %s "
+			            "takes none", what);
+		if (packet_only_opt)
+			usage_error("%s applies to packets, not to %s",
+			            packet_only_name, what);
+		if (out_path[6])
+			usage_error("--evidence needs packets (-r FILE): flow "
+			            "records carry none");
+		if (copt.collect)
+			copt.kind = CAP_SRC_NETFLOW;
+	} else {
+		if (copt.nexporters)
+			usage_error("--exporter applies to --collect and --flows "
+			            "nfdump:PATH");
+		if (copt.sampling)
+			usage_error("--sampling applies to --flows and --collect");
+		if (copt.skip_bad_records)
+			usage_error("--skip-bad-records applies to --flows and "
+			            "--collect");
+	}
+	if (copt.nexporters && copt.kind == CAP_SRC_ZEEK)
+		usage_error("--exporter applies to --collect and --flows "
+		            "nfdump:PATH (a conn.log names no exporter)");
 	if (filter_file)
 		copt.filter = read_filter_file(filter_file);
 	else if (optind < argc)
 		copt.filter = join_args(argc, argv, optind);
-	if (!copt.iface && copt.nsources == 0)
-		usage_error("nothing to read: give -i IFACE or -r FILE");
+	if (!copt.iface && copt.nsources == 0 && !copt.collect)
+		usage_error("nothing to read: give -i IFACE, -r FILE, --flows "
+		            "KIND:PATH or --collect netflow:[ADDR:]PORT");
 	if (copt.iface && copt.nsources)
 		usage_error("give -i or -r, not both");
-	if (copt.duration > 0 && !copt.iface)
-		usage_error("--duration applies to live capture (-i)");
+	if (copt.duration > 0 && !copt.iface && !copt.collect)
+		usage_error("--duration applies to live capture (-i) and "
+		            "--collect");
 	if (out_path[6]) {
 		/* Evidence is collected by reading the sources a second time. */
 		if (copt.iface)
@@ -498,13 +627,15 @@ static int audit(int argc, char **argv)
 		}
 		outs.o[outs.n++] = o;
 	}
-	/* Who parses the packets: a live capture started as root drops to
+	/* Who parses the packets: a live capture (or a collector) started
+	 * as root drops to
 	 * -Z USER, or by default to the first of DEFAULT_USERS that exists
 	 * (as tcpdump drops to its own user); -Z root keeps root on purpose.
 	 * Offline, only -Z drops (the files and outputs are the caller's). */
 	if (copt.drop_user && strcmp(copt.drop_user, "root") == 0)
 		copt.drop_user = NULL;
-	else if (!copt.drop_user && copt.iface && geteuid() == 0 &&
+	else if (!copt.drop_user && (copt.iface || copt.collect) &&
+	         geteuid() == 0 &&
 	         !zflag_given) {
 		static const char *const users[] = { DEFAULT_USERS };
 		for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
@@ -592,7 +723,10 @@ static int audit(int argc, char **argv)
 	hup.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &hup, &old_hup);
 	(void)old_hup; /* kept to the end: a rotation during the report */
-	int crc = cap_run(&copt, cls_flow, cl, &st, errbuf, sizeof errbuf);
+	int crc = records ? cap_run_records(&copt, cls_flow, cl, &st, errbuf,
+	                                    sizeof errbuf)
+	                  : cap_run(&copt, cls_flow, cl, &st, errbuf,
+	                            sizeof errbuf);
 	if (crc != 0) {
 		fprintf(stderr, "portaudit: %s\n", errbuf);
 		cls_free(cl);

@@ -229,6 +229,8 @@ const struct cap_tunnel *cap_tunnel_get(const struct cap_tunnels *t,
 /* Descriptors in the table. */
 uint32_t cap_tunnels_count(const struct cap_tunnels *t);
 
+#define CAP_SAMPLING_UNKNOWN UINT32_MAX
+
 /* What the record sources counted: the report's source facts. */
 struct cap_rec_stats {
 	uint64_t records;          /* read */
@@ -252,10 +254,19 @@ struct cap_rec_stats {
 	                            * no tunnel id (docs/flows.md) */
 	uint32_t exporters;        /* distinct exporters seen */
 	uint32_t sampling;         /* the largest 1:N sampling announced or
-	                            * given (--sampling), 0 or 1: none */
+	                            * given (--sampling), 0 or 1: none,
+	                            * CAP_SAMPLING_UNKNOWN: sampled at a rate
+	                            * the records do not state */
 	bool initiators_guessed;   /* some flow's initiator was inferred */
 	bool unreachable_inferred; /* an ICMP record marked a flow */
 	bool missed_bytes;         /* Zeek's missed_bytes > 0 somewhere */
+	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
+	                            * field was split between the sides */
+	/* The first distinct exporters seen (addresses), for the report. */
+#define CAP_REC_EXPORTERS_SHOWN 16
+	uint8_t exporter_family[CAP_REC_EXPORTERS_SHOWN];
+	uint8_t exporter_addrs[CAP_REC_EXPORTERS_SHOWN][16];
+	uint32_t nexporter_addrs;
 };
 
 /* What cap_run_records() reads instead of packets (--flows, --collect). */

@@ -55,6 +55,7 @@
 #include "source.h"
 #include "flow.h"
 #include "pipe.h"
+#include "rec_int.h"
 
 #define BATCH 4096
 #define LIVE_POLL_MS 100
@@ -639,4 +640,39 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 	cap_decoder_free(&r.dec);
 	cap_tunnels_free(own_tunnels);
 	return rc;
+}
+
+/* ---- shared with the flow-record sources (records.c) -------------------
+ * The collector and the record readers stop, drop privileges and show
+ * progress exactly as a capture does: the same handler, the same -Z
+ * sequence (declared in rec_int.h). */
+
+static struct sigsave g_rec_sigsave;
+
+void cap_signals_begin(void)
+{
+	signals_install(&g_rec_sigsave);
+}
+
+void cap_signals_end(void)
+{
+	signals_restore(&g_rec_sigsave);
+}
+
+bool cap_signal_seen(void)
+{
+	return g_signal != 0;
+}
+
+bool cap_counters_asked(void)
+{
+	if (!g_usr1)
+		return false;
+	g_usr1 = 0;
+	return true;
+}
+
+int cap_drop_privileges(const char *user, char *errbuf, size_t errlen)
+{
+	return drop_privileges(user, errbuf, errlen);
 }

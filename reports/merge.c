@@ -221,7 +221,7 @@ int rep_identity_json(json_t *r, json_t *capture, const struct rep_input *in)
 {
 	if (!r || !capture)
 		return -1;
-	if (in->capopt && in->capopt->iface) {
+	if (rep_live_input(in)) {
 		char host[256];
 		if (gethostname(host, sizeof host) == 0) {
 			host[sizeof host - 1] = 0;
@@ -825,6 +825,64 @@ static int merge_model(struct merge *m, const char *catalog_path,
 	return 0;
 }
 
+/* A report of flow records (capture.records): its counters summed into
+ * st->rec, the flags OR-ed, the largest sampling, the exporters' union;
+ * the merged report is of flow records when any input is. */
+static void merge_records(struct cap_stats *st, const json_t *r)
+{
+	static const char *const kinds[] = { "packets", "zeek", "nfdump",
+	                                     "netflow" };
+	struct cap_rec_stats *rs = &st->rec;
+	const char *k = jstr(r, "kind");
+	for (unsigned i = 1; k && st->kind == CAP_SRC_PACKETS && i < 4; i++)
+		if (strcmp(k, kinds[i]) == 0)
+			st->kind = (enum cap_source_kind)i;
+	rs->records += ju64(r, "records");
+	rs->paired += ju64(r, "paired");
+	rs->merged += ju64(r, "merged");
+	rs->duplicates += ju64(r, "duplicates");
+	rs->unpaired += ju64(r, "unpaired");
+	rs->malformed += ju64(r, "malformed");
+	rs->evicted += ju64(r, "evicted");
+	rs->templates_missing += ju64(r, "templates_missing");
+	rs->templates_evicted += ju64(r, "templates_evicted");
+	rs->exporters_full += ju64(r, "exporters_full");
+	rs->sequence_gaps += ju64(r, "sequence_gaps");
+	rs->tunneled += ju64(r, "tunneled");
+	rs->ignored_exporters += ju64(r, "ignored_exporters");
+	uint64_t ex = rs->exporters + ju64(r, "exporters");
+	rs->exporters = ex > UINT32_MAX ? UINT32_MAX : (uint32_t)ex;
+	const json_t *sm = json_object_get(r, "sampling");
+	if (jtrue(r, "sampled") && !json_is_integer(sm))
+		rs->sampling = CAP_SAMPLING_UNKNOWN;
+	else if (rs->sampling != CAP_SAMPLING_UNKNOWN &&
+	         json_is_integer(sm) && ju64(r, "sampling") > rs->sampling &&
+	         ju64(r, "sampling") < CAP_SAMPLING_UNKNOWN)
+		rs->sampling = (uint32_t)ju64(r, "sampling");
+	rs->initiators_guessed |= jtrue(r, "initiators_guessed");
+	rs->unreachable_inferred |= jtrue(r, "unreachable_inferred");
+	rs->missed_bytes |= jtrue(r, "missed_bytes");
+	rs->biflow_flags_guessed |= jtrue(r, "biflow_flags_guessed");
+	size_t i;
+	const json_t *a;
+	json_array_foreach(json_object_get(r, "exporter_addresses"), i, a) {
+		uint8_t addr[16] = { 0 };
+		const char *txt = json_string_value(a);
+		uint8_t fam = !txt ? 0 : inet_pton(AF_INET, txt, addr) == 1 ? 4
+		            : inet_pton(AF_INET6, txt, addr) == 1 ? 6 : 0;
+		uint32_t n = rs->nexporter_addrs, e = 0;
+		while (fam && e < n && !(rs->exporter_family[e] == fam &&
+		                         memcmp(rs->exporter_addrs[e], addr,
+		                                16) == 0))
+			e++;
+		if (fam && e == n && n < CAP_REC_EXPORTERS_SHOWN) {
+			rs->exporter_family[n] = fam;
+			memcpy(rs->exporter_addrs[n], addr, 16);
+			rs->nexporter_addrs = n + 1;
+		}
+	}
+}
+
 static void merge_capture(struct merge *m)
 {
 	struct cap_stats *st = &m->st;
@@ -850,6 +908,8 @@ static void merge_capture(struct merge *m)
 		}
 		st->truncated |= jtrue(c, "truncated");
 		st->interrupted |= jtrue(c, "interrupted");
+		if (json_is_object(json_object_get(c, "records")))
+			merge_records(st, json_object_get(c, "records"));
 		st->flows += ju64(c, "flows");
 		st->evicted += ju64(c, "evicted");
 		st->timed_out += ju64(c, "timed_out");
@@ -882,6 +942,12 @@ static void merge_capture(struct merge *m)
 					         "%s", jstr(e, "reason"));
 		}
 		const json_t *lt = json_object_get(c, "linktypes");
+		/* A flow-record report's sources have no link type: -1 keeps
+		 * the others in line with their sources. */
+		if (json_is_object(json_object_get(c, "records")))
+			json_array_foreach(src, k, s)
+				if (st->nsources < CAP_MAX_SOURCES)
+					st->linktypes[st->nsources++] = -1;
 		json_array_foreach(lt, k, s) {
 			if (st->nsources >= CAP_MAX_SOURCES || !json_is_string(s))
 				break;
