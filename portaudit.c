@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,10 @@ static const char usage_text[] =
 	"  -i IFACE            capture live on IFACE\n"
 	"  -r FILE             read a pcap/pcapng file (repeatable; - = stdin)\n"
 	"  --duration SECONDS  stop a live capture (or --collect) after SECONDS\n"
+	"  --interval SECONDS  live: a complete report every SECONDS (wall clock,\n"
+	"                      on its multiples), in files named by the start\n"
+	"                      (audit.json -> audit-20261205T1300Z.json, or a\n"
+	"                      strftime %-pattern); JSON lines stay one stream\n"
 	"  -c COUNT            stop after COUNT packets\n"
 	"  -B KIB              kernel capture buffer size in KiB\n"
 	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
@@ -188,7 +193,7 @@ enum {
 	OPT_JSON, OPT_HTML, OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_FAIL_ON,
 	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL, OPT_EVIDENCE, OPT_EVIDENCE_N,
 	OPT_NO_DECAP, OPT_FLOWS, OPT_COLLECT, OPT_EXPORTER, OPT_SAMPLING,
-	OPT_SKIP_BAD,
+	OPT_SKIP_BAD, OPT_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -214,6 +219,7 @@ static const struct option long_opts[] = {
 	{ "exporter", required_argument, NULL, OPT_EXPORTER },
 	{ "sampling", required_argument, NULL, OPT_SAMPLING },
 	{ "skip-bad-records", no_argument, NULL, OPT_SKIP_BAD },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -233,8 +239,118 @@ static void flow_sink(const struct cls_flow *cf, void *ctx)
 {
 	struct outputs *outs = ctx;
 	for (unsigned i = 0; i < outs->n; i++)
-		if (outs->o[i]->w->flow)
+		if (outs->o[i] && outs->o[i]->w->flow)
 			outs->o[i]->w->flow(outs->o[i], &outs->in, cf);
+}
+
+/* ---- --interval -----------------------------------------------------------
+ * A report per interval: cap_run calls iv_report at each boundary (the
+ * flow table idle); the interval's classifier is finished, every output
+ * gets its report, the files are published and the next interval's opened
+ * under names from its start (rep_interval_name); a fresh classifier takes
+ * over what outlives a flow (cls_carry). Standard output (the terminal
+ * summary) and the JSON-lines stream stay open for the whole run. */
+struct ivrun {
+	struct cls *cl;              /* the current interval's */
+	const struct cat_model *model;
+	const struct cls_options *clo;
+	struct outputs *outs;
+	const char *base[MAX_OUTPUTS]; /* each output's path as given */
+	const struct rep_writer *w[MAX_OUTPUTS];
+	const struct cap_stats *total; /* outs->in.cap between intervals */
+	struct rep_interval iv;
+	bool failing, not_audited, error;
+};
+
+static void iv_flow(const struct cap_flow *f, void *ctx)
+{
+	cls_flow(f, ((struct ivrun *)ctx)->cl);
+}
+
+static void iv_status(void *ctx, char *buf, size_t len)
+{
+	cls_status(((struct ivrun *)ctx)->cl, buf, len);
+}
+
+/* A file published per interval (not standard output, not a stream). */
+static bool iv_rotates(const struct rep_out *o)
+{
+	return o && o->path && !o->w->stream;
+}
+
+static int iv_report(void *ctx, const struct cap_stats *ist,
+                     uint64_t start_ns, uint64_t end_ns, bool final)
+{
+	struct ivrun *v = ctx;
+	struct outputs *outs = v->outs;
+	char errbuf[512];
+	const struct cls_result *res = cls_finish(v->cl, ist);
+	v->iv.seq++;
+	v->iv.start_ns = start_ns;
+	v->iv.end_ns = end_ns;
+	v->iv.final = final;
+	outs->in.res = res;
+	outs->in.cap = ist;
+	outs->in.interval = &v->iv;
+	for (unsigned i = 0; i < outs->n; i++) {
+		struct rep_out *o = outs->o[i];
+		if (!o)
+			continue;
+		if (o->w->report(o, &outs->in) != 0) {
+			v->error = true;
+			if (iv_rotates(o)) {
+				rep_abort(o);
+				outs->o[i] = NULL;
+			}
+			continue;
+		}
+		if (iv_rotates(o)) {
+			outs->o[i] = NULL;
+			if (rep_close(o, errbuf, sizeof errbuf) != 0) {
+				fprintf(stderr, "portaudit: %s\n", errbuf);
+				v->error = true;
+			}
+		}
+	}
+	int st = cls_exit_status(&res->summary);
+	v->failing |= st == 1;
+	v->not_audited |= st == 3;
+	outs->in.cap = v->total;
+	outs->in.res = NULL;
+	if (final)
+		return 0;
+	/* The next interval: its files, its classifier. */
+	for (unsigned i = 0; i < outs->n; i++) {
+		if (!v->base[i] || outs->o[i] || !strcmp(v->base[i], "-"))
+			continue;
+		const struct rep_writer *w = v->w[i];
+		if (w->stream)
+			continue;
+		char *name = rep_interval_name(v->base[i], end_ns, v->iv.seconds);
+		if (!name) {
+			fprintf(stderr, "portaudit: %s: the name pattern expands to "
+			        "nothing or too long\n", v->base[i]);
+			v->error = true;
+			return -1;
+		}
+		outs->o[i] = rep_open(w, name, errbuf, sizeof errbuf);
+		free(name);
+		if (!outs->o[i]) {
+			fprintf(stderr, "portaudit: %s\n", errbuf);
+			v->error = true;
+			return -1; /* ends the capture; the last interval then */
+		}
+	}
+	struct cls *next = cls_new(v->model, v->clo);
+	if (!next) {
+		fputs("portaudit: out of memory (the next interval)\n", stderr);
+		v->error = true;
+		return -1;
+	}
+	cls_carry(next, v->cl);
+	cls_free(v->cl);
+	v->cl = next;
+	return 0;
 }
 
 static volatile sig_atomic_t g_report_signal;
@@ -422,6 +538,10 @@ static int audit(int argc, char **argv)
 			                                    1000000000);
 			break;
 		case OPT_SKIP_BAD: copt.skip_bad_records = true; break;
+		case OPT_INTERVAL:
+			copt.interval = (uint32_t)parse_num("--interval", optarg, 1,
+			                                    31u * 86400);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			free(server_arg);
@@ -491,6 +611,28 @@ static int audit(int argc, char **argv)
 	if (copt.duration > 0 && !copt.iface && !copt.collect)
 		usage_error("--duration applies to live capture (-i) and "
 		            "--collect");
+	if (copt.interval && !copt.iface)
+		usage_error("--interval applies to live capture (-i)");
+	if (copt.interval) {
+		/* A file per interval: each report needs a name. */
+		static const char *const per_iv[] = { "", "--json", "--html",
+		                                      "--csv", "", "--flows-csv" };
+		for (unsigned i = 1; i < 6; i++)
+			if (per_iv[i][0] && out_path[i] &&
+			    strcmp(out_path[i], "-") == 0)
+				usage_error("--interval writes a file per interval: "
+				            "give %s a file name, not -", per_iv[i]);
+		for (unsigned i = 1; i < 6; i++) {
+			if (!per_iv[i][0] || !out_path[i])
+				continue;
+			char *n = rep_interval_name(out_path[i], 0, copt.interval);
+			if (!n)
+				usage_error("%s %s: the name pattern expands to "
+				            "nothing or to more than 4095 bytes",
+				            per_iv[i], out_path[i]);
+			free(n);
+		}
+	}
 	if (out_path[6]) {
 		/* Evidence is collected by reading the sources a second time. */
 		if (copt.iface)
@@ -603,8 +745,16 @@ static int audit(int argc, char **argv)
 	}
 	struct outputs outs;
 	memset(&outs, 0, sizeof outs);
+	static struct ivrun iv; /* --interval */
+	memset(&iv, 0, sizeof iv);
 	char errbuf[512];
 	int status = EXIT_USAGE;
+	/* --interval: the first interval starts now; its files are named
+	 * from it and opened (and checked) like any output. */
+	struct timespec now_ts;
+	clock_gettime(CLOCK_REALTIME, &now_ts);
+	copt.interval_start_ns = (uint64_t)now_ts.tv_sec * 1000000000u +
+	                         (uint64_t)now_ts.tv_nsec;
 	if (!copt.quiet) {
 		/* The terminal summary: on standard error when a report
 		 * holds standard output, so that the report stays clean. */
@@ -619,12 +769,25 @@ static int audit(int argc, char **argv)
 	for (unsigned i = 1; i < 7; i++) {
 		if (!out_path[i])
 			continue;
-		struct rep_out *o = rep_open(writers[i], out_path[i], errbuf,
-		                             sizeof errbuf);
+		char *name = NULL;
+		if (copt.interval && !writers[i]->stream &&
+		    strcmp(out_path[i], "-") != 0 &&
+		    !(name = rep_interval_name(out_path[i],
+		                               copt.interval_start_ns,
+		                               copt.interval))) {
+			fprintf(stderr, "portaudit: %s: the name pattern expands "
+			        "to nothing\n", out_path[i]);
+			goto out;
+		}
+		struct rep_out *o = rep_open(writers[i], name ? name : out_path[i],
+		                             errbuf, sizeof errbuf);
+		free(name);
 		if (!o) {
 			fprintf(stderr, "portaudit: %s\n", errbuf);
 			goto out;
 		}
+		iv.base[outs.n] = out_path[i];
+		iv.w[outs.n] = writers[i];
 		outs.o[outs.n++] = o;
 	}
 	/* Who parses the packets: a live capture (or a collector) started
@@ -715,6 +878,21 @@ static int audit(int argc, char **argv)
 	}
 	copt.status = cls_status;
 	copt.status_ctx = cl;
+	cap_flow_fn on_flow = cls_flow;
+	void *flow_ctx = cl;
+	if (copt.interval) {
+		iv.cl = cl;
+		iv.model = &model;
+		iv.clo = &clo;
+		iv.outs = &outs;
+		iv.total = &st;
+		iv.iv.seconds = copt.interval;
+		copt.on_interval = iv_report;
+		copt.interval_ctx = &iv;
+		copt.status = iv_status;
+		copt.status_ctx = flow_ctx = &iv;
+		on_flow = iv_flow;
+	}
 	/* SIGHUP reopens the JSON-lines file (log rotation). */
 	struct sigaction hup, old_hup;
 	memset(&hup, 0, sizeof hup);
@@ -723,12 +901,35 @@ static int audit(int argc, char **argv)
 	hup.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &hup, &old_hup);
 	(void)old_hup; /* kept to the end: a rotation during the report */
-	int crc = records ? cap_run_records(&copt, cls_flow, cl, &st, errbuf,
-	                                    sizeof errbuf)
-	                  : cap_run(&copt, cls_flow, cl, &st, errbuf,
+	int crc = records ? cap_run_records(&copt, on_flow, flow_ctx, &st,
+	                                    errbuf, sizeof errbuf)
+	                  : cap_run(&copt, on_flow, flow_ctx, &st, errbuf,
 	                            sizeof errbuf);
+	if (copt.interval)
+		cl = iv.cl; /* the last interval's (each report is written) */
 	if (crc != 0) {
 		fprintf(stderr, "portaudit: %s\n", errbuf);
+		cls_free(cl);
+		free(cmdline);
+		goto out;
+	}
+	if (copt.interval) {
+		/* Every interval has had its report: close what stays open
+		 * (the terminal, the JSON-lines stream). The status: an error
+		 * (2), else non-compliant in some interval (1), else some
+		 * interval not audited (3), else compliant (0). */
+		status = iv.error ? EXIT_USAGE : iv.failing ? 1
+		       : iv.not_audited || iv.iv.seq == 0 ? 3 : 0;
+		for (unsigned i = 0; i < outs.n; i++) {
+			if (!outs.o[i])
+				continue;
+			if (rep_close(outs.o[i], errbuf, sizeof errbuf) != 0) {
+				fprintf(stderr, "portaudit: %s\n", errbuf);
+				status = EXIT_USAGE;
+			}
+			outs.o[i] = NULL;
+		}
+		outs.n = 0;
 		cls_free(cl);
 		free(cmdline);
 		goto out;

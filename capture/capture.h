@@ -284,6 +284,8 @@ struct cap_prefix_opt {            /* an address or prefix (--exporter) */
 	uint8_t addr[16];
 };
 
+struct cap_stats;
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;
@@ -320,6 +322,22 @@ struct cap_options {
 	                            * to (cap_tunnels_new); NULL: cap_run
 	                            * makes one of its own for the run, and
 	                            * frees it before it returns */
+	/* --interval (live capture): every `interval` seconds of the wall
+	 * clock (boundaries at its multiples, as Zeek rotates its logs; the
+	 * first interval starts at interval_start_ns, 0 = when the capture
+	 * starts), on_interval is called on the reading thread with the
+	 * interval's own counters (cap_stats whose counts are the interval's,
+	 * first_ns/last_ns its packets' times) and its wall-clock bounds,
+	 * after flows idle at the boundary have timed out and every packet
+	 * read has been applied: the flows handed on since the last call are
+	 * the interval's, and no flow is handed on during the call. The last
+	 * call (final) comes after the end-of-capture flush, before cap_run
+	 * returns its totals. A non-zero return ends the capture. */
+	uint32_t interval;
+	uint64_t interval_start_ns;
+	int (*on_interval)(void *ctx, const struct cap_stats *ist,
+	                   uint64_t start_ns, uint64_t end_ns, bool final);
+	void *interval_ctx;
 };
 
 struct cap_stats {

@@ -1009,7 +1009,8 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 
 	bool one_side = c->tcp_flows > 0 && c->tcp_oneside == c->tcp_flows &&
 	                c->other_twoway == 0;
-	bool audited = st && st->packets && c->res.nservers &&
+	/* (An --interval may judge flows whose packets came before it.) */
+	bool audited = st && (st->packets || st->flows) && c->res.nservers &&
 	               c->res.summary.flows;
 	for (uint32_t i = 0; i < c->nsvc; i++)
 		settle_service(c, i, one_side, audited);
@@ -1121,7 +1122,8 @@ void cls_decide(struct cls_result *res, const struct cap_stats *st)
 		if (s->fail_on & (1 << k))
 			s->failing += s->kinds[k];
 	s->why[0] = '\0';
-	if (!st || st->packets == 0 || res->nservers == 0 || s->flows == 0) {
+	if (!st || (st->packets == 0 && st->flows == 0) ||
+	    res->nservers == 0 || s->flows == 0) {
 		s->verdict = CLS_NOT_AUDITED;
 		cls_words_not_audited(res, st, s->why, sizeof s->why);
 	} else {

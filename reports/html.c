@@ -415,6 +415,15 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	const struct cap_options *co = in->capopt;
 	char b[1024], t1[REP_TIME_MAX], t2[REP_TIME_MAX], d[48], by[32], n1[32];
 	rep_puts(o, "<h2 id=\"capture\">Capture</h2>\n<dl class=\"facts\">\n");
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		rep_time(iv->start_ns, t1, sizeof t1);
+		rep_time(iv->end_ns, t2, sizeof t2);
+		snprintf(b, sizeof b, "%u%s: %s to %s (every %" PRIu32 " s)",
+		         iv->seq, iv->final ? " (the last)" : "", t1, t2,
+		         iv->seconds);
+		fact(o, "Interval", b, false);
+	}
 	if (co && co->iface) {
 		fact(o, "Interface", co->iface, false);
 	} else if (rep_flow_input(in) && !in->nmerged) {

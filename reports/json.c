@@ -185,6 +185,15 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "peak_flows", u64(st->peak_flows));
 	json_object_set_new(c, "frag_tracked", u64(st->frag_tracked));
 	json_object_set_new(c, "interrupted", json_boolean(st->interrupted));
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		json_object_set_new(c, "interval", json_pack(
+			"{s:i, s:i, s:o, s:o, s:b}", "seq", (json_int_t)iv->seq,
+			"seconds", (json_int_t)iv->seconds,
+			"start", time_or_null(iv->start_ns, true),
+			"end", time_or_null(iv->end_ns, true),
+			"last", iv->final));
+	}
 	if (rep_flow_input(in))
 		json_object_set_new(c, "records", rep_records_json(st));
 	return c;

@@ -886,6 +886,15 @@ static void capture_section(struct txt *x)
 	char buf[1024], a[REP_TIME_MAX], b[REP_TIME_MAX], d[48], by[32];
 
 	heading(x, "Capture", NULL);
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		rep_time(iv->start_ns, a, sizeof a);
+		rep_time(iv->end_ns, b, sizeof b);
+		snprintf(buf, sizeof buf, "%u%s: %s to %s (every %" PRIu32 " s)",
+		         iv->seq, iv->final ? " (the last)" : "", a, b,
+		         iv->seconds);
+		fact(x, "interval", NULL, buf);
+	}
 	if (co && co->iface) {
 		snprintf(buf, sizeof buf, "interface %s%s%s", co->iface,
 		         co->filter ? ", filter: " : "",
