@@ -755,6 +755,16 @@ static int audit(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &now_ts);
 	copt.interval_start_ns = (uint64_t)now_ts.tv_sec * 1000000000u +
 	                         (uint64_t)now_ts.tv_nsec;
+	/* From the first temporary file on, a SIGINT or SIGTERM only sets
+	 * g_report_signal (the capture installs its own handlers for its
+	 * time and puts these back): every exit path removes what it created,
+	 * a signal before the capture or between it and the reports too. */
+	struct sigaction rs;
+	memset(&rs, 0, sizeof rs);
+	rs.sa_handler = on_report_signal;
+	sigemptyset(&rs.sa_mask);
+	sigaction(SIGINT, &rs, NULL);
+	sigaction(SIGTERM, &rs, NULL);
 	if (!copt.quiet) {
 		/* The terminal summary: on standard error when a report
 		 * holds standard output, so that the report stays clean. */
@@ -901,6 +911,15 @@ static int audit(int argc, char **argv)
 	hup.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &hup, &old_hup);
 	(void)old_hup; /* kept to the end: a rotation during the report */
+	if (g_report_signal) {
+		fprintf(stderr, "portaudit: %s before the capture began: "
+		        "nothing was read\n", g_report_signal == SIGINT ?
+		        "interrupted (SIGINT)" : "terminated (SIGTERM)");
+		status = 128 + g_report_signal;
+		cls_free(cl);
+		free(cmdline);
+		goto out;
+	}
 	int crc = records ? cap_run_records(&copt, on_flow, flow_ctx, &st,
 	                                    errbuf, sizeof errbuf)
 	                  : cap_run(&copt, on_flow, flow_ctx, &st, errbuf,
@@ -940,13 +959,8 @@ static int audit(int argc, char **argv)
 	/* Writing the reports (the evidence pass reads the files again) can
 	 * take a while: a SIGINT or SIGTERM now stops it, removes every
 	 * temporary file and says so, instead of killing the process with
-	 * half-written files left behind. */
-	struct sigaction rs;
-	memset(&rs, 0, sizeof rs);
-	rs.sa_handler = on_report_signal;
-	sigemptyset(&rs.sa_mask);
-	sigaction(SIGINT, &rs, NULL);
-	sigaction(SIGTERM, &rs, NULL);
+	 * half-written files left behind (the handlers installed before the
+	 * outputs were opened are back since the capture ended). */
 	copt.stop = &g_report_signal;
 	status = 0;
 	for (unsigned i = 0; i < outs.n && !g_report_signal; i++) {
