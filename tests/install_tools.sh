@@ -2,7 +2,8 @@
 # install_tools.sh -- the tools some tests drive (tshark for the flow
 # cross-check, nft and iptables-restore for the rules syntax checks,
 # chromium for rendering the HTML report, pdftotext (poppler-utils) for
-# reading its print to PDF), installed from Debian's
+# reading its print to PDF, tcpreplay for the capture on a veth inside
+# network namespaces: tests/it_netns.c), installed from Debian's
 # packages when missing, like the build libraries. A test whose tool still
 # cannot run says "skip: why".
 need=""
@@ -12,6 +13,7 @@ command -v iptables-restore >/dev/null 2>&1 || need="$need iptables"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
+command -v tcpreplay >/dev/null 2>&1 || need="$need tcpreplay"
 [ -n "$need" ] || exit 0
 [ "$(id -u)" = 0 ] || { echo "test tools missing (not root, not installing):$need"; exit 0; }
 echo "installing test tools:$need"
