@@ -113,9 +113,11 @@ $(eval $(call variant,tsan,$(TSANFLAGS)))
 # The flow table runs on a second thread (capture/pipe.c): the programs
 # that drive it, and the binary the integration tests run, once more under
 # ThreadSanitizer (only these are built in build/tsan, so only they run).
-# it_tunnels: the flow-table thread prints tunnels the reader interns.
+# it_tunnels: the flow-table thread prints tunnels the reader interns;
+# it_interval: the reader reports each interval with the table thread idle
+# (cap_pipe_sync) and swaps the classifier it feeds.
 TSAN_TESTS := test_pipe test_capture_run it_capture it_live it_cli it_corpus \
-              it_tunnels
+              it_tunnels it_interval
 test-tsan-pipe: $(B)/tsan/portaudit $(B)/tsan/pcapgen \
                 $(patsubst %,$(B)/tsan/t/%,$(TSAN_TESTS))
 	@sh tests/run.sh tsan $(B)/tsan

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,8 @@
 static const char usage_text[] =
 	"Usage: portaudit [options] -i IFACE [--duration SECONDS] [FILTER...]\n"
 	"       portaudit [options] -r FILE [-r FILE...] [FILTER...]   (FILE may be -)\n"
+	"       portaudit [options] --flows zeek:PATH|nfdump:PATH [--flows ...]\n"
+	"       portaudit [options] --collect netflow:[ADDR:]PORT [--duration SECONDS]\n"
 	"       portaudit catalog show [--catalog FILE] [--profile FILE] [--base-port N] [--json]\n"
 	"       portaudit catalog check FILE [--catalog FILE]\n"
 	"       portaudit rules --profile FILE [--format csv|nft|iptables|ip6tables|bpf]\n"
@@ -49,7 +52,11 @@ static const char usage_text[] =
 	"Capture:\n"
 	"  -i IFACE            capture live on IFACE\n"
 	"  -r FILE             read a pcap/pcapng file (repeatable; - = stdin)\n"
-	"  --duration SECONDS  stop a live capture after SECONDS\n"
+	"  --duration SECONDS  stop a live capture (or --collect) after SECONDS\n"
+	"  --interval SECONDS  live: a complete report every SECONDS (wall clock,\n"
+	"                      on its multiples), in files named by the start\n"
+	"                      (audit.json -> audit-20261205T1300Z.json, or a\n"
+	"                      strftime %-pattern); JSON lines stay one stream\n"
 	"  -c COUNT            stop after COUNT packets\n"
 	"  -B KIB              kernel capture buffer size in KiB\n"
 	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
@@ -60,6 +67,16 @@ static const char usage_text[] =
 	"  --max-flows N       flow table capacity (default 1048576)\n"
 	"  --no-decap          do not look inside tunnels (VXLAN, Geneve, GRE,\n"
 	"                      ERSPAN, IP-in-IP, GTP-U, Teredo, AYIYA)\n"
+	"Flow records (instead of packets):\n"
+	"  --flows zeek:PATH   a Zeek conn.log (TSV or JSON, gzip; - = stdin; repeatable)\n"
+	"  --flows nfdump:PATH nfcapd files or a directory of them, read through\n"
+	"                      nfdump (repeatable; one kind per run)\n"
+	"  --collect netflow:[ADDR:]PORT\n"
+	"                      receive NetFlow v5/v9/IPFIX on UDP PORT (ADDR:\n"
+	"                      default 0.0.0.0; [::] for both families)\n"
+	"  --exporter ADDR[/LEN]  only records from these exporters (repeatable)\n"
+	"  --sampling N        the exporters sample 1 in N packets\n"
+	"  --skip-bad-records  count and skip records that do not parse\n"
 	"Model:\n"
 	"  --catalog FILE      port catalog (default: the built-in Prognosis one)\n"
 	"  --profile FILE      site profile: servers, base port, features, devices\n"
@@ -175,7 +192,8 @@ enum {
 	OPT_DURATION = 256, OPT_CATALOG, OPT_PROFILE, OPT_SERVER, OPT_BASE,
 	OPT_JSON, OPT_HTML, OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_FAIL_ON,
 	OPT_MAX_FLOWS, OPT_MAX_FINDINGS, OPT_ALL, OPT_EVIDENCE, OPT_EVIDENCE_N,
-	OPT_NO_DECAP,
+	OPT_NO_DECAP, OPT_FLOWS, OPT_COLLECT, OPT_EXPORTER, OPT_SAMPLING,
+	OPT_SKIP_BAD, OPT_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -196,6 +214,12 @@ static const struct option long_opts[] = {
 	{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 	{ "evidence-packets", required_argument, NULL, OPT_EVIDENCE_N },
 	{ "no-decap", no_argument, NULL, OPT_NO_DECAP },
+	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "collect", required_argument, NULL, OPT_COLLECT },
+	{ "exporter", required_argument, NULL, OPT_EXPORTER },
+	{ "sampling", required_argument, NULL, OPT_SAMPLING },
+	{ "skip-bad-records", no_argument, NULL, OPT_SKIP_BAD },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -215,8 +239,118 @@ static void flow_sink(const struct cls_flow *cf, void *ctx)
 {
 	struct outputs *outs = ctx;
 	for (unsigned i = 0; i < outs->n; i++)
-		if (outs->o[i]->w->flow)
+		if (outs->o[i] && outs->o[i]->w->flow)
 			outs->o[i]->w->flow(outs->o[i], &outs->in, cf);
+}
+
+/* ---- --interval -----------------------------------------------------------
+ * A report per interval: cap_run calls iv_report at each boundary (the
+ * flow table idle); the interval's classifier is finished, every output
+ * gets its report, the files are published and the next interval's opened
+ * under names from its start (rep_interval_name); a fresh classifier takes
+ * over what outlives a flow (cls_carry). Standard output (the terminal
+ * summary) and the JSON-lines stream stay open for the whole run. */
+struct ivrun {
+	struct cls *cl;              /* the current interval's */
+	const struct cat_model *model;
+	const struct cls_options *clo;
+	struct outputs *outs;
+	const char *base[MAX_OUTPUTS]; /* each output's path as given */
+	const struct rep_writer *w[MAX_OUTPUTS];
+	const struct cap_stats *total; /* outs->in.cap between intervals */
+	struct rep_interval iv;
+	bool failing, not_audited, error;
+};
+
+static void iv_flow(const struct cap_flow *f, void *ctx)
+{
+	cls_flow(f, ((struct ivrun *)ctx)->cl);
+}
+
+static void iv_status(void *ctx, char *buf, size_t len)
+{
+	cls_status(((struct ivrun *)ctx)->cl, buf, len);
+}
+
+/* A file published per interval (not standard output, not a stream). */
+static bool iv_rotates(const struct rep_out *o)
+{
+	return o && o->path && !o->w->stream;
+}
+
+static int iv_report(void *ctx, const struct cap_stats *ist,
+                     uint64_t start_ns, uint64_t end_ns, bool final)
+{
+	struct ivrun *v = ctx;
+	struct outputs *outs = v->outs;
+	char errbuf[512];
+	const struct cls_result *res = cls_finish(v->cl, ist);
+	v->iv.seq++;
+	v->iv.start_ns = start_ns;
+	v->iv.end_ns = end_ns;
+	v->iv.final = final;
+	outs->in.res = res;
+	outs->in.cap = ist;
+	outs->in.interval = &v->iv;
+	for (unsigned i = 0; i < outs->n; i++) {
+		struct rep_out *o = outs->o[i];
+		if (!o)
+			continue;
+		if (o->w->report(o, &outs->in) != 0) {
+			v->error = true;
+			if (iv_rotates(o)) {
+				rep_abort(o);
+				outs->o[i] = NULL;
+			}
+			continue;
+		}
+		if (iv_rotates(o)) {
+			outs->o[i] = NULL;
+			if (rep_close(o, errbuf, sizeof errbuf) != 0) {
+				fprintf(stderr, "portaudit: %s\n", errbuf);
+				v->error = true;
+			}
+		}
+	}
+	int st = cls_exit_status(&res->summary);
+	v->failing |= st == 1;
+	v->not_audited |= st == 3;
+	outs->in.cap = v->total;
+	outs->in.res = NULL;
+	if (final)
+		return 0;
+	/* The next interval: its files, its classifier. */
+	for (unsigned i = 0; i < outs->n; i++) {
+		if (!v->base[i] || outs->o[i] || !strcmp(v->base[i], "-"))
+			continue;
+		const struct rep_writer *w = v->w[i];
+		if (w->stream)
+			continue;
+		char *name = rep_interval_name(v->base[i], end_ns, v->iv.seconds);
+		if (!name) {
+			fprintf(stderr, "portaudit: %s: the name pattern expands to "
+			        "nothing or too long\n", v->base[i]);
+			v->error = true;
+			return -1;
+		}
+		outs->o[i] = rep_open(w, name, errbuf, sizeof errbuf);
+		free(name);
+		if (!outs->o[i]) {
+			fprintf(stderr, "portaudit: %s\n", errbuf);
+			v->error = true;
+			return -1; /* ends the capture; the last interval then */
+		}
+	}
+	struct cls *next = cls_new(v->model, v->clo);
+	if (!next) {
+		fputs("portaudit: out of memory (the next interval)\n", stderr);
+		v->error = true;
+		return -1;
+	}
+	cls_carry(next, v->cl);
+	cls_free(v->cl);
+	v->cl = next;
+	return 0;
 }
 
 static volatile sig_atomic_t g_report_signal;
@@ -272,6 +406,11 @@ static int audit(int argc, char **argv)
 	bool all = false;
 	const char *filter_file = NULL;
 	bool zflag_given = false;
+	/* Flow records: each option's first use, for the mixing errors. */
+	const char *flows_arg = NULL;
+	bool r_given = false;
+	bool packet_only_opt = false; /* -c -s -p -F: packets only */
+	const char *packet_only_name = NULL;
 
 	int c;
 	opterr = 0;
@@ -287,11 +426,24 @@ static int audit(int argc, char **argv)
 			if (copt.nsources >= CAP_MAX_SOURCES)
 				usage_error("too many -r files (at most 64)");
 			copt.sources[copt.nsources++] = optarg;
+			r_given = true;
 			break;
-		case 'c': copt.count = parse_num("-c", optarg, 1, UINT64_MAX / 2); break;
+		case 'c':
+			copt.count = parse_num("-c", optarg, 1, UINT64_MAX / 2);
+			packet_only_opt = true;
+			packet_only_name = "-c";
+			break;
 		case 'B': copt.buffer_kib = (int)parse_num("-B", optarg, 1, 4u << 20); break;
-		case 's': copt.snaplen = (int)parse_num("-s", optarg, 0, 262144); break;
-		case 'p': copt.no_promisc = true; break;
+		case 's':
+			copt.snaplen = (int)parse_num("-s", optarg, 0, 262144);
+			packet_only_opt = true;
+			packet_only_name = "-s";
+			break;
+		case 'p':
+			copt.no_promisc = true;
+			packet_only_opt = true;
+			packet_only_name = "-p";
+			break;
 		case 'F': filter_file = optarg; break;
 		case 'Z':
 			copt.drop_user = optarg;
@@ -332,6 +484,64 @@ static int audit(int argc, char **argv)
 			break;
 		case OPT_ALL: all = true; break;
 		case OPT_NO_DECAP: copt.no_decap = true; break;
+		case OPT_FLOWS: {
+			enum cap_source_kind k;
+			const char *path;
+			if (strncmp(optarg, "zeek:", 5) == 0) {
+				k = CAP_SRC_ZEEK;
+				path = optarg + 5;
+			} else if (strncmp(optarg, "nfdump:", 7) == 0) {
+				k = CAP_SRC_NFDUMP;
+				path = optarg + 7;
+			} else {
+				usage_error("--flows: '%s': expected zeek:PATH or "
+				            "nfdump:PATH", optarg);
+			}
+			if (!*path)
+				usage_error("--flows %s: the path is missing", optarg);
+			if (flows_arg && copt.kind != k)
+				usage_error("--flows %s and --flows %s: one kind of flow "
+				            "record per run (merge the reports with "
+				            "'portaudit merge')", flows_arg, optarg);
+			if (copt.nsources >= CAP_MAX_SOURCES)
+				usage_error("too many --flows (at most 64)");
+			if (!flows_arg)
+				flows_arg = optarg;
+			copt.kind = k;
+			copt.sources[copt.nsources++] = path;
+			break;
+		}
+		case OPT_COLLECT:
+			if (copt.collect)
+				usage_error("only one --collect");
+			if (strncmp(optarg, "netflow:", 8) != 0 || !optarg[8])
+				usage_error("--collect: '%s': expected "
+				            "netflow:[ADDR:]PORT", optarg);
+			copt.collect = optarg + 8;
+			break;
+		case OPT_EXPORTER: {
+			struct cat_prefix p;
+			if (copt.nexporters >= CAP_MAX_EXPORTERS)
+				usage_error("too many --exporter options (at most %d)",
+				            CAP_MAX_EXPORTERS);
+			if (cat_prefix_parse(&p, optarg) != 0)
+				usage_error("--exporter: '%s' is not an address or "
+				            "prefix", optarg);
+			struct cap_prefix_opt *e = &copt.exporters[copt.nexporters++];
+			e->family = p.family;
+			e->len = p.len;
+			memcpy(e->addr, p.addr, 16);
+			break;
+		}
+		case OPT_SAMPLING:
+			copt.sampling = (uint32_t)parse_num("--sampling", optarg, 1,
+			                                    1000000000);
+			break;
+		case OPT_SKIP_BAD: copt.skip_bad_records = true; break;
+		case OPT_INTERVAL:
+			copt.interval = (uint32_t)parse_num("--interval", optarg, 1,
+			                                    31u * 86400);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			free(server_arg);
@@ -352,16 +562,77 @@ static int audit(int argc, char **argv)
 	if (filter_file && optind < argc)
 		usage_error("give the filter with -F FILE or on the command line, "
 		            "not both");
+	/* Flow records or packets: one kind of source per run. */
+	bool records = flows_arg || copt.collect;
+	if (flows_arg && copt.collect)
+		usage_error("give --flows or --collect, not both (one kind of "
+		            "source per run)");
+	if (records) {
+		const char *what = flows_arg ? "--flows" : "--collect";
+		if (copt.iface)
+			usage_error("give -i or %s, not both (one kind of source "
+			            "per run)", what);
+		if (r_given)
+			usage_error("give -r or %s, not both (one kind of source "
+			            "per run)", what);
+		if (filter_file || optind < argc)
+			usage_error("a capture filter applies to packets; %s "
+			            "takes none", what);
+		if (packet_only_opt)
+			usage_error("%s applies to packets, not to %s",
+			            packet_only_name, what);
+		if (out_path[6])
+			usage_error("--evidence needs packets (-r FILE): flow "
+			            "records carry none");
+		if (copt.collect)
+			copt.kind = CAP_SRC_NETFLOW;
+	} else {
+		if (copt.nexporters)
+			usage_error("--exporter applies to --collect and --flows "
+			            "nfdump:PATH");
+		if (copt.sampling)
+			usage_error("--sampling applies to --flows and --collect");
+		if (copt.skip_bad_records)
+			usage_error("--skip-bad-records applies to --flows and "
+			            "--collect");
+	}
+	if (copt.nexporters && copt.kind == CAP_SRC_ZEEK)
+		usage_error("--exporter applies to --collect and --flows "
+		            "nfdump:PATH (a conn.log names no exporter)");
 	if (filter_file)
 		copt.filter = read_filter_file(filter_file);
 	else if (optind < argc)
 		copt.filter = join_args(argc, argv, optind);
-	if (!copt.iface && copt.nsources == 0)
-		usage_error("nothing to read: give -i IFACE or -r FILE");
+	if (!copt.iface && copt.nsources == 0 && !copt.collect)
+		usage_error("nothing to read: give -i IFACE, -r FILE, --flows "
+		            "KIND:PATH or --collect netflow:[ADDR:]PORT");
 	if (copt.iface && copt.nsources)
 		usage_error("give -i or -r, not both");
-	if (copt.duration > 0 && !copt.iface)
-		usage_error("--duration applies to live capture (-i)");
+	if (copt.duration > 0 && !copt.iface && !copt.collect)
+		usage_error("--duration applies to live capture (-i) and "
+		            "--collect");
+	if (copt.interval && !copt.iface)
+		usage_error("--interval applies to live capture (-i)");
+	if (copt.interval) {
+		/* A file per interval: each report needs a name. */
+		static const char *const per_iv[] = { "", "--json", "--html",
+		                                      "--csv", "", "--flows-csv" };
+		for (unsigned i = 1; i < 6; i++)
+			if (per_iv[i][0] && out_path[i] &&
+			    strcmp(out_path[i], "-") == 0)
+				usage_error("--interval writes a file per interval: "
+				            "give %s a file name, not -", per_iv[i]);
+		for (unsigned i = 1; i < 6; i++) {
+			if (!per_iv[i][0] || !out_path[i])
+				continue;
+			char *n = rep_interval_name(out_path[i], 0, copt.interval);
+			if (!n)
+				usage_error("%s %s: the name pattern expands to "
+				            "nothing or to more than 4095 bytes",
+				            per_iv[i], out_path[i]);
+			free(n);
+		}
+	}
 	if (out_path[6]) {
 		/* Evidence is collected by reading the sources a second time. */
 		if (copt.iface)
@@ -474,8 +745,16 @@ static int audit(int argc, char **argv)
 	}
 	struct outputs outs;
 	memset(&outs, 0, sizeof outs);
+	static struct ivrun iv; /* --interval */
+	memset(&iv, 0, sizeof iv);
 	char errbuf[512];
 	int status = EXIT_USAGE;
+	/* --interval: the first interval starts now; its files are named
+	 * from it and opened (and checked) like any output. */
+	struct timespec now_ts;
+	clock_gettime(CLOCK_REALTIME, &now_ts);
+	copt.interval_start_ns = (uint64_t)now_ts.tv_sec * 1000000000u +
+	                         (uint64_t)now_ts.tv_nsec;
 	if (!copt.quiet) {
 		/* The terminal summary: on standard error when a report
 		 * holds standard output, so that the report stays clean. */
@@ -490,21 +769,36 @@ static int audit(int argc, char **argv)
 	for (unsigned i = 1; i < 7; i++) {
 		if (!out_path[i])
 			continue;
-		struct rep_out *o = rep_open(writers[i], out_path[i], errbuf,
-		                             sizeof errbuf);
+		char *name = NULL;
+		if (copt.interval && !writers[i]->stream &&
+		    strcmp(out_path[i], "-") != 0 &&
+		    !(name = rep_interval_name(out_path[i],
+		                               copt.interval_start_ns,
+		                               copt.interval))) {
+			fprintf(stderr, "portaudit: %s: the name pattern expands "
+			        "to nothing\n", out_path[i]);
+			goto out;
+		}
+		struct rep_out *o = rep_open(writers[i], name ? name : out_path[i],
+		                             errbuf, sizeof errbuf);
+		free(name);
 		if (!o) {
 			fprintf(stderr, "portaudit: %s\n", errbuf);
 			goto out;
 		}
+		iv.base[outs.n] = out_path[i];
+		iv.w[outs.n] = writers[i];
 		outs.o[outs.n++] = o;
 	}
-	/* Who parses the packets: a live capture started as root drops to
+	/* Who parses the packets: a live capture (or a collector) started
+	 * as root drops to
 	 * -Z USER, or by default to the first of DEFAULT_USERS that exists
 	 * (as tcpdump drops to its own user); -Z root keeps root on purpose.
 	 * Offline, only -Z drops (the files and outputs are the caller's). */
 	if (copt.drop_user && strcmp(copt.drop_user, "root") == 0)
 		copt.drop_user = NULL;
-	else if (!copt.drop_user && copt.iface && geteuid() == 0 &&
+	else if (!copt.drop_user && (copt.iface || copt.collect) &&
+	         geteuid() == 0 &&
 	         !zflag_given) {
 		static const char *const users[] = { DEFAULT_USERS };
 		for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
@@ -584,6 +878,21 @@ static int audit(int argc, char **argv)
 	}
 	copt.status = cls_status;
 	copt.status_ctx = cl;
+	cap_flow_fn on_flow = cls_flow;
+	void *flow_ctx = cl;
+	if (copt.interval) {
+		iv.cl = cl;
+		iv.model = &model;
+		iv.clo = &clo;
+		iv.outs = &outs;
+		iv.total = &st;
+		iv.iv.seconds = copt.interval;
+		copt.on_interval = iv_report;
+		copt.interval_ctx = &iv;
+		copt.status = iv_status;
+		copt.status_ctx = flow_ctx = &iv;
+		on_flow = iv_flow;
+	}
 	/* SIGHUP reopens the JSON-lines file (log rotation). */
 	struct sigaction hup, old_hup;
 	memset(&hup, 0, sizeof hup);
@@ -592,9 +901,35 @@ static int audit(int argc, char **argv)
 	hup.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &hup, &old_hup);
 	(void)old_hup; /* kept to the end: a rotation during the report */
-	int crc = cap_run(&copt, cls_flow, cl, &st, errbuf, sizeof errbuf);
+	int crc = records ? cap_run_records(&copt, on_flow, flow_ctx, &st,
+	                                    errbuf, sizeof errbuf)
+	                  : cap_run(&copt, on_flow, flow_ctx, &st, errbuf,
+	                            sizeof errbuf);
+	if (copt.interval)
+		cl = iv.cl; /* the last interval's (each report is written) */
 	if (crc != 0) {
 		fprintf(stderr, "portaudit: %s\n", errbuf);
+		cls_free(cl);
+		free(cmdline);
+		goto out;
+	}
+	if (copt.interval) {
+		/* Every interval has had its report: close what stays open
+		 * (the terminal, the JSON-lines stream). The status: an error
+		 * (2), else non-compliant in some interval (1), else some
+		 * interval not audited (3), else compliant (0). */
+		status = iv.error ? EXIT_USAGE : iv.failing ? 1
+		       : iv.not_audited || iv.iv.seq == 0 ? 3 : 0;
+		for (unsigned i = 0; i < outs.n; i++) {
+			if (!outs.o[i])
+				continue;
+			if (rep_close(outs.o[i], errbuf, sizeof errbuf) != 0) {
+				fprintf(stderr, "portaudit: %s\n", errbuf);
+				status = EXIT_USAGE;
+			}
+			outs.o[i] = NULL;
+		}
+		outs.n = 0;
 		cls_free(cl);
 		free(cmdline);
 		goto out;

@@ -228,6 +228,12 @@ const struct cap_tunnel *cap_tunnel_get(const struct cap_tunnels *t,
                                         uint16_t id);
 /* Descriptors in the table. */
 uint32_t cap_tunnels_count(const struct cap_tunnels *t);
+/* Intern a descriptor (family, kind, addresses, id, parent, depth set):
+ * its id, or 0 when the table is full. One thread at a time (the reader;
+ * portaudit merge, rebuilding the tunnels its reports name). */
+uint16_t cap_tunnels_intern(struct cap_tunnels *t, const struct cap_tunnel *k);
+
+#define CAP_SAMPLING_UNKNOWN UINT32_MAX
 
 /* What the record sources counted: the report's source facts. */
 struct cap_rec_stats {
@@ -238,7 +244,13 @@ struct cap_rec_stats {
 	uint64_t duplicates;       /* same direction from another exporter */
 	uint64_t unpaired;         /* judged one-way after the hold window */
 	uint64_t evicted;          /* pairing table full: judged early */
-	uint64_t templates_missing;/* v9/IPFIX data without its template */
+	uint64_t templates_missing;/* v9/IPFIX data sets without their
+	                            * template (those decoded when it came
+	                            * later are taken off again) */
+	uint64_t templates_evicted;/* template cache full: the least recently
+	                            * used template dropped */
+	uint64_t exporters_full;   /* datagrams from a new exporter dropped:
+	                            * the exporter table was full */
 	uint64_t sequence_gaps;    /* export packets lost (sequence numbers) */
 	uint64_t ignored_exporters;/* datagrams from outside --exporter */
 	uint64_t tunneled;         /* Zeek records inside a tunnel
@@ -246,10 +258,19 @@ struct cap_rec_stats {
 	                            * no tunnel id (docs/flows.md) */
 	uint32_t exporters;        /* distinct exporters seen */
 	uint32_t sampling;         /* the largest 1:N sampling announced or
-	                            * given (--sampling), 0 or 1: none */
+	                            * given (--sampling), 0 or 1: none,
+	                            * CAP_SAMPLING_UNKNOWN: sampled at a rate
+	                            * the records do not state */
 	bool initiators_guessed;   /* some flow's initiator was inferred */
 	bool unreachable_inferred; /* an ICMP record marked a flow */
 	bool missed_bytes;         /* Zeek's missed_bytes > 0 somewhere */
+	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
+	                            * field was split between the sides */
+	/* The first distinct exporters seen (addresses), for the report. */
+#define CAP_REC_EXPORTERS_SHOWN 16
+	uint8_t exporter_family[CAP_REC_EXPORTERS_SHOWN];
+	uint8_t exporter_addrs[CAP_REC_EXPORTERS_SHOWN][16];
+	uint32_t nexporter_addrs;
 };
 
 /* What cap_run_records() reads instead of packets (--flows, --collect). */
@@ -266,6 +287,8 @@ struct cap_prefix_opt {            /* an address or prefix (--exporter) */
 	uint8_t family, len;
 	uint8_t addr[16];
 };
+
+struct cap_stats;
 
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
@@ -303,6 +326,22 @@ struct cap_options {
 	                            * to (cap_tunnels_new); NULL: cap_run
 	                            * makes one of its own for the run, and
 	                            * frees it before it returns */
+	/* --interval (live capture): every `interval` seconds of the wall
+	 * clock (boundaries at its multiples, as Zeek rotates its logs; the
+	 * first interval starts at interval_start_ns, 0 = when the capture
+	 * starts), on_interval is called on the reading thread with the
+	 * interval's own counters (cap_stats whose counts are the interval's,
+	 * first_ns/last_ns its packets' times) and its wall-clock bounds,
+	 * after flows idle at the boundary have timed out and every packet
+	 * read has been applied: the flows handed on since the last call are
+	 * the interval's, and no flow is handed on during the call. The last
+	 * call (final) comes after the end-of-capture flush, before cap_run
+	 * returns its totals. A non-zero return ends the capture. */
+	uint32_t interval;
+	uint64_t interval_start_ns;
+	int (*on_interval)(void *ctx, const struct cap_stats *ist,
+	                   uint64_t start_ns, uint64_t end_ns, bool final);
+	void *interval_ctx;
 };
 
 struct cap_stats {

@@ -313,6 +313,15 @@ uint64_t cap_pipe_flows(struct cap_pipe *pp)
 	return atomic_load_explicit(&pp->flows, memory_order_relaxed);
 }
 
+void cap_pipe_sync(struct cap_pipe *pp)
+{
+	if (!pp->b)
+		return;
+	cap_pipe_flush(pp);
+	if (pp->threaded)
+		wait_room(pp, 0);
+}
+
 void cap_pipe_finish(struct cap_pipe *pp)
 {
 	if (!pp->b)

@@ -140,5 +140,9 @@ uint64_t cap_pipe_flows(struct cap_pipe *pp);
 /* Apply everything pushed, stop the thread, free the batches. The table
  * may then be used (flushed) by the caller's thread. */
 void cap_pipe_finish(struct cap_pipe *pp);
+/* Hand over what the reader holds and wait until the table has applied
+ * every batch (the thread, if any, then idle until the next hand-over):
+ * what the table did is visible to the reader (--interval). */
+void cap_pipe_sync(struct cap_pipe *pp);
 
 #endif

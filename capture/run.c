@@ -56,6 +56,7 @@
 #include "source.h"
 #include "flow.h"
 #include "pipe.h"
+#include "rec_int.h"
 
 #define BATCH 4096
 #define LIVE_POLL_MS 100
@@ -101,6 +102,12 @@ struct run {
 	struct cap_progress pr;
 	/* Decoded packets on their way to the flow table. */
 	struct cap_pipe pipe;
+	/* --interval: the totals at the current interval's start, its first
+	 * packet's time, its wall-clock start. */
+	struct cap_stats iv_snap;
+	uint64_t iv_first_ns;
+	uint64_t iv_start_ns;
+	uint64_t iv_drops;      /* pcap_stats drops at the last boundary */
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -192,6 +199,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	st->bytes += h->len;
 	if (st->packets == 1 || ts < st->first_ns)
 		st->first_ns = ts;
+	if (st->packets == r->iv_snap.packets + 1)
+		r->iv_first_ns = ts; /* the interval's first (--interval) */
 	if (ts > st->last_ns)
 		st->last_ns = ts;
 	struct cap_packet *pkt = cap_pipe_next(&r->pipe);
@@ -215,6 +224,32 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 }
 
 /* ---- helpers ------------------------------------------------------------ */
+
+/* Not root, or kept root (-Z root), but started with capabilities (a
+ * systemd unit's AmbientCapabilities=CAP_NET_RAW): once the capture is
+ * open they are needed no more: clear them all, and no_new_privs. Root
+ * kept on purpose keeps its capabilities. */
+static int drop_capabilities(char *errbuf, size_t errlen)
+{
+	if (geteuid() == 0)
+		return 0;
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		return 0;
+	/* effective, permitted, inheritable (ambient goes with them); the
+	 * bounding set needs CAP_SETPCAP, which a unit does not grant */
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+		snprintf(errbuf, errlen, "cannot clear the capabilities the "
+		         "capture needed: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(errbuf, errlen, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 /* Become `user` for good: its uid and gid, no supplementary group, every
  * capability cleared (effective, permitted, inheritable and the bounding
@@ -441,6 +476,56 @@ static int activate_error(pcap_t *p, int rc, const char *iface, char *errbuf,
 	return -1;
 }
 
+/* ---- --interval ---------------------------------------------------------- */
+
+/* The run's totals as of now (the table idle: cap_pipe_sync). */
+static void totals(const struct run *r, uint64_t drops, struct cap_stats *t)
+{
+	*t = *r->st;
+	memcpy(t->anomalies, r->dec.anomalies, sizeof t->anomalies);
+	t->frag_tracked = r->dec.frag_tracked;
+	t->tunnel_packets = r->dec.tunnel_packets;
+	t->tunnel_full = r->dec.tunnel_full;
+	t->tunnel_frag = r->dec.tunnel_frag;
+	t->tunnels = cap_tunnels_count(r->dec.tunnels);
+	t->has_dropped = r->opt->iface != NULL;
+	t->dropped = drops;
+}
+
+#define IV_DELTA(f) ist->f = now.f - r->iv_snap.f
+
+/* One interval's report: its counters (now - the snapshot), then the
+ * caller's on_interval; the snapshot moves on. */
+static int interval_end(struct run *r, uint64_t drops, uint64_t end_ns,
+                        bool final)
+{
+	struct cap_stats now, cur, *ist = &cur;
+	totals(r, drops, &now);
+	*ist = now;
+	IV_DELTA(packets);
+	IV_DELTA(bytes);
+	IV_DELTA(ip_packets);
+	IV_DELTA(dropped);
+	IV_DELTA(flows);
+	IV_DELTA(evicted);
+	IV_DELTA(timed_out);
+	IV_DELTA(frag_tracked);
+	IV_DELTA(tunnel_packets);
+	IV_DELTA(tunnel_full);
+	IV_DELTA(tunnel_frag);
+	for (unsigned a = 0; a < CAP_AN_COUNT; a++)
+		IV_DELTA(anomalies[a]);
+	ist->first_ns = ist->packets ? r->iv_first_ns : 0;
+	ist->last_ns = ist->packets ? now.last_ns : 0;
+	ist->interrupted = final && g_signal != 0;
+	int rc = r->opt->on_interval(r->opt->interval_ctx, ist, r->iv_start_ns,
+	                             end_ns, final);
+	r->iv_snap = now;
+	r->iv_start_ns = end_ns;
+	return rc;
+}
+
+
 static int run_live(struct run *r, char *errbuf, size_t errlen)
 {
 	const struct cap_options *opt = r->opt;
@@ -497,6 +582,10 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		pcap_close(p);
 		return -1;
 	}
+	if (!opt->drop_user && drop_capabilities(errbuf, errlen) != 0) {
+		pcap_close(p);
+		return -1;
+	}
 	int fd = -1;
 	if (pcap_setnonblock(p, 1, eb) == 0)
 		fd = pcap_get_selectable_fd(p);
@@ -513,6 +602,14 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	uint64_t t0 = cap_mono_ns();
 	uint64_t deadline = opt->duration > 0
 		? t0 + (uint64_t)(opt->duration * 1e9) : 0;
+	/* --interval: boundaries at multiples of the interval on the wall
+	 * clock (UTC), the first interval from the start on. */
+	uint64_t iv_ns = (uint64_t)opt->interval * CAP_NS_PER_S, iv_next = 0;
+	if (iv_ns && opt->on_interval) {
+		r->iv_start_ns = opt->interval_start_ns ? opt->interval_start_ns
+		                                        : wall_ns();
+		iv_next = (r->iv_start_ns / iv_ns + 1) * iv_ns;
+	}
 	struct pcap_stat ps;
 	for (;;) {
 		if (g_signal || r->stop)
@@ -520,10 +617,38 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		uint64_t now = cap_mono_ns();
 		if (deadline && now >= deadline)
 			break;
+		if (iv_next) {
+			uint64_t w = wall_ns();
+			if (w >= iv_next) {
+				/* Flows idle at the boundary time out in this
+				 * interval; every packet read is applied; then
+				 * the interval's reports. */
+				cap_pipe_tick(&r->pipe, iv_next);
+				cap_pipe_sync(&r->pipe);
+				uint64_t drops = 0;
+				if (pcap_stats(p, &ps) == 0)
+					drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+				if (interval_end(r, drops, iv_next, false) != 0)
+					break;
+				/* Late (a long report, a clock step): the next
+				 * boundary after now; the interval then runs
+				 * from this boundary to it (no gap). */
+				w = wall_ns();
+				iv_next = iv_next + iv_ns > w ? iv_next + iv_ns
+				                              : (w / iv_ns + 1) * iv_ns;
+				continue;
+			}
+		}
 		if (fd >= 0) {
 			int wait = LIVE_POLL_MS;
 			if (deadline && (deadline - now) / 1000000 < (uint64_t)wait)
 				wait = (int)((deadline - now) / 1000000) + 1;
+			if (iv_next) {
+				uint64_t w = wall_ns();
+				if (iv_next > w && (iv_next - w) / 1000000 <
+				    (uint64_t)wait)
+					wait = (int)((iv_next - w) / 1000000) + 1;
+			}
 			struct pollfd pfd = { fd, POLLIN, 0 };
 			if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
 				fprintf(stderr, "portaudit: %s: poll: %s\n", iface,
@@ -641,10 +766,50 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		st->tunnel_frag = r.dec.tunnel_frag;
 		st->tunnels = cap_tunnels_count(r.dec.tunnels);
 		st->interrupted = g_signal != 0;
+		/* --interval: the last interval, with the flows the flush
+		 * ended. */
+		if (opt->iface && opt->interval && opt->on_interval &&
+		    r.iv_start_ns)
+			interval_end(&r, st->dropped, wall_ns(), true);
 	}
 	signals_restore(&ss);
 	cap_flowtab_free(r.ft);
 	cap_decoder_free(&r.dec);
 	cap_tunnels_free(own_tunnels);
 	return rc;
+}
+
+/* ---- shared with the flow-record sources (records.c) -------------------
+ * The collector and the record readers stop, drop privileges and show
+ * progress exactly as a capture does: the same handler, the same -Z
+ * sequence (declared in rec_int.h). */
+
+static struct sigsave g_rec_sigsave;
+
+void cap_signals_begin(void)
+{
+	signals_install(&g_rec_sigsave);
+}
+
+void cap_signals_end(void)
+{
+	signals_restore(&g_rec_sigsave);
+}
+
+bool cap_signal_seen(void)
+{
+	return g_signal != 0;
+}
+
+bool cap_counters_asked(void)
+{
+	if (!g_usr1)
+		return false;
+	g_usr1 = 0;
+	return true;
+}
+
+int cap_drop_privileges(const char *user, char *errbuf, size_t errlen)
+{
+	return drop_privileges(user, errbuf, errlen);
 }

@@ -3,11 +3,14 @@
  *
  * Design. One conn.log record is one whole bidirectional connection, so
  * it becomes one struct cap_flow at once: no table, no pairing, nothing
- * held between records. The input is streamed through zlib's gzread (a
- * gzip stream is recognised by its magic bytes; anything else is read
- * as it is, and concatenated gzip members are read one after the other)
- * into one read buffer of ZK_BUF bytes, allocated once per call and cut
- * into lines with memchr. A line longer than ZK_MAX_LINE is malformed.
+ * held between records. The input is read with read(2), whatever has
+ * come, never waiting for a full buffer (a pipe from `tail -F conn.log`
+ * is judged line by line as it arrives); a gzip stream, recognised by its
+ * magic bytes, goes through zlib's inflate (concatenated members one
+ * after the other). A signal interrupting a read loses nothing: SIGINT
+ * and SIGTERM end the reading with the lines so far, SIGUSR1 prints the
+ * counters and the reading goes on. The bytes land in one read buffer of
+ * ZK_BUF bytes, allocated once per call and cut into lines with memchr. A line longer than ZK_MAX_LINE is malformed.
  * Each line is, by its first byte: a TSV header line ('#separator',
  * '#fields', ...: the header in force changes, so rotated files
  * concatenated into one stream each bring their own), a JSON object
@@ -46,6 +49,7 @@
 
 #include <zlib.h>
 
+#include "rec_int.h"
 #include "records.h"
 
 #define ZK_MAX_LINE 65536u   /* longest line, without its newline */
@@ -1580,6 +1584,139 @@ static void warn_last(const struct zctx *z, const char *why)
 
 /* Read one stream (a file, or standard input when path is "-") to its
  * end. 0, or -1 with z->err. */
+/* ---- the byte source: plain or gzip, read as it comes ------------------ */
+
+#define ZIN_BUF (128u * 1024)
+
+struct zin {
+	int fd;
+	bool gz;                   /* a gzip stream (magic 1f 8b) */
+	bool zinit;                /* zs initialised */
+	bool member_open;          /* inside a gzip member (not at its end) */
+	bool cut;                  /* EOF inside a gzip member */
+	bool eof;
+	z_stream zs;
+	unsigned char *in;         /* ZIN_BUF bytes read but not yet used */
+	size_t ipos, ilen;
+};
+
+/* Fill z->in from the file when it is empty: > 0 bytes, 0 at the end,
+ * -1 on an error (errno; EINTR loses nothing). */
+static ssize_t zin_fill(struct zin *r)
+{
+	if (r->ipos < r->ilen)
+		return (ssize_t)(r->ilen - r->ipos);
+	if (r->eof)
+		return 0;
+	ssize_t n = read(r->fd, r->in, ZIN_BUF);
+	if (n < 0)
+		return -1;
+	r->ipos = 0;
+	r->ilen = (size_t)n;
+	if (n == 0)
+		r->eof = true;
+	return n;
+}
+
+/* Up to `len` bytes of the (decompressed) stream into dst, as soon as
+ * some are there: > 0, 0 at its end, -1 with errno set (or, for a gzip
+ * error, errno 0 and *msg set). */
+static ssize_t zin_read(struct zin *r, char *dst, size_t len,
+                        const char **msg)
+{
+	*msg = NULL;
+	for (;;) {
+		ssize_t n = zin_fill(r);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			if (r->gz && r->member_open)
+				r->cut = true;
+			return 0;
+		}
+		if (!r->gz) {
+			size_t k = r->ilen - r->ipos < len ? r->ilen - r->ipos : len;
+			memcpy(dst, r->in + r->ipos, k);
+			r->ipos += k;
+			return (ssize_t)k;
+		}
+		if (!r->member_open) {
+			/* A member ends; another may follow (a rotated log
+			 * concatenated): it starts with the magic, or the rest
+			 * is trailing bytes gzip itself would ignore. */
+			if (r->in[r->ipos] != 0x1f) {
+				r->ipos = r->ilen;
+				r->eof = true;
+				return 0;
+			}
+			if (inflateReset(&r->zs) != Z_OK) {
+				*msg = "cannot restart inflate";
+				errno = 0;
+				return -1;
+			}
+			r->member_open = true;
+		}
+		r->zs.next_in = r->in + r->ipos;
+		r->zs.avail_in = (uInt)(r->ilen - r->ipos);
+		r->zs.next_out = (Bytef *)dst;
+		r->zs.avail_out = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+		int zr = inflate(&r->zs, Z_NO_FLUSH);
+		r->ipos = r->ilen - r->zs.avail_in;
+		size_t out = len - r->zs.avail_out;
+		if (zr == Z_STREAM_END)
+			r->member_open = false;
+		else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			*msg = r->zs.msg ? r->zs.msg : "corrupt data";
+			errno = 0;
+			return -1;
+		}
+		if (out)
+			return (ssize_t)out;
+	}
+}
+
+/* Open the source: decide plain or gzip from its first two bytes. */
+static int zin_open(struct zin *r, int fd, const char **msg)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	*msg = NULL;
+	if (!(r->in = malloc(ZIN_BUF))) {
+		*msg = "out of memory";
+		errno = 0;
+		return -1;
+	}
+	/* Two bytes decide; a pipe may bring them one read at a time. */
+	while (r->ilen < 2 && !r->eof) {
+		ssize_t n = read(fd, r->in + r->ilen, ZIN_BUF - r->ilen);
+		if (n < 0) {
+			if (errno == EINTR && !cap_signal_seen())
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			r->eof = true;
+		r->ilen += (size_t)n;
+	}
+	if (r->ilen >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+		if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
+			*msg = "out of memory";
+			errno = 0;
+			return -1;
+		}
+		r->gz = r->zinit = r->member_open = true;
+	}
+	return 0;
+}
+
+static void zin_close(struct zin *r)
+{
+	if (r->zinit)
+		inflateEnd(&r->zs);
+	free(r->in);
+	close(r->fd);
+}
+
 static int read_stream(struct zctx *z, const char *path)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
@@ -1599,13 +1736,18 @@ static int read_stream(struct zctx *z, const char *path)
 		         "Zeek conn.log", z->name);
 		return -1;
 	}
-	gzFile gz = gzdopen(fd, "rb");
-	if (!gz) {
-		close(fd);
-		snprintf(z->err, z->errlen, "%s: out of memory", z->name);
+	struct zin in;
+	const char *zmsg;
+	if (zin_open(&in, fd, &zmsg) != 0) {
+		if (!zmsg && cap_signal_seen()) {
+			zin_close(&in);
+			return 0;
+		}
+		snprintf(z->err, z->errlen, "%s: %s", z->name,
+		         zmsg ? zmsg : strerror(errno));
+		zin_close(&in);
 		return -1;
 	}
-	(void)gzbuffer(gz, 128 * 1024);
 
 	char *buf = z->buf;
 	size_t start = 0, end = 0;
@@ -1666,30 +1808,36 @@ static int read_stream(struct zctx *z, const char *path)
 			end -= start;
 			start = 0;
 		}
-		int got = gzread(gz, buf + end, (unsigned)(ZK_BUF - end));
+		if (cap_signal_seen())
+			break; /* SIGINT/SIGTERM: the lines so far are judged */
+		ssize_t got = zin_read(&in, buf + end, ZK_BUF - end, &zmsg);
 		if (got < 0) {
-			int zerr;
-			const char *m = gzerror(gz, &zerr);
+			if (!zmsg && errno == EINTR) {
+				/* A signal while the source was quiet: SIGUSR1
+				 * prints the counters and the reading goes on;
+				 * SIGINT/SIGTERM end it (checked above; a partial
+				 * line is dropped). Nothing read is lost. */
+				cap_rec_counters();
+				continue;
+			}
 			snprintf(z->err, z->errlen, "%s:%llu: %s: %s", z->name,
 			         (unsigned long long)z->line + 1,
-			         zerr == Z_ERRNO ? "read error" : "gzip data",
-			         zerr == Z_ERRNO ? strerror(errno) : m);
+			         zmsg ? "gzip data" : "read error",
+			         zmsg ? zmsg : strerror(errno));
 			rc = -1;
 			break;
 		}
 		if (got == 0) {
 			eof = true;
-			int zerr;
-			(void)gzerror(gz, &zerr);
-			if (zerr == Z_BUF_ERROR)
+			if (in.cut)
 				warn_last(z, "the gzip stream ends early (cut "
 				          "short): the records before are kept");
 		}
 		end += (size_t)got;
 		total += (uint64_t)got;
 	}
-	gzclose(gz);
-	if (rc == 0 && total == 0) {
+	zin_close(&in);
+	if (rc == 0 && total == 0 && !cap_signal_seen()) {
 		snprintf(z->err, z->errlen, "%s: empty, not a Zeek conn.log",
 		         z->name);
 		rc = -1;

@@ -942,6 +942,59 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side,
 	}
 }
 
+/* Flow records instead of packets (--flows, --collect): what they cannot
+ * show (docs/classify.md, "Caveats"). */
+static void flow_caveats(struct cls *c, const struct cap_stats *st)
+{
+	const struct cap_rec_stats *rs = &st->rec;
+	/* Each under the 200 bytes of a caveat, numbers at their widest. */
+	const char *kind = st->kind == CAP_SRC_ZEEK ? "Zeek" : st->kind ==
+	                   CAP_SRC_NFDUMP ? "nfdump" : "NetFlow/IPFIX";
+	if (rs->sampling == CAP_SAMPLING_UNKNOWN)
+		caveat(c, "The flow records were sampled, at a rate they do not "
+		       "state: short flows may be missing altogether and an "
+		       "answer may go unsampled, so missing and unanswered are "
+		       "not observable.");
+	else if (rs->sampling > 1)
+		caveat(c, "The exporters sampled 1 in %u packets: short flows may "
+		       "be missing altogether and an answer may go unsampled, so "
+		       "missing and unanswered are not observable.",
+		       (unsigned)rs->sampling);
+	caveat(c, "Audited from %s records, not packets: bytes are layer 3, "
+	       "times are the exporter's (clock, resolution), no payload: a "
+	       "dynamic DCE/RPC port is tied to its mapper by time alone.",
+	       kind);
+	if (rs->initiators_guessed)
+		caveat(c, "Some initiators were guessed: a uniflow record without "
+		       "a SYN (or a biflow without biflowDirection) does not say "
+		       "who opened the flow, so the port model and the lower "
+		       "port chose.");
+	if (rs->unreachable_inferred)
+		caveat(c, "Some flows are unreachable by inference: an ICMP "
+		       "unreachable record sent to their initiator close in time "
+		       "(a flow record quotes no header, so hosts and time "
+		       "match it).");
+	if (rs->biflow_flags_guessed)
+		caveat(c, "TCP biflows read through nfdump carry one flags field "
+		       "(nfcapd 1.7.1 keeps the reverse side's): their outcomes "
+		       "were reconstructed, and a one-way biflow is midstream.");
+	if (rs->missed_bytes)
+		caveat(c, "Zeek reported missed bytes (capture loss at its "
+		       "sensor): some connections may be incomplete.");
+	uint64_t lost = rs->malformed + rs->evicted + rs->templates_missing +
+	                rs->sequence_gaps + rs->exporters_full;
+	if (lost)
+		caveat(c, "Flow records were lost or cut short: %llu malformed, "
+		       "%llu judged early (table full), %llu without template, "
+		       "%llu sequence gaps, %llu datagrams from exporters past "
+		       "the exporter table.",
+		       (unsigned long long)rs->malformed,
+		       (unsigned long long)rs->evicted,
+		       (unsigned long long)rs->templates_missing,
+		       (unsigned long long)rs->sequence_gaps,
+		       (unsigned long long)rs->exporters_full);
+}
+
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 {
 	if (!c)
@@ -956,7 +1009,8 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 
 	bool one_side = c->tcp_flows > 0 && c->tcp_oneside == c->tcp_flows &&
 	                c->other_twoway == 0;
-	bool audited = st && st->packets && c->res.nservers &&
+	/* (An --interval may judge flows whose packets came before it.) */
+	bool audited = st && (st->packets || st->flows) && c->res.nservers &&
 	               c->res.summary.flows;
 	for (uint32_t i = 0; i < c->nsvc; i++)
 		settle_service(c, i, one_side, audited);
@@ -1036,6 +1090,9 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       (unsigned long long)st->tunnel_full, CAP_TUNNELS_MAX,
 		       (unsigned long long)st->tunnel_frag);
 
+	if (st && st->kind != CAP_SRC_PACKETS)
+		flow_caveats(c, st);
+
 	cls_findings_sort(c);
 	struct cls_summary *sm = &c->res.summary;
 	sm->findings = c->res.nfindings + sm->findings_dropped;
@@ -1065,7 +1122,8 @@ void cls_decide(struct cls_result *res, const struct cap_stats *st)
 		if (s->fail_on & (1 << k))
 			s->failing += s->kinds[k];
 	s->why[0] = '\0';
-	if (!st || st->packets == 0 || res->nservers == 0 || s->flows == 0) {
+	if (!st || (st->packets == 0 && st->flows == 0) ||
+	    res->nservers == 0 || s->flows == 0) {
 		s->verdict = CLS_NOT_AUDITED;
 		cls_words_not_audited(res, st, s->why, sizeof s->why);
 	} else {

@@ -229,6 +229,12 @@ void cls_flow(const struct cap_flow *f, void *cls);
  * result is owned by the cls and valid until cls_free(). */
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st);
 void cls_free(struct cls *c);
+/* --interval: a fresh classifier for the next interval takes over what
+ * `prev` learnt that outlives a flow: the control-port contacts (a
+ * dynamic port an endpoint mapper gave in one interval is expected in the
+ * next) and the flow_id sequence (ids stay unique in one JSON-lines
+ * stream). Call before `next` sees a flow, after prev's cls_finish. */
+void cls_carry(struct cls *next, const struct cls *prev);
 /* "12 findings so far", while the capture runs (any thread: SIGUSR1). */
 void cls_status(void *cls, char *buf, size_t len);
 

@@ -514,7 +514,20 @@ void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
 void cls_words_not_audited(const struct cls_result *res,
                            const struct cap_stats *st, char *buf, size_t len)
 {
-	if (!st || st->packets == 0) {
+	if (st && st->packets == 0 && st->flows == 0 &&
+	    st->kind != CAP_SRC_PACKETS) {
+		if (st->kind == CAP_SRC_NETFLOW && st->rec.records == 0)
+			cls_fmt(buf, len, "No flow record was received during the "
+			        "collection, so nothing was checked.");
+		else if (st->rec.records == 0)
+			cls_fmt(buf, len, "No flow record was read: the source "
+			        "holds none, so nothing was checked.");
+		else
+			cls_fmt(buf, len, "The flow records count no packet, so "
+			        "nothing was checked.");
+		return;
+	}
+	if (!st || (st->packets == 0 && st->flows == 0)) {
 		if (st && st->truncated)
 			cls_fmt(buf, len, "No packet was read: the file is cut or "
 			        "corrupt at its first record, so nothing was "

@@ -125,6 +125,12 @@ static json_t *capture_json(const struct rep_input *in)
 	}
 	if (co && co->iface) {
 		json_array_append_new(src, rep_jstr(co->iface));
+	} else if (rep_flow_input(in) && !in->nmerged) {
+		for (unsigned i = 0; i < rep_nsources(in); i++) {
+			char b[600];
+			rep_source_label(in, i, b, sizeof b);
+			json_array_append_new(src, rep_jstr(b));
+		}
 	} else if (co) {
 		for (unsigned i = 0; i < co->nsources && i < CAP_MAX_SOURCES; i++) {
 			json_array_append_new(src, rep_jstr(co->sources[i]));
@@ -134,8 +140,11 @@ static json_t *capture_json(const struct rep_input *in)
 				                      "reason", rep_jstr(st->skipped[i])));
 		}
 	}
-	for (unsigned i = 0; i < st->nsources && i < CAP_MAX_SOURCES; i++) {
+	for (unsigned i = 0; !(rep_flow_input(in) && !in->nmerged) &&
+	                     i < st->nsources && i < CAP_MAX_SOURCES; i++) {
 		char b[16];
+		if (st->linktypes[i] < 0)
+			continue; /* a merged flow-record source: none */
 		json_array_append_new(links, json_string(
 			rep_linktype_name(st->linktypes[i], b, sizeof b)));
 	}
@@ -143,7 +152,7 @@ static json_t *capture_json(const struct rep_input *in)
 		json_object_set_new(an, cap_anomaly_name((enum cap_anomaly)i),
 		                    u64(st->anomalies[i]));
 	json_object_set_new(c, "sources", src);
-	json_object_set_new(c, "live", json_boolean(co && co->iface));
+	json_object_set_new(c, "live", json_boolean(rep_live_input(in)));
 	json_object_set_new(c, "filter", str_or_null(co ? co->filter : NULL));
 	json_object_set_new(c, "snaplen", json_integer(co && co->snaplen
 	                    ? co->snaplen : CAP_DEFAULT_SNAPLEN));
@@ -176,6 +185,17 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "peak_flows", u64(st->peak_flows));
 	json_object_set_new(c, "frag_tracked", u64(st->frag_tracked));
 	json_object_set_new(c, "interrupted", json_boolean(st->interrupted));
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		json_object_set_new(c, "interval", json_pack(
+			"{s:i, s:i, s:o, s:o, s:b}", "seq", (json_int_t)iv->seq,
+			"seconds", (json_int_t)iv->seconds,
+			"start", time_or_null(iv->start_ns, true),
+			"end", time_or_null(iv->end_ns, true),
+			"last", iv->final));
+	}
+	if (rep_flow_input(in))
+		json_object_set_new(c, "records", rep_records_json(st));
 	return c;
 }
 

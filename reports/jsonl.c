@@ -193,6 +193,29 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 		json_decref(body);
 		emit(o, e);
 	}
+	/* --interval: the stream stays one; each interval ends with a line
+	 * saying which it was and its verdict. */
+	if (in->interval && !o->failed) {
+		const struct rep_interval *iv = in->interval;
+		const struct cls_summary *s = &res->summary;
+		char t0[REP_TIME_MAX], t1[REP_TIME_MAX];
+		rep_time(iv->start_ns, t0, sizeof t0);
+		rep_time(iv->end_ns, t1, sizeof t1);
+		json_t *e = json_pack("{s:s, s:s, s:{s:i, s:i, s:s, s:s, s:b}, "
+		                      "s:s, s:o, s:o}",
+		                      "timestamp", t1, "event_type", "interval",
+		                      "interval", "seq", (json_int_t)iv->seq,
+		                      "seconds", (json_int_t)iv->seconds,
+		                      "start", t0, "end", t1, "last", iv->final,
+		                      "verdict", cls_overall_name(s->verdict),
+		                      "flows", json_integer((json_int_t)s->flows),
+		                      "findings", json_integer(
+		                              (json_int_t)res->nfindings));
+		if (!e)
+			rep_fail(o, ENOMEM);
+		else
+			emit(o, e);
+	}
 	return rep_done(o);
 }
 

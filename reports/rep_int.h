@@ -162,4 +162,22 @@ void rep_verdict_scope(const struct cls_result *res, char *buf, size_t len);
 /* "16 flows judged: 9 expected, 1 unexpected, 3 violation, 3 blocked" */
 void rep_verdict_judged(const struct cls_result *res, char *buf, size_t len);
 
+/* ---- flow-record input (sources.c) ------------------------------------
+ * A report of --flows or --collect names its sources with their kind
+ * ("nfdump:/var/cache/nfdump", "netflow:0.0.0.0:2055" then each exporter
+ * seen, "exporter:10.1.1.1"); a merged report keeps the labels its inputs
+ * wrote. */
+bool rep_flow_input(const struct rep_input *in);
+bool rep_live_input(const struct rep_input *in);
+unsigned rep_nsources(const struct rep_input *in);
+void rep_source_label(const struct rep_input *in, unsigned i, char *buf,
+                      size_t len);
+/* "1 in 100", "sampled at a rate the records do not state", "none". */
+void rep_sampling_words(uint32_t sampling, char *buf, size_t len);
+/* "12 read, 10 paired, 0 merged, ..." on one line. */
+void rep_records_words(const struct cap_rec_stats *rs, char *buf,
+                       size_t len);
+/* The capture.records object of the JSON report. */
+json_t *rep_records_json(const struct cap_stats *st);
+
 #endif

@@ -4,9 +4,7 @@
  * traces Zeek wrote them from (../shared/zeek), and the reader's inputs and
  * errors through the command line.
  *
- * Every test skips while `portaudit --help` does not list --flows (the
- * option lands with the flow-record sources, records.c), and runs for real
- * as soon as it does. The differences it allows are those of
+ * The differences it allows are those of
  * test_zeek_traces.c, which compares cap_zeek_read with cap_run directly:
  * on these traces only the half-duplex one's findings differ (Zeek split 5
  * connections after 5 s without an answer).
@@ -17,28 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
-
-/* Is --flows (not --flows-csv) in the help? */
-static bool flows_wired(void)
-{
-	struct pa_result r;
-	pa_runl(&r, "--help", NULL);
-	bool wired = false;
-	for (const char *p = r.out; p && (p = strstr(p, "--flows")); p += 7)
-		if (p[7] != '-')
-			wired = true;
-	pa_result_free(&r);
-	return wired;
-}
-
-#define NEED_FLOWS() do { \
-		if (!flows_wired()) \
-			pa_skip("--flows not wired yet"); \
-	} while (0)
 
 static bool have_traces(void)
 {
@@ -187,7 +171,6 @@ static const struct trace traces[] = {
 static void traces_match(void **state)
 {
 	(void)state;
-	NEED_FLOWS();
 	if (!have_traces())
 		pa_skip("../shared/zeek is absent");
 	unsigned bad = 0;
@@ -246,7 +229,6 @@ static unsigned csv_rows(const char *path)
 static void one_flow_per_record(void **state)
 {
 	(void)state;
-	NEED_FLOWS();
 	if (!have_traces())
 		pa_skip("../shared/zeek is absent");
 	static const struct { const char *name; unsigned records; } c[] = {
@@ -272,7 +254,6 @@ static void one_flow_per_record(void **state)
 static void inputs(void **state)
 {
 	(void)state;
-	NEED_FLOWS();
 	if (!have_traces())
 		pa_skip("../shared/zeek is absent");
 	size_t len;
@@ -311,12 +292,105 @@ static void inputs(void **state)
 	assert_true(a.n > 1); /* findings, not only the summary */
 }
 
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* A conn.log arriving through a pipe that stays open (`tail -F conn.log |
+ * portaudit --flows zeek:-`): its lines are read as they come, SIGUSR1
+ * prints how many while the pipe is idle and the reading goes on, SIGINT
+ * ends it with a report of every line so far; plain and gzip'ed. */
+static void idle_pipe(void **state)
+{
+	(void)state;
+	if (!have_traces())
+		pa_skip("../shared/zeek is absent");
+	size_t len;
+	char *log = pa_read_file(pa_src("../shared/zeek/wikipedia.conn.log"),
+	                         &len);
+	assert_non_null(log);
+	unsigned records = 0;
+	for (const char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (*l != '#' && *l != '\n')
+			records++;
+	for (int gz = 0; gz < 2; gz++) {
+		char *data = log;
+		size_t dlen = len;
+		char *zbuf = NULL;
+		if (gz) {
+			/* One gzip member, flushed so that it can be inflated
+			 * before the stream ends (as `gzip` on a pipe would
+			 * only do at its end: the same bytes, sooner). */
+			uLongf zl = compressBound((uLong)len) + 64;
+			zbuf = malloc(zl);
+			assert_non_null(zbuf);
+			z_stream zs;
+			memset(&zs, 0, sizeof zs);
+			assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+			                              Z_DEFAULT_STRATEGY), Z_OK);
+			zs.next_in = (Bytef *)log;
+			zs.avail_in = (uInt)len;
+			zs.next_out = (Bytef *)zbuf;
+			zs.avail_out = (uInt)zl;
+			assert_int_equal(deflate(&zs, Z_SYNC_FLUSH), Z_OK);
+			dlen = zl - zs.avail_out;
+			deflateEnd(&zs);
+			data = zbuf;
+		}
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		const char *out = pa_tmp(gz ? "pipe-gz.json" : "pipe.json");
+		const char *err = pa_tmp(gz ? "pipe-gz.err" : "pipe.err");
+		fflush(NULL);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			dup2(fds[0], 0);
+			close(fds[0]);
+			close(fds[1]);
+			int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (e >= 0)
+				dup2(e, 2);
+			execl(getenv("PORTAUDIT"), "portaudit", "--flows", "zeek:-",
+			      "-q", "--json", out, SERVERS, (char *)NULL);
+			_exit(127);
+		}
+		close(fds[0]);
+		assert_int_equal(write(fds[1], data, dlen), (ssize_t)dlen);
+		sleep_ms(700);
+		kill(pid, SIGUSR1);
+		sleep_ms(300);
+		kill(pid, SIGINT);
+		int st = 0;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		close(fds[1]);
+		char *e = pa_read_file(err, NULL);
+		char want[64];
+		snprintf(want, sizeof want, "portaudit: %u records, ", records);
+		if (!e || !strstr(e, want))
+			fail_msg("stderr lacks \"%s\": %s", want, e ? e : "");
+		free(e);
+		assert_true(WIFEXITED(st));
+		if (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 1)
+			fail_msg("status %d", WEXITSTATUS(st));
+		json_t *j = pa_load_json(out);
+		json_t *c = json_object_get(j, "capture");
+		assert_true(json_is_true(json_object_get(c, "interrupted")));
+		assert_int_equal(json_integer_value(json_object_get(
+			json_object_get(c, "records"), "records")), records);
+		json_decref(j);
+		free(zbuf);
+	}
+	free(log);
+}
+
 /* A record that does not parse: exit 2 naming FILE:LINE:COL, or counted
  * and skipped with --skip-bad-records. */
 static void bad_records(void **state)
 {
 	(void)state;
-	NEED_FLOWS();
 	const char *p = pa_tmp("bad.conn.log");
 	pa_write_file(p,
 	              "#separator \\x09\n"
@@ -365,6 +439,7 @@ int main(void)
 		cmocka_unit_test(one_flow_per_record),
 		cmocka_unit_test(inputs),
 		cmocka_unit_test(bad_records),
+		cmocka_unit_test(idle_pipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -678,6 +678,54 @@ static void test_wmi_epm_port(void **state)
 	env_free(e);
 }
 
+/* --interval: the next interval's classifier takes over the mapper's
+ * answer (a dynamic port opened in one interval is expected in the next)
+ * and the flow ids, which go on rising; a fresh one without cls_carry
+ * knows neither. */
+static void test_carry_to_next_interval(void **state)
+{
+	(void)state;
+	for (int carry = 0; carry < 2; carry++) {
+		struct env *e = env_srv();
+		struct cap_flow c = mk(e, 6, SRV, 40000, PEER, 135, CAP_OUT_CLOSED);
+		c.epm_port = 49999;
+		feed(e, &c);
+		EXPECT(one(e, 6, PEER, 40009, SRV, 1960, CAP_OUT_CLOSED),
+		       CLS_V_EXPECTED, "base-router", "expected");
+		uint64_t last_id = e->rec[e->nrec - 1].flow_id;
+		finish(e);
+		/* The next interval. */
+		struct cls_server srv = e->servers[0];
+		struct cls_options o = {
+			.servers = &srv, .nservers = 1, .sink = sink,
+			.sink_ctx = e, .fail_on = (1 << CLS_K_COUNT) - 1,
+		};
+		struct cls *next = cls_new(&e->model, &o);
+		assert_non_null(next);
+		if (carry)
+			cls_carry(next, e->cls);
+		cls_free(e->cls);
+		e->cls = next;
+		e->t += 600ull * 1000000000ull; /* outside the 120 s window */
+		struct cap_flow f = mk(e, 6, SRV, 40001, PEER, 49999,
+		                       CAP_OUT_CLOSED);
+		const struct rec *r = feed(e, &f);
+		if (carry) {
+			assert_non_null(r);
+			EXPECT(r, CLS_V_EXPECTED, "cucm-wmi",
+			       "on the port the endpoint mapper");
+			assert_true(r->flow_id > last_id);
+		} else {
+			assert_null(r); /* held: no contact known */
+			finish(e);
+			EXPECT(&e->rec[e->nrec - 1], CLS_V_UNEXPECTED, "-",
+			       "TCP 49999");
+			assert_true(e->rec[e->nrec - 1].flow_id <= last_id);
+		}
+		env_free(e);
+	}
+}
+
 static void test_pending_expires(void **state)
 {
 	(void)state;
@@ -1730,6 +1778,7 @@ int main(void)
 		cmocka_unit_test(test_changed_base),
 		cmocka_unit_test(test_wmi_window),
 		cmocka_unit_test(test_wmi_epm_port),
+		cmocka_unit_test(test_carry_to_next_interval),
 		cmocka_unit_test(test_dynamic_before_control),
 		cmocka_unit_test(test_dynamic_many_pairs_held),
 		cmocka_unit_test(test_dynamic_one_pair_many_held),
