@@ -36,8 +36,11 @@
 #      wall <= 0.6 x floor and <= 1.15 x floor-128K; every capture: the
 #      default path no slower than inline (5% for noise); cost per flow
 #      from 10 to 10,000 servers within 10%; scan: peak RSS < 64 MiB.
+# 6. Runs bench/live.sh (BENCH_LIVE=0 skips it): the live capture under load,
+#    on a veth between two network namespaces; root only, else it says it
+#    is skipped.
 # Exit status: 0 when every goal is met, 1 when one is missed or portaudit
-# failed, 2 when the tools could not be built.
+# failed (or live.sh failed), 2 when the tools could not be built.
 pa=${1:-./portaudit}
 case $pa in
 /*) ;;
@@ -313,6 +316,11 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 else
 	echo
 	echo "Instructions: skipped (valgrind not installed, or BENCH_CALLGRIND=0)"
+fi
+
+# ---- live capture under load (bench/live.sh: root only, else skipped) ---
+if [ "${BENCH_LIVE:-1}" != 0 ]; then
+	BENCH_DIR=$dir sh "$src/live.sh" "$pa" || fail=1
 fi
 
 echo

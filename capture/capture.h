@@ -296,7 +296,7 @@ struct cap_options {
 	const char *iface;         /* -i */
 	double duration;           /* --duration seconds, 0 = none */
 	uint64_t count;            /* -c, 0 = none */
-	int buffer_kib;            /* -B, 0 = libpcap default */
+	int buffer_kib;            /* -B, 0 = sized from the snaplen (run.c) */
 	int snaplen;               /* -s, 0 = CAP_DEFAULT_SNAPLEN */
 	bool no_promisc;           /* -p */
 	const char *filter;        /* BPF expression or NULL */

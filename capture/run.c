@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <cap-ng.h>
@@ -59,6 +60,35 @@
 
 #define BATCH 4096
 #define LIVE_POLL_MS 100
+
+/* The kernel ring of a live capture when -B is not given. libpcap (1.10,
+ * Linux) captures into a TPACKET_V3 ring: blocks of 256 KiB, each filled
+ * with packets one after the other (each min(length, snaplen) bytes after
+ * a header of about 96: tpacket3_hdr, sockaddr_ll, alignment) and handed
+ * to the reader when full or LIVE_POLL_MS after its first packet. Its
+ * default, 2 MiB, is 8 blocks: some 1,900 packets at the default snaplen,
+ * 10 to 30 ms of a busy gigabit link, and a reader kept off its CPU that
+ * long (a shared machine, the flow table's thread, a report being written)
+ * loses packets. bench/live.sh measured drops from about 100k packets/s
+ * with it (docs/flows.md, "Speed"). So the ring holds LIVE_RING_PACKETS
+ * packets cut at the snaplen: 35 MiB at the default 1024, several hundred
+ * ms of a gigabit link, capped at LIVE_RING_MAX for large snaplens (a
+ * packet is seldom as long as a 64 KiB snaplen). The memory is the
+ * kernel's, mapped into the process (it counts in its RSS); -B sets it. */
+#define LIVE_RING_PACKETS 32768u
+#define LIVE_RING_HDR 96u
+#define LIVE_RING_MAX (128u << 20)
+
+static int live_buffer_bytes(int buffer_kib, int snaplen)
+{
+	uint64_t b = (uint64_t)LIVE_RING_PACKETS *
+	             ((uint64_t)(unsigned)snaplen + LIVE_RING_HDR);
+	if (b > LIVE_RING_MAX)
+		b = LIVE_RING_MAX;
+	if (buffer_kib > 0)
+		b = (uint64_t)(unsigned)buffer_kib * 1024u;
+	return b < (uint64_t)INT_MAX ? (int)b : INT_MAX; /* -B 4194304 */
+}
 
 struct run {
 	const struct cap_options *opt;
@@ -507,11 +537,19 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s: cannot capture: %s", iface, eb);
 		return -1;
 	}
-	pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : CAP_DEFAULT_SNAPLEN);
+	int snaplen = opt->snaplen > 0 ? opt->snaplen : CAP_DEFAULT_SNAPLEN;
+	pcap_set_snaplen(p, snaplen);
 	pcap_set_promisc(p, opt->no_promisc ? 0 : 1);
+	/* Immediate mode off: libpcap then uses TPACKET_V3, whose blocks hand
+	 * over hundreds of packets per wake-up (immediate mode would make it
+	 * fall back to TPACKET_V2, a wake-up per packet). The timeout is the
+	 * block's: a partly filled one reaches the reader after LIVE_POLL_MS,
+	 * the pace of the loop below, so a quiet link's packets wait no more
+	 * than that; shorter would hand over blocks nearly empty, and each
+	 * takes 256 KiB of the ring whatever it holds. */
+	pcap_set_immediate_mode(p, 0);
 	pcap_set_timeout(p, LIVE_POLL_MS);
-	if (opt->buffer_kib > 0)
-		pcap_set_buffer_size(p, opt->buffer_kib * 1024);
+	pcap_set_buffer_size(p, live_buffer_bytes(opt->buffer_kib, snaplen));
 	(void)pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(p);
 	if (rc < 0) {

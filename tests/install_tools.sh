@@ -4,8 +4,9 @@
 # chromium for rendering the HTML report, pdftotext (poppler-utils) for
 # reading its print to PDF, nfdump, softflowd and pmacct for the flow
 # records and for regenerating the NetFlow/IPFIX export captures
-# (tests/make_netflow_pcaps.sh)), installed from Debian's packages when
-# missing, like the build libraries. A test whose tool still
+# (tests/make_netflow_pcaps.sh), tcpreplay for the capture on a veth inside
+# network namespaces: tests/it_netns.c), installed from Debian's packages
+# when missing, like the build libraries. A test whose tool still
 # cannot run says "skip: why".
 need=""
 command -v tshark >/dev/null 2>&1 || need="$need tshark"
@@ -14,6 +15,7 @@ command -v iptables-restore >/dev/null 2>&1 || need="$need iptables"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
+command -v tcpreplay >/dev/null 2>&1 || need="$need tcpreplay"
 # flow records (tests/it_flows.c, it_records.c): the exporters and the
 # collector the comparison runs on the loopback
 command -v nfcapd >/dev/null 2>&1 || need="$need nfdump"
