@@ -1361,11 +1361,26 @@ static void test_caveats(void **state)
 	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
 	                   "dropped"));
 	assert_false(has_caveat(e, "one direction"));
+	assert_false(has_caveat(e, "fragment table"));
 	/* cls_finish twice gives the same result; later flows are ignored. */
 	struct cap_flow f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
 	cls_flow(&f, e->cls);
 	assert_ptr_equal(cls_finish(e->cls, &st), e->res);
 	assert_int_equal(e->res->summary.flows, 1);
+	env_free(e);
+
+	/* The fragment table was full (a flood of fragments): the count,
+	 * the cap, what it cost. */
+	e = env_new(NULL, 0, s, 0, NULL);
+	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	memset(&st, 0, sizeof st);
+	st.packets = 1000;
+	st.anomalies[CAP_AN_FRAG_TABLE_FULL] = 171808;
+	e->res = cls_finish(e->cls, &st);
+	assert_true(has_caveat(e, "171808 fragmented datagrams were "
+	                          "forgotten"));
+	assert_true(has_caveat(e, "the fragment table (8192 datagrams) was "
+	                          "full"));
 	env_free(e);
 
 	/* Only one direction captured. */
