@@ -91,6 +91,10 @@ $(B)/$(1)/portaudit: $(B)/$(1)/portaudit.o $(B)/$(1)/libportaudit.a
 $(B)/$(1)/pcapgen: $(B)/$(1)/pcaps/pcapgen.o
 	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS)
 
+# tests/it_floods.c's generator of floods (tests/floodgen.c).
+$(B)/$(1)/floodgen: $(B)/$(1)/tests/floodgen.o
+	$$(CC) $(2) -o $$@ $$^
+
 $(B)/$(1)/t/%: $(B)/$(1)/tests/%.o $(B)/$(1)/tests/harness.o $(B)/$(1)/libportaudit.a
 	@mkdir -p $$(@D)
 	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS) -lm
@@ -102,7 +106,7 @@ $(B)/$(1)/t/fuzz_%: $(B)/$(1)/tests/fuzz/fuzz_%.o $(B)/$(1)/tests/fuzz/replay.o 
 $(1)_TESTS := $$(patsubst tests/%.c,$(B)/$(1)/t/%,$$(TEST_SRC)) \
               $$(patsubst tests/fuzz/%.c,$(B)/$(1)/t/%,$$(FUZZ_SRC))
 
-test-$(1): $(B)/$(1)/portaudit $(B)/$(1)/pcapgen $$($(1)_TESTS)
+test-$(1): $(B)/$(1)/portaudit $(B)/$(1)/pcapgen $(B)/$(1)/floodgen $$($(1)_TESTS)
 	@sh tests/run.sh $(1) $(B)/$(1)
 endef
 

@@ -30,6 +30,9 @@
 #define CAP_NS_PER_S 1000000000ull
 #define CAP_DEFAULT_SNAPLEN 1024 /* headers + a DCE/RPC ept_map reply */
 #define CAP_DEFAULT_MAX_FLOWS (1u << 20)
+/* Fragment-table slots of a run's decoder (run.c and replay.c alike): IP
+ * datagrams whose first fragment is remembered for their later ones. */
+#define CAP_FRAG_SLOTS 8192
 
 /* Outcome of a flow, in the spirit of Zeek's conn_state. */
 enum cap_outcome {

@@ -63,7 +63,9 @@
  * values so that idle flows leave sooner, and the new flow takes the entry
  * of the flow that has been idle longest: a lingering (already closed) flow
  * first, handed on as usual; else the least recently active flow of the
- * other three lists, handed on and counted in stats->evicted. Emergency
+ * other three lists, handed on and counted in stats->evicted (a list head
+ * active since it was put there gets a second chance first, see
+ * second_chance: the lists are ordered only to within a second). Emergency
  * mode ends when the table is below 70% full again. So a port scan or a
  * flood costs evictions that are counted and reported, never memory.
  */
@@ -496,6 +498,29 @@ static inline void expire(struct cap_flowtab *t, uint64_t now, unsigned budget)
 		t->emergency = false;
 }
 
+/* A flow moves to the tail of its list at most once per ~1 s of packet
+ * time (packet_keyed), so when a flood fills the table within that second
+ * the head of a list may be its busiest flow (the router's errors to the
+ * server among a million quoted sources, a connection that began just
+ * before a SYN flood): evicting it would split the one flow that is alive.
+ * A head more recently active than the flow after it was active since it
+ * was put there: it goes to the tail, at most SECOND_CHANCES heads per
+ * eviction (O(1)). */
+#define SECOND_CHANCES 8
+
+static void second_chance(struct cap_flowtab *t, unsigned l)
+{
+	for (unsigned k = 0; k < SECOND_CHANCES; k++) {
+		uint32_t h = t->lists[l].head;
+		if (h == NIL || t->e[h].next == NIL ||
+		    t->e[h].f.last_ns <= t->e[t->e[h].next].f.last_ns)
+			return;
+		t->e[h].moved = (uint32_t)(t->e[h].f.last_ns >> 30);
+		list_unlink(t, h);
+		list_append(t, h, (uint8_t)l);
+	}
+}
+
 /* A free entry, evicting when full. */
 static uint32_t take_entry(struct cap_flowtab *t)
 {
@@ -513,6 +538,7 @@ static uint32_t take_entry(struct cap_flowtab *t)
 	} else {
 		uint32_t victim = NIL;
 		for (unsigned l = 0; l < L_COUNT; l++) {
+			second_chance(t, l);
 			uint32_t h = t->lists[l].head;
 			if (h != NIL && (victim == NIL ||
 			                 t->e[h].f.last_ns < t->e[victim].f.last_ns))

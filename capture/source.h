@@ -16,9 +16,6 @@
 
 #include "capture.h"
 
-/* Fragment-table slots of a run's decoder (run.c and replay.c alike). */
-#define CAP_FRAG_SLOTS 8192
-
 struct cap_source {
 	const char *name;    /* as given; "-" = stdin */
 	const char *shown;   /* for messages: the name, or "stdin" */

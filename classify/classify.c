@@ -1081,6 +1081,14 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "%llu flows in a dynamic port range could not wait for "
 		       "their control-port flow and were judged without it.",
 		       (unsigned long long)c->pending_dropped);
+	if (st && st->anomalies[CAP_AN_FRAG_TABLE_FULL])
+		caveat(c, "%llu fragmented datagrams were forgotten, the least "
+		       "recently used, when the fragment table (%u datagrams) "
+		       "was full: their later fragments were not counted in "
+		       "their flows (frag_no_first); a flood of fragments is "
+		       "the usual cause.",
+		       (unsigned long long)st->anomalies[CAP_AN_FRAG_TABLE_FULL],
+		       (unsigned)CAP_FRAG_SLOTS);
 	if (st && (st->tunnel_full || st->tunnel_frag))
 		caveat(c, "%llu tunnelled packets were not decapsulated (%llu "
 		       "found the table of %u tunnels full, %llu came in "

@@ -97,6 +97,7 @@ struct cls_pair {
 	bool server_initiated;
 	uint8_t server[16], peer[16];
 	uint32_t nindividual; /* live individual unexpected findings */
+	uint32_t ndropped;    /* its individual findings counted as dropped */
 	int32_t head;         /* first individual finding */
 	int32_t scan;         /* the scan finding, -1 none, CLS_SCAN_DROPPED */
 	uint8_t *bitmap;      /* distinct ports of the scan, or NULL */

@@ -18,7 +18,10 @@
  * keeps those counts to distinct findings rather than flows, and keeps a
  * dropped finding dropped (its later flows are not stored as a new
  * finding); exact up to CLS_DROPPED_KEYS / 2 distinct keys, beyond that
- * every flow of a dropped finding counts.
+ * every flow of a dropped finding counts. A pair whose dropped and kept
+ * individual unexpected ports pass CLS_SCAN_PORTS is a scan dropped
+ * whole: one dropped finding (scan_dropped), so a scan of every port at
+ * the cap does not count 65,000 of them.
  *
  * Scans. Unexpected findings are also grouped by (server, peer, protocol,
  * side). When one pair reaches more than CLS_SCAN_PORTS distinct responder
@@ -222,6 +225,8 @@ static int32_t evict_for(struct cls *c, enum cls_kind kind)
 		c->pairs[s->pair].scan = CLS_SCAN_DROPPED;
 	if (s->is_flood)
 		c->targets[s->target].flood = CLS_SCAN_DROPPED;
+	if (s->pair >= 0 && !s->is_scan)
+		c->pairs[s->pair].ndropped++;
 	unlink_groups(c, v);
 	if (s->hash && !s->is_scan && !s->is_flood) {
 		unlink_hash(c, v);
@@ -549,6 +554,24 @@ static void scan_join(struct cls *c, struct cls_pair *p,
 	c->scan_flows++;
 }
 
+/* One more individual unexpected finding of pair p was counted as
+ * dropped (no room at the cap). Past CLS_SCAN_PORTS of them the pair is a
+ * scan whose finding could not be kept: it counts as ONE dropped finding
+ * (its individual drops are taken back), and its later flows count
+ * nothing more, as when a kept scan finding is evicted. Without this, a
+ * scan at the cap counted every port it tried as a dropped finding once
+ * the set of dropped keys was full. */
+static void scan_dropped(struct cls *c, struct cls_pair *p)
+{
+	p->ndropped++;
+	if (p->scan != -1 || p->nindividual + p->ndropped <= CLS_SCAN_PORTS)
+		return;
+	uint32_t back = p->ndropped - 1;
+	c->res.summary.findings_dropped -= back;
+	c->res.summary.kinds_dropped[CLS_K_UNEXPECTED] -= back;
+	p->scan = CLS_SCAN_DROPPED;
+}
+
 /* ---- floods: many peers, one port of a server ------------------------ */
 
 static bool target_is(const struct cls_target *t, enum cls_kind kind,
@@ -818,8 +841,11 @@ static void finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 		return;
 	}
 	if (i < 0) {
-		if (dropped_new(c, h))
+		if (dropped_new(c, h)) {
 			count_dropped(c, kind);
+			if (p)
+				scan_dropped(c, p);
+		}
 		return;
 	}
 	finding_init(c, i, kind, service, group, f->proto, f->family, srv, peer,

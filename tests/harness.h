@@ -20,6 +20,7 @@ struct pa_result {
 	char *out;    /* stdout, NUL-terminated */
 	char *err;    /* stderr, NUL-terminated */
 	size_t outlen, errlen;
+	long maxrss_kib; /* the child's peak resident set (wait4's ru_maxrss) */
 };
 
 /* Run $PORTAUDIT with the NULL-terminated argument list (argv[0] is added).

@@ -1285,6 +1285,31 @@ static void test_findings_cap(void **state)
 	assert_int_equal(flows, 16);
 	assert_true(e->res->nfindings <= 5);
 	env_free(e);
+	/* A scan at the cap: five blocked findings fill it, then one peer
+	 * tries 1000 unexpected ports. The scan is one dropped finding, not
+	 * a thousand (nor 17 before it is seen to be a scan). */
+	e = env_new(NULL, 0, s, 5, NULL);
+	for (unsigned i = 0; i < 5; i++) {
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
+		struct cap_flow f = mk(e, 6, peer, 50000, SRV, 1960,
+		                       CAP_OUT_REJECTED);
+		cls_flow(&f, e->cls);
+	}
+	for (unsigned k = 0; k < 1000; k++) {
+		struct cap_flow f = mk(e, 6, "10.9.0.1", 50000, SRV,
+		                       (uint16_t)(20000 + k), CAP_OUT_REJECTED);
+		cls_flow(&f, e->cls);
+	}
+	finish(e);
+	assert_int_equal(e->res->nfindings, 5);
+	for (uint32_t i = 0; i < 5; i++)
+		assert_int_equal(e->res->findings[i].kind, CLS_K_BLOCKED);
+	assert_int_equal(e->res->summary.findings_dropped, 1);
+	assert_int_equal(e->res->summary.kinds_dropped[CLS_K_UNEXPECTED], 1);
+	assert_int_equal(e->res->summary.findings, 6);
+	assert_int_equal(e->res->summary.unexpected, 1000);
+	env_free(e);
 }
 
 static void test_filter_caveat(void **state)
@@ -1361,11 +1386,26 @@ static void test_caveats(void **state)
 	assert_true(strstr(e->res->services[svc_index(e, "base-router")].caveat,
 	                   "dropped"));
 	assert_false(has_caveat(e, "one direction"));
+	assert_false(has_caveat(e, "fragment table"));
 	/* cls_finish twice gives the same result; later flows are ignored. */
 	struct cap_flow f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
 	cls_flow(&f, e->cls);
 	assert_ptr_equal(cls_finish(e->cls, &st), e->res);
 	assert_int_equal(e->res->summary.flows, 1);
+	env_free(e);
+
+	/* The fragment table was full (a flood of fragments): the count,
+	 * the cap, what it cost. */
+	e = env_new(NULL, 0, s, 0, NULL);
+	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	memset(&st, 0, sizeof st);
+	st.packets = 1000;
+	st.anomalies[CAP_AN_FRAG_TABLE_FULL] = 171808;
+	e->res = cls_finish(e->cls, &st);
+	assert_true(has_caveat(e, "171808 fragmented datagrams were "
+	                          "forgotten"));
+	assert_true(has_caveat(e, "the fragment table (8192 datagrams) was "
+	                          "full"));
 	env_free(e);
 
 	/* Only one direction captured. */

@@ -791,6 +791,44 @@ static void test_index_grows(void **state)
  * another flow's packet exactly when its timeout has passed, not a
  * nanosecond earlier, also after the head changed or the timeouts shrank
  * (emergency). */
+/* A flood that fills the table within a second (a flow moves in its
+ * list at most once a second) does not evict the busiest flow, which
+ * would then be the head of its list: the head more recently active than
+ * the flow after it gets a second chance. A connection set up just before
+ * a flood and busy throughout stays one flow. */
+static void test_eviction_spares_busy_flow(void **state)
+{
+	(void)state;
+	struct cap_flowtab *t = fresh(16, NULL);
+	feed(t, pk(C, 40000, SV, 5000, 17, 0, 80), T0);
+	feed(t, pk(SV, 5000, C, 40000, 17, 0, 80), T0 + 1000);
+	for (unsigned i = 0; i < 100; i++) {
+		feed(t, pk("10.7.0.1", (uint16_t)(10000 + i), SV, 161, 17, 0,
+		           80), T0 + 2000 + i * 1000);
+		feed(t, pk(C, 40000, SV, 5000, 17, 0, 80),
+		     T0 + 2500 + i * 1000);
+	}
+	/* 1 busy + 100 flood flows in 16 entries: 85 evicted, none the busy
+	 * one, oldest first. */
+	assert_int_equal(st.evicted, 85);
+	for (unsigned i = 0; i < ngot; i++) {
+		assert_int_not_equal(got[i].port_a, 40000);
+		assert_int_equal(got[i].port_a, 10000 + i);
+	}
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 101);
+	unsigned busy = 0;
+	for (unsigned i = 0; i < ngot; i++)
+		if (got[i].port_a == 40000) {
+			busy++;
+			assert_int_equal(got[i].pkts[0], 101);
+			assert_int_equal(got[i].pkts[1], 1);
+			assert_int_equal(got[i].outcome, CAP_OUT_REPLIED);
+		}
+	assert_int_equal(busy, 1);
+	cap_flowtab_free(t);
+}
+
 static void test_sweep_exact(void **state)
 {
 	(void)state;
@@ -865,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_index_grows),
 		cmocka_unit_test(test_sweep_exact),
+		cmocka_unit_test(test_eviction_spares_busy_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
