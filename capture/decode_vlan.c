@@ -114,7 +114,7 @@ bool cap_dec_pppoe(struct cap_dstate *st, struct cap_cursor *c)
 	uint32_t plen = len, iplen = 0;
 	uint8_t b0, b1 = 0, h0, h1;
 	if (cur_peek_u8(c, 0, &b0) && ((b0 & 1) || cur_peek_u8(c, 1, &b1))) {
-		uint16_t pp = (b0 & 1) ? b0 : (uint16_t)(b0 << 8 | b1);
+		uint16_t pp = (uint16_t)((b0 & 1) ? b0 : (b0 << 8 | b1));
 		size_t ip = (b0 & 1) ? 1 : 2;
 		if (pp == CAP_PPP_IP4 && cur_peek_u8(c, ip + 2, &h0) &&
 		    cur_peek_u8(c, ip + 3, &h1))
