@@ -6,7 +6,8 @@
 #   make demo       build and run on the bundled captures
 #   make pcaps      regenerate pcaps/*.pcap from pcaps/*.flows (byte for byte)
 #   make bench      benchmark against a bare libpcap read loop
-#   make fuzz       build the libFuzzer targets (clang), see tests/fuzz/
+#   make fuzz       build the libFuzzer targets (clang), see tests/fuzz/;
+#                   make fuzz SECONDS=N also runs each one for N seconds
 #   make lint       banned functions, trailing whitespace
 #   make install PREFIX=/usr/local
 #
@@ -144,8 +145,9 @@ demo: portaudit
 bench: portaudit
 	@sh bench/run.sh ./portaudit
 
+# make fuzz SECONDS=N: build, then run each target N seconds (one process).
 fuzz:
-	@sh tests/fuzz/build.sh
+	@FUZZ_SECONDS=$(SECONDS) sh tests/fuzz/build.sh
 
 lint:
 	@sh tests/lint.sh
