@@ -15,7 +15,8 @@
 #   catalog   catalog/prognosis.yaml
 #   profile   catalog/site-example.yaml
 #   packets   pcaps/*.pcap and ../shared/corpus/*/* turned into its format
-#             by pcap2packets (files of a link type it decodes)
+#   decode    by pcap2packets, and each other's $B/fuzz/corpus-NAME/ (the
+#             same format)
 #   pcap      pcaps/*.pcap and ../shared/corpus/*/* as they are
 # New inputs go to $B/fuzz/corpus-NAME/ (kept between runs), the log to
 # $B/fuzz/NAME.log, a crashing input to $B/fuzz/artifacts/NAME-crash-...;
@@ -24,7 +25,11 @@
 # tests/fuzz/corpus/NAME/ so that `make test` replays it (tests/fuzz/
 # replay.c) from then on; see tests/fuzz/README.md.
 # Environment: FUZZ_CC (clang), FUZZ_TARGETS (names, default all),
-# FUZZ_TIMEOUT (seconds per input, 1), FUZZ_FLAGS (more libFuzzer flags),
+# FUZZ_TIMEOUT (seconds per input that stop the run as a crash, 10: on a
+# shared machine an ASan build's ordinary input can stall past 1 s; an
+# input slower than 1 s is reported as "Slowest unit" and saved as
+# artifacts/NAME-slow-unit-..., to time again in build/rel/t/fuzz_NAME),
+# FUZZ_FLAGS (more libFuzzer flags),
 # SHARED_CORPUS (../shared/corpus).
 # Needs clang with libFuzzer; without it, says so and exits 0.
 set -eu
@@ -121,12 +126,17 @@ seeds_pcap() {
 }
 
 mkdir -p "$out/artifacts"
+# Shorter allocation stacks: a third of fuzz_packets' time went to ASan's
+# allocator (the reports allocate a lot), much of it unwinding 30 frames.
+ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=8}
+export ASAN_OPTIONS
 status=0
 for name in ${FUZZ_TARGETS:-$names}; do
 	case $name in
 	catalog) extra=$out/seeds-catalog; mkdir -p "$extra"; cp catalog/prognosis.yaml "$extra/" ;;
 	profile) extra=$out/seeds-profile; mkdir -p "$extra"; cp catalog/site-example.yaml "$extra/" ;;
-	packets) extra=$(seeds_packets) ;;
+	packets) extra="$(seeds_packets) $out/corpus-decode" ;;
+	decode) extra="$(seeds_packets) $out/corpus-packets" ;;
 	pcap) extra=$(seeds_pcap) ;;
 	*) extra="" ;;
 	esac
@@ -134,16 +144,20 @@ for name in ${FUZZ_TARGETS:-$names}; do
 	pcap) maxlen=65536 ;;
 	*) maxlen=16384 ;;
 	esac
+	dirs=""
+	for d in "tests/fuzz/corpus/$name" $extra; do
+		[ -d "$d" ] && dirs="$dirs $d"
+	done
 	log=$out/$name.log
 	echo "fuzz: fuzz_$name for $secs s (log: $log)"
 	# shellcheck disable=SC2086
-	if ! "$out/fuzz_$name" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-1}" \
-		-max_len=$maxlen -close_fd_mask=3 -print_final_stats=1 \
+	if ! "$out/fuzz_$name" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" \
+		-report_slow_units=1 -max_len=$maxlen -close_fd_mask=3 -print_final_stats=1 \
 		-artifact_prefix="$out/artifacts/$name-" ${FUZZ_FLAGS:-} \
-		"$out/corpus-$name" "tests/fuzz/corpus/$name" $extra > "$log" 2>&1; then
+		"$out/corpus-$name" $dirs > "$log" 2>&1; then
 		status=1
 		echo "fuzz: fuzz_$name FAILED:"
-		grep -E '^==[0-9]+==ERROR|SUMMARY|runtime error|Test unit written|^artifact_prefix' "$log" | head -n 10
+		grep -E '^==[0-9]+==ERROR|SUMMARY|runtime error|unit written to .*-(crash|leak|timeout|oom)-' "$log" | head -n 10
 	fi
 	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

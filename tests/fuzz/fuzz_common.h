@@ -2,9 +2,10 @@
  * fuzz_common.h -- what the packet-path fuzz targets (fuzz_packets.c,
  * fuzz_pcap.c) share: a private directory on a memory file system for the
  * reports they write, the built-in catalog applied once, the "every address
- * is a server" server list, and the check on the JSON report (it parses,
- * and its summary's verdict is the one classify decided). A check that fails traps, so that libFuzzer keeps the input.
- * Included by one target each: everything is static.
+ * is a server" server list, and the checks on what the writers produced (a
+ * JSON report that parses, whose summary says the verdict classify decided;
+ * JSON lines that each parse). A check that fails traps, so that libFuzzer keeps the input.
+ * Everything is static (inline: a target need not use all of it).
  */
 #ifndef PORTAUDIT_FUZZ_COMMON_H
 #define PORTAUDIT_FUZZ_COMMON_H
@@ -26,13 +27,13 @@
  * file system that costs nothing. $FUZZ_TMPDIR, else /dev/shm, else /tmp. */
 static char fz_dir[256];
 
-static void fz_dir_remove(void)
+static inline void fz_dir_remove(void)
 {
 	if (fz_dir[0])
 		(void)rmdir(fz_dir);
 }
 
-static const char *fz_tmpdir(void)
+static inline const char *fz_tmpdir(void)
 {
 	if (fz_dir[0])
 		return fz_dir;
@@ -49,7 +50,7 @@ static const char *fz_tmpdir(void)
 }
 
 /* dir/name into buf; aborts if it does not fit (it always does). */
-static void fz_path(char *buf, size_t len, const char *name)
+static inline void fz_path(char *buf, size_t len, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", fz_tmpdir(), name);
 	if (n < 0 || (size_t)n >= len)
@@ -61,7 +62,7 @@ static struct catalog fz_cat;
 static struct cat_model fz_model;
 static struct cap_portmap fz_pm;
 
-static const struct cat_model *fz_builtin_model(void)
+static inline const struct cat_model *fz_builtin_model(void)
 {
 	static int state; /* 0 not yet, 1 ready */
 	if (state == 0) {
@@ -79,7 +80,7 @@ static const struct cat_model *fz_builtin_model(void)
 
 /* Every IPv4 and every IPv6 address is a server (0.0.0.0/0, ::/0), so
  * that every flow is judged, whatever addresses the input holds. */
-static uint32_t fz_all_servers(struct cls_server *s)
+static inline uint32_t fz_all_servers(struct cls_server *s)
 {
 	memset(s, 0, 2 * sizeof *s);
 	s[0].family = 4;
@@ -91,7 +92,7 @@ static uint32_t fz_all_servers(struct cls_server *s)
 
 /* The JSON report must parse, be an object, and carry the summary whose
  * verdict classify decided. */
-static void fz_check_json(const char *path, const struct cls_result *res)
+static inline void fz_check_json(const char *path, const struct cls_result *res)
 {
 	/* Read whole, then parsed: json_load_file reads a byte at a time. */
 	FILE *f = fopen(path, "rb");
@@ -124,6 +125,31 @@ static void fz_check_json(const char *path, const struct cls_result *res)
 		__builtin_trap();
 	}
 	json_decref(root);
+}
+
+/* Every line of a JSON-lines file is one JSON object. */
+static inline void fz_check_jsonl(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		__builtin_trap(); /* rep_close published it */
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned no = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		no++;
+		json_error_t jerr;
+		json_t *o = json_loadb(line, (size_t)n, 0, &jerr);
+		if (!o || !json_is_object(o)) {
+			fprintf(stderr, "fuzz: %s:%u: not a JSON object: %s\n",
+			        path, no, o ? "other JSON" : jerr.text);
+			__builtin_trap();
+		}
+		json_decref(o);
+	}
+	free(line);
+	fclose(f);
 }
 
 #endif
