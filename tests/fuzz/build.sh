@@ -109,7 +109,14 @@ seeds_packets() {
 	dir=$out/seeds-packets
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	for f in pcaps/*.pcap "$shared"/*/*.pcap "$shared"/*/*.pcapng; do
+	# Our own captures whole (a DCE/RPC ept_map reply is 480 bytes of
+	# payload), the first packets' headers of the others.
+	for f in pcaps/*.pcap; do
+		base=$(basename "$f" .pcap)
+		"$out/pcap2packets" -n 64 -s 1600 "$f" "$dir/$base"
+		"$out/pcap2packets" -n 64 -s 1600 -o 3 "$f" "$dir/$base-profile"
+	done
+	for f in "$shared"/*/*.pcap "$shared"/*/*.pcapng; do
 		[ -f "$f" ] || continue
 		base=$(basename "$f")
 		"$out/pcap2packets" -n 32 -s 400 "$f" "$dir/${base%.*}" 2>/dev/null ||
