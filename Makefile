@@ -21,8 +21,9 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 B       ?= build
-DEBS    := pkg-config libpcap-dev libyaml-dev libcmocka-dev libjansson-dev
-PKGS    := libpcap yaml-0.1 jansson cmocka
+DEBS    := pkg-config libpcap-dev libyaml-dev libcmocka-dev libjansson-dev \
+           zlib1g-dev libcap-ng-dev
+PKGS    := libpcap yaml-0.1 jansson cmocka zlib libcap-ng
 
 # A fresh machine needs nothing by hand: install what pkg-config cannot find.
 ifeq ($(filter clean lint,$(MAKECMDGOALS)),)
@@ -36,9 +37,10 @@ endif
 endif
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags libpcap yaml-0.1 jansson 2>/dev/null)
-# -pthread: capture/pipe.c runs the flow table on a second thread.
-PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson 2>/dev/null) -pthread
+PKG_CFLAGS := $(shell pkg-config --cflags libpcap yaml-0.1 jansson zlib libcap-ng 2>/dev/null)
+# -pthread: capture/pipe.c runs the flow table on a second thread; zlib:
+# capture/zeek.c reads gzip'ed conn logs.
+PKG_LIBS   := $(shell pkg-config --libs libpcap yaml-0.1 jansson zlib libcap-ng 2>/dev/null) -pthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
@@ -114,7 +116,11 @@ $(eval $(call variant,tsan,$(TSANFLAGS)))
 # The flow table runs on a second thread (capture/pipe.c): the programs
 # that drive it, and the binary the integration tests run, once more under
 # ThreadSanitizer (only these are built in build/tsan, so only they run).
-TSAN_TESTS := test_pipe test_capture_run it_capture it_live it_cli it_corpus
+# it_tunnels: the flow-table thread prints tunnels the reader interns;
+# it_interval: the reader reports each interval with the table thread idle
+# (cap_pipe_sync) and swaps the classifier it feeds.
+TSAN_TESTS := test_pipe test_capture_run it_capture it_live it_cli it_corpus \
+              it_tunnels it_interval
 test-tsan-pipe: $(B)/tsan/portaudit $(B)/tsan/pcapgen \
                 $(patsubst %,$(B)/tsan/t/%,$(TSAN_TESTS))
 	@sh tests/run.sh tsan $(B)/tsan

@@ -2,6 +2,8 @@
  * benchgen.c -- fast, deterministic generator of the benchmark captures.
  *
  *   benchgen mixed N OUT.pcap   N packets of mixed traffic around 10.0.0.5
+ *   benchgen servers N OUT.pcap N packets over ten minutes around 10,000
+ *                               servers to infer (base port 1960), 10% VLAN
  *   benchgen scan  N OUT.pcap   N SYNs from one peer to one server, each
  *                               answered by a RST-ACK (2N packets)
  *
@@ -161,19 +163,28 @@ static void mac_of(uint32_t id, uint8_t *m)
 	wr32(m + 2, id * 2654435761u);
 }
 
-/* Build Ethernet + IP + transport for one packet and write it. */
+/* The VLAN of the conversation being written, 0 for none. */
+static uint16_t cur_vlan;
+
+/* Build Ethernet (802.1Q tagged when cur_vlan) + IP + transport for one
+ * packet and write it. */
 static void emit(const struct ep *src, const struct ep *dst, uint8_t proto,
 		 const uint8_t *l4, size_t l4hlen, size_t plen, uint16_t ipid,
 		 uint8_t ttl)
 {
-	uint8_t h[14 + 40 + 60];
+	uint8_t h[18 + 40 + 60];
 	size_t o = 14;
 	mac_of(dst->id, h);
 	mac_of(src->id, h + 6);
+	if (cur_vlan) {         /* 802.1Q: the tag, then the real type */
+		wr16(h + 12, 0x8100);
+		wr16(h + 14, cur_vlan);
+		o = 18;
+	}
 	uint8_t sa[16], da[16];
 	size_t al;
 	if (!src->v6) {
-		wr16(h + 12, 0x0800);
+		wr16(h + o - 2, 0x0800);
 		h[o] = 0x45;
 		h[o + 1] = 0;
 		wr16(h + o + 2, (uint32_t)(20 + l4hlen + plen));
@@ -190,7 +201,7 @@ static void emit(const struct ep *src, const struct ep *dst, uint8_t proto,
 		al = 4;
 		o += 20;
 	} else {
-		wr16(h + 12, 0x86dd);
+		wr16(h + o - 2, 0x86dd);
 		wr32(h + o, 0x60000000u);
 		wr16(h + o + 4, (uint32_t)(l4hlen + plen));
 		h[o + 6] = proto;
@@ -270,6 +281,7 @@ struct conv {
 	uint32_t sent;          /* response bytes sent in this round */
 	uint8_t unacked;        /* response segments since the last ACK */
 	uint16_t left;          /* datagrams left (UDP), SYN retries left */
+	uint16_t vlan;          /* 802.1Q id, 0 untagged */
 };
 
 static const uint32_t SERVER = 0x0a000005;     /* 10.0.0.5 */
@@ -289,6 +301,8 @@ static const struct { uint16_t port; bool udp; } other[] = {
 	{ 445, false }, { 53, true }, { 53, true }, { 123, true },
 	{ 389, false }, { 3306, false },
 };
+
+static void conv_rest(struct conv *c, bool is_udp);
 
 static void new_conv(struct conv *c)
 {
@@ -320,6 +334,12 @@ static void new_conv(struct conv *c)
 		c->b.id &= 0xffffff;
 	}
 	c->a.v6 = c->b.v6 = v6;
+	conv_rest(c, is_udp);
+}
+
+/* The rest of a new conversation, once its hosts and port are chosen. */
+static void conv_rest(struct conv *c, bool is_udp)
+{
 	c->ap = (uint16_t)rnd_range(49152, 65535);
 	c->aseq = rnd();
 	c->bseq = rnd();
@@ -453,6 +473,62 @@ static void mixed(unsigned long long n)
 	}
 }
 
+/* ---- the many-servers capture ------------------------------------------- */
+
+/* SRV_HOSTS hosts of 10.128.0.0/9 (and 2001:db8::/64 for a tenth of the
+ * conversations) serve the catalogued ports; half of the conversations
+ * are peers opening the base port 1960 on one of them, so every host is
+ * seen accepting it and is inferred a server; 10% are 802.1Q tagged;
+ * fewer open at once, fewer rounds, and packets spread over ten minutes,
+ * so that flows start and end (and time out) all along the capture. */
+#define SRV_HOSTS 10000
+#define SRV_ACTIVE 512
+#define SRV_SPAN_NS (600ull * 1000000000ull)
+
+static void new_conv_srv(struct conv *c)
+{
+	memset(c, 0, sizeof *c);
+	bool v6 = rnd() % 10 == 0;
+	uint32_t host = 0x0a800000u | rnd_range(1, SRV_HOSTS);
+	uint32_t peer = 0x0a010000u | rnd_range(1, 4000);
+	bool is_udp = false;
+	if (rnd() % 2 == 0) {
+		c->bp = 1960;
+		c->a.id = peer;
+		c->b.id = host;
+	} else {
+		unsigned i = rnd() % (sizeof svc / sizeof svc[0]);
+		is_udp = svc[i].udp;
+		c->bp = svc[i].port;
+		c->a.id = svc[i].inbound ? peer : host;
+		c->b.id = svc[i].inbound ? host : peer;
+	}
+	if (v6) {
+		c->a.id &= 0xffffff;
+		c->b.id &= 0xffffff;
+	}
+	c->a.v6 = c->b.v6 = v6;
+	c->vlan = rnd() % 10 == 0 ? (uint16_t)rnd_range(100, 149) : 0;
+	conv_rest(c, is_udp);
+	c->rounds = (uint16_t)rnd_range(1, 2);
+}
+
+static void servers(unsigned long long n)
+{
+	static struct conv act[SRV_ACTIVE];
+	uint64_t gap = SRV_SPAN_NS / n;         /* ten minutes in all */
+	for (int i = 0; i < SRV_ACTIVE; i++)
+		new_conv_srv(&act[i]);
+	while (npkts < n) {
+		struct conv *c = &act[rnd() % SRV_ACTIVE];
+		cur_vlan = c->vlan;
+		if (!step(c))
+			new_conv_srv(c);
+		now_ns += gap / 2 + rnd() % (gap + 1);
+	}
+	cur_vlan = 0;
+}
+
 /* ---- the SYN scan ------------------------------------------------------- */
 
 static void scan(unsigned long long n)
@@ -483,8 +559,9 @@ static void scan(unsigned long long n)
 int main(int argc, char **argv)
 {
 	char *end;
-	if (argc != 4 || (strcmp(argv[1], "mixed") && strcmp(argv[1], "scan"))) {
-		fputs("usage: benchgen mixed|scan N OUT.pcap\n", stderr);
+	if (argc != 4 || (strcmp(argv[1], "mixed") && strcmp(argv[1], "scan") &&
+	                  strcmp(argv[1], "servers"))) {
+		fputs("usage: benchgen mixed|servers|scan N OUT.pcap\n", stderr);
 		return 2;
 	}
 	unsigned long long n = strtoull(argv[2], &end, 10);
@@ -519,6 +596,8 @@ int main(int argc, char **argv)
 	put(fh, 24);
 	if (!strcmp(argv[1], "mixed"))
 		mixed(n);
+	else if (!strcmp(argv[1], "servers"))
+		servers(n);
 	else
 		scan(n);
 	flush_out();

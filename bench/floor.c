@@ -3,6 +3,8 @@
  *
  *   floor FILE           prints "PACKETS BYTES" (bytes = on-the-wire lengths)
  *   floor -b BYTES FILE  the same, reading through a stdio buffer of BYTES
+ *   floor -c N ...       stop after N packets (as portaudit -c N), for the
+ *                        instruction counts on a cut of a capture
  *
  * pcap_open_offline and a pcap_next_ex loop that touches nothing but the
  * record header: what any libpcap-based tool pays before doing any work.
@@ -22,13 +24,19 @@ int main(int argc, char **argv)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	size_t bufsize = 0;
-	if (argc == 4 && strcmp(argv[1], "-b") == 0) {
-		bufsize = (size_t)strtoul(argv[2], NULL, 10);
+	unsigned long long max = 0;
+	for (;;) {
+		if (argc >= 4 && strcmp(argv[1], "-b") == 0)
+			bufsize = (size_t)strtoul(argv[2], NULL, 10);
+		else if (argc >= 4 && strcmp(argv[1], "-c") == 0)
+			max = strtoull(argv[2], NULL, 10);
+		else
+			break;
 		argv += 2;
 		argc -= 2;
 	}
 	if (argc != 2) {
-		fputs("usage: floor [-b BYTES] FILE\n", stderr);
+		fputs("usage: floor [-b BYTES] [-c N] FILE\n", stderr);
 		return 2;
 	}
 	pcap_t *p;
@@ -52,8 +60,8 @@ int main(int argc, char **argv)
 	struct pcap_pkthdr *h;
 	const u_char *d;
 	unsigned long long n = 0, bytes = 0;
-	int rc;
-	while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
+	int rc = 1;
+	while ((!max || n < max) && (rc = pcap_next_ex(p, &h, &d)) == 1) {
 		n++;
 		bytes += h->len;
 	}

@@ -100,6 +100,9 @@ struct cap_flow {
 	uint8_t icmp_type, icmp_code; /* the ICMP error that quoted it */
 	uint16_t vlan;             /* outer VLAN id, 0 none */
 	uint16_t epm_port;         /* port learned from a DCE/RPC ept_map reply */
+	uint16_t tunnel;           /* the innermost tunnel it travels in: an id
+	                            * of cap_options.tunnels, 0 none; part of
+	                            * the flow's key (cap_tunnel_get) */
 	uint32_t pkts[2];
 	uint64_t bytes[2];         /* on-the-wire lengths */
 	uint64_t first_ns, last_ns;/* UNIX time, nanoseconds */
@@ -157,6 +160,136 @@ struct cap_islot {
 void cap_islot_remove(struct cap_islot *slots, uint64_t mask, uint32_t tag,
                       uint32_t idx);
 
+/* ---- tunnels (capture/tunnel.c, decode_tunnel.c and the decoders of each
+ * family; docs/flows.md, "Tunnels") ---------------------------------------
+ *
+ * A frame whose IP packet carries a tunnel yields several packets for the
+ * flow table: the outer one (UDP 4789 between two VTEPs, GRE between two
+ * routers), then the packet inside, and so on down to CAP_MAX_TUNNELS
+ * nested tunnels. Every packet inside a tunnel carries the id of a tunnel
+ * descriptor, interned once per (kind, outer addresses, VNI/key/session,
+ * enclosing tunnel) in a bounded table made by the caller before cap_run
+ * and kept until its reports are written. The id is part of the flow's
+ * key, so two VNIs that both use 10.0.0.0/8 make different flows. */
+enum cap_tunnel_kind {
+	CAP_TUN_NONE = 0,
+	CAP_TUN_VXLAN,      /* UDP 4789, id: VNI */
+	CAP_TUN_GENEVE,     /* UDP 6081, id: VNI */
+	CAP_TUN_GRE,        /* IP protocol 47 (IPv4, IPv6, MPLS, Ethernet
+	                     * 0x6558 inside), id: the key when present */
+	CAP_TUN_ERSPAN1,    /* GRE 0x88be without a sequence number: no id */
+	CAP_TUN_ERSPAN2,    /* GRE 0x88be, ERSPAN version 1, id: session */
+	CAP_TUN_ERSPAN3,    /* GRE 0x22eb, ERSPAN version 2, id: session */
+	CAP_TUN_IPIP,       /* IPv4 in IPv4 (protocol 4) */
+	CAP_TUN_6IN4,       /* IPv6 in IPv4 (protocol 41) */
+	CAP_TUN_4IN6,       /* IPv4 in IPv6 (next header 4) */
+	CAP_TUN_6IN6,       /* IPv6 in IPv6 (next header 41) */
+	CAP_TUN_GTPU,       /* UDP 2152, GTPv1-U G-PDU (no id: see below) */
+	CAP_TUN_TEREDO,     /* UDP 3544, IPv6 inside */
+	CAP_TUN_AYIYA,      /* UDP 5072, IPv4 or IPv6 inside */
+	CAP_TUN_KIND_COUNT
+};
+
+/* "vxlan", "geneve", "gre", "erspan-i", ... ("unknown" out of range). */
+const char *cap_tunnel_kind_name(unsigned kind);
+/* What the kind's id is called in reports: "vni", "key", "session_id",
+ * or NULL when the kind has none. */
+const char *cap_tunnel_id_name(unsigned kind);
+
+/* One tunnel. Its outer addresses are those of the IP packet that
+ * carries it, in the order of the first packet seen (src sent it); the
+ * same tunnel seen the other way round is the same descriptor. A GTP-U
+ * TEID is not part of it: each direction of a bearer has its own TEID,
+ * so keying by it would split every inner flow in two. */
+struct cap_tunnel {
+	uint8_t kind;              /* enum cap_tunnel_kind */
+	uint8_t family;            /* of the outer addresses, 4 or 6 */
+	uint8_t depth;             /* 1 in the frame's outermost IP packet,
+	                            * 2 inside one other tunnel, ... */
+	bool has_id;
+	uint16_t parent;           /* the tunnel this one travels in, 0 none */
+	uint32_t id;               /* VNI, GRE key, ERSPAN session id */
+	uint8_t src[16], dst[16];  /* IPv4: first 4 bytes, the rest zero */
+};
+
+#define CAP_MAX_TUNNELS 4          /* nested tunnels decoded per frame */
+#define CAP_TUNNELS_MAX 65535u     /* descriptors: ids 1..65535 */
+
+struct cap_tunnels;
+
+/* The table: one allocation for CAP_TUNNELS_MAX descriptors (~4 MiB of
+ * address space, touched only as tunnels appear). NULL when out of
+ * memory. */
+struct cap_tunnels *cap_tunnels_new(void);
+void cap_tunnels_free(struct cap_tunnels *t);
+/* The descriptor of id, or NULL (0, or an id not handed out). Reading is
+ * safe from the flow table's thread for an id it got with a packet. */
+const struct cap_tunnel *cap_tunnel_get(const struct cap_tunnels *t,
+                                        uint16_t id);
+/* Descriptors in the table. */
+uint32_t cap_tunnels_count(const struct cap_tunnels *t);
+/* Intern a descriptor (family, kind, addresses, id, parent, depth set):
+ * its id, or 0 when the table is full. One thread at a time (the reader;
+ * portaudit merge, rebuilding the tunnels its reports name). */
+uint16_t cap_tunnels_intern(struct cap_tunnels *t, const struct cap_tunnel *k);
+
+#define CAP_SAMPLING_UNKNOWN UINT32_MAX
+
+/* What the record sources counted: the report's source facts. */
+struct cap_rec_stats {
+	uint64_t records;          /* read */
+	uint64_t malformed;        /* did not parse (skipped, or an error) */
+	uint64_t paired;           /* uniflows joined with their reverse */
+	uint64_t merged;           /* pieces of one long flow joined */
+	uint64_t duplicates;       /* same direction from another exporter */
+	uint64_t unpaired;         /* judged one-way after the hold window */
+	uint64_t evicted;          /* pairing table full: judged early */
+	uint64_t templates_missing;/* v9/IPFIX data sets without their
+	                            * template (those decoded when it came
+	                            * later are taken off again) */
+	uint64_t templates_evicted;/* template cache full: the least recently
+	                            * used template dropped */
+	uint64_t exporters_full;   /* datagrams from a new exporter dropped:
+	                            * the exporter table was full */
+	uint64_t sequence_gaps;    /* export packets lost (sequence numbers) */
+	uint64_t ignored_exporters;/* datagrams from outside --exporter */
+	uint64_t tunneled;         /* Zeek records inside a tunnel
+	                            * (tunnel_parents set): their flows carry
+	                            * no tunnel id (docs/flows.md) */
+	uint32_t exporters;        /* distinct exporters seen */
+	uint32_t sampling;         /* the largest 1:N sampling announced or
+	                            * given (--sampling), 0 or 1: none,
+	                            * CAP_SAMPLING_UNKNOWN: sampled at a rate
+	                            * the records do not state */
+	bool initiators_guessed;   /* some flow's initiator was inferred */
+	bool unreachable_inferred; /* an ICMP record marked a flow */
+	bool missed_bytes;         /* Zeek's missed_bytes > 0 somewhere */
+	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
+	                            * field was split between the sides */
+	/* The first distinct exporters seen (addresses), for the report. */
+#define CAP_REC_EXPORTERS_SHOWN 16
+	uint8_t exporter_family[CAP_REC_EXPORTERS_SHOWN];
+	uint8_t exporter_addrs[CAP_REC_EXPORTERS_SHOWN][16];
+	uint32_t nexporter_addrs;
+};
+
+/* What cap_run_records() reads instead of packets (--flows, --collect). */
+enum cap_source_kind {
+	CAP_SRC_PACKETS = 0,       /* -r / -i: cap_run() */
+	CAP_SRC_ZEEK,              /* --flows zeek:PATH */
+	CAP_SRC_NFDUMP,            /* --flows nfdump:PATH */
+	CAP_SRC_NETFLOW,           /* --collect netflow:[ADDR:]PORT */
+};
+
+#define CAP_MAX_EXPORTERS 64
+
+struct cap_prefix_opt {            /* an address or prefix (--exporter) */
+	uint8_t family, len;
+	uint8_t addr[16];
+};
+
+struct cap_stats;
+
 struct cap_options {
 	const char *sources[CAP_MAX_SOURCES]; /* -r FILE..., "-" = stdin */
 	unsigned nsources;
@@ -171,12 +304,51 @@ struct cap_options {
 	uint32_t max_flows;        /* 0 = CAP_DEFAULT_MAX_FLOWS */
 	bool quiet;                /* no progress on stderr */
 	const struct cap_portmap *ports; /* may be NULL */
+	bool no_decap;             /* --no-decap: outer packets only */
+	/* Flow records instead of packets (cap_run_records): the kind, the
+	 * paths in sources[] (zeek, nfdump: a file, a directory, "-"), or
+	 * the collector's "[ADDR:]PORT" (netflow), with duration above. */
+	enum cap_source_kind kind;
+	const char *collect;
+	struct cap_prefix_opt exporters[CAP_MAX_EXPORTERS]; /* allow-list */
+	unsigned nexporters;       /* 0: every exporter */
+	uint32_t sampling;         /* --sampling N, 0 = as announced */
+	bool skip_bad_records;     /* count and skip, instead of an error */
+	/* SIGUSR1 prints capture's counters on standard error, and this
+	 * (may be NULL) adds the caller's ("12 findings so far"); called on
+	 * the reader's thread while the capture runs. */
+	void (*status)(void *ctx, char *buf, size_t len);
+	void *status_ctx;
+	/* cap_replay stops (an error, "interrupted") as soon as this is set
+	 * (a signal while the reports are written); may be NULL. */
+	const volatile int *stop;
+	struct cap_tunnels *tunnels; /* the tunnel table the flows' ids refer
+	                            * to (cap_tunnels_new); NULL: cap_run
+	                            * makes one of its own for the run, and
+	                            * frees it before it returns */
+	/* --interval (live capture): every `interval` seconds of the wall
+	 * clock (boundaries at its multiples, as Zeek rotates its logs; the
+	 * first interval starts at interval_start_ns, 0 = when the capture
+	 * starts), on_interval is called on the reading thread with the
+	 * interval's own counters (cap_stats whose counts are the interval's,
+	 * first_ns/last_ns its packets' times) and its wall-clock bounds,
+	 * after flows idle at the boundary have timed out and every packet
+	 * read has been applied: the flows handed on since the last call are
+	 * the interval's, and no flow is handed on during the call. The last
+	 * call (final) comes after the end-of-capture flush, before cap_run
+	 * returns its totals. A non-zero return ends the capture. */
+	uint32_t interval;
+	uint64_t interval_start_ns;
+	int (*on_interval)(void *ctx, const struct cap_stats *ist,
+	                   uint64_t start_ns, uint64_t end_ns, bool final);
+	void *interval_ctx;
 };
 
 struct cap_stats {
 	uint64_t packets;          /* packets read */
 	uint64_t bytes;            /* on-the-wire bytes */
-	uint64_t ip_packets;       /* packets that reached the flow table */
+	uint64_t ip_packets;       /* frames that reached the flow table (with
+	                            * a tunnel, + tunnel_packets inside) */
 	bool has_dropped;          /* live only */
 	uint64_t dropped;          /* kernel + interface (pcap_stats) */
 	uint64_t first_ns, last_ns;/* timestamps of first and last packet */
@@ -188,6 +360,14 @@ struct cap_stats {
 	uint32_t max_flows;        /* table capacity */
 	uint32_t peak_flows;       /* highest number of live flows */
 	uint64_t frag_tracked;     /* later fragments attributed to a flow */
+	enum cap_source_kind kind; /* what was read */
+	struct cap_rec_stats rec;  /* flow-record sources only */
+	uint64_t tunnel_packets;   /* packets taken out of a tunnel */
+	uint32_t tunnels;          /* tunnel descriptors in the table */
+	uint64_t tunnel_full;      /* packets whose tunnel found the table
+	                            * full: not decapsulated (outer only) */
+	uint64_t tunnel_frag;      /* tunnel packets in a fragmented outer
+	                            * datagram: not decapsulated (outer only) */
 	bool interrupted;          /* SIGINT/SIGTERM ended the capture */
 	int linktypes[CAP_MAX_SOURCES];
 	unsigned nsources;         /* sources actually opened */
@@ -200,6 +380,18 @@ struct cap_stats {
 
 /* Called once per finished flow. The pointer is valid only for the call. */
 typedef void (*cap_flow_fn)(const struct cap_flow *f, void *ctx);
+
+/* Run a flow-record source (opt->kind, records.c) to its end: Zeek
+ * conn.log, nfdump's files, or a NetFlow/IPFIX collector. Every record
+ * becomes a flow handed to fn, as cap_run() hands packet flows; st gets
+ * the source facts (st->kind, st->rec, first/last record time). Returns 0,
+ * or -1 with a one-line message in errbuf (a file that cannot be read, a
+ * record that does not parse without --skip-bad-records, nfdump missing or
+ * failing, a port that cannot be bound). */
+CAP_MUST_CHECK int cap_run_records(const struct cap_options *opt,
+                                   cap_flow_fn fn, void *ctx,
+                                   struct cap_stats *st, char *errbuf,
+                                   size_t errlen);
 
 /* Run the capture to its end. Returns 0, or -1 with a one-line message in
  * errbuf (bad file, bad filter, missing interface, permission...). */
@@ -241,13 +433,20 @@ struct cap_packet_view {
 	const uint8_t *data;       /* the frame, caplen bytes; valid in the call */
 	int linktype;              /* DLT of the source it came from */
 	unsigned source;           /* index into cap_options.sources */
+	uint16_t tunnel;           /* as cap_flow.tunnel (same table, ids) */
+	uint8_t layer;             /* 0 the frame's outermost packet, 1 the
+	                            * one inside its tunnel, ... */
+	uint64_t frame;            /* the frame's number in the pass, from 1:
+	                            * the packets of one frame share it */
 };
 
 typedef void (*cap_replay_fn)(const struct cap_packet_view *pv, void *ctx);
 
 /* Read the offline sources of `opt` again (in order, with opt->filter and
  * opt->count, files of an unsupported link type skipped as cap_run skips
- * them) and hand every decoded packet, with its raw bytes, to fn. For
+ * them) and hand every decoded packet, with its raw bytes, to fn: a frame
+ * with a tunnel gives one call per packet, outermost first (layer 0), the
+ * tunnel ids looked up in opt->tunnels, the table cap_run filled. For
  * evidence and other second passes. *linktype_out (may be NULL): the link
  * type of the first source read, -1 if none. Returns 0, or -1 with a
  * one-line message in errbuf: live capture (-i) and standard input (-r -)

@@ -9,6 +9,13 @@
  * here because it is shared by IPv4 and IPv6: it routes later fragments to
  * the fragment table, remembers first fragments, and counts a payload cut
  * by the snaplen once (CAP_AN_SNAPLEN_CUT) while keeping the packet.
+ *
+ * A frame can give several packets (cap_decode_frame): cap_dec_l4
+ * completes each one and, when its transport said the payload is a tunnel
+ * (st->tun_kind: a UDP port of decode_udp.c, or IP protocol 47, 4 or 41
+ * here), hands over to decode_tunnel.c, which decodes the packet inside
+ * into the next element of the caller's array. A frame without a tunnel
+ * costs one store and one test more than a one-packet decoder did.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +75,60 @@ bool cap_linktype_supported(int linktype)
 	}
 }
 
-bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
-                uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
-                struct cap_packet *out)
+/* The link layer of a frame (or of the frame inside a PKTAP or PPI
+ * pseudo-header, decode_pktap.c): the one switch on the link type. */
+bool cap_dec_link(struct cap_dstate *st, struct cap_cursor *c, int linktype)
+{
+	switch (linktype) {
+	case CAP_DLT_EN10MB:
+		return cap_dec_eth(st, c);
+	case CAP_DLT_LINUX_SLL:
+		return cap_dec_sll(st, c);
+	case CAP_DLT_LINUX_SLL2:
+		return cap_dec_sll2(st, c);
+	case CAP_DLT_NULL:
+		return cap_dec_null(st, c, false);
+	case CAP_DLT_LOOP:
+		return cap_dec_null(st, c, true);
+	case CAP_DLT_RAW:
+	case CAP_DLT_RAW_OPENBSD:
+	case CAP_LINKTYPE_RAW:
+		return cap_dec_raw(st, c, 0);
+	case CAP_DLT_IPV4:
+		return cap_dec_raw(st, c, 4);
+	case CAP_DLT_IPV6:
+		return cap_dec_raw(st, c, 6);
+	case CAP_DLT_PPP:
+	case CAP_DLT_PPP_SERIAL:
+		return cap_dec_ppp(st, c);
+	case CAP_DLT_C_HDLC:
+		return cap_dec_chdlc(st, c);
+	case CAP_DLT_FDDI:
+		return cap_dec_fddi(st, c);
+	case CAP_DLT_IEEE802_11:
+		return cap_dec_wlan(st, c, 0);
+	case CAP_DLT_IEEE802_11_RADIO:
+		return cap_dec_radiotap(st, c);
+	case CAP_DLT_PPI:
+		return cap_dec_ppi(st, c);
+	case CAP_DLT_NFLOG:
+		return cap_dec_nflog(st, c);
+	case CAP_DLT_PKTAP:
+	case CAP_DLT_USER2_PKTAP:
+		return cap_dec_pktap(st, c);
+	default:
+		return cap_dec_fail(st, CAP_AN_NON_IP);
+	}
+}
+
+unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
+                          const uint8_t *data, uint32_t caplen,
+                          uint32_t wirelen, uint64_t ts_ns,
+                          struct cap_packet *out)
 {
 	struct cap_dstate st;
 	struct cap_cursor c;
+	bool ok;
 
 	/* A copy of a zero struct: gcc turns memset of this size into
 	 * `rep stos`, whose start-up cost was half of a whole decode. */
@@ -87,51 +142,54 @@ bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
 	st.wirelen = wirelen > caplen ? wirelen : caplen;
 	st.layers = 0;
 	st.vlan_seen = false;
+	st.tun_kind = 0;
+	st.tun_depth = 0;
+	st.inner = 0;
 	st.frag = CAP_FRAG_NONE;
 	st.frag_last = false;
 	if (!c.p)
 		return cap_dec_fail(&st, CAP_AN_TRUNC_LINK);
 
-	switch (linktype) {
-	case CAP_DLT_EN10MB:
-		return cap_dec_eth(&st, &c);
-	case CAP_DLT_LINUX_SLL:
-		return cap_dec_sll(&st, &c);
-	case CAP_DLT_LINUX_SLL2:
-		return cap_dec_sll2(&st, &c);
-	case CAP_DLT_NULL:
-		return cap_dec_null(&st, &c, false);
-	case CAP_DLT_LOOP:
-		return cap_dec_null(&st, &c, true);
-	case CAP_DLT_RAW:
-	case CAP_DLT_RAW_OPENBSD:
-	case CAP_LINKTYPE_RAW:
-		return cap_dec_raw(&st, &c, 0);
-	case CAP_DLT_IPV4:
-		return cap_dec_raw(&st, &c, 4);
-	case CAP_DLT_IPV6:
-		return cap_dec_raw(&st, &c, 6);
-	case CAP_DLT_PPP:
-	case CAP_DLT_PPP_SERIAL:
-		return cap_dec_ppp(&st, &c);
-	case CAP_DLT_C_HDLC:
-		return cap_dec_chdlc(&st, &c);
-	case CAP_DLT_FDDI:
-		return cap_dec_fddi(&st, &c);
-	case CAP_DLT_IEEE802_11:
-		return cap_dec_wlan(&st, &c, 0);
-	case CAP_DLT_IEEE802_11_RADIO:
-		return cap_dec_radiotap(&st, &c);
-	case CAP_DLT_PPI:
-		return cap_dec_ppi(&st, &c);
-	case CAP_DLT_NFLOG:
-		return cap_dec_nflog(&st, &c);
-	case CAP_DLT_PKTAP:
-	case CAP_DLT_USER2_PKTAP:
-		return cap_dec_pktap(&st, &c);
-	default:
-		return cap_dec_fail(&st, CAP_AN_NON_IP);
+	ok = cap_dec_link(&st, &c, linktype);
+	/* The chain is true when the outermost packet was completed; the
+	 * packets inside tunnels follow it (none when it was not). */
+	return (unsigned)ok + st.inner;
+}
+
+bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
+                uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
+                struct cap_packet *out)
+{
+	struct cap_tunnels *t = d->tunnels;
+	d->tunnels = NULL; /* the outermost packet only: out holds one */
+	unsigned n = cap_decode_frame(d, linktype, data, caplen, wirelen,
+	                              ts_ns, out);
+	d->tunnels = t;
+	return n == 1;
+}
+
+/* The carrier of a tunnel in an IP packet (GRE, IP-in-IP, 6in4, 4in6,
+ * 6in6): a flow of its own between the two tunnel ends, without ports;
+ * its payload is the tunnel. */
+static bool dec_ip_carrier(struct cap_dstate *st, struct cap_cursor *c,
+                           uint8_t proto, uint32_t seg_len)
+{
+	struct cap_packet *pkt = st->pkt;
+	pkt->payload = c->len ? c->p : NULL;
+	pkt->payload_caplen = (uint32_t)c->len;
+	pkt->payload_len = seg_len;
+	if (st->d->tunnels) {
+		bool v4 = pkt->family == 4;
+		st->tun_kind = proto == 47 ? CAP_TUN_GRE
+		             : proto == 4 ? (v4 ? CAP_TUN_IPIP : CAP_TUN_4IN6)
+		                          : (v4 ? CAP_TUN_6IN4 : CAP_TUN_6IN6);
 	}
+	return true;
+}
+
+static bool is_carrier(uint8_t proto)
+{
+	return proto == 47 || proto == 4 || proto == 41;
 }
 
 /* A later fragment: the ports come from its first fragment. */
@@ -167,7 +225,8 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 		 * part; the table knows the transport protocol. */
 		bool ext = st->fkey.family == 6 &&
 		           (proto == 0 || proto == 43 || proto == 51 || proto == 60);
-		if (!ext && proto != 6 && proto != 17 && proto != 1 && proto != 58)
+		if (!ext && proto != 6 && proto != 17 && proto != 1 &&
+		    proto != 58 && !is_carrier(proto))
 			return cap_dec_fail(st, CAP_AN_OTHER_L4);
 		ok = dec_later_fragment(st, c, seg_len);
 	} else {
@@ -185,7 +244,10 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 			ok = cap_dec_icmp6(st, c, seg_len);
 			break;
 		default:
-			return cap_dec_fail(st, CAP_AN_OTHER_L4);
+			if (!is_carrier(proto))
+				return cap_dec_fail(st, CAP_AN_OTHER_L4);
+			ok = dec_ip_carrier(st, c, proto, seg_len);
+			break;
 		}
 		if (!ok)
 			return false;
@@ -206,5 +268,7 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 		pkt->truncated = true;
 		cap_dec_fail(st, CAP_AN_SNAPLEN_CUT);
 	}
-	return true;
+	/* The packet is complete; a tunnel in its payload adds the packets
+	 * inside after it (and never touches this one again). */
+	return st->tun_kind ? cap_dec_tunnel(st) : true;
 }

@@ -23,7 +23,8 @@
 
 struct cap_packet {
 	uint8_t family;          /* 4 or 6 */
-	uint8_t proto;           /* 6, 17, 1, 58 (others: counted, not decoded) */
+	uint8_t proto;           /* 6, 17, 1, 58; 47, 4, 41: a tunnel's outer
+	                          * packet (no ports); others: counted */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;   /* ICMP echo: both the identifier; else 0 */
 	uint8_t tcp_flags;       /* CAP_TH_* */
@@ -45,7 +46,11 @@ struct cap_packet {
 		uint8_t src[16], dst[16];
 		uint16_t sport, dport;
 	} quoted;
+	uint16_t tunnel;         /* the innermost tunnel carrying it, 0 none */
 };
+
+/* Packets one frame can give: the outer one and one per tunnel. */
+#define CAP_DECODE_MAX (1 + CAP_MAX_TUNNELS)
 
 struct cap_frag_table;
 
@@ -53,6 +58,15 @@ struct cap_decoder {
 	uint64_t anomalies[CAP_AN_COUNT];
 	uint64_t frag_tracked;       /* later fragments attributed */
 	struct cap_frag_table *frag; /* bounded: (src, dst, proto, id) -> ports */
+	/* Tunnels: decapsulated only when `tunnels` is set (the caller's
+	 * table; NULL = outer packets only, as --no-decap). */
+	struct cap_tunnels *tunnels;
+	uint64_t tunnel_packets;     /* packets taken out of a tunnel */
+	uint64_t tunnel_full;        /* not decapsulated: the table was full */
+	uint64_t tunnel_frag;        /* not decapsulated: outer fragmented */
+	struct cap_tunnel last_tun;  /* the last descriptor interned ... */
+	uint16_t last_id;            /* ... and its id (0 none): one compare
+	                              * for a run of one tunnel's packets */
 };
 
 /* Returns 0 or -1 (out of memory). frag_slots: capacity of the table. */
@@ -62,10 +76,22 @@ void cap_decoder_free(struct cap_decoder *d);
 /* Is this libpcap DLT / LINKTYPE decoded? */
 bool cap_linktype_supported(int linktype);
 
-/* Decode one frame. Returns true when `out` holds a TCP/UDP/ICMP/ICMPv6
- * packet for the flow table; false when the packet was counted (anomaly,
- * non-IP, other protocol) and is to be skipped. ts_ns is used by the
- * fragment table's expiry. */
+/* Decode one frame into out[], which has room for CAP_DECODE_MAX
+ * packets: the packets for the flow table, outermost first. A frame
+ * without a tunnel gives one packet (or 0 when it was counted: anomaly,
+ * non-IP, other protocol); a tunnel's outer packet is followed by the
+ * packet it carries, down to CAP_MAX_TUNNELS tunnels, each with the
+ * tunnel's id in `tunnel`. A tunnel or an inner packet that does not
+ * decode is counted and leaves the outer packets as they are. With
+ * d->tunnels NULL nothing is decapsulated. ts_ns is used by the fragment
+ * table's expiry. Returns the number of packets in out. */
+unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
+                          const uint8_t *data, uint32_t caplen,
+                          uint32_t wirelen, uint64_t ts_ns,
+                          struct cap_packet *out);
+/* The frame's outermost packet only, nothing decapsulated (out has room
+ * for one): true when `out` holds a TCP/UDP/ICMP/ICMPv6 (or GRE,
+ * IP-in-IP) packet for the flow table. */
 bool cap_decode(struct cap_decoder *d, int linktype, const uint8_t *data,
                 uint32_t caplen, uint32_t wirelen, uint64_t ts_ns,
                 struct cap_packet *out);

@@ -68,6 +68,15 @@ struct cap_dstate {
 	uint32_t wirelen;        /* max(wirelen, caplen) */
 	unsigned layers;         /* VLAN/MPLS/PPPoE layers so far */
 	bool vlan_seen;          /* the outermost tag is in pkt->vlan */
+	/* Tunnels (decode_tunnel.c). The frame's packets lie one after the
+	 * other in the caller's array: the packet inside a tunnel is written
+	 * at pkt + 1. tun_kind, set by the transport of the packet just
+	 * decoded, says its payload is a tunnel (CAP_TUN_*, 0 none);
+	 * tun_depth counts the tunnels entered, inner the packets that came
+	 * out of them. Beside vlan_seen: cleared with it in one store. */
+	uint8_t tun_kind;
+	uint8_t tun_depth;
+	uint8_t inner;
 	enum cap_frag_kind frag;
 	bool frag_last;          /* the fragment with MF = 0 */
 	struct cap_frag_key fkey;
@@ -99,6 +108,10 @@ static inline void cap_dec_narrow(struct cap_dstate *st, struct cap_cursor *c,
 	if (off + n < st->wirelen)
 		st->wirelen = (uint32_t)(off + n);
 }
+
+/* decode.c: the link layer of a frame, by link type (also the frame inside
+ * a PKTAP or PPI pseudo-header). */
+bool cap_dec_link(struct cap_dstate *st, struct cap_cursor *c, int linktype);
 
 /* decode_eth.c */
 bool cap_dec_eth(struct cap_dstate *st, struct cap_cursor *c);
@@ -215,6 +228,61 @@ bool cap_dec_icmp6(struct cap_dstate *st, struct cap_cursor *c,
                    uint32_t seg_len);
 /* decode_dcerpc.c: the TCP port of an ept_map response PDU, or 0. */
 uint16_t cap_dec_dcerpc_epm(const uint8_t *p, size_t len);
+
+/* ---- tunnels (decode_tunnel.c, decode_gre.c, decode_vxlan.c,
+ * decode_gtp.c, decode_teredo.c, tunnel.c) ---------------------------- */
+
+/* UDP ports that carry a tunnel: the kind, or 0. VXLAN and Geneve by the
+ * destination port (the source port is a hash of the inner flow); GTP-U,
+ * Teredo and AYIYA by either port. A few compares per UDP packet. */
+static inline uint8_t cap_tun_udp_kind(uint16_t sport, uint16_t dport)
+{
+	switch (dport) {
+	case 4789: return CAP_TUN_VXLAN;
+	case 6081: return CAP_TUN_GENEVE;
+	case 2152: return CAP_TUN_GTPU;
+	case 3544: return CAP_TUN_TEREDO;
+	case 5072: return CAP_TUN_AYIYA;
+	default: break;
+	}
+	switch (sport) {
+	case 2152: return CAP_TUN_GTPU;
+	case 3544: return CAP_TUN_TEREDO;
+	case 5072: return CAP_TUN_AYIYA;
+	default: return 0;
+	}
+}
+
+/* The payload of st->pkt, just completed, is a tunnel of kind
+ * st->tun_kind: decode it and the packet inside (at st->pkt + 1, counted
+ * in st->inner when it decodes). Called by cap_dec_l4 as its last step;
+ * returns true (the outer packet stands whatever happens inside). */
+bool cap_dec_tunnel(struct cap_dstate *st);
+/* Enter a tunnel of `kind` whose header the cursor is now past: intern
+ * its descriptor (outer addresses of st->pkt, id when has_id, the
+ * enclosing tunnel) and start the packet inside at st->pkt + 1. False
+ * (the inner packet not to be decoded) when the table is full (counted). */
+bool cap_tun_enter(struct cap_dstate *st, const struct cap_cursor *c,
+                   uint8_t kind, bool has_id, uint32_t id);
+/* Take a tunnel header of n bytes whole: it must be on the wire (else
+ * CAP_AN_BAD_TUNNEL) and captured (else CAP_AN_TRUNC_LINK). */
+bool cap_tun_take(struct cap_dstate *st, struct cap_cursor *c, size_t n,
+                  const uint8_t **h);
+/* An ERSPAN frame cut by the switch (its T bit): the inner lengths may
+ * exceed the bytes, which is then a cut, not a malformed packet. */
+void cap_tun_cut_inner(struct cap_dstate *st, const struct cap_cursor *c);
+/* decode_gre.c: GRE (versions 0 and 1) and ERSPAN I, II, III. */
+bool cap_dec_gre(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_vxlan.c: VXLAN and Geneve. */
+bool cap_dec_vxlan(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_geneve(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_gtp.c: GTPv1-U. */
+bool cap_dec_gtpu(struct cap_dstate *st, struct cap_cursor *c);
+/* decode_teredo.c: Teredo and AYIYA. */
+bool cap_dec_teredo(struct cap_dstate *st, struct cap_cursor *c);
+bool cap_dec_ayiya(struct cap_dstate *st, struct cap_cursor *c);
+/* Is k the same tunnel as e (addresses in either order)? */
+bool cap_tunnel_same(const struct cap_tunnel *e, const struct cap_tunnel *k);
 
 /* frag.c: bounded table (src, dst, proto, id) -> ports of the first
  * fragment. One allocation; no allocation per packet. */

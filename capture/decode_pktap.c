@@ -12,13 +12,12 @@
  * past the captured bytes is CAP_AN_TRUNC_LINK. Record type 1 (a packet)
  * goes on with its DLT; type 0 (no data) and others are non_ip.
  *
- * cap_dec_inner_link() hands the frame to cap_decode() itself, so that
- * every link type that cap_decode() knows (Ethernet, BSD null and loop, raw
- * IP, 802.11, ...) is reached through its one switch. The inner decode
- * sees the frame from the cursor on, with the wire length left; the outer
- * frame's wire length is put back afterwards (flows count the record's
- * length). A PKTAP or PPI header inside is not decoded (non_ip), so the
- * nesting is at most one pseudo-header deep.
+ * cap_dec_inner_link() hands the frame to cap_dec_link(), the one switch
+ * on the link type (decode.c), in the same decode state: every link type
+ * (Ethernet, BSD null and loop, raw IP, 802.11, ...) is reached, tunnels
+ * inside are decapsulated as in any frame, and the packet keeps the
+ * record's wire length (flows count it). A PKTAP or PPI header inside is
+ * not decoded (non_ip), so the nesting is at most one pseudo-header deep.
  */
 #include "capture/decode_int.h"
 
@@ -58,9 +57,5 @@ bool cap_dec_inner_link(struct cap_dstate *st, struct cap_cursor *c,
 	if (dlt > INNER_DLT_MAX || dlt == CAP_DLT_PKTAP ||
 	    dlt == CAP_DLT_USER2_PKTAP || dlt == CAP_DLT_PPI)
 		return cap_dec_fail(st, CAP_AN_NON_IP);
-	uint32_t outer_wire = st->pkt->wirelen;
-	bool ok = cap_decode(st->d, (int)dlt, c->p, (uint32_t)c->len,
-	                     cap_dec_wire_left(st, c), st->ts_ns, st->pkt);
-	st->pkt->wirelen = outer_wire;
-	return ok;
+	return cap_dec_link(st, c, (int)dlt);
 }

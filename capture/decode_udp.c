@@ -7,7 +7,8 @@
  * only part of the datagram, so there the UDP length need only cover the
  * fragment. A length of 0 is allowed for an IPv6 jumbogram (RFC 2675),
  * where the IP payload length stands in. A header cut by the caplen is
- * CAP_AN_TRUNC_UDP.
+ * CAP_AN_TRUNC_UDP. The ports of a tunnel (VXLAN, Geneve, GTP-U, Teredo,
+ * AYIYA: cap_tun_udp_kind) mark the payload for decode_tunnel.c.
  */
 #include "capture/decode_int.h"
 
@@ -38,5 +39,7 @@ bool cap_dec_udp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
 	pkt->payload = c->len ? c->p : NULL;
 	pkt->payload_caplen = (uint32_t)c->len;
 	pkt->payload_len = seg_len - UDP_HDR_LEN;
+	if (st->d->tunnels) /* decapsulating: is the payload a tunnel? */
+		st->tun_kind = cap_tun_udp_kind(sport, dport);
 	return true;
 }

@@ -26,7 +26,12 @@
  * attacker cannot aim packets at one probe run. The key is the flow's two
  * ends in canonical order (lower (address, port) first) so both
  * directions of a flow hash alike; for ICMP echo the "port" of both ends
- * is the identifier. Nothing the table hands on depends on the hash: the
+ * is the identifier; a packet from inside a tunnel adds the tunnel's id
+ * (cap_packet.tunnel), so the same addresses in two tunnels (two tenants'
+ * VNIs) are two flows, and the outer packet (UDP 4789, GRE: protocol 47,
+ * IP-in-IP: 4, 41, without ports) is a flow of its own between the tunnel
+ * ends, as datagrams are (first sender initiates, UDP timeouts).
+ * Nothing the table hands on depends on the hash: the
  * order of flows comes from the lists below, and eviction takes the head
  * of a list, so a capture gives the same flows on every run.
  *
@@ -183,6 +188,7 @@ struct pkey {
 	const uint8_t *src, *dst;
 	uint16_t sport, dport;
 	uint8_t family, proto, kind;
+	uint16_t tunnel;      /* the tunnel carrying it: part of the key */
 };
 
 static inline uint32_t ld32(const uint8_t *p)
@@ -196,7 +202,8 @@ static inline uint32_t ld32(const uint8_t *p)
  * directions hash alike: the end with the lower (address, port) first,
  * in any fixed total order (here the address words as the host reads
  * them). The NH words are the ends' addresses interleaved word by word,
- * then both ports, then family, protocol and kind:
+ * then both ports, then the tunnel, protocol, family and kind (one word:
+ * tunnel << 16 | proto << 8 | family << 1 | kind):
  *
  *     lo.a0 hi.a0 lo.a1 hi.a1 lo.a2 hi.a2 lo.a3 hi.a3 ports meta
  *
@@ -205,8 +212,8 @@ static inline uint32_t ld32(const uint8_t *p)
 static uint64_t key_hash(const struct cap_flowtab *t, const struct pkey *k)
 {
 	const uint32_t *kw = t->nh;
-	uint32_t meta = (uint32_t)k->family << 16 | (uint32_t)k->proto << 8 |
-	                k->kind;
+	uint32_t meta = (uint32_t)k->tunnel << 16 | (uint32_t)k->proto << 8 |
+	                (uint32_t)k->family << 1 | k->kind;
 	if (k->family == 4) {
 		uint64_t s = (uint64_t)ld32(k->src) << 16 | k->sport;
 		uint64_t d = (uint64_t)ld32(k->dst) << 16 | k->dport;
@@ -253,7 +260,7 @@ static HOT_INLINE bool key_match(const struct flow_entry *e,
 {
 	const struct cap_flow *f = &e->f;
 	if (f->family != k->family || f->proto != k->proto ||
-	    ((e->st & S_ECHO) ? 1 : 0) != k->kind)
+	    f->tunnel != k->tunnel || ((e->st & S_ECHO) ? 1 : 0) != k->kind)
 		return false;
 	uint16_t pb = key_port_b(f);
 	if (f->port_a == k->sport && pb == k->dport &&
@@ -520,15 +527,15 @@ static uint32_t take_entry(struct cap_flowtab *t)
 
 /* ---- orientation -------------------------------------------------------- */
 
-static bool service_port(const struct cap_flowtab *t, uint8_t proto,
+static bool service_port(const struct cap_portmap *pm, uint8_t proto,
                          uint16_t port)
 {
-	if (!t->ports || port == 0) /* port 0 never serves */
+	if (!pm || port == 0) /* port 0 never serves */
 		return false;
 	if (proto == 6)
-		return cap_portmap_test(t->ports->tcp, port);
+		return cap_portmap_test(pm->tcp, port);
 	if (proto == 17)
-		return cap_portmap_test(t->ports->udp, port);
+		return cap_portmap_test(pm->udp, port);
 	return false;
 }
 
@@ -542,31 +549,35 @@ static bool group_addr(uint8_t family, const uint8_t *a)
 	return a[0] == 0xff;
 }
 
-/* Is the packet's source the responder? A group address is never the
- * initiator, port 0 never a service port; then the port model, then the
- * lower-port rule (unless both ports are ephemeral). 0 = dst is the
- * responder, 1 = src is, -1 = no idea (the first sender initiates). */
-static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
+int cap_orient_guess(const struct cap_portmap *pm, uint8_t family,
+                     uint8_t proto, const uint8_t *src, const uint8_t *dst,
+                     uint16_t sport, uint16_t dport)
 {
-	bool sg = group_addr(k->family, k->src);
-	bool dg = group_addr(k->family, k->dst);
+	bool sg = group_addr(family, src);
+	bool dg = group_addr(family, dst);
 	if (sg != dg)
 		return dg ? 0 : 1;
-	if ((k->sport == 0) != (k->dport == 0))
-		return k->sport == 0 ? 0 : 1;
-	bool s = service_port(t, k->proto, k->sport);
-	bool d = service_port(t, k->proto, k->dport);
+	if ((sport == 0) != (dport == 0))
+		return sport == 0 ? 0 : 1;
+	bool s = service_port(pm, proto, sport);
+	bool d = service_port(pm, proto, dport);
 	if (s != d)
 		return s ? 1 : 0;
 	/* Two ports in the ephemeral range (>= 32768: Linux 32768-60999,
 	 * Windows 49152-65535) say nothing about who serves. */
-	if (k->sport >= 32768 && k->dport >= 32768)
+	if (sport >= 32768 && dport >= 32768)
 		return -1;
-	if (k->sport < k->dport)
+	if (sport < dport)
 		return 1;
-	if (k->dport < k->sport)
+	if (dport < sport)
 		return 0;
 	return -1;
+}
+
+static int responder_guess(const struct cap_flowtab *t, const struct pkey *k)
+{
+	return cap_orient_guess(t->ports, k->family, k->proto, k->src, k->dst,
+	                        k->sport, k->dport);
 }
 
 static bool echo_request(const struct cap_packet *p)
@@ -633,6 +644,7 @@ static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
 	e->f.family = p->family;
 	e->f.initiator_inferred = inferred;
 	e->f.vlan = p->vlan;
+	e->f.tunnel = k->tunnel;
 	e->f.first_ns = e->f.last_ns = ts;
 	if (is_icmp(p->proto)) {
 		uint8_t type = p->icmp_type;
@@ -657,8 +669,9 @@ static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
 
 static void make_key(struct pkey *k, uint8_t family, uint8_t proto,
                      const uint8_t *src, const uint8_t *dst, uint16_t sport,
-                     uint16_t dport, uint8_t kind)
+                     uint16_t dport, uint8_t kind, uint16_t tunnel)
 {
+	k->tunnel = tunnel;
 	k->family = family;
 	k->proto = proto;
 	k->kind = kind;
@@ -679,8 +692,9 @@ static bool icmp_error(struct cap_flowtab *t, const struct cap_packet *p,
 	uint8_t kind = 0;
 	if (is_icmp(qp))
 		kind = 1; /* only echo requests are worth quoting back */
+	/* The quoted packet travelled in the same tunnel as the error. */
 	make_key(&k, p->quoted.family, qp, p->quoted.src, p->quoted.dst,
-	         p->quoted.sport, p->quoted.dport, kind);
+	         p->quoted.sport, p->quoted.dport, kind, p->tunnel);
 	uint64_t h = key_hash(t, &k);
 	uint32_t i;
 	int dir;
@@ -735,7 +749,8 @@ static void packet_key(struct pkey *k, const struct cap_packet *p)
 		else
 			sport = dport = 0;
 	}
-	make_key(k, p->family, p->proto, p->src, p->dst, sport, dport, kind);
+	make_key(k, p->family, p->proto, p->src, p->dst, sport, dport, kind,
+	         p->tunnel);
 }
 
 /* One packet whose key and hash are known. */
@@ -813,6 +828,12 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 		list_unlink(t, i);
 		list_append(t, i, cls);
 	}
+	/* A SYN refused by a RST is over: nothing follows a refusal (the
+	 * initiator does not retry a reset attempt), so it is handed on at
+	 * once instead of lingering; a port scan then holds one flow at a
+	 * time, not every port it tried in the last linger. */
+	if ((e->st & S_REJ) && !(e->st & S_SYNACK))
+		finish(t, i, 0);
 }
 
 void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,

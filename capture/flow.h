@@ -33,6 +33,17 @@
 
 struct cap_flowtab;
 
+/* Is the packet's source the responder? A group address (multicast, the
+ * IPv4 broadcast) is never the initiator, port 0 never a service port;
+ * then the port model pm (may be NULL), then the lower-port rule (unless
+ * both ports are ephemeral). 0 = dst is the responder, 1 = src is, -1 =
+ * no idea (the first sender initiates). The flow table orients flows
+ * without a handshake with it, and the flow-record sources (pairing.c)
+ * uniflows whose records tell nothing better. */
+int cap_orient_guess(const struct cap_portmap *pm, uint8_t family,
+                     uint8_t proto, const uint8_t *src, const uint8_t *dst,
+                     uint16_t sport, uint16_t dport);
+
 /* One allocation for max_flows flows (0 = CAP_DEFAULT_MAX_FLOWS). `ports`
  * may be NULL. Finished flows go to fn(flow, ctx); st->flows, evicted,
  * timed_out, max_flows and peak_flows are kept up to date. NULL when out

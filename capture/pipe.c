@@ -1,29 +1,56 @@
 /*
  * pipe.c -- the reader/flow-table hand-off (see pipe.h).
  *
- * Design. A ring of CAP_PIPE_SLOTS batches. The reader owns batch `wr`
- * and fills it in place (cap_pipe_next/cap_pipe_push: the decoder writes
- * straight into it, nothing is copied); a flush hands it over (count++)
- * and takes the next one, waiting while every batch is handed over. The
- * flow-table thread takes batch `rd` once count > 0, applies it outside
- * the lock, then frees it (count--). Batches rd .. rd+count-1 are the
- * table's and `wr` is the reader's; they never overlap because the reader
- * waits for count < CAP_PIPE_SLOTS before it moves to the next batch.
- * One mutex and two condition variables; a hand-off costs a lock per 256
- * packets. SIGINT and SIGTERM are blocked in the thread, so the capture's
- * handler runs on the reader's thread, which stops reading.
+ * Design. A ring of CAP_PIPE_SLOTS batches between two counters: `head`,
+ * the batches the reader has handed over, and `tail`, the batches the
+ * flow-table thread has applied, each alone on its cache line and written
+ * by one thread only. The reader fills batch head % SLOTS in place
+ * (cap_pipe_next/cap_pipe_push: the decoder writes straight into it,
+ * nothing is copied), then publishes it by storing head + 1; the table
+ * thread applies batches tail .. head - 1 outside any lock and stores the
+ * new tail after each. No lock is taken while both are busy.
  *
- * Why: reading (the kernel's copy, stdio, libpcap) and decoding take about
- * as long as the flow table and classification together; on two CPUs they
- * overlap (docs/flows.md, "Speed", has the figures). The thread is made
- * only when the process may run on two CPUs (its affinity mask); else, or
- * when pthread_create fails, a flush applies the batch on the spot.
+ * Sleeping. A thread with nothing to do sleeps on a condition variable
+ * after saying so in a flag (table_waits, reader_waits); the other wakes
+ * it only when the flag is set, so a hand-off between two busy threads is
+ * two atomic stores and a load. The flag is set and the counter re-read
+ * under the mutex, and the other side stores its counter before reading
+ * the flag (both sequentially consistent), so no wake-up is lost. Wake-ups
+ * are batched: the table thread is woken when CAP_PIPE_WAKE batches wait
+ * (or at once for a flush: end of capture, a live dispatch, a tick), the
+ * reader when half the ring is free again (or all of it, to drain). On a
+ * virtual machine a wake-up is a trip through the hypervisor; one per
+ * batch of 256 packets, as before, cost more than the second thread saved
+ * (docs/flows.md, "Speed").
+ *
+ * Path. The second thread pays only when it has a CPU of its own and the
+ * hand-off costs less than the work it takes away, which depends on the
+ * machine, its load and the traffic. CAP_PIPE_AUTO (reading files) measures
+ * it: the run is cut in epochs of CAP_PIPE_EPOCH packets, each timed
+ * (CLOCK_MONOTONIC, once an epoch) on one path; the first four run
+ * thread, inline, inline, thread, then the faster path (nanoseconds per
+ * packet) runs on, and the other is tried again for one epoch after 16
+ * epochs, then 32, 64 ... up to 256 while the choice holds (16 again when
+ * it changes), so a machine that gets busy or quiet is followed at a cost
+ * of at most one epoch in 16 (epoch_end). A thread epoch
+ * ends when its batches are applied: switching to inline first drains the
+ * ring (the table thread then sleeps, idle), and switching back hands
+ * batches over again; the flow table is used by one thread at a time, and
+ * the counters' stores and loads order its use. Without two usable CPUs
+ * (its affinity mask) AUTO and CAP_PIPE_TWO_CPUS stay inline;
+ * CAP_PIPE_TWO_CPUS (live capture, whose pace is the network's) runs the
+ * thread whenever there are two; CAP_PIPE_INLINE and CAP_PIPE_THREAD force
+ * a path (cap_run takes them from PORTAUDIT_PIPE, for the benchmark).
+ * When pthread_create fails, a hand-off applies the batch on the spot.
+ * SIGINT and SIGTERM are blocked in the thread, so the capture's handler
+ * runs on the reader's thread, which stops reading.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pipe.h"
 
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,26 +63,45 @@ static void apply(struct cap_pipe *pp, struct cap_pipe_batch *b)
 		cap_flowtab_tick(pp->ft, b->tick_ns);
 	uint64_t flows = (pp->st ? pp->st->flows : 0) + cap_flowtab_live(pp->ft);
 	atomic_store_explicit(&pp->flows, flows, memory_order_relaxed);
+	b->n = 0;
+	b->tick_ns = 0;
+}
+
+/* Batches handed over and not yet applied. */
+static unsigned used(unsigned head, unsigned tail)
+{
+	return head - tail;
 }
 
 static void *table_thread(void *arg)
 {
 	struct cap_pipe *pp = arg;
+	unsigned t = 0;
 	for (;;) {
-		pthread_mutex_lock(&pp->mu);
-		while (pp->count == 0 && !pp->done)
-			pthread_cond_wait(&pp->ready, &pp->mu);
-		if (pp->count == 0) { /* done, and nothing left */
+		unsigned h = atomic_load_explicit(&pp->head, memory_order_acquire);
+		if (h == t) {
+			pthread_mutex_lock(&pp->mu);
+			atomic_store(&pp->table_waits, true);
+			while ((h = atomic_load(&pp->head)) == t && !pp->done)
+				pthread_cond_wait(&pp->ready, &pp->mu);
+			atomic_store(&pp->table_waits, false);
 			pthread_mutex_unlock(&pp->mu);
-			return NULL;
+			if (h == t)
+				return NULL; /* done, and nothing left */
 		}
-		pthread_mutex_unlock(&pp->mu);
-		apply(pp, &pp->b[pp->rd]);
-		pp->rd = (pp->rd + 1) % CAP_PIPE_SLOTS;
-		pthread_mutex_lock(&pp->mu);
-		pp->count--;
-		pthread_cond_signal(&pp->room);
-		pthread_mutex_unlock(&pp->mu);
+		while (t != h) {
+			apply(pp, &pp->b[t % CAP_PIPE_SLOTS]);
+			t++;
+			atomic_store(&pp->tail, t);
+			if (atomic_load(&pp->reader_waits) &&
+			    used(atomic_load(&pp->head), t) <=
+			    atomic_load_explicit(&pp->room_at,
+			                         memory_order_relaxed)) {
+				pthread_mutex_lock(&pp->mu);
+				pthread_cond_signal(&pp->room);
+				pthread_mutex_unlock(&pp->mu);
+			}
+		}
 	}
 }
 
@@ -71,7 +117,7 @@ static long usable_cpus(void)
 }
 
 int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
-                  struct cap_stats *st, bool threads)
+                  struct cap_stats *st, enum cap_pipe_mode mode)
 {
 	memset(pp, 0, sizeof *pp);
 	pp->ft = ft;
@@ -80,7 +126,18 @@ int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
 	if (!pp->b)
 		return -1;
 	atomic_init(&pp->flows, 0);
-	pp->want_thread = threads && usable_cpus() >= 2;
+	atomic_init(&pp->head, 0);
+	atomic_init(&pp->tail, 0);
+	atomic_init(&pp->room_at, CAP_PIPE_SLOTS / 2);
+	atomic_init(&pp->table_waits, false);
+	atomic_init(&pp->reader_waits, false);
+	bool two = mode != CAP_PIPE_INLINE && mode != CAP_PIPE_THREAD &&
+	           usable_cpus() >= 2;
+	pp->want_thread = mode == CAP_PIPE_THREAD || two;
+	pp->measure = mode == CAP_PIPE_AUTO && two;
+	pp->on_thread = pp->want_thread;
+	pp->epoch_pkts = CAP_PIPE_EPOCH;
+	pp->probe_every = 16;
 	return 0;
 }
 
@@ -109,32 +166,140 @@ static void start_thread(struct cap_pipe *pp)
 		pthread_cond_destroy(&pp->room);
 		pthread_cond_destroy(&pp->ready);
 		pthread_mutex_destroy(&pp->mu);
+		pp->on_thread = pp->measure = false;
 		return;
 	}
 	pp->threaded = true;
 }
 
-void cap_pipe_flush(struct cap_pipe *pp)
+/* The reader waits until at most `left` batches are the table's. */
+static void wait_room(struct cap_pipe *pp, unsigned left)
+{
+	unsigned h = pp->head_mine;
+	if (used(h, atomic_load(&pp->tail)) <= left)
+		return;
+	pthread_mutex_lock(&pp->mu);
+	/* The table thread may sleep with fewer than CAP_PIPE_WAKE batches
+	 * waiting (a drain): wake it, or no one would. */
+	if (atomic_load(&pp->table_waits))
+		pthread_cond_signal(&pp->ready);
+	atomic_store_explicit(&pp->room_at, left, memory_order_relaxed);
+	atomic_store(&pp->reader_waits, true);
+	while (used(h, atomic_load(&pp->tail)) > left)
+		pthread_cond_wait(&pp->room, &pp->mu);
+	atomic_store(&pp->reader_waits, false);
+	pthread_mutex_unlock(&pp->mu);
+	pp->waits++;
+}
+
+/* Give the reader's batch to the table thread; `now`: wake it whatever
+ * the number of batches waiting. Then take the next free batch. */
+static void give(struct cap_pipe *pp, bool now)
+{
+	unsigned h = ++pp->head_mine;
+	atomic_store(&pp->head, h);
+	if (atomic_load(&pp->table_waits) &&
+	    (now || used(h, atomic_load_explicit(&pp->tail,
+	                 memory_order_relaxed)) >= CAP_PIPE_WAKE)) {
+		pthread_mutex_lock(&pp->mu);
+		pthread_cond_signal(&pp->ready);
+		pthread_mutex_unlock(&pp->mu);
+		pp->wakes++;
+	}
+	if (used(h, atomic_load_explicit(&pp->tail, memory_order_acquire)) >=
+	    CAP_PIPE_SLOTS)
+		wait_room(pp, CAP_PIPE_SLOTS / 2); /* every batch is the table's */
+	pp->wr = h % CAP_PIPE_SLOTS;
+}
+
+/* The end of an epoch (CAP_PIPE_AUTO): its nanoseconds per packet, and
+ * the path of the next one. An epoch is charged with the packets it
+ * completed: on the thread, those handed over less those still in the
+ * ring at its end (plus those in it at its start), so that the ring's
+ * slack favours neither path. Comparisons are symmetric in time, so that
+ * a capture whose packets cost more as it goes (a fuller table) favours
+ * neither: the first four epochs run thread, inline, inline, thread; a
+ * later trial of the other path is compared with the chosen path's epochs
+ * just before and just after it. */
+static void epoch_end(struct cap_pipe *pp)
+{
+	uint64_t t = cap_mono_ns();
+	bool was = pp->on_thread;
+	uint64_t pending = was ? (uint64_t)used(pp->head_mine,
+	                          atomic_load(&pp->tail)) * CAP_PIPE_BATCH : 0;
+	uint64_t done = pp->epoch_n + pp->carry;
+	done = done > pending ? done - pending : 1;
+	double ns = (double)(t - pp->epoch_start) / (double)done;
+	bool next;
+	unsigned k = pp->epochs++;
+	if (k < 4) {
+		pp->ns_per_pkt[was] += ns / 2;       /* T, I, I, T */
+		next = k == 1 ? was : !was;
+		if (k == 3) {
+			next = pp->chosen = pp->ns_per_pkt[1] < pp->ns_per_pkt[0];
+			pp->since_probe = 0;
+		}
+	} else if (pp->phase == 1) {             /* the trial just ended */
+		pp->ns_per_pkt[was] = ns;
+		next = pp->chosen;
+		pp->phase = 2;
+	} else if (pp->phase == 2) {             /* the chosen path, after */
+		pp->ns_per_pkt[was] = (pp->before + ns) / 2;
+		bool other = pp->ns_per_pkt[!was] < pp->ns_per_pkt[was];
+		pp->probe_every = other ? 16 : pp->probe_every < 256
+		                               ? pp->probe_every * 2 : 256;
+		if (other)
+			pp->chosen = !was;
+		next = pp->chosen;
+		pp->phase = 0;
+		pp->since_probe = 0;
+	} else if (++pp->since_probe >= pp->probe_every) {
+		pp->before = ns;                     /* the chosen path, before */
+		next = !pp->chosen;
+		pp->phase = 1;
+	} else {
+		next = pp->chosen;
+	}
+	pp->carry = pending;
+	pp->epoch_start = t;
+	pp->epoch_n = 0;
+	pp->on_thread = next;
+	pp->switches += next != was;
+	if (was && !next)
+		wait_room(pp, 0); /* drained: in the next epoch's time */
+}
+
+/* Hand the reader's batch over (`now`: the table must have it without
+ * delay), or apply it here. */
+static void hand_over(struct cap_pipe *pp, bool now)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
 	if (b->n == 0 && b->tick_ns == 0)
 		return;
-	if (pp->want_thread)
+	if (pp->want_thread) {
 		start_thread(pp);
-	if (!pp->threaded) {
-		apply(pp, b);
-	} else {
-		pthread_mutex_lock(&pp->mu);
-		pp->count++;
-		pthread_cond_signal(&pp->ready);
-		while (pp->count == CAP_PIPE_SLOTS)
-			pthread_cond_wait(&pp->room, &pp->mu);
-		pthread_mutex_unlock(&pp->mu);
-		pp->wr = (pp->wr + 1) % CAP_PIPE_SLOTS;
-		b = &pp->b[pp->wr];
+		pp->epoch_start = cap_mono_ns();
 	}
-	b->n = 0;
-	b->tick_ns = 0;
+	unsigned n = b->n;
+	if (pp->threaded && pp->on_thread)
+		give(pp, now);
+	else
+		apply(pp, b);
+	if (pp->measure) {
+		pp->epoch_n += n;
+		if (pp->epoch_n >= pp->epoch_pkts)
+			epoch_end(pp);
+	}
+}
+
+void cap_pipe_full(struct cap_pipe *pp)
+{
+	hand_over(pp, false);
+}
+
+void cap_pipe_flush(struct cap_pipe *pp)
+{
+	hand_over(pp, true);
 }
 
 void cap_pipe_tick(struct cap_pipe *pp, uint64_t now_ns)
@@ -146,6 +311,15 @@ void cap_pipe_tick(struct cap_pipe *pp, uint64_t now_ns)
 uint64_t cap_pipe_flows(struct cap_pipe *pp)
 {
 	return atomic_load_explicit(&pp->flows, memory_order_relaxed);
+}
+
+void cap_pipe_sync(struct cap_pipe *pp)
+{
+	if (!pp->b)
+		return;
+	cap_pipe_flush(pp);
+	if (pp->threaded)
+		wait_room(pp, 0);
 }
 
 void cap_pipe_finish(struct cap_pipe *pp)
@@ -164,6 +338,13 @@ void cap_pipe_finish(struct cap_pipe *pp)
 		pthread_mutex_destroy(&pp->mu);
 		pp->threaded = false;
 	}
+	if (getenv("PORTAUDIT_PIPE_DEBUG"))
+		fprintf(stderr, "pipe: epochs %u switches %u thread %.1f ns/pkt "
+		        "inline %.1f ns/pkt on_thread %d wakes %llu waits %llu\n",
+		        pp->epochs, pp->switches, pp->ns_per_pkt[1],
+		        pp->ns_per_pkt[0], pp->on_thread,
+		        (unsigned long long)pp->wakes,
+		        (unsigned long long)pp->waits);
 	free(pp->b);
 	pp->b = NULL;
 }

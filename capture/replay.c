@@ -21,7 +21,11 @@
  * What leaves capture/ is struct cap_packet_view (capture.h): the decoded
  * tuple, the quoted tuple of an ICMP error, the timestamp, the lengths, the
  * link type and a pointer to the frame, valid during the call only. The
- * internals of decode.h stay inside.
+ * internals of decode.h stay inside. A frame with a tunnel is decoded
+ * into all its packets (cap_decode_frame), each handed on with the same
+ * frame number and its layer, outermost first, and with its tunnel's id,
+ * looked up in cap_run's table (opt->tunnels), so that a packet inside a
+ * tunnel meets the flow its id made.
  *
  * Costs. Per packet what cap_run pays minus the flow table: the pcap read,
  * cap_decode(), a copy of ~100 bytes into the view, and the callback. No
@@ -55,6 +59,7 @@ static void fill_view(struct cap_packet_view *v, const struct cap_packet *pk)
 	v->icmp_type = pk->icmp_type;
 	v->icmp_code = pk->icmp_code;
 	v->icmp_error = pk->icmp_error;
+	v->tunnel = pk->tunnel;
 	if (pk->icmp_error &&
 	    (pk->quoted.family == 4 || pk->quoted.family == 6)) {
 		size_t qlen = pk->quoted.family == 4 ? 4 : 16;
@@ -107,9 +112,25 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 		close_all(src, n);
 		return -1;
 	}
+	/* The first pass's tunnel table: every tunnel is in it already, so
+	 * the same packets get the same ids (else a table of the pass's
+	 * own, whose ids come out in the same order). */
+	struct cap_tunnels *own_tunnels = NULL;
+	if (!opt->no_decap) {
+		dec.tunnels = opt->tunnels;
+		if (!dec.tunnels)
+			dec.tunnels = own_tunnels = cap_tunnels_new();
+		if (!dec.tunnels) {
+			snprintf(errbuf, errlen, "out of memory (tunnel table)");
+			cap_decoder_free(&dec);
+			close_all(src, n);
+			return -1;
+		}
+	}
 
 	uint64_t packets = 0;
-	bool stop = false;
+	bool stop = false, interrupted = false;
+	struct cap_packet pk[CAP_DECODE_MAX];
 	for (unsigned i = 0; i < n && !stop; i++) {
 		if (src[i].unsupported)
 			continue;
@@ -120,20 +141,29 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 		const u_char *data;
 		int rc;
 		while ((rc = pcap_next_ex(src[i].p, &h, &data)) == 1) {
+			if (opt->stop && *opt->stop) {
+				interrupted = true;
+				stop = true;
+				break;
+			}
 			uint64_t ts = cap_source_ts(h, src[i].ts_mul);
 			packets++;
-			struct cap_packet pk;
-			if (cap_decode(&dec, lt, data, h->caplen, h->len, ts, &pk) &&
-			    (pk.family == 4 || pk.family == 6)) {
+			unsigned np = cap_decode_frame(&dec, lt, data, h->caplen,
+			                               h->len, ts, pk);
+			for (unsigned k = 0; k < np; k++) {
+				if (pk[k].family != 4 && pk[k].family != 6)
+					continue;
 				struct cap_packet_view v;
 				memset(&v, 0, sizeof v);
-				fill_view(&v, &pk);
+				fill_view(&v, &pk[k]);
 				v.ts_ns = ts;
 				v.caplen = h->caplen;
 				v.wirelen = h->len;
 				v.data = data;
 				v.linktype = lt;
 				v.source = i;
+				v.layer = (uint8_t)k;
+				v.frame = packets;
 				fn(&v, ctx);
 			}
 			if (opt->count && packets >= opt->count) {
@@ -146,6 +176,11 @@ int cap_replay(const struct cap_options *opt, cap_replay_fn fn, void *ctx,
 		cap_source_close(&src[i]);
 	}
 	cap_decoder_free(&dec);
+	cap_tunnels_free(own_tunnels);
 	close_all(src, n);
+	if (interrupted) {
+		snprintf(errbuf, errlen, "interrupted");
+		return -1;
+	}
 	return 0;
 }

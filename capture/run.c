@@ -21,8 +21,9 @@
  * and the report is still produced (stats->interrupted); a second signal
  * restores the default action and re-raises it.
  *
- * Costs. Per packet: the pcap callback and cap_decode() into a batch of
- * the pipe (pipe.c), whose flow-table thread does the lookups (on a second
+ * Costs. Per packet: the pcap callback and cap_decode_frame() into a
+ * batch of the pipe (pipe.c: a frame with a tunnel gives its outer packet
+ * and those inside, written in place one after the other), whose flow-table thread does the lookups (on a second
  * CPU, while this one reads on), CAP_FLOW_BATCH packets at a time so that
  * the cache misses of the lookups overlap; no allocation, no system call.
  * The clock (vDSO, no syscall) is read once per pcap_dispatch() batch of
@@ -32,7 +33,9 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <cap-ng.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +55,7 @@
 #include "source.h"
 #include "flow.h"
 #include "pipe.h"
+#include "rec_int.h"
 
 #define BATCH 4096
 #define LIVE_POLL_MS 100
@@ -68,12 +72,30 @@ struct run {
 	struct cap_progress pr;
 	/* Decoded packets on their way to the flow table. */
 	struct cap_pipe pipe;
+	/* --interval: the totals at the current interval's start, its first
+	 * packet's time, its wall-clock start. */
+	struct cap_stats iv_snap;
+	uint64_t iv_first_ns;
+	uint64_t iv_start_ns;
+	uint64_t iv_drops;      /* pcap_stats drops at the last boundary */
 };
 
 /* ---- signals ------------------------------------------------------------ */
 
 static volatile sig_atomic_t g_signal;
+static volatile sig_atomic_t g_usr1;  /* counters asked for (SIGUSR1) */
 static pcap_t *volatile g_pcap;
+
+/* SIGUSR1 (tcpdump's SIGINFO): the reader prints the counters between
+ * two reads and carries on; the handler only notes it. */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_usr1 = 1;
+	pcap_t *p = g_pcap;
+	if (p)
+		pcap_breakloop(p);
+}
 
 static void on_signal(int sig)
 {
@@ -90,7 +112,7 @@ static void on_signal(int sig)
 }
 
 struct sigsave {
-	struct sigaction intr, term;
+	struct sigaction intr, term, usr1;
 };
 
 static void signals_install(struct sigsave *s)
@@ -101,8 +123,11 @@ static void signals_install(struct sigsave *s)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
 	g_signal = 0;
+	g_usr1 = 0;
 	sigaction(SIGINT, &sa, &s->intr);
 	sigaction(SIGTERM, &sa, &s->term);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, &s->usr1);
 }
 
 static void signals_restore(const struct sigsave *s)
@@ -110,6 +135,26 @@ static void signals_restore(const struct sigsave *s)
 	g_pcap = NULL;
 	sigaction(SIGINT, &s->intr, NULL);
 	sigaction(SIGTERM, &s->term, NULL);
+	sigaction(SIGUSR1, &s->usr1, NULL);
+}
+
+/* The counters, on SIGUSR1: one line on standard error, e.g.
+ * "portaudit: 81234 packets, 0 dropped, 5120 flows, 12 findings so far". */
+static void print_counters(struct run *r, bool live, uint64_t drops)
+{
+	g_usr1 = 0;
+	char extra[160] = "", dropped[48] = "";
+	if (r->opt->status)
+		r->opt->status(r->opt->status_ctx, extra, sizeof extra);
+	if (live)
+		snprintf(dropped, sizeof dropped, ", %llu dropped",
+		         (unsigned long long)drops);
+	uint64_t pk = r->st->packets, fl = cap_pipe_flows(&r->pipe);
+	fprintf(stderr, "portaudit: %llu packet%s%s, %llu flow%s%s%s\n",
+	        (unsigned long long)pk, pk == 1 ? "" : "s", dropped,
+	        (unsigned long long)fl, fl == 1 ? "" : "s",
+	        extra[0] ? ", " : "", extra);
+	fflush(stderr);
 }
 
 /* ---- per packet --------------------------------------------------------- */
@@ -124,13 +169,23 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	st->bytes += h->len;
 	if (st->packets == 1 || ts < st->first_ns)
 		st->first_ns = ts;
+	if (st->packets == r->iv_snap.packets + 1)
+		r->iv_first_ns = ts; /* the interval's first (--interval) */
 	if (ts > st->last_ns)
 		st->last_ns = ts;
 	struct cap_packet *pkt = cap_pipe_next(&r->pipe);
-	if (cap_decode(&r->dec, r->linktype, data, h->caplen, h->len, ts, pkt)) {
+	unsigned n = cap_decode_frame(&r->dec, r->linktype, data, h->caplen,
+	                              h->len, ts, pkt);
+	if (n) {
 		st->ip_packets++;
 		pkt->payload = NULL; /* points into pcap's buffer: not kept */
-		cap_pipe_push(&r->pipe, ts);
+		if (n == 1) {
+			cap_pipe_push(&r->pipe, ts);
+		} else { /* a tunnel's packets */
+			for (unsigned i = 1; i < n; i++)
+				pkt[i].payload = NULL;
+			cap_pipe_push_n(&r->pipe, ts, n);
+		}
 	}
 	if (r->opt->count && st->packets >= r->opt->count && !r->stop) {
 		r->stop = true;
@@ -140,6 +195,38 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Not root, or kept root (-Z root), but started with capabilities (a
+ * systemd unit's AmbientCapabilities=CAP_NET_RAW): once the capture is
+ * open they are needed no more: clear them all, and no_new_privs. Root
+ * kept on purpose keeps its capabilities. */
+static int drop_capabilities(char *errbuf, size_t errlen)
+{
+	if (geteuid() == 0)
+		return 0;
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		return 0;
+	/* effective, permitted, inheritable (ambient goes with them); the
+	 * bounding set needs CAP_SETPCAP, which a unit does not grant */
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+		snprintf(errbuf, errlen, "cannot clear the capabilities the "
+		         "capture needed: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(errbuf, errlen, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Become `user` for good: its uid and gid, no supplementary group, every
+ * capability cleared (effective, permitted, inheritable and the bounding
+ * set, through libcap-ng), and no_new_privs, so that no setuid program run
+ * later could give any back. Checked afterwards: root cannot be regained.
+ * Done after the capture and the outputs are open, before any packet is
+ * parsed. */
 static int drop_privileges(const char *user, char *errbuf, size_t errlen)
 {
 	errno = 0;
@@ -151,16 +238,18 @@ static int drop_privileges(const char *user, char *errbuf, size_t errlen)
 	}
 	uid_t uid = pw->pw_uid;
 	gid_t gid = pw->pw_gid;
-	const char *what = NULL;
-	if (initgroups(user, gid) != 0)
-		what = "initgroups";
-	else if (setgid(gid) != 0)
-		what = "setgid";
-	else if (setuid(uid) != 0)
-		what = "setuid";
-	if (what) {
-		snprintf(errbuf, errlen, "cannot drop privileges to %s: %s: %s",
-		         user, what, strerror(errno));
+	capng_clear(CAPNG_SELECT_BOTH);
+	int rc = capng_change_id((int)uid, (int)gid,
+	                         CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: "
+		         "capng_change_id failed (%d): %s", user, rc,
+		         strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(errbuf, errlen, "cannot drop privileges to %s: "
+		         "no_new_privs: %s", user, strerror(errno));
 		return -1;
 	}
 	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
@@ -265,6 +354,8 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 		int n = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)r);
 		if (n == 0)
 			break; /* end of file */
+		if (g_usr1)
+			print_counters(r, false, 0);
 		if (n == PCAP_ERROR_BREAK)
 			continue; /* the flags above say why */
 		if (n < 0) {
@@ -355,6 +446,56 @@ static int activate_error(pcap_t *p, int rc, const char *iface, char *errbuf,
 	return -1;
 }
 
+/* ---- --interval ---------------------------------------------------------- */
+
+/* The run's totals as of now (the table idle: cap_pipe_sync). */
+static void totals(const struct run *r, uint64_t drops, struct cap_stats *t)
+{
+	*t = *r->st;
+	memcpy(t->anomalies, r->dec.anomalies, sizeof t->anomalies);
+	t->frag_tracked = r->dec.frag_tracked;
+	t->tunnel_packets = r->dec.tunnel_packets;
+	t->tunnel_full = r->dec.tunnel_full;
+	t->tunnel_frag = r->dec.tunnel_frag;
+	t->tunnels = cap_tunnels_count(r->dec.tunnels);
+	t->has_dropped = r->opt->iface != NULL;
+	t->dropped = drops;
+}
+
+#define IV_DELTA(f) ist->f = now.f - r->iv_snap.f
+
+/* One interval's report: its counters (now - the snapshot), then the
+ * caller's on_interval; the snapshot moves on. */
+static int interval_end(struct run *r, uint64_t drops, uint64_t end_ns,
+                        bool final)
+{
+	struct cap_stats now, cur, *ist = &cur;
+	totals(r, drops, &now);
+	*ist = now;
+	IV_DELTA(packets);
+	IV_DELTA(bytes);
+	IV_DELTA(ip_packets);
+	IV_DELTA(dropped);
+	IV_DELTA(flows);
+	IV_DELTA(evicted);
+	IV_DELTA(timed_out);
+	IV_DELTA(frag_tracked);
+	IV_DELTA(tunnel_packets);
+	IV_DELTA(tunnel_full);
+	IV_DELTA(tunnel_frag);
+	for (unsigned a = 0; a < CAP_AN_COUNT; a++)
+		IV_DELTA(anomalies[a]);
+	ist->first_ns = ist->packets ? r->iv_first_ns : 0;
+	ist->last_ns = ist->packets ? now.last_ns : 0;
+	ist->interrupted = final && g_signal != 0;
+	int rc = r->opt->on_interval(r->opt->interval_ctx, ist, r->iv_start_ns,
+	                             end_ns, final);
+	r->iv_snap = now;
+	r->iv_start_ns = end_ns;
+	return rc;
+}
+
+
 static int run_live(struct run *r, char *errbuf, size_t errlen)
 {
 	const struct cap_options *opt = r->opt;
@@ -403,6 +544,10 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		pcap_close(p);
 		return -1;
 	}
+	if (!opt->drop_user && drop_capabilities(errbuf, errlen) != 0) {
+		pcap_close(p);
+		return -1;
+	}
 	int fd = -1;
 	if (pcap_setnonblock(p, 1, eb) == 0)
 		fd = pcap_get_selectable_fd(p);
@@ -419,6 +564,14 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	uint64_t t0 = cap_mono_ns();
 	uint64_t deadline = opt->duration > 0
 		? t0 + (uint64_t)(opt->duration * 1e9) : 0;
+	/* --interval: boundaries at multiples of the interval on the wall
+	 * clock (UTC), the first interval from the start on. */
+	uint64_t iv_ns = (uint64_t)opt->interval * CAP_NS_PER_S, iv_next = 0;
+	if (iv_ns && opt->on_interval) {
+		r->iv_start_ns = opt->interval_start_ns ? opt->interval_start_ns
+		                                        : wall_ns();
+		iv_next = (r->iv_start_ns / iv_ns + 1) * iv_ns;
+	}
 	struct pcap_stat ps;
 	for (;;) {
 		if (g_signal || r->stop)
@@ -426,10 +579,38 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		uint64_t now = cap_mono_ns();
 		if (deadline && now >= deadline)
 			break;
+		if (iv_next) {
+			uint64_t w = wall_ns();
+			if (w >= iv_next) {
+				/* Flows idle at the boundary time out in this
+				 * interval; every packet read is applied; then
+				 * the interval's reports. */
+				cap_pipe_tick(&r->pipe, iv_next);
+				cap_pipe_sync(&r->pipe);
+				uint64_t drops = 0;
+				if (pcap_stats(p, &ps) == 0)
+					drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+				if (interval_end(r, drops, iv_next, false) != 0)
+					break;
+				/* Late (a long report, a clock step): the next
+				 * boundary after now; the interval then runs
+				 * from this boundary to it (no gap). */
+				w = wall_ns();
+				iv_next = iv_next + iv_ns > w ? iv_next + iv_ns
+				                              : (w / iv_ns + 1) * iv_ns;
+				continue;
+			}
+		}
 		if (fd >= 0) {
 			int wait = LIVE_POLL_MS;
 			if (deadline && (deadline - now) / 1000000 < (uint64_t)wait)
 				wait = (int)((deadline - now) / 1000000) + 1;
+			if (iv_next) {
+				uint64_t w = wall_ns();
+				if (iv_next > w && (iv_next - w) / 1000000 <
+				    (uint64_t)wait)
+					wait = (int)((iv_next - w) / 1000000) + 1;
+			}
 			struct pollfd pfd = { fd, POLLIN, 0 };
 			if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
 				fprintf(stderr, "portaudit: %s: poll: %s\n", iface,
@@ -446,6 +627,12 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		}
 		if (n == 0)
 			cap_pipe_tick(&r->pipe, wall_ns());
+		if (g_usr1) {
+			uint64_t drops = 0;
+			if (pcap_stats(p, &ps) == 0)
+				drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+			print_counters(r, true, drops);
+		}
 		if (r->pr.on) {
 			uint64_t drops = 0;
 			if (pcap_stats(p, &ps) == 0)
@@ -463,6 +650,20 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 }
 
 /* ---- entry -------------------------------------------------------------- */
+
+/* Where the flow table runs (pipe.c): reading files, the path measured
+ * faster; live, a second thread when there are two CPUs (the network sets
+ * the pace, so time says nothing of the path). PORTAUDIT_PIPE=inline or
+ * thread forces one (the benchmark measures both). */
+static enum cap_pipe_mode pipe_mode(bool live)
+{
+	const char *e = getenv("PORTAUDIT_PIPE");
+	if (e && strcmp(e, "inline") == 0)
+		return CAP_PIPE_INLINE;
+	if (e && strcmp(e, "thread") == 0)
+		return CAP_PIPE_THREAD;
+	return live ? CAP_PIPE_TWO_CPUS : CAP_PIPE_AUTO;
+}
 
 int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
             struct cap_stats *st, char *errbuf, size_t errlen)
@@ -482,18 +683,34 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		snprintf(errbuf, errlen, "out of memory (decoder)");
 		return -1;
 	}
+	/* Tunnels: into the caller's table (its ids outlive the run), else
+	 * one of the run's own. */
+	struct cap_tunnels *own_tunnels = NULL;
+	if (!opt->no_decap) {
+		r.dec.tunnels = opt->tunnels;
+		if (!r.dec.tunnels)
+			r.dec.tunnels = own_tunnels = cap_tunnels_new();
+		if (!r.dec.tunnels) {
+			snprintf(errbuf, errlen, "out of memory (tunnel table)");
+			cap_decoder_free(&r.dec);
+			return -1;
+		}
+	}
 	r.ft = cap_flowtab_new(opt->max_flows, opt->ports, fn, ctx, st);
 	if (!r.ft) {
 		snprintf(errbuf, errlen, "out of memory: cannot allocate a flow "
 		         "table for %u flows (see --max-flows)",
 		         opt->max_flows ? opt->max_flows : CAP_DEFAULT_MAX_FLOWS);
 		cap_decoder_free(&r.dec);
+		cap_tunnels_free(own_tunnels);
 		return -1;
 	}
-	if (cap_pipe_init(&r.pipe, r.ft, st, true) != 0) {
+	if (cap_pipe_init(&r.pipe, r.ft, st,
+	                  pipe_mode(opt->iface != NULL)) != 0) {
 		snprintf(errbuf, errlen, "out of memory (packet batches)");
 		cap_flowtab_free(r.ft);
 		cap_decoder_free(&r.dec);
+		cap_tunnels_free(own_tunnels);
 		return -1;
 	}
 	struct sigsave ss;
@@ -506,10 +723,55 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		cap_flowtab_flush(r.ft);
 		memcpy(st->anomalies, r.dec.anomalies, sizeof st->anomalies);
 		st->frag_tracked = r.dec.frag_tracked;
+		st->tunnel_packets = r.dec.tunnel_packets;
+		st->tunnel_full = r.dec.tunnel_full;
+		st->tunnel_frag = r.dec.tunnel_frag;
+		st->tunnels = cap_tunnels_count(r.dec.tunnels);
 		st->interrupted = g_signal != 0;
+		/* --interval: the last interval, with the flows the flush
+		 * ended. */
+		if (opt->iface && opt->interval && opt->on_interval &&
+		    r.iv_start_ns)
+			interval_end(&r, st->dropped, wall_ns(), true);
 	}
 	signals_restore(&ss);
 	cap_flowtab_free(r.ft);
 	cap_decoder_free(&r.dec);
+	cap_tunnels_free(own_tunnels);
 	return rc;
+}
+
+/* ---- shared with the flow-record sources (records.c) -------------------
+ * The collector and the record readers stop, drop privileges and show
+ * progress exactly as a capture does: the same handler, the same -Z
+ * sequence (declared in rec_int.h). */
+
+static struct sigsave g_rec_sigsave;
+
+void cap_signals_begin(void)
+{
+	signals_install(&g_rec_sigsave);
+}
+
+void cap_signals_end(void)
+{
+	signals_restore(&g_rec_sigsave);
+}
+
+bool cap_signal_seen(void)
+{
+	return g_signal != 0;
+}
+
+bool cap_counters_asked(void)
+{
+	if (!g_usr1)
+		return false;
+	g_usr1 = 0;
+	return true;
+}
+
+int cap_drop_privileges(const char *user, char *errbuf, size_t errlen)
+{
+	return drop_privileges(user, errbuf, errlen);
 }

@@ -36,6 +36,7 @@
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -696,13 +697,11 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	c->filter = cls_filter_new(c->opt.filter);
 
 	if (c->opt.servers && c->opt.nservers) {
-		uint32_t n = c->opt.nservers;
-		if (n > CLS_MAX_SERVERS)
-			n = CLS_MAX_SERVERS;
-		memcpy(c->res.servers, c->opt.servers, n * sizeof *c->res.servers);
-		c->res.nservers = n;
+		if (cls_servers_given(c, c->opt.servers, c->opt.nservers) != 0)
+			goto fail;
+		uint32_t n = c->res.nservers;
 		c->servers_known = c->given = true;
-		const char *how = c->res.servers[0].how;
+		const char *how = c->opt.servers[0].how;
 		if (strncmp(how, "profile", 7) == 0)
 			cls_fmt(c->res.servers_how, sizeof c->res.servers_how,
 			         "The %u server address(es) of the %s.", n, how);
@@ -715,6 +714,14 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 fail:
 	cls_free(c);
 	return NULL;
+}
+
+void cls_status(void *ctx, char *buf, size_t len)
+{
+	struct cls *c = ctx;
+	uint64_t n = atomic_load_explicit(&c->found, memory_order_relaxed);
+	cls_fmt(buf, len, "%llu finding%s so far", (unsigned long long)n,
+	        n == 1 ? "" : "s");
 }
 
 void cls_flow(const struct cap_flow *f, void *ctx)
@@ -935,6 +942,59 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side,
 	}
 }
 
+/* Flow records instead of packets (--flows, --collect): what they cannot
+ * show (docs/classify.md, "Caveats"). */
+static void flow_caveats(struct cls *c, const struct cap_stats *st)
+{
+	const struct cap_rec_stats *rs = &st->rec;
+	/* Each under the 200 bytes of a caveat, numbers at their widest. */
+	const char *kind = st->kind == CAP_SRC_ZEEK ? "Zeek" : st->kind ==
+	                   CAP_SRC_NFDUMP ? "nfdump" : "NetFlow/IPFIX";
+	if (rs->sampling == CAP_SAMPLING_UNKNOWN)
+		caveat(c, "The flow records were sampled, at a rate they do not "
+		       "state: short flows may be missing altogether and an "
+		       "answer may go unsampled, so missing and unanswered are "
+		       "not observable.");
+	else if (rs->sampling > 1)
+		caveat(c, "The exporters sampled 1 in %u packets: short flows may "
+		       "be missing altogether and an answer may go unsampled, so "
+		       "missing and unanswered are not observable.",
+		       (unsigned)rs->sampling);
+	caveat(c, "Audited from %s records, not packets: bytes are layer 3, "
+	       "times are the exporter's (clock, resolution), no payload: a "
+	       "dynamic DCE/RPC port is tied to its mapper by time alone.",
+	       kind);
+	if (rs->initiators_guessed)
+		caveat(c, "Some initiators were guessed: a uniflow record without "
+		       "a SYN (or a biflow without biflowDirection) does not say "
+		       "who opened the flow, so the port model and the lower "
+		       "port chose.");
+	if (rs->unreachable_inferred)
+		caveat(c, "Some flows are unreachable by inference: an ICMP "
+		       "unreachable record sent to their initiator close in time "
+		       "(a flow record quotes no header, so hosts and time "
+		       "match it).");
+	if (rs->biflow_flags_guessed)
+		caveat(c, "TCP biflows read through nfdump carry one flags field "
+		       "(nfcapd 1.7.1 keeps the reverse side's): their outcomes "
+		       "were reconstructed, and a one-way biflow is midstream.");
+	if (rs->missed_bytes)
+		caveat(c, "Zeek reported missed bytes (capture loss at its "
+		       "sensor): some connections may be incomplete.");
+	uint64_t lost = rs->malformed + rs->evicted + rs->templates_missing +
+	                rs->sequence_gaps + rs->exporters_full;
+	if (lost)
+		caveat(c, "Flow records were lost or cut short: %llu malformed, "
+		       "%llu judged early (table full), %llu without template, "
+		       "%llu sequence gaps, %llu datagrams from exporters past "
+		       "the exporter table.",
+		       (unsigned long long)rs->malformed,
+		       (unsigned long long)rs->evicted,
+		       (unsigned long long)rs->templates_missing,
+		       (unsigned long long)rs->sequence_gaps,
+		       (unsigned long long)rs->exporters_full);
+}
+
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 {
 	if (!c)
@@ -949,7 +1009,8 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 
 	bool one_side = c->tcp_flows > 0 && c->tcp_oneside == c->tcp_flows &&
 	                c->other_twoway == 0;
-	bool audited = st && st->packets && c->res.nservers &&
+	/* (An --interval may judge flows whose packets came before it.) */
+	bool audited = st && (st->packets || st->flows) && c->res.nservers &&
 	               c->res.summary.flows;
 	for (uint32_t i = 0; i < c->nsvc; i++)
 		settle_service(c, i, one_side, audited);
@@ -964,6 +1025,22 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 			        "have gone unseen.");
 	}
 
+	if (c->given_over)
+		caveat(c, "Only the first %u of the %u servers given are "
+		       "audited: at most %u servers can be.",
+		       (unsigned)(c->opt.nservers - c->given_over),
+		       (unsigned)c->opt.nservers, CLS_MAX_SERVERS);
+	if (c->infer_over)
+		caveat(c, "%llu base-port connections (or interface addresses) "
+		       "of hosts past the first %u servers inferred were not "
+		       "taken as servers: at most %u servers can be%s, so those "
+		       "hosts' flows were not judged.",
+		       (unsigned long long)c->infer_over,
+		       (unsigned)c->res.nservers, CLS_MAX_SERVERS,
+		       c->servers_nomem ? " (and memory ran out)" : "");
+	else if (c->servers_nomem)
+		caveat(c, "Some servers could not be kept (out of memory): "
+		       "their flows were not judged.");
 	if (c->dropped_pkts)
 		caveat(c, "%llu packets were dropped during the capture: flows "
 		       "may be missing from this report.",
@@ -989,6 +1066,12 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       "recently seen, when %u were held; dynamic-port flows "
 		       "of those pairs may be judged without them.",
 		       (unsigned long long)c->ctrl_evicted, CLS_CTRL_MAX);
+	if (st && st->evicted)
+		caveat(c, "%llu flows were ended early because the flow table "
+		       "was full (%u flows): a long flow may be split in several "
+		       "and its outcome may be wrong; a flood is the usual "
+		       "cause.", (unsigned long long)st->evicted,
+		       (unsigned)st->max_flows);
 	if (c->groups_full)
 		caveat(c, "%llu flows fit several catalog rows equally but were "
 		       "named after one of them: the %u service groups were "
@@ -998,6 +1081,17 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "%llu flows in a dynamic port range could not wait for "
 		       "their control-port flow and were judged without it.",
 		       (unsigned long long)c->pending_dropped);
+	if (st && (st->tunnel_full || st->tunnel_frag))
+		caveat(c, "%llu tunnelled packets were not decapsulated (%llu "
+		       "found the table of %u tunnels full, %llu came in "
+		       "fragmented outer packets): only their outer flows "
+		       "were judged.",
+		       (unsigned long long)(st->tunnel_full + st->tunnel_frag),
+		       (unsigned long long)st->tunnel_full, CAP_TUNNELS_MAX,
+		       (unsigned long long)st->tunnel_frag);
+
+	if (st && st->kind != CAP_SRC_PACKETS)
+		flow_caveats(c, st);
 
 	cls_findings_sort(c);
 	struct cls_summary *sm = &c->res.summary;
@@ -1028,7 +1122,8 @@ void cls_decide(struct cls_result *res, const struct cap_stats *st)
 		if (s->fail_on & (1 << k))
 			s->failing += s->kinds[k];
 	s->why[0] = '\0';
-	if (!st || st->packets == 0 || res->nservers == 0 || s->flows == 0) {
+	if (!st || (st->packets == 0 && st->flows == 0) ||
+	    res->nservers == 0 || s->flows == 0) {
 		s->verdict = CLS_NOT_AUDITED;
 		cls_words_not_audited(res, st, s->why, sizeof s->why);
 	} else {
@@ -1056,6 +1151,7 @@ void cls_free(struct cls *c)
 	cls_epm_free(c);
 	cls_groups_free(c);
 	cls_filter_free(c->filter);
+	cls_servers_free(c);
 	free(c->buf.v);
 	free(c->res.services);
 	free(c->devs);

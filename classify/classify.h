@@ -24,7 +24,10 @@
 
 #define CLS_DEFAULT_MAX_FINDINGS 10000
 #define CLS_SCAN_PORTS 16 /* > this many unexpected ports of one pair: a scan */
-#define CLS_MAX_SERVERS 256
+/* Servers given or inferred, at most: a site with more has its further
+ * hosts unjudged and a caveat saying so (servers.c). */
+#define CLS_MAX_SERVERS (1u << 17)
+#define CLS_MAX_CAVEATS 12 /* capture-wide caveats of a result */
 #define CLS_FLOW_IDS 16   /* flow_ids kept per finding (its first flows) */
 
 enum cls_verdict {
@@ -114,6 +117,8 @@ struct cls_finding {
 	uint16_t port;       /* the responder's port (lowest for a range) */
 	uint16_t port_hi;    /* == port unless a range (a scan) */
 	uint32_t nports;     /* distinct responder ports folded in */
+	uint32_t npeers;     /* a flood: distinct peers folded in (has_peer
+	                      * false); 0 otherwise */
 	uint8_t server[16];  /* all zero for a missing finding without flows */
 	uint8_t peer[16];
 	bool has_peer;
@@ -126,6 +131,11 @@ struct cls_finding {
 	uint8_t peer_len;    /* a missing finding of a listed prefix: its
 	                      * length; 0 for a host */
 	uint8_t nflow_ids;
+	uint16_t tunnel;     /* the tunnel all its flows came through (an id
+	                      * of cap_options.tunnels), 0 none ... */
+	bool tunnel_mixed;   /* ... unless they came through several (or
+	                      * some through none): then tunnel is the first
+	                      * flow's and reports name no tunnel */
 	uint64_t flow_ids[CLS_FLOW_IDS]; /* the first flows folded in */
 	uint64_t flows, packets, bytes;
 	uint64_t first_ns, last_ns;
@@ -183,8 +193,11 @@ struct cls_group {
 };
 
 struct cls_result {
-	struct cls_server servers[CLS_MAX_SERVERS];
+	struct cls_server *servers;        /* [nservers], grown by
+	                                    * cls_server_add(); free()d by its
+	                                    * owner (cls_free, merge) */
 	uint32_t nservers;
+	uint32_t servers_cap;              /* entries allocated */
 	char servers_how[160]; /* how the servers were chosen, one sentence */
 	struct cls_summary summary;
 	struct cls_service_stat *services; /* [model->cat->nservices] */
@@ -192,7 +205,7 @@ struct cls_result {
 	uint32_t ngroups;
 	struct cls_finding *findings;      /* worst first after cls_finish */
 	uint32_t nfindings;
-	char caveats[8][200];              /* capture-wide caveats */
+	char caveats[CLS_MAX_CAVEATS][200];/* capture-wide caveats */
 	uint32_t ncaveats;
 };
 
@@ -216,6 +229,14 @@ void cls_flow(const struct cap_flow *f, void *cls);
  * result is owned by the cls and valid until cls_free(). */
 const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st);
 void cls_free(struct cls *c);
+/* --interval: a fresh classifier for the next interval takes over what
+ * `prev` learnt that outlives a flow: the control-port contacts (a
+ * dynamic port an endpoint mapper gave in one interval is expected in the
+ * next) and the flow_id sequence (ids stay unique in one JSON-lines
+ * stream). Call before `next` sees a flow, after prev's cls_finish. */
+void cls_carry(struct cls *next, const struct cls *prev);
+/* "12 findings so far", while the capture runs (any thread: SIGUSR1). */
+void cls_status(void *cls, char *buf, size_t len);
 
 /* The verdict, from the summary's counts (kinds, flows, fail_on), the
  * servers and the capture: not audited when no packet was read or no flow
@@ -236,6 +257,12 @@ void cls_scan_reason(struct cls_finding *f);
 /* Sort findings worst first: violation, blocked, missing, unexpected; then
  * more flows first; then port, service, server, peer. */
 void cls_sort_findings(struct cls_finding *f, uint32_t n);
+
+/* A new server at the end of res->servers, zeroed; NULL when
+ * CLS_MAX_SERVERS are there or memory runs out (the caller says so). The
+ * array grows by doubling; its owner free()s res->servers. Classify's own
+ * set is indexed (servers.c): add to it only through classify. */
+struct cls_server *cls_server_add(struct cls_result *res);
 
 /* Portmap for capture's initiator inference. */
 void cls_portmap(const struct cat_model *m, struct cap_portmap *pm);

@@ -38,6 +38,11 @@ struct cls_plink {
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
 #define CLS_SCAN_DROPPED (-2)     /* a pair's scan finding was evicted */
+#define CLS_FLOOD_PEERS 16        /* > this many peers of one server port:
+                                   * a flood, one finding */
+#define CLS_PEERSET (1u << 17)    /* (flood, peer) keys remembered: the
+                                   * peers of floods are exact up to half
+                                   * this many keys, then every flow counts */
 #define CLS_GROUPS_MAX 256        /* service groups (groups.c) */
 #define CLS_GROUP_INDEX 512       /* their index's slots (load <= .5) */
 #define CLS_TIE_MAX 128           /* rows of one tie considered */
@@ -61,8 +66,27 @@ struct cls_fslot {
 	int32_t pair_next;  /* list of the pair's individual findings */
 	int32_t pair;       /* index into pairs, -1 none */
 	int32_t kprev, knext; /* the live findings of its kind, oldest first */
-	bool dead;          /* folded into a scan finding, or evicted */
+	int32_t target;     /* index into targets, -1 none */
+	int32_t target_next;/* list of the target's individual findings */
+	bool dead;          /* folded into a scan or flood finding, or evicted */
 	bool is_scan;
+	bool is_flood;
+};
+
+/* (kind, service or group, server, proto, port, side): the peers that one
+ * port of a server sees, for floods (findings.c). */
+struct cls_target {
+	uint64_t hash;
+	int32_t next;
+	uint8_t kind, family, proto;
+	bool server_initiated;
+	int32_t service;
+	uint32_t group;
+	uint8_t server[16];
+	uint16_t port;
+	uint32_t nindividual; /* live individual findings, one peer each */
+	int32_t head;         /* first individual finding */
+	int32_t flood;        /* the flood finding, -1 none, CLS_SCAN_DROPPED */
 };
 
 /* (server, peer, proto, side): counts the distinct unexpected ports. */
@@ -88,6 +112,21 @@ struct cls_ctrl { /* one (server, peer) contact with a control port */
 	uint64_t first_ns, last_ns;
 	uint16_t epm[CLS_CTRL_EPM];
 	uint8_t nepm;
+};
+
+/* The server set's index (servers.c): each server's prefix, masked to its
+ * length, hashed with the length into an open-addressing table of
+ * cap_islot (load <= 0.5, grown by doubling); per family, the prefix
+ * lengths present, longest first. A lookup hashes the address once per
+ * length present -- once when every server is a host -- whatever the
+ * number of servers. */
+struct cls_sindex {
+	struct cap_islot *slot;  /* [mask + 1], or NULL before the first */
+	uint32_t mask;
+	uint32_t n;              /* prefixes indexed (duplicates are not) */
+	uint32_t nlen[2][129];   /* [family 4, 6][len]: prefixes indexed */
+	uint8_t lens[2][129];    /* the lengths present, longest first */
+	uint8_t nlens[2];
 };
 
 struct cls_dev { /* a device listed for a product in the profile */
@@ -119,6 +158,11 @@ struct cls {
 	bool servers_known;      /* given, or settled by inference */
 	bool given;
 	uint32_t settled_early;  /* servers settled after this many flows */
+	struct cls_sindex sidx;  /* res.servers by prefix (servers.c) */
+	uint32_t given_over;     /* servers given past CLS_MAX_SERVERS */
+	uint64_t infer_over;     /* base-port acceptances and interface
+	                          * addresses of hosts not taken: the limit */
+	bool servers_nomem;      /* a server was not taken: out of memory */
 	struct cls_flow_buf {
 		struct cap_flow *v;
 		uint32_t n, cap;
@@ -135,12 +179,19 @@ struct cls {
 	int32_t *pbucket;
 	uint32_t pbuckets;
 	int32_t khead[CLS_K_COUNT], ktail[CLS_K_COUNT]; /* live, per kind */
+	struct cls_target *targets;
+	uint32_t ntargets, tcap;
+	int32_t *tbucket;        /* [pbuckets] */
+	bool target_failed;      /* a target could not be stored (memory) */
+	uint64_t *peerset;       /* [CLS_PEERSET]: (flood, peer) hashes */
+	uint32_t npeerset;
 	uint32_t nbitmaps;
 	int32_t ffree;           /* free list of folded slots */
 	uint32_t nlive;          /* findings stored and not folded */
 	uint64_t *dropped;       /* keys of dropped findings */
 	uint32_t ndropped_keys;  /* keys in it */
 	uint64_t scan_flows;
+	uint64_t flood_flows;    /* flows folded into a flood finding */
 	int32_t last_pair;       /* pair of the last unexpected flow, -1 */
 	bool pair_failed;        /* a pair could not be stored (memory) */
 
@@ -181,6 +232,8 @@ struct cls {
 	} memo[2];
 
 	struct cls_result res;
+	_Atomic uint64_t found;  /* findings kept and dropped so far, for
+	                          * cls_status on another thread */
 	uint64_t seed;           /* of cap_hash, random per run (cap_random) */
 };
 
@@ -203,6 +256,9 @@ void cls_words_not_audited(const struct cls_result *res,
                            const struct cap_stats *st, char *buf,
                            size_t len);
 
+/* words.c: the sentence of a flood finding (npeers peers, one port). */
+void cls_flood_reason(const struct cls *c, struct cls_finding *fd);
+
 /* groups.c */
 int cls_groups_init(struct cls *c);
 void cls_groups_free(struct cls *c);
@@ -219,6 +275,11 @@ uint32_t cls_candidates(const struct cls *c, uint8_t proto, uint16_t port,
                         bool dynamic, const uint16_t **list);
 
 /* servers.c */
+/* Take the servers given (cls_options), up to CLS_MAX_SERVERS. 0, or -1
+ * when out of memory. */
+int cls_servers_given(struct cls *c, const struct cls_server *v, uint32_t n);
+void cls_servers_free(struct cls *c);
+void cls_servers_caveats(struct cls *c);
 bool cls_addr_in(uint8_t family, const uint8_t *pfx, uint8_t len,
                  uint8_t afamily, const uint8_t *a);
 int32_t cls_server_of(const struct cls *c, uint8_t family, const uint8_t *a);

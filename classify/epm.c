@@ -380,3 +380,24 @@ void cls_epm_flush(struct cls *c)
 	for (uint32_t i = 0; i < n; i++)
 		cls_judge(c, &c->pending[i], false);
 }
+
+void cls_carry(struct cls *next, const struct cls *prev)
+{
+	if (!next || !prev)
+		return;
+	next->flow_ids = prev->flow_ids;
+	if (!next->ctrl || !prev->ctrl)
+		return;
+	/* Oldest first, so that the eviction order carries over too. The
+	 * index is rebuilt: each classifier hashes with its own seed. */
+	for (int32_t i = prev->ctrl_oldest; i >= 0; i = prev->ctrl[i].newer) {
+		const struct cls_ctrl *e = &prev->ctrl[i];
+		struct cls_ctrl *n = ctrl_new(next, e->family, e->server, e->peer);
+		n->control = e->control;
+		n->service = e->service;
+		n->first_ns = e->first_ns;
+		n->last_ns = e->last_ns;
+		memcpy(n->epm, e->epm, sizeof n->epm);
+		n->nepm = e->nepm;
+	}
+}

@@ -4,7 +4,8 @@
  * Design. A finding is the aggregate of every flow with the same (kind,
  * service, server, peer, protocol, responder port, initiator side): flows,
  * packets and bytes are summed, first/last seen widened, the last outcome,
- * ICMP error and reason kept. Findings live in one array that grows
+ * ICMP error and reason kept, and the tunnel its flows came through (the
+ * first flow's; tunnel_mixed once another flow came through another). Findings live in one array that grows
  * geometrically up to max_findings and never beyond; a chained hash index
  * (seeded, since keys come from the network) finds a flow's finding in O(1).
  * Once the array is full, the least severe finding gives way: a new
@@ -32,6 +33,7 @@
  * by severity (violation, blocked, missing, unexpected), then flows
  * descending, then port.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,11 @@ int cls_findings_init(struct cls *c)
 		c->pbucket[i] = -1;
 	for (int k = 0; k < CLS_K_COUNT; k++)
 		c->khead[k] = c->ktail[k] = -1;
+	c->tbucket = malloc(c->pbuckets * sizeof *c->tbucket);
+	if (!c->tbucket)
+		return -1;
+	for (uint32_t i = 0; i < c->pbuckets; i++)
+		c->tbucket[i] = -1;
 	c->ffree = -1;
 	c->last_pair = -1;
 	return 0;
@@ -80,6 +87,12 @@ void cls_findings_free(struct cls *c)
 		free(c->pairs[i].bitmap);
 	free(c->pairs);
 	free(c->pbucket);
+	free(c->targets);
+	free(c->tbucket);
+	free(c->peerset);
+	c->targets = NULL;
+	c->tbucket = NULL;
+	c->peerset = NULL;
 	free(c->fbucket);
 	free(c->fs);
 	free(c->res.findings);
@@ -164,6 +177,34 @@ static void klist_remove(struct cls *c, int32_t i, enum cls_kind k)
 static int severity(enum cls_kind k);
 static void unlink_hash(struct cls *c, int32_t i);
 
+/* Take individual finding i out of a singly linked list at *head. */
+static void list_remove(struct cls *c, int32_t *head, int32_t i, bool pair)
+{
+	int32_t *pp = head;
+	while (*pp >= 0 && *pp != i)
+		pp = pair ? &c->fs[*pp].pair_next : &c->fs[*pp].target_next;
+	if (*pp == i)
+		*pp = pair ? c->fs[i].pair_next : c->fs[i].target_next;
+}
+
+/* Individual finding i leaves its pair's and its target's lists. */
+static void unlink_groups(struct cls *c, int32_t i)
+{
+	struct cls_fslot *s = &c->fs[i];
+	if (s->pair >= 0 && !s->is_scan) {
+		struct cls_pair *p = &c->pairs[s->pair];
+		list_remove(c, &p->head, i, true);
+		p->nindividual--;
+		s->pair = -1;
+	}
+	if (s->target >= 0 && !s->is_flood) {
+		struct cls_target *t = &c->targets[s->target];
+		list_remove(c, &t->head, i, false);
+		t->nindividual--;
+		s->target = -1;
+	}
+}
+
 /* The table is full and a finding of `kind` wants in: evict the newest
  * finding of the least severe kind below it; its slot, or -1 when every
  * kept finding is at least as severe. */
@@ -177,20 +218,12 @@ static int32_t evict_for(struct cls *c, enum cls_kind kind)
 	struct cls_finding *fd = &c->res.findings[v];
 	struct cls_fslot *s = &c->fs[v];
 	klist_remove(c, v, fd->kind);
-	if (s->pair >= 0) {
-		struct cls_pair *p = &c->pairs[s->pair];
-		if (s->is_scan) {
-			p->scan = CLS_SCAN_DROPPED;
-		} else {
-			int32_t *pp = &p->head;
-			while (*pp >= 0 && *pp != v)
-				pp = &c->fs[*pp].pair_next;
-			if (*pp == v)
-				*pp = s->pair_next;
-			p->nindividual--;
-		}
-	}
-	if (s->hash && !s->is_scan) {
+	if (s->is_scan)
+		c->pairs[s->pair].scan = CLS_SCAN_DROPPED;
+	if (s->is_flood)
+		c->targets[s->target].flood = CLS_SCAN_DROPPED;
+	unlink_groups(c, v);
+	if (s->hash && !s->is_scan && !s->is_flood) {
 		unlink_hash(c, v);
 		dropped_new(c, s->hash);
 	}
@@ -254,6 +287,7 @@ static void finding_init(struct cls *c, int32_t i, enum cls_kind kind,
 	struct cls_fslot *s = &c->fs[i];
 	memset(s, 0, sizeof *s);
 	s->next = s->pair_next = s->pair = -1;
+	s->target = s->target_next = -1;
 	klist_append(c, i, kind);
 }
 
@@ -281,6 +315,10 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 	 * flow of a flood costs more than the rest of the fold, so it is
 	 * worded only here, when the finding takes it. */
 	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome);
+	if (fd->flows == 0)
+		fd->tunnel = f->tunnel;
+	else if (f->tunnel != fd->tunnel)
+		fd->tunnel_mixed = true;
 	if (fd->flows == 0 || f->first_ns < fd->first_ns)
 		fd->first_ns = f->first_ns;
 	if (f->last_ns > fd->last_ns)
@@ -419,6 +457,8 @@ static void unlink_hash(struct cls *c, int32_t i)
 /* Merge finding src into scan finding dst. */
 static void merge_into(struct cls_finding *dst, const struct cls_finding *src)
 {
+	if (src->tunnel_mixed || src->tunnel != dst->tunnel)
+		dst->tunnel_mixed = true;
 	if (dst->flows == 0 || src->first_ns < dst->first_ns)
 		dst->first_ns = src->first_ns;
 	if (src->last_ns > dst->last_ns) {
@@ -443,6 +483,12 @@ static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
 	/* Reuse the first individual finding as the scan finding. */
 	struct cls_finding *sf = &c->res.findings[first];
 	unlink_hash(c, first);
+	if (c->fs[first].target >= 0) {
+		struct cls_target *t = &c->targets[c->fs[first].target];
+		list_remove(c, &t->head, first, false);
+		t->nindividual--;
+		c->fs[first].target = -1;
+	}
 	c->fs[first].is_scan = true;
 	uint32_t nports = 1;
 	if (c->nbitmaps < CLS_SCAN_BITMAPS) {
@@ -464,6 +510,12 @@ static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
 			nports++;
 		unlink_hash(c, i);
 		klist_remove(c, i, CLS_K_UNEXPECTED);
+		if (c->fs[i].target >= 0) {
+			struct cls_target *t = &c->targets[c->fs[i].target];
+			list_remove(c, &t->head, i, false);
+			t->nindividual--;
+			c->fs[i].target = -1;
+		}
 		c->fs[i].dead = true;
 		c->fs[i].next = c->ffree;
 		c->ffree = i;
@@ -497,10 +549,198 @@ static void scan_join(struct cls *c, struct cls_pair *p,
 	c->scan_flows++;
 }
 
+/* ---- floods: many peers, one port of a server ------------------------ */
+
+static bool target_is(const struct cls_target *t, enum cls_kind kind,
+                      int32_t service, uint32_t group, uint8_t proto,
+                      uint8_t family, const uint8_t *server, uint16_t port,
+                      bool server_init)
+{
+	return t->kind == (uint8_t)kind && t->service == service &&
+	       t->group == group && t->proto == proto &&
+	       t->family == family && t->port == port &&
+	       t->server_initiated == server_init &&
+	       memcmp(t->server, server, 16) == 0;
+}
+
+/* The target's entry (its index in *idx), made if new; NULL when the
+ * targets are full (a target per finding at most: max_findings). */
+static struct cls_target *target_get(struct cls *c, enum cls_kind kind,
+                                     int32_t service, uint32_t group,
+                                     uint8_t proto, uint8_t family,
+                                     const uint8_t *server, uint16_t port,
+                                     bool server_init, int32_t *idx)
+{
+	uint8_t k[32];
+	int32_t who = group ? -(int32_t)group - 1 : service;
+	memcpy(k, server, 16);
+	memcpy(k + 16, &who, 4);
+	k[20] = (uint8_t)kind;
+	k[21] = proto;
+	k[22] = family;
+	k[23] = server_init;
+	k[24] = (uint8_t)(port >> 8);
+	k[25] = (uint8_t)port;
+	memset(k + 26, 0x5c, 6);
+	uint64_t h = hash_nz(c, k, sizeof k);
+	uint32_t b = (uint32_t)h & (c->pbuckets - 1);
+	for (int32_t i = c->tbucket[b]; i >= 0; i = c->targets[i].next) {
+		struct cls_target *t = &c->targets[i];
+		if (t->hash == h && target_is(t, kind, service, group, proto,
+		                              family, server, port, server_init)) {
+			*idx = i;
+			return t;
+		}
+	}
+	if (c->ntargets >= c->max_findings)
+		return NULL;
+	if (c->ntargets == c->tcap) {
+		uint32_t ncap = c->tcap ? c->tcap * 2 : 64;
+		if (ncap > c->max_findings)
+			ncap = c->max_findings;
+		struct cls_target *v = realloc(c->targets, ncap * sizeof *v);
+		if (!v) {
+			c->target_failed = true;
+			return NULL;
+		}
+		c->targets = v;
+		c->tcap = ncap;
+	}
+	struct cls_target *t = &c->targets[c->ntargets];
+	memset(t, 0, sizeof *t);
+	t->hash = h;
+	t->kind = (uint8_t)kind;
+	t->service = service;
+	t->group = group;
+	t->proto = proto;
+	t->family = family;
+	t->port = port;
+	t->server_initiated = server_init;
+	memcpy(t->server, server, 16);
+	t->head = t->flood = -1;
+	t->next = c->tbucket[b];
+	c->tbucket[b] = (int32_t)c->ntargets;
+	*idx = (int32_t)c->ntargets++;
+	return t;
+}
+
+/* Is this peer new to flood `tidx`? Exact while the set is at most half
+ * full; beyond, every flow counts as a new peer. */
+static bool peer_new(struct cls *c, int32_t tidx, const uint8_t *peer)
+{
+	if (!c->peerset) {
+		c->peerset = calloc(CLS_PEERSET, sizeof *c->peerset);
+		if (!c->peerset)
+			return true;
+	}
+	uint8_t k[20];
+	memcpy(k, peer, 16);
+	memcpy(k + 16, &tidx, 4);
+	uint64_t h = hash_nz(c, k, sizeof k);
+	uint32_t mask = CLS_PEERSET - 1;
+	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+		if (c->peerset[i] == h)
+			return false;
+		if (c->peerset[i] == 0) {
+			if (c->npeerset >= CLS_PEERSET / 2)
+				return true;
+			c->peerset[i] = h;
+			c->npeerset++;
+			return true;
+		}
+	}
+}
+
+/* The target crossed the flood threshold: one finding for all its peers,
+ * the first individual one reused. */
+static void flood_collapse(struct cls *c, struct cls_target *t, int32_t tidx)
+{
+	int32_t first = t->head;
+	if (first < 0)
+		return;
+	struct cls_finding *ff = &c->res.findings[first];
+	unlink_hash(c, first);
+	c->fs[first].target = -1; /* set again below, as the flood */
+	t->head = c->fs[first].target_next;
+	t->nindividual--;
+	if (c->fs[first].pair >= 0) { /* no longer one peer's finding */
+		struct cls_pair *p = &c->pairs[c->fs[first].pair];
+		list_remove(c, &p->head, first, true);
+		p->nindividual--;
+		c->fs[first].pair = -1;
+	}
+	peer_new(c, tidx, ff->peer);
+	ff->npeers = 1;
+	for (int32_t i = t->head; i >= 0;) {
+		int32_t nx = c->fs[i].target_next;
+		struct cls_finding *src = &c->res.findings[i];
+		merge_into(ff, src);
+		if (peer_new(c, tidx, src->peer))
+			ff->npeers++;
+		unlink_hash(c, i);
+		klist_remove(c, i, src->kind);
+		c->fs[i].target = -1;
+		if (c->fs[i].pair >= 0) {
+			struct cls_pair *p = &c->pairs[c->fs[i].pair];
+			list_remove(c, &p->head, i, true);
+			p->nindividual--;
+			c->fs[i].pair = -1;
+		}
+		c->fs[i].dead = true;
+		c->fs[i].next = c->ffree;
+		c->ffree = i;
+		c->nlive--;
+		i = nx;
+	}
+	memset(ff->peer, 0, 16);
+	ff->has_peer = false;
+	c->fs[first].is_flood = true;
+	c->fs[first].target = tidx;
+	c->fs[first].target_next = -1;
+	t->flood = first;
+	t->head = -1;
+	t->nindividual = 0;
+}
+
+/* One more flow of a flood. */
+static void flood_join(struct cls *c, struct cls_target *t, int32_t tidx,
+                       const struct cap_flow *f, const uint8_t *peer,
+                       uint64_t flow_id)
+{
+	struct cls_finding *ff = &c->res.findings[t->flood];
+	if (peer_new(c, tidx, peer))
+		ff->npeers++;
+	fold(ff, f, flow_id, NULL);
+	c->flood_flows++;
+}
+
+/* What cls_status prints: kept and dropped findings (relaxed: a count). */
+static void note_found(struct cls *c)
+{
+	atomic_store_explicit(&c->found, (uint64_t)c->nlive +
+	                      c->res.summary.findings_dropped,
+	                      memory_order_relaxed);
+}
+
+static void finding_add(struct cls *c, enum cls_kind kind, int32_t service,
+                        uint32_t group, const struct cap_flow *f,
+                        int32_t server, bool server_is_initiator,
+                        uint64_t flow_id, struct cls_reason *reason);
+
 void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
                      uint32_t group, const struct cap_flow *f,
                      int32_t server, bool server_is_initiator,
                      uint64_t flow_id, struct cls_reason *reason)
+{
+	finding_add(c, kind, service, group, f, server, server_is_initiator,
+	            flow_id, reason);
+	note_found(c);
+}
+
+static void finding_add(struct cls *c, enum cls_kind kind, int32_t service,
+                        uint32_t group, const struct cap_flow *f,
+                        int32_t server, bool server_is_initiator,
+                        uint64_t flow_id, struct cls_reason *reason)
 {
 	(void)server;
 	const uint8_t *srv = server_is_initiator ? f->addr_a : f->addr_b;
@@ -551,9 +791,32 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 			return;
 		}
 	}
+	/* Many peers on one port of a server (a SYN flood from random
+	 * sources): one flood finding, as many ports of one peer are one
+	 * scan. */
+	int32_t tidx = -1;
+	struct cls_target *t = NULL;
+	if (l4 && !c->target_failed)
+		t = target_get(c, kind, service, group, f->proto, f->family, srv,
+		               port, server_is_initiator, &tidx);
+	if (t && t->flood == CLS_SCAN_DROPPED)
+		return; /* its flood finding was dropped at the cap */
+	if (t && t->flood == -1 && t->nindividual >= CLS_FLOOD_PEERS)
+		flood_collapse(c, t, tidx);
+	if (t && t->flood >= 0) {
+		flood_join(c, t, tidx, f, peer, flow_id);
+		return;
+	}
 	if (dropped_has(c, h))
 		return; /* a finding dropped at the cap: counted once */
 	int32_t i = slot_new(c, kind);
+	if (i < 0 && t && t->flood == -1 && t->nindividual > 0) {
+		/* Full, and other peers of this port are kept one by one:
+		 * fold them into a flood now rather than drop this one. */
+		flood_collapse(c, t, tidx);
+		flood_join(c, t, tidx, f, peer, flow_id);
+		return;
+	}
 	if (i < 0) {
 		if (dropped_new(c, h))
 			count_dropped(c, kind);
@@ -569,6 +832,14 @@ void cls_finding_add(struct cls *c, enum cls_kind kind, int32_t service,
 		c->fs[i].pair_next = p->head;
 		p->head = i;
 		p->nindividual++;
+	}
+	if (t) {
+		/* slot_new may have evicted a finding of this target: t is
+		 * still valid (targets only grow), its list already fixed. */
+		c->fs[i].target = tidx;
+		c->fs[i].target_next = t->head;
+		t->head = i;
+		t->nindividual++;
 	}
 	fold(&c->res.findings[i], f, flow_id, reason);
 }
@@ -659,6 +930,8 @@ void cls_findings_sort(struct cls *c)
 			continue;
 		if (c->fs && c->fs[i].is_scan)
 			cls_scan_reason(&c->res.findings[i]);
+		if (c->fs && c->fs[i].is_flood)
+			cls_flood_reason(c, &c->res.findings[i]);
 		if (w != i)
 			c->res.findings[w] = c->res.findings[i];
 		w++;

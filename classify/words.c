@@ -164,6 +164,9 @@ static const char *proto_word(uint8_t p, uint8_t family)
 	case 17: return "UDP";
 	case 1: return "ICMP";
 	case 58: return "ICMPv6";
+	case 47: return "GRE";                  /* tunnels' outer flows */
+	case 4: return "IP-in-IP";
+	case 41: return "IPv6-in-IP";
 	default: return family == 6 ? "IPv6" : "IP";
 	}
 }
@@ -214,6 +217,13 @@ static void describe(struct cls *c, struct sb *s, const struct cap_flow *f,
 		sb_uint(s, (unsigned)(f->port_b >> 8));
 		SB_LIT(s, " code ");
 		sb_uint(s, (unsigned)(f->port_b & 0xff));
+		SB_LIT(s, " from ");
+		sb_host(s, a_srv, a);
+		SB_LIT(s, " to ");
+		sb_host(s, b_srv, b);
+		return;
+	}
+	if (f->proto != 6 && f->proto != 17) { /* a tunnel: no ports */
 		SB_LIT(s, " from ");
 		sb_host(s, a_srv, a);
 		SB_LIT(s, " to ");
@@ -504,7 +514,20 @@ void cls_words_missing(char *buf, size_t len, const struct cat_service *s,
 void cls_words_not_audited(const struct cls_result *res,
                            const struct cap_stats *st, char *buf, size_t len)
 {
-	if (!st || st->packets == 0) {
+	if (st && st->packets == 0 && st->flows == 0 &&
+	    st->kind != CAP_SRC_PACKETS) {
+		if (st->kind == CAP_SRC_NETFLOW && st->rec.records == 0)
+			cls_fmt(buf, len, "No flow record was received during the "
+			        "collection, so nothing was checked.");
+		else if (st->rec.records == 0)
+			cls_fmt(buf, len, "No flow record was read: the source "
+			        "holds none, so nothing was checked.");
+		else
+			cls_fmt(buf, len, "The flow records count no packet, so "
+			        "nothing was checked.");
+		return;
+	}
+	if (!st || (st->packets == 0 && st->flows == 0)) {
 		if (st && st->truncated)
 			cls_fmt(buf, len, "No packet was read: the file is cut or "
 			        "corrupt at its first record, so nothing was "
@@ -547,4 +570,33 @@ void cls_words_not_audited(const struct cls_result *res,
 	        strncmp(how, "profile", 7) == 0 ? "the profile" :
 	        how[0] ? how : "--server", list,
 	        (unsigned long long)st->packets);
+}
+
+void cls_flood_reason(const struct cls *c, struct cls_finding *fd)
+{
+	char srv[64], svc[CAT_ID_MAX + 8] = "";
+	cls_addr_str(fd->family, fd->server, srv, sizeof srv);
+	const char *pn = proto_word(fd->proto, fd->family);
+	const char *id = fd->group && fd->group <= c->res.ngroups ?
+	                 c->res.groups[fd->group - 1].id :
+	                 fd->service >= 0 ? c->cat->services[fd->service].id :
+	                 NULL;
+	if (id)
+		cls_fmt(svc, sizeof svc, " (%s)", id);
+	const char *what;
+	switch (fd->kind) {
+	case CLS_K_BLOCKED: what = "its attempts were blocked"; break;
+	case CLS_K_VIOLATION: what = "each one a violation"; break;
+	default: what = "no catalog service uses it that way"; break;
+	}
+	if (fd->server_initiated)
+		cls_fmt(fd->reason, sizeof fd->reason, "The server %s sent %s to "
+		        "port %u%s of %u peers, %s (last outcome %s): a flood or "
+		        "a sweep.", srv, pn, (unsigned)fd->port, svc,
+		        (unsigned)fd->npeers, what, outcome_word(fd->outcome));
+	else
+		cls_fmt(fd->reason, sizeof fd->reason, "%u peers sent %s to port "
+		        "%u%s of the server %s, %s (last outcome %s): a flood.",
+		        (unsigned)fd->npeers, pn, (unsigned)fd->port, svc, srv,
+		        what, outcome_word(fd->outcome));
 }

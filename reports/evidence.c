@@ -13,7 +13,11 @@
  * same files, order, BPF filter, -c count and decoders as the first pass)
  * and dumps with libpcap every packet whose tuple is a flagged flow's and
  * whose time lies in that flow's window, up to --evidence-packets per
- * flow. The windows keep apart flows that reuse a tuple (a port reused an
+ * flow. A flow inside a tunnel is keyed with its tunnel's id as capture
+ * keyed it (the second pass interns into the first pass's table, so the
+ * ids agree), and its frames are written whole, outer headers and all;
+ * a frame that is evidence for two flows (the outer and the inner) is
+ * written once. The windows keep apart flows that reuse a tuple (a port reused an
  * hour later, an expected flow before a flagged one). An ICMP error counts
  * for the flow it quotes: its quoted tuple is looked up, within the flow's
  * window plus the longest idle timeout of the flow table (300 s), since the
@@ -77,6 +81,7 @@ struct ev_key {
 	uint8_t lo[16], hi[16];
 	uint16_t plo, phi;
 	uint8_t family, proto, kind; /* kind 1: ICMP echo */
+	uint16_t tunnel;             /* as capture keyed it (cap_flow.tunnel) */
 };
 
 struct ev_flow {
@@ -110,12 +115,13 @@ static bool echo_type(uint8_t proto, uint8_t type)
 	return proto == 58 && (type == 128 || type == 129);
 }
 
-static void make_key(struct ev_key *k, uint8_t family, uint8_t proto,
-                     uint8_t kind, const uint8_t *a, uint16_t pa,
-                     const uint8_t *b, uint16_t pb)
+static void make_key(struct ev_key *k, uint16_t tunnel, uint8_t family,
+                     uint8_t proto, uint8_t kind, const uint8_t *a,
+                     uint16_t pa, const uint8_t *b, uint16_t pb)
 {
 	size_t alen = family == 4 ? 4 : 16;
 	memset(k, 0, sizeof *k);
+	k->tunnel = tunnel;
 	int c = memcmp(a, b, alen);
 	bool a_lo = c < 0 || (c == 0 && pa <= pb);
 	memcpy(k->lo, a_lo ? a : b, alen);
@@ -134,23 +140,24 @@ static void flow_key(struct ev_key *k, const struct cap_flow *f)
 		uint8_t type = (uint8_t)(f->port_b >> 8);
 		bool echo = type == (f->proto == 1 ? 8 : 128);
 		uint16_t id = echo ? f->port_a : 0;
-		make_key(k, f->family, f->proto, echo, f->addr_a, id, f->addr_b,
-		         id);
+		make_key(k, f->tunnel, f->family, f->proto, echo, f->addr_a,
+		         id, f->addr_b, id);
 		return;
 	}
-	make_key(k, f->family, f->proto, 0, f->addr_a, f->port_a, f->addr_b,
-	         f->port_b);
+	make_key(k, f->tunnel, f->family, f->proto, 0, f->addr_a, f->port_a,
+	         f->addr_b, f->port_b);
 }
 
 static void packet_key(struct ev_key *k, const struct cap_packet_view *v)
 {
 	if (is_icmp(v->proto)) {
 		bool echo = echo_type(v->proto, v->icmp_type);
-		make_key(k, v->family, v->proto, echo, v->src,
+		make_key(k, v->tunnel, v->family, v->proto, echo, v->src,
 		         echo ? v->sport : 0, v->dst, echo ? v->dport : 0);
 		return;
 	}
-	make_key(k, v->family, v->proto, 0, v->src, v->sport, v->dst, v->dport);
+	make_key(k, v->tunnel, v->family, v->proto, 0, v->src, v->sport,
+	         v->dst, v->dport);
 }
 
 /* The key of the flow an ICMP error quotes; false when it quotes none. */
@@ -159,20 +166,21 @@ static bool quoted_key(struct ev_key *k, const struct cap_packet_view *v)
 	const struct cap_view_tuple *q = &v->quoted;
 	if (!v->icmp_error || (q->family != 4 && q->family != 6))
 		return false;
-	make_key(k, q->family, q->proto, is_icmp(q->proto), q->src, q->sport,
-	         q->dst, q->dport);
+	make_key(k, v->tunnel, q->family, q->proto, is_icmp(q->proto), q->src,
+	         q->sport, q->dst, q->dport);
 	return true;
 }
 
 static uint64_t key_hash(uint64_t seed, const struct ev_key *k)
 {
-	uint8_t b[40];
+	uint8_t b[42];
 	memcpy(b, k->lo, 16);
 	memcpy(b + 16, k->hi, 16);
 	uint64_t w = (uint64_t)k->family | (uint64_t)k->proto << 8 |
 	             (uint64_t)k->kind << 16 | (uint64_t)k->plo << 24 |
 	             (uint64_t)k->phi << 40;
 	memcpy(b + 32, &w, 8);
+	memcpy(b + 40, &k->tunnel, 2);
 	return cap_hash(seed, b, sizeof b);
 }
 
@@ -180,6 +188,7 @@ static bool key_eq(const struct ev_key *a, const struct ev_key *b)
 {
 	return a->family == b->family && a->proto == b->proto &&
 	       a->kind == b->kind && a->plo == b->plo && a->phi == b->phi &&
+	       a->tunnel == b->tunnel &&
 	       memcmp(a->lo, b->lo, 16) == 0 && memcmp(a->hi, b->hi, 16) == 0;
 }
 
@@ -287,6 +296,8 @@ static int key_cmp(const struct ev_key *a, const struct ev_key *b)
 		c = (int)a->proto - (int)b->proto;
 	if (!c)
 		c = (int)a->kind - (int)b->kind;
+	if (!c)
+		c = (int)a->tunnel - (int)b->tunnel;
 	return c;
 }
 
@@ -354,6 +365,10 @@ struct ev_run {
 	uint64_t written;
 	uint64_t other_linktype; /* packets of flagged flows not written */
 	int other_dlt;           /* the first such link type */
+	uint64_t last_frame;     /* the frame written last (cap_packet_view
+	                          * .frame): a tunnel's frame is written once
+	                          * even when its outer and inner flows are
+	                          * both flagged */
 };
 
 static void on_packet(const struct cap_packet_view *v, void *ctx)
@@ -378,6 +393,11 @@ static void on_packet(const struct cap_packet_view *v, void *ctx)
 		e->dumped++;
 		return;
 	}
+	if (v->frame && v->frame == r->last_frame) {
+		e->dumped++; /* in the file already, for another of its flows */
+		return;
+	}
+	r->last_frame = v->frame;
 	struct pcap_pkthdr h;
 	memset(&h, 0, sizeof h);
 	h.ts.tv_sec = (time_t)(v->ts_ns / EV_NS);

@@ -7,7 +7,9 @@
  * (or by the report callback when there was none). Columns follow the EVE
  * names of the JSON-lines writer: src is the initiator, dest the responder;
  * ICMP flows leave the ports empty and fill icmp_type/icmp_code with the
- * request's type and code. Quoting is RFC 4180 (rl_csv). Each row is built
+ * request's type and code. The last five columns are the innermost tunnel
+ * the flow came through (kind, outer addresses, VNI/key/session id,
+ * depth), empty for a flow outside any. Quoting is RFC 4180 (rl_csv). Each row is built
  * by hand into one buffer and written with one call.
  */
 #include <errno.h>
@@ -25,6 +27,9 @@ static const char *const columns[] = {
 	"dest_port", "icmp_type", "icmp_code", "vlan", "initiator_inferred",
 	"outcome", "pkts_toserver", "pkts_toclient", "bytes_toserver",
 	"bytes_toclient", "verdict", "service", "server", "reason",
+	/* the innermost tunnel the flow came through, empty when none */
+	"tunnel_kind", "tunnel_src_ip", "tunnel_dest_ip", "tunnel_id",
+	"tunnel_depth",
 };
 
 static void header(struct rep_out *o)
@@ -106,6 +111,22 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 		                                                : f->addr_b);
 	rl_raw(&l, ",", 1);
 	rl_csv(&l, cf->reason);
+	const struct cap_tunnel *t = rep_tunnel(in, f->tunnel);
+	if (t) {
+		rl_raw(&l, ",", 1);
+		rl_csv(&l, cap_tunnel_kind_name(t->kind));
+		rl_raw(&l, ",", 1);
+		rl_addr(&l, t->family, t->src);
+		rl_raw(&l, ",", 1);
+		rl_addr(&l, t->family, t->dst);
+		rl_raw(&l, ",", 1);
+		if (t->has_id)
+			rl_u64(&l, t->id);
+		rl_raw(&l, ",", 1);
+		rl_u64(&l, t->depth);
+	} else {
+		rl_raw(&l, ",,,,,", 5);
+	}
 	rl_raw(&l, "\r\n", 2);
 	if (l.over) {
 		rep_fail(o, EOVERFLOW);

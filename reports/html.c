@@ -380,7 +380,8 @@ static void banner(struct rep_out *o, const struct cls_result *res,
 	rep_puts(o, "</div>\n");
 	if (res->summary.with_caveats && res->ncaveats) {
 		rep_puts(o, "<div class=\"caveats\"><strong>Caveats</strong><ul>");
-		for (uint32_t i = 0; i < res->ncaveats && i < 8; i++) {
+		for (uint32_t i = 0; i < res->ncaveats && i < CLS_MAX_CAVEATS;
+		     i++) {
 			rep_puts(o, "<li>");
 			esc(o, res->caveats[i]);
 			rep_puts(o, "</li>");
@@ -414,15 +415,30 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	const struct cap_options *co = in->capopt;
 	char b[1024], t1[REP_TIME_MAX], t2[REP_TIME_MAX], d[48], by[32], n1[32];
 	rep_puts(o, "<h2 id=\"capture\">Capture</h2>\n<dl class=\"facts\">\n");
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		rep_time(iv->start_ns, t1, sizeof t1);
+		rep_time(iv->end_ns, t2, sizeof t2);
+		snprintf(b, sizeof b, "%u%s: %s to %s (every %" PRIu32 " s)",
+		         iv->seq, iv->final ? " (the last)" : "", t1, t2,
+		         iv->seconds);
+		fact(o, "Interval", b, false);
+	}
 	if (co && co->iface) {
 		fact(o, "Interface", co->iface, false);
+	} else if (rep_flow_input(in) && !in->nmerged) {
+		unsigned n = rep_nsources(in);
+		for (unsigned i = 0; i < n; i++) {
+			rep_source_label(in, i, b, sizeof b);
+			fact(o, i ? "" : (n > 1 ? "Sources" : "Source"), b, false);
+		}
 	} else if (co) {
 		for (unsigned i = 0; i < co->nsources && i < CAP_MAX_SOURCES; i++) {
 			char lt[16];
 			if (st->skipped[i][0])
 				snprintf(b, sizeof b, "%s \xe2\x80\x94 skipped: %s",
 				         co->sources[i], st->skipped[i]);
-			else if (i < st->nsources)
+			else if (i < st->nsources && st->linktypes[i] >= 0)
 				snprintf(b, sizeof b, "%s (%s)", co->sources[i],
 				         rep_linktype_name(st->linktypes[i], lt,
 				                           sizeof lt));
@@ -434,6 +450,13 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	}
 	if (co && co->filter)
 		fact(o, "Filter", co->filter, false);
+	if (rep_flow_input(in)) {
+		rep_records_words(&st->rec, b, sizeof b);
+		fact(o, "Records", b, st->rec.malformed || st->rec.evicted ||
+		     st->rec.sequence_gaps);
+		rep_sampling_words(st->rec.sampling, b, sizeof b);
+		fact(o, "Sampling", b, st->rec.sampling > 1);
+	}
 	rep_bytes(st->bytes, by, sizeof by);
 	snprintf(b, sizeof b, "%s (%s)", num(st->packets, n1, sizeof n1), by);
 	fact(o, "Packets", st->packets ? b : "none: the capture holds no packets",
@@ -515,6 +538,8 @@ static void finding_body(struct rep_out *o, const struct rep_input *in,
 		rep_addr(f->family, f->server, 0, sa, sizeof sa);
 	if (f->has_peer)
 		rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
+	else if (f->npeers) /* a flood: many peers, one port */
+		snprintf(pa, sizeof pa, "%u peers", (unsigned)f->npeers);
 	if (f->flows && sa[0] && pa[0]) {
 		rep_puts(o, "<span class=\"addr\">");
 		esc_addr(o, f->server_initiated ? sa : pa);

@@ -14,7 +14,10 @@
  * half-write. A stream (JSON lines) is a log, not a report: it is opened
  * under its final name and line-buffered, so every line is complete when
  * it reaches the file and `tail -f` follows the capture (one write(2) a
- * flow); rep_abort() removes it only if nothing was written. Colour is
+ * flow); rep_abort() removes it only if nothing was written; after a
+ * SIGHUP (rep_request_reopen) it is reopened under its name before its
+ * next line, so logrotate can move it away as with Suricata's eve.json.
+ * Colour is
  * decided here once: the text writer on a terminal (catalog/term.c).
  *
  * Before a capture that drops root (-Z), rep_check_user() asks a child
@@ -27,6 +30,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,36 @@
 #include <unistd.h>
 
 #include "rep_int.h"
+
+/* SIGHUP: streams reopen their file before their next line (rotation). */
+static atomic_uint reopen_gen;
+
+void rep_request_reopen(void)
+{
+	atomic_fetch_add_explicit(&reopen_gen, 1, memory_order_relaxed);
+}
+
+void rep_stream_check(struct rep_out *o)
+{
+	if (!o->streamed || o->failed)
+		return;
+	unsigned g = atomic_load_explicit(&reopen_gen, memory_order_relaxed);
+	if (g == o->gen)
+		return;
+	o->gen = g;
+	/* The rotated file keeps what was written; the name starts anew. */
+	if (fclose(o->fp) != 0) {
+		o->fp = NULL;
+		rep_fail(o, errno);
+	}
+	o->fp = fopen(o->path, "a");
+	if (!o->fp) {
+		rep_fail(o, errno);
+		o->fp = fopen("/dev/null", "w"); /* keep a stream to close */
+		return;
+	}
+	setvbuf(o->fp, NULL, _IOLBF, 0);
+}
 
 void rep_write(struct rep_out *o, const char *s, size_t n)
 {
@@ -180,7 +214,8 @@ int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
 			snprintf(msg, sizeof msg, "cannot become user '%s': %s",
 			         user, strerror(errno));
 		else if (access(dir, W_OK | X_OK) != 0)
-			snprintf(msg, sizeof msg, "user '%s' (-Z) cannot write in "
+			snprintf(msg, sizeof msg, "user '%s', who parses the "
+			         "packets (-Z), cannot write in "
 			         "%.200s: %s", user, dir, strerror(errno));
 		else if (!o->streamed && stat(dir, &d) == 0 &&
 		         (d.st_mode & S_ISVTX) && stat(o->path, &f) == 0 &&
@@ -249,6 +284,8 @@ struct rep_out *rep_open(const struct rep_writer *w, const char *path,
 		if (w->stream && (!exists || S_ISREG(sb.st_mode))) {
 			setvbuf(o->fp, NULL, _IOLBF, 0);
 			o->streamed = true;
+			o->gen = atomic_load_explicit(&reopen_gen,
+			                              memory_order_relaxed);
 		}
 		return o;
 	}

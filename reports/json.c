@@ -1,14 +1,25 @@
 /*
  * json.c -- the versioned JSON report (docs/report-format.md).
  *
- * Design. The report is built as one jansson tree by rep_report_json() and
- * dumped at the end with two-space indentation, keys in the order they were
- * set (jansson keeps insertion order). Every value comes from what capture
- * counted and classify decided; nothing is recomputed here. The report holds
- * no wall-clock time, so the same capture and options give the same bytes
- * (golden tests rely on it); times are the packets' own. Memory: the tree
- * is proportional to the findings (bounded by --max-findings) and the
- * catalog; flows are never part of it.
+ * Design. The report is written as a stream, object by object, in the
+ * order of `sections`: the head (version ... capture), built as one small
+ * jansson object; then each server written straight (there may be
+ * 100,000); the summary; each service, group and finding built as a
+ * jansson object (a finding by rep_finding_json, the one place a finding's
+ * fields are listed, which the JSON-lines finding events use too),
+ * written and freed at once; the caveats. The writer (jw_*) prints a
+ * jansson value byte for byte as json_dumpf(JSON_INDENT(2)) does, so the
+ * file is what dumping a whole tree gave before; rep_report_json() reads
+ * the stream back into a tree, so that each object has one description.
+ * Every value comes from what capture counted and classify decided;
+ * nothing is recomputed here. The report holds no wall-clock time, so the
+ * same capture and options give the same bytes (golden tests rely on it);
+ * times are the packets' own. Memory: the head, one object and a 64 KiB
+ * buffer, whatever the number of findings (bounded by --max-findings) or
+ * servers; flows are never part of it. Cost (callgrind on make bench's
+ * servers.pcap): a finding about 27,000 instructions to build (its two
+ * times and two addresses 13,000 of them), then to write and free; a
+ * server about 9,000 (docs/flows.md, "Speed").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,6 +65,8 @@ json_t *rep_finding_json(const struct rep_input *in,
 		json_object_set_new(o, "ports", json_string(r));
 	}
 	json_object_set_new(o, "nports", json_integer(f->nports ? f->nports : 1));
+	json_object_set_new(o, "npeers", json_integer(f->npeers ? f->npeers :
+	                                              f->has_peer ? 1 : 0));
 	if (rep_zero_addr(f->server)) {
 		json_object_set_new(o, "server", json_null());
 	} else {
@@ -84,6 +97,12 @@ json_t *rep_finding_json(const struct rep_input *in,
 	for (unsigned i = 0; ids && i < f->nflow_ids && i < CLS_FLOW_IDS; i++)
 		json_array_append_new(ids, u64(f->flow_ids[i]));
 	json_object_set_new(o, "flow_ids", ids ? ids : json_null());
+	/* Tunnels: the one all its flows came through, if they share one. */
+	json_t *tun = f->tunnel_mixed ? NULL : rep_tunnel_json(in, f->tunnel);
+	if (tun)
+		json_object_set_new(o, "tunnel", tun);
+	else if (f->tunnel_mixed)
+		json_object_set_new(o, "tunnel_mixed", json_true());
 	return o;
 }
 
@@ -106,6 +125,12 @@ static json_t *capture_json(const struct rep_input *in)
 	}
 	if (co && co->iface) {
 		json_array_append_new(src, rep_jstr(co->iface));
+	} else if (rep_flow_input(in) && !in->nmerged) {
+		for (unsigned i = 0; i < rep_nsources(in); i++) {
+			char b[600];
+			rep_source_label(in, i, b, sizeof b);
+			json_array_append_new(src, rep_jstr(b));
+		}
 	} else if (co) {
 		for (unsigned i = 0; i < co->nsources && i < CAP_MAX_SOURCES; i++) {
 			json_array_append_new(src, rep_jstr(co->sources[i]));
@@ -115,8 +140,11 @@ static json_t *capture_json(const struct rep_input *in)
 				                      "reason", rep_jstr(st->skipped[i])));
 		}
 	}
-	for (unsigned i = 0; i < st->nsources && i < CAP_MAX_SOURCES; i++) {
+	for (unsigned i = 0; !(rep_flow_input(in) && !in->nmerged) &&
+	                     i < st->nsources && i < CAP_MAX_SOURCES; i++) {
 		char b[16];
+		if (st->linktypes[i] < 0)
+			continue; /* a merged flow-record source: none */
 		json_array_append_new(links, json_string(
 			rep_linktype_name(st->linktypes[i], b, sizeof b)));
 	}
@@ -124,7 +152,7 @@ static json_t *capture_json(const struct rep_input *in)
 		json_object_set_new(an, cap_anomaly_name((enum cap_anomaly)i),
 		                    u64(st->anomalies[i]));
 	json_object_set_new(c, "sources", src);
-	json_object_set_new(c, "live", json_boolean(co && co->iface));
+	json_object_set_new(c, "live", json_boolean(rep_live_input(in)));
 	json_object_set_new(c, "filter", str_or_null(co ? co->filter : NULL));
 	json_object_set_new(c, "snaplen", json_integer(co && co->snaplen
 	                    ? co->snaplen : CAP_DEFAULT_SNAPLEN));
@@ -144,6 +172,12 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "skipped", skipped);
 	json_object_set_new(c, "linktypes", links);
 	json_object_set_new(c, "anomalies", an);
+	json_object_set_new(c, "tunnels", json_pack("{s:b, s:o, s:o, s:o, s:o}",
+	                    "decapsulated", !(co && co->no_decap),
+	                    "tunnels", u64(st->tunnels),
+	                    "packets", u64(st->tunnel_packets),
+	                    "table_full", u64(st->tunnel_full),
+	                    "fragmented", u64(st->tunnel_frag)));
 	json_object_set_new(c, "flows", u64(st->flows));
 	json_object_set_new(c, "evicted", u64(st->evicted));
 	json_object_set_new(c, "timed_out", u64(st->timed_out));
@@ -151,6 +185,17 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "peak_flows", u64(st->peak_flows));
 	json_object_set_new(c, "frag_tracked", u64(st->frag_tracked));
 	json_object_set_new(c, "interrupted", json_boolean(st->interrupted));
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		json_object_set_new(c, "interval", json_pack(
+			"{s:i, s:i, s:o, s:o, s:b}", "seq", (json_int_t)iv->seq,
+			"seconds", (json_int_t)iv->seconds,
+			"start", time_or_null(iv->start_ns, true),
+			"end", time_or_null(iv->end_ns, true),
+			"last", iv->final));
+	}
+	if (rep_flow_input(in))
+		json_object_set_new(c, "records", rep_records_json(st));
 	return c;
 }
 
@@ -240,9 +285,191 @@ static json_t *summary_json(const struct cls_summary *s)
 	return o;
 }
 
-json_t *rep_report_json(const struct rep_input *in)
+/* ---- writing JSON --------------------------------------------------------- */
+
+/* A jansson value written exactly as json_dumpf(JSON_INDENT(2)) writes it
+ * (jansson 2.14's dump.c: members in insertion order, ", " never, ",\n"
+ * and two spaces a level, "{}" and "[]" when empty, "\"key\": value";
+ * strings escaped as jansson does without JSON_ENSURE_ASCII: \" \\ \b \f
+ * \n \r \t and \u00XX (upper-case hex) for other bytes below 0x20, the rest
+ * -- UTF-8 and DEL included -- as is), through a buffer of JW_BUF bytes
+ * written with one rep_write when full. A jansson string is valid UTF-8,
+ * so the bytes to escape are found byte by byte. Reals, which the report
+ * has none of, go through json_dumps. */
+#define JW_BUF (64u * 1024u)
+
+struct jw {
+	struct rep_out *o;
+	size_t n;
+	char b[JW_BUF];
+};
+
+static void jw_flush(struct jw *w)
 {
-	const struct cls_result *res = in->res;
+	if (w->n)
+		rep_write(w->o, w->b, w->n);
+	w->n = 0;
+}
+
+static inline void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if (__builtin_expect(n > JW_BUF - w->n, 0)) {
+		jw_flush(w);
+		if (n > JW_BUF) {
+			rep_write(w->o, s, n);
+			return;
+		}
+	}
+	memcpy(w->b + w->n, s, n);
+	w->n += n;
+}
+
+static void jw_indent(struct jw *w, unsigned depth)
+{
+	static const char sp[] = "\n                                ";
+	size_t n = 1 + 2 * (size_t)depth;
+	if (n <= sizeof sp - 1) {
+		jw_raw(w, sp, n);
+		return;
+	}
+	jw_raw(w, sp, 1);
+	for (n--; n; ) {
+		size_t k = n < sizeof sp - 2 ? n : sizeof sp - 2;
+		jw_raw(w, sp + 1, k);
+		n -= k;
+	}
+}
+
+/* The bytes a JSON string escapes: below 0x20, '"' and '\\'. */
+static const uint8_t jw_esc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
+static void jw_str(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	jw_raw(w, "\"", 1);
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!jw_esc[c])
+			continue;
+		jw_raw(w, s + run, i - run);
+		run = i + 1;
+		char e[6] = { '\\', 0, 0, 0, 0, 0 };
+		size_t k = 2;
+		switch (c) {
+		case '"': e[1] = '"'; break;
+		case '\\': e[1] = '\\'; break;
+		case '\b': e[1] = 'b'; break;
+		case '\f': e[1] = 'f'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
+		case '\t': e[1] = 't'; break;
+		default:
+			e[1] = 'u';
+			e[2] = '0';
+			e[3] = '0';
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			k = 6;
+		}
+		jw_raw(w, e, k);
+	}
+	jw_raw(w, s + run, n - run);
+	jw_raw(w, "\"", 1);
+}
+
+static void jw_int(struct jw *w, json_int_t v)
+{
+	char t[24];
+	size_t k = sizeof t;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[--k] = '-';
+	jw_raw(w, t + k, sizeof t - k);
+}
+
+static void jw_value(struct jw *w, json_t *v, unsigned depth)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		if (json_object_size(v) == 0) {
+			jw_raw(w, "{}", 2);
+			return;
+		}
+		jw_raw(w, "{", 1);
+		bool first = true;
+		for (void *it = json_object_iter(v); it;
+		     it = json_object_iter_next(v, it)) {
+			if (!first)
+				jw_raw(w, ",", 1);
+			first = false;
+			jw_indent(w, depth + 1);
+			jw_str(w, json_object_iter_key(it),
+			       json_object_iter_key_len(it));
+			jw_raw(w, ": ", 2);
+			jw_value(w, json_object_iter_value(it), depth + 1);
+		}
+		jw_indent(w, depth);
+		jw_raw(w, "}", 1);
+		return;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(v);
+		if (n == 0) {
+			jw_raw(w, "[]", 2);
+			return;
+		}
+		jw_raw(w, "[", 1);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				jw_raw(w, ",", 1);
+			jw_indent(w, depth + 1);
+			jw_value(w, json_array_get(v, i), depth + 1);
+		}
+		jw_indent(w, depth);
+		jw_raw(w, "]", 1);
+		return;
+	}
+	case JSON_STRING:
+		jw_str(w, json_string_value(v), json_string_length(v));
+		return;
+	case JSON_INTEGER:
+		jw_int(w, json_integer_value(v));
+		return;
+	case JSON_TRUE:
+		jw_raw(w, "true", 4);
+		return;
+	case JSON_FALSE:
+		jw_raw(w, "false", 5);
+		return;
+	case JSON_NULL:
+		jw_raw(w, "null", 4);
+		return;
+	case JSON_REAL: {
+		char *d = json_dumps(v, JSON_ENCODE_ANY);
+		if (d)
+			jw_raw(w, d, strlen(d));
+		else
+			rep_fail(w->o, ENOMEM);
+		free(d);
+		return;
+	}
+	}
+}
+
+/* ---- the report, object by object ------------------------------------ */
+
+/* Everything before "servers": small, built whole. */
+static json_t *report_head(const struct rep_input *in)
+{
 	const struct cat_model *m = in->model;
 	const struct catalog *cat = m ? m->cat : NULL;
 	json_t *r = json_object();
@@ -275,84 +502,271 @@ json_t *rep_report_json(const struct rep_input *in)
 	json_object_set_new(r, "base_port", json_integer(m ? m->base : 0));
 	/* Identity: report_id and covers (merge.c), capture.host when live. */
 	json_t *cap = capture_json(in);
-	rep_identity_json(r, cap, in);
+	if (!cap || rep_identity_json(r, cap, in) != 0) {
+		json_decref(cap);
+		json_decref(r);
+		return NULL;
+	}
 	json_object_set_new(r, "capture", cap);
-
-	json_t *sv = json_array();
-	for (uint32_t i = 0; sv && i < res->nservers; i++) {
-		const struct cls_server *s = &res->servers[i];
-		char a[REP_ADDR_MAX];
-		rep_addr(s->family, s->addr, s->len, a, sizeof a);
-		json_t *by = json_object(), *kinds = kinds_json(s->kinds);
-		for (int v = 0; by && v < CLS_V_NONE; v++)
-			json_object_set_new(by, cls_verdict_name((enum cls_verdict)v),
-			                    u64(s->by[v]));
-		json_array_append_new(sv, json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}",
-		                      "address", a, "inferred", (int)s->inferred,
-		                      "name", s->name[0] ? rep_jstr(s->name)
-		                                         : json_null(),
-		                      "how", rep_jstr(s->how),
-		                      "flows_by_verdict", by ? by : json_null(),
-		                      "findings_by_kind",
-		                      kinds ? kinds : json_null()));
-	}
-	json_object_set_new(r, "servers", sv ? sv : json_null());
-	json_object_set_new(r, "servers_how", rep_jstr(res->servers_how));
-	json_object_set_new(r, "summary", summary_json(&res->summary));
-
-	json_t *svc = json_array();
-	for (uint32_t i = 0; svc && cat && i < cat->nservices; i++) {
-		json_t *o = cat_service_json(m, i);
-		if (!o)
-			continue;
-		const struct cls_service_stat *st = &res->services[i];
-		json_object_set_new(o, "status",
-		                    json_string(cls_status_name(st->status)));
-		json_object_set_new(o, "flows", u64(st->flows));
-		json_object_set_new(o, "ok_flows", u64(st->ok_flows));
-		json_object_set_new(o, "bytes", u64(st->bytes));
-		json_object_set_new(o, "by_verdict", by_verdict_json(st));
-		json_object_set_new(o, "service_group",
-		                    str_or_null(rep_attrib_id(in, -1, st->group)));
-		json_object_set_new(o, "caveat", st->caveat[0]
-		                    ? rep_jstr(st->caveat) : json_null());
-		json_array_append_new(svc, o);
-	}
-	json_object_set_new(r, "services", svc ? svc : json_null());
-
-	json_t *gr = json_array();
-	for (uint32_t i = 0; gr && cat && i < res->ngroups; i++) {
-		json_t *g = group_json(in, &res->groups[i]);
-		if (g)
-			json_array_append_new(gr, g);
-	}
-	json_object_set_new(r, "groups", gr ? gr : json_null());
-
-	json_t *fs = json_array();
-	for (uint32_t i = 0; fs && i < res->nfindings; i++)
-		json_array_append_new(fs, rep_finding_json(in, &res->findings[i]));
-	json_object_set_new(r, "findings", fs ? fs : json_null());
-
-	json_t *cv = json_array();
-	for (uint32_t i = 0; cv && i < res->ncaveats && i < 8; i++)
-		json_array_append_new(cv, rep_jstr(res->caveats[i]));
-	json_object_set_new(r, "caveats", cv ? cv : json_null());
 	return r;
+}
+
+/* "key": at depth, after a comma unless first. */
+static void jw_member(struct jw *w, unsigned depth, bool first,
+                      const char *key)
+{
+	if (!first)
+		jw_raw(w, ",", 1);
+	jw_indent(w, depth);
+	jw_str(w, key, strlen(key));
+	jw_raw(w, ": ", 2);
+}
+
+/* A string as rep_jstr() makes it (null, or its UTF-8 with invalid bytes
+ * replaced): jansson checks it. */
+static void jw_jstr(struct jw *w, const char *s)
+{
+	json_t *j = rep_jstr(s);
+	if (json_is_string(j))
+		jw_str(w, json_string_value(j), json_string_length(j));
+	else
+		jw_raw(w, "null", 4);
+	json_decref(j);
+}
+
+/* One server, written as it goes: there may be 100,000 of them, and as
+ * jansson objects (about 20 values each, built, written and freed) they
+ * cost ten times as much. Its one description: rep_report_json() reads
+ * the stream back. */
+static void server_write(struct jw *w, const struct rep_input *in,
+                         uint32_t i, unsigned depth)
+{
+	const struct cls_server *s = &in->res->servers[i];
+	char a[REP_ADDR_MAX];
+	rep_addr(s->family, s->addr, s->len, a, sizeof a);
+	jw_raw(w, "{", 1);
+	jw_member(w, depth + 1, true, "address");
+	jw_str(w, a, strlen(a));
+	jw_member(w, depth + 1, false, "inferred");
+	if (s->inferred)
+		jw_raw(w, "true", 4);
+	else
+		jw_raw(w, "false", 5);
+	jw_member(w, depth + 1, false, "name");
+	jw_jstr(w, s->name[0] ? s->name : NULL);
+	jw_member(w, depth + 1, false, "how");
+	jw_jstr(w, s->how);
+	jw_member(w, depth + 1, false, "flows_by_verdict");
+	jw_raw(w, "{", 1);
+	for (int v = 0; v < CLS_V_NONE; v++) {
+		jw_member(w, depth + 2, v == 0,
+		          cls_verdict_name((enum cls_verdict)v));
+		jw_int(w, (json_int_t)(s->by[v] > (uint64_t)INT64_MAX
+		                       ? (uint64_t)INT64_MAX : s->by[v]));
+	}
+	jw_indent(w, depth + 1);
+	jw_raw(w, "}", 1);
+	jw_member(w, depth + 1, false, "findings_by_kind");
+	jw_raw(w, "{", 1);
+	for (size_t k = 0; k < CLS_K_COUNT; k++) {
+		enum cls_kind kind = cls_kinds_worst_first[k];
+		jw_member(w, depth + 2, k == 0, cls_kind_name(kind));
+		jw_int(w, (json_int_t)(s->kinds[kind] > (uint64_t)INT64_MAX
+		                       ? (uint64_t)INT64_MAX : s->kinds[kind]));
+	}
+	jw_indent(w, depth + 1);
+	jw_raw(w, "}", 1);
+	jw_indent(w, depth);
+	jw_raw(w, "}", 1);
+}
+
+static json_t *service_json(const struct rep_input *in, uint32_t i)
+{
+	json_t *o = cat_service_json(in->model, i);
+	if (!o)
+		return NULL;
+	const struct cls_service_stat *st = &in->res->services[i];
+	json_object_set_new(o, "status", json_string(cls_status_name(st->status)));
+	json_object_set_new(o, "flows", u64(st->flows));
+	json_object_set_new(o, "ok_flows", u64(st->ok_flows));
+	json_object_set_new(o, "bytes", u64(st->bytes));
+	json_object_set_new(o, "by_verdict", by_verdict_json(st));
+	json_object_set_new(o, "service_group",
+	                    str_or_null(rep_attrib_id(in, -1, st->group)));
+	json_object_set_new(o, "caveat", st->caveat[0] ? rep_jstr(st->caveat)
+	                                               : json_null());
+	return o;
+}
+
+static json_t *group_item(const struct rep_input *in, uint32_t i)
+{
+	return group_json(in, &in->res->groups[i]);
+}
+
+static json_t *finding_item(const struct rep_input *in, uint32_t i)
+{
+	return rep_finding_json(in, &in->res->findings[i]);
+}
+
+static json_t *caveat_item(const struct rep_input *in, uint32_t i)
+{
+	return rep_jstr(in->res->caveats[i]);
+}
+
+static json_t *servers_how_value(const struct rep_input *in)
+{
+	return rep_jstr(in->res->servers_how);
+}
+
+static json_t *summary_value(const struct rep_input *in)
+{
+	return summary_json(&in->res->summary);
+}
+
+static uint32_t n_servers(const struct rep_input *in)
+{
+	return in->res->nservers;
+}
+
+static uint32_t n_services(const struct rep_input *in)
+{
+	return in->model && in->model->cat ? in->model->cat->nservices : 0;
+}
+
+static uint32_t n_groups(const struct rep_input *in)
+{
+	return in->model && in->model->cat ? in->res->ngroups : 0;
+}
+
+static uint32_t n_findings(const struct rep_input *in)
+{
+	return in->res->nfindings;
+}
+
+static uint32_t n_caveats(const struct rep_input *in)
+{
+	return in->res->ncaveats < CLS_MAX_CAVEATS ? in->res->ncaveats
+	                                           : CLS_MAX_CAVEATS;
+}
+
+/* The report after its head, in order: each member one value, or an array
+ * made one item at a time (count, then item: a jansson object written
+ * and freed, or write: written straight). json_write follows this list. */
+static const struct section {
+	const char *key;
+	json_t *(*value)(const struct rep_input *in);
+	uint32_t (*count)(const struct rep_input *in);
+	json_t *(*item)(const struct rep_input *in, uint32_t i);
+	void (*write)(struct jw *w, const struct rep_input *in, uint32_t i,
+	              unsigned depth);
+} sections[] = {
+	{ "servers", NULL, n_servers, NULL, server_write },
+	{ "servers_how", servers_how_value, NULL, NULL, NULL },
+	{ "summary", summary_value, NULL, NULL, NULL },
+	{ "services", NULL, n_services, service_json, NULL },
+	{ "groups", NULL, n_groups, group_item, NULL },
+	{ "findings", NULL, n_findings, finding_item, NULL },
+	{ "caveats", NULL, n_caveats, caveat_item, NULL },
+};
+
+/* A member of the top-level object: "key": then the value. */
+static void jw_key(struct jw *w, bool *first, const char *key)
+{
+	jw_member(w, 1, *first, key);
+	*first = false;
+}
+
+/* The report, written object by object: the head, then each section's
+ * items made, written and freed one at a time. Memory: the head, one item
+ * and the buffer, whatever the number of findings and servers. Errors are
+ * left in o (rep_fail). */
+static void json_write(struct rep_out *o, const struct rep_input *in)
+{
+	struct jw *w = malloc(sizeof *w);
+	json_t *head = w ? report_head(in) : NULL;
+	if (!head) {
+		free(w);
+		rep_fail(o, ENOMEM);
+		return;
+	}
+	w->o = o;
+	w->n = 0;
+	bool first = true;
+	jw_raw(w, "{", 1);
+	for (void *it = json_object_iter(head); it;
+	     it = json_object_iter_next(head, it)) {
+		jw_key(w, &first, json_object_iter_key(it));
+		jw_value(w, json_object_iter_value(it), 1);
+	}
+	json_decref(head);
+	for (size_t k = 0; k < sizeof sections / sizeof sections[0] &&
+	                   !o->failed; k++) {
+		const struct section *sc = &sections[k];
+		jw_key(w, &first, sc->key);
+		if (sc->value) {
+			json_t *v = sc->value(in);
+			if (!v)
+				rep_fail(o, ENOMEM);
+			else
+				jw_value(w, v, 1);
+			json_decref(v);
+			continue;
+		}
+		uint32_t n = sc->count(in);
+		if (n == 0) {
+			jw_raw(w, "[]", 2);
+			continue;
+		}
+		jw_raw(w, "[", 1);
+		for (uint32_t i = 0; i < n && !o->failed; i++) {
+			if (i)
+				jw_raw(w, ",", 1);
+			jw_indent(w, 2);
+			if (sc->write) {
+				sc->write(w, in, i, 2);
+				continue;
+			}
+			json_t *v = sc->item(in, i);
+			if (!v) {
+				rep_fail(o, ENOMEM); /* never a report missing one */
+				break;
+			}
+			jw_value(w, v, 2);
+			json_decref(v);
+		}
+		jw_indent(w, 1);
+		jw_raw(w, "]", 1);
+	}
+	jw_indent(w, 0);
+	jw_raw(w, "}\n", 2);
+	jw_flush(w);
+	free(w);
 }
 
 static int json_report(struct rep_out *o, const struct rep_input *in)
 {
-	json_t *r = rep_report_json(in);
-	if (!r) {
-		rep_fail(o, ENOMEM);
-		return rep_done(o);
-	}
-	errno = 0;
-	if (json_dumpf(r, o->fp, JSON_INDENT(2)) != 0)
-		rep_fail(o, errno ? errno : EIO);
-	rep_puts(o, "\n");
-	json_decref(r);
+	json_write(o, in);
 	return rep_done(o);
+}
+
+/* The tree: the stream, written to memory and read back, so that the
+ * report has one description (for tests and any caller that wants to
+ * walk it; --json never builds it). */
+json_t *rep_report_json(const struct rep_input *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct rep_out o;
+	memset(&o, 0, sizeof o);
+	o.w = &rep_json;
+	o.fp = open_memstream(&buf, &len);
+	if (!o.fp)
+		return NULL;
+	json_write(&o, in);
+	bool ok = fclose(o.fp) == 0 && !o.failed;
+	json_t *r = ok ? json_loadb(buf, len, 0, NULL) : NULL;
+	free(buf);
+	return r;
 }
 
 const struct rep_writer rep_json = { "json", NULL, json_report };

@@ -6,7 +6,9 @@
  * hands it over (streaming: nothing is kept). EVE's names are used where
  * EVE has them, so SIEM parsers already know them: timestamp (the flow's
  * first packet), src_ip/src_port (the initiator), dest_ip/dest_port (the
- * responder), proto, vlan, and flow{pkts_toserver, ...} where "server" is
+ * responder), proto, vlan, tunnel (the tunnel the flow came through, when
+ * decapsulated: kind, outer addresses, VNI/key/session id, depth, parent),
+ * and flow{pkts_toserver, ...} where "server" is
  * the responder as in EVE (not necessarily the monitored server, which is
  * `server`). ICMP flows carry icmp_type/icmp_code instead of ports, as in
  * EVE. portaudit's own judgement follows: verdict, service (or the service
@@ -55,6 +57,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	const struct cap_flow *f = cf->flow;
 	struct rep_line l;
 	char pb[8];
+	rep_stream_check(o);
 	if (o->failed)
 		return;
 	l.n = 0;
@@ -92,6 +95,10 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 		rl_raw(&l, "[", 1);
 		rl_u64(&l, f->vlan);
 		rl_raw(&l, "]", 1);
+	}
+	if (rep_tunnel(in, f->tunnel)) { /* as EVE's tunnel, Zeek's parents */
+		key(&l, "tunnel");
+		rl_tunnel(&l, in, f->tunnel);
 	}
 	rl_lit(&l, ",\"flow\":{\"pkts_toserver\":");
 	rl_u64(&l, f->pkts[0]);
@@ -149,6 +156,7 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 {
 	const struct cls_result *res = in->res;
 	const struct cap_stats *st = in->cap;
+	rep_stream_check(o);
 	for (uint32_t i = 0; i < res->nfindings && !o->failed; i++) {
 		const struct cls_finding *f = &res->findings[i];
 		json_t *body = rep_finding_json(in, f);
@@ -184,6 +192,29 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 		json_object_update(e, body);
 		json_decref(body);
 		emit(o, e);
+	}
+	/* --interval: the stream stays one; each interval ends with a line
+	 * saying which it was and its verdict. */
+	if (in->interval && !o->failed) {
+		const struct rep_interval *iv = in->interval;
+		const struct cls_summary *s = &res->summary;
+		char t0[REP_TIME_MAX], t1[REP_TIME_MAX];
+		rep_time(iv->start_ns, t0, sizeof t0);
+		rep_time(iv->end_ns, t1, sizeof t1);
+		json_t *e = json_pack("{s:s, s:s, s:{s:i, s:i, s:s, s:s, s:b}, "
+		                      "s:s, s:o, s:o}",
+		                      "timestamp", t1, "event_type", "interval",
+		                      "interval", "seq", (json_int_t)iv->seq,
+		                      "seconds", (json_int_t)iv->seconds,
+		                      "start", t0, "end", t1, "last", iv->final,
+		                      "verdict", cls_overall_name(s->verdict),
+		                      "flows", json_integer((json_int_t)s->flows),
+		                      "findings", json_integer(
+		                              (json_int_t)res->nfindings));
+		if (!e)
+			rep_fail(o, ENOMEM);
+		else
+			emit(o, e);
 	}
 	return rep_done(o);
 }

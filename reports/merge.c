@@ -30,7 +30,8 @@
  *             same catalog), counted and settled like services; a finding
  *             or service naming a report's group names the merged one;
  *   findings  same key (kind, service, protocol, port, server, peer,
- *             initiator) merged: flows/packets/bytes summed, first/last
+ *             initiator; a flood has no peer) merged (a flood's peers
+ *             summed: a peer in two reports counts twice): flows/packets/bytes summed, first/last
  *             widened, outcome, ICMP and reason of the latest; range (scan)
  *             findings of one pair merge into one range, and that pair's
  *             single-port unexpected findings fold into it, as they do when
@@ -220,7 +221,7 @@ int rep_identity_json(json_t *r, json_t *capture, const struct rep_input *in)
 {
 	if (!r || !capture)
 		return -1;
-	if (in->capopt && in->capopt->iface) {
+	if (rep_live_input(in)) {
 		char host[256];
 		if (gethostname(host, sizeof host) == 0) {
 			host[sizeof host - 1] = 0;
@@ -428,6 +429,7 @@ struct merge {
 	struct cap_stats st;
 	struct cap_options co;
 	struct cls_result res;
+	uint64_t servers_over;        /* server entries past CLS_MAX_SERVERS */
 	char *cmdline;
 	const char **covers;          /* the union of the reports' covers */
 	unsigned ncovers;
@@ -448,6 +450,45 @@ static uint32_t group_map(const struct merge *m, unsigned r, const char *id)
 	return 0;
 }
 
+
+/* A finding's "tunnel" object (rep_tunnel_json) back into the merged
+ * tunnel table, its parents first: its id there, 0 when it cannot be
+ * (an unknown kind, a bad address, the table full: the finding then names
+ * no tunnel). The same tunnel in two reports gets one id. */
+static uint16_t tunnel_parse(const struct merge *m, const json_t *o,
+                             unsigned depth)
+{
+	if (!json_is_object(o) || !m->co.tunnels || depth >= CAP_MAX_TUNNELS)
+		return 0;
+	struct cap_tunnel t;
+	memset(&t, 0, sizeof t);
+	const char *kind = jstr(o, "kind");
+	for (unsigned k = 1; kind && k < CAP_TUN_KIND_COUNT && !t.kind; k++)
+		if (strcmp(kind, cap_tunnel_kind_name(k)) == 0)
+			t.kind = (uint8_t)k;
+	uint8_t f1 = 0, f2 = 0;
+	if (!t.kind || !jstr(o, "src_ip") || !jstr(o, "dest_ip") ||
+	    !parse_addr(jstr(o, "src_ip"), &f1, t.src) ||
+	    !parse_addr(jstr(o, "dest_ip"), &f2, t.dst) || f1 != f2)
+		return 0;
+	t.family = f1;
+	const char *idn = cap_tunnel_id_name(t.kind);
+	const json_t *id = idn ? json_object_get(o, idn) : NULL;
+	if (json_is_integer(id) && json_integer_value(id) >= 0 &&
+	    json_integer_value(id) <= (json_int_t)UINT32_MAX) {
+		t.has_id = true;
+		t.id = (uint32_t)json_integer_value(id);
+	}
+	uint64_t d = ju64(o, "depth");
+	t.depth = (uint8_t)(d >= 1 && d <= CAP_MAX_TUNNELS ? d : 1);
+	const json_t *parent = json_object_get(o, "parent");
+	if (parent) {
+		t.parent = tunnel_parse(m, parent, depth + 1);
+		if (!t.parent)
+			return 0;
+	}
+	return cap_tunnels_intern(m->co.tunnels, &t);
+}
 
 /* One finding of a report as classify's struct; -1 on a bad one. */
 static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
@@ -496,6 +537,9 @@ static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
 		f->port = (uint16_t)lo;
 		f->port_hi = (uint16_t)hi;
 	}
+	uint64_t npe = ju64(o, "npeers");
+	if (!jstr(o, "peer") && npe)
+		f->npeers = (uint32_t)(npe > UINT32_MAX ? UINT32_MAX : npe);
 	uint64_t np = ju64(o, "nports");
 	f->nports = np ? (uint32_t)(np > UINT32_MAX ? UINT32_MAX : np) : 1;
 	uint8_t fam = 4;
@@ -532,6 +576,7 @@ static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
 		f->icmp_type = (uint8_t)ju64(icmp, "type");
 		f->icmp_code = (uint8_t)ju64(icmp, "code");
 	}
+	f->tunnel = tunnel_parse(m, json_object_get(o, "tunnel"), 0);
 	f->flows = ju64(o, "flows");
 	f->packets = ju64(o, "packets");
 	f->bytes = ju64(o, "bytes");
@@ -628,10 +673,17 @@ static void fold(struct cls_finding *into, const struct cls_finding *f,
 		into->icmp_code = f->icmp_code;
 		memcpy(into->reason, f->reason, sizeof into->reason);
 	}
+	if (f->tunnel_mixed || f->tunnel != into->tunnel)
+		into->tunnel_mixed = true; /* as classify folds flows */
 	into->flows += f->flows;
 	into->packets += f->packets;
 	into->bytes += f->bytes;
 	into->nflow_ids = 0; /* ids of several runs would not name one flow */
+	if (f->npeers) { /* floods: peers of both reports (one seen in both
+	                  * counts twice: merged floods say "up to") */
+		uint64_t np = (uint64_t)into->npeers + f->npeers;
+		into->npeers = (uint32_t)(np > UINT32_MAX ? UINT32_MAX : np);
+	}
 	if (is_range(into) || is_range(f) || distinct_port) {
 		if (f->port < into->port)
 			into->port = f->port;
@@ -697,6 +749,7 @@ static void merge_free(struct merge *m)
 		free(m->gmap[r]);
 	free(m->res.services);
 	free(m->res.findings);
+	free(m->res.servers);
 	if (m->model_ok)
 		cat_model_free(&m->model);
 	if (m->prof_loaded)
@@ -707,6 +760,7 @@ static void merge_free(struct merge *m)
 		json_decref(m->rep[i]);
 	free(m->cmdline);
 	free(m->covers);
+	cap_tunnels_free(m->co.tunnels);
 }
 
 /* The catalog and profile the reports were made with. */
@@ -814,6 +868,64 @@ static int merge_model(struct merge *m, const char *catalog_path,
 	return 0;
 }
 
+/* A report of flow records (capture.records): its counters summed into
+ * st->rec, the flags OR-ed, the largest sampling, the exporters' union;
+ * the merged report is of flow records when any input is. */
+static void merge_records(struct cap_stats *st, const json_t *r)
+{
+	static const char *const kinds[] = { "packets", "zeek", "nfdump",
+	                                     "netflow" };
+	struct cap_rec_stats *rs = &st->rec;
+	const char *k = jstr(r, "kind");
+	for (unsigned i = 1; k && st->kind == CAP_SRC_PACKETS && i < 4; i++)
+		if (strcmp(k, kinds[i]) == 0)
+			st->kind = (enum cap_source_kind)i;
+	rs->records += ju64(r, "records");
+	rs->paired += ju64(r, "paired");
+	rs->merged += ju64(r, "merged");
+	rs->duplicates += ju64(r, "duplicates");
+	rs->unpaired += ju64(r, "unpaired");
+	rs->malformed += ju64(r, "malformed");
+	rs->evicted += ju64(r, "evicted");
+	rs->templates_missing += ju64(r, "templates_missing");
+	rs->templates_evicted += ju64(r, "templates_evicted");
+	rs->exporters_full += ju64(r, "exporters_full");
+	rs->sequence_gaps += ju64(r, "sequence_gaps");
+	rs->tunneled += ju64(r, "tunneled");
+	rs->ignored_exporters += ju64(r, "ignored_exporters");
+	uint64_t ex = rs->exporters + ju64(r, "exporters");
+	rs->exporters = ex > UINT32_MAX ? UINT32_MAX : (uint32_t)ex;
+	const json_t *sm = json_object_get(r, "sampling");
+	if (jtrue(r, "sampled") && !json_is_integer(sm))
+		rs->sampling = CAP_SAMPLING_UNKNOWN;
+	else if (rs->sampling != CAP_SAMPLING_UNKNOWN &&
+	         json_is_integer(sm) && ju64(r, "sampling") > rs->sampling &&
+	         ju64(r, "sampling") < CAP_SAMPLING_UNKNOWN)
+		rs->sampling = (uint32_t)ju64(r, "sampling");
+	rs->initiators_guessed |= jtrue(r, "initiators_guessed");
+	rs->unreachable_inferred |= jtrue(r, "unreachable_inferred");
+	rs->missed_bytes |= jtrue(r, "missed_bytes");
+	rs->biflow_flags_guessed |= jtrue(r, "biflow_flags_guessed");
+	size_t i;
+	const json_t *a;
+	json_array_foreach(json_object_get(r, "exporter_addresses"), i, a) {
+		uint8_t addr[16] = { 0 };
+		const char *txt = json_string_value(a);
+		uint8_t fam = !txt ? 0 : inet_pton(AF_INET, txt, addr) == 1 ? 4
+		            : inet_pton(AF_INET6, txt, addr) == 1 ? 6 : 0;
+		uint32_t n = rs->nexporter_addrs, e = 0;
+		while (fam && e < n && !(rs->exporter_family[e] == fam &&
+		                         memcmp(rs->exporter_addrs[e], addr,
+		                                16) == 0))
+			e++;
+		if (fam && e == n && n < CAP_REC_EXPORTERS_SHOWN) {
+			rs->exporter_family[n] = fam;
+			memcpy(rs->exporter_addrs[n], addr, 16);
+			rs->nexporter_addrs = n + 1;
+		}
+	}
+}
+
 static void merge_capture(struct merge *m)
 {
 	struct cap_stats *st = &m->st;
@@ -839,6 +951,8 @@ static void merge_capture(struct merge *m)
 		}
 		st->truncated |= jtrue(c, "truncated");
 		st->interrupted |= jtrue(c, "interrupted");
+		if (json_is_object(json_object_get(c, "records")))
+			merge_records(st, json_object_get(c, "records"));
 		st->flows += ju64(c, "flows");
 		st->evicted += ju64(c, "evicted");
 		st->timed_out += ju64(c, "timed_out");
@@ -871,6 +985,12 @@ static void merge_capture(struct merge *m)
 					         "%s", jstr(e, "reason"));
 		}
 		const json_t *lt = json_object_get(c, "linktypes");
+		/* A flow-record report's sources have no link type: -1 keeps
+		 * the others in line with their sources. */
+		if (json_is_object(json_object_get(c, "records")))
+			json_array_foreach(src, k, s)
+				if (st->nsources < CAP_MAX_SOURCES)
+					st->linktypes[st->nsources++] = -1;
 		json_array_foreach(lt, k, s) {
 			if (st->nsources >= CAP_MAX_SOURCES || !json_is_string(s))
 				break;
@@ -916,10 +1036,11 @@ static void merge_servers(struct merge *m)
 				    memcmp(res->servers[i].addr, p.addr, 16) == 0)
 					break;
 			if (i == res->nservers) {
-				if (res->nservers >= CLS_MAX_SERVERS)
+				struct cls_server *n = cls_server_add(res);
+				if (!n) {
+					m->servers_over++;
 					continue;
-				struct cls_server *n = &res->servers[res->nservers++];
-				memset(n, 0, sizeof *n);
+				}
 				n->family = p.family;
 				memcpy(n->addr, p.addr, 16);
 				n->len = p.len;
@@ -1263,6 +1384,12 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 static void merge_caveats(struct merge *m)
 {
 	struct cls_result *res = &m->res;
+	if (m->servers_over)
+		rep_fmt(res->caveats[res->ncaveats++], sizeof res->caveats[0],
+		        "%llu server entries of the merged reports past the first "
+		        "%u servers were left out: at most %u servers can be "
+		        "merged.", (unsigned long long)m->servers_over,
+		        (unsigned)res->nservers, CLS_MAX_SERVERS);
 	for (unsigned r = 0; r < m->n; r++) {
 		size_t k;
 		const json_t *c;
@@ -1275,7 +1402,7 @@ static void merge_caveats(struct merge *m)
 				if (strncmp(res->caveats[i], s, sizeof res->caveats[i] - 1)
 				    == 0)
 					break;
-			if (i == res->ncaveats && res->ncaveats < 8)
+			if (i == res->ncaveats && res->ncaveats < CLS_MAX_CAVEATS)
 				snprintf(res->caveats[res->ncaveats++],
 				         sizeof res->caveats[0], "%s", s);
 		}
@@ -1546,7 +1673,8 @@ int rep_cmd_merge(int argc, char **argv)
 		}
 	}
 	struct merge *m = calloc(1, sizeof *m);
-	if (!m) {
+	if (!m || !(m->co.tunnels = cap_tunnels_new())) {
+		free(m);
 		fputs("portaudit: out of memory\n", stderr);
 		return 2;
 	}

@@ -6,10 +6,12 @@
  * is enough, and rep_close() reports the error naming the file). Names and
  * formats that every format must spell the same way live here once: the
  * protocol and outcome words, RFC 3339 times from packet timestamps,
- * addresses, the byte counts humans read. rep_report_json() builds the
- * whole JSON report as a jansson tree; json.c prints it and merge.c/diff.c
- * read it back. Nothing outside reports/ includes this header, except the
- * report tests.
+ * addresses, the byte counts humans read. json.c describes each object
+ * of the JSON report once (a jansson object per finding, server, service,
+ * group) and streams the report one object at a time; rep_report_json()
+ * assembles the same objects into one tree; merge.c/diff.c read reports
+ * back. Nothing outside reports/ includes this header, except the report
+ * tests.
  */
 #ifndef PORTAUDIT_REP_INT_H
 #define PORTAUDIT_REP_INT_H
@@ -29,6 +31,8 @@ __attribute__((format(printf, 2, 3)))
 void rep_printf(struct rep_out *o, const char *fmt, ...);
 void rep_write(struct rep_out *o, const char *s, size_t n);
 void rep_puts(struct rep_out *o, const char *s);
+/* A stream asked to reopen (SIGHUP) does it now, before its next line. */
+void rep_stream_check(struct rep_out *o);
 /* Remember a failure (an errno value) if none was seen yet. */
 void rep_fail(struct rep_out *o, int err);
 /* End of a report callback: 0, or -1 after printing "portaudit: FILE:
@@ -38,9 +42,11 @@ int rep_done(struct rep_out *o);
 __attribute__((format(printf, 3, 4)))
 void rep_fmt(char *buf, size_t len, const char *fmt, ...);
 
-/* "tcp", "udp", "icmp", "ipv6-icmp", or the number. buf >= 8. */
+/* "tcp", "udp", "icmp", "ipv6-icmp", "gre", "ipip", "ipv6" (the outer
+ * flows of tunnels), or the number. buf >= 8. */
 const char *rep_proto_name(uint8_t proto, char *buf, size_t len);
-/* Upper-case EVE spelling: "TCP", "UDP", "ICMP", "IPv6-ICMP". */
+/* Upper-case EVE spelling: "TCP", "UDP", "ICMP", "IPv6-ICMP", "GRE",
+ * "IPIP", "IPv6". */
 const char *rep_proto_eve(uint8_t proto, char *buf, size_t len);
 /* The outcome word of enum cap_outcome ("established" ... "replied"). */
 const char *rep_outcome_name(unsigned outcome);
@@ -123,9 +129,21 @@ void rl_u64(struct rep_line *l, uint64_t v);
 void rl_time(struct rep_line *l, uint64_t ns);       /* RFC 3339, bare */
 void rl_addr(struct rep_line *l, uint8_t family, const uint8_t *a);
 
-/* Whole report as JSON (new reference; NULL when out of memory). */
+/* A flow's or finding's tunnel (cap_flow.tunnel, cls_finding.tunnel) in
+ * the run's table (in->capopt->tunnels), or NULL: none, or no table. */
+const struct cap_tunnel *rep_tunnel(const struct rep_input *in, uint16_t id);
+/* The tunnel as reports print it: {"kind", "src_ip", "dest_ip", its id
+ * ("vni", "key", "session_id") when it has one, "depth", and "parent"
+ * (the same object) when it travels in another}; NULL when none. */
+json_t *rep_tunnel_json(const struct rep_input *in, uint16_t id);
+/* The same object appended to a line (nothing when none). */
+void rl_tunnel(struct rep_line *l, const struct rep_input *in, uint16_t id);
+
+/* Whole report as one jansson tree (new reference; NULL when out of
+ * memory): what the --json writer streams, object by object. */
 json_t *rep_report_json(const struct rep_input *in);
-/* One finding as the report's JSON object. */
+/* One finding as the report's JSON object: the one place a finding's
+ * fields are listed (the report, the JSON-lines finding events). */
 json_t *rep_finding_json(const struct rep_input *in,
                          const struct cls_finding *f);
 
@@ -143,5 +161,23 @@ void rep_verdict_line(const struct cls_result *res, char *buf, size_t len);
 void rep_verdict_scope(const struct cls_result *res, char *buf, size_t len);
 /* "16 flows judged: 9 expected, 1 unexpected, 3 violation, 3 blocked" */
 void rep_verdict_judged(const struct cls_result *res, char *buf, size_t len);
+
+/* ---- flow-record input (sources.c) ------------------------------------
+ * A report of --flows or --collect names its sources with their kind
+ * ("nfdump:/var/cache/nfdump", "netflow:0.0.0.0:2055" then each exporter
+ * seen, "exporter:10.1.1.1"); a merged report keeps the labels its inputs
+ * wrote. */
+bool rep_flow_input(const struct rep_input *in);
+bool rep_live_input(const struct rep_input *in);
+unsigned rep_nsources(const struct rep_input *in);
+void rep_source_label(const struct rep_input *in, unsigned i, char *buf,
+                      size_t len);
+/* "1 in 100", "sampled at a rate the records do not state", "none". */
+void rep_sampling_words(uint32_t sampling, char *buf, size_t len);
+/* "12 read, 10 paired, 0 merged, ..." on one line. */
+void rep_records_words(const struct cap_rec_stats *rs, char *buf,
+                       size_t len);
+/* The capture.records object of the JSON report. */
+json_t *rep_records_json(const struct cap_stats *st);
 
 #endif

@@ -13,6 +13,7 @@
 #define PORTAUDIT_REPORTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../capture/capture.h"
@@ -21,6 +22,14 @@
 
 #define PORTAUDIT_VERSION "0.1.0"
 #define REP_FORMAT_VERSION 1
+
+/* --interval: which interval a report covers (wall clock, UTC). */
+struct rep_interval {
+	unsigned seq;              /* 1, 2, ... in the run */
+	uint32_t seconds;          /* --interval */
+	uint64_t start_ns, end_ns; /* its bounds */
+	bool final;                /* the capture's last (ended early) */
+};
 
 /* Everything a report needs, read-only. */
 struct rep_input {
@@ -35,6 +44,7 @@ struct rep_input {
 	unsigned nmerged;
 	const char *const *covers; /* merge: the base report ids (sorted) */
 	unsigned ncovers;
+	const struct rep_interval *interval; /* --interval, else NULL */
 };
 
 struct rep_out;
@@ -63,6 +73,7 @@ struct rep_out {
 	bool color;      /* text on a terminal without NO_COLOR */
 	bool failed;     /* a write error happened */
 	bool streamed;   /* a stream written under its final name */
+	unsigned gen;    /* the reopen generation it was opened in */
 	void *state;     /* the writer's own (free()d by rep_close/rep_abort) */
 	int err;         /* errno of the first write error */
 };
@@ -89,6 +100,17 @@ int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
 int rep_close(struct rep_out *o, char *errbuf, size_t errlen);
 /* Remove the temporary file without publishing it. */
 void rep_abort(struct rep_out *o);
+
+/* --interval: the name of an output of the interval starting at
+ * start_ns (interval.c: a %-pattern through strftime in UTC, else the
+ * start inserted before the extension). Malloc'd; NULL if the pattern
+ * expands to nothing or too long. */
+char *rep_interval_name(const char *path, uint64_t start_ns,
+                        uint32_t seconds);
+
+/* SIGHUP: every stream (JSON lines) reopens its file before its next
+ * line. Async-signal-safe (one atomic add). */
+void rep_request_reopen(void);
 
 /* Subcommands: `portaudit merge`, `portaudit diff`. */
 int rep_cmd_merge(int argc, char **argv);

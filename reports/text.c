@@ -886,18 +886,34 @@ static void capture_section(struct txt *x)
 	char buf[1024], a[REP_TIME_MAX], b[REP_TIME_MAX], d[48], by[32];
 
 	heading(x, "Capture", NULL);
+	if (in->interval) {
+		const struct rep_interval *iv = in->interval;
+		rep_time(iv->start_ns, a, sizeof a);
+		rep_time(iv->end_ns, b, sizeof b);
+		snprintf(buf, sizeof buf, "%u%s: %s to %s (every %" PRIu32 " s)",
+		         iv->seq, iv->final ? " (the last)" : "", a, b,
+		         iv->seconds);
+		fact(x, "interval", NULL, buf);
+	}
 	if (co && co->iface) {
 		snprintf(buf, sizeof buf, "interface %s%s%s", co->iface,
 		         co->filter ? ", filter: " : "",
 		         co->filter ? co->filter : "");
 		fact(x, "source", NULL, buf);
+	} else if (rep_flow_input(in) && !in->nmerged) {
+		unsigned n = rep_nsources(in);
+		for (unsigned i = 0; i < n; i++) {
+			rep_source_label(in, i, buf, sizeof buf);
+			fact(x, i == 0 ? (n > 1 ? "sources" : "source") : "", NULL,
+			     buf);
+		}
 	} else if (co) {
 		for (unsigned i = 0; i < co->nsources && i < CAP_MAX_SOURCES; i++) {
 			char lt[16] = "";
 			if (st->skipped[i][0])
 				snprintf(buf, sizeof buf, "%s  SKIPPED: %s",
 				         co->sources[i], st->skipped[i]);
-			else if (i < st->nsources)
+			else if (i < st->nsources && st->linktypes[i] >= 0)
 				snprintf(buf, sizeof buf, "%s  [%s]", co->sources[i],
 				         rep_linktype_name(st->linktypes[i], lt,
 				                           sizeof lt));
@@ -909,6 +925,15 @@ static void capture_section(struct txt *x)
 		}
 		if (co->filter)
 			fact(x, "filter", NULL, co->filter);
+	}
+	if (rep_flow_input(in)) {
+		rep_records_words(&st->rec, buf, sizeof buf);
+		fact(x, "records", st->rec.malformed || st->rec.evicted ||
+		     st->rec.sequence_gaps ? C_YELLOW : NULL, buf);
+		if (st->rec.sampling > 1) {
+			rep_sampling_words(st->rec.sampling, buf, sizeof buf);
+			fact(x, "sampling", C_YELLOW, buf);
+		}
 	}
 	rep_bytes(st->bytes, by, sizeof by);
 	if (st->packets) {
@@ -1191,6 +1216,8 @@ static void findings_section(struct txt *x)
 				rep_addr(f->family, f->server, 0, sa, sizeof sa);
 			if (f->has_peer)
 				rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
+			else if (f->npeers) /* a flood: many peers, one port */
+				snprintf(pa, sizeof pa, "%u peers", (unsigned)f->npeers);
 			if (f->flows && sa[0] && pa[0])
 				snprintf(conn, sizeof conn, "%s -> %s",
 				         f->server_initiated ? sa : pa,
@@ -1251,7 +1278,7 @@ static void verdict_section(struct txt *x)
 	para(x, hang, res->summary.compliant ? C_BOLD C_GREEN :
 	     res->summary.verdict == CLS_NOT_AUDITED ? C_BOLD C_YELLOW :
 	     C_BOLD C_RED, buf, 0);
-	for (uint32_t i = 0; i < res->ncaveats && i < 8; i++)
+	for (uint32_t i = 0; i < res->ncaveats && i < CLS_MAX_CAVEATS; i++)
 		labelled(x, 2, "caveat:", NULL, res->caveats[i]);
 	rep_verdict_scope(res, buf, sizeof buf);
 	if (buf[0]) {

@@ -28,6 +28,9 @@ const char *rep_proto_name(uint8_t proto, char *buf, size_t len)
 	case 17: return "udp";
 	case 1: return "icmp";
 	case 58: return "ipv6-icmp";
+	case 47: return "gre";
+	case 4: return "ipip";
+	case 41: return "ipv6";
 	default:
 		snprintf(buf, len, "%u", (unsigned)proto);
 		return buf;
@@ -41,6 +44,9 @@ const char *rep_proto_eve(uint8_t proto, char *buf, size_t len)
 	case 17: return "UDP";
 	case 1: return "ICMP";
 	case 58: return "IPv6-ICMP";
+	case 47: return "GRE";
+	case 4: return "IPIP";
+	case 41: return "IPv6";
 	default:
 		snprintf(buf, len, "%u", (unsigned)proto);
 		return buf;
@@ -51,6 +57,7 @@ int rep_proto_parse(const char *s)
 {
 	static const struct { const char *n; int p; } t[] = {
 		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "ipv6-icmp", 58 },
+		{ "gre", 47 }, { "ipip", 4 }, { "ipv6", 41 },
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (strcmp(s, t[i].n) == 0)
@@ -562,4 +569,74 @@ void rl_addr(struct rep_line *l, uint8_t family, const uint8_t *a)
 			rl_raw(l, ".", 1);
 		rl_u64(l, a[i]);
 	}
+}
+
+/* ---- tunnels ------------------------------------------------------------ */
+
+/* The descriptor of a flow's or finding's tunnel id, or NULL: none, or a
+ * report without a tunnel table (decapsulation off, a merged report). */
+const struct cap_tunnel *rep_tunnel(const struct rep_input *in, uint16_t id)
+{
+	if (!id || !in || !in->capopt)
+		return NULL;
+	return cap_tunnel_get(in->capopt->tunnels, id);
+}
+
+json_t *rep_tunnel_json(const struct rep_input *in, uint16_t id)
+{
+	const struct cap_tunnel *t = rep_tunnel(in, id);
+	if (!t)
+		return NULL;
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	char a[REP_ADDR_MAX];
+	json_object_set_new(o, "kind",
+	                    json_string(cap_tunnel_kind_name(t->kind)));
+	rep_addr(t->family, t->src, 0, a, sizeof a);
+	json_object_set_new(o, "src_ip", json_string(a));
+	rep_addr(t->family, t->dst, 0, a, sizeof a);
+	json_object_set_new(o, "dest_ip", json_string(a));
+	const char *idn = cap_tunnel_id_name(t->kind);
+	if (t->has_id && idn)
+		json_object_set_new(o, idn, json_integer((json_int_t)t->id));
+	json_object_set_new(o, "depth", json_integer(t->depth));
+	/* A parent's depth is smaller: the recursion ends within
+	 * CAP_MAX_TUNNELS steps whatever the table holds. */
+	const struct cap_tunnel *p = rep_tunnel(in, t->parent);
+	if (p && p->depth < t->depth) {
+		json_t *po = rep_tunnel_json(in, t->parent);
+		if (po)
+			json_object_set_new(o, "parent", po);
+	}
+	return o;
+}
+
+void rl_tunnel(struct rep_line *l, const struct rep_input *in, uint16_t id)
+{
+	const struct cap_tunnel *t = rep_tunnel(in, id);
+	if (!t)
+		return;
+	rl_lit(l, "{\"kind\":");
+	rl_jstr(l, cap_tunnel_kind_name(t->kind));
+	rl_lit(l, ",\"src_ip\":\"");
+	rl_addr(l, t->family, t->src);
+	rl_lit(l, "\",\"dest_ip\":\"");
+	rl_addr(l, t->family, t->dst);
+	rl_raw(l, "\"", 1);
+	const char *idn = cap_tunnel_id_name(t->kind);
+	if (t->has_id && idn) {
+		rl_lit(l, ",\"");
+		rl_lit(l, idn);
+		rl_lit(l, "\":");
+		rl_u64(l, t->id);
+	}
+	rl_lit(l, ",\"depth\":");
+	rl_u64(l, t->depth);
+	const struct cap_tunnel *p = rep_tunnel(in, t->parent);
+	if (p && p->depth < t->depth) {
+		rl_lit(l, ",\"parent\":");
+		rl_tunnel(l, in, t->parent);
+	}
+	rl_raw(l, "}", 1);
 }

@@ -138,9 +138,60 @@ static void test_drop_user_reports(void **state)
 	pa_result_free(&r);
 }
 
+/* The systemd unit in docs/ is one systemd accepts (with the binary under
+ * test in place of the installed one). */
+static void test_systemd_unit(void **state)
+{
+	(void)state;
+	if (!pa_have("systemd-analyze"))
+		pa_skip("no systemd-analyze on this machine");
+	char *u = pa_read_file(pa_src("docs/portaudit@.service"), NULL);
+	assert_non_null(u);
+	assert_true(pa_contains(u, "NoNewPrivileges=yes"));
+	assert_true(pa_contains(u, "ProtectSystem=strict"));
+	assert_true(pa_contains(u, "PrivateTmp=yes"));
+	assert_true(pa_contains(u, "CapabilityBoundingSet=CAP_NET_RAW "
+	                           "CAP_NET_ADMIN"));
+	/* the binary under test instead of /usr/local/bin/portaudit */
+	const char *bin = getenv("PORTAUDIT");
+	size_t cap = strlen(u) + 4096, n = 0;
+	char *out = malloc(cap);
+	assert_non_null(out);
+	for (const char *p = u; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p + 1) : strlen(p);
+		if (strncmp(p, "Documentation=", 14) != 0) {
+			const char *at = strstr(p, "/usr/local/bin/portaudit");
+			if (at && at < p + len) {
+				size_t pre = (size_t)(at - p);
+				n += (size_t)snprintf(out + n, cap - n, "%.*s%s%.*s",
+				        (int)pre, p, bin,
+				        (int)(len - pre - 24), at + 24);
+			} else {
+				n += (size_t)snprintf(out + n, cap - n, "%.*s",
+				                      (int)len, p);
+			}
+		}
+		p += len;
+	}
+	char path[1100];
+	snprintf(path, sizeof path, "%s", pa_tmp("portaudit@.service"));
+	pa_write_file(path, out);
+	free(out);
+	free(u);
+	const char *argv[] = { "/usr/bin/env", "systemd-analyze", "verify",
+	                       path, NULL };
+	struct pa_result r;
+	pa_exec(&r, NULL, argv);
+	if (r.status != 0)
+		fail_msg("systemd-analyze verify: %s%s", r.out, r.err);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_systemd_unit),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_no_args),

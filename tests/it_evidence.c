@@ -8,12 +8,15 @@
  * input and live capture (cannot be read twice: exit 2, no file).
  */
 #include "harness.h"
+#include "frames.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -556,9 +559,98 @@ static void test_evidence_live(void **state)
 	pa_result_free(&r);
 }
 
+/* --evidence reads the sources twice: a FIFO is refused before anything
+ * is read, as standard input is. */
+static void test_fifo_refused(void **state)
+{
+	(void)state;
+	char fifo[1100];
+	snprintf(fifo, sizeof fifo, "%s", pa_tmp("cap.fifo"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	struct pa_result r;
+	pa_runl(&r, "-q", "-r", fifo, "--evidence", pa_tmp("ev.pcap"), NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "is not a regular file"));
+	pa_result_free(&r);
+	unlink(fifo);
+}
+
+/* A SIGTERM while the reports are written (the evidence pass reads a large
+ * capture again) removes every temporary file and says so: no report is
+ * published half-written, nothing is left behind, status 128+15. The
+ * signal is sent later and later until one lands in that phase (it is
+ * said on standard error). */
+static void test_term_while_reporting(void **state)
+{
+	(void)state;
+	char dir[1100], big[1200], json[1200], ev[1200];
+	snprintf(dir, sizeof dir, "%s", pa_tmp("term"));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(big, sizeof big, "%s/big.pcap", dir);
+	snprintf(json, sizeof json, "%s/r.json", dir);
+	snprintf(ev, sizeof ev, "%s/ev.pcap", dir);
+	struct writer w;
+	w_open(&w, big, 1, false);
+	/* 600k packets of one violating flow (reserved base+3), every one
+	 * of which the evidence writer keeps. */
+	struct frame f = mk4(6, 0x0a000114u, 40000, 0x0a000005u, 1963, 0x18,
+	                     200);
+	for (unsigned i = 0; i < 600000; i++)
+		w_put(&w, &f, 1767607200u + i / 100000, i % 100000 * 10);
+	w_close(&w);
+	const char *bin = getenv("PORTAUDIT");
+	bool landed = false;
+	for (unsigned delay_ms = 100; delay_ms <= 8000 && !landed;
+	     delay_ms += 100) {
+		char errf[1300];
+		snprintf(errf, sizeof errf, "%s/err", dir);
+		fflush(NULL);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			FILE *e = freopen(errf, "w", stderr);
+			(void)e;
+			execl(bin, bin, "-q", "-r", big, "--server", "10.0.0.5",
+			      "--json", json, "--evidence", ev,
+			      "--evidence-packets", "1000000", (char *)NULL);
+			_exit(127);
+		}
+		usleep(delay_ms * 1000);
+		kill(pid, SIGTERM);
+		int st;
+		while (waitpid(pid, &st, 0) < 0)
+			;
+		char *err = pa_read_file(errf, NULL);
+		assert_non_null(err);
+		if (strstr(err, "while writing the reports")) {
+			landed = true;
+			assert_true(WIFEXITED(st));
+			assert_int_equal(WEXITSTATUS(st), 128 + SIGTERM);
+			assert_true(pa_contains(err, "terminated (SIGTERM) while "
+			                        "writing the reports: no report "
+			                        "was published"));
+			/* nothing but the capture and the log in the directory */
+			const char *ls[] = { "/bin/ls", "-A", dir, NULL };
+			struct pa_result r;
+			pa_exec(&r, NULL, ls);
+			assert_string_equal(r.out, "big.pcap\nerr\n");
+			pa_result_free(&r);
+		}
+		free(err);
+		/* Not yet (the capture was interrupted and its reports were
+		 * written, or it ended first): clean up and go later. */
+		unlink(json);
+		unlink(ev);
+	}
+	if (!landed)
+		pa_skip("no SIGTERM landed while the reports were written");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fifo_refused),
+		cmocka_unit_test(test_term_while_reporting),
 		cmocka_unit_test(test_evidence_limit_3),
 		cmocka_unit_test(test_evidence_default_20),
 		cmocka_unit_test(test_evidence_filter),

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
@@ -172,6 +174,24 @@ static void test_cap_run_live(void **state)
 	assert_true(udp);
 }
 
+/* A directory the user a live capture drops to may publish reports in
+ * (sticky and world-writable, as /tmp): the test's own is root's 0700. */
+static const char *pub(const char *name)
+{
+	static char dir[1100], path[2][1300];
+	static unsigned k;
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "%s", pa_tmp("pub"));
+		assert_int_equal(mkdir(dir, 0700), 0);
+		assert_int_equal(chmod(dir, 01777), 0);
+		/* and the test's directory must let others reach it */
+		assert_int_equal(chmod(pa_tmpdir(), 0711), 0);
+	}
+	char *p = path[k++ & 1];
+	snprintf(p, sizeof path[0], "%s/%s", dir, name);
+	return p;
+}
+
 static void test_binary_duration(void **state)
 {
 	(void)state;
@@ -179,7 +199,7 @@ static void test_binary_duration(void **state)
 		pa_skip("not root: live capture on lo needs root");
 	struct servers s;
 	servers_open(&s);
-	const char *json = pa_tmp("live.json");
+	const char *json = pub("live.json");
 	pid_t child = traffic(&s, 0.6);
 	double t0 = now_s();
 	struct pa_result r;
@@ -215,7 +235,7 @@ static void test_binary_sigint(void **state)
 		pa_skip("not root: live capture on lo needs root");
 	const char *bin = getenv("PORTAUDIT");
 	assert_non_null(bin);
-	const char *json = pa_tmp("int.json");
+	const char *json = pub("int.json");
 	fflush(NULL);
 	double t0 = now_s();
 	pid_t pid = fork();
@@ -242,12 +262,223 @@ static void test_binary_sigint(void **state)
 	json_decref(j);
 }
 
+/* One line of /proc/PID/status, after its "Name:" and the tab. */
+static bool proc_status(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return false;
+	size_t kl = strlen(key);
+	bool found = false;
+	while (!found && fgets(line, sizeof line, fp))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+			const char *v = line + kl + 1;
+			v += strspn(v, " \t");
+			snprintf(out, len, "%.*s", (int)strcspn(v, "\n"), v);
+			found = true;
+		}
+	fclose(fp);
+	return found;
+}
+
+/* Started as root without -Z, a live capture parses packets as nobody
+ * (or portaudit): uid, gid, no supplementary group, no capability at all,
+ * no_new_privs; -Z root keeps root on purpose. */
+static void test_privileges_dropped(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		pa_skip("not root: live capture on lo needs root");
+	const char *bin = getenv("PORTAUDIT");
+	struct passwd *pw = getpwnam("portaudit");
+	if (!pw)
+		pw = getpwnam("nobody");
+	if (!pw)
+		pa_skip("no portaudit or nobody user on this machine");
+	char uid[64], gid[64];
+	snprintf(uid, sizeof uid, "%u\t%u\t%u\t%u", (unsigned)pw->pw_uid,
+	         (unsigned)pw->pw_uid, (unsigned)pw->pw_uid,
+	         (unsigned)pw->pw_uid);
+	snprintf(gid, sizeof gid, "%u\t%u\t%u\t%u", (unsigned)pw->pw_gid,
+	         (unsigned)pw->pw_gid, (unsigned)pw->pw_gid,
+	         (unsigned)pw->pw_gid);
+	for (int keep = 0; keep < 2; keep++) {
+		const char *json = pub(keep ? "root.json" : "drop.json");
+		fflush(NULL);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (keep)
+				execl(bin, bin, "-i", "lo", "--duration", "2", "-q",
+				      "-Z", "root", "--json", json, (char *)NULL);
+			else
+				execl(bin, bin, "-i", "lo", "--duration", "2", "-q",
+				      "--json", json, (char *)NULL);
+			_exit(127);
+		}
+		usleep(1000000); /* opened and dropped long since */
+		char v[256];
+		if (!keep) {
+			assert_true(proc_status(pid, "Uid", v, sizeof v));
+			assert_string_equal(v, uid);
+			assert_true(proc_status(pid, "Gid", v, sizeof v));
+			assert_string_equal(v, gid);
+			assert_true(proc_status(pid, "Groups", v, sizeof v));
+			assert_string_equal(v, "");
+			assert_true(proc_status(pid, "CapEff", v, sizeof v));
+			assert_string_equal(v, "0000000000000000");
+			assert_true(proc_status(pid, "CapPrm", v, sizeof v));
+			assert_string_equal(v, "0000000000000000");
+			assert_true(proc_status(pid, "CapBnd", v, sizeof v));
+			assert_string_equal(v, "0000000000000000");
+			assert_true(proc_status(pid, "NoNewPrivs", v, sizeof v));
+			assert_string_equal(v, "1");
+		} else {
+			assert_true(proc_status(pid, "Uid", v, sizeof v));
+			assert_string_equal(v, "0\t0\t0\t0");
+		}
+		int st = wait_child(pid);
+		assert_true(st == 0 || st == 1 || st == 3);
+		json_t *j = pa_load_json(json);
+		json_decref(j);
+	}
+	/* Not root but given the capture's capabilities (a systemd unit's
+	 * AmbientCapabilities): none is left once the capture is open. */
+	if (access("/usr/bin/setpriv", X_OK) != 0)
+		pa_skip("no setpriv (util-linux) to start it with capabilities");
+	const char *json = pub("caps.json");
+	char uidarg[32], gidarg[32];
+	snprintf(uidarg, sizeof uidarg, "--reuid=%u", (unsigned)pw->pw_uid);
+	snprintf(gidarg, sizeof gidarg, "--regid=%u", (unsigned)pw->pw_gid);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/usr/bin/setpriv", "setpriv", uidarg, gidarg,
+		      "--clear-groups", "--inh-caps=+net_raw,+net_admin",
+		      "--ambient-caps=+net_raw,+net_admin", "--", bin, "-i", "lo",
+		      "--duration", "2", "-q", "--json", json, (char *)NULL);
+		_exit(127);
+	}
+	usleep(1000000);
+	char v[256];
+	assert_true(proc_status(pid, "Uid", v, sizeof v));
+	assert_string_equal(v, uid);
+	assert_true(proc_status(pid, "CapEff", v, sizeof v));
+	assert_string_equal(v, "0000000000000000");
+	assert_true(proc_status(pid, "CapAmb", v, sizeof v));
+	assert_string_equal(v, "0000000000000000");
+	assert_true(proc_status(pid, "NoNewPrivs", v, sizeof v));
+	assert_string_equal(v, "1");
+	int st = wait_child(pid);
+	assert_true(st == 0 || st == 1 || st == 3);
+}
+
+/* A TCP attempt to a closed port of 127.0.0.1: refused at once, so the
+ * flow is handed on (and written) at once. Returns the port. */
+static uint16_t refused_attempt(void)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	close(s); /* a port nobody listens on now */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_true(connect(s, (struct sockaddr *)&a, sizeof a) != 0);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+/* Has text a line holding both a and b? */
+static bool line_with(const char *text, const char *a, const char *b)
+{
+	for (const char *l = text; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		const char *x = strstr(l, a), *y = strstr(l, b);
+		if (x && y && (size_t)(x - l) < n && (size_t)(y - l) < n)
+			return true;
+		l = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* SIGUSR1 prints the counters and the capture goes on; SIGHUP reopens the
+ * JSON-lines file, so a rotated file keeps what was written before it and
+ * the name gets what comes after. */
+static void test_usr1_hup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		pa_skip("not root: live capture on lo needs root");
+	const char *bin = getenv("PORTAUDIT");
+	char jsonl[1300], rotated[1400], json[1300], errf[1300];
+	snprintf(jsonl, sizeof jsonl, "%s", pub("l.jsonl"));
+	snprintf(json, sizeof json, "%s", pub("l.json"));
+	snprintf(rotated, sizeof rotated, "%s.1", jsonl);
+	snprintf(errf, sizeof errf, "%s", pa_tmp("usr1.err"));
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *e = freopen(errf, "w", stderr);
+		(void)e;
+		execl(bin, bin, "-i", "lo", "--duration", "4", "-q", "--server",
+		      "127.0.0.1", "--jsonl", jsonl, "--json", json,
+		      "udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0",
+		      (char *)NULL);
+		_exit(127);
+	}
+	usleep(900000);
+	uint16_t a = refused_attempt();
+	usleep(400000);
+	assert_int_equal(kill(pid, SIGUSR1), 0);
+	usleep(300000);
+	assert_int_equal(kill(pid, 0), 0); /* carried on */
+	assert_int_equal(rename(jsonl, rotated), 0);
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	usleep(300000);
+	uint16_t b = refused_attempt();
+	int st = wait_child(pid);
+	assert_true(st == 1 || st == 0);
+	char *err = pa_read_file(errf, NULL);
+	assert_non_null(err);
+	if (!strstr(err, "portaudit: ") || !strstr(err, " packets, ") ||
+	    !strstr(err, " dropped, ") || !strstr(err, " so far"))
+		fail_msg("no counters on SIGUSR1: %s", err);
+	free(err);
+	char pa[32], pb[32];
+	snprintf(pa, sizeof pa, "\"dest_port\":%u,", (unsigned)a);
+	snprintf(pb, sizeof pb, "\"dest_port\":%u,", (unsigned)b);
+	char *old = pa_read_file(rotated, NULL), *cur = pa_read_file(jsonl, NULL);
+	assert_non_null(old);
+	assert_non_null(cur);
+	static const char flow[] = "\"event_type\":\"flow\"";
+	assert_true(line_with(old, flow, pa));
+	assert_false(line_with(old, flow, pb));
+	assert_true(line_with(cur, flow, pb));
+	assert_false(line_with(cur, flow, pa));
+	assert_true(pa_contains(cur, "\"event_type\":\"finding\""));
+	free(old);
+	free(cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cap_run_live),
 		cmocka_unit_test(test_binary_duration),
 		cmocka_unit_test(test_binary_sigint),
+		cmocka_unit_test(test_privileges_dropped),
+		cmocka_unit_test(test_usr1_hup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

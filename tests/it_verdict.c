@@ -374,7 +374,8 @@ static void test_drop_user_checked_first(void **state)
 	pa_runl(&r, "-i", "lo", "--duration", "30", "-Z", "nobody", "-q",
 	        "--json", out, NULL);
 	assert_int_equal(r.status, 2);
-	assert_true(pa_contains(r.err, "user 'nobody' (-Z) cannot write in"));
+	assert_true(pa_contains(r.err, "user 'nobody', who parses the packets "
+	                               "(-Z), cannot write in"));
 	pa_result_free(&r);
 	char cmd[1300];
 	snprintf(cmd, sizeof cmd, "%s", dir);

@@ -9,7 +9,8 @@ dir=$2
 PORTAUDIT=$(pwd)/$dir/portaudit
 PCAPGEN=$(pwd)/$dir/pcapgen
 PA_SRCDIR=$(pwd)
-export PORTAUDIT PCAPGEN PA_SRCDIR
+PA_VARIANT=$variant # rel, san, tsan: a test may say what a sanitizer skews
+export PORTAUDIT PCAPGEN PA_SRCDIR PA_VARIANT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}

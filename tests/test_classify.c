@@ -678,6 +678,54 @@ static void test_wmi_epm_port(void **state)
 	env_free(e);
 }
 
+/* --interval: the next interval's classifier takes over the mapper's
+ * answer (a dynamic port opened in one interval is expected in the next)
+ * and the flow ids, which go on rising; a fresh one without cls_carry
+ * knows neither. */
+static void test_carry_to_next_interval(void **state)
+{
+	(void)state;
+	for (int carry = 0; carry < 2; carry++) {
+		struct env *e = env_srv();
+		struct cap_flow c = mk(e, 6, SRV, 40000, PEER, 135, CAP_OUT_CLOSED);
+		c.epm_port = 49999;
+		feed(e, &c);
+		EXPECT(one(e, 6, PEER, 40009, SRV, 1960, CAP_OUT_CLOSED),
+		       CLS_V_EXPECTED, "base-router", "expected");
+		uint64_t last_id = e->rec[e->nrec - 1].flow_id;
+		finish(e);
+		/* The next interval. */
+		struct cls_server srv = e->servers[0];
+		struct cls_options o = {
+			.servers = &srv, .nservers = 1, .sink = sink,
+			.sink_ctx = e, .fail_on = (1 << CLS_K_COUNT) - 1,
+		};
+		struct cls *next = cls_new(&e->model, &o);
+		assert_non_null(next);
+		if (carry)
+			cls_carry(next, e->cls);
+		cls_free(e->cls);
+		e->cls = next;
+		e->t += 600ull * 1000000000ull; /* outside the 120 s window */
+		struct cap_flow f = mk(e, 6, SRV, 40001, PEER, 49999,
+		                       CAP_OUT_CLOSED);
+		const struct rec *r = feed(e, &f);
+		if (carry) {
+			assert_non_null(r);
+			EXPECT(r, CLS_V_EXPECTED, "cucm-wmi",
+			       "on the port the endpoint mapper");
+			assert_true(r->flow_id > last_id);
+		} else {
+			assert_null(r); /* held: no contact known */
+			finish(e);
+			EXPECT(&e->rec[e->nrec - 1], CLS_V_UNEXPECTED, "-",
+			       "TCP 49999");
+			assert_true(e->rec[e->nrec - 1].flow_id <= last_id);
+		}
+		env_free(e);
+	}
+}
+
 static void test_pending_expires(void **state)
 {
 	(void)state;
@@ -1199,13 +1247,15 @@ static void test_findings_cap(void **state)
 	(void)state;
 	static const char *const s[] = { SRV, NULL };
 	struct env *e = env_new(NULL, 0, s, 5, NULL);
-	/* 8 peers, 2 unexpected ports each: 16 findings, 5 kept. */
+	/* 8 peers, 2 unexpected ports each, no port shared: 16 findings,
+	 * 5 kept. */
 	for (unsigned i = 0; i < 8; i++)
 		for (unsigned k = 0; k < 2; k++) {
 			char peer[32];
 			snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
 			struct cap_flow f = mk(e, 6, peer, 50000, SRV,
-			                       (uint16_t)(22 + k), CAP_OUT_CLOSED);
+			                       (uint16_t)(2200 + 2 * i + k),
+			                       CAP_OUT_CLOSED);
 			cls_flow(&f, e->cls);
 			cls_flow(&f, e->cls); /* twice: still one finding */
 		}
@@ -1215,6 +1265,25 @@ static void test_findings_cap(void **state)
 	assert_int_equal(e->res->summary.findings, 16);
 	assert_int_equal(e->res->summary.unexpected, 32);
 	assert_false(e->res->summary.compliant);
+	env_free(e);
+	/* The same peers on two shared ports: at the cap, the peers of a
+	 * port fold into one flood finding instead of being dropped. */
+	e = env_new(NULL, 0, s, 5, NULL);
+	for (unsigned i = 0; i < 8; i++)
+		for (unsigned k = 0; k < 2; k++) {
+			char peer[32];
+			snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
+			struct cap_flow f = mk(e, 6, peer, 50000, SRV,
+			                       (uint16_t)(22 + k), CAP_OUT_CLOSED);
+			cls_flow(&f, e->cls);
+		}
+	finish(e);
+	assert_int_equal(e->res->summary.findings_dropped, 0);
+	uint64_t flows = 0;
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		flows += e->res->findings[i].flows;
+	assert_int_equal(flows, 16);
+	assert_true(e->res->nfindings <= 5);
 	env_free(e);
 }
 
@@ -1709,6 +1778,7 @@ int main(void)
 		cmocka_unit_test(test_changed_base),
 		cmocka_unit_test(test_wmi_window),
 		cmocka_unit_test(test_wmi_epm_port),
+		cmocka_unit_test(test_carry_to_next_interval),
 		cmocka_unit_test(test_dynamic_before_control),
 		cmocka_unit_test(test_dynamic_many_pairs_held),
 		cmocka_unit_test(test_dynamic_one_pair_many_held),

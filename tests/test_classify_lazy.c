@@ -423,10 +423,14 @@ static void test_scan_with_full_table(void **state)
 		                       t += 10);
 		cls_flow(&f, e->cls);
 	}
+	/* 40 violations, at most 16 peers on one port (more would fold
+	 * into one flood finding): 16 peers on TCP 1963 (reserved), 16 on
+	 * TCP 25 inbound (outbound only), 8 on UDP 1963. */
 	for (unsigned i = 0; i < 40; i++) {
 		char peer[32];
 		snprintf(peer, sizeof peer, "10.9.1.%u", i + 1);
-		struct cap_flow f = mk(6, peer, 1, "10.0.0.1", 1963,
+		struct cap_flow f = mk(i < 32 ? 6 : 17, peer, 1, "10.0.0.1",
+		                       i >= 16 && i < 32 ? 25 : 1963,
 		                       CAP_OUT_CLOSED, t += 10);
 		cls_flow(&f, e->cls);
 	}
@@ -438,19 +442,26 @@ static void test_scan_with_full_table(void **state)
 	}
 	finish(e);
 	const struct cls_result *r = &e->cls->res;
-	/* The least severe finding gives way: the 20th violation evicted the
-	 * scan (unexpected), the 20 after it found only violations and were
-	 * not kept; the scan's later flows joined the dropped scan instead of
-	 * making new findings. */
-	assert_int_equal(r->nfindings, 20);
-	for (uint32_t i = 0; i < r->nfindings; i++)
+	/* The least severe finding gives way: the 20th finding, a
+	 * violation, evicted the scan (unexpected); after it only violations
+	 * were kept, and the next new one folded the peers of its port into
+	 * a flood finding (TCP 25: 16 peers) instead of being dropped, as did
+	 * UDP 1963's: 16 + 1 + 1 findings, every violating flow kept. The
+	 * scan's later flows joined the dropped scan instead of making new
+	 * findings. */
+	assert_int_equal(r->nfindings, 18);
+	uint64_t flows = 0;
+	for (uint32_t i = 0; i < r->nfindings; i++) {
 		assert_int_equal(r->findings[i].kind, CLS_K_VIOLATION);
-	assert_int_equal(r->summary.findings_dropped, 21);
+		flows += r->findings[i].flows;
+	}
+	assert_int_equal(flows, 40);
+	assert_int_equal(r->summary.findings_dropped, 1);
 	assert_int_equal(r->summary.kinds_dropped[CLS_K_UNEXPECTED], 1);
-	assert_int_equal(r->summary.kinds_dropped[CLS_K_VIOLATION], 20);
-	assert_int_equal(r->summary.kinds[CLS_K_VIOLATION], 40);
+	assert_int_equal(r->summary.kinds_dropped[CLS_K_VIOLATION], 0);
+	assert_int_equal(r->summary.kinds[CLS_K_VIOLATION], 18);
 	assert_int_equal(r->summary.kinds[CLS_K_UNEXPECTED], 1);
-	assert_int_equal(r->summary.findings, 41);
+	assert_int_equal(r->summary.findings, 19);
 	assert_int_equal(r->summary.verdict, CLS_NOT_COMPLIANT);
 	env_free(e);
 }
@@ -489,6 +500,138 @@ static void test_fmt_like_snprintf(void **state)
 	assert_string_equal(a, "stop ");
 }
 
+/* Many peers on one port of a server fold into one flood finding, as
+ * many ports of one peer fold into a scan: a SYN flood from random
+ * sources is one finding per targeted port, its distinct peers counted
+ * (repeats once), its flows all kept. */
+static void test_flood_folds(void **state)
+{
+	(void)state;
+	struct env *e = env_new(false, 0);
+	uint64_t t = 1;
+	for (unsigned round = 0; round < 2; round++)
+		for (unsigned i = 0; i < 3000; i++) {
+			char peer[32];
+			snprintf(peer, sizeof peer, "10.%u.%u.%u", 100 + i / 65536,
+			         i / 256 % 256, i % 256 + (round ? 0 : 0));
+			struct cap_flow f = mk(6, peer, (uint16_t)(1024 + round),
+			                       "10.0.0.1", 80, CAP_OUT_UNANSWERED,
+			                       t += 10);
+			cls_flow(&f, e->cls);
+			/* and the base port, blocked */
+			f = mk(6, peer, (uint16_t)(2048 + round), "10.0.0.1", 1960,
+			       CAP_OUT_UNANSWERED, t += 10);
+			cls_flow(&f, e->cls);
+		}
+	finish(e);
+	const struct cls_result *r = &e->cls->res;
+	assert_int_equal(r->nfindings, 2);
+	for (uint32_t i = 0; i < 2; i++) {
+		const struct cls_finding *fd = &r->findings[i];
+		assert_false(fd->has_peer);
+		assert_int_equal(fd->npeers, 3000);
+		assert_int_equal(fd->flows, 6000);
+		assert_int_equal(fd->nflow_ids, CLS_FLOW_IDS);
+		assert_non_null(strstr(fd->reason, "3000 peers sent TCP to port"));
+	}
+	assert_int_equal(r->findings[0].kind, CLS_K_BLOCKED);
+	assert_int_equal(r->findings[0].port, 1960);
+	assert_int_equal(r->findings[1].kind, CLS_K_UNEXPECTED);
+	assert_int_equal(r->findings[1].port, 80);
+	assert_int_equal(r->summary.findings_dropped, 0);
+	env_free(e);
+
+	/* 16 peers stay 16 findings; the 17th folds them. */
+	e = env_new(false, 0);
+	for (unsigned i = 0; i < 16; i++) {
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.8.0.%u", i + 1);
+		struct cap_flow f = mk(6, peer, 1, "10.0.0.1", 80,
+		                       CAP_OUT_REJECTED, t += 10);
+		cls_flow(&f, e->cls);
+	}
+	assert_int_equal(e->cls->nlive, 16);
+	struct cap_flow f = mk(6, "10.8.0.99", 1, "10.0.0.1", 80,
+	                       CAP_OUT_REJECTED, t += 10);
+	cls_flow(&f, e->cls);
+	assert_int_equal(e->cls->nlive, 1);
+	finish(e);
+	assert_int_equal(e->cls->res.nfindings, 1);
+	assert_int_equal(e->cls->res.findings[0].npeers, 17);
+	env_free(e);
+}
+
+/* A peer that scans and floods: its scan keeps its flows; the flood of
+ * the other peers on one port keeps theirs; every flow counted once. */
+static void test_flood_and_scan(void **state)
+{
+	(void)state;
+	struct env *e = env_new(false, 0);
+	uint64_t t = 1;
+	for (unsigned p = 0; p < 40; p++) { /* one scanner, 40 ports */
+		struct cap_flow f = mk(6, "198.51.100.7", 1, "10.0.0.1",
+		                       (uint16_t)(7000 + p), CAP_OUT_REJECTED,
+		                       t += 10);
+		cls_flow(&f, e->cls);
+	}
+	for (unsigned i = 0; i < 40; i++) { /* 40 peers on port 7000 */
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.7.0.%u", i + 1);
+		struct cap_flow f = mk(6, peer, 1, "10.0.0.1", 7000,
+		                       CAP_OUT_REJECTED, t += 10);
+		cls_flow(&f, e->cls);
+	}
+	finish(e);
+	const struct cls_result *r = &e->cls->res;
+	uint64_t flows = 0;
+	unsigned scans = 0, floods = 0;
+	for (uint32_t i = 0; i < r->nfindings; i++) {
+		flows += r->findings[i].flows;
+		scans += r->findings[i].nports > 1;
+		floods += r->findings[i].npeers > 1;
+	}
+	assert_int_equal(flows, 80);
+	assert_int_equal(scans, 1);
+	assert_int_equal(floods, 1);
+	env_free(e);
+}
+
+/* A flood finding evicted at the cap stays dropped: its later flows make
+ * no new finding, the drop is counted once. */
+static void test_flood_evicted(void **state)
+{
+	(void)state;
+	struct env *e = env_new(false, 3);
+	uint64_t t = 1;
+	for (unsigned i = 0; i < 20; i++) { /* a flood: one finding */
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.6.0.%u", i + 1);
+		struct cap_flow f = mk(6, peer, 1, "10.0.0.1", 8080,
+		                       CAP_OUT_REJECTED, t += 10);
+		cls_flow(&f, e->cls);
+	}
+	for (unsigned i = 0; i < 3; i++) { /* three violations fill the cap */
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.5.0.%u", i + 1);
+		struct cap_flow f = mk(6, peer, 1, "10.0.0.1", 1963,
+		                       CAP_OUT_CLOSED, t += 10);
+		cls_flow(&f, e->cls);
+	}
+	for (unsigned i = 20; i < 60; i++) { /* more of the flood */
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.6.0.%u", i + 1);
+		struct cap_flow f = mk(6, peer, 1, "10.0.0.1", 8080,
+		                       CAP_OUT_REJECTED, t += 10);
+		cls_flow(&f, e->cls);
+	}
+	finish(e);
+	const struct cls_result *r = &e->cls->res;
+	assert_int_equal(r->nfindings, 3);
+	assert_int_equal(r->summary.kinds_dropped[CLS_K_UNEXPECTED], 1);
+	assert_int_equal(r->summary.findings_dropped, 1);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +639,9 @@ int main(void)
 		cmocka_unit_test(test_reasons_name_own_flow),
 		cmocka_unit_test(test_interleaved_scans),
 		cmocka_unit_test(test_scan_with_full_table),
+		cmocka_unit_test(test_flood_folds),
+		cmocka_unit_test(test_flood_and_scan),
+		cmocka_unit_test(test_flood_evicted),
 		cmocka_unit_test(test_fmt_like_snprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,10 @@
  * in test-san. Besides "no crash", every packet handed on must be
  * self-consistent: a known family and protocol, the payload inside the
  * captured bytes, payload_caplen <= payload_len, truncated exactly when the
- * payload was cut. Skips with a message when the corpus is absent.
+ * payload was cut. Frames are decoded whole (cap_decode_frame, with a
+ * tunnel table): the packet at index k of a frame is inside k tunnels,
+ * its tunnel a child of the previous packet's. Skips with a message when
+ * the corpus is absent.
  */
 #include <dirent.h>
 #include <pcap/pcap.h>
@@ -21,6 +24,7 @@
 struct totals {
 	unsigned files, opened, packets, decoded, unsupported;
 	uint64_t anomalies[CAP_AN_COUNT];
+	uint64_t inner;          /* packets taken out of a tunnel */
 };
 
 static void check_packet(const struct cap_packet *pk, const uint8_t *data,
@@ -28,7 +32,9 @@ static void check_packet(const struct cap_packet *pk, const uint8_t *data,
 {
 	if (pk->family != 4 && pk->family != 6)
 		fail_msg("%s #%u: family %u", file, n, pk->family);
-	if (pk->proto != 6 && pk->proto != 17 && pk->proto != 1 && pk->proto != 58)
+	if (pk->proto != 6 && pk->proto != 17 && pk->proto != 1 &&
+	    pk->proto != 58 && pk->proto != 47 && pk->proto != 4 &&
+	    pk->proto != 41)
 		fail_msg("%s #%u: proto %u", file, n, pk->proto);
 	if (pk->payload_caplen > pk->payload_len)
 		fail_msg("%s #%u: payload_caplen %u > payload_len %u", file, n,
@@ -73,8 +79,10 @@ static void run_dir(const char *dir, struct totals *t)
 		if (!cap_linktype_supported(lt))
 			t->unsupported++;
 		assert_int_equal(cap_decoder_init(&dec, 64), 0);
+		dec.tunnels = cap_tunnels_new();
+		assert_non_null(dec.tunnels);
 		while ((rc = pcap_next_ex(p, &h, &data)) >= 0) {
-			struct cap_packet pk;
+			struct cap_packet pk[CAP_DECODE_MAX];
 			uint64_t ts;
 
 			if (rc == 0)
@@ -83,13 +91,26 @@ static void run_dir(const char *dir, struct totals *t)
 			t->packets++;
 			ts = (uint64_t)h->ts.tv_sec * 1000000000u +
 			     (uint64_t)h->ts.tv_usec * 1000u;
-			if (cap_decode(&dec, lt, data, h->caplen, h->len, ts, &pk)) {
+			unsigned np = cap_decode_frame(&dec, lt, data, h->caplen,
+			                               h->len, ts, pk);
+			if (np)
 				t->decoded++;
-				check_packet(&pk, data, h->caplen, e->d_name, n);
+			for (unsigned k = 0; k < np; k++) {
+				check_packet(&pk[k], data, h->caplen, e->d_name, n);
+				const struct cap_tunnel *tu =
+					cap_tunnel_get(dec.tunnels, pk[k].tunnel);
+				if (k == 0 ? pk[k].tunnel != 0
+				           : !tu || tu->depth != k ||
+				             tu->parent != pk[k - 1].tunnel)
+					fail_msg("%s #%u: packet %u: wrong tunnel",
+					         e->d_name, n, k);
 			}
+			if (np > 1)
+				t->inner += np - 1;
 		}
 		for (int i = 0; i < CAP_AN_COUNT; i++)
 			t->anomalies[i] += dec.anomalies[i];
+		cap_tunnels_free(dec.tunnels);
 		cap_decoder_free(&dec);
 		pcap_close(p);
 	}
@@ -108,8 +129,9 @@ static void test_corpus(void **state)
 	run_dir(pa_src("../shared/corpus/tcpdump"), &t);
 	run_dir(pa_src("../shared/corpus/libpcap"), &t);
 	printf("corpus: %u files, %u opened (%u of unsupported link types), "
-	       "%u packets, %u decoded\n", t.files, t.opened, t.unsupported,
-	       t.packets, t.decoded);
+	       "%u packets, %u decoded, %llu packets out of tunnels\n",
+	       t.files, t.opened, t.unsupported, t.packets, t.decoded,
+	       (unsigned long long)t.inner);
 	for (int i = 0; i < CAP_AN_COUNT; i++)
 		if (t.anomalies[i])
 			printf("  %-18s %llu\n", cap_anomaly_name((enum cap_anomaly)i),
@@ -117,6 +139,8 @@ static void test_corpus(void **state)
 	/* The corpus is mostly real traffic: most of it must decode. */
 	assert_true(t.opened > 800);
 	assert_true(t.decoded > t.packets / 4);
+	/* It holds VXLAN, Geneve, GRE and ERSPAN captures. */
+	assert_true(t.inner > 0);
 }
 
 int main(void)

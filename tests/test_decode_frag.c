@@ -80,9 +80,14 @@ static void test_ip4(void **state)
 	assert_only_anomaly(&d, CAP_AN_FRAG_NO_FIRST);
 	/* a later fragment of another protocol is just another protocol */
 	reset_anomalies(&d);
-	frag4(&p, 0x80, false, 47);
+	frag4(&p, 0x80, false, 50);
 	assert_false(dec_at(&p, 60 * SEC, &pk));
 	assert_only_anomaly(&d, CAP_AN_OTHER_L4);
+	/* a later fragment of GRE belongs to its first, like TCP's */
+	reset_anomalies(&d);
+	frag4(&p, 0x81, false, 47);
+	assert_false(dec_at(&p, 60 * SEC, &pk));
+	assert_only_anomaly(&d, CAP_AN_FRAG_NO_FIRST);
 }
 
 /* IPv6: fragment header (+ a destination options header before it). */

@@ -141,15 +141,30 @@ static void test_tso(void **state)
 static void test_other_l4(void **state)
 {
 	struct pb p = {0};
+	struct cap_packet pk;
 	size_t ip;
 	(void)state;
 	pb_eth(&p, 0x0800);
-	ip = pb_ip4(&p, 47, "10.0.0.1", "10.0.0.2"); /* GRE */
+	ip = pb_ip4(&p, 50, "10.0.0.1", "10.0.0.2"); /* ESP */
 	pb_fill(&p, 0, 8);
 	pb_ip4_end(&p, ip);
 	expect_bad(&p, CAP_AN_OTHER_L4);
-	p.b[ip + 9] = 50; /* ESP */
+	p.b[ip + 9] = 89; /* OSPF */
 	expect_bad(&p, CAP_AN_OTHER_L4);
+	/* The carriers of tunnels (GRE, IP-in-IP, 6in4) are packets of
+	 * their own, without ports, their payload the tunnel. */
+	static const uint8_t carriers[] = { 47, 4, 41 };
+	for (size_t i = 0; i < sizeof carriers; i++) {
+		p.b[ip + 9] = carriers[i];
+		reset_anomalies(&d);
+		assert_true(decp(&d, DLT_T_EN10MB, &p, &pk));
+		assert_int_equal(pk.proto, carriers[i]);
+		assert_int_equal(pk.sport, 0);
+		assert_int_equal(pk.dport, 0);
+		assert_int_equal(pk.payload_len, 8);
+		assert_int_equal(pk.tunnel, 0);
+		assert_int_equal(an_total(&d), 0);
+	}
 }
 
 static void test_truncated(void **state)

@@ -1,6 +1,7 @@
 /* test_pipe.c -- the reader/flow-table hand-off (capture/pipe.c): the same
- * packets through the pipe (on its thread when there are two CPUs) and
- * straight into a table give the same flows in the same order. */
+ * packets through the pipe (on its thread, inline, or moving between the
+ * two as the measured path choice does) and straight into a table give the
+ * same flows in the same order. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "harness.h"
 
@@ -87,8 +88,16 @@ static void same(const struct got *a, const struct got *b)
 	}
 }
 
-/* threads: let the pipe make its thread (it does with two CPUs), or not */
-static void same_flows(bool threads)
+/* How the pipe is set up for same_flows. */
+enum how {
+	H_AUTO,     /* its thread with two CPUs, measuring which path is faster */
+	H_INLINE,   /* never a thread */
+	H_THREAD,   /* a thread, whatever the CPUs */
+	H_SWITCH,   /* a thread, measured in epochs of 300 packets: it goes
+	             * back and forth between the paths many times */
+};
+
+static void same_flows(enum how how)
 {
 	static struct cap_packet pk[6 * NFLOWS];
 	static uint64_t ts[6 * NFLOWS];
@@ -112,18 +121,30 @@ static void same_flows(bool threads)
 	struct cap_flowtab *t2 = cap_flowtab_new(0, NULL, collect, &piped, &st2);
 	assert_non_null(t2);
 	struct cap_pipe pp;
-	assert_int_equal(cap_pipe_init(&pp, t2, &st2, threads), 0);
+	static const enum cap_pipe_mode mode[] = {
+		CAP_PIPE_AUTO, CAP_PIPE_INLINE, CAP_PIPE_THREAD, CAP_PIPE_THREAD,
+	};
+	assert_int_equal(cap_pipe_init(&pp, t2, &st2, mode[how]), 0);
+	if (how == H_SWITCH) {
+		pp.measure = true;
+		pp.epoch_pkts = 300;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		*cap_pipe_next(&pp) = pk[i];
 		cap_pipe_push(&pp, ts[i]);
 		if (i % 1000 == 999)
 			cap_pipe_flush(&pp); /* early flushes, as at a dispatch end */
 	}
-	/* With two CPUs to run on, the batches went to the thread. */
-	if (!threads)
+	/* With two CPUs to run on (or forced), the thread was made. */
+	if (how == H_INLINE)
 		assert_false(pp.threaded);
-	else if (cpus_usable() >= 2)
+	else if (how != H_AUTO || cpus_usable() >= 2)
 		assert_true(pp.threaded);
+	if (how == H_SWITCH) {
+		/* thread, inline, inline, thread, then trials */
+		assert_true(pp.epochs >= 40); /* of 512 packets or so */
+		assert_true(pp.switches >= 4);
+	}
 	cap_pipe_finish(&pp);
 	/* Everything pushed was applied before finish returned. */
 	assert_int_equal(piped.n, before_flush1);
@@ -141,14 +162,29 @@ static void same_flows(bool threads)
 static void test_pipe_same_flows(void **state)
 {
 	(void)state;
-	same_flows(true);
+	same_flows(H_AUTO);
 }
 
 /* The same on the reader's thread (one CPU, or no thread could be made). */
 static void test_pipe_same_flows_inline(void **state)
 {
 	(void)state;
-	same_flows(false);
+	same_flows(H_INLINE);
+}
+
+/* The same on the thread, even with one CPU (PORTAUDIT_PIPE=thread). */
+static void test_pipe_same_flows_thread(void **state)
+{
+	(void)state;
+	same_flows(H_THREAD);
+}
+
+/* The same when the table moves from one thread to the other every few
+ * hundred packets: each path drains before the other takes the table. */
+static void test_pipe_same_flows_switching(void **state)
+{
+	(void)state;
+	same_flows(H_SWITCH);
 }
 
 /* A tick goes through the pipe after the packets pushed before it: a UDP
@@ -163,7 +199,7 @@ static void test_pipe_tick(void **state)
 	struct cap_flowtab *t = cap_flowtab_new(0, NULL, collect, &g, &st);
 	assert_non_null(t);
 	struct cap_pipe pp;
-	assert_int_equal(cap_pipe_init(&pp, t, &st, true), 0);
+	assert_int_equal(cap_pipe_init(&pp, t, &st, CAP_PIPE_AUTO), 0);
 	struct cap_packet *p = cap_pipe_next(&pp);
 	memset(p, 0, sizeof *p);
 	p->family = 4;
@@ -188,6 +224,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipe_same_flows),
 		cmocka_unit_test(test_pipe_same_flows_inline),
+		cmocka_unit_test(test_pipe_same_flows_thread),
+		cmocka_unit_test(test_pipe_same_flows_switching),
 		cmocka_unit_test(test_pipe_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,7 +84,7 @@ FX_FN struct fx *fx_new(void)
 	         "cannot open: No such file or directory");
 
 	struct cls_result *r = &x->res;
-	r->nservers = 1;
+	assert_non_null(cls_server_add(r));
 	r->servers[0].family = 4;
 	fx_addr(r->servers[0].addr, "10.0.0.5");
 	r->servers[0].len = 32;
@@ -278,6 +278,7 @@ FX_FN struct fx *fx_new(void)
 FX_FN void fx_free(struct fx *x)
 {
 	free(x->res.services);
+	free(x->res.servers);
 	cat_model_free(&x->model);
 	cat_free(&x->cat);
 	free(x);

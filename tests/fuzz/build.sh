@@ -18,6 +18,8 @@
 #   decode    by pcap2packets, and each other's $B/fuzz/corpus-NAME/ (the
 #             same format)
 #   pcap      pcaps/*.pcap and ../shared/corpus/*/* as they are
+#   zeek      ../shared/zeek/*.conn.log (real Zeek output)
+#   netflow   its committed corpus (softflowd's and pmacct's datagrams)
 # New inputs go to $B/fuzz/corpus-NAME/ (kept between runs), the log to
 # $B/fuzz/NAME.log, a crashing input to $B/fuzz/artifacts/NAME-crash-...;
 # each target's last line says its coverage (libFuzzer's cov: and ft:) and
@@ -30,7 +32,7 @@
 # input slower than 1 s is reported as "Slowest unit" and saved as
 # artifacts/NAME-slow-unit-..., to time again in build/rel/t/fuzz_NAME),
 # FUZZ_FLAGS (more libFuzzer flags),
-# SHARED_CORPUS (../shared/corpus).
+# SHARED_CORPUS (../shared/corpus; ../shared/zeek beside it).
 # Needs clang with libFuzzer; without it, says so and exits 0.
 set -eu
 B=${B:-build}
@@ -50,8 +52,8 @@ if ! "$CC" -fsanitize=fuzzer "$probe" -o "$out/probe" 2>/dev/null; then
 fi
 rm -f "$probe" "$out/probe"
 
-PKG_CFLAGS=$(pkg-config --cflags libpcap yaml-0.1 jansson)
-PKG_LIBS="$(pkg-config --libs libpcap yaml-0.1 jansson) -pthread -lm"
+PKG_CFLAGS=$(pkg-config --cflags libpcap yaml-0.1 jansson zlib libcap-ng)
+PKG_LIBS="$(pkg-config --libs libpcap yaml-0.1 jansson zlib libcap-ng) -pthread -lm"
 FLAGS="-std=c11 -pthread -g -O1 -fno-omit-frame-pointer -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I."
 WARN="-Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -145,6 +147,10 @@ for name in ${FUZZ_TARGETS:-$names}; do
 	packets) extra="$(seeds_packets) $out/corpus-decode" ;;
 	decode) extra="$(seeds_packets) $out/corpus-packets" ;;
 	pcap) extra=$(seeds_pcap) ;;
+	zeek) extra=$out/seeds-zeek; mkdir -p "$extra"
+	      for f in "$(dirname "$shared")"/zeek/*.conn.log; do
+	              [ -f "$f" ] && cp "$f" "$extra/"
+	      done ;;
 	*) extra="" ;;
 	esac
 	case $name in
