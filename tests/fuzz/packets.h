@@ -252,9 +252,13 @@ struct fzp_flows {
 static inline void fzp_check_flow(const struct cap_flow *f, void *ctx)
 {
 	struct fzp_flows *fc = ctx;
-	bool icmp = f->proto == 1 || f->proto == 58;
+	/* Any IP protocol may be a flow (a tunnel's outer GRE or IP-in-IP
+	 * flow is one); only TCP, UDP and ICMP (type and code) fill
+	 * the ports. */
+	bool ports = f->proto == 6 || f->proto == 17;
 	if ((f->family != 4 && f->family != 6) ||
-	    (f->proto != 6 && f->proto != 17 && !icmp) ||
+	    (!ports && f->proto != 1 && f->proto != 58 &&
+	     (f->port_a || f->port_b)) ||
 	    f->outcome > CAP_OUT_REPLIED || f->pkts[0] + (uint64_t)f->pkts[1] == 0)
 		__builtin_trap();
 	fc->flows++;
