@@ -6,7 +6,10 @@
 #   make demo       build and run on the bundled captures
 #   make pcaps      regenerate pcaps/*.pcap from pcaps/*.flows (byte for byte)
 #   make bench      benchmark against a bare libpcap read loop
-#   make fuzz       build the libFuzzer targets (clang), see tests/fuzz/
+#   make fuzz       build the libFuzzer targets (clang), see tests/fuzz/;
+#                   make fuzz SECONDS=N also runs each one for N seconds
+#   make valgrind   the integration tests with the binary under valgrind
+#                   memcheck (no error, no leak), see tests/valgrind.sh
 #   make lint       banned functions, trailing whitespace
 #   make install PREFIX=/usr/local
 #
@@ -57,7 +60,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 GEN_SRC  := $(B)/gen/catalog_builtin.c
 
 .SECONDARY:
-.PHONY: all test test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz lint install clean \
+.PHONY: all test test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz valgrind lint install clean \
         check-pcaps
 
 all: portaudit
@@ -154,8 +157,16 @@ demo: portaudit
 bench: portaudit
 	@sh bench/run.sh ./portaudit
 
+# make fuzz SECONDS=N: build, then run each target N seconds (one process).
 fuzz:
-	@sh tests/fuzz/build.sh
+	@FUZZ_SECONDS=$(SECONDS) sh tests/fuzz/build.sh
+
+# The integration tests (tests/it_*.c) with build/rel/portaudit under
+# valgrind memcheck; not part of `make test` (some 45 minutes: valgrind
+# slows the binary 20-50 times, and the tests run it 460 times).
+valgrind: $(B)/rel/portaudit $(B)/rel/pcapgen \
+          $(patsubst tests/%.c,$(B)/rel/t/%,$(filter tests/it_%,$(TEST_SRC)))
+	@sh tests/valgrind.sh $(B)/rel
 
 lint:
 	@sh tests/lint.sh

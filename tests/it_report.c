@@ -47,6 +47,14 @@ static char *normalize(const char *s)
 	snprintf(src, sizeof src, "%s", pa_src(""));
 	const char *bin = getenv("PORTAUDIT");
 	char *a = replace_all(s, bin && *bin ? bin : "\001", "portaudit");
+	/* make valgrind: $PORTAUDIT is tests/valgrind.sh, and the command
+	 * line the binary reports starts with the real binary's path. */
+	const char *vg = getenv("VALGRIND_BINARY");
+	if (vg && *vg) {
+		char *v = replace_all(a, vg, "portaudit");
+		free(a);
+		a = v;
+	}
 	char *b = replace_all(a, pa_tmpdir(), "$TMP");
 	char *c = replace_all(b, src, "$SRC/");
 	free(a);

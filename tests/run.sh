@@ -22,6 +22,7 @@ for t in "$dir"/t/test_* "$dir"/t/it_* "$dir"/t/fuzz_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	case $name in
+	fuzz_decode) set -- tests/fuzz/corpus/packets ;; # the same format
 	fuzz_*) set -- "tests/fuzz/corpus/${name#fuzz_}" ;;
 	*) set -- ;;
 	esac
