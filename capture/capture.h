@@ -228,6 +228,10 @@ const struct cap_tunnel *cap_tunnel_get(const struct cap_tunnels *t,
                                         uint16_t id);
 /* Descriptors in the table. */
 uint32_t cap_tunnels_count(const struct cap_tunnels *t);
+/* Intern a descriptor (family, kind, addresses, id, parent, depth set):
+ * its id, or 0 when the table is full. One thread at a time (the reader;
+ * portaudit merge, rebuilding the tunnels its reports name). */
+uint16_t cap_tunnels_intern(struct cap_tunnels *t, const struct cap_tunnel *k);
 
 #define CAP_SAMPLING_UNKNOWN UINT32_MAX
 

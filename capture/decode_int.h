@@ -281,9 +281,6 @@ bool cap_dec_gtpu(struct cap_dstate *st, struct cap_cursor *c);
 /* decode_teredo.c: Teredo and AYIYA. */
 bool cap_dec_teredo(struct cap_dstate *st, struct cap_cursor *c);
 bool cap_dec_ayiya(struct cap_dstate *st, struct cap_cursor *c);
-/* tunnel.c: intern a descriptor (family, kind, addresses, id, parent,
- * depth set): its id, or 0 when the table is full. Reader thread only. */
-uint16_t cap_tunnels_intern(struct cap_tunnels *t, const struct cap_tunnel *k);
 /* Is k the same tunnel as e (addresses in either order)? */
 bool cap_tunnel_same(const struct cap_tunnel *e, const struct cap_tunnel *k);
 

@@ -451,6 +451,45 @@ static uint32_t group_map(const struct merge *m, unsigned r, const char *id)
 }
 
 
+/* A finding's "tunnel" object (rep_tunnel_json) back into the merged
+ * tunnel table, its parents first: its id there, 0 when it cannot be
+ * (an unknown kind, a bad address, the table full: the finding then names
+ * no tunnel). The same tunnel in two reports gets one id. */
+static uint16_t tunnel_parse(const struct merge *m, const json_t *o,
+                             unsigned depth)
+{
+	if (!json_is_object(o) || !m->co.tunnels || depth >= CAP_MAX_TUNNELS)
+		return 0;
+	struct cap_tunnel t;
+	memset(&t, 0, sizeof t);
+	const char *kind = jstr(o, "kind");
+	for (unsigned k = 1; kind && k < CAP_TUN_KIND_COUNT && !t.kind; k++)
+		if (strcmp(kind, cap_tunnel_kind_name(k)) == 0)
+			t.kind = (uint8_t)k;
+	uint8_t f1 = 0, f2 = 0;
+	if (!t.kind || !jstr(o, "src_ip") || !jstr(o, "dest_ip") ||
+	    !parse_addr(jstr(o, "src_ip"), &f1, t.src) ||
+	    !parse_addr(jstr(o, "dest_ip"), &f2, t.dst) || f1 != f2)
+		return 0;
+	t.family = f1;
+	const char *idn = cap_tunnel_id_name(t.kind);
+	const json_t *id = idn ? json_object_get(o, idn) : NULL;
+	if (json_is_integer(id) && json_integer_value(id) >= 0 &&
+	    json_integer_value(id) <= (json_int_t)UINT32_MAX) {
+		t.has_id = true;
+		t.id = (uint32_t)json_integer_value(id);
+	}
+	uint64_t d = ju64(o, "depth");
+	t.depth = (uint8_t)(d >= 1 && d <= CAP_MAX_TUNNELS ? d : 1);
+	const json_t *parent = json_object_get(o, "parent");
+	if (parent) {
+		t.parent = tunnel_parse(m, parent, depth + 1);
+		if (!t.parent)
+			return 0;
+	}
+	return cap_tunnels_intern(m->co.tunnels, &t);
+}
+
 /* One finding of a report as classify's struct; -1 on a bad one. */
 static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
                          struct cls_finding *f, char *why, size_t whylen)
@@ -537,6 +576,7 @@ static int finding_parse(const json_t *o, const struct merge *m, unsigned r,
 		f->icmp_type = (uint8_t)ju64(icmp, "type");
 		f->icmp_code = (uint8_t)ju64(icmp, "code");
 	}
+	f->tunnel = tunnel_parse(m, json_object_get(o, "tunnel"), 0);
 	f->flows = ju64(o, "flows");
 	f->packets = ju64(o, "packets");
 	f->bytes = ju64(o, "bytes");
@@ -633,6 +673,8 @@ static void fold(struct cls_finding *into, const struct cls_finding *f,
 		into->icmp_code = f->icmp_code;
 		memcpy(into->reason, f->reason, sizeof into->reason);
 	}
+	if (f->tunnel_mixed || f->tunnel != into->tunnel)
+		into->tunnel_mixed = true; /* as classify folds flows */
 	into->flows += f->flows;
 	into->packets += f->packets;
 	into->bytes += f->bytes;
@@ -718,6 +760,7 @@ static void merge_free(struct merge *m)
 		json_decref(m->rep[i]);
 	free(m->cmdline);
 	free(m->covers);
+	cap_tunnels_free(m->co.tunnels);
 }
 
 /* The catalog and profile the reports were made with. */
@@ -1630,7 +1673,8 @@ int rep_cmd_merge(int argc, char **argv)
 		}
 	}
 	struct merge *m = calloc(1, sizeof *m);
-	if (!m) {
+	if (!m || !(m->co.tunnels = cap_tunnels_new())) {
+		free(m);
 		fputs("portaudit: out of memory\n", stderr);
 		return 2;
 	}

@@ -345,7 +345,14 @@ static void test_soak(void **state)
 	unsigned intervals = 0, flow_lines = 0, held = 0;
 	uint64_t *ids = calloc(flows + 1, sizeof *ids);
 	assert_non_null(ids);
-	for (char *line = strtok(l, "\n"); line; line = strtok(NULL, "\n")) {
+	for (char *line = l, *next; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (!*line)
+			continue;
 		json_error_t je;
 		json_t *o = json_loads(line, 0, &je);
 		assert_non_null(o);

@@ -896,31 +896,75 @@ static void vx_syn(struct pkt *p, uint32_t vni, unsigned sport)
 	ip4_end(p, o);
 }
 
-static void test_reports(void **state)
+struct vx_spec { uint32_t vni; unsigned sport, dport; };
+
+/* A capture of VXLAN SYNs from 192.0.2.1 to 192.0.2.2, one a second. */
+static void write_vx(const char *path, const struct vx_spec *v, unsigned n,
+                     long t0)
 {
-	(void)state;
-	const char *pcap = pa_tmp("vx.pcap");
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
-	pcap_dumper_t *dp = pcap_dump_open(dead, pcap);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
 	assert_non_null(dp);
-	/* VNI 1: port 40001; VNI 2: the same tuple, and port 40002; VNI 1
-	 * again to 9998 (a finding of one tunnel). */
-	struct { uint32_t vni; unsigned sport, dport; } v[] = {
-		{ 1, 40001, 9999 }, { 2, 40001, 9999 }, { 2, 40002, 9999 },
-		{ 1, 40003, 9998 },
-	};
-	for (unsigned k = 0; k < 4; k++) {
+	for (unsigned k = 0; k < n; k++) {
 		struct pkt p;
 		vx_syn(&p, v[k].vni, v[k].sport);
 		put16(&p, 14 + 20 + 8 + 8 + 14 + 20 + 2, v[k].dport);
 		struct pcap_pkthdr h;
 		memset(&h, 0, sizeof h);
-		h.ts.tv_sec = 1767607200 + k;
+		h.ts.tv_sec = t0 + k;
 		h.caplen = h.len = (bpf_u_int32)p.n;
 		pcap_dump((u_char *)dp, &h, p.b);
 	}
 	pcap_dump_close(dp);
 	pcap_close(dead);
+}
+
+/* The 9998 finding of a merged report: its tunnel's VNI, or -1 when it
+ * names none (tunnel_mixed then true), and its flows. */
+static void merged_9998(const char *a, const char *b, json_int_t *vni,
+                        json_int_t *flows)
+{
+	const char *out = pa_tmp("merged.json");
+	struct pa_result r;
+	pa_runl(&r, "merge", "-q", "--json", out, a, b, NULL);
+	if (r.status != 1)
+		fail_msg("merge: status %d: %s", r.status, r.err);
+	pa_result_free(&r);
+	json_t *j = pa_load_json(out);
+	json_t *fs = json_object_get(j, "findings");
+	*vni = -2;
+	for (size_t i = 0; i < json_array_size(fs); i++) {
+		json_t *f = json_array_get(fs, i);
+		if (json_integer_value(json_object_get(f, "port")) != 9998)
+			continue;
+		json_t *t = json_object_get(f, "tunnel");
+		*flows = jint(f, "flows");
+		if (t) {
+			assert_null(json_object_get(f, "tunnel_mixed"));
+			assert_string_equal(jstr(t, "kind"), "vxlan");
+			assert_string_equal(jstr(t, "src_ip"), "192.0.2.1");
+			*vni = jint(t, "vni");
+		} else {
+			assert_true(json_is_true(json_object_get(f,
+			            "tunnel_mixed")));
+			*vni = -1;
+		}
+	}
+	json_decref(j);
+}
+
+static void test_reports(void **state)
+{
+	(void)state;
+	char pcap[512];
+	snprintf(pcap, sizeof pcap, "%s", pa_tmp("vx.pcap"));
+	/* VNI 1: port 40001; VNI 2: the same tuple, and port 40002; VNI 1
+	 * again to 9998 (a finding of one tunnel). */
+	static const struct vx_spec v[] = {
+		{ 1, 40001, 9999 }, { 2, 40001, 9999 }, { 2, 40002, 9999 },
+		{ 1, 40003, 9998 },
+	};
+	write_vx(pcap, v, 4, 1767607200);
 
 	const char *json = pa_tmp("r.json"), *csv = pa_tmp("r.csv");
 	const char *ev = pa_tmp("ev.pcap");
@@ -1006,6 +1050,35 @@ static void test_reports(void **state)
 	assert_int_equal(jint(ct, "packets"), 0);
 	assert_int_equal(json_array_size(json_object_get(j, "findings")), 0);
 	json_decref(j);
+
+	/* merge keeps the tunnels: a later capture with another 9998 flow
+	 * in VNI 1 leaves the finding in VNI 1; one in VNI 2 makes it
+	 * mixed, as within one capture. */
+	/* (pa_tmp's buffers rotate: the paths copied) */
+	char j1[512], p2[512], p3[512], j2[512], j3[512];
+	snprintf(j1, sizeof j1, "%s", pa_tmp("r1.json"));
+	snprintf(p2, sizeof p2, "%s", pa_tmp("vx2.pcap"));
+	snprintf(p3, sizeof p3, "%s", pa_tmp("vx3.pcap"));
+	snprintf(j2, sizeof j2, "%s", pa_tmp("r2.json"));
+	snprintf(j3, sizeof j3, "%s", pa_tmp("r3.json"));
+	pa_runl(&r, "-q", "-r", pcap, "--server", "10.0.0.5", "--json", j1,
+	        NULL);
+	pa_result_free(&r);
+	static const struct vx_spec same[] = { { 1, 40005, 9998 } };
+	static const struct vx_spec other[] = { { 2, 40006, 9998 } };
+	write_vx(p2, same, 1, 1767610800);
+	write_vx(p3, other, 1, 1767614400);
+	pa_runl(&r, "-q", "-r", p2, "--server", "10.0.0.5", "--json", j2, NULL);
+	pa_result_free(&r);
+	pa_runl(&r, "-q", "-r", p3, "--server", "10.0.0.5", "--json", j3, NULL);
+	pa_result_free(&r);
+	json_int_t vni, flows;
+	merged_9998(j1, j2, &vni, &flows);
+	assert_int_equal(vni, 1);
+	assert_int_equal(flows, 2);
+	merged_9998(j1, j3, &vni, &flows);
+	assert_int_equal(vni, -1);
+	assert_int_equal(flows, 2);
 }
 
 int main(void)

@@ -550,6 +550,7 @@ static void test_text_verdict(void **state)
 	free(s);
 	/* Nothing read: not audited, and why, wrapped under its colon. */
 	x->st.packets = 0;
+	x->st.flows = 0; /* nothing read: no packet and no flow */
 	cls_decide(&x->res, &x->st);
 	s = text_at(x, 40, "na.txt");
 	assert_true(widest(s, NULL) <= 40);

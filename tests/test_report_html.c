@@ -214,6 +214,7 @@ static void test_html(void **state)
 
 	/* Not audited: never green. */
 	x->st.packets = 0;
+	x->st.flows = 0; /* nothing read: no packet and no flow */
 	cls_decide(&x->res, &x->st);
 	assert_int_equal(x->res.summary.verdict, CLS_NOT_AUDITED);
 	s = fx_write(x, &rep_html, "na.html", 0);
