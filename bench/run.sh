@@ -36,8 +36,10 @@
 #      wall <= 0.6 x floor and <= 1.15 x floor-128K; every capture: the
 #      default path no slower than inline (5% for noise); cost per flow
 #      from 10 to 10,000 servers within 10%; scan: peak RSS < 64 MiB.
+# 6. Runs bench/records.sh (BENCH_RECORDS=0 skips it): the flow-record
+#    sources, Zeek conn.log, nfdump and the NetFlow/IPFIX collector.
 # Exit status: 0 when every goal is met, 1 when one is missed or portaudit
-# failed, 2 when the tools could not be built.
+# failed (or records.sh missed one), 2 when the tools could not be built.
 pa=${1:-./portaudit}
 case $pa in
 /*) ;;
@@ -313,6 +315,11 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 else
 	echo
 	echo "Instructions: skipped (valgrind not installed, or BENCH_CALLGRIND=0)"
+fi
+
+# ---- flow records (bench/records.sh: Zeek, nfdump, the collector) -------
+if [ "${BENCH_RECORDS:-1}" != 0 ]; then
+	BENCH_DIR=$dir sh "$src/records.sh" "$pa" || fail=1
 fi
 
 echo
