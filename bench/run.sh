@@ -39,8 +39,10 @@
 # 6. Runs bench/live.sh (BENCH_LIVE=0 skips it): the live capture under load,
 #    on a veth between two network namespaces; root only, else it says it
 #    is skipped.
+# 7. Runs bench/records.sh (BENCH_RECORDS=0 skips it): the flow-record
+#    sources, Zeek conn.log, nfdump and the NetFlow/IPFIX collector.
 # Exit status: 0 when every goal is met, 1 when one is missed or portaudit
-# failed (or live.sh failed), 2 when the tools could not be built.
+# failed (or live.sh or records.sh did), 2 when the tools could not be built.
 pa=${1:-./portaudit}
 case $pa in
 /*) ;;
@@ -321,6 +323,10 @@ fi
 # ---- live capture under load (bench/live.sh: root only, else skipped) ---
 if [ "${BENCH_LIVE:-1}" != 0 ]; then
 	BENCH_DIR=$dir sh "$src/live.sh" "$pa" || fail=1
+fi
+# ---- flow records (bench/records.sh: Zeek, nfdump, the collector) -------
+if [ "${BENCH_RECORDS:-1}" != 0 ]; then
+	BENCH_DIR=$dir sh "$src/records.sh" "$pa" || fail=1
 fi
 
 echo
