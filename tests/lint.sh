@@ -8,6 +8,11 @@ if grep -nE '\b(atoi|atol|sprintf|vsprintf|strcpy|strcat|strtok|gets)[[:space:]]
 	echo "lint: banned function (use bounded parsing: strtoul with checks, snprintf)"
 	status=1
 fi
+# A merge's conflict markers left in any tracked text file.
+if git ls-files -z 2>/dev/null | xargs -0 grep -nIE '^(<<<<<<< |>>>>>>> |=======$)' 2>/dev/null; then
+	echo "lint: merge conflict markers"
+	status=1
+fi
 if grep -nE '[[:space:]]+$' $files; then
 	echo "lint: trailing whitespace"
 	status=1
