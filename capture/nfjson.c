@@ -52,6 +52,11 @@ static const unsigned char *ws(const unsigned char *p, const unsigned char *e)
 	return p;
 }
 
+static bool is_hex(unsigned c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
 static int hex4(const unsigned char *p, unsigned *v)
 {
 	unsigned x = 0;
@@ -86,23 +91,32 @@ static long escape_len(const struct sc *c, const unsigned char *p)
 	default:
 		return bad(c, p, "invalid escape");
 	}
-	unsigned v, w;
-	for (int i = 2; i < 6; i++)
+	unsigned v = 0, w = 0;
+	for (int i = 2; i < 6; i++) {
 		if (p + i >= e)
 			return MORE;
-	if (hex4(p + 2, &v) != 0)
-		return bad(c, p, "invalid \\u escape");
+		if (!is_hex(p[i]))
+			return bad(c, p, "invalid \\u escape");
+	}
+	(void)hex4(p + 2, &v);
 	if (v == 0)
 		return bad(c, p, "\\u0000 in a string");
 	if (v >= 0xDC00 && v <= 0xDFFF)
 		return bad(c, p, "lone low surrogate");
 	if (v < 0xD800 || v > 0xDBFF)
 		return 6;
-	for (int i = 6; i < 12; i++)
+	/* A high surrogate: "\\uDC00".."\\uDFFF" must follow, refused at
+	 * the first byte that cannot be part of it. */
+	for (int i = 6; i < 12; i++) {
 		if (p + i >= e)
 			return MORE;
-	if (p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &w) != 0 ||
-	    w < 0xDC00 || w > 0xDFFF)
+		bool ok = i == 6 ? p[i] == '\\' : i == 7 ? p[i] == 'u' :
+		          is_hex(p[i]);
+		if (!ok)
+			return bad(c, p, "lone high surrogate");
+	}
+	(void)hex4(p + 8, &w);
+	if (w < 0xDC00 || w > 0xDFFF)
 		return bad(c, p, "lone high surrogate");
 	return 12;
 }
