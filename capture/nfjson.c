@@ -32,6 +32,44 @@ static const uint8_t plain[256] = {
 
 enum { OK = 0, BAD = NF_SCAN_INVALID, MORE = NF_SCAN_INCOMPLETE };
 
+/* Four bytes as a little-endian word (one load where that is native). */
+static inline uint32_t ld32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+#define LE3(a, b, c) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16)
+
+/* Past the plain bytes from q: eight at a time while eight are there
+ * (one mask: a '"', a '\\', a byte < 0x20 or >= 0x80 in the word; the
+ * lowest flagged byte is exact), then one at a time. */
+static inline const unsigned char *plain_run(const unsigned char *q,
+                                             const unsigned char *e)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+	while (e - q >= 8) {
+		uint64_t x, t, u;
+		memcpy(&x, q, 8);
+		t = x ^ (ones * '"');
+		u = x ^ (ones * '\\');
+		uint64_t m = (((t - ones) & ~t) | ((u - ones) & ~u) |
+		              ((x - ones * 0x20) & ~x) | x) & high;
+		if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return q + (unsigned)__builtin_ctzll(m) / 8;
+#else
+			break;
+#endif
+		}
+		q += 8;
+	}
+	while (q < e && plain[*q])
+		q++;
+	return q;
+}
+
 struct sc {
 	const unsigned char *b, *e; /* the record's first byte, the end */
 	char *why;
@@ -159,8 +197,7 @@ static int scan_string(const struct sc *c, const unsigned char **pp,
 	const unsigned char *p = *pp + 1, *e = c->e, *start = p;
 	bool esc = false;
 	for (;;) {
-		while (p < e && plain[*p])
-			p++;
+		p = plain_run(p, e);
 		if (p >= e)
 			return MORE;
 		if (*p == '"')
@@ -369,54 +406,64 @@ closed:
 	return OK;
 }
 
-/* The key's slot, or -1 for a key map_record() does not read. */
+/* The key's slot, or -1 for a key map_record() does not read: one
+ * candidate by the length and a byte, then one memcmp of a constant size
+ * (inlined). */
 static int key_slot(const char *k, size_t n)
 {
-#define K(s, slot) if (memcmp(k, s, n) == 0) return slot
+#define IS(s, slot) return memcmp(k, s, sizeof s - 1) == 0 ? (slot) : -1
 	switch (n) {
 	case 4:
-		K("type", NF_K_TYPE);
-		K("last", NF_K_LAST);
-		break;
+		if (k[0] == 't')
+			IS("type", NF_K_TYPE);
+		IS("last", NF_K_LAST);
 	case 5:
-		K("first", NF_K_FIRST);
-		K("proto", NF_K_PROTO);
-		break;
+		if (k[0] == 'f')
+			IS("first", NF_K_FIRST);
+		IS("proto", NF_K_PROTO);
 	case 7:
-		K("sampled", NF_K_SAMPLED);
-		break;
+		IS("sampled", NF_K_SAMPLED);
 	case 8:
-		K("src_port", NF_K_SRC_PORT);
-		K("dst_port", NF_K_DST_PORT);
-		K("in_bytes", NF_K_IN_BYTES);
-		K("src_vlan", NF_K_SRC_VLAN);
-		break;
+		if (k[0] == 'd')
+			IS("dst_port", NF_K_DST_PORT);
+		if (k[0] == 'i')
+			IS("in_bytes", NF_K_IN_BYTES);
+		if (k[4] == 'p')
+			IS("src_port", NF_K_SRC_PORT);
+		IS("src_vlan", NF_K_SRC_VLAN);
 	case 9:
-		K("src4_addr", NF_K_SRC4_ADDR);
-		K("dst4_addr", NF_K_DST4_ADDR);
-		K("tcp_flags", NF_K_TCP_FLAGS);
-		K("src6_addr", NF_K_SRC6_ADDR);
-		K("dst6_addr", NF_K_DST6_ADDR);
-		K("icmp_type", NF_K_ICMP_TYPE);
-		K("icmp_code", NF_K_ICMP_CODE);
-		K("out_bytes", NF_K_OUT_BYTES);
-		break;
+		switch (k[0]) {
+		case 's':
+			if (k[3] == '4')
+				IS("src4_addr", NF_K_SRC4_ADDR);
+			IS("src6_addr", NF_K_SRC6_ADDR);
+		case 'd':
+			if (k[3] == '4')
+				IS("dst4_addr", NF_K_DST4_ADDR);
+			IS("dst6_addr", NF_K_DST6_ADDR);
+		case 't':
+			IS("tcp_flags", NF_K_TCP_FLAGS);
+		case 'o':
+			IS("out_bytes", NF_K_OUT_BYTES);
+		default:
+			if (k[5] == 't')
+				IS("icmp_type", NF_K_ICMP_TYPE);
+			IS("icmp_code", NF_K_ICMP_CODE);
+		}
 	case 10:
-		K("in_packets", NF_K_IN_PACKETS);
-		K("ip4_router", NF_K_IP4_ROUTER);
-		K("ip6_router", NF_K_IP6_ROUTER);
-		break;
+		if (k[2] == '_')
+			IS("in_packets", NF_K_IN_PACKETS);
+		if (k[2] == '4')
+			IS("ip4_router", NF_K_IP4_ROUTER);
+		IS("ip6_router", NF_K_IP6_ROUTER);
 	case 11:
-		K("out_packets", NF_K_OUT_PACKETS);
-		break;
+		IS("out_packets", NF_K_OUT_PACKETS);
 	case 12:
-		K("export_sysid", NF_K_EXPORT_SYSID);
-		break;
+		IS("export_sysid", NF_K_EXPORT_SYSID);
 	default:
-		break;
+		return -1;
 	}
-#undef K
-	return -1;
+#undef IS
 }
 
 /* Decode a string known to be valid (scan_string) into out, at most cap
@@ -498,18 +545,57 @@ long nf_scan(const char *s, size_t len, struct nf_fields *f, char *why,
 		struct nf_val key, val;
 		if (*p != '"')
 			return bad(&c, p, "expected a key");
-		if ((rc = scan_string(&c, &p, &key)) != OK)
+		/* The common case inline: a string of plain bytes. */
+		const unsigned char *q = plain_run(p + 1, e);
+		if (q < e && *q == '"') {
+			key.p = (const char *)p + 1;
+			key.len = (uint32_t)(q - p - 1);
+			key.esc = false;
+			p = q + 1;
+		} else if ((rc = scan_string(&c, &p, &key)) != OK) {
 			return rc;
-		p = ws(p, e);
-		if (p >= e)
-			return MORE;
-		if (*p != ':')
-			return bad(&c, p, "expected ':'");
-		p = ws(p + 1, e);
+		}
+		if (e - p >= 4 && (ld32(p) & 0xFFFFFFu) == LE3(' ', ':', ' ') &&
+		    p[3] > ' ') {
+			p += 3; /* nfdump's separator, a value after it */
+		} else {
+			p = ws(p, e);
+			if (p >= e)
+				return MORE;
+			if (*p != ':')
+				return bad(&c, p, "expected ':'");
+			p = ws(p + 1, e);
+		}
 		if (p >= e)
 			return MORE;
 		const unsigned char *v0 = p;
-		if (*p == '{' || *p == '[') {
+		if (*p == '"') {
+			q = plain_run(p + 1, e);
+			if (q < e && *q == '"') {
+				val.p = (const char *)p + 1;
+				val.len = (uint32_t)(q - p - 1);
+				val.kind = NF_STRING;
+				val.esc = false;
+				p = q + 1;
+			} else if ((rc = scan_string(&c, &p, &val)) != OK) {
+				return rc;
+			}
+		} else if (*p >= '0' && *p <= '9') {
+			/* Up to 18 digits, no fraction or exponent: in int64. */
+			q = p + 1;
+			while (q < e && *q >= '0' && *q <= '9')
+				q++;
+			if (q < e && q - p <= 18 && (*p != '0' || q == p + 1) &&
+			    *q != '.' && *q != 'e' && *q != 'E') {
+				val.p = (const char *)p;
+				val.len = (uint32_t)(q - p);
+				val.kind = NF_INTEGER;
+				val.esc = false;
+				p = q;
+			} else if ((rc = scan_number(&c, &p, &val)) != OK) {
+				return rc;
+			}
+		} else if (*p == '{' || *p == '[') {
 			if ((rc = skip_nested(&c, &p, 2)) != OK)
 				return rc;
 			val.p = (const char *)v0;
@@ -531,6 +617,11 @@ long nf_scan(const char *s, size_t len, struct nf_fields *f, char *why,
 		}
 		if (slot >= 0)
 			f->v[slot] = val; /* a duplicate: the last one */
+		if (e - p >= 4 &&
+		    ld32(p) == (LE3(',', '\n', '\t') | (uint32_t)'"' << 24)) {
+			p += 3; /* nfdump's separator, a key after it */
+			continue;
+		}
 		p = ws(p, e);
 		if (p >= e)
 			return MORE;

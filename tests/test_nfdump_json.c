@@ -12,6 +12,7 @@
  */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,6 +175,35 @@ static void test_sample(void **state)
 	assert_int_equal(scan("{}", &f), 2);
 	assert_int_equal(scan("{ \r\n\t}", &f), 6);
 	assert_false(nf_has(&f, NF_K_TYPE));
+}
+
+/* Every key to its own slot; keys like them to none. */
+static void test_keys(void **state)
+{
+	(void)state;
+	char rec[2048];
+	size_t o = 0;
+	struct nf_fields f;
+	rec[o++] = '{';
+	for (int k = 0; k < NF_NKEYS; k++)
+		o += (size_t)snprintf(rec + o, sizeof rec - o, "%s\"%s\" : %d",
+		                      k ? ", " : "", key_names[k], 100 + k);
+	static const char *const near[] = {
+		"typ", "types", "Type", "lasT", "firsT", "proto ", "src5_addr",
+		"dst4_adrr", "src_pork", "src_vlam", "dst_vlan", "in_bytez",
+		"out_bytez", "icmp_tipe", "icmp_cone", "tcp_flagz", "in_packetz",
+		"ip5_router", "ip4_routes", "out_packetz", "export_sysix",
+		"sampler", "src4_addrs", "",
+	};
+	for (size_t i = 0; i < sizeof near / sizeof *near; i++)
+		o += (size_t)snprintf(rec + o, sizeof rec - o, ", \"%s\" : 1",
+		                      near[i]);
+	rec[o++] = '}';
+	rec[o] = 0;
+	assert_int_equal(scan(rec, &f), (long)o);
+	for (int k = 0; k < NF_NKEYS; k++)
+		assert_int_equal(u64(&f, (enum nf_key)k), 100 + k);
+	assert_true(agree_s(rec));
 }
 
 static void test_escapes(void **state)
@@ -645,6 +675,84 @@ static void test_read_outputs(void **state)
 	assert_int_equal(rs.malformed, 2);
 }
 
+/* One record with these values, read with skip_bad: mapped or not. */
+static bool maps(const char *src4, const char *first, const char *last)
+{
+	char out[1024], err[512];
+	int n = snprintf(out, sizeof out, "[\n{\"type\" : \"FLOW\", \"first\" : "
+	                 "\"%s\", \"last\" : \"%s\", \"proto\" : 17, "
+	                 "\"src4_addr\" : \"%s\", \"dst4_addr\" : \"10.0.0.5\", "
+	                 "\"src_port\" : 5, \"dst_port\" : 53, \"in_packets\" : 1, "
+	                 "\"in_bytes\" : 60}\n]\n", first, last, src4);
+	assert_true(n > 0 && (size_t)n < sizeof out);
+	assert_int_equal(read_text(out, (size_t)n, 0, true, NULL, err,
+	                           sizeof err), 0);
+	assert_int_equal(rs.records + rs.malformed, 1);
+	return rs.records == 1;
+}
+
+static void test_read_values(void **state)
+{
+	(void)state;
+	const char *t = "2026-01-05T10:00:00.000";
+	/* IPv4 addresses as glibc's inet_pton reads them. */
+	static const char *const a4[] = {
+		"10.0.0.1", "0.0.0.0", "255.255.255.255", "256.0.0.1",
+		"1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "1..2.3",
+		".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "1.2.3.a", "",
+		"1.2.3.0000", "1.2.3.255", "1.2.3.2555", "0x1.2.3.4", "::1",
+		"1.2.3.4/8", "10.0.0.1\\u0000",
+	};
+	for (size_t i = 0; i < sizeof a4 / sizeof *a4; i++) {
+		uint8_t b[16];
+		bool want = inet_pton(AF_INET, a4[i], b) == 1;
+		if (maps(a4[i], t, t) != want)
+			fail_msg("%s: not as inet_pton", a4[i]);
+	}
+	assert_true(maps("1\\u002e2.3.4", t, t)); /* escaped, decoded */
+	/* Times: fixed columns, UTC; the date of the last one is kept, a
+	 * change of date or a bad one after a good one still read. */
+	static const struct { const char *first, *last; bool ok; } tt[] = {
+		{ "2026-01-05T10:00:00.000", "2026-01-05T10:00:01.000", true },
+		{ "2026-01-05T10:00:00", "2026-01-05 10:00:01", true },
+		{ "2026-01-05T10:00:00.000", "2026-01-06T00:00:00.000", true },
+		{ "2026-13-05T10:00:00.000", "2026-13-05T10:00:00.000", false },
+		{ "2026-01-05T10:00:00.000", "2026-01-05T24:00:00.000", false },
+		{ "2026-01-05T10:60:00.000", "2026-01-05T10:00:00.000", false },
+		{ "2026-01-05T10:00:61.000", "2026-01-05T10:00:00.000", false },
+		{ "2026-01-05T10:00:60.000", "2026-01-05T10:00:60.000", true },
+		{ "2026-01-00T10:00:00.000", "2026-01-05T10:00:00.000", false },
+		{ "2026-01-32T10:00:00.000", "2026-01-05T10:00:00.000", false },
+		{ "1969-12-31T23:59:59.999", "1969-12-31T23:59:59.999", false },
+		{ "2026-01-05T10:00:00.00", "2026-01-05T10:00:00.000", false },
+		{ "2026-01-05T10:00:00.0000", "2026-01-05T10:00:00.000", false },
+		{ "2026-01-05T10:00:00,000", "2026-01-05T10:00:00.000", false },
+		{ "2026-01-05X10:00:00.000", "2026-01-05T10:00:00.000", false },
+		{ "2026/01/05T10:00:00.000", "2026-01-05T10:00:00.000", false },
+		{ "yesterday", "2026-01-05T10:00:00.000", false },
+	};
+	for (size_t i = 0; i < sizeof tt / sizeof *tt; i++)
+		if (maps("10.0.0.1", tt[i].first, tt[i].last) != tt[i].ok)
+			fail_msg("%s %s", tt[i].first, tt[i].last);
+	/* In one stream: the kept date does not hide a bad one. */
+	char out[4096], err[512];
+	size_t o = 2;
+	memcpy(out, "[\n", 2);
+	for (size_t i = 0; i < sizeof tt / sizeof *tt; i++)
+		o += (size_t)snprintf(out + o, sizeof out - o,
+		                      "%s{\"type\" : \"FLOW\", \"first\" : \"%s\", "
+		                      "\"last\" : \"%s\", \"proto\" : 1, "
+		                      "\"icmp_type\" : 8, \"icmp_code\" : 0, "
+		                      "\"src4_addr\" : \"10.0.0.1\", "
+		                      "\"dst4_addr\" : \"10.0.0.5\", \"in_packets\" : 1, "
+		                      "\"in_bytes\" : 60}", i ? ",\n" : "",
+		                      tt[i].first, tt[i].last);
+	o += (size_t)snprintf(out + o, sizeof out - o, "]\n");
+	assert_int_equal(read_text(out, o, 0, true, NULL, err, sizeof err), 0);
+	assert_int_equal(rs.records, 4);
+	assert_int_equal(rs.malformed, sizeof tt / sizeof *tt - 4);
+}
+
 static void test_read_long(void **state)
 {
 	(void)state;
@@ -715,6 +823,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_nested_and_duplicates),
 		cmocka_unit_test(test_numbers),
@@ -722,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_read_split),
 		cmocka_unit_test(test_read_outputs),
+		cmocka_unit_test(test_read_values),
 		cmocka_unit_test(test_read_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
