@@ -344,7 +344,7 @@ static int scan_scalar(const struct sc *c, const unsigned char **pp,
 static int skip_nested(const struct sc *c, const unsigned char **pp,
                        unsigned lvl)
 {
-	uint8_t isobj[NF_DEPTH_MAX / 8 + 1];
+	uint8_t isobj[NF_DEPTH_MAX / 8 + 1] = { 0 };
 	unsigned d = 0; /* containers open */
 	const unsigned char *p = *pp, *e = c->e;
 	int rc;
