@@ -1,0 +1,134 @@
+/*
+ * fuzz_nfdump.c -- libFuzzer target for the reader of nfdump's JSON
+ * (capture/nfdump.c, capture/nfjson.c): `--flows nfdump:PATH` reads what
+ * the nfdump binary prints, and nfdump prints what an nfcapd file holds.
+ *
+ * Two checks on any bytes:
+ *  1. Differential, when the input starts with '{': nf_scan() and
+ *     jansson's json_loadb() (what the reader used before) accept the same
+ *     objects, and where both read one, every key map_record() reads has
+ *     the same kind and value in both (else __builtin_trap).
+ *  2. The whole input as nfdump's standard output (`[`, records, `]`)
+ *     through cap_nfdump_read_fd() and the pairer, with and without
+ *     --skip-bad-records: never a crash, a leak or a read past the input;
+ *     a failure says why and names the source; every flow handed on is
+ *     one portaudit can judge.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "capture/nfjson.h"
+#include "capture/records.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const key_names[NF_NKEYS] = {
+	"type", "first", "last", "proto",
+	"src4_addr", "dst4_addr", "src6_addr", "dst6_addr",
+	"src_port", "dst_port", "icmp_type", "icmp_code",
+	"in_packets", "in_bytes", "out_packets", "out_bytes",
+	"tcp_flags", "src_vlan", "sampled", "export_sysid",
+	"ip4_router", "ip6_router",
+};
+
+static void differential(const char *s, size_t len)
+{
+	struct nf_fields f;
+	char why[120];
+	long n = nf_scan(s, len, &f, why, sizeof why);
+	bool mine = n > 0;
+	for (size_t i = n > 0 ? (size_t)n : len; mine && i < len; i++)
+		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
+			mine = false; /* jansson allows trailing white space only */
+	if (n == 0 || (n < 0 && !why[0]))
+		__builtin_trap(); /* a refusal says why */
+	json_error_t je;
+	json_t *o = json_loadb(s, len, 0, &je);
+	if (mine != (o != NULL))
+		__builtin_trap();
+	if (o) {
+		if (!json_is_object(o))
+			__builtin_trap();
+		for (int k = 0; k < NF_NKEYS; k++) {
+			const json_t *j = json_object_get(o, key_names[k]);
+			if (nf_has(&f, (enum nf_key)k) != (j != NULL))
+				__builtin_trap();
+			char tmp[256];
+			const char *v;
+			size_t vl;
+			bool isstr = nf_str(&f, (enum nf_key)k, tmp, sizeof tmp,
+			                    &v, &vl);
+			if (isstr != json_is_string(j))
+				__builtin_trap();
+			if (isstr && json_string_length(j) <= sizeof tmp &&
+			    (vl != json_string_length(j) ||
+			     memcmp(v, json_string_value(j), vl) != 0))
+				__builtin_trap();
+			uint64_t x;
+			bool isint = nf_u64(&f, (enum nf_key)k, UINT64_MAX, &x);
+			if (isint != (json_is_integer(j) &&
+			              json_integer_value(j) >= 0))
+				__builtin_trap();
+			if (isint && x != (uint64_t)json_integer_value(j))
+				__builtin_trap();
+		}
+	}
+	json_decref(o);
+}
+
+static void check(const struct cap_flow *fl, void *ctx)
+{
+	unsigned long *nflows = ctx;
+	(*nflows)++;
+	if ((fl->family != 4 && fl->family != 6) ||
+	    fl->outcome > CAP_OUT_REPLIED || fl->last_ns < fl->first_ns ||
+	    fl->initiator_inferred > 1 || fl->vlan > 4095)
+		__builtin_trap();
+}
+
+static void read_stream(const uint8_t *data, size_t size, bool skip_bad)
+{
+	FILE *t = tmpfile();
+	if (!t)
+		abort();
+	if (size && fwrite(data, 1, size, t) != size)
+		abort();
+	fflush(t);
+	if (lseek(fileno(t), 0, SEEK_SET) != 0)
+		abort();
+	struct cap_rec_stats rs;
+	memset(&rs, 0, sizeof rs);
+	unsigned long nflows = 0;
+	struct cap_pairer *p = cap_pairer_new(check, &nflows, NULL, &rs, 64,
+	                                      60ull * 1000000000ull,
+	                                      1800ull * 1000000000ull);
+	if (!p)
+		abort();
+	char err[512];
+	err[0] = 0;
+	int rc = cap_nfdump_read_fd(fileno(t), "fuzz", p, &rs, NULL, 0,
+	                            skip_bad, NULL, NULL, NULL, err,
+	                            sizeof err);
+	cap_pairer_flush(p);
+	cap_pairer_free(p);
+	fclose(t);
+	if (rc != 0 && !strstr(err, "fuzz"))
+		__builtin_trap(); /* a failure names the source */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 1 << 20)
+		return 0;
+	if (size && data[0] == '{')
+		differential((const char *)data, size);
+	read_stream(data, size, true);
+	read_stream(data, size, false);
+	return 0;
+}
