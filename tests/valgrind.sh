@@ -16,8 +16,11 @@
 # error and no leak in any of them.
 #
 # Not run under valgrind (they time the binary, which valgrind slows 20-50
-# times): it_live (live capture on lo for --duration with SIGINT at
-# 0.8 s, and the interval reports). VALGRIND_SKIP (names) replaces the list;
+# times, or measure its memory, which valgrind's own multiplies): it_live
+# (live capture on lo for --duration with SIGINT at 0.8 s), it_interval
+# (a 20 s soak of one-second reports), it_netns (tcpreplay at a rate into
+# a live capture), it_floods (peak RSS bounds). VALGRIND_SKIP (names)
+# replaces the list;
 # VALGRIND_TESTS (names) runs only those.
 if [ -n "${VALGRIND_BINARY:-}" ]; then
 	# --vgdb=no: no gdb pipes in /tmp, which a run that drops root (-Z)
@@ -34,13 +37,15 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	echo "valgrind: not installed (apt-get install valgrind)" >&2
 	exit 2
 fi
-skip=${VALGRIND_SKIP-it_live}
+skip=${VALGRIND_SKIP-it_live it_interval it_netns it_floods}
 VALGRIND_BINARY=$(pwd)/$dir/portaudit
 VALGRIND_LOGS=$(pwd)/$dir/valgrind
 PORTAUDIT=$(pwd)/tests/valgrind.sh
 PCAPGEN=$(pwd)/$dir/pcapgen
+FLOODGEN=$(pwd)/$dir/floodgen
 PA_SRCDIR=$(pwd)
-export VALGRIND_BINARY VALGRIND_LOGS PORTAUDIT PCAPGEN PA_SRCDIR
+PA_VARIANT=valgrind
+export VALGRIND_BINARY VALGRIND_LOGS PORTAUDIT PCAPGEN FLOODGEN PA_SRCDIR PA_VARIANT
 rm -rf "$VALGRIND_LOGS"
 mkdir -p "$VALGRIND_LOGS"
 pass=0
