@@ -43,7 +43,9 @@
  * whole and cut to the snaplen; data cut short is "truncated dump file;
  * tried to read C captured bytes, only got N" (S instead of C when the cut
  * is within the first snaplen bytes of an oversized record). Timestamps:
- * the header's 32-bit seconds and fraction as signed values, a microsecond
+ * the header's 32-bit seconds and fraction, signed (bpf_int32) in a file
+ * of the host's byte order but unsigned in a swapped one (SWAPLONG gives
+ * an unsigned int: 0x80000000 seconds is 2038, not 1901), a microsecond
  * fraction times 1000 (portaudit opens every file in nanoseconds). The
  * filter is applied as pcap_offline_read() does, and counts the same way:
  * a dispatch of N returns after N packets that passed it. A read error is
@@ -256,9 +258,15 @@ int cap_pcapfile_dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
 		}
 		const unsigned char *rec = f->p;
 		struct pcap_pkthdr h;
-		h.ts.tv_sec = (time_t)(int32_t)get32(rec, swapped);
-		h.ts.tv_usec = (suseconds_t)((long)(int32_t)get32(rec + 4, swapped)
-		                             * scale);
+		if (swapped) { /* SWAPLONG() is unsigned */
+			h.ts.tv_sec = (time_t)get32(rec, true);
+			h.ts.tv_usec = (suseconds_t)((long)get32(rec + 4, true) *
+			                             scale);
+		} else { /* bpf_int32 */
+			h.ts.tv_sec = (time_t)(int32_t)get32(rec, false);
+			h.ts.tv_usec = (suseconds_t)((long)(int32_t)get32(rec + 4,
+			                             false) * scale);
+		}
 		h.caplen = get32(rec + 8, swapped);
 		h.len = get32(rec + 12, swapped);
 		if (h.caplen > CAP_PCAPFILE_MAXCAP) {
