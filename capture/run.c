@@ -21,6 +21,11 @@
  * and the report is still produced (stats->interrupted); a second signal
  * restores the default action and re-raises it.
  *
+ * Classic pcap files are read by pcapfile.c instead of pcap_dispatch()
+ * once libpcap has opened them (the same packets, ends and errors, with
+ * the same batches, breakloop and -c checks), unless PORTAUDIT_READER=
+ * libpcap; pcapng and the link types libpcap rewrites stay with libpcap.
+ *
  * Costs. Per packet: the pcap callback and cap_decode_frame() into a
  * batch of the pipe (pipe.c: a frame with a tunnel gives its outer packet
  * and those inside, written in place one after the other), whose flow-table thread does the lookups (on a second
