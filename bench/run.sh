@@ -253,7 +253,7 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 	echo
 	echo "Instructions (callgrind; the first $cut packets of each capture, the audit on the inline path, with its JSON report)"
 	printf '%-8s %9s %10s %10s %10s %8s  %s\n' capture packets "floor M" "$fb M" "audit M" "x floor" \
-		"audit: reading (libpcap, stdio) / decode / flow table / classify / JSON / setup, M"
+		"audit: reading (the reader, the callback, the pipe) / decode / flow table / classify / JSON / setup, M"
 	for kind in $kinds; do
 		file=$dir/$kind.pcap
 		o=$(opts "$kind")
@@ -269,7 +269,7 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 			continue
 		fi
 		out=$dir/cg.$kind.out
-		dec=$(fn "$out" cap_decode | cut -d' ' -f1)
+		dec=$(fn "$out" cap_decode_frame | cut -d' ' -f1)
 		bat=$(fn "$out" cap_flowtab_batch | cut -d' ' -f1)
 		fls=$(fn "$out" cap_flowtab_flush | cut -d' ' -f1)
 		clf=$(fn "$out" cls_flow | cut -d' ' -f1)
@@ -288,7 +288,7 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 			goal "mixed: audit with its report <= 2.0 x the bare loop's instructions ($(ratio "$au" "$fl"), first $n packets)" $?
 		fi
 	done
-	echo "reading: everything not listed (libpcap, stdio, the pcap callback, the pipe); flow table: cap_flowtab_batch and _flush less classification;"
+	echo "reading: everything not listed (the pcap reader -- capture/pcapfile.c, or libpcap and stdio with PORTAUDIT_READER=libpcap --, the callback, the pipe); decode: cap_decode_frame; flow table: cap_flowtab_batch and _flush less classification;"
 	echo "classify: cls_flow (per flow) and cls_finish (inferred servers' flows judged at the end); setup: cls_new"
 
 	echo

@@ -21,6 +21,11 @@
  * and the report is still produced (stats->interrupted); a second signal
  * restores the default action and re-raises it.
  *
+ * Classic pcap files are read by pcapfile.c instead of pcap_dispatch()
+ * once libpcap has opened them (the same packets, ends and errors, with
+ * the same batches, breakloop and -c checks), unless PORTAUDIT_READER=
+ * libpcap; pcapng and the link types libpcap rewrites stay with libpcap.
+ *
  * Costs. Per packet: the pcap callback and cap_decode_frame() into a
  * batch of the pipe (pipe.c: a frame with a tunnel gives its outer packet
  * and those inside, written in place one after the other), whose flow-table thread does the lookups (on a second
@@ -54,6 +59,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "source.h"
+#include "pcapfile.h"
 #include "flow.h"
 #include "pipe.h"
 #include "rec_int.h"
@@ -98,6 +104,7 @@ struct run {
 	int linktype;
 	uint64_t ts_mul;    /* 1 for ns timestamps, 1000 for us */
 	pcap_t *cur;
+	struct cap_pcapfile *fast; /* reading cur instead of libpcap, or NULL */
 	bool stop;          /* -c reached */
 	struct cap_progress pr;
 	/* Decoded packets on their way to the flow table. */
@@ -115,6 +122,17 @@ struct run {
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_usr1;  /* counters asked for (SIGUSR1) */
 static pcap_t *volatile g_pcap;
+static struct cap_pcapfile *volatile g_fast; /* when it reads, not g_pcap */
+
+static void break_loop(void)
+{
+	pcap_t *p = g_pcap;
+	if (p)
+		pcap_breakloop(p);
+	struct cap_pcapfile *f = g_fast;
+	if (f)
+		cap_pcapfile_breakloop(f);
+}
 
 /* SIGUSR1 (tcpdump's SIGINFO): the reader prints the counters between
  * two reads and carries on; the handler only notes it. */
@@ -122,9 +140,7 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	g_usr1 = 1;
-	pcap_t *p = g_pcap;
-	if (p)
-		pcap_breakloop(p);
+	break_loop();
 }
 
 static void on_signal(int sig)
@@ -136,9 +152,7 @@ static void on_signal(int sig)
 		return;
 	}
 	g_signal = sig;
-	pcap_t *p = g_pcap;
-	if (p)
-		pcap_breakloop(p);
+	break_loop();
 }
 
 struct sigsave {
@@ -163,6 +177,7 @@ static void signals_install(struct sigsave *s)
 static void signals_restore(const struct sigsave *s)
 {
 	g_pcap = NULL;
+	g_fast = NULL;
 	sigaction(SIGINT, &s->intr, NULL);
 	sigaction(SIGTERM, &s->term, NULL);
 	sigaction(SIGUSR1, &s->usr1, NULL);
@@ -219,7 +234,10 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	}
 	if (r->opt->count && st->packets >= r->opt->count && !r->stop) {
 		r->stop = true;
-		pcap_breakloop(r->cur);
+		if (r->fast)
+			cap_pcapfile_breakloop(r->fast);
+		else
+			pcap_breakloop(r->cur);
 	}
 }
 
@@ -372,16 +390,31 @@ static void progress(struct run *r, uint64_t bytes_read, uint64_t drops)
 	                    cap_pipe_flows(&r->pipe), drops);
 }
 
+/* Which reader reads classic pcap files: ours (pcapfile.c) unless
+ * PORTAUDIT_READER=libpcap (tests and benchmarks compare the two). */
+static bool fast_reader_wanted(void)
+{
+	const char *e = getenv("PORTAUDIT_READER");
+	return !(e && strcmp(e, "libpcap") == 0);
+}
+
 static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 {
+	static struct cap_pcapfile fast;
+	bool use_fast = fast_reader_wanted() &&
+		cap_pcapfile_open(&fast, s->p, s->has_prog ? &s->prog : NULL) == 1;
 	r->cur = s->p;
-	g_pcap = s->p;
+	r->fast = use_fast ? &fast : NULL;
+	g_pcap = use_fast ? NULL : s->p;
+	g_fast = r->fast;
 	r->linktype = s->linktype;
 	r->ts_mul = s->ts_mul;
 	for (;;) {
 		if (g_signal || r->stop)
 			break;
-		int n = pcap_dispatch(s->p, BATCH, on_packet, (u_char *)r);
+		int n = use_fast
+			? cap_pcapfile_dispatch(&fast, BATCH, on_packet, (u_char *)r)
+			: pcap_dispatch(s->p, BATCH, on_packet, (u_char *)r);
 		if (n == 0)
 			break; /* end of file */
 		if (g_usr1)
@@ -391,12 +424,17 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 		if (n < 0) {
 			r->st->truncated = true;
 			fprintf(stderr, "portaudit: %s: %s; keeping the packets "
-			        "read before\n", s->shown, pcap_geterr(s->p));
+			        "read before\n", s->shown,
+			        use_fast ? fast.errbuf : pcap_geterr(s->p));
 			break;
 		}
-		progress(r, done + file_pos(s->p), 0);
+		progress(r, done + (use_fast ? fast.pos : file_pos(s->p)), 0);
 	}
 	g_pcap = NULL;
+	g_fast = NULL;
+	r->fast = NULL;
+	if (use_fast)
+		cap_pcapfile_close(&fast);
 }
 
 static int run_offline(struct run *r, char *errbuf, size_t errlen)

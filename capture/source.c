@@ -113,10 +113,21 @@ int cap_source_open(struct cap_source *s, const char *name,
 		s->unsupported = true;
 		return 0;
 	}
-	if (cap_filter_set(s->p, filter, PCAP_NETMASK_UNKNOWN, errbuf,
-	                   errlen) != 0) {
-		cap_source_close(s);
-		return -1;
+	if (filter && *filter) {
+		if (pcap_compile(s->p, &s->prog, filter, 1,
+		                 PCAP_NETMASK_UNKNOWN) != 0) {
+			snprintf(errbuf, errlen, "bad filter '%s': %s", filter,
+			         pcap_geterr(s->p));
+			cap_source_close(s);
+			return -1;
+		}
+		s->has_prog = true;
+		if (pcap_setfilter(s->p, &s->prog) != 0) {
+			snprintf(errbuf, errlen, "cannot set filter '%s': %s",
+			         filter, pcap_geterr(s->p));
+			cap_source_close(s);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -126,6 +137,10 @@ void cap_source_close(struct cap_source *s)
 	if (s->p) {
 		pcap_close(s->p); /* closes the file, then its buffer can go */
 		s->p = NULL;
+	}
+	if (s->has_prog) {
+		pcap_freecode(&s->prog);
+		s->has_prog = false;
 	}
 	free(s->iobuf);
 	s->iobuf = NULL;

@@ -25,6 +25,10 @@ struct cap_source {
 	uint64_t ts_mul;     /* 1 for nanosecond timestamps, 1000 for micro */
 	bool unsupported;    /* link type not decoded: the file is skipped */
 	char *iobuf;         /* the stream's read buffer (CAP_READ_BUF bytes) */
+	/* The filter set on p, kept for a reader that applies it itself
+	 * (pcapfile.c: pcap_offline_filter). */
+	struct bpf_program prog;
+	bool has_prog;
 };
 
 /* Bytes of stdio buffer an offline source reads through. libpcap reads a
