@@ -765,6 +765,7 @@ static int audit(int argc, char **argv)
 	sigemptyset(&rs.sa_mask);
 	sigaction(SIGINT, &rs, NULL);
 	sigaction(SIGTERM, &rs, NULL);
+	cap_set_fatal_hook(rep_unlink_temps);
 	if (!copt.quiet) {
 		/* The terminal summary: on standard error when a report
 		 * holds standard output, so that the report stays clean. */

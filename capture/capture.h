@@ -396,6 +396,12 @@ CAP_MUST_CHECK int cap_run_records(const struct cap_options *opt,
                                    struct cap_stats *st, char *errbuf,
                                    size_t errlen);
 
+/* A SIGINT or SIGTERM during a capture stops it (the reports are then
+ * written); a second one ends the process at once, after calling fn, which
+ * must be async-signal-safe (portaudit.c: rep_unlink_temps, so no
+ * temporary output file outlives the process). NULL: none. */
+void cap_set_fatal_hook(void (*fn)(void));
+
 /* Run the capture to its end. Returns 0, or -1 with a one-line message in
  * errbuf (bad file, bad filter, missing interface, permission...). */
 CAP_MUST_CHECK int cap_run(const struct cap_options *opt, cap_flow_fn fn,

@@ -143,10 +143,21 @@ static void on_usr1(int sig)
 	break_loop();
 }
 
+static void (*volatile g_fatal_hook)(void);
+
+void cap_set_fatal_hook(void (*fn)(void))
+{
+	g_fatal_hook = fn;
+}
+
 static void on_signal(int sig)
 {
 	if (g_signal) {
-		/* The second one: do what the user asked, now. */
+		/* The second one: do what the user asked, now, leaving no
+		 * temporary file behind (the hook only unlinks). */
+		void (*hook)(void) = g_fatal_hook;
+		if (hook)
+			hook();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;

@@ -120,8 +120,43 @@ int rep_done(struct rep_out *o)
 	return -1;
 }
 
+/* The temporary names that exist now, for rep_unlink_temps() from a
+ * signal handler: a fixed table of atomic pointers, filled when mkstemp()
+ * creates a file and emptied before the name is freed (out_free), so the
+ * handler never sees a freed name. */
+#define TEMPS_MAX 64
+static _Atomic(char *) temps[TEMPS_MAX];
+
+static void temp_add(char *t)
+{
+	for (unsigned i = 0; i < TEMPS_MAX; i++) {
+		char *none = NULL;
+		if (atomic_compare_exchange_strong(&temps[i], &none, t))
+			return;
+	}
+	/* More outputs than the table: that one is not removed by a second
+	 * signal (a plain exit path still removes it). */
+}
+
+static void temp_del(const char *t)
+{
+	for (unsigned i = 0; t && i < TEMPS_MAX; i++)
+		if (atomic_load(&temps[i]) == t)
+			atomic_store(&temps[i], NULL);
+}
+
+void rep_unlink_temps(void)
+{
+	for (unsigned i = 0; i < TEMPS_MAX; i++) {
+		char *t = atomic_load(&temps[i]);
+		if (t)
+			(void)unlink(t);
+	}
+}
+
 static void out_free(struct rep_out *o)
 {
+	temp_del(o->tmp);
 	free(o->path);
 	free(o->tmp);
 	if (o->w && o->w->release)
@@ -303,6 +338,7 @@ struct rep_out *rep_open(const struct rep_writer *w, const char *path,
 		out_free(o);
 		return NULL;
 	}
+	temp_add(o->tmp);
 	mode_t um = umask(0);
 	umask(um);
 	(void)fchmod(fd, (mode_t)(0666 & ~um));

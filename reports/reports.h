@@ -100,6 +100,10 @@ int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
 int rep_close(struct rep_out *o, char *errbuf, size_t errlen);
 /* Remove the temporary file without publishing it. */
 void rep_abort(struct rep_out *o);
+/* Remove every temporary file of the outputs still open, nothing else
+ * (async-signal-safe: unlink(2) only): for a signal that ends the
+ * process at once (capture.h, cap_set_fatal_hook). */
+void rep_unlink_temps(void);
 
 /* --interval: the name of an output of the interval starting at
  * start_ns (interval.c: a %-pattern through strftime in UTC, else the

@@ -262,6 +262,79 @@ static void test_binary_sigint(void **state)
 	json_decref(j);
 }
 
+/* A second SIGINT ends the capture at once (tcpdump's habit), and leaves
+ * no temporary output file behind: the JSON and HTML reports' temporary
+ * names are removed by the handler before the process dies. The second
+ * signal must land while the capture is stopping (after the first, before
+ * the reports begin, when a SIGINT only asks them to stop), so the gap
+ * between the two grows until one does. Whatever happens, the directory
+ * holds the published reports or nothing. */
+static int sigint_twice(const char *bin, unsigned attempt, unsigned gap_us)
+{
+	char dir[1100], json[1200], html[1200], name[64];
+	snprintf(name, sizeof name, "twice%u", attempt);
+	snprintf(dir, sizeof dir, "%s", pa_tmp(name));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(json, sizeof json, "%s/r.json", dir);
+	snprintf(html, sizeof html, "%s/r.html", dir);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(bin, bin, "-i", "lo", "--duration", "30", "-q", "-Z",
+		      "root", "--json", json, "--html", html, "udp", "port",
+		      "9", "and", "host", "127.0.0.254", (char *)NULL);
+		_exit(127);
+	}
+	const char *ls[] = { "/bin/ls", "-A", dir, NULL };
+	struct pa_result r;
+	/* The capture is running once its temporary files exist. */
+	for (int i = 0; i < 100; i++) {
+		pa_exec(&r, NULL, ls);
+		bool both = strstr(r.out, "r.json.") && strstr(r.out, "r.html.");
+		pa_result_free(&r);
+		if (both)
+			break;
+		usleep(50000);
+	}
+	usleep(300000);
+	kill(pid, SIGINT);
+	usleep(gap_us);
+	kill(pid, SIGINT);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	pa_exec(&r, NULL, ls);
+	if (WIFSIGNALED(st)) {
+		assert_int_equal(WTERMSIG(st), SIGINT);
+		assert_string_equal(r.out, "");
+	} else {
+		assert_string_equal(r.out, "r.html\nr.json\n");
+	}
+	pa_result_free(&r);
+	return WIFSIGNALED(st) ? -1 : WEXITSTATUS(st);
+}
+
+static void test_binary_second_sigint(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		pa_skip("not root: live capture on lo needs root");
+	const char *bin = getenv("PORTAUDIT");
+	assert_non_null(bin);
+	static const unsigned gaps[] = { 0, 100, 300, 1000, 3000, 10000 };
+	unsigned killed = 0;
+	for (unsigned i = 0; i < sizeof gaps / sizeof gaps[0]; i++) {
+		int rc = sigint_twice(bin, i, gaps[i]);
+		printf("second SIGINT %u us after the first: %s\n", gaps[i],
+		       rc < 0 ? "killed, nothing left" : "reports published");
+		killed += rc < 0;
+	}
+	if (!killed)
+		printf("skip: no second SIGINT landed while the capture was "
+		       "stopping (only the published case was checked)\n");
+}
+
 /* One line of /proc/PID/status, after its "Name:" and the tab. */
 static bool proc_status(pid_t pid, const char *key, char *out, size_t len)
 {
@@ -477,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_cap_run_live),
 		cmocka_unit_test(test_binary_duration),
 		cmocka_unit_test(test_binary_sigint),
+		cmocka_unit_test(test_binary_second_sigint),
 		cmocka_unit_test(test_privileges_dropped),
 		cmocka_unit_test(test_usr1_hup),
 	};
