@@ -41,13 +41,15 @@ static void differential(const char *s, size_t len)
 {
 	struct nf_fields f;
 	char why[120];
+	why[0] = 0;
 	long n = nf_scan(s, len, &f, why, sizeof why);
 	bool mine = n > 0;
 	for (size_t i = n > 0 ? (size_t)n : len; mine && i < len; i++)
 		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
 			mine = false; /* jansson allows trailing white space only */
-	if (n == 0 || (n < 0 && !why[0]))
-		__builtin_trap(); /* a refusal says why */
+	if (n == 0 || (n == NF_SCAN_INVALID && !why[0]))
+		__builtin_trap(); /* a refusal says why (an input that ends
+		                   * early is only incomplete) */
 	json_error_t je;
 	json_t *o = json_loadb(s, len, 0, &je);
 	if (mine != (o != NULL))
