@@ -1061,6 +1061,14 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "The servers were inferred from the first %u flows, "
 		       "when the buffer that holds flows meanwhile was full.",
 		       c->settled_early);
+	if (c->approx_peers || c->approx_ports || c->approx_dropped)
+		caveat(c, "Counts are upper bounds: %llu flood, %llu scan and "
+		       "%llu dropped-finding flows were counted unchecked when "
+		       "their sets (%u peers, %u scanners, %u keys) were full.",
+		       (unsigned long long)c->approx_peers,
+		       (unsigned long long)c->approx_ports,
+		       (unsigned long long)c->approx_dropped, CLS_PEERSET / 2,
+		       CLS_SCAN_BITMAPS, CLS_DROPPED_KEYS / 2);
 	if (c->ctrl_evicted)
 		caveat(c, "%llu control-port contacts were forgotten, the least "
 		       "recently seen, when %u were held; dynamic-port flows "

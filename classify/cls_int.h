@@ -37,6 +37,7 @@ struct cls_plink {
 #define CLS_CTRL_INDEX (2 * CLS_CTRL_MAX) /* their index's slots (load <= .5) */
 #define CLS_CTRL_EPM 4            /* endpoint-mapper ports kept per contact */
 #define CLS_SCAN_BITMAPS 256      /* exact distinct-port sets for scans */
+#define CLS_DROPPED_KEYS 65536    /* keys of dropped findings (findings.c) */
 #define CLS_SCAN_DROPPED (-2)     /* a pair's scan finding was evicted */
 #define CLS_FLOOD_PEERS 16        /* > this many peers of one server port:
                                    * a flood, one finding */
@@ -193,6 +194,11 @@ struct cls {
 	uint32_t ndropped_keys;  /* keys in it */
 	uint64_t scan_flows;
 	uint64_t flood_flows;    /* flows folded into a flood finding */
+	/* Counted per flow because a table of distinct keys was full, so the
+	 * count is an upper bound (a caveat says so): flood peers past
+	 * CLS_PEERSET / 2, ports of scans past the first CLS_SCAN_BITMAPS
+	 * scanning pairs, dropped findings past CLS_DROPPED_KEYS / 2 keys. */
+	uint64_t approx_peers, approx_ports, approx_dropped;
 	int32_t last_pair;       /* pair of the last unexpected flow, -1 */
 	bool pair_failed;        /* a pair could not be stored (memory) */
 

@@ -43,8 +43,6 @@
 
 #include "cls_int.h"
 
-#define CLS_DROPPED_KEYS 65536
-
 /* The seeded hash of a key; never 0, which marks an empty place. */
 static uint64_t hash_nz(const struct cls *c, const void *k, size_t n)
 {
@@ -122,8 +120,10 @@ static bool dropped_new(struct cls *c, uint64_t h)
 		if (c->dropped[i] == h)
 			return false;
 		if (c->dropped[i] == 0) {
-			if (c->ndropped_keys >= CLS_DROPPED_KEYS / 2)
+			if (c->ndropped_keys >= CLS_DROPPED_KEYS / 2) {
+				c->approx_dropped++;
 				return true; /* full: count, do not remember */
+			}
 			c->dropped[i] = h;
 			c->ndropped_keys++;
 			return true;
@@ -509,10 +509,12 @@ static int32_t collapse(struct cls *c, struct cls_pair *p, int32_t pidx)
 	for (int32_t i = c->fs[first].pair_next; i >= 0;) {
 		int32_t nx = c->fs[i].pair_next;
 		merge_into(sf, &c->res.findings[i]);
-		if (p->bitmap)
+		if (p->bitmap) {
 			bit_set(p->bitmap, c->res.findings[i].port, &nports);
-		else
+		} else {
 			nports++;
+			c->approx_ports++;
+		}
 		unlink_hash(c, i);
 		klist_remove(c, i, CLS_K_UNEXPECTED);
 		if (c->fs[i].target >= 0) {
@@ -547,10 +549,12 @@ static void scan_join(struct cls *c, struct cls_pair *p,
 		sf->port = port;
 	if (port > sf->port_hi)
 		sf->port_hi = port;
-	if (p->bitmap)
+	if (p->bitmap) {
 		bit_set(p->bitmap, port, &sf->nports);
-	else
+	} else {
 		sf->nports++;
+		c->approx_ports++;
+	}
 	c->scan_flows++;
 }
 
@@ -665,8 +669,10 @@ static bool peer_new(struct cls *c, int32_t tidx, const uint8_t *peer)
 		if (c->peerset[i] == h)
 			return false;
 		if (c->peerset[i] == 0) {
-			if (c->npeerset >= CLS_PEERSET / 2)
+			if (c->npeerset >= CLS_PEERSET / 2) {
+				c->approx_peers++;
 				return true;
+			}
 			c->peerset[i] = h;
 			c->npeerset++;
 			return true;

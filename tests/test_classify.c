@@ -1408,6 +1408,38 @@ static void test_caveats(void **state)
 	                          "full"));
 	env_free(e);
 
+	/* A SYN flood from more distinct sources than the peer set keeps
+	 * exactly (CLS_PEERSET / 2): one flood finding, its peers counted
+	 * exactly up to there and unchecked beyond, and a caveat saying the
+	 * count is an upper bound (it was silent before). */
+	e = env_new(NULL, 0, s, 0, NULL);
+	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	finish(e);
+	assert_false(has_caveat(e, "upper bounds"));
+	env_free(e);
+	e = env_new(NULL, 0, s, 0, NULL);
+	const unsigned nsyn = 70000;
+	for (unsigned i = 0; i < nsyn; i++) {
+		char peer[32];
+		snprintf(peer, sizeof peer, "10.%u.%u.%u", 64 + i / 65536,
+		         i / 256 % 256, i % 256);
+		struct cap_flow fl = mk(e, 6, peer, 50000, SRV, 1960,
+		                        CAP_OUT_UNANSWERED);
+		cls_flow(&fl, e->cls);
+	}
+	finish(e);
+	uint64_t peers = 0, fflows = 0;
+	for (uint32_t i = 0; i < e->res->nfindings; i++) {
+		peers += e->res->findings[i].npeers;
+		fflows += e->res->findings[i].flows;
+	}
+	assert_int_equal(fflows, nsyn);
+	assert_int_equal(peers, nsyn); /* distinct here: the bound is met */
+	assert_true(e->res->nfindings <= 2);
+	assert_true(has_caveat(e, "Counts are upper bounds"));
+	assert_true(has_caveat(e, "(65536 peers, 256 scanners, 32768 keys)"));
+	env_free(e);
+
 	/* Only one direction captured. */
 	e = env_new("require:\n  services: [common-smtp]\n", 0, s, 0, NULL);
 	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_UNANSWERED);
