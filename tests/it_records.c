@@ -52,6 +52,44 @@ static unsigned free_port(void)
 	return ntohs(a.sin_port);
 }
 
+/* Wait (up to ms) until a UDP socket is bound to port in this network
+ * namespace (/proc/net/udp and udp6: the local port in hex), so that a
+ * slow start (valgrind, a loaded machine) does not lose the exporter's
+ * first datagrams; then a little longer, for the collector to have set
+ * its signal handlers and dropped root after the bind. */
+static bool port_bound(unsigned port)
+{
+	static const char *const files[] = { "/proc/net/udp",
+		                             "/proc/net/udp6" };
+	char want[16];
+	snprintf(want, sizeof want, ":%04X ", port);
+	for (unsigned i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+		char line[512];
+		bool found = false;
+		while (f && !found && fgets(line, sizeof line, f)) {
+			/* "  sl  local_address rem_address ..." */
+			char *colon = strchr(line, ':');
+			char *local = colon ? colon + 1 : NULL;
+			if (local && (local = strchr(local + 1, ':')) &&
+			    strncmp(local, want, strlen(want)) == 0)
+				found = true;
+		}
+		if (f)
+			fclose(f);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+static void wait_bound(unsigned port, unsigned ms)
+{
+	for (unsigned t = 0; t < ms && !port_bound(port); t += 20)
+		sleep_ms(20);
+	sleep_ms(300);
+}
+
 static pid_t spawn(const char *const *argv, const char *out, const char *err)
 {
 	fflush(NULL);
@@ -561,18 +599,24 @@ static void test_collect_signal_z_exporter(void **state)
 	                       "--exporter", "10.9.9.9", "--json", "-", "-q",
 	                       NULL };
 	pid_t pid = spawn(argv, out, err);
-	sleep_ms(500);
+	wait_bound(port, 30000);
 	if (root) {
-		char path[64], line[256];
-		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-		FILE *f = fopen(path, "r");
-		assert_non_null(f);
+		/* dropped after the bind (soon after: wait for it, up to 30 s
+		 * for a slow start) */
 		unsigned uid = 0;
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "Uid: %u", &uid) == 1)
-				break;
-		fclose(f);
-		assert_true(uid != 0); /* dropped after the bind */
+		for (unsigned t = 0; t < 30000 && uid == 0; t += 50) {
+			char path[64], line[256];
+			snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+			FILE *f = fopen(path, "r");
+			assert_non_null(f);
+			while (fgets(line, sizeof line, f))
+				if (sscanf(line, "Uid: %u", &uid) == 1)
+					break;
+			fclose(f);
+			if (uid == 0)
+				sleep_ms(50);
+		}
+		assert_true(uid != 0);
 	}
 	if (pa_have("softflowd")) {
 		const char *sf[] = { "softflowd", "-d", "-r",
@@ -613,7 +657,7 @@ static void test_collect_softflowd(void **state)
 	                       "--exporter", "127.0.0.1", "--json", out, "-q",
 	                       "-Z", "root", NULL };
 	pid_t pid = spawn(argv, pa_tmp("c2.out"), err);
-	sleep_ms(500);
+	wait_bound(port, 30000);
 	const char *sf[] = { "softflowd", "-d", "-r", pa_src("pcaps/demo.pcap"),
 	                     "-n", to, "-p", pa_tmp("sf3.pid"), "-v", "10",
 	                     "-A", "nano", NULL };
