@@ -17,6 +17,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -302,6 +303,25 @@ static void sleep_ms(unsigned ms)
  * portaudit --flows zeek:-`): its lines are read as they come, SIGUSR1
  * prints how many while the pipe is idle and the reading goes on, SIGINT
  * ends it with a report of every line so far; plain and gzip'ed. */
+/* Does pid catch sig (its SigCgt in /proc/PID/status)? */
+static bool catches(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	bool yes = false;
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long long mask;
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1) {
+			yes = (mask >> (sig - 1)) & 1u;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return yes;
+}
+
 static void idle_pipe(void **state)
 {
 	(void)state;
@@ -359,7 +379,17 @@ static void idle_pipe(void **state)
 		}
 		close(fds[0]);
 		assert_int_equal(write(fds[1], data, dlen), (ssize_t)dlen);
-		sleep_ms(700);
+		/* Wait (up to 30 s: valgrind, a loaded machine) until the child
+		 * has read everything written and catches SIGUSR1, instead of
+		 * a fixed time a slow start overran. */
+		for (unsigned t = 0; t < 30000; t += 20) {
+			int left = -1;
+			if (ioctl(fds[1], FIONREAD, &left) == 0 && left == 0 &&
+			    catches(pid, SIGUSR1))
+				break;
+			sleep_ms(20);
+		}
+		sleep_ms(300);
 		kill(pid, SIGUSR1);
 		sleep_ms(300);
 		kill(pid, SIGINT);
