@@ -68,6 +68,7 @@
  * get their own index for the pairer's duplicate test, later ones share
  * the last index.
  */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -111,6 +112,10 @@ struct nfd {
 	uint64_t clock;
 	uint64_t nrec;        /* records in nfdump's output, from 1 */
 	char *buf;            /* the read buffer, NF_BUF bytes */
+	struct nf_layout layout; /* nfdump's record layouts (nf_scan_layout) */
+	char rtext[INET_ADDRSTRLEN]; /* the last ip4_router read ... */
+	uint8_t rlen;                /* ... its length (0: none yet) */
+	uint8_t raddr[16];           /* ... and its address */
 	char day[10];         /* the last date parse_time read ... */
 	int64_t day_n;        /* ... in days since 1970-01-01 */
 };
@@ -222,36 +227,35 @@ static bool parse_flags(const char *s, size_t n, uint8_t *out)
 }
 
 /* glibc's inet_pton4, on a slice: four decimal octets <= 255, no
- * leading zero, nothing else. */
+ * leading zero, nothing else. One octet at a time: one to three digits,
+ * then a dot (after the first three) or the end. */
 static bool ipv4(const char *s, size_t len, uint8_t *out)
 {
-	uint8_t a[4] = { 0 };
-	unsigned octets = 0, cur = 0;
-	bool saw = false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		if (ch >= '0' && ch <= '9') {
-			if (saw && cur == 0)
-				return false;
-			cur = cur * 10 + (unsigned)(ch - '0');
-			if (cur > 255)
-				return false;
-			if (!saw) {
-				if (++octets > 4)
-					return false;
-				saw = true;
-			}
-			a[octets - 1] = (uint8_t)cur;
-		} else if (ch == '.' && saw) {
-			if (octets == 4)
-				return false;
-			saw = false;
-			cur = 0;
-		} else {
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	uint8_t a[4];
+	for (unsigned i = 0; i < 4; i++) {
+		if (p >= e || (unsigned)(*p - '0') > 9)
 			return false;
+		unsigned v = (unsigned)(*p++ - '0');
+		if (p < e && (unsigned)(*p - '0') <= 9) {
+			if (v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255 ||
+				    (p < e && (unsigned)(*p - '0') <= 9))
+					return false;
+			}
+		}
+		a[i] = (uint8_t)v;
+		if (i < 3) {
+			if (p >= e || *p != '.')
+				return false;
+			p++;
 		}
 	}
-	if (octets < 4)
+	if (p != e)
 		return false;
 	memcpy(out, a, 4);
 	return true;
@@ -298,6 +302,33 @@ static uint32_t exporter_index(struct nfd *n, uint8_t family,
 	if (family)
 		cap_rec_exporter_seen(n->rs, family, addr);
 	return n->last_ex = n->nex++;
+}
+
+/* The exporter's address (ra) and family (4, 6, or 0 with ra zeroed):
+ * ip4_router, else ip6_router. One exporter prints the same ip4_router
+ * in every record: the last one read is kept, and the same bytes are not
+ * parsed again. */
+static uint8_t router(struct nfd *n, const struct nf_fields *f, uint8_t *ra)
+{
+	const struct nf_val *x = &f->v[NF_K_IP4_ROUTER];
+	bool plain = x->kind == NF_STRING && !x->esc;
+	if (plain && n->rlen && x->len == n->rlen &&
+	    memcmp(x->p, n->rtext, n->rlen) == 0) {
+		memcpy(ra, n->raddr, 16);
+		return 4;
+	}
+	if (get_addr(f, NF_K_IP4_ROUTER, AF_INET, ra)) {
+		if (plain && x->len < sizeof n->rtext) {
+			memcpy(n->rtext, x->p, x->len);
+			n->rlen = (uint8_t)x->len;
+			memcpy(n->raddr, ra, 16);
+		}
+		return 4;
+	}
+	if (get_addr(f, NF_K_IP6_ROUTER, AF_INET6, ra))
+		return 6;
+	memset(ra, 0, 16);
+	return 0;
 }
 
 /* One record of nfdump's JSON (its fields, nf_scan) to r. 1 mapped, 0
@@ -415,13 +446,7 @@ static int map_record(struct nfd *n, const struct nf_fields *f,
 	if (nf_u64(f, NF_K_SAMPLED, 1, &v) && v == 1 && n->rs->sampling <= 1)
 		n->rs->sampling = CAP_SAMPLING_UNKNOWN;
 	uint8_t ra[16];
-	uint8_t rf = 0;
-	if (get_addr(f, NF_K_IP4_ROUTER, AF_INET, ra))
-		rf = 4;
-	else if (get_addr(f, NF_K_IP6_ROUTER, AF_INET6, ra))
-		rf = 6;
-	else
-		memset(ra, 0, sizeof ra);
+	uint8_t rf = router(n, f, ra);
 	if (rf && n->nallow && !cap_prefix_match(n->allow, n->nallow, rf, ra)) {
 		n->rs->ignored_exporters++;
 		return 0;
@@ -536,22 +561,41 @@ static size_t split(const char *s, size_t len, struct nf_split *st)
 }
 
 /* The record at in->pos ('{'): scanned in place when it is whole in the
- * buffer (nearly always); else its end is found by split() over as many
- * reads as it takes, keeping at most NF_RECORD_MAX bytes of it, and then
- * it is scanned. 0 judged, 1 stop, -1 error. */
+ * buffer (nearly always), or once more is read (a record cut by a read);
+ * else (not JSON, or longer than NF_RECORD_MAX) its end is found by
+ * split() over as many reads as it takes, keeping at most NF_RECORD_MAX
+ * bytes of it, and then it is scanned. 0 judged, 1 stop, -1 error. */
 static int one_record(struct nfd *n, struct nf_in *in, char *err,
                       size_t errlen)
 {
 	struct nf_fields f;
 	char jwhy[120], why[160];
-	size_t avail = in->end - in->pos;
-	long len = nf_scan(in->b + in->pos,
-	                   avail < NF_RECORD_MAX ? avail : NF_RECORD_MAX, &f,
-	                   jwhy, sizeof jwhy);
+	long len;
+	bool refilled = false;
+	for (;;) {
+		size_t avail = in->end - in->pos;
+		len = nf_scan_layout(&n->layout, in->b + in->pos,
+		                     avail < NF_RECORD_MAX ? avail : NF_RECORD_MAX,
+		                     &f, jwhy, sizeof jwhy);
+		if (len != NF_SCAN_INCOMPLETE || avail >= NF_RECORD_MAX)
+			break;
+		/* The record goes on past what was read (a pipe gives what
+		 * nfdump has written, 4 KiB at a time): read on, the record
+		 * kept whole at the start of the buffer, and scan it again. */
+		int r = nf_fill(in);
+		if (r == 2)
+			return 1;
+		if (r == 0)
+			break; /* below: "ends inside a record" */
+		refilled = true;
+	}
 	if (len > 0) {
 		in->pos += (size_t)len;
 		return on_record(n, &f, NULL, err, errlen);
 	}
+	if (refilled && len == NF_SCAN_INVALID)
+		len = NF_SCAN_INCOMPLETE; /* judged below on the bytes split()
+		                           * finds, as a cut record was */
 	struct nf_split st = { 0 };
 	size_t done = 0;
 	bool too_long = false;
@@ -581,7 +625,8 @@ static int one_record(struct nfd *n, struct nf_in *in, char *err,
 		return on_record(n, NULL, why, err, errlen);
 	}
 	if (len == NF_SCAN_INCOMPLETE)
-		len = nf_scan(in->b + start, done, &f, jwhy, sizeof jwhy);
+		len = nf_scan_layout(&n->layout, in->b + start, done, &f,
+		                     jwhy, sizeof jwhy);
 	if (len > 0)
 		return on_record(n, &f, NULL, err, errlen);
 	if (len == NF_SCAN_INCOMPLETE) /* not after split(): defensive */
@@ -745,6 +790,12 @@ int cap_nfdump_read(const char *path, struct cap_pairer *p,
 			fclose(errf);
 		return -1;
 	}
+#ifdef F_SETPIPE_SZ
+	/* nfdump writes hundreds of MB: a 1 MiB pipe (Linux's default limit
+	 * for a user) instead of 64 KiB wakes the reader and the writer a
+	 * sixteenth as often. Refused (a lower limit): the default stays. */
+	(void)fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+#endif
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {

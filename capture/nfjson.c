@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define NF_DEPTH_MAX 2048u /* jansson's JSON_PARSER_MAX_DEPTH: the record
                             * itself is level 1, its values level 2 */
 
@@ -41,12 +45,28 @@ static inline uint32_t ld32(const unsigned char *p)
 
 #define LE3(a, b, c) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16)
 
-/* Past the plain bytes from q: eight at a time while eight are there
- * (one mask: a '"', a '\\', a byte < 0x20 or >= 0x80 in the word; the
- * lowest flagged byte is exact), then one at a time. */
+/* Past the plain bytes from q: sixteen at a time with SSE2 (x86-64 has
+ * it: a byte equal to '"' or '\\', or below 0x20 as a signed byte, which
+ * takes in every byte >= 0x80), else eight at a time while eight are
+ * there (one mask: a '"', a '\\', a byte < 0x20 or >= 0x80 in the word;
+ * the lowest flagged byte is exact), then one at a time. */
 static inline const unsigned char *plain_run(const unsigned char *q,
                                              const unsigned char *e)
 {
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+	              space = _mm_set1_epi8(0x20);
+	while (e - q >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+		                                      _mm_cmpeq_epi8(x, bslash)),
+		                         _mm_cmplt_epi8(x, space));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits)
+			return q + __builtin_ctz(bits);
+		q += 16;
+	}
+#endif
 	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
 	while (e - q >= 8) {
 		uint64_t x, t, u;
@@ -635,41 +655,183 @@ long nf_scan(const char *s, size_t len, struct nf_fields *f, char *why,
 	}
 }
 
-bool nf_has(const struct nf_fields *f, enum nf_key k)
+size_t nf_unescape(const struct nf_val *x, char *tmp, size_t tmplen)
 {
-	return f->v[k].kind != NF_ABSENT;
+	return decode(x->p, x->len, tmp, tmplen);
 }
 
-bool nf_u64(const struct nf_fields *f, enum nf_key k, uint64_t max,
-            uint64_t *v)
-{
-	const struct nf_val *x = &f->v[k];
-	if (x->kind != NF_INTEGER)
-		return false;
-	const char *p = x->p, *e = p + x->len;
-	bool neg = *p == '-';
-	p += neg;
-	uint64_t n = 0; /* at most 19 digits, <= INT64_MAX (nf_scan) */
-	for (; p < e; p++)
-		n = n * 10 + (uint64_t)(*p - '0');
-	if ((neg && n != 0) || n > max)
-		return false; /* "-0" is 0 to jansson too */
-	*v = n;
-	return true;
-}
+/* ---- nfdump's layout, learned (nfjson.h) ------------------------------ */
 
-bool nf_str(const struct nf_fields *f, enum nf_key k, char *tmp,
-            size_t tmplen, const char **s, size_t *n)
+/* a[0, n) == b[0, n), n >= 8: the first and the last eight bytes (a key
+ * line of nfdump's is 10 to 22 bytes), then the words between. */
+static inline bool same_bytes(const unsigned char *a, const char *b, size_t n)
 {
-	const struct nf_val *x = &f->v[k];
-	if (x->kind != NF_STRING)
+	uint64_t x, y, x2, y2;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	memcpy(&x2, a + n - 8, 8);
+	memcpy(&y2, b + n - 8, 8);
+	if ((x ^ y) | (x2 ^ y2))
 		return false;
-	if (!x->esc) {
-		*s = x->p;
-		*n = x->len;
-	} else {
-		*n = decode(x->p, x->len, tmp, tmplen);
-		*s = tmp;
+	for (size_t i = 8; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
 	}
 	return true;
+}
+
+/* The value at *pp in the cases nf_scan() reads inline, to the same
+ * result: a string of plain bytes, or an integer of at most 18 digits
+ * without a leading zero, a fraction or an exponent. false: anything else
+ * (nf_scan() decides). */
+static inline bool plain_value(const unsigned char **pp, const unsigned char *e,
+                               struct nf_val *v)
+{
+	const unsigned char *p = *pp, *q;
+	if (p >= e)
+		return false;
+	if (*p == '"') {
+		q = plain_run(p + 1, e);
+		if (q >= e || *q != '"')
+			return false;
+		v->p = (const char *)p + 1;
+		v->len = (uint32_t)(q - p - 1);
+		v->kind = NF_STRING;
+		v->esc = false;
+		*pp = q + 1;
+		return true;
+	}
+	if (*p < '0' || *p > '9')
+		return false;
+	q = p + 1;
+	while (q < e && *q >= '0' && *q <= '9')
+		q++;
+	if (q >= e || q - p > 18 || (*p == '0' && q != p + 1) || *q == '.' ||
+	    *q == 'e' || *q == 'E')
+		return false;
+	v->p = (const char *)p;
+	v->len = (uint32_t)(q - p);
+	v->kind = NF_INTEGER;
+	v->esc = false;
+	*pp = q;
+	return true;
+}
+
+/* The record at s in layout kind: its length, or 0 when it is not one. */
+static long layout_read(const struct nf_layout *l, unsigned kind,
+                        const unsigned char *s, const unsigned char *e,
+                        struct nf_fields *f)
+{
+	const unsigned char *p = s;
+	if (e - p < 2 || p[0] != '{' || p[1] != '\n')
+		return 0;
+	p += 2;
+	unsigned n = l->k[kind].nkeys;
+	const char *text = l->text[kind];
+	memset(f, 0, sizeof *f);
+	for (unsigned i = 0; i < n; i++) {
+		size_t kl = l->k[kind].len[i];
+		if ((size_t)(e - p) < kl ||
+		    !same_bytes(p, text + l->k[kind].off[i], kl))
+			return 0;
+		p += kl;
+		struct nf_val val;
+		if (!plain_value(&p, e, &val))
+			return 0;
+		int slot = l->k[kind].slot[i];
+		if (slot >= 0)
+			f->v[slot] = val;
+		if (e - p < 2)
+			return 0;
+		if (i + 1 < n ? p[0] != ',' || p[1] != '\n' :
+		                p[0] != '\n' || p[1] != '}')
+			return 0;
+		p += 2;
+	}
+	return (long)(p - s);
+}
+
+/* Learn the layout of s[0, e - s), a record nf_scan() read whole, when it
+ * is nfdump's: the key lines of a new kind (replacing the oldest when all
+ * NF_LAYOUTS are used). Nothing learned otherwise. */
+static void layout_learn(struct nf_layout *l, const unsigned char *s,
+                         const unsigned char *e)
+{
+	char text[sizeof l->text[0]];
+	uint16_t off[NF_LAYOUT_KEYS];
+	uint8_t len[NF_LAYOUT_KEYS];
+	int8_t slot[NF_LAYOUT_KEYS];
+	size_t used = 0;
+	unsigned nk = 0;
+	const unsigned char *p = s;
+	if (e - p < 2 || p[0] != '{' || p[1] != '\n')
+		return;
+	p += 2;
+	for (;;) {
+		if (e - p < 2 || p[0] != '\t' || p[1] != '"')
+			return;
+		const unsigned char *q = p + 2;
+		while (q < e && plain[*q])
+			q++;
+		if (e - q < 4 || q[0] != '"' || q[1] != ' ' || q[2] != ':' ||
+		    q[3] != ' ')
+			return;
+		size_t kl = (size_t)(q + 4 - p);
+		if (kl < 8 || kl > UINT8_MAX || nk == NF_LAYOUT_KEYS ||
+		    used + kl > sizeof text)
+			return;
+		memcpy(text + used, p, kl);
+		off[nk] = (uint16_t)used;
+		len[nk] = (uint8_t)kl;
+		slot[nk] = (int8_t)key_slot((const char *)p + 2,
+		                            (size_t)(q - p - 2));
+		used += kl;
+		nk++;
+		p = q + 4;
+		struct nf_val val;
+		if (!plain_value(&p, e, &val) || e - p < 2)
+			return;
+		if (p[0] == ',' && p[1] == '\n') {
+			p += 2;
+			continue;
+		}
+		if (p[0] == '\n' && p[1] == '}' && p + 2 == e)
+			break;
+		return;
+	}
+	/* nfdump's layout: kept as a new kind, or in place of the oldest */
+	unsigned kind = l->n < NF_LAYOUTS ? l->n : l->next;
+	memcpy(l->text[kind], text, used);
+	memcpy(l->k[kind].off, off, nk * sizeof off[0]);
+	memcpy(l->k[kind].len, len, nk * sizeof len[0]);
+	memcpy(l->k[kind].slot, slot, nk * sizeof slot[0]);
+	l->k[kind].nkeys = (uint16_t)nk;
+	l->last = kind;
+	if (l->n < NF_LAYOUTS)
+		l->n++;
+	else
+		l->next = (l->next + 1) % NF_LAYOUTS;
+}
+
+long nf_scan_layout(struct nf_layout *l, const char *s, size_t len,
+                    struct nf_fields *f, char *why, size_t wlen)
+{
+	const unsigned char *b = (const unsigned char *)s, *e = b + len;
+	if (l->n) {
+		long r = layout_read(l, l->last, b, e, f);
+		for (unsigned i = 0; r == 0 && i < l->n; i++)
+			if (i != l->last && (r = layout_read(l, i, b, e, f)) > 0)
+				l->last = i;
+		if (r > 0) {
+			l->fast++;
+			return r;
+		}
+	}
+	l->slow++;
+	long r = nf_scan(s, len, f, why, wlen);
+	if (r > 0)
+		layout_learn(l, b, b + r);
+	return r;
 }

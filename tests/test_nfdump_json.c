@@ -419,6 +419,152 @@ static void test_truncated_and_invalid(void **state)
 
 /* Mutations of a record (bytes replaced, inserted, deleted, from an
  * alphabet of what matters to JSON): nf_scan and jansson agree on each. */
+/* ---- nf_scan_layout ------------------------------------------------- */
+
+/* nf_scan_layout with l and nf_scan give the same result on s: the same
+ * length or refusal (and why), the same value slices for every key. */
+static long layout_agrees(struct nf_layout *l, const char *s, size_t len)
+{
+	struct nf_fields a, b;
+	char wa[120] = "", wb[120] = "";
+	long ra = nf_scan_layout(l, s, len, &a, wa, sizeof wa);
+	long rb = nf_scan(s, len, &b, wb, sizeof wb);
+	if (ra != rb)
+		fail_msg("nf_scan_layout %ld, nf_scan %ld on \"%.*s\"", ra, rb,
+		         (int)len, s);
+	if (ra == NF_SCAN_INVALID)
+		assert_string_equal(wa, wb);
+	for (int k = 0; ra > 0 && k < NF_NKEYS; k++) {
+		assert_int_equal(a.v[k].kind, b.v[k].kind);
+		if (a.v[k].kind == NF_ABSENT)
+			continue;
+		assert_ptr_equal(a.v[k].p, b.v[k].p);
+		assert_int_equal(a.v[k].len, b.v[k].len);
+		assert_int_equal(a.v[k].esc, b.v[k].esc);
+	}
+	return ra;
+}
+
+#define SAMPLE6 \
+	"{\n" \
+	"\t\"type\" : \"FLOW\",\n" \
+	"\t\"sampled\" : 0,\n" \
+	"\t\"export_sysid\" : 1,\n" \
+	"\t\"first\" : \"2026-12-05T17:08:42.301\",\n" \
+	"\t\"last\" : \"2026-12-05T17:08:46.573\",\n" \
+	"\t\"received\" : \"2026-12-05T17:08:46.669\",\n" \
+	"\t\"in_packets\" : 3,\n" \
+	"\t\"in_bytes\" : 240,\n" \
+	"\t\"proto\" : 17,\n" \
+	"\t\"tcp_flags\" : \"........\",\n" \
+	"\t\"src_port\" : 5353,\n" \
+	"\t\"dst_port\" : 53,\n" \
+	"\t\"src_tos\" : 0,\n" \
+	"\t\"src6_addr\" : \"2001:db8::1\",\n" \
+	"\t\"dst6_addr\" : \"2001:db8::35\",\n" \
+	"\t\"ip4_router\" : \"127.0.0.1\",\n" \
+	"\t\"label\" : \"<none>\"\n" \
+	"}"
+
+static void test_layout(void **state)
+{
+	(void)state;
+	struct nf_layout l;
+	memset(&l, 0, sizeof l);
+	char buf[2048];
+	const size_t n4 = strlen(SAMPLE), n6 = strlen(SAMPLE6);
+
+	/* Learned from the first record, read by layout from the second. */
+	assert_int_equal(layout_agrees(&l, SAMPLE, n4), (long)n4);
+	assert_int_equal(l.slow, 1);
+	assert_int_equal(l.n, 1);
+	snprintf(buf, sizeof buf, "%s,\n%s", SAMPLE, SAMPLE);
+	assert_int_equal(layout_agrees(&l, buf, strlen(buf)), (long)n4);
+	assert_int_equal(l.fast, 1);
+	struct nf_fields f;
+	char why[120];
+	assert_int_equal(nf_scan_layout(&l, SAMPLE, n4, &f, why, sizeof why),
+	                 (long)n4);
+	expect_str(&f, NF_K_SRC4_ADDR, "10.64.0.0");
+	assert_int_equal(u64(&f, NF_K_IN_BYTES), 4602);
+	assert_false(nf_has(&f, NF_K_SRC6_ADDR));
+	/* A second kind (IPv6) is learned beside it; both then read fast. */
+	assert_int_equal(layout_agrees(&l, SAMPLE6, n6), (long)n6);
+	assert_int_equal(l.n, 2);
+	uint64_t fast = l.fast;
+	assert_int_equal(layout_agrees(&l, SAMPLE, n4), (long)n4);
+	assert_int_equal(layout_agrees(&l, SAMPLE6, n6), (long)n6);
+	assert_int_equal(l.fast, fast + 2);
+
+	/* Every byte of a record in a learned layout replaced by each byte
+	 * that matters to JSON or to the layout, then removed, then doubled;
+	 * and every cut: the same result as nf_scan each time (the record
+	 * is followed by the next one's start, as in nfdump's output). */
+	static const char subs[] = " \t\n\r\"\\x0159.eE-+,:{}[]u\x01\x7f\x80\xc3";
+	const char *const recs[2] = { SAMPLE, SAMPLE6 };
+	unsigned checked = 0;
+	for (int r = 0; r < 2; r++) {
+		const char *rec = recs[r];
+		size_t n = strlen(rec);
+		for (size_t i = 0; i < n; i++) {
+			for (size_t c = 0; c < sizeof subs - 1; c++) {
+				memcpy(buf, rec, n);
+				buf[i] = subs[c];
+				memcpy(buf + n, ",\n{", 3);
+				(void)layout_agrees(&l, buf, n + 3);
+				/* the originals again: a mutation that scans may
+				 * have been learned in their place */
+				(void)layout_agrees(&l, rec, n);
+				checked++;
+			}
+			memcpy(buf, rec, i);
+			memcpy(buf + i, rec + i + 1, n - i - 1);
+			(void)layout_agrees(&l, buf, n - 1);
+			memcpy(buf, rec, i + 1);
+			memcpy(buf + i + 1, rec + i, n - i);
+			(void)layout_agrees(&l, buf, n + 1);
+			assert_int_equal(layout_agrees(&l, rec, i),
+			                 NF_SCAN_INCOMPLETE);
+			checked += 3;
+		}
+	}
+	assert_true(checked > 20000);
+
+	/* More kinds than NF_LAYOUTS, in turn: the oldest is replaced, and
+	 * every record still reads as nf_scan reads it. */
+	memset(&l, 0, sizeof l);
+	for (int round = 0; round < 3; round++) {
+		for (int k = 0; k < NF_LAYOUTS + 2; k++) {
+			snprintf(buf, sizeof buf, "{\n\t\"type\" : \"FLOW\",\n"
+			         "\t\"kind%d\" : %d,\n\t\"proto\" : 6\n}", k, k);
+			assert_true(layout_agrees(&l, buf, strlen(buf)) > 0);
+			assert_true(nf_scan_layout(&l, buf, strlen(buf), &f, why,
+			                           sizeof why) > 0);
+			assert_int_equal(u64(&f, NF_K_PROTO), 6);
+		}
+	}
+	assert_int_equal(l.n, NF_LAYOUTS);
+	assert_true(l.fast >= 3 * (NF_LAYOUTS + 2));
+
+	/* What nfdump never prints is never learned: other white space, an
+	 * escape, a real number; such records are read by nf_scan alone. */
+	memset(&l, 0, sizeof l);
+	static const char *const odd[] = {
+		"{\"type\" : \"FLOW\", \"proto\" : 6}",
+		"{\n\t\"type\" : \"FL\\u004fW\",\n\t\"proto\" : 6\n}",
+		"{\n\t\"type\" : \"FLOW\",\n\t\"proto\" : 6.0\n}",
+		"{\n\t\"type\"  : \"FLOW\",\n\t\"proto\" : 6\n}",
+		"{\n\t\"type\" : \"FLOW\",\n\t\"proto\" : 6\n }",
+		"{\n}",
+	};
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+		assert_true(layout_agrees(&l, odd[i], strlen(odd[i])) > 0);
+		assert_true(layout_agrees(&l, odd[i], strlen(odd[i])) > 0);
+	}
+	assert_int_equal(l.n, 0);
+	assert_int_equal(l.fast, 0);
+}
+
 static void test_mutations(void **state)
 {
 	(void)state;
@@ -829,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_truncated_and_invalid),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_read_split),
 		cmocka_unit_test(test_read_outputs),
 		cmocka_unit_test(test_read_values),

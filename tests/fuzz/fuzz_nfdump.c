@@ -8,7 +8,13 @@
  *     jansson's json_loadb() (what the reader used before) accept the same
  *     objects, and where both read one, every key map_record() reads has
  *     the same kind and value in both (else __builtin_trap).
- *  2. The whole input as nfdump's standard output (`[`, records, `]`)
+ *  2. Differential, when the input starts with '{': the objects at its
+ *     start, one after another (separated by ",\n" as nfdump prints
+ *     them), read by nf_scan_layout() with one learned layout state give
+ *     what nf_scan() gives on each (length or refusal and why, and the
+ *     same slice for every key), so that the layout a record teaches is
+ *     tried on the next ones.
+ *  3. The whole input as nfdump's standard output (`[`, records, `]`)
  *     through cap_nfdump_read_fd() and the pairer, with and without
  *     --skip-bad-records: never a crash, a leak or a read past the input;
  *     a failure says why and names the source; every flow handed on is
@@ -84,6 +90,42 @@ static void differential(const char *s, size_t len)
 	json_decref(o);
 }
 
+static bool same_fields(const struct nf_fields *a, const struct nf_fields *b)
+{
+	for (int k = 0; k < NF_NKEYS; k++) {
+		if (a->v[k].kind != b->v[k].kind)
+			return false;
+		if (a->v[k].kind != NF_ABSENT &&
+		    (a->v[k].p != b->v[k].p || a->v[k].len != b->v[k].len ||
+		     a->v[k].esc != b->v[k].esc))
+			return false;
+	}
+	return true;
+}
+
+static void layout_differential(const char *s, size_t len)
+{
+	static struct nf_layout l;
+	memset(&l, 0, sizeof l);
+	size_t pos = 0;
+	while (pos < len && s[pos] == '{') {
+		struct nf_fields a, b;
+		char wa[120] = "", wb[120] = "";
+		long ra = nf_scan_layout(&l, s + pos, len - pos, &a, wa,
+		                         sizeof wa);
+		long rb = nf_scan(s + pos, len - pos, &b, wb, sizeof wb);
+		if (ra != rb || (ra == NF_SCAN_INVALID && strcmp(wa, wb) != 0) ||
+		    (ra > 0 && !same_fields(&a, &b)))
+			__builtin_trap();
+		if (ra <= 0)
+			break;
+		pos += (size_t)ra;
+		if (len - pos < 2 || s[pos] != ',' || s[pos + 1] != '\n')
+			break;
+		pos += 2;
+	}
+}
+
 static void check(const struct cap_flow *fl, void *ctx)
 {
 	unsigned long *nflows = ctx;
@@ -128,8 +170,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 1 << 20)
 		return 0;
-	if (size && data[0] == '{')
+	if (size && data[0] == '{') {
 		differential((const char *)data, size);
+		layout_differential((const char *)data, size);
+	}
 	read_stream(data, size, true);
 	read_stream(data, size, false);
 	return 0;
