@@ -34,6 +34,15 @@ static const uint8_t plain[256] = {
 	/* 0x80 .. 0xff: 0 */
 };
 
+const char *const nf_key_names[NF_NKEYS] = {
+	"type", "first", "last", "proto",
+	"src4_addr", "dst4_addr", "src6_addr", "dst6_addr",
+	"src_port", "dst_port", "icmp_type", "icmp_code",
+	"in_packets", "in_bytes", "out_packets", "out_bytes",
+	"tcp_flags", "src_vlan", "sampled", "export_sysid",
+	"ip4_router", "ip6_router",
+};
+
 enum { OK = 0, BAD = NF_SCAN_INVALID, MORE = NF_SCAN_INCOMPLETE };
 
 /* Four bytes as a little-endian word (one load where that is native). */

@@ -31,6 +31,9 @@ enum nf_key {
 	NF_NKEYS
 };
 
+/* Their names, in that order ("type", "first", ...). */
+extern const char *const nf_key_names[NF_NKEYS];
+
 enum nf_kind {
 	NF_ABSENT = 0,
 	NF_STRING,   /* p, len: the bytes between the quotes, undecoded */

@@ -48,15 +48,6 @@
 	"\t\"label\" : \"<none>\"\n" \
 	"}"
 
-static const char *const key_names[NF_NKEYS] = {
-	"type", "first", "last", "proto",
-	"src4_addr", "dst4_addr", "src6_addr", "dst6_addr",
-	"src_port", "dst_port", "icmp_type", "icmp_code",
-	"in_packets", "in_bytes", "out_packets", "out_bytes",
-	"tcp_flags", "src_vlan", "sampled", "export_sysid",
-	"ip4_router", "ip6_router",
-};
-
 static long scan(const char *s, struct nf_fields *f)
 {
 	char why[120];
@@ -104,7 +95,7 @@ static bool agree(const char *s, size_t len)
 	if (o) {
 		assert_true(json_is_object(o));
 		for (int k = 0; k < NF_NKEYS; k++) {
-			const json_t *j = json_object_get(o, key_names[k]);
+			const json_t *j = json_object_get(o, nf_key_names[k]);
 			assert_int_equal(nf_has(&f, (enum nf_key)k), j != NULL);
 			char tmp[256];
 			const char *v;
@@ -187,7 +178,7 @@ static void test_keys(void **state)
 	rec[o++] = '{';
 	for (int k = 0; k < NF_NKEYS; k++)
 		o += (size_t)snprintf(rec + o, sizeof rec - o, "%s\"%s\" : %d",
-		                      k ? ", " : "", key_names[k], 100 + k);
+		                      k ? ", " : "", nf_key_names[k], 100 + k);
 	static const char *const near[] = {
 		"typ", "types", "Type", "lasT", "firsT", "proto ", "src5_addr",
 		"dst4_adrr", "src_pork", "src_vlam", "dst_vlan", "in_bytez",

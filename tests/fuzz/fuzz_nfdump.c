@@ -34,15 +34,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const key_names[NF_NKEYS] = {
-	"type", "first", "last", "proto",
-	"src4_addr", "dst4_addr", "src6_addr", "dst6_addr",
-	"src_port", "dst_port", "icmp_type", "icmp_code",
-	"in_packets", "in_bytes", "out_packets", "out_bytes",
-	"tcp_flags", "src_vlan", "sampled", "export_sysid",
-	"ip4_router", "ip6_router",
-};
-
 static void differential(const char *s, size_t len)
 {
 	struct nf_fields f;
@@ -64,7 +55,7 @@ static void differential(const char *s, size_t len)
 		if (!json_is_object(o))
 			__builtin_trap();
 		for (int k = 0; k < NF_NKEYS; k++) {
-			const json_t *j = json_object_get(o, key_names[k]);
+			const json_t *j = json_object_get(o, nf_key_names[k]);
 			if (nf_has(&f, (enum nf_key)k) != (j != NULL))
 				__builtin_trap();
 			char tmp[256];
