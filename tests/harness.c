@@ -244,3 +244,23 @@ int pa_have(const char *tool)
 	}
 	return 0;
 }
+
+int pa_proc_status(int pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return 0;
+	size_t kl = strlen(key);
+	int found = 0;
+	while (!found && fgets(line, sizeof line, fp))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+			const char *v = line + kl + 1;
+			v += strspn(v, " \t");
+			snprintf(out, len, "%.*s", (int)strcspn(v, "\n"), v);
+			found = 1;
+		}
+	fclose(fp);
+	return found;
+}

@@ -48,6 +48,10 @@ json_t *pa_load_json(const char *path);
 int pa_contains(const char *hay, const char *needle);
 /* Is `tool` on PATH? */
 int pa_have(const char *tool);
+/* The value of one line of /proc/PID/status ("Uid", "VmRSS", "SigCgt",
+ * ...: what follows "KEY:" and its white space, without the newline) into
+ * out; 0 when the process or the line is not there. */
+int pa_proc_status(int pid, const char *key, char *out, size_t len);
 /* Print "skip: why" so that tests/run.sh shows it, then cmocka skip(). */
 #define pa_skip(why) do { printf("skip: %s\n", (why)); fflush(stdout); skip(); } while (0)
 

@@ -136,17 +136,10 @@ static pid_t traffic(int lfd, uint16_t open_port, uint16_t shut_port,
 
 static long rss_kib(pid_t pid)
 {
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char v[128];
+	if (!pa_proc_status(pid, "VmRSS", v, sizeof v))
 		return -1;
-	long kib = -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
+	return strtol(v, NULL, 10);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -335,27 +335,6 @@ static void test_binary_second_sigint(void **state)
 		       "stopping (only the published case was checked)\n");
 }
 
-/* One line of /proc/PID/status, after its "Name:" and the tab. */
-static bool proc_status(pid_t pid, const char *key, char *out, size_t len)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return false;
-	size_t kl = strlen(key);
-	bool found = false;
-	while (!found && fgets(line, sizeof line, fp))
-		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-			const char *v = line + kl + 1;
-			v += strspn(v, " \t");
-			snprintf(out, len, "%.*s", (int)strcspn(v, "\n"), v);
-			found = true;
-		}
-	fclose(fp);
-	return found;
-}
-
 /* Started as root without -Z, a live capture parses packets as nobody
  * (or portaudit): uid, gid, no supplementary group, no capability at all,
  * no_new_privs; -Z root keeps root on purpose. */
@@ -394,22 +373,22 @@ static void test_privileges_dropped(void **state)
 		usleep(1000000); /* opened and dropped long since */
 		char v[256];
 		if (!keep) {
-			assert_true(proc_status(pid, "Uid", v, sizeof v));
+			assert_true(pa_proc_status(pid, "Uid", v, sizeof v));
 			assert_string_equal(v, uid);
-			assert_true(proc_status(pid, "Gid", v, sizeof v));
+			assert_true(pa_proc_status(pid, "Gid", v, sizeof v));
 			assert_string_equal(v, gid);
-			assert_true(proc_status(pid, "Groups", v, sizeof v));
+			assert_true(pa_proc_status(pid, "Groups", v, sizeof v));
 			assert_string_equal(v, "");
-			assert_true(proc_status(pid, "CapEff", v, sizeof v));
+			assert_true(pa_proc_status(pid, "CapEff", v, sizeof v));
 			assert_string_equal(v, "0000000000000000");
-			assert_true(proc_status(pid, "CapPrm", v, sizeof v));
+			assert_true(pa_proc_status(pid, "CapPrm", v, sizeof v));
 			assert_string_equal(v, "0000000000000000");
-			assert_true(proc_status(pid, "CapBnd", v, sizeof v));
+			assert_true(pa_proc_status(pid, "CapBnd", v, sizeof v));
 			assert_string_equal(v, "0000000000000000");
-			assert_true(proc_status(pid, "NoNewPrivs", v, sizeof v));
+			assert_true(pa_proc_status(pid, "NoNewPrivs", v, sizeof v));
 			assert_string_equal(v, "1");
 		} else {
-			assert_true(proc_status(pid, "Uid", v, sizeof v));
+			assert_true(pa_proc_status(pid, "Uid", v, sizeof v));
 			assert_string_equal(v, "0\t0\t0\t0");
 		}
 		int st = wait_child(pid);
@@ -437,13 +416,13 @@ static void test_privileges_dropped(void **state)
 	}
 	usleep(1000000);
 	char v[256];
-	assert_true(proc_status(pid, "Uid", v, sizeof v));
+	assert_true(pa_proc_status(pid, "Uid", v, sizeof v));
 	assert_string_equal(v, uid);
-	assert_true(proc_status(pid, "CapEff", v, sizeof v));
+	assert_true(pa_proc_status(pid, "CapEff", v, sizeof v));
 	assert_string_equal(v, "0000000000000000");
-	assert_true(proc_status(pid, "CapAmb", v, sizeof v));
+	assert_true(pa_proc_status(pid, "CapAmb", v, sizeof v));
 	assert_string_equal(v, "0000000000000000");
-	assert_true(proc_status(pid, "NoNewPrivs", v, sizeof v));
+	assert_true(pa_proc_status(pid, "NoNewPrivs", v, sizeof v));
 	assert_string_equal(v, "1");
 	int st = wait_child(pid);
 	assert_true(st == 0 || st == 1 || st == 3);

@@ -605,14 +605,9 @@ static void test_collect_signal_z_exporter(void **state)
 		 * for a slow start) */
 		unsigned uid = 0;
 		for (unsigned t = 0; t < 30000 && uid == 0; t += 50) {
-			char path[64], line[256];
-			snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-			FILE *f = fopen(path, "r");
-			assert_non_null(f);
-			while (fgets(line, sizeof line, f))
-				if (sscanf(line, "Uid: %u", &uid) == 1)
-					break;
-			fclose(f);
+			char v[128];
+			assert_true(pa_proc_status(pid, "Uid", v, sizeof v));
+			uid = (unsigned)strtoul(v, NULL, 10);
 			if (uid == 0)
 				sleep_ms(50);
 		}

@@ -306,20 +306,10 @@ static void sleep_ms(unsigned ms)
 /* Does pid catch sig (its SigCgt in /proc/PID/status)? */
 static bool catches(pid_t pid, int sig)
 {
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	bool yes = false;
-	while (f && fgets(line, sizeof line, f)) {
-		unsigned long long mask;
-		if (sscanf(line, "SigCgt: %llx", &mask) == 1) {
-			yes = (mask >> (sig - 1)) & 1u;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return yes;
+	char v[128];
+	if (!pa_proc_status(pid, "SigCgt", v, sizeof v))
+		return false;
+	return (strtoull(v, NULL, 16) >> (sig - 1)) & 1u;
 }
 
 static void idle_pipe(void **state)
