@@ -556,6 +556,28 @@ static void test_layout(void **state)
 	assert_int_equal(l.fast, 0);
 }
 
+/* A NUL byte is refused wherever it is, as RFC 8259 has it; jansson 2.14
+ * skips one right after a number or a literal (found by fuzz_nfdump:
+ * "{\t\"ty\" :0\0\n}"), so agree() cannot judge these. */
+static void test_nul(void **state)
+{
+	(void)state;
+	static const char *const with_nul[] = {
+		"{\t\"ty\" :0\0\n}", "{\"a\":0\0}", "{\"a\":null\0}",
+		"{\"a\":[1\0]}", "{\"a\":\"x\"\0}", "{\0\"a\":0}",
+		"{\"a\0\":0}",
+	};
+	static const size_t lens[] = { 12, 8, 11, 10, 10, 8, 8 };
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		struct nf_fields f;
+		char why[120] = "";
+		assert_non_null(memchr(with_nul[i], 0, lens[i]));
+		assert_int_equal(nf_scan(with_nul[i], lens[i], &f, why,
+		                         sizeof why), NF_SCAN_INVALID);
+		assert_true(why[0] != 0);
+	}
+}
+
 static void test_mutations(void **state)
 {
 	(void)state;
@@ -965,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_nested_and_duplicates),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_truncated_and_invalid),
+		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_read_split),

@@ -7,7 +7,12 @@
  *  1. Differential, when the input starts with '{': nf_scan() and
  *     jansson's json_loadb() (what the reader used before) accept the same
  *     objects, and where both read one, every key map_record() reads has
- *     the same kind and value in both (else __builtin_trap).
+ *     the same kind and value in both (else __builtin_trap). One known
+ *     difference: jansson 2.14 skips a NUL byte right after a number or a
+ *     literal ("{\"a\":0\0}" reads as "{\"a\":0}", a quirk of its
+ *     lexer's unget), where nf_scan() refuses every NUL byte as RFC 8259
+ *     does; an input with a NUL byte is only checked to be refused
+ *     (regress-nul-after-number-jansson-reads in the corpus).
  *  2. Differential, when the input starts with '{': the objects at its
  *     start, one after another (separated by ",\n" as nfdump prints
  *     them), read by nf_scan_layout() with one learned layout state give
@@ -47,6 +52,11 @@ static void differential(const char *s, size_t len)
 	if (n == 0 || (n == NF_SCAN_INVALID && !why[0]))
 		__builtin_trap(); /* a refusal says why (an input that ends
 		                   * early is only incomplete) */
+	if (memchr(s, 0, len)) {
+		if (mine)
+			__builtin_trap(); /* no NUL byte in JSON */
+		return;
+	}
 	json_error_t je;
 	json_t *o = json_loadb(s, len, 0, &je);
 	if (mine != (o != NULL))
