@@ -51,6 +51,26 @@
  * a dispatch of N returns after N packets that passed it. A read error is
  * "error reading dump file: " and the system's words.
  *
+ * Mapping. A regular file (cap_run asks for it unless PORTAUDIT_READER=
+ * read) is mapped whole, read-only, and its records are parsed where the
+ * page cache holds them: read(2)'s copy of every byte into the block was
+ * half of the reading thread's time (sys), more than the parsing and
+ * decoding of the packets together (docs/flows.md, "Speed"). At the end
+ * of the mapping the reader goes on with read(2) from there, so that what
+ * was appended after the file was opened (a capture still being written)
+ * is read as libpcap would read it. The pages read are let go every 4
+ * MiB (drop_behind), so that the process's resident memory stays what
+ * it was with a read buffer. A file that shrinks while it is read
+ * would end the process with SIGBUS at the first page past its new end:
+ * while a mapped dispatch runs, a SIGBUS on its thread returns from the
+ * dispatch instead (sigsetjmp; the handler is installed with the mapping,
+ * and a SIGBUS elsewhere, or on another thread, is taken as it would have
+ * been), with "truncated dump file: it shrank while it was read", the
+ * packets before kept as for any truncated file. The pages a SIGBUS can
+ * come from are touched only on the reading thread, by this parser and by
+ * the decoders it calls (pointers into them are cleared before packets go
+ * to the flow table: run.c).
+ *
  * Reading. A block of 1 MiB, page-aligned (a misaligned read() made the
  * kernel's copy four times slower, see source.c), is read with read(2);
  * the record cut by its end is moved to just before it, into a room as
@@ -65,8 +85,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define REC_HDR 16u
@@ -101,14 +125,84 @@ static bool link_taken(int dlt, bool swapped)
 	}
 }
 
+/* The SIGBUS guard of a mapped dispatch (see "Mapping"): armed on the
+ * reading thread only, while cap_pcapfile_dispatch() runs. */
+static _Thread_local sigjmp_buf *bus_jmp;
+
+static struct sigaction bus_before; /* the action before ours (zeroed:
+                                     * SIG_DFL) */
+
+static void on_sigbus(int sig)
+{
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	/* Not a mapped read: what was there before ours takes it (the
+	 * default: the process ends with SIGBUS). */
+	sigaction(sig, &bus_before, NULL);
+	raise(sig);
+}
+
+/* Installed with each mapping (whatever was there before -- a test
+ * harness's or a fuzzer's handler -- takes the SIGBUS that is not ours). */
+static void install_bus_handler(void)
+{
+	struct sigaction sa, prev;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigbus;
+	sa.sa_flags = SA_NODEFER; /* siglongjmp leaves it unblocked */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &prev) != 0)
+		return;
+	bool ours = !(prev.sa_flags & SA_SIGINFO) &&
+	            prev.sa_handler == on_sigbus;
+	if (!ours)
+		bus_before = prev;
+}
+
+/* Map the file of fp when it is a regular file whose header (24 bytes at
+ * fh, in stdio's buffer) is found in it where the stream says: the
+ * records are then read from the mapping, from just after the header. */
+static void try_map(struct cap_pcapfile *f, FILE *fp, const unsigned char *fh,
+                    size_t buffered)
+{
+	int fd = fileno(fp);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return;
+	off_t cur = lseek(fd, 0, SEEK_CUR);
+	if (cur < 0 || sb.st_size < cur || (uint64_t)sb.st_size > SIZE_MAX)
+		return;
+	/* the header's offset: the descriptor is past what stdio read */
+	off_t hoff = cur - (off_t)buffered - 24;
+	if (hoff < 0 || sb.st_size - hoff < 24)
+		return;
+	size_t len = (size_t)sb.st_size;
+	void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	unsigned char *mb = m;
+	if (memcmp(mb + hoff, fh, 24) != 0) {
+		munmap(m, len);
+		return;
+	}
+	(void)madvise(m, len, MADV_SEQUENTIAL);
+	install_bus_handler();
+	f->map = mb;
+	f->maplen = len;
+	f->p = mb + hoff + 24;
+	f->end = mb + len;
+	f->pos = len; /* once past the mapping */
+}
+
 int cap_pcapfile_open(struct cap_pcapfile *f, pcap_t *p,
-                      const struct bpf_program *filter)
+                      const struct bpf_program *filter, bool map)
 {
 	memset(f, 0, sizeof *f);
 	f->fd = -1;
 #ifndef __GLIBC__
 	(void)p;
 	(void)filter;
+	(void)map;
 	return 0;
 #else
 	FILE *fp = pcap_file(p);
@@ -153,23 +247,32 @@ int cap_pcapfile_open(struct cap_pcapfile *f, pcap_t *p,
 	if (!f->mem)
 		return -1;
 	f->block = f->mem + ROOM;
-	size_t n0 = (size_t)(re - rp);
-	size_t got = n0 ? fread(f->block, 1, n0, fp) : 0;
-	f->p = f->block;
-	f->end = f->block + got;
-	f->eof = feof(fp) != 0;
 	f->fd = fileno(fp);
 	f->snaplen = (uint32_t)snap;
 	f->swapped = swapped;
 	f->micro = micro;
-	f->pos = 24 + got;
 	f->filter = filter;
+	size_t n0 = (size_t)(re - rp);
+	if (map)
+		try_map(f, fp, fh, n0);
+	if (f->map) {
+		/* stdio's buffer is not read: the same bytes are mapped */
+		return 1;
+	}
+	size_t got = n0 ? fread(f->block, 1, n0, fp) : 0;
+	f->p = f->block;
+	f->end = f->block + got;
+	f->eof = feof(fp) != 0;
+	f->pos = 24 + got;
 	return 1;
 #endif
 }
 
 void cap_pcapfile_close(struct cap_pcapfile *f)
 {
+	if (f->map)
+		munmap(f->map, f->maplen);
+	f->map = NULL;
 	free(f->mem);
 	f->mem = NULL;
 	f->block = NULL;
@@ -184,6 +287,14 @@ static int fill(struct cap_pcapfile *f, size_t need)
 	size_t have = (size_t)(f->end - f->p);
 	if (have >= need)
 		return 1;
+	if (f->map && !f->map_done) {
+		/* The end of the mapping: what is left of it goes to the
+		 * room like any partial record, and what was appended since
+		 * the file was opened is read from there. */
+		f->map_done = true;
+		if (lseek(f->fd, (off_t)f->maplen, SEEK_SET) < 0)
+			f->eof = true;
+	}
 	unsigned char *to = f->block - have;
 	if (f->p != to) {
 		memmove(to, f->p, have);
@@ -227,8 +338,8 @@ static int stopped(struct cap_pcapfile *f, int n)
 	return n;
 }
 
-int cap_pcapfile_dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
-                          u_char *user)
+static int dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
+                    u_char *user)
 {
 	if (cnt <= 0)
 		cnt = INT_MAX;
@@ -305,6 +416,20 @@ int cap_pcapfile_dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
 			rec = f->p; /* moved */
 		}
 		f->p = rec + need;
+		if (f->map && (size_t)(f->end - f->p) >= REC_HDR) {
+			/* The record after the next one: its header and the
+			 * packet headers after it, fetched while this one is
+			 * decoded (in a mapping they are not in the CPU's cache:
+			 * no copy brought them there). The next one's header,
+			 * which says where, was fetched one record ago. */
+			uint32_t nc = get32(f->p + 8, swapped);
+			if (nc <= CAP_PCAPFILE_MAXCAP &&
+			    (size_t)(f->end - f->p) >= 2 * REC_HDR + nc + 128) {
+				const unsigned char *nn = f->p + REC_HDR + nc;
+				__builtin_prefetch(nn);
+				__builtin_prefetch(nn + 64);
+			}
+		}
 		if (h.caplen > snap)
 			h.caplen = snap;
 		const u_char *data = rec + REC_HDR;
@@ -314,4 +439,46 @@ int cap_pcapfile_dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
 		if (++n >= cnt)
 			return n;
 	}
+}
+
+/* Let go of the mapped pages well behind the reader (MADV_DONTNEED: they
+ * stay in the page cache, but no longer count in this process's resident
+ * memory), so that reading a file of any size keeps a few MiB of it
+ * mapped, not all of it. */
+#define DROP_STEP (4u * 1024u * 1024u)
+#define DROP_KEEP (256u * 1024u) /* behind the current record */
+
+static void drop_behind(struct cap_pcapfile *f)
+{
+	size_t at = (size_t)(f->p - f->map);
+	if (at < f->map_dropped + DROP_STEP + DROP_KEEP)
+		return;
+	size_t to = (at - DROP_KEEP) & ~(size_t)4095u;
+	(void)madvise(f->map + f->map_dropped, to - f->map_dropped,
+	              MADV_DONTNEED);
+	f->map_dropped = to;
+}
+
+int cap_pcapfile_dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
+                          u_char *user)
+{
+	if (!f->map || f->map_done)
+		return dispatch(f, cnt, cb, user);
+	drop_behind(f);
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 0) != 0) {
+		/* SIGBUS: a page of the mapping past the file's end now */
+		bus_jmp = NULL;
+		snprintf(f->errbuf, sizeof f->errbuf, "truncated dump file: it "
+		         "shrank while it was read (SIGBUS past byte %llu of "
+		         "%zu)", (unsigned long long)(f->p - f->map), f->maplen);
+		f->map_done = true;
+		f->eof = true;
+		f->p = f->end = f->block; /* nothing more from the mapping */
+		return -1;
+	}
+	bus_jmp = &jb;
+	int n = dispatch(f, cnt, cb, user);
+	bus_jmp = NULL;
+	return n;
 }

@@ -30,7 +30,12 @@ struct cap_pcapfile {
 	bool swapped;              /* the file's byte order is not ours */
 	bool micro;                /* microsecond timestamps (scaled to ns) */
 	bool eof;                  /* read() returned 0 */
-	uint64_t pos;              /* bytes of the stream read so far (progress) */
+	uint64_t pos;              /* bytes of the stream read so far (progress;
+	                            * cap_pcapfile_pos) */
+	unsigned char *map;        /* the whole file mapped, or NULL */
+	size_t maplen;             /* its size when it was opened */
+	bool map_done;             /* past the mapping: read(2) from maplen on */
+	size_t map_dropped;        /* its pages before this were let go */
 	const struct bpf_program *filter; /* NULL: every packet */
 	volatile sig_atomic_t break_loop;
 	char errbuf[PCAP_ERRBUF_SIZE];
@@ -42,11 +47,14 @@ struct cap_pcapfile {
  * 0xa1b23c4d in either byte order, read through glibc stdio, of a link type
  * libpcap does not post-process (see pcapfile.c). `filter` (may be NULL) is
  * the compiled program set on `p`, kept by the caller while the reader
- * lives. Returns 1 (the reader owns the reading of p's stream from now on;
+ * lives. With `map`, a regular file is mapped into memory and its records
+ * read there (no copy; what is appended after it was opened is then read
+ * with read(2)); else, and for pipes, it is read in blocks. Returns 1
+ * (the reader owns the reading of p's stream from now on;
  * libpcap must not read it any more), 0 (libpcap must read it: nothing was
  * touched), or -1 (out of memory; nothing touched either). */
 int cap_pcapfile_open(struct cap_pcapfile *f, pcap_t *p,
-                      const struct bpf_program *filter);
+                      const struct bpf_program *filter, bool map);
 void cap_pcapfile_close(struct cap_pcapfile *f);
 
 /* pcap_dispatch() on the file: up to `cnt` packets that pass the filter
@@ -55,6 +63,12 @@ void cap_pcapfile_close(struct cap_pcapfile *f);
  * cap_pcapfile_breakloop() was called before any packet. */
 int cap_pcapfile_dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
                           u_char *user);
+
+/* Bytes of the stream taken so far (the progress line). */
+static inline uint64_t cap_pcapfile_pos(const struct cap_pcapfile *f)
+{
+	return f->map && !f->map_done ? (uint64_t)(f->p - f->map) : f->pos;
+}
 
 /* pcap_breakloop(): async-signal-safe. */
 static inline void cap_pcapfile_breakloop(struct cap_pcapfile *f)

@@ -409,11 +409,19 @@ static bool fast_reader_wanted(void)
 	return !(e && strcmp(e, "libpcap") == 0);
 }
 
+/* PORTAUDIT_READER=read: the fast reader without mapping the file. */
+static bool map_wanted(void)
+{
+	const char *e = getenv("PORTAUDIT_READER");
+	return !(e && strcmp(e, "read") == 0);
+}
+
 static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 {
 	static struct cap_pcapfile fast;
 	bool use_fast = fast_reader_wanted() &&
-		cap_pcapfile_open(&fast, s->p, s->has_prog ? &s->prog : NULL) == 1;
+		cap_pcapfile_open(&fast, s->p, s->has_prog ? &s->prog : NULL,
+		                  map_wanted()) == 1;
 	r->cur = s->p;
 	r->fast = use_fast ? &fast : NULL;
 	g_pcap = use_fast ? NULL : s->p;
@@ -439,7 +447,8 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 			        use_fast ? fast.errbuf : pcap_geterr(s->p));
 			break;
 		}
-		progress(r, done + (use_fast ? fast.pos : file_pos(s->p)), 0);
+		progress(r, done + (use_fast ? cap_pcapfile_pos(&fast)
+		                                 : file_pos(s->p)), 0);
 	}
 	g_pcap = NULL;
 	g_fast = NULL;

@@ -1,11 +1,12 @@
 /* it_reader.c -- the real binary reads classic pcap files with its own
- * reader (capture/pcapfile.c) unless PORTAUDIT_READER=libpcap: both must
- * give the same report. For every capture of pcaps/ (one at a time, from a
+ * reader (capture/pcapfile.c; a file mapped, or read in blocks with
+ * PORTAUDIT_READER=read) unless PORTAUDIT_READER=libpcap: all must give
+ * the same report. For every capture of pcaps/ (one at a time, from a
  * file and from standard input through a pipe, then all of them in one
  * command) and every classic pcap file of the shared corpus (tcpdump's and
  * libpcap's test captures, many cut short or crafted: 32 to a command, as
  * several -r files in a row), `portaudit -q -r ... --json R.json` is run
- * both ways: the exit status, standard error and the JSON report (less
+ * each way: the exit status, standard error and the JSON report (less
  * its command line) must be the same; the same for the captures of
  * pcaps/ cut short, with a caplen too large or a lower snaplen. A batch that differs is run again
  * file by file to name the file. */
@@ -92,16 +93,17 @@ struct outcome {
 	json_t *json; /* NULL when no report was written */
 };
 
-/* One run, with our reader or libpcap's. `stdin_file`: the capture comes
- * through a pipe from cat (the only source, "-r -"). */
-static void run(struct outcome *o, bool libpcap, char **batch, unsigned n,
-                const char *stdin_file)
+/* One run, with the reader PORTAUDIT_READER names: NULL (ours, a file
+ * mapped), "read" (ours, read in blocks) or "libpcap". `stdin_file`: the
+ * capture comes through a pipe from cat (the only source, "-r -"). */
+static void run(struct outcome *o, const char *reader, char **batch,
+                unsigned n, const char *stdin_file)
 {
 	const char *bin = getenv("PORTAUDIT");
 	const char *report = pa_tmp("reader.json");
 	remove(report);
-	if (libpcap)
-		setenv("PORTAUDIT_READER", "libpcap", 1);
+	if (reader)
+		setenv("PORTAUDIT_READER", reader, 1);
 	else
 		unsetenv("PORTAUDIT_READER");
 	if (stdin_file) {
@@ -141,36 +143,52 @@ static void outcome_free(struct outcome *o)
 	json_decref(o->json);
 }
 
-/* Do both readers agree? Prints what differs. */
-static bool agree(char **batch, unsigned n, const char *stdin_file)
+/* Does our reader (`reader`: NULL or "read") agree with libpcap's, in
+ * `b`? Prints what differs. */
+static bool same_outcome(const struct outcome *a, const struct outcome *b,
+                         const char *reader, const char *what)
 {
-	struct outcome a, b;
-	run(&a, false, batch, n, stdin_file);
-	run(&b, true, batch, n, stdin_file);
+	const char *ours = reader ? "our reader (read)" : "our reader";
 	bool ok = true;
-	const char *what = stdin_file ? stdin_file : batch[0];
-	if (a.r.status != b.r.status) {
-		fprintf(stderr, "%s: exit %d with our reader, %d with libpcap's\n",
-		        what, a.r.status, b.r.status);
+	if (a->r.status != b->r.status) {
+		fprintf(stderr, "%s: exit %d with %s, %d with libpcap's\n",
+		        what, a->r.status, ours, b->r.status);
 		ok = false;
 	}
-	if (strcmp(a.r.err, b.r.err) != 0) {
-		fprintf(stderr, "%s: standard error differs:\n--- ours\n%s"
-		        "--- libpcap\n%s", what, a.r.err, b.r.err);
+	if (strcmp(a->r.err, b->r.err) != 0) {
+		fprintf(stderr, "%s: standard error differs:\n--- %s\n%s"
+		        "--- libpcap\n%s", what, ours, a->r.err, b->r.err);
 		ok = false;
 	}
-	if (!a.json != !b.json || (a.json && !json_equal(a.json, b.json))) {
-		char *x = a.json ? json_dumps(a.json, JSON_INDENT(2)) : NULL;
-		char *y = b.json ? json_dumps(b.json, JSON_INDENT(2)) : NULL;
+	if (!a->json != !b->json || (a->json && !json_equal(a->json, b->json))) {
+		char *x = a->json ? json_dumps(a->json, JSON_INDENT(2)) : NULL;
+		char *y = b->json ? json_dumps(b->json, JSON_INDENT(2)) : NULL;
 		if (x)
 			pa_write_file(pa_tmp("ours.json"), x);
 		if (y)
 			pa_write_file(pa_tmp("libpcap.json"), y);
-		fprintf(stderr, "%s: the reports differ (%s)\n", what,
-		        pa_tmp("ours.json"));
+		fprintf(stderr, "%s: the reports differ, %s (%s)\n", what,
+		        ours, pa_tmp("ours.json"));
 		free(x);
 		free(y);
 		ok = false;
+	}
+	return ok;
+}
+
+/* Do the readers agree: ours on a mapped file and read in blocks (the
+ * same for a pipe: once), and libpcap's? */
+static bool agree(char **batch, unsigned n, const char *stdin_file)
+{
+	struct outcome a, b, c;
+	const char *what = stdin_file ? stdin_file : batch[0];
+	run(&a, NULL, batch, n, stdin_file);
+	run(&b, "libpcap", batch, n, stdin_file);
+	bool ok = same_outcome(&a, &b, NULL, what);
+	if (!stdin_file) {
+		run(&c, "read", batch, n, NULL);
+		ok = same_outcome(&c, &b, "read", what) && ok;
+		outcome_free(&c);
 	}
 	outcome_free(&a);
 	outcome_free(&b);
@@ -185,7 +203,7 @@ static unsigned check_batch(char **batch, unsigned n, unsigned *refused)
 		if (n == 0)
 			return 0;
 		struct outcome a;
-		run(&a, false, batch, n, NULL);
+		run(&a, NULL, batch, n, NULL);
 		unsigned bad = n;
 		if (a.r.status == 2) {
 			for (unsigned i = 0; i < n && bad == n; i++) {

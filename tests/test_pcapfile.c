@@ -5,7 +5,9 @@
  * magics in both byte orders, a cut at every byte of the last record,
  * caplen above the snaplen and above libpcap's maximum, no record at all,
  * records larger than the read block's room crossing its end, a pipe, a
- * filter, and the files it must leave to libpcap. */
+ * filter, and the files it must leave to libpcap; every file both mapped
+ * and read in blocks; a mapped file that shrinks (SIGBUS) or grows while
+ * it is read. */
 #include "harness.h"
 
 #include <errno.h>
@@ -228,9 +230,10 @@ static void drain(struct cap_pcapfile *f, int batch, struct result *res)
 	}
 }
 
-/* The fast reader on `path`, opened as cap_run opens it. */
+/* The fast reader on `path`, opened as cap_run opens it: the file mapped
+ * (map), or read in blocks. */
 static void read_fast(const char *path, const char *filter, int batch,
-                      struct result *res)
+                      bool map, struct result *res)
 {
 	struct cap_source s;
 	char eb[256];
@@ -238,8 +241,9 @@ static void read_fast(const char *path, const char *filter, int batch,
 	if (cap_source_open(&s, path, filter, eb, sizeof eb) != 0)
 		fail_msg("cap_source_open %s: %s", path, eb);
 	struct cap_pcapfile f;
-	if (cap_pcapfile_open(&f, s.p, s.has_prog ? &s.prog : NULL) != 1)
+	if (cap_pcapfile_open(&f, s.p, s.has_prog ? &s.prog : NULL, map) != 1)
 		fail_msg("%s: the fast reader did not take it", path);
+	assert_int_equal(f.map != NULL, map);
 	drain(&f, batch, res);
 	cap_pcapfile_close(&f);
 	cap_source_close(&s);
@@ -272,13 +276,16 @@ static void same(const struct result *a, const struct result *b,
 static void check_file(const char *path, const char *filter, int batch,
                        const char *what, size_t min_packets)
 {
-	struct result a, b;
+	struct result a, b, c;
 	read_libpcap(path, filter, &a);
-	read_fast(path, filter, batch, &b);
+	read_fast(path, filter, batch, true, &b);
 	same(&a, &b, what);
+	read_fast(path, filter, batch, false, &c);
+	same(&a, &c, what);
 	assert_true(a.n >= min_packets);
 	result_free(&a);
 	result_free(&b);
+	result_free(&c);
 }
 
 /* ---- the tests ---------------------------------------------------------- */
@@ -437,7 +444,8 @@ static void pipe_case(const struct bytes *o, size_t n, const char *what)
 	if (!p)
 		fail_msg("%s: %s", what, eb);
 	struct cap_pcapfile f;
-	assert_int_equal(cap_pcapfile_open(&f, p, NULL), 1);
+	assert_int_equal(cap_pcapfile_open(&f, p, NULL, true), 1);
+	assert_null(f.map); /* a pipe is read */
 	memset(&b, 0, sizeof b);
 	drain(&f, 4096, &b);
 	cap_pcapfile_close(&f);
@@ -490,7 +498,7 @@ static void test_breakloop(void **state)
 	char eb[256];
 	assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
 	struct cap_pcapfile f;
-	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL), 1);
+	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, true), 1);
 	struct result r;
 	memset(&r, 0, sizeof r);
 	assert_int_equal(cap_pcapfile_dispatch(&f, 10, on_rec, (u_char *)&r),
@@ -508,6 +516,125 @@ static void test_breakloop(void **state)
 	free(o.b);
 }
 
+/* A mapped file that shrinks while it is read (truncated by another
+ * process): the pages past its new end raise SIGBUS when touched, and the
+ * dispatch returns -1 with "it shrank" instead, the records before kept;
+ * the read(2) path meets the new end as a truncated file. Then a file
+ * that grows: what was appended after it was opened (and mapped) is read,
+ * as libpcap reads it. */
+static void test_map_shrink_and_grow(void **state)
+{
+	(void)state;
+	struct bytes o = { 0 };
+	file_header(&o, US, false, 4, 65535, DLT_EN10MB);
+	while (o.n < 3u * 1024u * 1024u)
+		record(&o, false, 1700003000u, (uint32_t)o.n % 1000000u, 1000,
+		       1000);
+	const char *path = save("shrink.pcap", &o, o.n);
+	for (int map = 1; map >= 0; map--) {
+		(void)save("shrink.pcap", &o, o.n);
+		struct cap_source s;
+		char eb[256];
+		assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
+		struct cap_pcapfile f;
+		assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, map != 0), 1);
+		assert_int_equal(f.map != NULL, map != 0);
+		struct result r;
+		memset(&r, 0, sizeof r);
+		assert_int_equal(cap_pcapfile_dispatch(&f, 10, on_rec,
+		                                       (u_char *)&r), 10);
+		assert_int_equal(truncate(path, 1024 * 1024), 0);
+		drain(&f, 4096, &r);
+		assert_int_equal(r.end, -1);
+		if (map)
+			assert_non_null(strstr(r.err, "shrank while it was read"));
+		else
+			assert_non_null(strstr(r.err, "truncated dump file"));
+		/* what was read before: records wholly in the first MiB at
+		 * most (the read(2) path has its block of 1 MiB already) */
+		assert_true(r.n >= 10);
+		assert_true(r.n * 1016 <= 1024 * 1024 + 4096 * 1016u);
+		for (size_t i = 0; i < r.n; i++)
+			assert_int_equal(r.r[i].h.caplen, 1000);
+		/* nothing more after the error */
+		assert_true(cap_pcapfile_dispatch(&f, 10, on_rec, (u_char *)&r) <= 0);
+		cap_pcapfile_close(&f);
+		cap_source_close(&s);
+		result_free(&r);
+	}
+
+	/* Grows: 200 records when opened (and mapped), 300 more appended
+	 * after the first dispatch: all 500 are read (the end of a file is
+	 * where its reader first finds it, with libpcap too: stdio's EOF is
+	 * sticky). */
+	struct bytes g = { 0 };
+	file_header(&g, NS, true, 4, 65535, DLT_EN10MB);
+	records(&g, true, 200, 1500);
+	size_t first = g.n;
+	records(&g, true, 300, 1500);
+	path = save("grow.pcap", &g, first);
+	struct result a;
+	read_libpcap(path, NULL, &a);
+	assert_int_equal(a.n, 200);
+	(void)save("grow-all.pcap", &g, g.n);
+	result_free(&a);
+	read_libpcap(pa_tmp("grow-all.pcap"), NULL, &a);
+	assert_int_equal(a.n, 500);
+	struct cap_source s;
+	char eb[256];
+	assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
+	struct cap_pcapfile f;
+	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, true), 1);
+	assert_non_null(f.map);
+	struct result b;
+	memset(&b, 0, sizeof b);
+	assert_int_equal(cap_pcapfile_dispatch(&f, 10, on_rec, (u_char *)&b),
+	                 10);
+	FILE *fp = fopen(path, "ab");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(g.b + first, 1, g.n - first, fp), g.n - first);
+	assert_int_equal(fclose(fp), 0);
+	drain(&f, 4096, &b);
+	same(&a, &b, "a mapped file that grew");
+	cap_pcapfile_close(&f);
+	cap_source_close(&s);
+	result_free(&a);
+	result_free(&b);
+	free(g.b);
+	free(o.b);
+}
+
+/* A SIGBUS that is not the reader's (raised outside a mapped dispatch)
+ * goes to the action there was before: here the default, which ends the
+ * process. */
+static void test_other_sigbus(void **state)
+{
+	(void)state;
+	struct bytes o = { 0 };
+	file_header(&o, US, false, 4, 65535, DLT_EN10MB);
+	records(&o, false, 20, 500);
+	const char *path = save("bus.pcap", &o, o.n);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL); /* not cmocka's */
+		struct cap_source s;
+		char eb[256];
+		if (cap_source_open(&s, path, NULL, eb, sizeof eb) != 0)
+			_exit(1);
+		struct cap_pcapfile f;
+		if (cap_pcapfile_open(&f, s.p, NULL, true) != 1 || !f.map)
+			_exit(2);
+		raise(SIGBUS);
+		_exit(3);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGBUS);
+	free(o.b);
+}
+
 /* Files the reader must leave to libpcap: it says 0 and touches nothing,
  * so libpcap still reads every packet. */
 static void leave_to_libpcap(struct bytes *o, const char *what)
@@ -518,7 +645,7 @@ static void leave_to_libpcap(struct bytes *o, const char *what)
 	if (cap_source_open(&s, path, NULL, eb, sizeof eb) != 0)
 		fail_msg("%s: %s", what, eb);
 	struct cap_pcapfile f;
-	if (cap_pcapfile_open(&f, s.p, NULL) != 0)
+	if (cap_pcapfile_open(&f, s.p, NULL, true) != 0)
 		fail_msg("%s: the fast reader took it", what);
 	struct result a, b;
 	memset(&b, 0, sizeof b);
@@ -603,7 +730,7 @@ static void test_pcapng_left(void **state)
 	char eb[256];
 	assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
 	struct cap_pcapfile f;
-	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL), 0);
+	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, true), 0);
 	cap_source_close(&s);
 }
 
@@ -619,6 +746,8 @@ int main(void)
 		cmocka_unit_test(test_pipe),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_breakloop),
+		cmocka_unit_test(test_map_shrink_and_grow),
+		cmocka_unit_test(test_other_sigbus),
 		cmocka_unit_test(test_left_to_libpcap),
 		cmocka_unit_test(test_pcapng_left),
 	};
