@@ -58,7 +58,7 @@
 static void apply(struct cap_pipe *pp, struct cap_pipe_batch *b)
 {
 	if (b->n)
-		cap_flowtab_batch(pp->ft, b->pkt, b->ts, b->n);
+		cap_flowtab_batch_hashed(pp->ft, b->pkt, b->ts, b->hash, b->n);
 	if (b->tick_ns)
 		cap_flowtab_tick(pp->ft, b->tick_ns);
 	uint64_t flows = (pp->st ? pp->st->flows : 0) + cap_flowtab_live(pp->ft);

@@ -7,7 +7,8 @@
  * decoded packets in place (the packets of one frame, an outer packet
  * and those inside its tunnels, go into one batch, in order); a full batch, or one flushed early (the end
  * of a pcap_dispatch call, a live tick), goes to the flow-table thread,
- * which applies the packets in order with cap_flowtab_batch(), so that
+ * which applies the packets in order with cap_flowtab_batch_hashed() (the
+ * reader has hashed their flow keys: work taken off the table's thread), so that
  * flows, their order and every counter are those of a single thread. The
  * flow table's callback (classification, streamed reports) runs on that
  * thread. Memory is CAP_PIPE_SLOTS batches, allocated at start; when they
@@ -48,6 +49,7 @@ enum cap_pipe_mode {
 struct cap_pipe_batch {
 	struct cap_packet pkt[CAP_PIPE_ROOM];
 	uint64_t ts[CAP_PIPE_ROOM];
+	uint64_t hash[CAP_PIPE_ROOM]; /* cap_flowtab_hash(), by the reader */
 	unsigned n;
 	uint64_t tick_ns; /* after the packets, let the table's clock pass to
 	                   * this (a quiet live link); 0 none */
@@ -113,6 +115,7 @@ void cap_pipe_full(struct cap_pipe *pp);
 static inline void cap_pipe_push(struct cap_pipe *pp, uint64_t ts)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
+	b->hash[b->n] = cap_flowtab_hash(pp->ft, &b->pkt[b->n]);
 	b->ts[b->n++] = ts;
 	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_full(pp);
@@ -124,8 +127,10 @@ static inline void cap_pipe_push_n(struct cap_pipe *pp, uint64_t ts,
                                    unsigned n)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		b->hash[b->n] = cap_flowtab_hash(pp->ft, &b->pkt[b->n]);
 		b->ts[b->n++] = ts;
+	}
 	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_full(pp);
 }
