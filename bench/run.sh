@@ -270,13 +270,14 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 		fi
 		out=$dir/cg.$kind.out
 		dec=$(fn "$out" cap_decode_frame | cut -d' ' -f1)
-		bat=$(fn "$out" cap_flowtab_batch | cut -d' ' -f1)
+		bat=$(fn "$out" cap_flowtab_batch_hashed | cut -d' ' -f1)
+		hsh=$(fn "$out" cap_flowtab_hash | cut -d' ' -f1)
 		fls=$(fn "$out" cap_flowtab_flush | cut -d' ' -f1)
 		clf=$(fn "$out" cls_flow | cut -d' ' -f1)
 		fin=$(fn "$out" cls_finish | cut -d' ' -f1)
 		jso=$(fn "$out" json_report | cut -d' ' -f1)
 		new=$(fn "$out" cls_new | cut -d' ' -f1)
-		tab=$((bat + fls - clf))
+		tab=$((${bat:-0} + ${hsh:-0} + fls - clf))
 		cls=$((clf + fin))
 		rest=$((au - dec - tab - cls - jso - new))
 		printf '%-8s %9s %10s %10s %10s %8s  %s / %s / %s / %s / %s / %s\n' "$kind" "$n" \
@@ -288,7 +289,7 @@ if [ "$callgrind" != 0 ] && command -v valgrind > /dev/null 2>&1 &&
 			goal "mixed: audit with its report <= 2.0 x the bare loop's instructions ($(ratio "$au" "$fl"), first $n packets)" $?
 		fi
 	done
-	echo "reading: everything not listed (the pcap reader -- capture/pcapfile.c, or libpcap and stdio with PORTAUDIT_READER=libpcap --, the callback, the pipe); decode: cap_decode_frame; flow table: cap_flowtab_batch and _flush less classification;"
+	echo "reading: everything not listed (the pcap reader -- capture/pcapfile.c, or libpcap and stdio with PORTAUDIT_READER=libpcap --, the callback, the pipe); decode: cap_decode_frame; flow table: cap_flowtab_batch_hashed, _hash (the reader hashes the keys) and _flush less classification;"
 	echo "classify: cls_flow (per flow) and cls_finish (inferred servers' flows judged at the end); setup: cls_new"
 
 	echo
