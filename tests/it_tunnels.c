@@ -23,6 +23,7 @@
  *    flows CSV columns, and --evidence writing a tunnelled frame once. */
 #include "harness.h"
 #include "test_report_fixture.h" /* sch_check: docs/report.schema.json */
+#include "tshark_conv.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -300,65 +301,9 @@ static const char *tool(const char *name)
 	return NULL;
 }
 
-/* A conversation: endpoints as text, n[0] a->b, n[1] b->a. */
-struct conv {
-	char proto[8];
-	char a[64], b[64];
-	unsigned pa, pb;
-	unsigned long long n[2];
-	bool matched;
-};
-
-static struct conv ours[MAXF], theirs[MAXF];
-static unsigned nours, ntheirs;
-
-static void conv_add(struct conv *tab, unsigned *n, const struct conv *c)
-{
-	for (unsigned i = 0; i < *n; i++) {
-		struct conv *t = &tab[i];
-		if (strcmp(t->proto, c->proto) != 0)
-			continue;
-		if (strcmp(t->a, c->a) == 0 && t->pa == c->pa &&
-		    strcmp(t->b, c->b) == 0 && t->pb == c->pb) {
-			t->n[0] += c->n[0];
-			t->n[1] += c->n[1];
-			return;
-		}
-		if (strcmp(t->a, c->b) == 0 && t->pa == c->pb &&
-		    strcmp(t->b, c->a) == 0 && t->pb == c->pa) {
-			t->n[0] += c->n[1];
-			t->n[1] += c->n[0];
-			return;
-		}
-	}
-	assert_true(*n < MAXF);
-	tab[(*n)++] = *c;
-}
-
-static void norm_addr(char *a, size_t len)
-{
-	uint8_t bin[16];
-	char out[64];
-	if (inet_pton(AF_INET, a, bin) == 1)
-		inet_ntop(AF_INET, bin, out, sizeof out);
-	else if (inet_pton(AF_INET6, a, bin) == 1)
-		inet_ntop(AF_INET6, bin, out, sizeof out);
-	else
-		return;
-	snprintf(a, len, "%s", out);
-}
-
-static bool endpoint(const char *tok, char *addr, size_t alen, unsigned *port)
-{
-	const char *c = strrchr(tok, ':');
-	if (!c || (size_t)(c - tok) >= alen)
-		return false;
-	memcpy(addr, tok, (size_t)(c - tok));
-	addr[c - tok] = 0;
-	*port = (unsigned)strtoul(c + 1, NULL, 10);
-	norm_addr(addr, alen);
-	return true;
-}
+static struct ts_conv ours_v[MAXF], theirs_v[MAXF];
+static struct ts_convs ours = { ours_v, 0, MAXF };
+static struct ts_convs theirs = { theirs_v, 0, MAXF };
 
 static void tshark_convs(const char *ts, const char *pcap)
 {
@@ -368,35 +313,8 @@ static void tshark_convs(const char *ts, const char *pcap)
 	pa_exec(&r, NULL, argv);
 	if (r.status != 0)
 		fail_msg("tshark on %s: status %d: %s", pcap, r.status, r.err);
-	const char *proto = NULL;
-	ntheirs = 0;
-	for (const char *line = r.out; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		char buf[512];
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		snprintf(buf, sizeof buf, "%.*s", (int)(len < 511 ? len : 511), line);
-		if (strncmp(buf, "TCP Conversations", 17) == 0)
-			proto = "TCP";
-		else if (strncmp(buf, "UDP Conversations", 17) == 0)
-			proto = "UDP";
-		else if (proto && strstr(buf, "<->")) {
-			char e1[128], e2[128], u1[16], b1[32];
-			unsigned long long n_ba, n_ab;
-			if (sscanf(buf, "%127s <-> %127s %llu %31s %15s %llu", e1, e2,
-			           &n_ba, b1, u1, &n_ab) == 6) {
-				struct conv c;
-				memset(&c, 0, sizeof c);
-				snprintf(c.proto, sizeof c.proto, "%s", proto);
-				if (endpoint(e1, c.a, sizeof c.a, &c.pa) &&
-				    endpoint(e2, c.b, sizeof c.b, &c.pb)) {
-					c.n[0] = n_ab;
-					c.n[1] = n_ba;
-					conv_add(theirs, &ntheirs, &c);
-				}
-			}
-		}
-		line = nl ? nl + 1 : NULL;
-	}
+	theirs.n = 0;
+	ts_parse_conv(r.out, &theirs);
 	pa_result_free(&r);
 }
 
@@ -412,35 +330,36 @@ static unsigned compare_echo(const char *ts, const char *pcap)
 	struct pa_result r;
 	pa_exec(&r, NULL, argv);
 	assert_int_equal(r.status, 0);
-	struct conv pairs[64];
-	unsigned np = 0, bad = 0;
+	struct ts_conv pairs_v[64];
+	struct ts_convs pairs = { pairs_v, 0, 64 };
+	unsigned bad = 0;
 	for (const char *line = r.out; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		char a[64], b[64];
 		if (sscanf(line, "%63s %63s", a, b) == 2) {
-			struct conv c;
+			struct ts_conv c;
 			memset(&c, 0, sizeof c);
-			snprintf(c.proto, sizeof c.proto, "ICMP");
+			c.proto = 1;
 			snprintf(c.a, sizeof c.a, "%s", a);
 			snprintf(c.b, sizeof c.b, "%s", b);
 			c.n[0] = 1;
-			conv_add(pairs, &np, &c);
-			assert_true(np < 64);
+			ts_conv_add(&pairs, &c);
 		}
 		line = nl ? nl + 1 : NULL;
 	}
 	pa_result_free(&r);
-	for (unsigned i = 0; i < np; i++) {
+	for (unsigned i = 0; i < pairs.n; i++) {
 		unsigned long long ourn = 0;
 		for (unsigned k = 0; k < nfl; k++)
 			if (strcmp(fl[k].proto, "ICMP") == 0 &&
 			    (fl[k].sport == 8 || fl[k].sport == 0) &&
-			    same_pair(fl[k].src, fl[k].dst, pairs[i].a, pairs[i].b))
+			    same_pair(fl[k].src, fl[k].dst, pairs.v[i].a,
+			              pairs.v[i].b))
 				ourn += fl[k].pkts[0] + fl[k].pkts[1];
-		if (ourn != pairs[i].n[0] + pairs[i].n[1]) {
+		const struct ts_conv *p = &pairs.v[i];
+		if (ourn != p->n[0] + p->n[1]) {
 			fprintf(stderr, "%s: echo %s <-> %s: ours %llu, tshark %llu\n",
-			        pcap, pairs[i].a, pairs[i].b, ourn,
-			        pairs[i].n[0] + pairs[i].n[1]);
+			        pcap, p->a, p->b, ourn, p->n[0] + p->n[1]);
 			bad++;
 		}
 	}
@@ -450,63 +369,24 @@ static unsigned compare_echo(const char *ts, const char *pcap)
 /* Our TCP/UDP flows against tshark's conversations, summed per tuple. */
 static unsigned compare_convs(const char *name)
 {
-	nours = 0;
+	ours.n = 0;
 	for (unsigned k = 0; k < nfl; k++) {
-		if (strcmp(fl[k].proto, "TCP") != 0 && strcmp(fl[k].proto, "UDP"))
+		unsigned proto = strcmp(fl[k].proto, "TCP") == 0 ? 6 :
+		                 strcmp(fl[k].proto, "UDP") == 0 ? 17 : 0;
+		if (!proto)
 			continue;
-		struct conv c;
+		struct ts_conv c;
 		memset(&c, 0, sizeof c);
-		snprintf(c.proto, sizeof c.proto, "%s", fl[k].proto);
+		c.proto = proto;
 		snprintf(c.a, sizeof c.a, "%s", fl[k].src);
 		snprintf(c.b, sizeof c.b, "%s", fl[k].dst);
 		c.pa = fl[k].sport;
 		c.pb = fl[k].dport;
 		c.n[0] = fl[k].pkts[0];
 		c.n[1] = fl[k].pkts[1];
-		conv_add(ours, &nours, &c);
+		ts_conv_add(&ours, &c);
 	}
-	unsigned bad = 0;
-	for (unsigned i = 0; i < ntheirs; i++) {
-		struct conv *t = &theirs[i];
-		struct conv *o = NULL;
-		bool turned = false;
-		for (unsigned k = 0; k < nours && !o; k++) {
-			struct conv *c = &ours[k];
-			if (strcmp(c->proto, t->proto) != 0)
-				continue;
-			if (strcmp(c->a, t->a) == 0 && c->pa == t->pa &&
-			    strcmp(c->b, t->b) == 0 && c->pb == t->pb)
-				o = c;
-			else if (strcmp(c->a, t->b) == 0 && c->pa == t->pb &&
-			         strcmp(c->b, t->a) == 0 && c->pb == t->pa) {
-				o = c;
-				turned = true;
-			}
-		}
-		if (!o) {
-			fprintf(stderr, "%s: tshark %s %s:%u <-> %s:%u not in our "
-			        "flows\n", name, t->proto, t->a, t->pa, t->b, t->pb);
-			bad++;
-			continue;
-		}
-		o->matched = true;
-		unsigned long long x0 = turned ? t->n[1] : t->n[0];
-		unsigned long long x1 = turned ? t->n[0] : t->n[1];
-		if (o->n[0] != x0 || o->n[1] != x1) {
-			fprintf(stderr, "%s: %s %s:%u -> %s:%u: ours %llu/%llu, "
-			        "tshark %llu/%llu\n", name, o->proto, o->a, o->pa,
-			        o->b, o->pb, o->n[0], o->n[1], x0, x1);
-			bad++;
-		}
-	}
-	for (unsigned k = 0; k < nours; k++)
-		if (!ours[k].matched) {
-			fprintf(stderr, "%s: our %s %s:%u -> %s:%u not in tshark's\n",
-			        name, ours[k].proto, ours[k].a, ours[k].pa,
-			        ours[k].b, ours[k].pb);
-			bad++;
-		}
-	return bad;
+	return ts_compare(&ours, &theirs, name);
 }
 
 static unsigned in_kind(const char *kind)
@@ -531,7 +411,7 @@ static unsigned check_capture(const char *ts, const char *pcap,
 	unsigned inside = in_kind(kind);
 	printf("%-28s %-10s %3u flows (%u inside %s), tshark %u tcp/udp "
 	       "conversations, %u differences\n", name, kind, nfl, inside, kind,
-	       ntheirs, bad);
+	       theirs.n, bad);
 	if (!inside) {
 		fprintf(stderr, "%s: no flow inside a %s tunnel\n", name, kind);
 		bad++;

@@ -18,6 +18,7 @@
  *   since the corpus holds only one radiotap frame with IP in it. */
 #include "harness.h"
 #include "frames.h"
+#include "tshark_conv.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -32,109 +33,9 @@
 
 /* ---- conversations ------------------------------------------------------- */
 
-/* One conversation, endpoints as text. n[0] = a->b, n[1] = b->a. */
-struct conv {
-	unsigned proto;
-	char a[64], b[64];
-	unsigned pa, pb;
-	unsigned long long n[2];
-	bool matched;
-};
-
-static struct conv ours[MAXC], theirs[MAXC];
-static unsigned nours, ntheirs;
-
-static void add(struct conv *tab, unsigned *n, const struct conv *c)
-{
-	for (unsigned i = 0; i < *n; i++) {
-		struct conv *t = &tab[i];
-		if (t->proto != c->proto)
-			continue;
-		if (strcmp(t->a, c->a) == 0 && t->pa == c->pa &&
-		    strcmp(t->b, c->b) == 0 && t->pb == c->pb) {
-			t->n[0] += c->n[0];
-			t->n[1] += c->n[1];
-			return;
-		}
-		if (strcmp(t->a, c->b) == 0 && t->pa == c->pb &&
-		    strcmp(t->b, c->a) == 0 && t->pb == c->pa) {
-			t->n[0] += c->n[1];
-			t->n[1] += c->n[0];
-			return;
-		}
-	}
-	assert_true(*n < MAXC);
-	tab[(*n)++] = *c;
-}
-
-/* Address text as inet_ntop writes it. */
-static bool norm_addr(char *addr, size_t alen)
-{
-	uint8_t bin[16];
-	char norm[64];
-	if (inet_pton(AF_INET, addr, bin) == 1)
-		inet_ntop(AF_INET, bin, norm, sizeof norm);
-	else if (inet_pton(AF_INET6, addr, bin) == 1)
-		inet_ntop(AF_INET6, bin, norm, sizeof norm);
-	else
-		return false;
-	snprintf(addr, alen, "%s", norm);
-	return true;
-}
-
-static bool parse_port(const char *s, unsigned *port)
-{
-	char *end;
-	unsigned long p = strtoul(s, &end, 10);
-	if (end == s || *end || p > 65535)
-		return false;
-	*port = (unsigned)p;
-	return true;
-}
-
-/* "10.0.0.1:50000" or "2001:db8::1:50000": the port after the last ':' */
-static bool endpoint(const char *tok, char *addr, size_t alen, unsigned *port)
-{
-	const char *c = strrchr(tok, ':');
-	if (!c || (size_t)(c - tok) >= alen)
-		return false;
-	memcpy(addr, tok, (size_t)(c - tok));
-	addr[c - tok] = 0;
-	return parse_port(c + 1, port) && norm_addr(addr, alen);
-}
-
-static void parse_tshark(const char *out)
-{
-	unsigned proto = 0;
-	const char *line = out;
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[512];
-		snprintf(buf, sizeof buf, "%.*s", (int)(len < 511 ? len : 511), line);
-		if (strncmp(buf, "TCP Conversations", 17) == 0)
-			proto = 6;
-		else if (strncmp(buf, "UDP Conversations", 17) == 0)
-			proto = 17;
-		else if (proto && strstr(buf, "<->")) {
-			char e1[128], e2[128], u1[16], b1[32];
-			unsigned long long n_ba, n_ab;
-			if (sscanf(buf, "%127s <-> %127s %llu %31s %15s %llu", e1, e2,
-			           &n_ba, b1, u1, &n_ab) == 6) {
-				struct conv c;
-				memset(&c, 0, sizeof c);
-				c.proto = proto;
-				if (endpoint(e1, c.a, sizeof c.a, &c.pa) &&
-				    endpoint(e2, c.b, sizeof c.b, &c.pb)) {
-					c.n[0] = n_ab;
-					c.n[1] = n_ba;
-					add(theirs, &ntheirs, &c);
-				}
-			}
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-}
+static struct ts_conv ours_v[MAXC], theirs_v[MAXC];
+static struct ts_convs ours = { ours_v, 0, MAXC };
+static struct ts_convs theirs = { theirs_v, 0, MAXC };
 
 /* --flows-csv: protocol, src_ip, src_port, dest_ip, dest_port are columns
  * 4-8, pkts_toserver and pkts_toclient 14 and 15 (before any quoted one). */
@@ -159,7 +60,7 @@ static void parse_flows_csv(const char *text)
 		line = nl;
 		if (ncol < 16)
 			continue;
-		struct conv c;
+		struct ts_conv c;
 		memset(&c, 0, sizeof c);
 		if (strcmp(col[3], "tcp") == 0)
 			c.proto = 6;
@@ -169,58 +70,14 @@ static void parse_flows_csv(const char *text)
 			continue;
 		snprintf(c.a, sizeof c.a, "%s", col[4]);
 		snprintf(c.b, sizeof c.b, "%s", col[6]);
-		assert_true(norm_addr(c.a, sizeof c.a) && norm_addr(c.b, sizeof c.b));
-		assert_true(parse_port(col[5], &c.pa) && parse_port(col[7], &c.pb));
+		assert_true(ts_norm_addr(c.a, sizeof c.a) &&
+		            ts_norm_addr(c.b, sizeof c.b));
+		assert_true(ts_parse_port(col[5], &c.pa) &&
+		            ts_parse_port(col[7], &c.pb));
 		c.n[0] = strtoull(col[13], NULL, 10);
 		c.n[1] = strtoull(col[14], NULL, 10);
-		add(ours, &nours, &c);
+		ts_conv_add(&ours, &c);
 	}
-}
-
-static unsigned compare(const char *what)
-{
-	unsigned bad = 0;
-	for (unsigned i = 0; i < ntheirs; i++) {
-		struct conv *t = &theirs[i];
-		struct conv *o = NULL;
-		bool swap = false;
-		for (unsigned k = 0; k < nours && !o; k++) {
-			struct conv *c = &ours[k];
-			if (c->proto != t->proto)
-				continue;
-			if (strcmp(c->a, t->a) == 0 && c->pa == t->pa &&
-			    strcmp(c->b, t->b) == 0 && c->pb == t->pb)
-				o = c;
-			else if (strcmp(c->a, t->b) == 0 && c->pa == t->pb &&
-			         strcmp(c->b, t->a) == 0 && c->pb == t->pa)
-				o = c, swap = true;
-		}
-		if (!o) {
-			fprintf(stderr, "%s: tshark %s %s:%u <-> %s:%u not in our flows\n",
-			        what, t->proto == 6 ? "tcp" : "udp", t->a, t->pa, t->b,
-			        t->pb);
-			bad++;
-			continue;
-		}
-		o->matched = true;
-		for (int d = 0; d < 2; d++) {
-			unsigned long long want = t->n[swap ? 1 - d : d];
-			if (o->n[d] != want) {
-				fprintf(stderr, "%s: %s:%u -> %s:%u direction %d: ours %llu,"
-				        " tshark %llu\n", what, o->a, o->pa, o->b, o->pb, d,
-				        o->n[d], want);
-				bad++;
-			}
-		}
-	}
-	for (unsigned k = 0; k < nours; k++)
-		if (!ours[k].matched) {
-			fprintf(stderr, "%s: our %s flow %s:%u -> %s:%u not in tshark's\n",
-			        what, ours[k].proto == 6 ? "tcp" : "udp", ours[k].a,
-			        ours[k].pa, ours[k].b, ours[k].pb);
-			bad++;
-		}
-	return bad;
 }
 
 /* ---- running the tools --------------------------------------------------- */
@@ -307,7 +164,7 @@ static void run_tshark(const char *ts, const char *path)
 	pa_exec(&r, NULL, argv);
 	if (r.status != 0)
 		fail_msg("tshark on %s: status %d: %s", path, r.status, r.err);
-	parse_tshark(r.out);
+	ts_parse_conv(r.out, &theirs);
 	pa_result_free(&r);
 }
 
@@ -423,7 +280,7 @@ static void test_corpus_vs_tshark(void **state)
 		assert_true(per_dlt[i] > 0);
 	}
 	struct totals t = {0};
-	nours = ntheirs = 0;
+	ours.n = theirs.n = 0;
 	for (unsigned i = 0; i < nfiles; i += BATCH)
 		run_ours(files + i, nfiles - i < BATCH ? nfiles - i : BATCH, &t);
 
@@ -450,16 +307,16 @@ static void test_corpus_vs_tshark(void **state)
 		free(argv);
 	}
 	run_tshark(ts, merged);
-	unsigned bad = compare("corpus");
+	unsigned bad = ts_compare(&ours, &theirs, "corpus");
 	printf("corpus: %u files, %llu packets (%llu IP), %u TCP/UDP tuples, "
 	       "tshark %u conversations, %u differences\n", nfiles, t.packets,
-	       t.ip_packets, nours, ntheirs, bad);
+	       t.ip_packets, ours.n, theirs.n, bad);
 	printf("corpus: wlan_non_data %llu, wlan_protected %llu, "
 	       "bad_link_hlen %llu\n", t.non_data, t.protected_, t.bad_hlen);
 	assert_int_equal(bad, 0);
 	/* a flow of each kind of file that has IP (radiotap, PPI, NFLOG, PKTAP
 	 * 258 and 149): the DNS, DHCP and HTTP conversations of those files */
-	assert_true(ntheirs >= 8);
+	assert_true(theirs.n >= 8);
 
 	unsigned long long nd, pr, bad_rt;
 	tshark_frame_kinds(ts, merged, &nd, &pr, &bad_rt);
@@ -631,16 +488,16 @@ static void test_generated_radiotap(void **state)
 	}
 	w_close(&w);
 
-	nours = ntheirs = 0;
+	ours.n = theirs.n = 0;
 	struct totals t = {0};
 	char *one[1] = { (char *)path };
 	run_ours(one, 1, &t);
 	run_tshark(ts, path);
-	unsigned bad = compare("radiotap.pcap");
+	unsigned bad = ts_compare(&ours, &theirs, "radiotap.pcap");
 	printf("radiotap.pcap: %u frames, %u flows, tshark %u conversations, "
-	       "%u differences\n", sent, nours, ntheirs, bad);
+	       "%u differences\n", sent, ours.n, theirs.n, bad);
 	assert_int_equal(bad, 0);
-	assert_int_equal(nours, 3);
+	assert_int_equal(ours.n, 3);
 	assert_int_equal(t.packets, sent);
 	assert_int_equal(t.ip_packets, ne);
 	assert_int_equal(t.non_data, nd);
