@@ -54,10 +54,13 @@ struct cls_gslot {               /* one slot of the group index */
 };
 
 /* Port table: for each port, the list of candidate service indexes,
- * stored compressed (CSR): list[start[p] .. start[p+1]). */
+ * list[start[p] .. start[p] + count[p]). Ports whose candidates are the
+ * same (a run between two range ends) share one list (match.c). */
 struct cls_ptab {
-	uint32_t *start; /* [65537] */
+	uint32_t *start; /* [65536] */
+	uint16_t *count; /* [65536] */
 	uint16_t *list;
+	uint32_t total;  /* entries in list; 0: no port has a candidate */
 };
 
 /* One aggregated finding under construction (findings.c). */

@@ -1834,6 +1834,113 @@ static void test_flow_ids(void **state)
 	env_free(e);
 }
 
+/* The port tables (match.c, built by runs between range ends) against a
+ * reference computed port by port: for every port, both protocols, the
+ * static and the dynamic table, the candidates are the services (in the
+ * catalog's order, each once) with a range holding the port. On the
+ * built-in catalog, then with services changed to ranges that overlap,
+ * touch, repeat a port and reach 0 and 65535. */
+static bool in_ranges(const struct cat_service *s, bool dynamic, uint32_t p)
+{
+	if (dynamic)
+		return s->has_dynamic && s->dynamic.lo <= p && p <= s->dynamic.hi;
+	for (unsigned r = 0; r < s->nreq && r < CAT_MAX_REQ; r++)
+		for (unsigned a = 0; a < s->req[r].nalt && a < CAT_MAX_ALT; a++)
+			if (s->req[r].alt[a].lo <= p && p <= s->req[r].alt[a].hi)
+				return true;
+	return false;
+}
+
+static void check_tables(const struct cat_model *m)
+{
+	struct cls_options o;
+	memset(&o, 0, sizeof o);
+	struct cls *c = cls_new(m, &o);
+	assert_non_null(c);
+	const struct catalog *cat = m->cat;
+	uint16_t want[512];
+	uint64_t total = 0;
+	for (int pi = 0; pi < 2; pi++) {
+		uint8_t proto = pi ? 17 : 6;
+		for (int dyn = 0; dyn < 2; dyn++) {
+			for (uint32_t p = 0; p < 65536; p++) {
+				uint32_t nw = 0;
+				for (uint32_t i = 0; i < cat->nservices; i++) {
+					const struct cat_service *s = &cat->services[i];
+					bool mine = s->proto == CAT_PROTO_NONE ||
+					            (s->proto == CAT_PROTO_TCP && !pi) ||
+					            (s->proto == CAT_PROTO_UDP && pi);
+					if (mine && in_ranges(s, dyn, p)) {
+						assert_true(nw < 512);
+						want[nw++] = (uint16_t)i;
+					}
+				}
+				const uint16_t *l;
+				uint32_t n = cls_candidates(c, proto, (uint16_t)p,
+				                            dyn != 0, &l);
+				if (n != nw || (n && memcmp(l, want, n * 2) != 0))
+					fail_msg("proto %u port %u %s: %u candidates, "
+					         "want %u", proto, p,
+					         dyn ? "dynamic" : "static", n, nw);
+				total += n;
+			}
+		}
+	}
+	assert_true(total > 0);
+	cls_free(c);
+}
+
+static void test_port_tables(void **state)
+{
+	(void)state;
+	struct catalog cat;
+	struct cat_model model;
+	struct cat_error err;
+	memset(&cat, 0, sizeof cat);
+	memset(&model, 0, sizeof model);
+	if (cat_load_file(&cat, NULL, &err) != 0)
+		fail_msg("built-in catalog: %s", err.msg);
+	if (cat_apply(&model, &cat, NULL, 0, &err) != 0)
+		fail_msg("apply: %s", err.msg);
+	check_tables(&model);
+	assert_true(cat.nservices >= 4);
+	/* overlapping, touching, repeated, and the ends of the port space */
+	static const uint16_t r0[][2] = { { 1000, 2000 }, { 1500, 2500 },
+	                                  { 1999, 1999 }, { 2501, 2600 },
+	                                  { 65535, 65535 }, { 0, 0 },
+	                                  { 1000, 1000 }, { 2600, 2700 } };
+	struct cat_service *s = &cat.services[0];
+	s->proto = CAT_PROTO_TCP;
+	s->nreq = 2;
+	s->req[0].nalt = 4;
+	s->req[1].nalt = 4;
+	for (unsigned k = 0; k < 8; k++) {
+		s->req[k / 4].alt[k % 4].lo = r0[k][0];
+		s->req[k / 4].alt[k % 4].hi = r0[k][1];
+	}
+	s = &cat.services[1];
+	s->proto = CAT_PROTO_NONE;
+	s->nreq = 1;
+	s->req[0].nalt = 2;
+	s->req[0].alt[0].lo = 0;
+	s->req[0].alt[0].hi = 65535;
+	s->req[0].alt[1].lo = 1960;
+	s->req[0].alt[1].hi = 1960;
+	s = &cat.services[2];
+	s->has_dynamic = true;
+	s->dynamic.lo = 1024;
+	s->dynamic.hi = 65535;
+	s = &cat.services[3];
+	s->proto = CAT_PROTO_UDP;
+	s->nreq = 1;
+	s->req[0].nalt = 1;
+	s->req[0].alt[0].lo = 7; /* an empty range: lo > hi */
+	s->req[0].alt[0].hi = 6;
+	check_tables(&model);
+	cat_model_free(&model);
+	cat_free(&cat);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1883,6 +1990,7 @@ int main(void)
 		cmocka_unit_test(test_flow_ids),
 		cmocka_unit_test(test_random_flows),
 		cmocka_unit_test(test_portmap),
+		cmocka_unit_test(test_port_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
