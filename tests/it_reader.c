@@ -2,8 +2,9 @@
  * reader (capture/pcapfile.c; a file mapped, or read in blocks with
  * PORTAUDIT_READER=read) unless PORTAUDIT_READER=libpcap: all must give
  * the same report. For every capture of pcaps/ (one at a time, from a
- * file and from standard input through a pipe, then all of them in one
- * command) and every classic pcap file of the shared corpus (tcpdump's and
+ * file and from standard input through a pipe and redirected from the
+ * file, then all of them in one command) and every classic pcap file of
+ * the shared corpus (tcpdump's and
  * libpcap's test captures, many cut short or crafted: 32 to a command, as
  * several -r files in a row), `portaudit -q -r ... --json R.json` is run
  * each way: the exit status, standard error and the JSON report (less
@@ -93,6 +94,9 @@ struct outcome {
 	json_t *json; /* NULL when no report was written */
 };
 
+/* Standard input from the file itself (`-r - < FILE`), not a pipe. */
+static bool stdin_redirect;
+
 /* One run, with the reader PORTAUDIT_READER names: NULL (ours, a file
  * mapped), "read" (ours, read in blocks) or "libpcap". `stdin_file`: the
  * capture comes through a pipe from cat (the only source, "-r -"). */
@@ -108,8 +112,13 @@ static void run(struct outcome *o, const char *reader, char **batch,
 		unsetenv("PORTAUDIT_READER");
 	if (stdin_file) {
 		char cmd[4096];
-		snprintf(cmd, sizeof cmd, "cat '%s' | '%s' -q -r - --json '%s'",
-		         stdin_file, bin, report);
+		if (stdin_redirect) /* a regular file: mapped */
+			snprintf(cmd, sizeof cmd, "'%s' -q -r - --json '%s' < '%s'",
+			         bin, report, stdin_file);
+		else
+			snprintf(cmd, sizeof cmd,
+			         "cat '%s' | '%s' -q -r - --json '%s'", stdin_file,
+			         bin, report);
 		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 		pa_exec(&o->r, NULL, argv);
 	} else {
@@ -176,8 +185,9 @@ static bool same_outcome(const struct outcome *a, const struct outcome *b,
 	return ok;
 }
 
-/* Do the readers agree: ours on a mapped file and read in blocks (the
- * same for a pipe: once), and libpcap's? */
+/* Do the readers agree: ours on a mapped file and read in blocks, and
+ * libpcap's? Standard input: from a pipe, and redirected from the file
+ * (mapped). */
 static bool agree(char **batch, unsigned n, const char *stdin_file)
 {
 	struct outcome a, b, c;
@@ -188,8 +198,13 @@ static bool agree(char **batch, unsigned n, const char *stdin_file)
 	if (!stdin_file) {
 		run(&c, "read", batch, n, NULL);
 		ok = same_outcome(&c, &b, "read", what) && ok;
-		outcome_free(&c);
+	} else {
+		stdin_redirect = true;
+		run(&c, NULL, batch, n, stdin_file);
+		stdin_redirect = false;
+		ok = same_outcome(&c, &b, NULL, what) && ok;
 	}
+	outcome_free(&c);
 	outcome_free(&a);
 	outcome_free(&b);
 	return ok;
