@@ -553,6 +553,44 @@ static size_t decode(const char *s, size_t n, char *out, size_t cap)
 	return o;
 }
 
+/* The value at *pp in the common cases, read without the full checks: a
+ * string of plain bytes, or an integer of at most 18 digits (in int64)
+ * without a leading zero, a fraction or an exponent. false, *pp as it
+ * was: anything else (scan_scalar and skip_nested decide). nf_scan reads
+ * its values through it first, and so does the layout reader. */
+static inline bool plain_value(const unsigned char **pp, const unsigned char *e,
+                               struct nf_val *v)
+{
+	const unsigned char *p = *pp, *q;
+	if (p >= e)
+		return false;
+	if (*p == '"') {
+		q = plain_run(p + 1, e);
+		if (q >= e || *q != '"')
+			return false;
+		v->p = (const char *)p + 1;
+		v->len = (uint32_t)(q - p - 1);
+		v->kind = NF_STRING;
+		v->esc = false;
+		*pp = q + 1;
+		return true;
+	}
+	if (*p < '0' || *p > '9')
+		return false;
+	q = p + 1;
+	while (q < e && *q >= '0' && *q <= '9')
+		q++;
+	if (q >= e || q - p > 18 || (*p == '0' && q != p + 1) || *q == '.' ||
+	    *q == 'e' || *q == 'E')
+		return false;
+	v->p = (const char *)p;
+	v->len = (uint32_t)(q - p);
+	v->kind = NF_INTEGER;
+	v->esc = false;
+	*pp = q;
+	return true;
+}
+
 long nf_scan(const char *s, size_t len, struct nf_fields *f, char *why,
              size_t wlen)
 {
@@ -598,41 +636,17 @@ long nf_scan(const char *s, size_t len, struct nf_fields *f, char *why,
 		if (p >= e)
 			return MORE;
 		const unsigned char *v0 = p;
-		if (*p == '"') {
-			q = plain_run(p + 1, e);
-			if (q < e && *q == '"') {
-				val.p = (const char *)p + 1;
-				val.len = (uint32_t)(q - p - 1);
-				val.kind = NF_STRING;
+		if (!plain_value(&p, e, &val)) {
+			if (*p == '{' || *p == '[') {
+				if ((rc = skip_nested(&c, &p, 2)) != OK)
+					return rc;
+				val.p = (const char *)v0;
+				val.len = (uint32_t)(p - v0);
+				val.kind = *v0 == '{' ? NF_OBJECT : NF_ARRAY;
 				val.esc = false;
-				p = q + 1;
-			} else if ((rc = scan_string(&c, &p, &val)) != OK) {
+			} else if ((rc = scan_scalar(&c, &p, &val)) != OK) {
 				return rc;
 			}
-		} else if (*p >= '0' && *p <= '9') {
-			/* Up to 18 digits, no fraction or exponent: in int64. */
-			q = p + 1;
-			while (q < e && *q >= '0' && *q <= '9')
-				q++;
-			if (q < e && q - p <= 18 && (*p != '0' || q == p + 1) &&
-			    *q != '.' && *q != 'e' && *q != 'E') {
-				val.p = (const char *)p;
-				val.len = (uint32_t)(q - p);
-				val.kind = NF_INTEGER;
-				val.esc = false;
-				p = q;
-			} else if ((rc = scan_number(&c, &p, &val)) != OK) {
-				return rc;
-			}
-		} else if (*p == '{' || *p == '[') {
-			if ((rc = skip_nested(&c, &p, 2)) != OK)
-				return rc;
-			val.p = (const char *)v0;
-			val.len = (uint32_t)(p - v0);
-			val.kind = *v0 == '{' ? NF_OBJECT : NF_ARRAY;
-			val.esc = false;
-		} else if ((rc = scan_scalar(&c, &p, &val)) != OK) {
-			return rc;
 		}
 		int slot;
 		if (!key.esc) {
@@ -688,43 +702,6 @@ static inline bool same_bytes(const unsigned char *a, const char *b, size_t n)
 		if (x != y)
 			return false;
 	}
-	return true;
-}
-
-/* The value at *pp in the cases nf_scan() reads inline, to the same
- * result: a string of plain bytes, or an integer of at most 18 digits
- * without a leading zero, a fraction or an exponent. false: anything else
- * (nf_scan() decides). */
-static inline bool plain_value(const unsigned char **pp, const unsigned char *e,
-                               struct nf_val *v)
-{
-	const unsigned char *p = *pp, *q;
-	if (p >= e)
-		return false;
-	if (*p == '"') {
-		q = plain_run(p + 1, e);
-		if (q >= e || *q != '"')
-			return false;
-		v->p = (const char *)p + 1;
-		v->len = (uint32_t)(q - p - 1);
-		v->kind = NF_STRING;
-		v->esc = false;
-		*pp = q + 1;
-		return true;
-	}
-	if (*p < '0' || *p > '9')
-		return false;
-	q = p + 1;
-	while (q < e && *q >= '0' && *q <= '9')
-		q++;
-	if (q >= e || q - p > 18 || (*p == '0' && q != p + 1) || *q == '.' ||
-	    *q == 'e' || *q == 'E')
-		return false;
-	v->p = (const char *)p;
-	v->len = (uint32_t)(q - p);
-	v->kind = NF_INTEGER;
-	v->esc = false;
-	*pp = q;
 	return true;
 }
 

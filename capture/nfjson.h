@@ -95,7 +95,7 @@ struct nf_layout {
 	uint32_t last;     /* the kind the last record had */
 	uint32_t next;     /* the kind a new one replaces when all are used */
 	char text[NF_LAYOUTS][NF_LAYOUT_TEXT / NF_LAYOUTS];
-	uint64_t fast, slow; /* records read each way (tests, bench) */
+	uint64_t fast, slow; /* records read each way (tests) */
 };
 
 /* nf_scan(s, len, f, why, wlen), the same result in every case, faster on
