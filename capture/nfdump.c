@@ -571,7 +571,6 @@ static int one_record(struct nfd *n, struct nf_in *in, char *err,
 	struct nf_fields f;
 	char jwhy[120], why[160];
 	long len;
-	bool refilled = false;
 	for (;;) {
 		size_t avail = in->end - in->pos;
 		len = nf_scan_layout(&n->layout, in->b + in->pos,
@@ -587,15 +586,11 @@ static int one_record(struct nfd *n, struct nf_in *in, char *err,
 			return 1;
 		if (r == 0)
 			break; /* below: "ends inside a record" */
-		refilled = true;
 	}
 	if (len > 0) {
 		in->pos += (size_t)len;
 		return on_record(n, &f, NULL, err, errlen);
 	}
-	if (refilled && len == NF_SCAN_INVALID)
-		len = NF_SCAN_INCOMPLETE; /* judged below on the bytes split()
-		                           * finds, as a cut record was */
 	struct nf_split st = { 0 };
 	size_t done = 0;
 	bool too_long = false;

@@ -828,6 +828,15 @@ static void test_read_outputs(void **state)
 	assert_string_equal(err, "nfdump:test: record 2 of nfdump's output: "
 	                         "not JSON: invalid value at offset 27 "
 	                         "(--skip-bad-records skips such records)");
+	/* the same whatever the reads cut the records into */
+	for (size_t chunk = 1; chunk <= 13; chunk += 3) {
+		assert_int_equal(read_text(out, (size_t)n, chunk, false, NULL,
+		                           err, sizeof err), -1);
+		assert_string_equal(err, "nfdump:test: record 2 of nfdump's "
+		                         "output: not JSON: invalid value at "
+		                         "offset 27 (--skip-bad-records skips "
+		                         "such records)");
+	}
 	assert_int_equal(read_text(out, (size_t)n, 7, true, NULL, err,
 	                           sizeof err), 0);
 	assert_int_equal(rs.records, 2);
