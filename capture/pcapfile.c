@@ -58,7 +58,7 @@
  * decoding of the packets together (docs/flows.md, "Speed"). At the end
  * of the mapping the reader goes on with read(2) from there, so that what
  * was appended after the file was opened (a capture still being written)
- * is read as libpcap would read it. The pages read are let go every 4
+ * is read as libpcap would read it. The pages read are let go every
  * MiB (drop_behind), so that the process's resident memory stays what
  * it was with a read buffer. A file that shrinks while it is read
  * would end the process with SIGBUS at the first page past its new end:
@@ -160,20 +160,17 @@ static void install_bus_handler(void)
 }
 
 /* Map the file of fp when it is a regular file whose header (24 bytes at
- * fh, in stdio's buffer) is found in it where the stream says: the
- * records are then read from the mapping, from just after the header. */
-static void try_map(struct cap_pcapfile *f, FILE *fp, const unsigned char *fh,
-                    size_t buffered)
+ * fh, in stdio's buffer) is found in it where the stream says (ftello,
+ * just past it): the records are then read from the mapping, from just
+ * after the header. */
+static void try_map(struct cap_pcapfile *f, FILE *fp, const unsigned char *fh)
 {
 	int fd = fileno(fp);
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size > SIZE_MAX)
 		return;
-	off_t cur = lseek(fd, 0, SEEK_CUR);
-	if (cur < 0 || sb.st_size < cur || (uint64_t)sb.st_size > SIZE_MAX)
-		return;
-	/* the header's offset: the descriptor is past what stdio read */
-	off_t hoff = cur - (off_t)buffered - 24;
+	off_t hoff = ftello(fp) - 24;
 	if (hoff < 0 || sb.st_size - hoff < 24)
 		return;
 	size_t len = (size_t)sb.st_size;
@@ -254,7 +251,7 @@ int cap_pcapfile_open(struct cap_pcapfile *f, pcap_t *p,
 	f->filter = filter;
 	size_t n0 = (size_t)(re - rp);
 	if (map)
-		try_map(f, fp, fh, n0);
+		try_map(f, fp, fh);
 	if (f->map) {
 		/* stdio's buffer is not read: the same bytes are mapped */
 		return 1;
@@ -445,7 +442,7 @@ static int dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
  * stay in the page cache, but no longer count in this process's resident
  * memory), so that reading a file of any size keeps a few MiB of it
  * mapped, not all of it. */
-#define DROP_STEP (4u * 1024u * 1024u)
+#define DROP_STEP (1024u * 1024u)
 #define DROP_KEEP (256u * 1024u) /* behind the current record */
 
 static void drop_behind(struct cap_pcapfile *f)

@@ -230,23 +230,36 @@ static void drain(struct cap_pcapfile *f, int batch, struct result *res)
 	}
 }
 
-/* The fast reader on `path`, opened as cap_run opens it: the file mapped
- * (map), or read in blocks. */
+/* `path` opened as cap_run opens it (its filter compiled), and the fast
+ * reader on it: the file mapped (map) or read in blocks. Fails the test
+ * unless the reader takes it that way. */
+static void open_fast(const char *path, const char *filter, bool map,
+                      struct cap_source *s, struct cap_pcapfile *f)
+{
+	char eb[256];
+	if (cap_source_open(s, path, filter, eb, sizeof eb) != 0)
+		fail_msg("cap_source_open %s: %s", path, eb);
+	if (cap_pcapfile_open(f, s->p, s->has_prog ? &s->prog : NULL, map) != 1)
+		fail_msg("%s: the fast reader did not take it", path);
+	assert_int_equal(f->map != NULL, map);
+}
+
+static void close_fast(struct cap_source *s, struct cap_pcapfile *f)
+{
+	cap_pcapfile_close(f);
+	cap_source_close(s);
+}
+
+/* The fast reader on `path`, all of it. */
 static void read_fast(const char *path, const char *filter, int batch,
                       bool map, struct result *res)
 {
 	struct cap_source s;
-	char eb[256];
-	memset(res, 0, sizeof *res);
-	if (cap_source_open(&s, path, filter, eb, sizeof eb) != 0)
-		fail_msg("cap_source_open %s: %s", path, eb);
 	struct cap_pcapfile f;
-	if (cap_pcapfile_open(&f, s.p, s.has_prog ? &s.prog : NULL, map) != 1)
-		fail_msg("%s: the fast reader did not take it", path);
-	assert_int_equal(f.map != NULL, map);
+	memset(res, 0, sizeof *res);
+	open_fast(path, filter, map, &s, &f);
 	drain(&f, batch, res);
-	cap_pcapfile_close(&f);
-	cap_source_close(&s);
+	close_fast(&s, &f);
 }
 
 static void same(const struct result *a, const struct result *b,
@@ -495,10 +508,8 @@ static void test_breakloop(void **state)
 	records(&o, false, 50, 500);
 	const char *path = save("break.pcap", &o, o.n);
 	struct cap_source s;
-	char eb[256];
-	assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
 	struct cap_pcapfile f;
-	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, true), 1);
+	open_fast(path, NULL, true, &s, &f);
 	struct result r;
 	memset(&r, 0, sizeof r);
 	assert_int_equal(cap_pcapfile_dispatch(&f, 10, on_rec, (u_char *)&r),
@@ -510,8 +521,7 @@ static void test_breakloop(void **state)
 	drain(&f, 4096, &r);
 	assert_int_equal(r.n, 50);
 	assert_int_equal(r.end, 0);
-	cap_pcapfile_close(&f);
-	cap_source_close(&s);
+	close_fast(&s, &f);
 	result_free(&r);
 	free(o.b);
 }
@@ -534,11 +544,8 @@ static void test_map_shrink_and_grow(void **state)
 	for (int map = 1; map >= 0; map--) {
 		(void)save("shrink.pcap", &o, o.n);
 		struct cap_source s;
-		char eb[256];
-		assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
 		struct cap_pcapfile f;
-		assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, map != 0), 1);
-		assert_int_equal(f.map != NULL, map != 0);
+		open_fast(path, NULL, map != 0, &s, &f);
 		struct result r;
 		memset(&r, 0, sizeof r);
 		assert_int_equal(cap_pcapfile_dispatch(&f, 10, on_rec,
@@ -558,8 +565,7 @@ static void test_map_shrink_and_grow(void **state)
 			assert_int_equal(r.r[i].h.caplen, 1000);
 		/* nothing more after the error */
 		assert_true(cap_pcapfile_dispatch(&f, 10, on_rec, (u_char *)&r) <= 0);
-		cap_pcapfile_close(&f);
-		cap_source_close(&s);
+		close_fast(&s, &f);
 		result_free(&r);
 	}
 
@@ -581,11 +587,8 @@ static void test_map_shrink_and_grow(void **state)
 	read_libpcap(pa_tmp("grow-all.pcap"), NULL, &a);
 	assert_int_equal(a.n, 500);
 	struct cap_source s;
-	char eb[256];
-	assert_int_equal(cap_source_open(&s, path, NULL, eb, sizeof eb), 0);
 	struct cap_pcapfile f;
-	assert_int_equal(cap_pcapfile_open(&f, s.p, NULL, true), 1);
-	assert_non_null(f.map);
+	open_fast(path, NULL, true, &s, &f);
 	struct result b;
 	memset(&b, 0, sizeof b);
 	assert_int_equal(cap_pcapfile_dispatch(&f, 10, on_rec, (u_char *)&b),
@@ -596,8 +599,7 @@ static void test_map_shrink_and_grow(void **state)
 	assert_int_equal(fclose(fp), 0);
 	drain(&f, 4096, &b);
 	same(&a, &b, "a mapped file that grew");
-	cap_pcapfile_close(&f);
-	cap_source_close(&s);
+	close_fast(&s, &f);
 	result_free(&a);
 	result_free(&b);
 	free(g.b);
