@@ -401,27 +401,21 @@ static void progress(struct run *r, uint64_t bytes_read, uint64_t drops)
 	                    cap_pipe_flows(&r->pipe), drops);
 }
 
-/* Which reader reads classic pcap files: ours (pcapfile.c) unless
- * PORTAUDIT_READER=libpcap (tests and benchmarks compare the two). */
-static bool fast_reader_wanted(void)
+/* PORTAUDIT_READER (tests and benchmarks compare the readers): "libpcap"
+ * has libpcap read every file; "read" has ours (pcapfile.c) read classic
+ * pcap files in blocks; unset, ours maps them. */
+static bool reader_is(const char *name)
 {
 	const char *e = getenv("PORTAUDIT_READER");
-	return !(e && strcmp(e, "libpcap") == 0);
-}
-
-/* PORTAUDIT_READER=read: the fast reader without mapping the file. */
-static bool map_wanted(void)
-{
-	const char *e = getenv("PORTAUDIT_READER");
-	return !(e && strcmp(e, "read") == 0);
+	return e && strcmp(e, name) == 0;
 }
 
 static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 {
 	static struct cap_pcapfile fast;
-	bool use_fast = fast_reader_wanted() &&
+	bool use_fast = !reader_is("libpcap") &&
 		cap_pcapfile_open(&fast, s->p, s->has_prog ? &s->prog : NULL,
-		                  map_wanted()) == 1;
+		                  !reader_is("read")) == 1;
 	r->cur = s->p;
 	r->fast = use_fast ? &fast : NULL;
 	g_pcap = use_fast ? NULL : s->p;
