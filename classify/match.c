@@ -164,8 +164,6 @@ static int build_one(const struct catalog *cat, struct cls_ptab *t, int pi,
 			t->list = nl;
 		}
 		memcpy(t->list + nlist, active, nact * sizeof *active);
-		if (end > 65536)
-			end = 65536;
 		for (uint32_t p = at; p < end; p++) {
 			t->start[p] = (uint32_t)nlist;
 			t->count[p] = (uint16_t)nact;
