@@ -264,3 +264,17 @@ int pa_proc_status(int pid, const char *key, char *out, size_t len)
 	fclose(fp);
 	return found;
 }
+
+int pa_wait_proc_status(int pid, const char *key, const char *want,
+                        int differ, int timeout_ms)
+{
+	for (int t = 0; t <= timeout_ms; t += 20) {
+		char v[512];
+		if (!pa_proc_status(pid, key, v, sizeof v))
+			return 0;
+		if ((strcmp(v, want) != 0) == (differ != 0))
+			return 1;
+		usleep(20000);
+	}
+	return 0;
+}

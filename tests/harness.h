@@ -52,6 +52,13 @@ int pa_have(const char *tool);
  * ...: what follows "KEY:" and its white space, without the newline) into
  * out; 0 when the process or the line is not there. */
 int pa_proc_status(int pid, const char *key, char *out, size_t len);
+/* Poll pa_proc_status every 20 ms until the field equals want (differs
+ * from it when `differ`), at most timeout_ms: 1 when it did, 0 when the
+ * time ran out or the process is gone. For a test that must wait until
+ * the binary reached a point it shows there (privileges dropped once
+ * the capture is open) instead of sleeping a fixed time. */
+int pa_wait_proc_status(int pid, const char *key, const char *want,
+                        int differ, int timeout_ms);
 /* Print "skip: why" so that tests/run.sh shows it, then cmocka skip(). */
 #define pa_skip(why) do { printf("skip: %s\n", (why)); fflush(stdout); skip(); } while (0)
 
