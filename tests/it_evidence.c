@@ -334,16 +334,32 @@ static void test_evidence_compliant(void **state)
 	free(e);
 }
 
-/* The evidence keeps the source's link type (Linux cooked here). */
-static void test_evidence_linktype(void **state)
+/* One flagged flow (a stranger to mon:3389, 9 packets) of link type
+ * `linktype` (pcapgen's word), its file's header then given link type
+ * set_dlt unless -1: the evidence holds all its packets, byte for byte,
+ * with link type want_dlt. */
+static void one_flow_evidence(const char *name, const char *linktype,
+                              int set_dlt, int want_dlt)
 {
-	(void)state;
-	const char *cap = gen("sll",
-		"linktype sll\n"
+	char text[512], evname[64];
+	snprintf(text, sizeof text,
+		"linktype %s\n"
 		"host mon 10.0.0.5 local\n"
 		"host stranger 10.0.1.99\n"
-		"tcp stranger:52000 > mon:3389 established data 1\n");
-	const char *ev = pa_tmp("evsll.pcap");
+		"tcp stranger:52000 > mon:3389 established data 1\n", linktype);
+	const char *cap = gen(name, text);
+	if (set_dlt >= 0) {
+		FILE *f = fopen(cap, "r+b");
+		assert_non_null(f);
+		uint32_t magic, dlt = (uint32_t)set_dlt;
+		assert_int_equal(fread(&magic, 1, 4, f), 4);
+		assert_true(magic == 0xa1b2c3d4u || magic == 0xa1b23c4du);
+		assert_int_equal(fseek(f, 20, SEEK_SET), 0);
+		assert_int_equal(fwrite(&dlt, 1, 4, f), 4);
+		assert_int_equal(fclose(f), 0);
+	}
+	snprintf(evname, sizeof evname, "ev%s.pcap", name);
+	const char *ev = pa_tmp(evname);
 	struct pa_result r;
 	pa_runl(&r, "-r", cap, "--server", "10.0.0.5", "-q", "--evidence", ev,
 	        NULL);
@@ -352,12 +368,21 @@ static void test_evidence_linktype(void **state)
 	pa_result_free(&r);
 	struct cap *src = read_cap(cap);
 	struct cap *e = read_cap(ev);
-	assert_int_equal(e->dlt, DLT_LINUX_SLL);
+	if (set_dlt >= 0)
+		assert_int_equal(src->dlt, set_dlt);
+	assert_int_equal(e->dlt, want_dlt);
 	assert_int_equal(e->n, src->n);
 	assert_int_equal(count_port(e, 3389), 9);
 	assert_from_source(e, src);
 	free(src);
 	free(e);
+}
+
+/* The evidence keeps the source's link type (Linux cooked here). */
+static void test_evidence_linktype(void **state)
+{
+	(void)state;
+	one_flow_evidence("sll", "sll", -1, DLT_LINUX_SLL);
 }
 
 /* Raw IP as OpenBSD numbers it (DLT 14), which libpcap reads but will not
@@ -366,35 +391,7 @@ static void test_evidence_linktype(void **state)
 static void test_evidence_raw_openbsd(void **state)
 {
 	(void)state;
-	const char *cap = gen("raw14",
-		"linktype raw\n"
-		"host mon 10.0.0.5\n"
-		"host stranger 10.0.1.99\n"
-		"tcp stranger:52000 > mon:3389 established data 1\n");
-	FILE *f = fopen(cap, "r+b");
-	assert_non_null(f);
-	uint32_t magic, dlt = 14;
-	assert_int_equal(fread(&magic, 1, 4, f), 4);
-	assert_true(magic == 0xa1b2c3d4u || magic == 0xa1b23c4du);
-	assert_int_equal(fseek(f, 20, SEEK_SET), 0);
-	assert_int_equal(fwrite(&dlt, 1, 4, f), 4);
-	assert_int_equal(fclose(f), 0);
-	struct cap *src = read_cap(cap);
-	assert_int_equal(src->dlt, 14);
-	const char *ev = pa_tmp("evraw14.pcap");
-	struct pa_result r;
-	pa_runl(&r, "-r", cap, "--server", "10.0.0.5", "-q", "--evidence", ev,
-	        NULL);
-	if (r.status != 1)
-		fail_msg("exit %d, stderr: %s", r.status, r.err);
-	pa_result_free(&r);
-	struct cap *e = read_cap(ev);
-	assert_int_equal(e->dlt, DLT_RAW);
-	assert_int_equal(e->n, src->n);
-	assert_int_equal(count_port(e, 3389), 9);
-	assert_from_source(e, src);
-	free(src);
-	free(e);
+	one_flow_evidence("raw14", "raw", 14, DLT_RAW);
 }
 
 /* Two files of different link types: the first one's is kept, the other
