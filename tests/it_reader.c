@@ -352,8 +352,14 @@ static void test_damaged(void **state)
 		}
 		free(text);
 	}
-	unsigned bad = 0;
-	for (unsigned i = 0; i < nmade; i++) {
+	/* Under valgrind (make valgrind) every eighth: each of the seven
+	 * kinds of damage still comes up, on other captures, and the 3,400
+	 * runs of the binary that all of them take would be two hours. */
+	const char *variant = getenv("PA_VARIANT");
+	unsigned step = variant && strcmp(variant, "valgrind") == 0 ? 8 : 1;
+	unsigned bad = 0, checked = 0;
+	for (unsigned i = 0; i < nmade; i += step) {
+		checked++;
 		/* alone, then before an intact capture */
 		char *two[2] = { made[i], files[i % n] };
 		if (!agree(made + i, 1, NULL) || !agree(two, 2, NULL)) {
@@ -361,7 +367,8 @@ static void test_damaged(void **state)
 			bad++;
 		}
 	}
-	printf("damaged: %u files, %u differ\n", nmade, bad);
+	printf("damaged: %u files (%u checked), %u differ\n", nmade, checked,
+	       bad);
 	for (unsigned i = 0; i < nmade; i++)
 		free(made[i]);
 	free_files();
