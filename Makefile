@@ -162,8 +162,9 @@ fuzz:
 	@FUZZ_SECONDS=$(SECONDS) sh tests/fuzz/build.sh
 
 # The integration tests (tests/it_*.c) with build/rel/portaudit under
-# valgrind memcheck; not part of `make test` (some 45 minutes: valgrind
-# slows the binary 20-50 times, and the tests run it 460 times).
+# valgrind memcheck; not part of `make test` (some 35 to 45 minutes:
+# valgrind slows the binary 20-50 times, and the tests run it well over a
+# thousand times).
 valgrind: $(B)/rel/portaudit $(B)/rel/pcapgen $(B)/rel/floodgen \
           $(patsubst tests/%.c,$(B)/rel/t/%,$(filter tests/it_%,$(TEST_SRC)))
 	@sh tests/valgrind.sh $(B)/rel
