@@ -46,6 +46,11 @@ void cap_decoder_free(struct cap_decoder *d)
 	d->frag = NULL;
 }
 
+int cap_linktype_canonical(int dlt)
+{
+	return dlt == CAP_DLT_RAW_OPENBSD ? CAP_DLT_RAW : dlt;
+}
+
 bool cap_linktype_supported(int linktype)
 {
 	switch (linktype) {

@@ -76,6 +76,13 @@ void cap_decoder_free(struct cap_decoder *d);
 /* Is this libpcap DLT / LINKTYPE decoded? */
 bool cap_linktype_supported(int linktype);
 
+/* The link type portaudit uses for what pcap_datalink() says: the same,
+ * but raw IP as OpenBSD numbers it (14) is DLT_RAW, so that the decoder,
+ * the reports (a name, not "14") and the evidence file (libpcap refuses
+ * to write 14: "isn't supported in savefiles") see one raw IP, and files
+ * of both numbers share an evidence file. */
+int cap_linktype_canonical(int dlt);
+
 /* Decode one frame into out[], which has room for CAP_DECODE_MAX
  * packets: the packets for the flow table, outermost first. A frame
  * without a tunnel gives one packet (or 0 when it was counted: anomaly,

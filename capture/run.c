@@ -612,7 +612,7 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	if (rc > 0)
 		fprintf(stderr, "portaudit: %s: warning: %s\n", iface,
 		        pcap_geterr(p)[0] ? pcap_geterr(p) : pcap_statustostr(rc));
-	int lt = pcap_datalink(p);
+	int lt = cap_linktype_canonical(pcap_datalink(p));
 	r->st->linktypes[0] = lt;
 	if (!cap_linktype_supported(lt)) {
 		char lb[64];

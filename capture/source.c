@@ -106,7 +106,7 @@ int cap_source_open(struct cap_source *s, const char *name,
 		s->iobuf = NULL;
 		return -1;
 	}
-	s->linktype = pcap_datalink(s->p);
+	s->linktype = cap_linktype_canonical(pcap_datalink(s->p));
 	s->ts_mul = pcap_get_tstamp_precision(s->p) ==
 	            PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
 	if (!cap_linktype_supported(s->linktype)) {

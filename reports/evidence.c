@@ -409,16 +409,6 @@ static void on_packet(const struct cap_packet_view *v, void *ctx)
 	r->written++;
 }
 
-/* The link type the evidence file is written with for packets of link
- * type dlt: the same, but for raw IP as OpenBSD numbers it (DLT 14), which
- * libpcap reads but will not write ("link-layer type 14 isn't supported
- * in savefiles"; found by fuzz_pcap): the same packets are raw IP as
- * every other system writes it, DLT_RAW (LINKTYPE_RAW in the file). */
-static int savefile_dlt(int dlt)
-{
-	return dlt == 14 ? DLT_RAW : dlt;
-}
-
 /* The link type of the first source the capture read, else Ethernet. */
 static int first_linktype(const struct rep_input *in)
 {
@@ -477,7 +467,7 @@ static int ev_report(struct rep_out *o, const struct rep_input *in)
 	r.limit = in->evidence_packets ? in->evidence_packets : 20;
 
 	pcap_t *dead = pcap_open_dead_with_tstamp_precision(
-		savefile_dlt(r.linktype), EV_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+		r.linktype, EV_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead) {
 		fprintf(stderr, "portaudit: %s: out of memory\n", shown(o));
 		return refuse(o);

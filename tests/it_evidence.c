@@ -337,11 +337,12 @@ static void test_evidence_compliant(void **state)
 /* One flagged flow (a stranger to mon:3389, 9 packets) of link type
  * `linktype` (pcapgen's word), its file's header then given link type
  * set_dlt unless -1: the evidence holds all its packets, byte for byte,
- * with link type want_dlt. */
+ * with link type want_dlt, and the JSON report names the source's link
+ * type want_name. */
 static void one_flow_evidence(const char *name, const char *linktype,
-                              int set_dlt, int want_dlt)
+                              int set_dlt, int want_dlt, const char *want_name)
 {
-	char text[512], evname[64];
+	char text[512], evname[64], jsname[64];
 	snprintf(text, sizeof text,
 		"linktype %s\n"
 		"host mon 10.0.0.5 local\n"
@@ -359,13 +360,21 @@ static void one_flow_evidence(const char *name, const char *linktype,
 		assert_int_equal(fclose(f), 0);
 	}
 	snprintf(evname, sizeof evname, "ev%s.pcap", name);
+	snprintf(jsname, sizeof jsname, "ev%s.json", name);
 	const char *ev = pa_tmp(evname);
+	char js[1024];
+	snprintf(js, sizeof js, "%s", pa_tmp(jsname));
 	struct pa_result r;
 	pa_runl(&r, "-r", cap, "--server", "10.0.0.5", "-q", "--evidence", ev,
-	        NULL);
+	        "--json", js, NULL);
 	if (r.status != 1)
 		fail_msg("exit %d, stderr: %s", r.status, r.err);
 	pa_result_free(&r);
+	json_t *j = pa_load_json(js);
+	json_t *lts = json_object_get(json_object_get(j, "capture"), "linktypes");
+	assert_int_equal(json_array_size(lts), 1);
+	assert_string_equal(json_string_value(json_array_get(lts, 0)), want_name);
+	json_decref(j);
 	struct cap *src = read_cap(cap);
 	struct cap *e = read_cap(ev);
 	if (set_dlt >= 0)
@@ -382,16 +391,18 @@ static void one_flow_evidence(const char *name, const char *linktype,
 static void test_evidence_linktype(void **state)
 {
 	(void)state;
-	one_flow_evidence("sll", "sll", -1, DLT_LINUX_SLL);
+	one_flow_evidence("sll", "sll", -1, DLT_LINUX_SLL, "LINUX_SLL");
 }
 
 /* Raw IP as OpenBSD numbers it (DLT 14), which libpcap reads but will not
- * write: the evidence is written as DLT_RAW, the same packets (the run
- * failed with exit 2 after the capture; found by fuzz_pcap). */
+ * write: portaudit takes it as DLT_RAW (cap_linktype_canonical), so the
+ * evidence is written as DLT_RAW, the same packets (the run failed with
+ * exit 2 after the capture; found by fuzz_pcap), and the report says RAW,
+ * not 14. */
 static void test_evidence_raw_openbsd(void **state)
 {
 	(void)state;
-	one_flow_evidence("raw14", "raw", 14, DLT_RAW);
+	one_flow_evidence("raw14", "raw", 14, DLT_RAW, "RAW");
 }
 
 /* Two files of different link types: the first one's is kept, the other
