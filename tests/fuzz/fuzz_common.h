@@ -57,50 +57,24 @@ static inline void fz_path(char *buf, size_t len, const char *name)
 		abort();
 }
 
-/* The built-in catalog, loaded and applied (no profile) once. */
-static struct catalog fz_cat;
-static struct cat_model fz_model;
-static struct cap_portmap fz_pm;
-
-static inline const struct cat_model *fz_builtin_model(void)
+/* The built-in catalog loaded and applied (no profile) into c, m, pm:
+ * whole (keep NULL), or cut to the base and common ports and the products
+ * keep names (NULL-terminated). A target whose report lists every service
+ * spends most of its time writing and re-reading the 115 services that no
+ * packet touched, and a few products already hold every kind of service
+ * (a range, a control port and its dynamic range, one-way pushes, UDP and
+ * TCP). */
+static inline void fz_model_load(struct catalog *c, struct cat_model *m,
+                                 struct cap_portmap *pm,
+                                 const char *const *keep)
 {
-	static int state; /* 0 not yet, 1 ready */
-	if (state == 0) {
-		struct cat_error err;
-		if (cat_load_file(&fz_cat, NULL, &err) != 0 ||
-		    cat_apply(&fz_model, &fz_cat, NULL, 0, &err) != 0) {
-			fprintf(stderr, "fuzz: built-in catalog: %s\n", err.msg);
-			abort();
-		}
-		cls_portmap(&fz_model, &fz_pm);
-		state = 1;
-	}
-	return &fz_model;
-}
-
-/* The built-in catalog cut to the base and common ports and the products
- * named (NULL-terminated), applied once: a target whose report lists every
- * service spends most of its time writing and re-reading the 115 services
- * that no packet touched, and a few products already hold every kind of
- * service (a range, a control port and its dynamic range, one-way pushes,
- * UDP and TCP). */
-static struct catalog fz_small_cat;
-static struct cat_model fz_small;
-static struct cap_portmap fz_small_pm;
-
-static inline const struct cat_model *fz_small_model(const char *const *keep)
-{
-	static int state;
-	if (state)
-		return &fz_small;
 	struct cat_error err;
-	if (cat_load_file(&fz_small_cat, NULL, &err) != 0) {
+	if (cat_load_file(c, NULL, &err) != 0) {
 		fprintf(stderr, "fuzz: built-in catalog: %s\n", err.msg);
 		abort();
 	}
-	struct catalog *c = &fz_small_cat;
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < c->nservices; i++) {
+	for (uint32_t i = 0; keep && i < c->nservices; i++) {
 		const struct cat_product *p = &c->products[c->loaded[i].product];
 		bool kept = p->always;
 		for (const char *const *k = keep; *k && !kept; k++)
@@ -112,13 +86,40 @@ static inline const struct cat_model *fz_small_model(const char *const *keep)
 			c->loaded[i] = t;
 		}
 	}
-	c->nservices = n;
-	if (cat_apply(&fz_small, c, NULL, 0, &err) != 0) {
-		fprintf(stderr, "fuzz: built-in catalog, cut: %s\n", err.msg);
+	if (keep)
+		c->nservices = n;
+	if (cat_apply(m, c, NULL, 0, &err) != 0) {
+		fprintf(stderr, "fuzz: built-in catalog: %s\n", err.msg);
 		abort();
 	}
-	cls_portmap(&fz_small, &fz_small_pm);
-	state = 1;
+	cls_portmap(m, pm);
+}
+
+/* The whole built-in catalog, applied once. */
+static struct catalog fz_cat;
+static struct cat_model fz_model;
+static struct cap_portmap fz_pm;
+
+static inline const struct cat_model *fz_builtin_model(void)
+{
+	static bool ready;
+	if (!ready)
+		fz_model_load(&fz_cat, &fz_model, &fz_pm, NULL);
+	ready = true;
+	return &fz_model;
+}
+
+/* The cut one (fz_model_load), applied once. */
+static struct catalog fz_small_cat;
+static struct cat_model fz_small;
+static struct cap_portmap fz_small_pm;
+
+static inline const struct cat_model *fz_small_model(const char *const *keep)
+{
+	static bool ready;
+	if (!ready)
+		fz_model_load(&fz_small_cat, &fz_small, &fz_small_pm, keep);
+	ready = true;
 	return &fz_small;
 }
 
