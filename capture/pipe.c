@@ -31,8 +31,9 @@
  * thread, inline, inline, thread, then the faster path (nanoseconds per
  * packet) runs on, and the other is tried again for one epoch after 16
  * epochs, then 32, 64 ... up to 256 while the choice holds (16 again when
- * it changes), so a machine that gets busy or quiet is followed at a cost
- * of at most one epoch in 16 (epoch_end). A thread epoch
+ * it changes; 64, 256 when the trial lost by a quarter or more), so a
+ * machine that gets busy or quiet is followed at a cost of at most one
+ * epoch in 16 (epoch_end). A thread epoch
  * ends when its batches are applied: switching to inline first drains the
  * ring (the table thread then sleeps, idle), and switching back hands
  * batches over again; the flow table is used by one thread at a time, and
@@ -246,8 +247,13 @@ static void epoch_end(struct cap_pipe *pp)
 	} else if (pp->phase == 2) {             /* the chosen path, after */
 		pp->ns_per_pkt[was] = (pp->before + ns) / 2;
 		bool other = pp->ns_per_pkt[!was] < pp->ns_per_pkt[was];
-		pp->probe_every = other ? 16 : pp->probe_every < 256
-		                               ? pp->probe_every * 2 : 256;
+		/* A trial costs what the other path loses for one epoch:
+		 * when it lost by a quarter or more, wait four times longer
+		 * for the next one, else twice. */
+		unsigned grow = pp->ns_per_pkt[!was] >=
+		                1.25 * pp->ns_per_pkt[was] ? 4 : 2;
+		pp->probe_every = other ? 16 : pp->probe_every * grow < 256
+		                               ? pp->probe_every * grow : 256;
 		if (other)
 			pp->chosen = !was;
 		next = pp->chosen;
