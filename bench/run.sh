@@ -24,7 +24,8 @@
 #    path measured faster at run time, capture/pipe.c). The rounds alternate
 #    the commands, so that a busy minute hurts them alike; medians of wall
 #    and CPU (user+sys) time, the largest peak RSS. Files stay in the page
-#    cache (one untimed read first).
+#    cache: bench/hold keeps them mapped while the script runs (some
+#    virtual machines reclaim idle page cache within seconds).
 # 4. When valgrind is installed (BENCH_CALLGRIND=0 skips it): instruction
 #    counts (callgrind) of floor, floor -b and the audit on the inline path
 #    over the first BENCH_CUT packets (default 1000000) of each capture,
@@ -81,6 +82,7 @@ pcap_libs=$(pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 build benchgen "$src/benchgen.c"
 build floor "$src/floor.c" $pcap_cflags $pcap_libs
 build rss "$src/rss.c"
+build hold "$src/hold.c"
 
 # generate KIND N: cached by a stamp of the generator source and the size
 generate() {
@@ -98,6 +100,23 @@ generate() {
 generate mixed "$mixed_n"
 generate servers "$servers_n"
 generate scan "$scan_n"
+
+# Keep the captures in the page cache while they are timed: hold maps
+# them (bench/hold.c says why), and ends with this script.
+"$dir/hold" "$dir/mixed.pcap" "$dir/servers.pcap" "$dir/scan.pcap" \
+	> "$dir/hold.out" 2>&1 &
+holdpid=$!
+trap 'kill $holdpid 2>/dev/null' EXIT
+trap 'kill $holdpid 2>/dev/null; exit 2' INT TERM
+i=0
+while ! grep -q '^held' "$dir/hold.out" 2>/dev/null; do
+	if ! kill -0 $holdpid 2>/dev/null || [ $i -ge 600 ]; then
+		echo "bench: hold failed: $(cat "$dir/hold.out")"
+		exit 2
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
 
 kinds=${BENCH_KINDS:-mixed servers scan}
 opts() {        # the audit's options for a capture

@@ -29,11 +29,13 @@
  * it: the run is cut in epochs of CAP_PIPE_EPOCH packets, each timed
  * (CLOCK_MONOTONIC, once an epoch) on one path; the first four run
  * thread, inline, inline, thread, then the faster path (nanoseconds per
- * packet) runs on, and the other is tried again for one epoch after 16
- * epochs, then 32, 64 ... up to 256 while the choice holds (16 again when
- * it changes; 64, 256 when the trial lost by a quarter or more), so a
+ * packet, the faster of each path's two epochs: other work on the machine
+ * only ever slows an epoch) runs on, and the other is tried again for one
+ * epoch after 4 epochs, then 8, 16 ... up to 256 while the choice holds
+ * (x4 instead of x2 when the trial lost by a quarter or more; 2 again
+ * after a change, so that a change on a noisy epoch is soon undone), so a
  * machine that gets busy or quiet is followed at a cost of at most one
- * epoch in 16 (epoch_end). A thread epoch
+ * epoch in 2 at first, one in 256 at length (epoch_end). A thread epoch
  * ends when its batches are applied: switching to inline first drains the
  * ring (the table thread then sleeps, idle), and switching back hands
  * batches over again; the flow table is used by one thread at a time, and
@@ -234,26 +236,33 @@ static void epoch_end(struct cap_pipe *pp)
 	bool next;
 	unsigned k = pp->epochs++;
 	if (k < 4) {
-		pp->ns_per_pkt[was] += ns / 2;       /* T, I, I, T */
+		/* T, I, I, T: each path's faster epoch of its two */
+		if (k < 2 || ns < pp->ns_per_pkt[was])
+			pp->ns_per_pkt[was] = ns;
 		next = k == 1 ? was : !was;
 		if (k == 3) {
 			next = pp->chosen = pp->ns_per_pkt[1] < pp->ns_per_pkt[0];
 			pp->since_probe = 0;
+			pp->probe_every = 4; /* confirmed soon */
 		}
 	} else if (pp->phase == 1) {             /* the trial just ended */
 		pp->ns_per_pkt[was] = ns;
 		next = pp->chosen;
 		pp->phase = 2;
 	} else if (pp->phase == 2) {             /* the chosen path, after */
-		pp->ns_per_pkt[was] = (pp->before + ns) / 2;
+		/* A busy machine only ever makes an epoch slower: the faster
+		 * of the epochs around the trial is the chosen path's. */
+		pp->ns_per_pkt[was] = pp->before < ns ? pp->before : ns;
 		bool other = pp->ns_per_pkt[!was] < pp->ns_per_pkt[was];
 		/* A trial costs what the other path loses for one epoch:
 		 * when it lost by a quarter or more, wait four times longer
-		 * for the next one, else twice. */
+		 * for the next one, else twice. A change is checked again
+		 * after two epochs: on a noisy machine a wrong change costs
+		 * the gap on every epoch until the next trial. */
 		unsigned grow = pp->ns_per_pkt[!was] >=
 		                1.25 * pp->ns_per_pkt[was] ? 4 : 2;
-		pp->probe_every = other ? 16 : pp->probe_every * grow < 256
-		                               ? pp->probe_every * grow : 256;
+		pp->probe_every = other ? 2 : pp->probe_every * grow < 256
+		                              ? pp->probe_every * grow : 256;
 		if (other)
 			pp->chosen = !was;
 		next = pp->chosen;
