@@ -109,6 +109,11 @@ static inline const struct cat_model *fz_builtin_model(void)
 	return &fz_model;
 }
 
+/* The products the cut catalog keeps beside the base and common ports
+ * (fuzz_pcap, and fuzz_packets unless its input asks for the whole). */
+static const char *const fz_small_products[] = { "avaya-cm",
+                                                 "audiocodes-sbc", NULL };
+
 /* The cut one (fz_model_load), applied once. */
 static struct catalog fz_small_cat;
 static struct cat_model fz_small;

@@ -48,7 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t o0 = fi.o0, o1 = fi.o1;
 	unsigned server_mode = o0 & 3;
-	bool use_prof = (o0 & 4) || server_mode == 3;
 	bool live = (o1 & 2) != 0;
 	bool fast = (o1 & 128) != 0;
 	struct cap_stats *st = &fi.st; /* the flow table keeps it too */
@@ -85,8 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copt.quiet = true;
 	copt.filter = filters[(o0 >> 5) & 3];
 	copt.max_flows = (o0 & 8) ? 16 : 4096;
-	copt.ports = use_prof ? &fzp_prof_pm : &fz_pm;
-	const struct cat_model *model = use_prof ? &fzp_prof_model : &fz_model;
+	const struct cat_model *model = fzp_model(o0, o1, &copt.ports);
 
 	static struct cls_server servers[CLS_MAX_SERVERS];
 	uint32_t nservers = 0;
