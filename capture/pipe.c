@@ -27,15 +27,16 @@
  * hand-off costs less than the work it takes away, which depends on the
  * machine, its load and the traffic. CAP_PIPE_AUTO (reading files) measures
  * it: the run is cut in epochs of CAP_PIPE_EPOCH packets, each timed
- * (CLOCK_MONOTONIC, once an epoch) on one path; the first four run
- * thread, inline, inline, thread, then the faster path (nanoseconds per
- * packet, the faster of each path's two epochs: other work on the machine
- * only ever slows an epoch) runs on, and the other is tried again for one
- * epoch after 4 epochs, then 8, 16 ... up to 256 while the choice holds
- * (x4 instead of x2 when the trial lost by a quarter or more; 2 again
- * after a change, so that a change on a noisy epoch is soon undone), so a
- * machine that gets busy or quiet is followed at a cost of at most one
- * epoch in 2 at first, one in 256 at length (epoch_end). A thread epoch
+ * (CLOCK_MONOTONIC, once an epoch) on one path. The first four, half
+ * epochs, run thread, inline, inline, thread; then the faster path
+ * (nanoseconds per packet, the faster of each path's two epochs: other
+ * work on the machine only ever slows an epoch) runs on, and the other is
+ * tried again for a quarter epoch after 4 epochs, then 8, 16 ... up to
+ * 256 while the choice holds (x4 instead of x2 when the trial lost by a
+ * quarter or more; 2 again after a change, so that a change made on a
+ * noisy epoch is soon undone). A machine that gets busy or quiet is
+ * followed at a cost of at most a quarter epoch in 4 at first, one in 256
+ * at length (epoch_end). A thread epoch
  * ends when its batches are applied: switching to inline first drains the
  * ring (the table thread then sleeps, idle), and switching back hands
  * batches over again; the flow table is used by one thread at a time, and
@@ -284,6 +285,16 @@ static void epoch_end(struct cap_pipe *pp)
 		wait_room(pp, 0); /* drained: in the next epoch's time */
 }
 
+/* Packets in the current epoch: the first four half an epoch and a trial
+ * of the other path a quarter (each costs what the slower path loses on
+ * it), the chosen path's whole ones. */
+static uint32_t epoch_len(const struct cap_pipe *pp)
+{
+	uint32_t d = pp->epochs < 4 ? 2 : pp->phase == 1 ? 4 : 1;
+	uint32_t n = pp->epoch_pkts / d;
+	return n ? n : 1;
+}
+
 /* Hand the reader's batch over (`now`: the table must have it without
  * delay), or apply it here. */
 static void hand_over(struct cap_pipe *pp, bool now)
@@ -302,7 +313,7 @@ static void hand_over(struct cap_pipe *pp, bool now)
 		apply(pp, b);
 	if (pp->measure) {
 		pp->epoch_n += n;
-		if (pp->epoch_n >= pp->epoch_pkts)
+		if (pp->epoch_n >= epoch_len(pp))
 			epoch_end(pp);
 	}
 }
