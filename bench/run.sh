@@ -3,8 +3,10 @@
 #
 # `make bench` runs it with ./portaudit (it is not part of `make test`).
 # 1. Builds the tools with cc into build/bench/: benchgen (the captures),
-#    floor (pcap_open_offline + pcap_next_ex, counting packets) and rss
-#    (fork/execvp/wait4: wall time, CPU time and peak RSS of a command).
+#    floor (pcap_open_offline + pcap_next_ex, counting packets; -m: the
+#    file mapped and walked), rss (fork/execvp/wait4: wall time, CPU time
+#    and peak RSS of a command) and hold (keeps the captures mapped, so in
+#    the page cache, while the script runs).
 # 2. Generates, once (cached in build/bench/, regenerated when benchgen.c
 #    or the sizes change), deterministic captures:
 #      mixed.pcap    BENCH_MIXED packets (default 5000000) of mixed TCP/UDP
