@@ -141,7 +141,7 @@ int cap_pipe_init(struct cap_pipe *pp, struct cap_flowtab *ft,
 	pp->measure = mode == CAP_PIPE_AUTO && two;
 	pp->on_thread = pp->want_thread;
 	pp->epoch_pkts = CAP_PIPE_EPOCH;
-	pp->probe_every = 16;
+	pp->probe_every = 4; /* the first choice is confirmed soon */
 	return 0;
 }
 
@@ -216,50 +216,36 @@ static void give(struct cap_pipe *pp, bool now)
 	pp->wr = h % CAP_PIPE_SLOTS;
 }
 
-/* The end of an epoch (CAP_PIPE_AUTO): its nanoseconds per packet, and
- * the path of the next one. An epoch is charged with the packets it
- * completed: on the thread, those handed over less those still in the
- * ring at its end (plus those in it at its start), so that the ring's
- * slack favours neither path. Comparisons are symmetric in time, so that
- * a capture whose packets cost more as it goes (a fuller table) favours
+/* The path after an epoch of `ns` nanoseconds per packet on the path
+ * pp->on_thread (CAP_PIPE_AUTO): pure bookkeeping, no clock, so that tests
+ * can give it figures. Comparisons are symmetric in time, so that a
+ * capture whose packets cost more as it goes (a fuller table) favours
  * neither: the first four epochs run thread, inline, inline, thread; a
  * later trial of the other path is compared with the chosen path's epochs
- * just before and just after it. */
-static void epoch_end(struct cap_pipe *pp)
+ * just before and just after it. A busy machine only ever makes an epoch
+ * slower, so a path's figure is the faster of its epochs. */
+bool cap_pipe_choose(struct cap_pipe *pp, double ns)
 {
-	uint64_t t = cap_mono_ns();
-	bool was = pp->on_thread;
-	uint64_t pending = was ? (uint64_t)used(pp->head_mine,
-	                          atomic_load(&pp->tail)) * CAP_PIPE_BATCH : 0;
-	uint64_t done = pp->epoch_n + pp->carry;
-	done = done > pending ? done - pending : 1;
-	double ns = (double)(t - pp->epoch_start) / (double)done;
-	bool next;
+	bool was = pp->on_thread, next;
 	unsigned k = pp->epochs++;
 	if (k < 4) {
-		/* T, I, I, T: each path's faster epoch of its two */
 		if (k < 2 || ns < pp->ns_per_pkt[was])
 			pp->ns_per_pkt[was] = ns;
 		next = k == 1 ? was : !was;
-		if (k == 3) {
+		if (k == 3)
 			next = pp->chosen = pp->ns_per_pkt[1] < pp->ns_per_pkt[0];
-			pp->since_probe = 0;
-			pp->probe_every = 4; /* confirmed soon */
-		}
 	} else if (pp->phase == 1) {             /* the trial just ended */
 		pp->ns_per_pkt[was] = ns;
 		next = pp->chosen;
 		pp->phase = 2;
 	} else if (pp->phase == 2) {             /* the chosen path, after */
-		/* A busy machine only ever makes an epoch slower: the faster
-		 * of the epochs around the trial is the chosen path's. */
 		pp->ns_per_pkt[was] = pp->before < ns ? pp->before : ns;
 		bool other = pp->ns_per_pkt[!was] < pp->ns_per_pkt[was];
-		/* A trial costs what the other path loses for one epoch:
-		 * when it lost by a quarter or more, wait four times longer
-		 * for the next one, else twice. A change is checked again
-		 * after two epochs: on a noisy machine a wrong change costs
-		 * the gap on every epoch until the next trial. */
+		/* A trial costs what the other path loses on it: when it lost
+		 * by a quarter or more, wait four times longer for the next
+		 * one, else twice. A change is checked again after two
+		 * epochs: on a noisy machine a wrong change costs the gap on
+		 * every epoch until the next trial. */
 		unsigned grow = pp->ns_per_pkt[!was] >=
 		                1.25 * pp->ns_per_pkt[was] ? 4 : 2;
 		pp->probe_every = other ? 2 : pp->probe_every * grow < 256
@@ -276,23 +262,38 @@ static void epoch_end(struct cap_pipe *pp)
 	} else {
 		next = pp->chosen;
 	}
-	pp->carry = pending;
-	pp->epoch_start = t;
-	pp->epoch_n = 0;
-	pp->on_thread = next;
 	pp->switches += next != was;
-	if (was && !next)
-		wait_room(pp, 0); /* drained: in the next epoch's time */
+	pp->on_thread = next;
+	return next;
 }
 
-/* Packets in the current epoch: the first four half an epoch and a trial
- * of the other path a quarter (each costs what the slower path loses on
- * it), the chosen path's whole ones. */
-static uint32_t epoch_len(const struct cap_pipe *pp)
+uint32_t cap_pipe_epoch_len(const struct cap_pipe *pp)
 {
 	uint32_t d = pp->epochs < 4 ? 2 : pp->phase == 1 ? 4 : 1;
 	uint32_t n = pp->epoch_pkts / d;
 	return n ? n : 1;
+}
+
+/* The end of an epoch (CAP_PIPE_AUTO): its nanoseconds per packet, and
+ * the path of the next one. An epoch is charged with the packets it
+ * completed: on the thread, those handed over less those still in the
+ * ring at its end (plus those in it at its start), so that the ring's
+ * slack favours neither path. */
+static void epoch_end(struct cap_pipe *pp)
+{
+	uint64_t t = cap_mono_ns();
+	bool was = pp->on_thread;
+	uint64_t pending = was ? (uint64_t)used(pp->head_mine,
+	                          atomic_load(&pp->tail)) * CAP_PIPE_BATCH : 0;
+	uint64_t done = pp->epoch_n + pp->carry;
+	done = done > pending ? done - pending : 1;
+	bool next = cap_pipe_choose(pp, (double)(t - pp->epoch_start) /
+	                                (double)done);
+	pp->carry = pending;
+	pp->epoch_start = t;
+	pp->epoch_n = 0;
+	if (was && !next)
+		wait_room(pp, 0); /* drained: in the next epoch's time */
 }
 
 /* Hand the reader's batch over (`now`: the table must have it without
@@ -313,7 +314,7 @@ static void hand_over(struct cap_pipe *pp, bool now)
 		apply(pp, b);
 	if (pp->measure) {
 		pp->epoch_n += n;
-		if (pp->epoch_n >= epoch_len(pp))
+		if (pp->epoch_n >= cap_pipe_epoch_len(pp))
 			epoch_end(pp);
 	}
 }

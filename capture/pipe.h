@@ -145,6 +145,14 @@ uint64_t cap_pipe_flows(struct cap_pipe *pp);
 /* Apply everything pushed, stop the thread, free the batches. The table
  * may then be used (flushed) by the caller's thread. */
 void cap_pipe_finish(struct cap_pipe *pp);
+
+/* CAP_PIPE_AUTO's choice (pipe.c "Path"), apart from the clock so that
+ * tests can give it figures: the path after an epoch of ns nanoseconds
+ * per packet on pp->on_thread (set to it, and returned), and the packets
+ * the epoch now beginning lasts (half CAP_PIPE_EPOCH for the first four, a
+ * quarter for a trial of the other path). */
+bool cap_pipe_choose(struct cap_pipe *pp, double ns);
+uint32_t cap_pipe_epoch_len(const struct cap_pipe *pp);
 /* Hand over what the reader holds and wait until the table has applied
  * every batch (the thread, if any, then idle until the next hand-over):
  * what the table did is visible to the reader (--interval). */

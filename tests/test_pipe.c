@@ -142,7 +142,7 @@ static void same_flows(enum how how)
 		assert_true(pp.threaded);
 	if (how == H_SWITCH) {
 		/* thread, inline, inline, thread, then trials */
-		assert_true(pp.epochs >= 40); /* of 512 packets or so */
+		assert_true(pp.epochs >= 40); /* of 75 to 300 packets */
 		assert_true(pp.switches >= 4);
 	}
 	cap_pipe_finish(&pp);
@@ -189,6 +189,76 @@ static void test_pipe_same_flows_switching(void **state)
 
 /* A tick goes through the pipe after the packets pushed before it: a UDP
  * flow idle past its timeout is handed on by the tick, before finish. */
+/* One epoch of ns per packet on the current path: the path after it. */
+static bool epoch(struct cap_pipe *pp, double ns)
+{
+	return cap_pipe_choose(pp, ns);
+}
+
+/* Epochs on the chosen path until a trial of the other begins; returns
+ * how many. */
+static unsigned until_trial(struct cap_pipe *pp, double ns)
+{
+	bool chosen = pp->on_thread;
+	for (unsigned n = 1; n <= 1000; n++)
+		if (epoch(pp, ns) != chosen)
+			return n;
+	fail_msg("no trial in 1000 epochs");
+	return 0;
+}
+
+/* CAP_PIPE_AUTO's choice on given figures: each path's faster epoch counts
+ * (noise only slows one), short trials, spaced by how much they lost, and
+ * a change checked again soon. */
+static void test_pipe_chooser(void **state)
+{
+	(void)state;
+	struct cap_pipe pp;
+	memset(&pp, 0, sizeof pp);
+	pp.epoch_pkts = 1000;
+	pp.probe_every = 4;
+	pp.on_thread = true;
+	/* T, I, I, T; the second thread epoch noisy: thread's best (100)
+	 * beats inline's (180), where averages (200 and 190) would not. */
+	assert_int_equal(cap_pipe_epoch_len(&pp), 500);
+	assert_false(epoch(&pp, 100));
+	assert_false(epoch(&pp, 200));
+	assert_true(epoch(&pp, 180));
+	assert_true(epoch(&pp, 300));
+	assert_int_equal(pp.switches, 2);
+	assert_int_equal(cap_pipe_epoch_len(&pp), 1000);
+	/* The first trial after 4 epochs, a quarter epoch long. */
+	assert_int_equal(until_trial(&pp, 100), 4);
+	assert_false(pp.on_thread);
+	assert_int_equal(cap_pipe_epoch_len(&pp), 250);
+	assert_true(epoch(&pp, 200));            /* the trial: lost by half */
+	assert_int_equal(cap_pipe_epoch_len(&pp), 1000);
+	assert_true(epoch(&pp, 100));            /* after it */
+	assert_int_equal(pp.probe_every, 16);   /* x4: lost by >= a quarter */
+	/* A close trial (lost by a tenth): the next after twice as many. */
+	assert_int_equal(until_trial(&pp, 100), 16);
+	assert_true(epoch(&pp, 110));
+	assert_true(epoch(&pp, 100));
+	assert_int_equal(pp.probe_every, 32);
+	/* A trial between a noisy epoch and a quiet one: the quiet one is
+	 * thread's figure (100 < 150), so the path stays; the average (300)
+	 * would have sent the run inline. */
+	assert_int_equal(until_trial(&pp, 500), 32);
+	assert_true(epoch(&pp, 150));
+	assert_true(epoch(&pp, 100));
+	assert_true(pp.on_thread);
+	assert_int_equal(pp.probe_every, 128); /* lost by half: x4 */
+	/* A trial inline really faster: the change, checked after 2. */
+	assert_int_equal(until_trial(&pp, 100), 128);
+	assert_true(epoch(&pp, 60));
+	assert_false(epoch(&pp, 100));
+	assert_false(pp.chosen);
+	assert_int_equal(pp.probe_every, 2);
+	assert_int_equal(until_trial(&pp, 60), 2);
+	assert_true(pp.on_thread);
+	assert_int_equal(cap_pipe_epoch_len(&pp), 250);
+}
+
 static void test_pipe_tick(void **state)
 {
 	(void)state;
@@ -227,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_pipe_same_flows_thread),
 		cmocka_unit_test(test_pipe_same_flows_switching),
 		cmocka_unit_test(test_pipe_tick),
+		cmocka_unit_test(test_pipe_chooser),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
