@@ -114,16 +114,17 @@ static inline const struct cat_model *fz_builtin_model(void)
 static const char *const fz_small_products[] = { "avaya-cm",
                                                  "audiocodes-sbc", NULL };
 
-/* The cut one (fz_model_load), applied once. */
+/* The catalog cut to them (fz_model_load), applied once. */
 static struct catalog fz_small_cat;
 static struct cat_model fz_small;
 static struct cap_portmap fz_small_pm;
 
-static inline const struct cat_model *fz_small_model(const char *const *keep)
+static inline const struct cat_model *fz_small_model(void)
 {
 	static bool ready;
 	if (!ready)
-		fz_model_load(&fz_small_cat, &fz_small, &fz_small_pm, keep);
+		fz_model_load(&fz_small_cat, &fz_small, &fz_small_pm,
+		              fz_small_products);
 	ready = true;
 	return &fz_small;
 }

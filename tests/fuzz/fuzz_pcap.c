@@ -53,7 +53,7 @@ static void flow_sink(const struct cls_flow *cf, void *ctx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct cat_model *model = fz_small_model(fz_small_products);
+	const struct cat_model *model = fz_small_model();
 	char in_path[512], json_path[512], ev_path[512], errbuf[512];
 	fz_path(in_path, sizeof in_path, "input.pcap");
 	fz_path(json_path, sizeof json_path, "report.json");

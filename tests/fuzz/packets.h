@@ -125,7 +125,7 @@ static inline void fzp_init(void)
 	if (fzp_nlinktypes == 0)
 		abort();
 	(void)fz_builtin_model();
-	(void)fz_small_model(fz_small_products);
+	(void)fz_small_model();
 	struct cat_error err;
 	if (cat_load_file(&fzp_prof_cat, NULL, &err) != 0 ||
 	    cat_profile_load_buffer(&fzp_prof, &fzp_prof_cat, "site.yaml",
