@@ -36,6 +36,12 @@ struct cap_pcapfile {
 	size_t maplen;             /* its size when it was opened */
 	bool map_done;             /* past the mapping: read(2) from maplen on */
 	size_t map_dropped;        /* its pages before this were let go */
+	/* Who lets them go: NULL, the reader itself (madvise MADV_DONTNEED);
+	 * else release(release_ctx, addr, len) is handed each range, which
+	 * must stay mapped until the reader is closed (run.c hands them to
+	 * the flow-table thread, pipe.h cap_pipe_release). */
+	void (*release)(void *ctx, void *addr, size_t len);
+	void *release_ctx;
 	const struct bpf_program *filter; /* NULL: every packet */
 	volatile sig_atomic_t break_loop;
 	char errbuf[PCAP_ERRBUF_SIZE];

@@ -48,6 +48,15 @@
  * When pthread_create fails, a hand-off applies the batch on the spot.
  * SIGINT and SIGTERM are blocked in the thread, so the capture's handler
  * runs on the reader's thread, which stops reading.
+ *
+ * Balance. On a capture of many small flows the table thread is the
+ * slower (a port scan); on one of long conversations (the mixed capture
+ * of `make bench`) the reader is, bringing the file's pages in. The work
+ * that can go either way does: the flow keys are hashed by the thread
+ * that applies them (the table's), and the pages of a mapped file read
+ * past are let go by the table thread unless it is behind
+ * (cap_pipe_release). PORTAUDIT_PIPE_DEBUG prints each thread's CPU and
+ * sleep: the faster one sleeps.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pipe.h"
@@ -57,18 +66,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static void apply(struct cap_pipe *pp, struct cap_pipe_batch *b)
 {
 	if (b->n)
-		cap_flowtab_batch_hashed(pp->ft, b->pkt, b->ts, b->hash, b->n);
+		cap_flowtab_batch(pp->ft, b->pkt, b->ts, b->n);
+	if (b->rel_len) {
+		(void)madvise(b->rel, b->rel_len, MADV_DONTNEED);
+		b->rel_len = 0;
+	}
 	if (b->tick_ns)
 		cap_flowtab_tick(pp->ft, b->tick_ns);
 	uint64_t flows = (pp->st ? pp->st->flows : 0) + cap_flowtab_live(pp->ft);
 	atomic_store_explicit(&pp->flows, flows, memory_order_relaxed);
 	b->n = 0;
 	b->tick_ns = 0;
+}
+
+/* CPU time of the calling thread (PORTAUDIT_PIPE_DEBUG). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * CAP_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 /* Batches handed over and not yet applied. */
@@ -86,12 +110,16 @@ static void *table_thread(void *arg)
 		if (h == t) {
 			pthread_mutex_lock(&pp->mu);
 			atomic_store(&pp->table_waits, true);
+			uint64_t w0 = cap_mono_ns();
 			while ((h = atomic_load(&pp->head)) == t && !pp->done)
 				pthread_cond_wait(&pp->ready, &pp->mu);
+			pp->table_asleep_ns += cap_mono_ns() - w0;
 			atomic_store(&pp->table_waits, false);
 			pthread_mutex_unlock(&pp->mu);
-			if (h == t)
-				return NULL; /* done, and nothing left */
+			if (h == t) { /* done, and nothing left */
+				pp->table_cpu_ns = thread_cpu_ns();
+				return NULL;
+			}
 		}
 		while (t != h) {
 			apply(pp, &pp->b[t % CAP_PIPE_SLOTS]);
@@ -189,8 +217,10 @@ static void wait_room(struct cap_pipe *pp, unsigned left)
 		pthread_cond_signal(&pp->ready);
 	atomic_store_explicit(&pp->room_at, left, memory_order_relaxed);
 	atomic_store(&pp->reader_waits, true);
+	uint64_t w0 = cap_mono_ns();
 	while (used(h, atomic_load(&pp->tail)) > left)
 		pthread_cond_wait(&pp->room, &pp->mu);
+	pp->reader_asleep_ns += cap_mono_ns() - w0;
 	atomic_store(&pp->reader_waits, false);
 	pthread_mutex_unlock(&pp->mu);
 	pp->waits++;
@@ -301,7 +331,7 @@ static void epoch_end(struct cap_pipe *pp)
 static void hand_over(struct cap_pipe *pp, bool now)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
-	if (b->n == 0 && b->tick_ns == 0)
+	if (b->n == 0 && b->tick_ns == 0 && b->rel_len == 0)
 		return;
 	if (pp->want_thread) {
 		start_thread(pp);
@@ -327,6 +357,31 @@ void cap_pipe_full(struct cap_pipe *pp)
 void cap_pipe_flush(struct cap_pipe *pp)
 {
 	hand_over(pp, true);
+}
+
+/* Letting go of pages read past is work either thread can do: the one
+ * with time to spare should. When more than CAP_PIPE_WAKE batches wait,
+ * the table is behind (a reader ahead of it keeps the ring under that:
+ * the table sleeps until CAP_PIPE_WAKE wait, then empties it), so the
+ * reader does it now; else it goes with the batch, to the table thread.
+ * Inline, apply() runs here anyway. */
+void cap_pipe_release(struct cap_pipe *pp, void *addr, size_t len)
+{
+	struct cap_pipe_batch *b = &pp->b[pp->wr];
+	if (!(pp->threaded && pp->on_thread) ||
+	    used(pp->head_mine, atomic_load_explicit(&pp->tail,
+	         memory_order_relaxed)) > CAP_PIPE_WAKE) {
+		(void)madvise(addr, len, MADV_DONTNEED);
+		return;
+	}
+	if (b->rel_len && b->rel + b->rel_len != (char *)addr) {
+		/* not after the range held (another file): that one now */
+		(void)madvise(b->rel, b->rel_len, MADV_DONTNEED);
+		b->rel_len = 0;
+	}
+	if (b->rel_len == 0)
+		b->rel = addr;
+	b->rel_len += len;
 }
 
 void cap_pipe_tick(struct cap_pipe *pp, uint64_t now_ns)
@@ -365,13 +420,21 @@ void cap_pipe_finish(struct cap_pipe *pp)
 		pthread_mutex_destroy(&pp->mu);
 		pp->threaded = false;
 	}
-	if (getenv("PORTAUDIT_PIPE_DEBUG"))
+	if (getenv("PORTAUDIT_PIPE_DEBUG")) {
+		/* which side was the slower: the other one slept */
 		fprintf(stderr, "pipe: epochs %u switches %u thread %.1f ns/pkt "
 		        "inline %.1f ns/pkt on_thread %d wakes %llu waits %llu\n",
 		        pp->epochs, pp->switches, pp->ns_per_pkt[1],
 		        pp->ns_per_pkt[0], pp->on_thread,
 		        (unsigned long long)pp->wakes,
 		        (unsigned long long)pp->waits);
+		fprintf(stderr, "pipe: reader CPU %.3f s asleep %.3f s; table "
+		        "thread CPU %.3f s asleep %.3f s\n",
+		        (double)thread_cpu_ns() / 1e9,
+		        (double)pp->reader_asleep_ns / 1e9,
+		        (double)pp->table_cpu_ns / 1e9,
+		        (double)pp->table_asleep_ns / 1e9);
+	}
 	free(pp->b);
 	pp->b = NULL;
 }

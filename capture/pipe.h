@@ -7,9 +7,11 @@
  * decoded packets in place (the packets of one frame, an outer packet
  * and those inside its tunnels, go into one batch, in order); a full batch, or one flushed early (the end
  * of a pcap_dispatch call, a live tick), goes to the flow-table thread,
- * which applies the packets in order with cap_flowtab_batch_hashed() (the
- * reader has hashed their flow keys: work taken off the table's thread), so that
+ * which applies the packets in order with cap_flowtab_batch(), so that
  * flows, their order and every counter are those of a single thread. The
+ * thread that applies a batch also lets go of the pages of a mapped file
+ * the reader has read past (cap_pipe_release): reading, not the table, is
+ * the slower side on the captures of `make bench` (docs/flows.md). The
  * flow table's callback (classification, streamed reports) runs on that
  * thread. Memory is CAP_PIPE_SLOTS batches, allocated at start; when they
  * are all waiting the reader waits. Without a second CPU, when the thread
@@ -49,8 +51,9 @@ enum cap_pipe_mode {
 struct cap_pipe_batch {
 	struct cap_packet pkt[CAP_PIPE_ROOM];
 	uint64_t ts[CAP_PIPE_ROOM];
-	uint64_t hash[CAP_PIPE_ROOM]; /* cap_flowtab_hash(), by the reader */
 	unsigned n;
+	char *rel;        /* after the packets, let go of these mapped */
+	size_t rel_len;   /* pages (cap_pipe_release); 0 none */
 	uint64_t tick_ns; /* after the packets, let the table's clock pass to
 	                   * this (a quiet live link); 0 none */
 };
@@ -75,6 +78,9 @@ struct cap_pipe {
 	double ns_per_pkt[2];     /* last measure: [0] inline, [1] thread */
 	unsigned epochs, since_probe, probe_every, switches;
 	uint64_t wakes, waits;    /* the table woken, the reader waiting */
+	uint64_t reader_asleep_ns; /* the reader waiting for room */
+	uint64_t table_asleep_ns;  /* the table thread waiting for batches */
+	uint64_t table_cpu_ns;     /* its CPU time, when it ended */
 	pthread_t th;
 	pthread_mutex_t mu;       /* guards done, and the sleeps */
 	pthread_cond_t ready;     /* batches were handed over, or done */
@@ -115,7 +121,6 @@ void cap_pipe_full(struct cap_pipe *pp);
 static inline void cap_pipe_push(struct cap_pipe *pp, uint64_t ts)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
-	b->hash[b->n] = cap_flowtab_hash(pp->ft, &b->pkt[b->n]);
 	b->ts[b->n++] = ts;
 	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_full(pp);
@@ -127,13 +132,17 @@ static inline void cap_pipe_push_n(struct cap_pipe *pp, uint64_t ts,
                                    unsigned n)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
-	for (unsigned i = 0; i < n; i++) {
-		b->hash[b->n] = cap_flowtab_hash(pp->ft, &b->pkt[b->n]);
+	for (unsigned i = 0; i < n; i++)
 		b->ts[b->n++] = ts;
-	}
 	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_full(pp);
 }
+
+/* Let go of [addr, addr + len), pages of a file mapping the reader has
+ * read past (madvise MADV_DONTNEED), once the packets pushed so far are
+ * applied, on the thread that applies them. The mapping must stay until
+ * then: cap_pipe_sync() before unmapping it. */
+void cap_pipe_release(struct cap_pipe *pp, void *addr, size_t len);
 
 /* Let the table's clock pass to now_ns (cap_flowtab_tick), after the
  * packets pushed so far. */

@@ -410,12 +410,24 @@ static bool reader_is(const char *name)
 	return e && strcmp(e, name) == 0;
 }
 
+/* The mapped reader's pages read past, let go by the thread that applies
+ * the packets read before them (pipe.h): the mapping stays until
+ * cap_pipe_sync. */
+static void release_pages(void *ctx, void *addr, size_t len)
+{
+	cap_pipe_release(ctx, addr, len);
+}
+
 static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 {
 	static struct cap_pcapfile fast;
 	bool use_fast = !reader_is("libpcap") &&
 		cap_pcapfile_open(&fast, s->p, s->has_prog ? &s->prog : NULL,
 		                  !reader_is("read")) == 1;
+	if (use_fast && fast.map) {
+		fast.release = release_pages;
+		fast.release_ctx = &r->pipe;
+	}
 	r->cur = s->p;
 	r->fast = use_fast ? &fast : NULL;
 	g_pcap = use_fast ? NULL : s->p;
@@ -447,6 +459,8 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 	g_pcap = NULL;
 	g_fast = NULL;
 	r->fast = NULL;
+	if (use_fast && fast.map)
+		cap_pipe_sync(&r->pipe); /* its pages let go (release_pages) */
 	if (use_fast)
 		cap_pcapfile_close(&fast);
 }

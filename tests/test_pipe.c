@@ -6,9 +6,12 @@
 #include "harness.h"
 
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "capture/pipe.h"
 
@@ -289,6 +292,111 @@ static void test_pipe_tick(void **state)
 	cap_flowtab_free(t);
 }
 
+/* cap_pipe_release: pages of a mapping the reader has read past are let
+ * go (MADV_DONTNEED) by the thread that applies the packets pushed before
+ * them, or at once when that is the reader itself (inline) or the table
+ * is behind. Anonymous private pages read as zeros once let go, which
+ * shows when it happened. */
+static atomic_bool hold_table, table_held;
+
+static void block_once(const struct cap_flow *f, void *ctx)
+{
+	(void)f;
+	(void)ctx;
+	atomic_store(&table_held, true);
+	while (atomic_load(&hold_table))
+		usleep(1000);
+}
+
+static void udp_packet(struct cap_pipe *pp, unsigned k, uint64_t ts)
+{
+	struct cap_packet *p = cap_pipe_next(pp);
+	memset(p, 0, sizeof *p);
+	p->family = 4;
+	p->proto = 17;
+	p->src[0] = 10; p->src[2] = (uint8_t)(k >> 8); p->src[3] = (uint8_t)k;
+	p->dst[0] = 10; p->dst[3] = 2;
+	p->sport = 5000;
+	p->dport = 514;
+	p->wirelen = 100;
+	cap_pipe_push(pp, ts);
+}
+
+static bool zeroed(const unsigned char *m, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (m[i] != 0)
+			return false;
+	return true;
+}
+
+static bool intact(const unsigned char *m, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (m[i] != 0xab)
+			return false;
+	return true;
+}
+
+static void test_pipe_release(void **state)
+{
+	(void)state;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 64 * pg;
+	for (int how = 0; how < 3; how++) { /* inline, thread, table behind */
+		unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(m != MAP_FAILED);
+		memset(m, 0xab, len);
+		struct cap_stats st;
+		memset(&st, 0, sizeof st);
+		struct cap_flowtab *t = cap_flowtab_new(0, NULL, block_once,
+		                                        NULL, &st);
+		assert_non_null(t);
+		struct cap_pipe pp;
+		assert_int_equal(cap_pipe_init(&pp, t, &st, how == 0
+		                 ? CAP_PIPE_INLINE : CAP_PIPE_THREAD), 0);
+		atomic_store(&hold_table, how == 2);
+		atomic_store(&table_held, false);
+		udp_packet(&pp, 0, T0);
+		cap_pipe_flush(&pp); /* the thread starts */
+		if (how == 2) {
+			/* the flow times out and its callback holds the table
+			 * thread while ten full batches are handed over */
+			udp_packet(&pp, 1, T0 + 400 * S);
+			cap_pipe_flush(&pp);
+			while (!atomic_load(&table_held))
+				usleep(1000);
+			for (unsigned i = 0; i < 10 * CAP_PIPE_BATCH; i++)
+				udp_packet(&pp, 2 + i % 50, T0 + 401 * S);
+		}
+		cap_pipe_release(&pp, m, 8 * pg);
+		cap_pipe_release(&pp, m + 8 * pg, 8 * pg);  /* runs on */
+		if (how == 1) /* with the batch the reader fills: not yet */
+			assert_true(intact(m, 0, 16 * pg));
+		cap_pipe_release(&pp, m + 32 * pg, 8 * pg); /* another range */
+		if (how == 1) {
+			/* not after the range the batch held: that one was
+			 * let go now, the new one goes with the batch */
+			assert_true(zeroed(m, 0, 16 * pg));
+			assert_true(intact(m, 32 * pg, 40 * pg));
+		} else {
+			/* inline, or the table behind: all at once */
+			assert_true(zeroed(m, 0, 16 * pg));
+			assert_true(zeroed(m, 32 * pg, 40 * pg));
+		}
+		atomic_store(&hold_table, false);
+		cap_pipe_sync(&pp);
+		assert_true(zeroed(m, 0, 16 * pg));
+		assert_true(zeroed(m, 32 * pg, 40 * pg));
+		assert_true(intact(m, 16 * pg, 32 * pg));
+		assert_true(intact(m, 40 * pg, len));
+		cap_pipe_finish(&pp);
+		cap_flowtab_flush(t);
+		cap_flowtab_free(t);
+		munmap(m, len);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_pipe_same_flows_switching),
 		cmocka_unit_test(test_pipe_tick),
 		cmocka_unit_test(test_pipe_chooser),
+		cmocka_unit_test(test_pipe_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
