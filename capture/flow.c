@@ -941,6 +941,15 @@ void cap_flowtab_flush(struct cap_flowtab *t)
 		uint32_t i = t->lists[l].head;
 		while (i != NIL) {
 			uint32_t next = t->e[i].next;
+			if (next != NIL) {
+				/* loaded while this one is judged: a list is a
+				 * chain of cache misses otherwise (a tenth of
+				 * the mixed capture's end, judging 40,000
+				 * flows left in the table) */
+				const char *ep = (const char *)&t->e[next];
+				__builtin_prefetch(ep);
+				__builtin_prefetch(ep + 64);
+			}
 			hand_on(t, &t->e[i], 0);
 			i = next;
 		}
