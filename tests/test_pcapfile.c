@@ -637,6 +637,115 @@ static void test_other_sigbus(void **state)
 	free(o.b);
 }
 
+/* ---- letting go of the mapping behind the reader ------------------------ */
+
+struct let_go {
+	const u_char *last;        /* the last record's data */
+	long rss0, rss_max;        /* RssFile (KiB) before, and its peak */
+	unsigned long n;
+	const unsigned char *map;
+	size_t released;           /* ranges handed to the hook, in order */
+	bool bad;
+	char why[160];
+};
+
+static long rss_file_kib(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	if (!fp)
+		return -1;
+	char line[256];
+	long v = -1;
+	while (fgets(line, sizeof line, fp))
+		if (sscanf(line, "RssFile: %ld", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
+
+static void on_let_go(u_char *user, const struct pcap_pkthdr *h,
+                      const u_char *data)
+{
+	(void)h;
+	struct let_go *g = (struct let_go *)(void *)user;
+	g->last = data;
+	if (++g->n % 512 == 0) {
+		long r = rss_file_kib();
+		if (r > g->rss_max)
+			g->rss_max = r;
+	}
+}
+
+static void hook(void *ctx, void *addr, size_t len)
+{
+	struct let_go *g = ctx;
+	const unsigned char *a = addr;
+	if (g->bad)
+		return;
+	if (a != g->map + g->released)
+		snprintf(g->why, sizeof g->why, "range at +%zu, expected +%zu",
+		         (size_t)(a - g->map), g->released);
+	else if (((uintptr_t)(a + len)) % (2u << 20) != 0)
+		snprintf(g->why, sizeof g->why, "range ends at +%zu: not on "
+		         "a 2 MiB boundary", (size_t)(a + len - g->map));
+	else if (g->last && a + len + 256 * 1024 > g->last)
+		snprintf(g->why, sizeof g->why, "range ends at +%zu, within "
+		         "256 KiB of the reader (+%zu)",
+		         (size_t)(a + len - g->map), (size_t)(g->last - g->map));
+	else {
+		g->released += len;
+		return;
+	}
+	g->bad = true;
+}
+
+/* A mapped file is not kept resident as it is read: the pages well behind
+ * the reader are let go (MADV_DONTNEED) in whole 2 MiB steps, by the
+ * reader itself or by whoever the release hook names (run.c: the flow
+ * table's thread). */
+static void test_map_let_go(void **state)
+{
+	(void)state;
+	struct bytes o = { 0 };
+	file_header(&o, NS, false, 4, 65535, DLT_EN10MB);
+	while (o.n < 40u << 20)
+		record(&o, false, 1700000000u, 0, 1400 + rnd() % 200, 1600);
+	const char *path = save("letgo.pcap", &o, o.n);
+	for (int with_hook = 0; with_hook < 2; with_hook++) {
+		struct cap_source s;
+		struct cap_pcapfile f;
+		open_fast(path, NULL, true, &s, &f);
+		struct let_go g;
+		memset(&g, 0, sizeof g);
+		g.map = f.map;
+		if (with_hook) {
+			f.release = hook;
+			f.release_ctx = &g;
+		}
+		g.rss0 = g.rss_max = rss_file_kib();
+		assert_true(g.rss0 >= 0);
+		int rc;
+		while ((rc = cap_pcapfile_dispatch(&f, 256, on_let_go,
+		                                   (u_char *)&g)) > 0)
+			;
+		assert_int_equal(rc, 0);
+		if (g.bad)
+			fail_msg("release hook: %s", g.why);
+		if (with_hook) {
+			/* all but the last few MiB were handed over */
+			assert_true(g.released >= f.maplen - (5u << 20));
+		} else {
+			/* 40 MiB read, at most a few resident at a time */
+			if (g.rss_max - g.rss0 > 8 * 1024)
+				fail_msg("RssFile grew by %ld KiB reading a "
+				         "40 MiB mapped file",
+				         g.rss_max - g.rss0);
+		}
+		close_fast(&s, &f);
+	}
+	free(o.b);
+}
+
 /* Files the reader must leave to libpcap: it says 0 and touches nothing,
  * so libpcap still reads every packet. */
 static void leave_to_libpcap(struct bytes *o, const char *what)
@@ -750,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_breakloop),
 		cmocka_unit_test(test_map_shrink_and_grow),
 		cmocka_unit_test(test_other_sigbus),
+		cmocka_unit_test(test_map_let_go),
 		cmocka_unit_test(test_left_to_libpcap),
 		cmocka_unit_test(test_pcapng_left),
 	};
