@@ -872,8 +872,10 @@ void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
 	packet_keyed(t, p, ts, &k, key_hash(t, &k));
 }
 
-void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
-                       const uint64_t *ts, unsigned n)
+/* The batch with each packet's key made here and its hash given (hash) or
+ * computed here (hash NULL). */
+static void batch(struct cap_flowtab *t, const struct cap_packet *p,
+                  const uint64_t *ts, const uint64_t *hash, unsigned n)
 {
 	struct pkey k[CAP_FLOW_BATCH];
 	uint64_t h[CAP_FLOW_BATCH];
@@ -882,7 +884,7 @@ void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
 		/* Stage 1: hash every key and start loading its slot. */
 		for (unsigned i = 0; i < m; i++) {
 			packet_key(&k[i], &p[i]);
-			h[i] = key_hash(t, &k[i]);
+			h[i] = hash ? hash[i] : key_hash(t, &k[i]);
 			__builtin_prefetch(&t->slots[h[i] & t->mask]);
 		}
 		/* Stage 2: start loading the entry the slot names (a hint: the
@@ -921,8 +923,31 @@ void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
 				packet_keyed(t, &p[i], ts[i], &k[i], h[i]);
 		p += m;
 		ts += m;
+		if (hash)
+			hash += m;
 		n -= m;
 	}
+}
+
+void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
+                       const uint64_t *ts, unsigned n)
+{
+	batch(t, p, ts, NULL, n);
+}
+
+uint64_t cap_flowtab_hash(const struct cap_flowtab *t,
+                          const struct cap_packet *p)
+{
+	struct pkey k;
+	packet_key(&k, p);
+	return key_hash(t, &k);
+}
+
+void cap_flowtab_batch_hashed(struct cap_flowtab *t,
+                              const struct cap_packet *p, const uint64_t *ts,
+                              const uint64_t *hash, unsigned n)
+{
+	batch(t, p, ts, hash, n);
 }
 
 void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns)

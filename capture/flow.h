@@ -64,6 +64,15 @@ void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
 #define CAP_FLOW_BATCH 16
 void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
                        const uint64_t *ts, unsigned n);
+/* The hash cap_flowtab_batch() computes for a packet, on any thread (it
+ * reads only what cap_flowtab_new() set): the reader computes it while the
+ * flow-table thread is behind (pipe.h), which then applies the packets
+ * with cap_flowtab_batch_hashed(), the same otherwise. */
+uint64_t cap_flowtab_hash(const struct cap_flowtab *t,
+                          const struct cap_packet *p);
+void cap_flowtab_batch_hashed(struct cap_flowtab *t,
+                              const struct cap_packet *p, const uint64_t *ts,
+                              const uint64_t *hash, unsigned n);
 /* Let time pass without a packet (live capture, quiet link): flows idle
  * longer than their timeout at now_ns are handed on (a bounded number). */
 void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns);

@@ -51,12 +51,14 @@
  *
  * Balance. On a capture of many small flows the table thread is the
  * slower (a port scan); on one of long conversations (the mixed capture
- * of `make bench`) the reader is, bringing the file's pages in. The work
- * that can go either way does: the flow keys are hashed by the thread
- * that applies them (the table's), and the pages of a mapped file read
- * past are let go by the table thread unless it is behind
- * (cap_pipe_release). PORTAUDIT_PIPE_DEBUG prints each thread's CPU and
- * sleep: the faster one sleeps.
+ * of `make bench`) either can be: the reader when the file is cached in
+ * 4 KiB pages (a fault and a TLB miss every few packets), the table when
+ * in 2 MiB pages. Two pieces of work can go either way, and go to the
+ * side with time to spare: while the table is behind (table_behind), the
+ * reader hashes the flow keys of the batch it begins (cap_flowtab_hash,
+ * about 6% of the work) and lets go of the pages it has read past itself;
+ * otherwise the table thread does both. PORTAUDIT_PIPE_DEBUG prints each
+ * thread's CPU and sleep: the faster one sleeps.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pipe.h"
@@ -72,7 +74,9 @@
 
 static void apply(struct cap_pipe *pp, struct cap_pipe_batch *b)
 {
-	if (b->n)
+	if (b->n && b->hashed)
+		cap_flowtab_batch_hashed(pp->ft, b->pkt, b->ts, b->hash, b->n);
+	else if (b->n)
 		cap_flowtab_batch(pp->ft, b->pkt, b->ts, b->n);
 	if (b->rel_len) {
 		(void)madvise(b->rel, b->rel_len, MADV_DONTNEED);
@@ -226,6 +230,15 @@ static void wait_room(struct cap_pipe *pp, unsigned left)
 	pp->waits++;
 }
 
+/* The table thread is behind the reader: more than CAP_PIPE_WAKE batches
+ * wait (a reader ahead of it keeps the ring under that: the table sleeps
+ * until CAP_PIPE_WAKE wait, then empties it). See "Balance". */
+static bool table_behind(struct cap_pipe *pp)
+{
+	return used(pp->head_mine, atomic_load_explicit(&pp->tail,
+	            memory_order_relaxed)) > CAP_PIPE_WAKE;
+}
+
 /* Give the reader's batch to the table thread; `now`: wake it whatever
  * the number of batches waiting. Then take the next free batch. */
 static void give(struct cap_pipe *pp, bool now)
@@ -244,6 +257,7 @@ static void give(struct cap_pipe *pp, bool now)
 	    CAP_PIPE_SLOTS)
 		wait_room(pp, CAP_PIPE_SLOTS / 2); /* every batch is the table's */
 	pp->wr = h % CAP_PIPE_SLOTS;
+	pp->b[pp->wr].hashed = table_behind(pp);
 }
 
 /* The path after an epoch of `ns` nanoseconds per packet on the path
@@ -359,18 +373,12 @@ void cap_pipe_flush(struct cap_pipe *pp)
 	hand_over(pp, true);
 }
 
-/* Letting go of pages read past is work either thread can do: the one
- * with time to spare should. When more than CAP_PIPE_WAKE batches wait,
- * the table is behind (a reader ahead of it keeps the ring under that:
- * the table sleeps until CAP_PIPE_WAKE wait, then empties it), so the
- * reader does it now; else it goes with the batch, to the table thread.
- * Inline, apply() runs here anyway. */
+/* The table behind, the reader lets go of the pages now; else they go
+ * with the batch, to the table thread. Inline, apply() runs here anyway. */
 void cap_pipe_release(struct cap_pipe *pp, void *addr, size_t len)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
-	if (!(pp->threaded && pp->on_thread) ||
-	    used(pp->head_mine, atomic_load_explicit(&pp->tail,
-	         memory_order_relaxed)) > CAP_PIPE_WAKE) {
+	if (!(pp->threaded && pp->on_thread) || table_behind(pp)) {
 		(void)madvise(addr, len, MADV_DONTNEED);
 		return;
 	}

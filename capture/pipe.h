@@ -8,10 +8,10 @@
  * and those inside its tunnels, go into one batch, in order); a full batch, or one flushed early (the end
  * of a pcap_dispatch call, a live tick), goes to the flow-table thread,
  * which applies the packets in order with cap_flowtab_batch(), so that
- * flows, their order and every counter are those of a single thread. The
- * thread that applies a batch also lets go of the pages of a mapped file
- * the reader has read past (cap_pipe_release): reading, not the table, is
- * the slower side on the captures of `make bench` (docs/flows.md). The
+ * flows, their order and every counter are those of a single thread. Work
+ * either side can do goes to the one with time to spare (pipe.c,
+ * "Balance"): the flow keys' hashes, and letting go of the pages of a
+ * mapped file the reader has read past (cap_pipe_release). The
  * flow table's callback (classification, streamed reports) runs on that
  * thread. Memory is CAP_PIPE_SLOTS batches, allocated at start; when they
  * are all waiting the reader waits. Without a second CPU, when the thread
@@ -51,6 +51,8 @@ enum cap_pipe_mode {
 struct cap_pipe_batch {
 	struct cap_packet pkt[CAP_PIPE_ROOM];
 	uint64_t ts[CAP_PIPE_ROOM];
+	uint64_t hash[CAP_PIPE_ROOM]; /* cap_flowtab_hash(), when hashed */
+	bool hashed;      /* the reader hashed the keys (the table behind) */
 	unsigned n;
 	char *rel;        /* after the packets, let go of these mapped */
 	size_t rel_len;   /* pages (cap_pipe_release); 0 none */
@@ -121,6 +123,8 @@ void cap_pipe_full(struct cap_pipe *pp);
 static inline void cap_pipe_push(struct cap_pipe *pp, uint64_t ts)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
+	if (b->hashed)
+		b->hash[b->n] = cap_flowtab_hash(pp->ft, &b->pkt[b->n]);
 	b->ts[b->n++] = ts;
 	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_full(pp);
@@ -132,8 +136,11 @@ static inline void cap_pipe_push_n(struct cap_pipe *pp, uint64_t ts,
                                    unsigned n)
 {
 	struct cap_pipe_batch *b = &pp->b[pp->wr];
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		if (b->hashed)
+			b->hash[b->n] = cap_flowtab_hash(pp->ft, &b->pkt[b->n]);
 		b->ts[b->n++] = ts;
+	}
 	if (b->n >= CAP_PIPE_BATCH)
 		cap_pipe_full(pp);
 }

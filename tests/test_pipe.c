@@ -298,11 +298,13 @@ static void test_pipe_tick(void **state)
  * is behind. Anonymous private pages read as zeros once let go, which
  * shows when it happened. */
 static atomic_bool hold_table, table_held;
+static atomic_uint flows_seen;
 
 static void block_once(const struct cap_flow *f, void *ctx)
 {
 	(void)f;
 	(void)ctx;
+	atomic_fetch_add(&flows_seen, 1);
 	atomic_store(&table_held, true);
 	while (atomic_load(&hold_table))
 		usleep(1000);
@@ -357,6 +359,7 @@ static void test_pipe_release(void **state)
 		                 ? CAP_PIPE_INLINE : CAP_PIPE_THREAD), 0);
 		atomic_store(&hold_table, how == 2);
 		atomic_store(&table_held, false);
+		atomic_store(&flows_seen, 0);
 		udp_packet(&pp, 0, T0);
 		cap_pipe_flush(&pp); /* the thread starts */
 		if (how == 2) {
@@ -367,6 +370,11 @@ static void test_pipe_release(void **state)
 			while (!atomic_load(&table_held))
 				usleep(1000);
 			for (unsigned i = 0; i < 10 * CAP_PIPE_BATCH; i++)
+				udp_packet(&pp, 2 + i % 50, T0 + 401 * S);
+			/* the batch begun with the table behind: the reader
+			 * hashes its keys (and the table uses them, below) */
+			assert_true(pp.b[pp.wr].hashed);
+			for (unsigned i = 0; i < CAP_PIPE_BATCH / 2; i++)
 				udp_packet(&pp, 2 + i % 50, T0 + 401 * S);
 		}
 		cap_pipe_release(&pp, m, 8 * pg);
@@ -392,6 +400,8 @@ static void test_pipe_release(void **state)
 		assert_true(intact(m, 40 * pg, len));
 		cap_pipe_finish(&pp);
 		cap_flowtab_flush(t);
+		/* one flow per source address, hashed by either side */
+		assert_int_equal(atomic_load(&flows_seen), how == 2 ? 52 : 1);
 		cap_flowtab_free(t);
 		munmap(m, len);
 	}
