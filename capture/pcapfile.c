@@ -58,8 +58,8 @@
  * decoding of the packets together (docs/flows.md, "Speed"). At the end
  * of the mapping the reader goes on with read(2) from there, so that what
  * was appended after the file was opened (a capture still being written)
- * is read as libpcap would read it. The pages read are let go every
- * MiB (drop_behind), so that the process's resident memory stays what
+ * is read as libpcap would read it. The pages read are let go in 2 MiB
+ * steps (drop_behind), so that the process's resident memory stays what
  * it was with a read buffer. A file that shrinks while it is read
  * would end the process with SIGBUS at the first page past its new end:
  * while a mapped dispatch runs, a SIGBUS on its thread returns from the
