@@ -67,7 +67,8 @@ void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
 /* The hash cap_flowtab_batch() computes for a packet, on any thread (it
  * reads only what cap_flowtab_new() set): the reader computes it while the
  * flow-table thread is behind (pipe.h), which then applies the packets
- * with cap_flowtab_batch_hashed(), the same otherwise. */
+ * with cap_flowtab_batch_hashed(), the same otherwise (hash NULL: the
+ * hashes are computed there, as cap_flowtab_batch does). */
 uint64_t cap_flowtab_hash(const struct cap_flowtab *t,
                           const struct cap_packet *p);
 void cap_flowtab_batch_hashed(struct cap_flowtab *t,

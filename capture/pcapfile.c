@@ -449,9 +449,9 @@ static int dispatch(struct cap_pcapfile *f, int cnt, pcap_handler cb,
  * stay in the page cache, but no longer count in this process's resident
  * memory), so that reading a file of any size keeps a few MiB of it
  * mapped, not all of it. Unmapping them is a fifth of the reading
- * thread's system time; f->release, when set, has another thread do it
- * (run.c: the flow table's, which has time to spare while reading is the
- * slower part). */
+ * thread's system time; f->release, when set, is handed each range
+ * instead (run.c: to the pipe, whose thread with time to spare does it,
+ * pipe.c "Balance"). */
 #define DROP_ALIGN (2048u * 1024u) /* a PMD: see below */
 #define DROP_KEEP (256u * 1024u)   /* behind the current record */
 

@@ -39,7 +39,7 @@ struct cap_pcapfile {
 	/* Who lets them go: NULL, the reader itself (madvise MADV_DONTNEED);
 	 * else release(release_ctx, addr, len) is handed each range, which
 	 * must stay mapped until the reader is closed (run.c hands them to
-	 * the flow-table thread, pipe.h cap_pipe_release). */
+	 * the pipe: cap_pipe_release, pipe.h). */
 	void (*release)(void *ctx, void *addr, size_t len);
 	void *release_ctx;
 	const struct bpf_program *filter; /* NULL: every packet */

@@ -74,10 +74,9 @@
 
 static void apply(struct cap_pipe *pp, struct cap_pipe_batch *b)
 {
-	if (b->n && b->hashed)
-		cap_flowtab_batch_hashed(pp->ft, b->pkt, b->ts, b->hash, b->n);
-	else if (b->n)
-		cap_flowtab_batch(pp->ft, b->pkt, b->ts, b->n);
+	if (b->n)
+		cap_flowtab_batch_hashed(pp->ft, b->pkt, b->ts,
+		                         b->hashed ? b->hash : NULL, b->n);
 	if (b->rel_len) {
 		(void)madvise(b->rel, b->rel_len, MADV_DONTNEED);
 		b->rel_len = 0;
@@ -352,10 +351,12 @@ static void hand_over(struct cap_pipe *pp, bool now)
 		pp->epoch_start = cap_mono_ns();
 	}
 	unsigned n = b->n;
-	if (pp->threaded && pp->on_thread)
+	if (pp->threaded && pp->on_thread) {
 		give(pp, now);
-	else
+	} else {
 		apply(pp, b);
+		b->hashed = false; /* refilled here: no table to be behind */
+	}
 	if (pp->measure) {
 		pp->epoch_n += n;
 		if (pp->epoch_n >= cap_pipe_epoch_len(pp))
