@@ -840,7 +840,7 @@ static void emit(struct cap_netflow *nf, const struct cap_record *r)
 {
 	nf->rs->records++;
 	announce_sampling(nf, r->sampling);
-	cap_pairer_add(nf->pairer, r);
+	cap_pairer_add_ahead(nf->pairer, r, 0);
 }
 
 /* An options record: what it announces about its exporter. */

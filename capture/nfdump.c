@@ -482,8 +482,7 @@ static int on_record(struct nfd *n, const struct nf_fields *f,
 			n->rs->records++;
 			if (r.last_ns > n->clock)
 				n->clock = r.last_ns;
-			cap_pairer_tick(n->p, n->clock);
-			cap_pairer_add(n->p, &r);
+			cap_pairer_add_ahead(n->p, &r, n->clock);
 		}
 	}
 	if (rc >= 0)

@@ -75,6 +75,15 @@ struct cap_pairer *cap_pairer_new(cap_flow_fn fn, void *ctx,
 void cap_pairer_add(struct cap_pairer *p, const struct cap_record *r);
 /* Judge what the clock (record time, or the wall clock live) has passed. */
 void cap_pairer_tick(struct cap_pairer *p, uint64_t now_ns);
+/* cap_pairer_tick(p, now_ns) (none when 0), then cap_pairer_add(p, r),
+ * done up to CAP_PAIR_AHEAD records later: the record's key is made and
+ * its index slot loaded now, so that a stream of records does not wait
+ * on a cache miss for each new tuple. The same flows and counters as the
+ * two calls at once; cap_pairer_add, _tick and _flush first do what is
+ * waiting, cap_pairer_free drops it. */
+#define CAP_PAIR_AHEAD 8
+void cap_pairer_add_ahead(struct cap_pairer *p, const struct cap_record *r,
+                          uint64_t now_ns);
 /* Judge everything still held (end of input). */
 void cap_pairer_flush(struct cap_pairer *p);
 void cap_pairer_free(struct cap_pairer *p);
