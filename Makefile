@@ -60,7 +60,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 GEN_SRC  := $(B)/gen/catalog_builtin.c
 
 .SECONDARY:
-.PHONY: all test test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz valgrind lint install clean \
+.PHONY: all test test-build test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz valgrind lint install clean \
         check-pcaps
 
 all: portaudit
@@ -132,10 +132,20 @@ test-tsan-pipe: $(B)/tsan/portaudit $(B)/tsan/pcapgen \
 portaudit: $(B)/rel/portaudit
 	cp $< $@
 
-test: portaudit lint check-pcaps test-tools
+# Everything the three runs need is built first, one compiler per CPU;
+# the tests then run one program at a time (some measure time or load).
+JOBS := $(shell nproc 2>/dev/null || echo 1)
+test: lint test-tools
+	$(MAKE) --no-print-directory -j$(JOBS) test-build
+	$(MAKE) --no-print-directory check-pcaps
 	$(MAKE) --no-print-directory test-rel
 	$(MAKE) --no-print-directory test-san
 	$(MAKE) --no-print-directory test-tsan-pipe
+
+test-build: portaudit $(B)/rel/portaudit $(B)/rel/pcapgen $(B)/rel/floodgen \
+            $(rel_TESTS) $(B)/san/portaudit $(B)/san/pcapgen \
+            $(B)/san/floodgen $(san_TESTS) $(B)/tsan/portaudit \
+            $(B)/tsan/pcapgen $(patsubst %,$(B)/tsan/t/%,$(TSAN_TESTS))
 
 # ---- sample captures --------------------------------------------------------
 PCAP_FLOWS := $(sort $(wildcard pcaps/*.flows))

@@ -2,7 +2,9 @@
 # run.sh VARIANT DIR -- run every test program of a build variant.
 # Unit tests are build/VARIANT/t/test_*, integration tests build/VARIANT/t/it_*
 # (they run the real binary: $PORTAUDIT), fuzz replays build/VARIANT/t/fuzz_*
-# over tests/fuzz/corpus/NAME/. Prints one closing line:
+# over tests/fuzz/corpus/NAME/. Each one's wall time (ms) goes to
+# DIR/t/times. Prints two closing lines:
+#   VARIANT: slowest: NAME S s, ...; all: S s
 #   VARIANT: N passed, N failed
 variant=$1
 dir=$2
@@ -17,6 +19,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 pass=0
 fail=0
+rm -f "$dir/t/times"
 failed=""
 for t in "$dir"/t/test_* "$dir"/t/it_* "$dir"/t/fuzz_*; do
 	[ -x "$t" ] || continue
@@ -27,7 +30,11 @@ for t in "$dir"/t/test_* "$dir"/t/it_* "$dir"/t/fuzz_*; do
 	*) set -- ;;
 	esac
 	log="$dir/t/$name.log"
-	if "$t" "$@" > "$log" 2>&1; then
+	t0=$(date +%s%N)
+	"$t" "$@" > "$log" 2>&1
+	st=$?
+	echo "$(( ($(date +%s%N) - t0) / 1000000 )) $name" >> "$dir/t/times"
+	if [ $st -eq 0 ]; then
 		pass=$((pass + 1))
 		grep -E '^\[  SKIPPED \]|^skip:' "$log" | sed "s/^/  $name: /"
 	else
@@ -38,5 +45,9 @@ for t in "$dir"/t/test_* "$dir"/t/it_* "$dir"/t/fuzz_*; do
 	fi
 done
 [ -n "$failed" ] && echo "$variant: failed:$failed"
+# where the time went: the slowest programs, and all of them ($dir/t/times)
+echo "$variant: slowest: $(sort -rn "$dir/t/times" | head -n 4 |
+	awk '{printf "%s%s %.1f s", (NR > 1 ? ", " : ""), $2, $1 / 1000}'); all: $(
+	awk '{s += $1} END {printf "%.0f s", s / 1000}' "$dir/t/times")"
 echo "$variant: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
