@@ -60,7 +60,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 GEN_SRC  := $(B)/gen/catalog_builtin.c
 
 .SECONDARY:
-.PHONY: all test test-build test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz valgrind lint install clean \
+.PHONY: all test test-build test-runs test-rel-tsan test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz valgrind lint install clean \
         check-pcaps
 
 all: portaudit
@@ -132,14 +132,22 @@ test-tsan-pipe: $(B)/tsan/portaudit $(B)/tsan/pcapgen \
 portaudit: $(B)/rel/portaudit
 	cp $< $@
 
-# Everything the three runs need is built first, one compiler per CPU;
-# the tests then run one program at a time (some measure time or load).
+# Everything the three runs need is built first, one compiler per CPU.
+# Then, with two CPUs or more, the sanitizer run beside the rel and
+# ThreadSanitizer runs (each run one program at a time; their outputs
+# printed whole, one after the other: -Orecurse): half of a run's time is
+# spent waiting on the tools, the traffic and the clock. Every test picks
+# its own ports, namespaces and temporary directory.
 JOBS := $(shell nproc 2>/dev/null || echo 1)
+RUNS := $(if $(filter 1,$(JOBS)),1,2)
 test: lint test-tools
 	$(MAKE) --no-print-directory -j$(JOBS) test-build
 	$(MAKE) --no-print-directory check-pcaps
+	$(MAKE) --no-print-directory -j$(RUNS) -Orecurse test-runs
+
+test-runs: test-rel-tsan test-san
+test-rel-tsan:
 	$(MAKE) --no-print-directory test-rel
-	$(MAKE) --no-print-directory test-san
 	$(MAKE) --no-print-directory test-tsan-pipe
 
 test-build: portaudit $(B)/rel/portaudit $(B)/rel/pcapgen $(B)/rel/floodgen \
