@@ -872,10 +872,9 @@ void cap_flowtab_packet(struct cap_flowtab *t, const struct cap_packet *p,
 	packet_keyed(t, p, ts, &k, key_hash(t, &k));
 }
 
-/* The batch with each packet's key made here and its hash given (hash) or
- * computed here (hash NULL). */
-static void batch(struct cap_flowtab *t, const struct cap_packet *p,
-                  const uint64_t *ts, const uint64_t *hash, unsigned n)
+void cap_flowtab_batch_hashed(struct cap_flowtab *t,
+                              const struct cap_packet *p, const uint64_t *ts,
+                              const uint64_t *hash, unsigned n)
 {
 	struct pkey k[CAP_FLOW_BATCH];
 	uint64_t h[CAP_FLOW_BATCH];
@@ -932,7 +931,7 @@ static void batch(struct cap_flowtab *t, const struct cap_packet *p,
 void cap_flowtab_batch(struct cap_flowtab *t, const struct cap_packet *p,
                        const uint64_t *ts, unsigned n)
 {
-	batch(t, p, ts, NULL, n);
+	cap_flowtab_batch_hashed(t, p, ts, NULL, n);
 }
 
 uint64_t cap_flowtab_hash(const struct cap_flowtab *t,
@@ -941,13 +940,6 @@ uint64_t cap_flowtab_hash(const struct cap_flowtab *t,
 	struct pkey k;
 	packet_key(&k, p);
 	return key_hash(t, &k);
-}
-
-void cap_flowtab_batch_hashed(struct cap_flowtab *t,
-                              const struct cap_packet *p, const uint64_t *ts,
-                              const uint64_t *hash, unsigned n)
-{
-	batch(t, p, ts, hash, n);
 }
 
 void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns)

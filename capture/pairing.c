@@ -141,7 +141,6 @@ struct pent {
 	bool biflow : 1;
 	bool error : 1;       /* an ICMP unreachable record */
 	bool matched : 1;     /* ... that answered a flow */
-	bool used : 1;
 };
 _Static_assert(sizeof(struct pent) <= 160, "struct pent grew");
 
@@ -343,11 +342,18 @@ static void touch(struct cap_pairer *p, uint32_t i)
 
 /* ---- the table ---------------------------------------------------------- */
 
+/* The index slot where a key of hash h (its tag: the low half) starts
+ * its probe: find(), index_put() and the prefetches ahead of them. */
+static inline uint64_t home(const struct cap_pairer *p, uint64_t h)
+{
+	return (uint32_t)h & p->mask;
+}
+
 static uint32_t find(const struct cap_pairer *p, const struct pkey *k,
                      uint64_t h)
 {
 	uint32_t tag = (uint32_t)h;
-	for (uint64_t pos = tag & p->mask;; pos = (pos + 1) & p->mask) {
+	for (uint64_t pos = home(p, h);; pos = (pos + 1) & p->mask) {
 		const struct cap_islot *s = &p->slots[pos];
 		if (!s->idx)
 			return NIL;
@@ -359,7 +365,7 @@ static uint32_t find(const struct cap_pairer *p, const struct pkey *k,
 static void index_put(struct cap_pairer *p, uint32_t i)
 {
 	uint32_t tag = p->e[i].hash;
-	uint64_t pos = tag & p->mask;
+	uint64_t pos = home(p, tag);
 	while (p->slots[pos].idx)
 		pos = (pos + 1) & p->mask;
 	p->slots[pos].tag = tag;
@@ -397,7 +403,6 @@ static void release(struct cap_pairer *p, uint32_t i)
 	if (e->error)
 		err_unlink(p, i);
 	cap_islot_remove(p->slots, p->mask, e->hash, i);
-	e->used = false;
 	e->next = p->free_head;
 	p->free_head = i;
 	p->nfree++;
@@ -852,7 +857,6 @@ static uint32_t create(struct cap_pairer *p, const struct pkey *k,
 	e->prev = e->next = e->eprev = e->enext = NIL;
 	e->parked = NIL;
 	e->init_side = -1;
-	e->used = true;
 	index_put(p, i);
 	list_append(p, i, L_SHORT); /* touch() puts it where it waits */
 	return i;
@@ -882,27 +886,26 @@ static bool starts_new(const struct cap_pairer *p, const struct pent *e,
 
 /* Add record r, its key k (side d, hash h) made. */
 static void add(struct cap_pairer *p, const struct cap_record *r,
-                const struct pkey *kp, int d, uint64_t h)
+                const struct pkey *k, int d, uint64_t h)
 {
-	const struct pkey k = *kp;
 	if (r->sampling > p->rs->sampling)
 		p->rs->sampling = r->sampling;
 	if (p->now == 0)
 		p->now = r->last_ns; /* no tick yet: the first record's time */
-	uint32_t i = find(p, &k, h);
+	uint32_t i = find(p, k, h);
 	if (i != NIL && starts_new(p, &p->e[i], r, d)) {
 		finish(p, i, 2);
 		i = NIL;
 	}
 	bool fresh = i == NIL;
 	if (fresh) {
-		i = create(p, &k, h);
+		i = create(p, k, h);
 		if (i == NIL)
 			return;
 	}
 	struct pent *e = &p->e[i];
 	uint16_t icmp = is_icmp(r->family, r->proto) ? r->dport : 0;
-	if (fresh && k.port[0] == DIRECTED && is_icmp(k.family, k.proto)) {
+	if (fresh && k->port[0] == DIRECTED && is_icmp(k->family, k->proto)) {
 		e->error = true;
 		err_link(p, i);
 	}
@@ -964,7 +967,7 @@ prefetch_next(const struct cap_pairer *p, uint32_t i)
 	 * removed. */
 	uint32_t n = p->e[i].next;
 	if (n != NIL) {
-		__builtin_prefetch(&p->slots[p->e[n].hash & p->mask]);
+		__builtin_prefetch(&p->slots[home(p, p->e[n].hash)]);
 		uint32_t nn = p->e[n].next;
 		if (nn != NIL)
 			__builtin_prefetch(&p->e[nn]);
@@ -1008,20 +1011,6 @@ static void drain(struct cap_pairer *p)
 		add_oldest(p);
 }
 
-void cap_pairer_add(struct cap_pairer *p, const struct cap_record *r)
-{
-	if (!p || !r)
-		return;
-	drain(p);
-	if (r->family != 4 && r->family != 6) {
-		p->rs->malformed++;
-		return;
-	}
-	struct pkey k;
-	int d = make_key(r, &k);
-	add(p, r, &k, d, key_hash(p, &k));
-}
-
 void cap_pairer_add_ahead(struct cap_pairer *p, const struct cap_record *r,
                           uint64_t now_ns)
 {
@@ -1037,7 +1026,16 @@ void cap_pairer_add_ahead(struct cap_pairer *p, const struct cap_record *r,
 		return; /* counted malformed in its turn, after its tick */
 	a->d = make_key(r, &a->k);
 	a->h = key_hash(p, &a->k);
-	__builtin_prefetch(&p->slots[(uint32_t)a->h & p->mask]);
+	__builtin_prefetch(&p->slots[home(p, a->h)]);
+}
+
+/* What is waiting, then r: at once. */
+void cap_pairer_add(struct cap_pairer *p, const struct cap_record *r)
+{
+	if (!p || !r)
+		return;
+	cap_pairer_add_ahead(p, r, 0);
+	drain(p);
 }
 
 void cap_pairer_tick(struct cap_pairer *p, uint64_t now_ns)
