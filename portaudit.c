@@ -110,6 +110,19 @@ static void usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/* --help and --version: what they printed must have reached standard
+ * output (a full disk is exit 2, not 0). */
+static int stdout_written(void)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "portaudit: cannot write to standard output: %s\n",
+		        errno ? strerror(errno) : "write error");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Bounded number parsing (no atoi): decimal digits only, min..max. Every
  * bad number is worded the same way, whatever is wrong with it. */
 static unsigned long long parse_num(const char *opt, const char *s,
@@ -545,18 +558,29 @@ static int audit(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			free(server_arg);
-			return 0;
+			return stdout_written();
 		case 'V':
 			printf("portaudit %s\n", PORTAUDIT_VERSION);
 			free(server_arg);
-			return 0;
+			return stdout_written();
 		case ':':
 			usage_error("option %s needs an argument", argv[optind - 1]);
 			break;
-		default:
+		default: {
+			/* getopt_long sets optopt to a long option's letter
+			 * when it was given a value it takes none of
+			 * ("--quiet=1"): name what was typed. */
+			const char *a = argv[optind - 1];
+			const char *eq = strchr(a, '=');
+			if (strncmp(a, "--", 2) == 0 && optopt && eq)
+				usage_error("option '%.*s' takes no value",
+				            (int)(eq - a), a);
+			if (strncmp(a, "--", 2) == 0)
+				usage_error("unknown option '%s'", a);
 			if (optopt && optopt < 256)
 				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			usage_error("unknown option '%s'", a);
+		}
 		}
 	}
 	if (filter_file && optind < argc)
@@ -697,6 +721,15 @@ static int audit(int argc, char **argv)
 		if (cat_prefix_parse(&p, server_arg[i]) != 0)
 			usage_error("--server: '%s' is not an address or prefix",
 			            server_arg[i]);
+		/* The same server given twice is one server ("10.0.0.5"
+		 * and "10.0.0.5/32" too), not a second that never appears. */
+		uint32_t k = 0;
+		while (k < nservers && !(servers[k].family == p.family &&
+		       servers[k].len == p.len &&
+		       memcmp(servers[k].addr, p.addr, 16) == 0))
+			k++;
+		if (k < nservers)
+			continue;
 		struct cls_server *s = &servers[nservers++];
 		s->family = p.family;
 		memcpy(s->addr, p.addr, 16);
@@ -732,16 +765,11 @@ static int audit(int argc, char **argv)
 		"--evidence",
 	};
 	bool to_stdout = false;
-	for (unsigned i = 1; i < 7; i++) {
-		if (!out_path[i])
-			continue;
-		to_stdout |= strcmp(out_path[i], "-") == 0;
-		for (unsigned j = i + 1; j < 7; j++)
-			if (out_path[j] && rep_same_path(out_path[i], out_path[j]))
-				usage_error("%s and %s both write to %s: give each "
-				            "its own file", opt_name[i], opt_name[j],
-				            strcmp(out_path[i], "-") == 0 ?
-				            "standard output" : out_path[j]);
+	{
+		char why[PATH_MAX + 100];
+		if (rep_check_outputs(out_path + 1, opt_name + 1, 6, &to_stdout,
+		                      why, sizeof why) != 0)
+			usage_error("%s", why);
 	}
 	struct outputs outs;
 	memset(&outs, 0, sizeof outs);

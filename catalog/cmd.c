@@ -539,9 +539,7 @@ static int cmd_show(int argc, char **argv)
 	} else if (o.json) {
 		rc = show_json(&m, &cat);
 	} else {
-		show_text(&m, &cat);
-		if (fflush(stdout) != 0)
-			rc = EXIT_USAGE;
+		show_text(&m, &cat); /* its write errors: cat_cmd_catalog */
 	}
 	cat_model_free(&m);
 	if (o.profile)
@@ -1003,19 +1001,35 @@ static int cmd_check(int argc, char **argv)
 	return rc;
 }
 
+/* What a command printed must have reached standard output: a full disk
+ * or a closed pipe is an error (exit 2), not an "ok" nobody saw. A
+ * command that failed has said why already. */
+static int stdout_written(int rc)
+{
+	if (rc == EXIT_USAGE)
+		return rc;
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "portaudit: catalog: cannot write to standard "
+		        "output: %s\n", errno ? strerror(errno) : "write error");
+		return EXIT_USAGE;
+	}
+	return rc;
+}
+
 int cat_cmd_catalog(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage("expected 'show' or 'check'");
 	if (strcmp(argv[1], "show") == 0)
-		return cmd_show(argc, argv);
+		return stdout_written(cmd_show(argc, argv));
 	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(argc, argv);
+		return stdout_written(cmd_check(argc, argv));
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		printf("Usage: portaudit catalog show [--catalog FILE] [--profile "
 		       "FILE] [--base-port N] [--json]\n"
 		       "       portaudit catalog check FILE [--catalog FILE]\n");
-		return 0;
+		return stdout_written(0);
 	}
 	return usage("unknown subcommand '%s' (expected 'show' or 'check')",
 	             argv[1]);

@@ -297,6 +297,8 @@ static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
 		struct cls_flow cf = {
 			.flow = f, .verdict = v, .outcome = f->outcome,
 			.flow_id = c->flow_ids, .group = group,
+			.group_id = group && group <= c->res.ngroups ?
+			            c->res.groups[group - 1].id : NULL,
 			.service = svc, .server = server,
 			.server_is_initiator = srv_init,
 			.reason = cls_reason_text(reason),
@@ -1127,6 +1129,13 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 			c->res.servers[k].kinds[fd->kind]++;
 	}
 	cls_decide(&c->res, st);
+	if (sm->verdict == CLS_NOT_AUDITED && c->opt.filter && st &&
+	    st->kind == CAP_SRC_PACKETS && st->packets == 0 && st->flows == 0 &&
+	    !st->truncated)
+		/* Not "the capture is empty": the filter kept nothing. */
+		cls_fmt(sm->why, sizeof sm->why, "No packet read matched the "
+		        "capture filter '%s', so nothing was checked.",
+		        c->opt.filter);
 	return &c->res;
 }
 

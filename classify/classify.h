@@ -101,6 +101,9 @@ struct cls_flow {
 	                      * UDP service without reply is unanswered */
 	uint64_t flow_id;    /* unique in the run, as in EVE */
 	uint32_t group;      /* 1 + index into result.groups, 0 none */
+	const char *group_id;/* that group's id ("shared-tcp-443-both"),
+	                      * NULL none; valid during the call (the result
+	                      * is not the writers' while flows stream) */
 	int32_t service;     /* catalog index, -1 none */
 	int32_t server;      /* index into result.servers, -1 none */
 	bool server_is_initiator;

@@ -80,11 +80,11 @@ static int csv_report(struct rep_out *o, const struct rep_input *in)
 		if (rep_zero_addr(f->server)) {
 			rep_csv_field(o, ",", NULL);
 		} else {
-			rep_addr(f->family, f->server, 0, b, sizeof b);
+			rep_addr(f->family, f->server, REP_HOST, b, sizeof b);
 			rep_csv_field(o, ",", b);
 		}
 		if (f->has_peer) {
-			rep_addr(f->family, f->peer, f->peer_len, b, sizeof b);
+			rep_addr(f->family, f->peer, REP_PEER_LEN(f), b, sizeof b);
 			rep_csv_field(o, ",", b);
 		} else {
 			rep_csv_field(o, ",", NULL);

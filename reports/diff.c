@@ -343,24 +343,29 @@ int rep_cmd_diff(int argc, char **argv)
 	const char *nv = s_or(sn_sum, "verdict", nc ? "compliant" :
 	                      "not-compliant");
 	bool same_v = strcmp(ov, nv) == 0;
+	/* The summary on standard error when the JSON holds standard
+	 * output, so that the JSON stays clean (as an audit does). */
+	FILE *tf = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
 	if (!quiet) {
-		printf("portaudit diff %s -> %s\n", op, np);
-		printf("  verdict   %s%s%s\n", ov, same_v ? " (unchanged)" : " -> ",
-		       same_v ? "" : nv);
-		printf("  flows     %" JSON_INTEGER_FORMAT " -> %" JSON_INTEGER_FORMAT
-		       "\n", ival(so_sum, "flows"), ival(sn_sum, "flows"));
-		printf("\nServices: %u changed status\n", n_svc);
+		fprintf(tf, "portaudit diff %s -> %s\n", op, np);
+		fprintf(tf, "  verdict   %s%s%s\n", ov,
+		        same_v ? " (unchanged)" : " -> ", same_v ? "" : nv);
+		fprintf(tf, "  flows     %" JSON_INTEGER_FORMAT " -> %"
+		        JSON_INTEGER_FORMAT "\n", ival(so_sum, "flows"),
+		        ival(sn_sum, "flows"));
+		fprintf(tf, "\nServices: %u changed status\n", n_svc);
 		size_t r;
 		json_t *t;
 		json_array_foreach(jsvc, r, t)
-			printf("  %-28s %s -> %s\n", s_or(t, "id", "?"),
-			       s_or(t, "old", "?"), s_or(t, "new", "?"));
-		printf("\nFindings: %u new, %u gone, %u changed\n", n_new, n_gone,
-		       n_changed);
+			fprintf(tf, "  %-28s %s -> %s\n", s_or(t, "id", "?"),
+			        s_or(t, "old", "?"), s_or(t, "new", "?"));
+		fprintf(tf, "\nFindings: %u new, %u gone, %u changed\n",
+		        n_new, n_gone, n_changed);
 		for (size_t x = 0; x < nch; x++)
-			print_finding(stdout, ch[x].what, ch[x].f, ch[x].old);
-		printf("\n%s\n", regressed ? "REGRESSED: the new report brings "
-		       "something non-compliant" : "No new non-compliance.");
+			print_finding(tf, ch[x].what, ch[x].f, ch[x].old);
+		fprintf(tf, "\n%s\n", regressed ? "REGRESSED: the new report "
+		        "brings something non-compliant" :
+		        "No new non-compliance.");
 	}
 	if (json_path) {
 		json_t *jn = json_array(), *jg = json_array(), *jc = json_array();

@@ -459,8 +459,9 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	}
 	rep_bytes(st->bytes, by, sizeof by);
 	snprintf(b, sizeof b, "%s (%s)", num(st->packets, n1, sizeof n1), by);
-	fact(o, "Packets", st->packets ? b : "none: the capture holds no packets",
-	     st->packets == 0);
+	fact(o, "Packets", st->packets ? b : co && co->filter ?
+	     "none: none read matched the filter" :
+	     "none: the capture holds no packets", st->packets == 0);
 	if (st->packets) {
 		rep_time(st->first_ns, t1, sizeof t1);
 		rep_time(st->last_ns, t2, sizeof t2);
@@ -535,9 +536,9 @@ static void finding_body(struct rep_out *o, const struct rep_input *in,
 	/* initiator -> responder; a missing finding may have neither. */
 	char sa[REP_ADDR_MAX] = "", pa[REP_ADDR_MAX] = "";
 	if (!rep_zero_addr(f->server))
-		rep_addr(f->family, f->server, 0, sa, sizeof sa);
+		rep_addr(f->family, f->server, REP_HOST, sa, sizeof sa);
 	if (f->has_peer)
-		rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
+		rep_addr(f->family, f->peer, REP_PEER_LEN(f), pa, sizeof pa);
 	else if (f->npeers) /* a flood: many peers, one port */
 		snprintf(pa, sizeof pa, "%u peers", (unsigned)f->npeers);
 	if (f->flows && sa[0] && pa[0]) {
@@ -937,7 +938,7 @@ static void chart_timeline(struct rep_out *o, const struct rep_input *in)
 			rep_printf(o, " %s/%u", rep_proto_name(f->proto, pb, sizeof pb),
 			           (unsigned)f->port);
 			if (f->has_peer) {
-				rep_addr(f->family, f->peer, f->peer_len, a, sizeof a);
+				rep_addr(f->family, f->peer, REP_PEER_LEN(f), a, sizeof a);
 				rep_puts(o, " peer ");
 				esc(o, a);
 			}

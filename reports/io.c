@@ -214,6 +214,28 @@ bool rep_same_path(const char *a, const char *b)
 	       strcmp(ca, cb) == 0;
 }
 
+int rep_check_outputs(const char *const *path, const char *const *opt,
+                      unsigned n, bool *to_stdout, char *errbuf,
+                      size_t errlen)
+{
+	*to_stdout = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (!path[i])
+			continue;
+		*to_stdout |= strcmp(path[i], "-") == 0;
+		for (unsigned j = i + 1; j < n; j++) {
+			if (!path[j] || !rep_same_path(path[i], path[j]))
+				continue;
+			snprintf(errbuf, errlen, "%s and %s both write to %s: "
+			         "give each its own file", opt[i], opt[j],
+			         strcmp(path[i], "-") == 0 ? "standard output"
+			                                   : path[j]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int rep_check_user(const struct rep_out *o, const char *user, unsigned uid,
                    unsigned gid, char *errbuf, size_t errlen)
 {

@@ -70,11 +70,11 @@ json_t *rep_finding_json(const struct rep_input *in,
 	if (rep_zero_addr(f->server)) {
 		json_object_set_new(o, "server", json_null());
 	} else {
-		rep_addr(f->family, f->server, 0, a, sizeof a);
+		rep_addr(f->family, f->server, REP_HOST, a, sizeof a);
 		json_object_set_new(o, "server", json_string(a));
 	}
 	if (f->has_peer) {
-		rep_addr(f->family, f->peer, f->peer_len, a, sizeof a);
+		rep_addr(f->family, f->peer, REP_PEER_LEN(f), a, sizeof a);
 		json_object_set_new(o, "peer", json_string(a));
 	} else {
 		json_object_set_new(o, "peer", json_null());

@@ -123,7 +123,8 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	key(&l, "verdict");
 	rl_jstr(&l, cls_verdict_name(cf->verdict));
 	key(&l, "service");
-	rl_jstr(&l, rep_attrib_id(in, cf->service, cf->group));
+	rl_jstr(&l, cf->group_id ? cf->group_id
+	              : rep_service_id(in, cf->service));
 	key(&l, "outcome");
 	rl_jstr(&l, rep_outcome_name(cf->outcome));
 	if (f->outcome == CAP_OUT_UNREACHABLE) {
@@ -181,9 +182,9 @@ static int jsonl_report(struct rep_out *o, const struct rep_input *in)
 		if (f->flows && f->has_peer && !rep_zero_addr(f->server)) {
 			const uint8_t *src = f->server_initiated ? f->server : f->peer;
 			const uint8_t *dst = f->server_initiated ? f->peer : f->server;
-			rep_addr(f->family, src, 0, a, sizeof a);
+			rep_addr(f->family, src, REP_HOST, a, sizeof a);
 			json_object_set_new(e, "src_ip", json_string(a));
-			rep_addr(f->family, dst, 0, a, sizeof a);
+			rep_addr(f->family, dst, REP_HOST, a, sizeof a);
 			json_object_set_new(e, "dest_ip", json_string(a));
 			json_object_set_new(e, "dest_port", json_integer(f->port));
 			json_object_set_new(e, "proto", json_string(

@@ -54,6 +54,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,14 @@
  * (server, peer, protocol, side) make a scan, worded by cls_scan_reason and
  * sorted by cls_sort_findings: classify's own threshold, words and order, so
  * that reports merged from parts of a capture read as the whole capture's. */
+
+/* Was report r not audited (it checked nothing: cls_decide)? */
+static bool not_audited(const json_t *rep)
+{
+	const char *v = json_string_value(
+		json_object_get(json_object_get(rep, "summary"), "verdict"));
+	return v && strcmp(v, "not-audited") == 0;
+}
 
 /* ---- reading values ---------------------------------------------------- */
 
@@ -1298,7 +1307,11 @@ static int merge_findings_all(struct merge *m, char *err, size_t errlen)
 	for (unsigned r = 0; r < m->n; r++) {
 		const json_t *o = json_object_get(m->rep[r], "summary");
 		s->flows += ju64(o, "flows");
-		s->other_flows += ju64(o, "other_flows");
+		/* A report that was not audited judged none of its flows:
+		 * they are not "flows that touch no monitored server" of the
+		 * merged servers (merge_caveats says so instead). */
+		if (!not_audited(m->rep[r]))
+			s->other_flows += ju64(o, "other_flows");
 		s->expected += ju64(o, "expected");
 		s->unexpected += ju64(o, "unexpected");
 		s->violation += ju64(o, "violation");
@@ -1384,6 +1397,21 @@ static int merge_services(struct merge *m, char *err, size_t errlen)
 static void merge_caveats(struct merge *m)
 {
 	struct cls_result *res = &m->res;
+	/* A report that checked nothing is part of the merge, and the merged
+	 * verdict does not cover it: said first, and on standard error. */
+	for (unsigned r = 0; r < m->n; r++) {
+		if (!not_audited(m->rep[r]))
+			continue;
+		const json_t *o = json_object_get(m->rep[r], "summary");
+		unsigned long long nf = (unsigned long long)ju64(o, "other_flows");
+		fprintf(stderr, "portaudit: merge: warning: %s was not audited: "
+		        "its %llu flow(s) were not judged\n", m->paths[r], nf);
+		if (res->ncaveats < CLS_MAX_CAVEATS)
+			rep_fmt(res->caveats[res->ncaveats++],
+			        sizeof res->caveats[0], "Merged report %s was not "
+			        "audited: its %llu flow(s) were not judged, and the "
+			        "merged verdict does not cover them.", m->paths[r], nf);
+	}
 	if (m->servers_over)
 		rep_fmt(res->caveats[res->ncaveats++], sizeof res->caveats[0],
 		        "%llu server entries of the merged reports past the first "
@@ -1672,6 +1700,19 @@ int rep_cmd_merge(int argc, char **argv)
 			return 2;
 		}
 	}
+	static const char *const opt_name[4] = {
+		"--json", "--html", "--csv", "--jsonl",
+	};
+	bool to_stdout = false;
+	{
+		char why[PATH_MAX + 100];
+		if (rep_check_outputs(path, opt_name, 4, &to_stdout, why,
+		                      sizeof why) != 0) {
+			fprintf(stderr, "portaudit: merge: %s\n%s", why,
+			        merge_usage);
+			return 2;
+		}
+	}
 	struct merge *m = calloc(1, sizeof *m);
 	if (!m || !(m->co.tunnels = cap_tunnels_new())) {
 		free(m);
@@ -1731,8 +1772,12 @@ int rep_cmd_merge(int argc, char **argv)
 	in.ncovers = m->ncovers;
 
 	if (!quiet) {
-		outs[nouts] = rep_open(&rep_text, "-", err, sizeof err);
+		/* On standard error when a report holds standard output. */
+		outs[nouts] = to_stdout ? rep_open_stderr(&rep_text)
+		                        : rep_open(&rep_text, "-", err, sizeof err);
 		if (!outs[nouts]) {
+			if (to_stdout)
+				snprintf(err, sizeof err, "out of memory");
 			fprintf(stderr, "portaudit: %s\n", err);
 			goto out;
 		}

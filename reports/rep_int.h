@@ -54,7 +54,11 @@ const char *rep_outcome_name(unsigned outcome);
 int rep_outcome_parse(const char *s);
 int rep_proto_parse(const char *s); /* "tcp" -> 6 ..., or -1 */
 
-/* An address (family 4 or 6); with `plen` < the host length, "/plen". */
+/* An address (family 4 or 6); with `plen` < the host length, "/plen"
+ * ("0.0.0.0/0" too). REP_HOST: the address alone. */
+#define REP_HOST 128u
+/* A finding's peer: its prefix length, 0 for a host (cls_finding). */
+#define REP_PEER_LEN(f) ((f)->peer_len ? (unsigned)(f)->peer_len : REP_HOST)
 void rep_addr(uint8_t family, const uint8_t *addr, unsigned plen, char *buf,
               size_t len);
 /* RFC 3339 UTC with microseconds. */

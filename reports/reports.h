@@ -91,6 +91,13 @@ struct rep_out *rep_open(const struct rep_writer *w, const char *path,
 struct rep_out *rep_open_stderr(const struct rep_writer *w);
 /* Do two output paths name the same file ("-" names standard output)? */
 bool rep_same_path(const char *a, const char *b);
+/* Outputs never collide: of the n outputs (path[i] NULL when not asked
+ * for, opt[i] the option that names it), two may not write to one file or
+ * both to standard output. 0, *to_stdout set when one writes there; or -1
+ * with errbuf set ("--json and --csv both write to ..."). */
+int rep_check_outputs(const char *const *path, const char *const *opt,
+                      unsigned n, bool *to_stdout, char *errbuf,
+                      size_t errlen);
 /* Can user uid/gid (-Z) publish an output of o: write its temporary file
  * or stream, and rename it into place? Checked before the capture, in a
  * child that takes the user's identity. 0, or -1 with errbuf set. */

@@ -50,8 +50,7 @@ void rep_source_label(const struct rep_input *in, unsigned i, char *buf,
 		} else {
 			const struct cap_rec_stats *rs = &in->cap->rec;
 			char a[REP_ADDR_MAX];
-			rep_addr(rs->exporter_family[i - 1], rs->exporter_addrs[i - 1],
-			         0, a, sizeof a);
+			rep_addr(rs->exporter_family[i - 1], rs->exporter_addrs[i - 1], REP_HOST, a, sizeof a);
 			snprintf(buf, len, "exporter:%s", a);
 		}
 		return;
@@ -144,7 +143,7 @@ json_t *rep_records_json(const struct cap_stats *st)
 	           ? rs->nexporter_addrs : CAP_REC_EXPORTERS_SHOWN;
 	for (uint32_t i = 0; i < n; i++) {
 		char a[REP_ADDR_MAX];
-		rep_addr(rs->exporter_family[i], rs->exporter_addrs[i], 0, a,
+		rep_addr(rs->exporter_family[i], rs->exporter_addrs[i], REP_HOST, a,
 		         sizeof a);
 		json_array_append_new(ex, json_string(a));
 	}

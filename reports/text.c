@@ -948,7 +948,9 @@ static void capture_section(struct txt *x)
 		snprintf(buf, sizeof buf, "%s .. %s (%s)", a, e, d);
 		fact(x, "period", NULL, buf);
 	} else {
-		fact(x, "packets", C_YELLOW, "0: the capture holds no packets");
+		fact(x, "packets", C_YELLOW, co && co->filter ?
+		     "0: none read matched the filter" :
+		     "0: the capture holds no packets");
 	}
 	snprintf(buf, sizeof buf, "%" PRIu64 " (peak %" PRIu32 " live of %"
 	         PRIu32 "; %" PRIu64 " timed out, %" PRIu64 " evicted)",
@@ -1213,9 +1215,9 @@ static void findings_section(struct txt *x)
 			t_cell(&t, r, 3, port, NULL);
 			sa[0] = pa[0] = 0;
 			if (!rep_zero_addr(f->server))
-				rep_addr(f->family, f->server, 0, sa, sizeof sa);
+				rep_addr(f->family, f->server, REP_HOST, sa, sizeof sa);
 			if (f->has_peer)
-				rep_addr(f->family, f->peer, f->peer_len, pa, sizeof pa);
+				rep_addr(f->family, f->peer, REP_PEER_LEN(f), pa, sizeof pa);
 			else if (f->npeers) /* a flood: many peers, one port */
 				snprintf(pa, sizeof pa, "%u peers", (unsigned)f->npeers);
 			if (f->flows && sa[0] && pa[0])

@@ -104,7 +104,7 @@ void rep_addr(uint8_t family, const uint8_t *addr, unsigned plen, char *buf,
 	unsigned host = family == 6 ? 128 : 32;
 	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof a))
 		snprintf(a, sizeof a, "?");
-	if (plen && plen < host)
+	if (plen < host)
 		snprintf(buf, len, "%s/%u", a, plen);
 	else
 		snprintf(buf, len, "%s", a);
@@ -560,7 +560,7 @@ void rl_addr(struct rep_line *l, uint8_t family, const uint8_t *a)
 {
 	if (family == 6) {
 		char b[REP_ADDR_MAX];
-		rep_addr(family, a, 0, b, sizeof b);
+		rep_addr(family, a, REP_HOST, b, sizeof b);
 		rl_lit(l, b);
 		return;
 	}
@@ -593,9 +593,9 @@ json_t *rep_tunnel_json(const struct rep_input *in, uint16_t id)
 	char a[REP_ADDR_MAX];
 	json_object_set_new(o, "kind",
 	                    json_string(cap_tunnel_kind_name(t->kind)));
-	rep_addr(t->family, t->src, 0, a, sizeof a);
+	rep_addr(t->family, t->src, REP_HOST, a, sizeof a);
 	json_object_set_new(o, "src_ip", json_string(a));
-	rep_addr(t->family, t->dst, 0, a, sizeof a);
+	rep_addr(t->family, t->dst, REP_HOST, a, sizeof a);
 	json_object_set_new(o, "dest_ip", json_string(a));
 	const char *idn = cap_tunnel_id_name(t->kind);
 	if (t->has_id && idn)

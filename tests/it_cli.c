@@ -31,6 +31,7 @@ static void test_usage_errors(void **state)
 		const char *msg;
 	} cases[] = {
 		{ { "--bogus", NULL }, "unknown option '--bogus'" },
+		{ { "--quiet=1", "-r", "x", NULL }, "option '--quiet' takes no value" },
 		{ { "-r", NULL }, "needs an argument" },
 		{ { "--fail-on", "nope", "-r", "x", NULL }, "--fail-on: 'nope'" },
 		{ { "-c", "12x", "-r", "x", NULL }, "-c: '12x' is not a whole number from 1 to " },
@@ -188,6 +189,85 @@ static void test_systemd_unit(void **state)
 	pa_result_free(&r);
 }
 
+/* What a command prints must reach standard output: to a full disk it is
+ * exit 2 with the reason, not 0 with an "ok:" nobody saw. */
+static void test_stdout_full(void **state)
+{
+	(void)state;
+	const char *bin = getenv("PORTAUDIT");
+	assert_non_null(bin);
+	char site[1100];
+	snprintf(site, sizeof site, "%s", pa_src("catalog/site-example.yaml"));
+	static const char *const cmds[] = {
+		"--help", "--version", "catalog show", "catalog show --json",
+		"catalog check \"$1\"", "rules --profile \"$1\"",
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char script[200];
+		snprintf(script, sizeof script, "exec \"$0\" %s >/dev/full",
+		         cmds[i]);
+		const char *argv[] = { "/bin/sh", "-c", script, bin, site, NULL };
+		struct pa_result r;
+		pa_exec(&r, NULL, argv);
+		if (r.status != 2 || !pa_contains(r.err, "No space left on device"))
+			fail_msg("portaudit %s >/dev/full: status %d, stderr: %s",
+			         cmds[i], r.status, r.err);
+		pa_result_free(&r);
+	}
+}
+
+/* --server: the same server twice is one; a /0 prefix is printed as one
+ * ("0.0.0.0/0"), not as the host 0.0.0.0. */
+static void test_servers_given(void **state)
+{
+	(void)state;
+	char demo[1100];
+	snprintf(demo, sizeof demo, "%s", pa_src("pcaps/demo.pcap"));
+	static const struct {
+		const char *a, *b;
+		const char *want;
+	} cases[] = {
+		{ "10.0.0.5", "10.0.0.5/32", "10.0.0.5" },
+		{ "0.0.0.0/0", "0.0.0.0/0", "0.0.0.0/0" },
+		{ "::/0", "::/0", "::/0" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct pa_result r;
+		pa_runl(&r, "-q", "--json", "-", "--server", cases[i].a,
+		        "--server", cases[i].b, "-r", demo, NULL);
+		json_t *j = json_loads(r.out, 0, NULL);
+		assert_non_null(j);
+		json_t *sv = json_object_get(j, "servers");
+		assert_int_equal(json_array_size(sv), 1);
+		assert_string_equal(json_string_value(json_object_get(
+		        json_array_get(sv, 0), "address")), cases[i].want);
+		json_decref(j);
+		pa_result_free(&r);
+	}
+}
+
+/* A filter that keeps no packet of a capture that has some: not audited,
+ * and the reason is the filter, not an empty capture. */
+static void test_filter_keeps_nothing(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "--json", "-", "-r", pa_src("pcaps/demo.pcap"), "host",
+	        "192.0.2.99", NULL);
+	assert_int_equal(r.status, 3);
+	json_t *j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	const char *why = json_string_value(json_object_get(
+	        json_object_get(j, "summary"), "not_audited_reason"));
+	assert_non_null(why);
+	assert_true(pa_contains(why, "No packet read matched the capture "
+	                        "filter 'host 192.0.2.99'"));
+	assert_true(pa_contains(r.err, "0: none read matched the filter"));
+	assert_false(pa_contains(r.err, "holds no packets"));
+	json_decref(j);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +277,9 @@ int main(void)
 		cmocka_unit_test(test_no_args),
 		cmocka_unit_test(test_help_matches_man),
 		cmocka_unit_test(test_drop_user_reports),
+		cmocka_unit_test(test_stdout_full),
+		cmocka_unit_test(test_servers_given),
+		cmocka_unit_test(test_filter_keeps_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,13 @@
  *   - merge warns, once per pair, of reports of one source whose capture
  *     windows overlap, and says so in the merged report's caveats;
  *   - diff refuses reports made with different catalogs, profiles or base
- *     ports, one line per difference, unless --force.
+ *     ports, one line per difference, unless --force;
+ *   - merge and diff keep standard output for a report written there (the
+ *     summary goes to standard error), and merge refuses two outputs to
+ *     one file or both to standard output, as an audit does;
+ *   - a merged report that includes a report that was not audited says so
+ *     (a caveat, a warning) and does not count that report's unjudged
+ *     flows as flows that touch no server.
  */
 #include "test_report_fixture.h"
 
@@ -654,6 +660,103 @@ static void test_diff_refuses(void **state)
 	pa_result_free(&r);
 }
 
+/* merge and diff with a report on standard output: the JSON alone there,
+ * the summary on standard error; two outputs to one place refused. */
+static void test_merge_stdout(void **state)
+{
+	(void)state;
+	struct path demo = src("pcaps/demo.pcap"), clean = src("pcaps/cls_clean.pcap");
+	struct path a = tmp("so-demo.json"), b = tmp("so-clean.json"),
+	            same = tmp("so-same.json");
+	audit(a.p, "-r", demo.p, NULL);
+	audit(b.p, "-r", clean.p, NULL);
+	struct pa_result r;
+	pa_runl(&r, "merge", b.p, a.p, "--json", "-", NULL);
+	assert_int_equal(r.status, 1);
+	json_error_t je;
+	json_t *j = json_loads(r.out, 0, &je);
+	if (!j)
+		fail_msg("merge --json -: not JSON at line %d: %s", je.line, je.text);
+	assert_string_equal(json_string_value(json_object_get(
+	        json_object_get(j, "summary"), "verdict")), "not-compliant");
+	json_decref(j);
+	assert_true(pa_contains(r.err, "NOT COMPLIANT"));
+	pa_result_free(&r);
+
+	pa_runl(&r, "diff", b.p, a.p, "--json", "-", NULL);
+	assert_int_equal(r.status, 1);
+	j = json_loads(r.out, 0, &je);
+	if (!j)
+		fail_msg("diff --json -: not JSON at line %d: %s", je.line, je.text);
+	assert_true(json_is_true(json_object_get(j, "regressed")));
+	json_decref(j);
+	assert_true(pa_contains(r.err, "REGRESSED"));
+	pa_result_free(&r);
+
+	/* Two outputs to one file (spelled two ways), or to stdout. */
+	make_dir("so-dir");
+	char other[1200];
+	snprintf(other, sizeof other, "%s/../so-same.json", pa_tmp("so-dir"));
+	pa_runl(&r, "merge", "-q", b.p, a.p, "--json", same.p, "--csv", other,
+	        NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "--json and --csv both write to"));
+	assert_int_equal(access(same.p, F_OK), -1);
+	pa_result_free(&r);
+	pa_runl(&r, "merge", b.p, a.p, "--jsonl", "-", "--csv", "-", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "--csv and --jsonl both write to "
+	                        "standard output"));
+	assert_int_equal(r.outlen, 0);
+	pa_result_free(&r);
+}
+
+/* A report that checked nothing (no server given or inferred) merged with
+ * an audited one: the merged verdict covers only what was judged, and
+ * says so. */
+static void test_merge_not_audited(void **state)
+{
+	(void)state;
+	struct path clean = src("pcaps/cls_clean.pcap"),
+	            blocked = src("pcaps/cls_blocked.pcap");
+	struct path a = tmp("na-clean.json"), b = tmp("na-blocked.json"),
+	            m = tmp("na-merged.json");
+	audit(a.p, "-r", clean.p, NULL);
+	struct pa_result r;
+	pa_runl(&r, "-q", "--json", b.p, "-r", blocked.p, NULL);
+	assert_int_equal(r.status, 3); /* no server inferred there */
+	pa_result_free(&r);
+	json_t *jb = pa_load_json(b.p);
+	json_int_t unjudged = json_integer_value(json_object_get(
+	        json_object_get(jb, "summary"), "other_flows"));
+	assert_true(unjudged > 0);
+	json_decref(jb);
+
+	pa_runl(&r, "merge", "-q", a.p, b.p, "--json", m.p, NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.err, "was not audited"));
+	json_t *j = pa_load_json(m.p);
+	json_t *sum = json_object_get(j, "summary");
+	assert_string_equal(json_string_value(json_object_get(sum, "verdict")),
+	                    "compliant");
+	assert_true(json_is_true(json_object_get(sum, "with_caveats")));
+	/* Not "flows that touch no monitored server": never judged. */
+	assert_int_equal(json_integer_value(json_object_get(sum, "other_flows")),
+	                 0);
+	char want[200];
+	snprintf(want, sizeof want, "was not audited: its %lld flow(s) were "
+	         "not judged", (long long)unjudged);
+	bool found = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(j, "caveats"), i, c)
+		found |= pa_contains(json_string_value(c), want) &&
+		         pa_contains(json_string_value(c), "na-blocked.json");
+	assert_true(found);
+	json_decref(j);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +766,8 @@ int main(void)
 		cmocka_unit_test(test_merge_overlap),
 		cmocka_unit_test(test_diff_refuses),
 		cmocka_unit_test(test_identity_live),
+		cmocka_unit_test(test_merge_stdout),
+		cmocka_unit_test(test_merge_not_audited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,53 @@ static void test_jsonl_counts(void **state)
 	json_decref(j);
 }
 
+/* A flow event names what its finding names: the service group its flow
+ * was attributed to (shared-tcp-443-both), not one member row of it. */
+static void test_jsonl_group_names(void **state)
+{
+	(void)state;
+	struct pa_result r;
+	pa_runl(&r, "-q", "-r", pa_src("pcaps/demo.pcap"), "--jsonl", "-",
+	        NULL);
+	assert_int_equal(r.status, 1);
+	const char *svc_of[64] = { NULL };
+	json_t *ev[256];
+	size_t nev = 0, checked = 0, grouped = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		assert_true(nev < 256);
+		json_t *e = ev[nev++] = json_loads(line, 0, NULL);
+		assert_non_null(e);
+		json_int_t id = json_integer_value(json_object_get(e, "flow_id"));
+		if (id > 0 && id < 64)
+			svc_of[id] = json_string_value(json_object_get(e, "service"));
+	}
+	for (size_t i = 0; i < nev; i++) {
+		const char *type = json_string_value(json_object_get(ev[i],
+		                                     "event_type"));
+		const char *svc = json_string_value(json_object_get(ev[i],
+		                                    "service"));
+		if (strcmp(type, "finding") != 0 || !svc)
+			continue;
+		size_t k;
+		json_t *id;
+		json_array_foreach(json_object_get(ev[i], "flow_ids"), k, id) {
+			json_int_t n = json_integer_value(id);
+			assert_true(n > 0 && n < 64);
+			assert_non_null(svc_of[n]);
+			assert_string_equal(svc_of[n], svc);
+			checked++;
+			grouped += strncmp(svc, "shared-", 7) == 0;
+		}
+	}
+	assert_true(checked >= 5);
+	assert_true(grouped >= 3);
+	for (size_t i = 0; i < nev; i++)
+		json_decref(ev[i]);
+	pa_result_free(&r);
+}
+
 /* Split a capture at its largest gap between packets in the middle third
  * (the demo generates each flow whole, so no flow straddles it). */
 static void split_capture(const char *in, const char *a, const char *b)
@@ -645,6 +692,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_demo),
 		cmocka_unit_test(test_jsonl_counts),
+		cmocka_unit_test(test_jsonl_group_names),
 		cmocka_unit_test(test_merge_halves),
 		cmocka_unit_test(test_merge_profile_scan),
 		cmocka_unit_test(test_diff),
