@@ -1026,6 +1026,11 @@ static int audit(int argc, char **argv)
 	outs.n = 0;
 	if (status == 0)
 		status = cls_exit_status(&res->summary);
+	/* A live capture that failed (its interface gone) is a system error
+	 * whatever the reports say of what it saw: exit 2, so that a service
+	 * manager restarts it (docs/portaudit@.service). */
+	if (st.stopped[0] && status >= 0 && status <= 3)
+		status = EXIT_USAGE;
 	cls_free(cl);
 	free(cmdline);
 out:

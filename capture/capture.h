@@ -372,6 +372,9 @@ struct cap_stats {
 	uint64_t tunnel_frag;      /* tunnel packets in a fragmented outer
 	                            * datagram: not decapsulated (outer only) */
 	bool interrupted;          /* SIGINT/SIGTERM ended the capture */
+	char stopped[160];         /* a live capture that failed and ended
+	                            * early ("The interface disappeared"),
+	                            * "" if it did not */
 	int linktypes[CAP_MAX_SOURCES];
 	unsigned nsources;         /* sources actually opened */
 	char skipped[CAP_MAX_SOURCES][96]; /* why a source was skipped, "" if not */

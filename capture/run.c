@@ -719,6 +719,8 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 			if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
 				fprintf(stderr, "portaudit: %s: poll: %s\n", iface,
 				        strerror(errno));
+				snprintf(r->st->stopped, sizeof r->st->stopped,
+				         "poll: %s", strerror(errno));
 				break;
 			}
 		}
@@ -727,6 +729,8 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		if (n == PCAP_ERROR) {
 			fprintf(stderr, "portaudit: %s: capture stopped: %s\n", iface,
 			        pcap_geterr(p));
+			snprintf(r->st->stopped, sizeof r->st->stopped, "%s",
+			         pcap_geterr(p));
 			break;
 		}
 		if (n == 0)

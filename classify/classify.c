@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cls_int.h"
 
@@ -154,6 +155,9 @@ static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 	case CAP_OUT_UNANSWERED:
 		if (f->proto == 6)
 			return false;
+		if (f->proto == 17 && f->pkts[0] == 0 && f->pkts[1] > 0)
+			return true; /* the responder's reply to a request
+			              * sent before the capture began */
 		return (s && s->oneway) || cls_is_group(f->family, f->addr_b);
 	default:
 		return false;
@@ -258,8 +262,9 @@ static void account_group(struct cls *c, uint32_t g, const struct cap_flow *f,
 static bool unanswered_udp(const struct cls *c, int32_t svc,
                            const struct cap_flow *f)
 {
-	if (svc < 0 || f->proto != 17 || f->outcome != CAP_OUT_ONEWAY)
-		return false;
+	if (svc < 0 || f->proto != 17 || f->outcome != CAP_OUT_ONEWAY ||
+	    f->pkts[0] == 0)
+		return false; /* no request: a reply alone is no unanswered one */
 	const struct cat_service *s = &c->cat->services[svc];
 	return !s->oneway && s->dir != CAT_DIR_LOCAL &&
 	       s->dir != CAT_DIR_RESERVED && !succeeded(s, f);
@@ -1047,6 +1052,22 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "%llu packets were dropped during the capture: flows "
 		       "may be missing from this report.",
 		       (unsigned long long)c->dropped_pkts);
+	if (st && st->stopped[0]) {
+		char t[40] = "";
+		if (st->last_ns) {
+			time_t sec = (time_t)(st->last_ns / 1000000000u);
+			struct tm tm;
+			gmtime_r(&sec, &tm);
+			strftime(t, sizeof t, " after %Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		caveat(c, "The capture failed and stopped early%s (%.60s): "
+		       "traffic after that was not seen, so flows may be "
+		       "missing from this report.", t, st->stopped);
+	}
+	if (st && st->truncated && st->kind == CAP_SRC_PACKETS)
+		caveat(c, "A capture file ended inside a packet record (cut "
+		       "short or damaged): nothing after it was read, so flows "
+		       "may be missing from this report.");
 	if (one_side)
 		caveat(c, "Every TCP flow has packets in one direction only: the "
 		       "capture sees one side of the traffic, so unanswered and "

@@ -319,7 +319,10 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 	/* The reason follows the outcome; wording and copying it for every
 	 * flow of a flood costs more than the rest of the fold, so it is
 	 * worded only here, when the finding takes it. */
-	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome);
+	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome ||
+	                   (f->outcome == CAP_OUT_UNREACHABLE &&
+	                    (fd->icmp_type != f->icmp_type ||
+	                     fd->icmp_code != f->icmp_code)));
 	if (fd->flows == 0)
 		fd->tunnel = f->tunnel;
 	else if (f->tunnel != fd->tunnel)

@@ -291,7 +291,9 @@ static void prefix_words(char *buf, size_t len, const struct cat_prefix *p)
 		cls_fmt(buf, len, "%s/%u", a, (unsigned)p->len);
 }
 
-/* ICMP unreachable words: admin-prohibited means a firewall. */
+/* The words of the ICMP error that quoted a flow: admin-prohibited means
+ * a firewall; time exceeded a routing loop or too few hops, not an
+ * unreachable destination. */
 static void icmp_words(char *buf, size_t len, const struct cap_flow *f)
 {
 	unsigned t = f->icmp_type, code = f->icmp_code;
@@ -305,9 +307,20 @@ static void icmp_words(char *buf, size_t len, const struct cap_flow *f)
 		case 1: what = "host unreachable"; break;
 		case 2: what = "protocol unreachable"; break;
 		case 3: port = true; break;
+		case 4: what = "fragmentation needed"; break;
 		case 9: case 10: case 13: admin = true; break;
 		default: break;
 		}
+	} else if ((!v6 && t == 11) || (v6 && t == 3)) {
+		what = code == 1 ? "time exceeded: fragment reassembly timed out"
+		       : v6 ? "time exceeded: the hop limit ran out in transit "
+		              "(a routing loop, or too many hops)"
+		            : "time exceeded: the TTL ran out in transit (a "
+		              "routing loop, or too many hops)";
+	} else if ((!v6 && t == 12) || (v6 && t == 4)) {
+		what = "parameter problem";
+	} else if (v6 && t == 2) {
+		what = "packet too big";
 	} else if (v6 && t == 1) {
 		switch (code) {
 		case 0: what = "no route to destination"; break;

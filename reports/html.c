@@ -496,6 +496,8 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	if (st->interrupted)
 		fact(o, "Interrupted", "yes: stopped by a signal before its end",
 		     true);
+	if (st->stopped[0])
+		fact(o, "Stopped", st->stopped, true);
 	rep_puts(o, "</dl>\n");
 }
 

@@ -960,6 +960,9 @@ static void merge_capture(struct merge *m)
 		}
 		st->truncated |= jtrue(c, "truncated");
 		st->interrupted |= jtrue(c, "interrupted");
+		if (!st->stopped[0] && jstr(c, "stopped"))
+			snprintf(st->stopped, sizeof st->stopped, "%s",
+			         jstr(c, "stopped"));
 		if (json_is_object(json_object_get(c, "records")))
 			merge_records(st, json_object_get(c, "records"));
 		st->flows += ju64(c, "flows");

@@ -982,6 +982,8 @@ static void capture_section(struct txt *x)
 	if (st->interrupted)
 		fact(x, "interrupted", C_YELLOW,
 		     "yes: stopped by a signal before its end");
+	if (st->stopped[0])
+		fact(x, "stopped", C_YELLOW, st->stopped);
 }
 
 static void servers_section(struct txt *x)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 static void expect_fail(const char *msg, const char *a1, const char *a2,
@@ -119,6 +120,15 @@ static void test_truncated_json(void **state)
 	json_t *sum = json_object_get(j, "summary");
 	assert_non_null(sum);
 	assert_true(json_integer_value(json_object_get(sum, "flows")) > 0);
+	/* The verdict covers what was read, and says the rest was not. */
+	assert_true(json_is_true(json_object_get(sum, "with_caveats")));
+	bool said = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(j, "caveats"), i, c)
+		said |= pa_contains(json_string_value(c), "ended inside a "
+		                    "packet record");
+	assert_true(said);
 	json_decref(j);
 }
 

@@ -540,6 +540,59 @@ static void test_usr1_hup(void **state)
 	free(cur);
 }
 
+/* The interface goes away during the capture: the reports say the capture
+ * stopped early (capture.stopped, a caveat) and the exit status is 2, a
+ * system error that a service manager restarts, not the verdict's. */
+static void test_interface_gone(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		pa_skip("not root: a veth pair needs root");
+	char ifname[16], cmd[256];
+	snprintf(ifname, sizeof ifname, "pagone%ld", (long)getpid() % 100000);
+	snprintf(cmd, sizeof cmd, "ip link add %s type veth peer name %sb "
+	         "2>/dev/null && ip link set %s up && ip link set %sb up",
+	         ifname, ifname, ifname, ifname);
+	if (system(cmd) != 0)
+		pa_skip("ip link add ... type veth is not permitted here");
+	const char *json = pub("gone.json");
+	fflush(NULL);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		usleep(1500000);
+		snprintf(cmd, sizeof cmd, "ip link del %s", ifname);
+		_exit(system(cmd) == 0 ? 0 : 1);
+	}
+	double t0 = now_s();
+	struct pa_result r;
+	pa_runl(&r, "-i", ifname, "--duration", "30", "--server", "10.99.0.1",
+	        "--json", json, NULL);
+	double el = now_s() - t0;
+	int cst = wait_child(child);
+	snprintf(cmd, sizeof cmd, "ip link del %s 2>/dev/null", ifname);
+	if (system(cmd) != 0) {
+		/* gone already, as it should be */
+	}
+	assert_int_equal(cst, 0);
+	if (r.status != 2 || !pa_contains(r.err, "capture stopped"))
+		fail_msg("status %d after %.1f s: %s", r.status, el, r.err);
+	assert_true(el < 20);
+	assert_true(pa_contains(r.out, "stopped"));
+	pa_result_free(&r);
+	json_t *j = pa_load_json(json);
+	json_t *cap = json_object_get(j, "capture");
+	assert_true(json_is_string(json_object_get(cap, "stopped")));
+	bool said = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(j, "caveats"), i, c)
+		said |= pa_contains(json_string_value(c), "failed and stopped "
+		                    "early");
+	assert_true(said);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_binary_second_sigint),
 		cmocka_unit_test(test_privileges_dropped),
 		cmocka_unit_test(test_usr1_hup),
+		cmocka_unit_test(test_interface_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -546,6 +546,47 @@ static void test_blocked_outcomes(void **state)
 	env_free(e);
 }
 
+/* Time exceeded is no unreachable destination; and a finding whose flows
+ * met different ICMP errors says the last one in its reason as in its
+ * icmp fields. */
+static void test_icmp_time_exceeded(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow f = mk(e, 6, SRV, 40000, PEER, 25, CAP_OUT_UNREACHABLE);
+	f.icmp_type = 3;
+	f.icmp_code = 13;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-smtp",
+	       "ICMP 3/13 administratively prohibited");
+	f = mk(e, 6, SRV, 40001, PEER, 25, CAP_OUT_UNREACHABLE);
+	f.icmp_type = 11;
+	f.icmp_code = 0;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-smtp",
+	       "ICMP 11/0 time exceeded: the TTL ran out in transit");
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_BLOCKED), 1);
+	const struct cls_finding *fd = NULL;
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		if (e->res->findings[i].kind == CLS_K_BLOCKED)
+			fd = &e->res->findings[i];
+	assert_non_null(fd);
+	assert_int_equal(fd->flows, 2);
+	assert_int_equal(fd->icmp_type, 11);
+	assert_non_null(strstr(fd->reason, "ICMP 11/0 time exceeded"));
+	assert_null(strstr(fd->reason, "prohibited"));
+	env_free(e);
+	static const char *const s6[] = { "2001:db8::1", NULL };
+	e = env_new(NULL, 0, s6, 0, NULL);
+	f = mk(e, 6, "2001:db8::1", 40000, "2001:db8::9", 25,
+	       CAP_OUT_UNREACHABLE);
+	f.icmp_type = 3;
+	f.icmp_code = 0;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-smtp",
+	       "ICMPv6 3/0 time exceeded: the hop limit ran out");
+	finish(e);
+	env_free(e);
+}
+
 static void test_icmpv6_admin(void **state)
 {
 	(void)state;
@@ -1716,6 +1757,23 @@ static void test_udp_unanswered(void **state)
 	assert_int_equal(b->outcome, CAP_OUT_UNANSWERED);
 	assert_int_equal(b->port, 161);
 	env_free(e);
+
+	/* The reply alone (its request came before the capture began): no
+	 * request went unanswered, and the service answered. */
+	e = env_srv();
+	f = mk(e, 17, SRV, 40001, PEER, 161, CAP_OUT_ONEWAY);
+	f.pkts[0] = 0;
+	f.bytes[0] = 0;
+	f.pkts[1] = 1;
+	f.bytes[1] = 142;
+	r = feed(e, &f);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, CLS_V_EXPECTED);
+	assert_int_equal(r->outcome, CAP_OUT_ONEWAY);
+	finish(e);
+	for (uint32_t i = 0; i < e->res->nfindings; i++)
+		assert_int_not_equal(e->res->findings[i].kind, CLS_K_BLOCKED);
+	env_free(e);
 }
 
 /* Local-only across the wire and a reserved offset: violated, never
@@ -1984,6 +2042,7 @@ int main(void)
 		cmocka_unit_test(test_group_narrowed_by_profile),
 		cmocka_unit_test(test_group_violation),
 		cmocka_unit_test(test_udp_unanswered),
+		cmocka_unit_test(test_icmp_time_exceeded),
 		cmocka_unit_test(test_violated_status),
 		cmocka_unit_test(test_device_requirements),
 		cmocka_unit_test(test_device_overlap),
