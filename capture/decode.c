@@ -269,7 +269,7 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 	}
 	if (!ok)
 		return false;
-	if (pkt->payload_caplen < pkt->payload_len) {
+	if (pkt->truncated || pkt->payload_caplen < pkt->payload_len) {
 		pkt->truncated = true;
 		cap_dec_fail(st, CAP_AN_SNAPLEN_CUT);
 	}

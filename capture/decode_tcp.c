@@ -4,9 +4,12 @@
  * Design. seg_len is the segment's length on the wire (from the IP
  * header), the cursor holds its captured part. A segment shorter than 20
  * bytes, a data offset < 5 or a header longer than the segment is
- * CAP_AN_BAD_TCP_HLEN (masscan forgets the first check); a header that the
- * caplen cuts is CAP_AN_TRUNC_TCP. Options are skipped, not read: an
- * auditor needs ports and flags. Segments from port 135 carrying data are
+ * CAP_AN_BAD_TCP_HLEN (masscan forgets the first check); a fixed header
+ * (20 bytes) that the caplen cuts is CAP_AN_TRUNC_TCP. Options are
+ * skipped, not read: an auditor needs ports and flags, so a segment whose
+ * options the caplen cuts (a SYN of 74 bytes captured with tcpdump's old
+ * -s 68) is kept, truncated (CAP_AN_SNAPLEN_CUT, as a cut payload), with
+ * no payload captured. Segments from port 135 carrying data are
  * offered to the DCE/RPC endpoint mapper decoder (decode_dcerpc.c).
  */
 #include "capture/decode_int.h"
@@ -32,11 +35,16 @@ bool cap_dec_tcp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
 	hlen = (uint32_t)(off >> 4) * 4u;
 	if (hlen < TCP_HDR_MIN || hlen > seg_len)
 		return cap_dec_fail(st, CAP_AN_BAD_TCP_HLEN);
-	if (!cur_skip(c, hlen - TCP_HDR_MIN))
-		return cap_dec_fail(st, CAP_AN_TRUNC_TCP);
 	pkt->sport = sport;
 	pkt->dport = dport;
 	pkt->tcp_flags = flags;
+	if (!cur_skip(c, hlen - TCP_HDR_MIN)) {
+		pkt->payload = NULL;
+		pkt->payload_caplen = 0;
+		pkt->payload_len = seg_len - hlen;
+		pkt->truncated = true; /* counted by cap_decode_frame */
+		return true;
+	}
 	pkt->payload = c->len ? c->p : NULL;
 	pkt->payload_caplen = (uint32_t)c->len;
 	pkt->payload_len = seg_len - hlen;

@@ -197,10 +197,67 @@ static void test_reproducible(void **state)
 	globfree(&g);
 }
 
+/* A capture cut by a small snaplen (tcpdump's old -s 68, or less) keeps
+ * every TCP segment whose fixed header was captured, options cut or not:
+ * the demo's refused and unanswered SYNs are found as in the whole
+ * capture. */
+static void test_snaplen_options_cut(void **state)
+{
+	(void)state;
+	const char *gen = getenv("PCAPGEN");
+	if (!gen)
+		gen = "build/rel/pcapgen";
+	char *demo = pa_read_file(pa_src("pcaps/demo.flows"), NULL);
+	assert_non_null(demo);
+	size_t n = strlen(demo) + 32;
+	char *text = malloc(n);
+	assert_non_null(text);
+	snprintf(text, n, "snaplen 62\n%s", demo);
+	free(demo);
+	const char *flows = pa_tmp("snap62.flows");
+	pa_write_file(flows, text);
+	free(text);
+	char pcap[1100];
+	snprintf(pcap, sizeof pcap, "%s", pa_tmp("snap62.pcap"));
+	const char *argv[] = { gen, flows, pcap, NULL };
+	struct pa_result r;
+	pa_exec(&r, NULL, argv);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+	json_int_t want[2], got[2];
+	const char *files[2] = { pa_src("pcaps/demo.pcap"), pcap };
+	for (int k = 0; k < 2; k++) {
+		char file[1100];
+		snprintf(file, sizeof file, "%s", files[k]);
+		pa_runl(&r, "-q", "--json", "-", "-r", file, NULL);
+		assert_int_equal(r.status, 1);
+		json_t *j = json_loads(r.out, 0, NULL);
+		assert_non_null(j);
+		json_t *sum = json_object_get(j, "summary");
+		json_int_t *v = k ? got : want;
+		v[0] = json_integer_value(json_object_get(sum, "blocked"));
+		v[1] = json_integer_value(json_object_get(sum, "violation"));
+		if (k) {
+			json_t *an = json_object_get(json_object_get(j, "capture"),
+			                             "anomalies");
+			assert_int_equal(json_integer_value(json_object_get(an,
+			                 "trunc_tcp")), 0);
+			assert_true(json_integer_value(json_object_get(an,
+			            "snaplen_cut")) > 0);
+		}
+		json_decref(j);
+		pa_result_free(&r);
+	}
+	assert_true(want[0] >= 3);
+	assert_int_equal(got[0], want[0]);
+	assert_int_equal(got[1], want[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_snaplen_options_cut),
 		cmocka_unit_test(test_missing_interface),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_truncated_json),

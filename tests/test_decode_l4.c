@@ -36,10 +36,22 @@ static void test_tcp(void **state)
 	/* data offset past the segment (60 > 53) */
 	p.b[46] = 15 << 4;
 	expect_bad(&p, CAP_AN_BAD_TCP_HLEN);
-	/* options cut by the caplen: 8 << 4 = 32-byte header */
+	/* options cut by the caplen: 8 << 4 = 32-byte header; ports and
+	 * flags are there, so the segment is kept, truncated */
 	p.b[46] = 8 << 4;
 	reset_anomalies(&d);
-	assert_false(cap_decode(&d, DLT_T_EN10MB, p.b, 34 + 25, (uint32_t)p.n, 0, &pk));
+	assert_true(cap_decode(&d, DLT_T_EN10MB, p.b, 34 + 25, (uint32_t)p.n, 0, &pk));
+	assert_only_anomaly(&d, CAP_AN_SNAPLEN_CUT);
+	assert_int_equal(pk.sport, 3389);
+	assert_int_equal(pk.dport, 61000);
+	assert_int_equal(pk.tcp_flags, CAP_TH_PSH | CAP_TH_ACK | CAP_TH_FIN);
+	assert_true(pk.truncated);
+	assert_null(pk.payload);
+	assert_int_equal(pk.payload_caplen, 0);
+	assert_int_equal(pk.payload_len, 53 - 32);
+	/* the fixed header itself cut: nothing to keep */
+	reset_anomalies(&d);
+	assert_false(cap_decode(&d, DLT_T_EN10MB, p.b, 34 + 19, (uint32_t)p.n, 0, &pk));
 	assert_only_anomaly(&d, CAP_AN_TRUNC_TCP);
 	/* a segment shorter than 20 bytes on the wire */
 	memset(&p, 0, sizeof(p));
