@@ -143,6 +143,18 @@ static bool best_of(const struct cls *c, const uint16_t *list, uint32_t n,
 }
 
 /* Did the attempt succeed, for this service? */
+/* A TCP flow of resets alone, no SYN and nothing else (a SPAN port's copy
+ * of the RST that refused a SYN, whose flow was handed on at once; a late
+ * RST after a close): it shows neither that its service works nor that it
+ * fails. Judged expected when its service is, it credits the service with
+ * nothing: no flow, no attempt, no status (account, attribute). */
+static bool reset_only(const struct cap_flow *f)
+{
+	unsigned fl = (unsigned)f->flags[0] | f->flags[1];
+	return f->proto == 6 && f->outcome == CAP_OUT_MIDSTREAM &&
+	       (fl & CAP_TH_RST) && !(fl & ~(unsigned)(CAP_TH_RST | CAP_TH_ACK));
+}
+
 static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 {
 	switch (f->outcome) {
@@ -231,6 +243,8 @@ static bool is_attempt(enum cls_verdict v)
 static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
                     enum cls_verdict v, bool ok, bool srv_init)
 {
+	if (reset_only(f) && v == CLS_V_EXPECTED)
+		return;
 	count_flow(&c->res.services[svc], f, v, ok);
 	if (is_attempt(v))
 		credit(c, svc, f, ok, srv_init);
@@ -329,6 +343,8 @@ static uint32_t attribute(struct cls *c, const uint16_t *list, uint32_t n,
                           bool ok, struct cls_reason *reason)
 {
 	uint16_t tie[CLS_TIE_MAX];
+	if (reset_only(f) && v == CLS_V_EXPECTED)
+		return 0; /* nothing to credit, no group to make */
 	uint32_t nt = ties(c, list, n, f, sa, sb, best, v, tie);
 	uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
 	if (g) {
@@ -356,6 +372,10 @@ static enum cls_verdict judge_static(const struct cls *c,
 		return CLS_V_VIOLATION;
 	}
 	if (s->dir == CAT_DIR_LOCAL) {
+		if (same_host(f) && reset_only(f)) {
+			r->why = W_RESET_ONLY;
+			return CLS_V_EXPECTED;
+		}
 		if (same_host(f) && succeeded(s, f)) {
 			*ok = true;
 			r->why = W_LOCAL_OK;
@@ -380,6 +400,10 @@ static enum cls_verdict judge_static(const struct cls *c,
 		/* (internal services: the product's hosts are its devices) */
 		r->why = W_NOT_DEVICE;
 		return CLS_V_UNEXPECTED;
+	}
+	if (reset_only(f)) {
+		r->why = W_RESET_ONLY;
+		return CLS_V_EXPECTED;
 	}
 	if (succeeded(s, f)) {
 		*ok = true;
@@ -427,7 +451,7 @@ static enum cls_verdict dyn_verdict(const struct cat_service *s,
                                     const struct cap_flow *f)
 {
 	return !s->enabled ? CLS_V_VIOLATION :
-	       succeeded(s, f) ? CLS_V_EXPECTED : CLS_V_BLOCKED;
+	       succeeded(s, f) || reset_only(f) ? CLS_V_EXPECTED : CLS_V_BLOCKED;
 }
 
 static uint32_t dyn_ties(const struct cls *c, const uint16_t *list,
@@ -608,6 +632,10 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 			if (!s->enabled) {
 				v = CLS_V_VIOLATION;
 				reason.why = W_DYN_DISABLED;
+			} else if (reset_only(f)) {
+				v = CLS_V_EXPECTED;
+				ok = false;
+				reason.why = W_RESET_ONLY;
 			} else if (succeeded(s, f)) {
 				v = CLS_V_EXPECTED;
 				ok = true;
@@ -618,7 +646,8 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 				reason.why = W_BLOCKED;
 			}
 			uint16_t tie[CLS_TIE_MAX];
-			uint32_t nt = dyn_ties(c, dl, dn, f, sa, sb, &dp, v, tie);
+			uint32_t nt = reason.why == W_RESET_ONLY ? 0 :
+			              dyn_ties(c, dl, dn, f, sa, sb, &dp, v, tie);
 			uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
 			if (g) {
 				account_group(c, g, f, v, ok, srv_init);

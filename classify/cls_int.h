@@ -317,6 +317,7 @@ enum cls_why {
 	W_DYN_DISABLED,
 	W_DYN_EPM,
 	W_DYN_WINDOW,
+	W_RESET_ONLY,    /* expected, but resets alone: proves nothing */
 };
 
 /* A flow's reason, worded only when someone reads it (cls_reason_text):

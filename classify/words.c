@@ -463,6 +463,11 @@ const char *cls_reason_text(struct cls_reason *r)
 		blocked_words(&sb, id, f);
 		sb.b[sb.o] = '\0';
 		break;
+	case W_RESET_ONLY:
+		cls_fmt(reason, rlen, ": expected, %s (%s), but only resets were "
+		        "seen (no SYN, no data): it shows neither that the service "
+		        "works nor that it fails.", id, dir_word(s->dir));
+		break;
 	case W_DYN_DISABLED:
 		cls_fmt(reason, rlen, ": dynamic port of %s, which is disabled "
 		        "(%s).", id,

@@ -587,6 +587,41 @@ static void test_icmp_time_exceeded(void **state)
 	env_free(e);
 }
 
+/* A flow of resets alone (a SPAN duplicate of the RST that refused a SYN)
+ * proves nothing: judged expected, it leaves the refused service blocked,
+ * not observed, and adds no finding. */
+static void test_reset_only(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	EXPECT(one(e, 6, PEER, 40001, SRV, 443, CAP_OUT_REJECTED),
+	       CLS_V_BLOCKED, "common-https",
+	       "rejected: the SYN was answered with a RST");
+	struct cap_flow f = mk(e, 6, PEER, 40001, SRV, 443, CAP_OUT_MIDSTREAM);
+	f.pkts[0] = 0;
+	f.bytes[0] = 0;
+	f.pkts[1] = 1;
+	f.bytes[1] = 60;
+	f.flags[1] = CAP_TH_RST | CAP_TH_ACK;
+	f.initiator_inferred = 1;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "common-https",
+	       "but only resets were seen");
+	/* A midstream flow with data is another matter: it succeeded. */
+	f = mk(e, 6, PEER, 40002, SRV, 1960, CAP_OUT_MIDSTREAM);
+	f.flags[0] = CAP_TH_ACK | CAP_TH_PSH;
+	f.flags[1] = CAP_TH_ACK | CAP_TH_RST;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "base-router", "midstream");
+	finish(e);
+	assert_int_equal(status_of(e, "common-https"), CLS_S_BLOCKED);
+	assert_int_equal(status_of(e, "base-router"), CLS_S_OBSERVED);
+	assert_int_equal(count_kind(e, CLS_K_BLOCKED), 1);
+	const struct cls_service_stat *st =
+		&e->res->services[svc_index(e, "common-https")];
+	assert_int_equal(st->flows, 1);
+	assert_int_equal(st->ok_flows, 0);
+	env_free(e);
+}
+
 static void test_icmpv6_admin(void **state)
 {
 	(void)state;
@@ -2043,6 +2078,7 @@ int main(void)
 		cmocka_unit_test(test_group_violation),
 		cmocka_unit_test(test_udp_unanswered),
 		cmocka_unit_test(test_icmp_time_exceeded),
+		cmocka_unit_test(test_reset_only),
 		cmocka_unit_test(test_violated_status),
 		cmocka_unit_test(test_device_requirements),
 		cmocka_unit_test(test_device_overlap),
