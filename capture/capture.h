@@ -91,6 +91,15 @@ const char *cap_outcome_name(enum cap_outcome o); /* "established" ... */
 
 /* One flow, oriented: "a" is the initiator, "b" the responder.
  * Index [0] counts initiator->responder, [1] responder->initiator. */
+/* cap_flow.reply_unsure (classify judges such a flow without a reply
+ * neither answered nor blocked). */
+#define CAP_UNSURE_END 1
+#define CAP_UNSURE_SAMPLED 2
+/* How long after a flow's first packet a capture must go on for a missing
+ * reply to count: a SYN-ACK or a UDP answer comes within a round trip,
+ * and TCP's first retransmission after 1 s (RFC 6298). */
+#define CAP_REPLY_WAIT_NS 1000000000ull
+
 struct cap_flow {
 	uint8_t addr_a[16], addr_b[16];
 	uint16_t port_a, port_b;   /* ICMP: port_a = id, port_b = type<<8|code */
@@ -101,6 +110,11 @@ struct cap_flow {
 	uint8_t flags[2];          /* TCP flags seen each way (OR) */
 	uint8_t syn_retries;       /* SYNs after the first, capped at 255 */
 	uint8_t icmp_type, icmp_code; /* the ICMP error that quoted it */
+	uint8_t reply_unsure;      /* no reply seen, but one could have gone
+	                            * unseen: CAP_UNSURE_END (the capture
+	                            * ended within CAP_REPLY_WAIT_NS of its
+	                            * first packet) or CAP_UNSURE_SAMPLED
+	                            * (sampled records); 0: it was watched */
 	uint16_t vlan;             /* outer VLAN id, 0 none */
 	uint16_t epm_port;         /* port learned from a DCE/RPC ept_map reply */
 	uint16_t tunnel;           /* the innermost tunnel it travels in: an id

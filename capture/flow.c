@@ -127,6 +127,7 @@ struct cap_flowtab {
 	uint32_t used;        /* live flows */
 	uint32_t hw;          /* entries ever handed out (high-water mark) */
 	uint32_t free_head;
+	uint64_t end_ns;      /* cap_flowtab_end: the capture's end, else 0 */
 	struct flist lists[L_COUNT];
 	uint32_t nh[NH_WORDS]; /* the hash key (random per run) */
 	uint64_t nh_v4;       /* the IPv4 keys' constant part, see key_hash */
@@ -427,6 +428,15 @@ static uint8_t outcome_of(const struct flow_entry *e)
 static void hand_on(struct cap_flowtab *t, struct flow_entry *e, int why)
 {
 	e->f.outcome = outcome_of(e);
+	/* Ended by the capture's end before a reply to its first packet had
+	 * time to come: the missing reply is not a fact (classify). A SYN
+	 * sent again is a reply that did not come in time; a timed out or
+	 * evicted flow was watched for its whole timeout. */
+	if (why == 0 && t->end_ns &&
+	    t->end_ns < e->f.first_ns + CAP_REPLY_WAIT_NS &&
+	    (e->f.outcome == CAP_OUT_UNANSWERED ||
+	     e->f.outcome == CAP_OUT_ONEWAY))
+		e->f.reply_unsure = CAP_UNSURE_END;
 	if (t->st) {
 		t->st->flows++;
 		if (why == 1)
@@ -940,6 +950,13 @@ uint64_t cap_flowtab_hash(const struct cap_flowtab *t,
 	struct pkey k;
 	packet_key(&k, p);
 	return key_hash(t, &k);
+}
+
+void cap_flowtab_end(struct cap_flowtab *t, uint64_t end_ns)
+{
+	t->end_ns = end_ns;
+	cap_flowtab_flush(t);
+	t->end_ns = 0;
 }
 
 void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns)

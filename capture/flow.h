@@ -79,6 +79,11 @@ void cap_flowtab_batch_hashed(struct cap_flowtab *t,
 void cap_flowtab_tick(struct cap_flowtab *t, uint64_t now_ns);
 /* Hand on every flow still in the table (end of capture). */
 void cap_flowtab_flush(struct cap_flowtab *t);
+/* The capture ended at end_ns (its last packet's time offline, the clock
+ * at the stop live): every flow is handed on as by cap_flowtab_flush, and
+ * one without a reply whose first packet came less than CAP_REPLY_WAIT_NS
+ * before the end is marked reply_unsure (CAP_UNSURE_END). */
+void cap_flowtab_end(struct cap_flowtab *t, uint64_t end_ns);
 /* Flows in the table now. */
 uint32_t cap_flowtab_live(const struct cap_flowtab *t);
 

@@ -480,6 +480,16 @@ static void mark_unreachable(struct cap_pairer *p, struct pent *u,
  * one packet answers the closest in time of the flows that fit, so the
  * flow waits on it (parked) until a closer one comes or the error is
  * judged. Returns true when f was parked (not to be handed on now). */
+/* A flow out of the pairer. Under sampling a reply may not have been
+ * sampled: a flow without one is marked so (classify). */
+static void hand(struct cap_pairer *p, struct cap_flow *f)
+{
+	if (p->rs->sampling > 1 && (f->outcome == CAP_OUT_UNANSWERED ||
+	                            f->outcome == CAP_OUT_ONEWAY))
+		f->reply_unsure = CAP_UNSURE_SAMPLED;
+	p->fn(f, p->ctx);
+}
+
 static bool try_unreachable(struct cap_pairer *p, struct cap_flow *f)
 {
 	uint32_t u = find_unreachable(p, f);
@@ -496,7 +506,7 @@ static bool try_unreachable(struct cap_pairer *p, struct cap_flow *f)
 		struct cap_flow old = p->park[e->parked];
 		p->park[e->parked] = *f;
 		p->park_dist[e->parked] = d;
-		p->fn(&old, p->ctx);
+		hand(p, &old);
 		return true;
 	}
 	if (p->npark_free == 0) {
@@ -518,7 +528,7 @@ static void unpark(struct cap_pairer *p, struct pent *e)
 	p->park_free[p->npark_free++] = e->parked;
 	e->parked = NIL;
 	mark_unreachable(p, e, &f);
-	p->fn(&f, p->ctx);
+	hand(p, &f);
 }
 
 static void emit(struct cap_pairer *p, uint32_t i)
@@ -546,7 +556,7 @@ static void emit(struct cap_pairer *p, uint32_t i)
 		f.bytes[0] = s[0].bytes;
 		f.first_ns = s[0].first_ns;
 		f.last_ns = s[0].last_ns;
-		p->fn(&f, p->ctx);
+		hand(p, &f);
 		return;
 	}
 
@@ -684,7 +694,7 @@ static void emit(struct cap_pairer *p, uint32_t i)
 	     (f.outcome == CAP_OUT_ONEWAY && !icmp)) &&
 	    try_unreachable(p, &f))
 		return;
-	p->fn(&f, p->ctx);
+	hand(p, &f);
 }
 
 /* Judge entry i and free it. `why`: 0 its window passed (or the end),

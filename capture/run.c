@@ -828,7 +828,13 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 	cap_progress_end(&r.pr);
 	cap_pipe_finish(&r.pipe); /* every packet applied, the thread gone */
 	if (rc == 0) {
-		cap_flowtab_flush(r.ft);
+		/* The end the flows without a reply were watched until: the
+		 * last packet offline, the clock at the stop live (a quiet
+		 * link is watched too). */
+		uint64_t end = st->last_ns;
+		if (opt->iface && wall_ns() > end)
+			end = wall_ns();
+		cap_flowtab_end(r.ft, end);
 		memcpy(st->anomalies, r.dec.anomalies, sizeof st->anomalies);
 		st->frag_tracked = r.dec.frag_tracked;
 		st->tunnel_packets = r.dec.tunnel_packets;

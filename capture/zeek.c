@@ -1526,6 +1526,9 @@ static int record_flow(struct zctx *z)
 		z->rs->tunneled++;
 	if (inferred)
 		z->rs->initiators_guessed = true;
+	if (z->rs->sampling > 1 && (f.outcome == CAP_OUT_UNANSWERED ||
+	                            f.outcome == CAP_OUT_ONEWAY))
+		f.reply_unsure = CAP_UNSURE_SAMPLED; /* --sampling N */
 	if (z->fn)
 		z->fn(&f, z->fnctx);
 	return 0;

@@ -243,8 +243,8 @@ static bool is_attempt(enum cls_verdict v)
 static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
                     enum cls_verdict v, bool ok, bool srv_init)
 {
-	if (reset_only(f) && v == CLS_V_EXPECTED)
-		return;
+	if (v == CLS_V_EXPECTED && !ok)
+		return; /* proves nothing: resets alone, an unsure reply */
 	count_flow(&c->res.services[svc], f, v, ok);
 	if (is_attempt(v))
 		credit(c, svc, f, ok, srv_init);
@@ -304,6 +304,8 @@ static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
 	case CLS_V_NONE: sm->other_flows++; break;
 	}
 	c->flow_ids++;
+	if (reason->why == W_UNSURE)
+		c->unsure[f->reply_unsure == CAP_UNSURE_END ? 0 : 1]++;
 	if (v != CLS_V_NONE) {
 		sm->flows++;
 		if (server >= 0 && (uint32_t)server < c->res.nservers)
@@ -343,7 +345,7 @@ static uint32_t attribute(struct cls *c, const uint16_t *list, uint32_t n,
                           bool ok, struct cls_reason *reason)
 {
 	uint16_t tie[CLS_TIE_MAX];
-	if (reset_only(f) && v == CLS_V_EXPECTED)
+	if (v == CLS_V_EXPECTED && !ok)
 		return 0; /* nothing to credit, no group to make */
 	uint32_t nt = ties(c, list, n, f, sa, sb, best, v, tie);
 	uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
@@ -381,6 +383,10 @@ static enum cls_verdict judge_static(const struct cls *c,
 			r->why = W_LOCAL_OK;
 			return CLS_V_EXPECTED;
 		}
+		if (same_host(f) && f->reply_unsure) {
+			r->why = W_UNSURE;
+			return CLS_V_EXPECTED;
+		}
 		if (same_host(f)) {
 			r->why = W_BLOCKED;
 			return CLS_V_BLOCKED;
@@ -408,6 +414,11 @@ static enum cls_verdict judge_static(const struct cls *c,
 	if (succeeded(s, f)) {
 		*ok = true;
 		r->why = W_EXPECTED;
+		return CLS_V_EXPECTED;
+	}
+	if (f->reply_unsure) {
+		/* No reply, but one may have come unseen: not blocked. */
+		r->why = W_UNSURE;
 		return CLS_V_EXPECTED;
 	}
 	r->why = W_BLOCKED;
@@ -451,7 +462,8 @@ static enum cls_verdict dyn_verdict(const struct cat_service *s,
                                     const struct cap_flow *f)
 {
 	return !s->enabled ? CLS_V_VIOLATION :
-	       succeeded(s, f) || reset_only(f) ? CLS_V_EXPECTED : CLS_V_BLOCKED;
+	       succeeded(s, f) || reset_only(f) || f->reply_unsure ?
+	       CLS_V_EXPECTED : CLS_V_BLOCKED;
 }
 
 static uint32_t dyn_ties(const struct cls *c, const uint16_t *list,
@@ -640,13 +652,17 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 				v = CLS_V_EXPECTED;
 				ok = true;
 				reason.why = by_epm ? W_DYN_EPM : W_DYN_WINDOW;
+			} else if (f->reply_unsure) {
+				v = CLS_V_EXPECTED;
+				ok = false;
+				reason.why = W_UNSURE;
 			} else {
 				v = CLS_V_BLOCKED;
 				ok = false;
 				reason.why = W_BLOCKED;
 			}
 			uint16_t tie[CLS_TIE_MAX];
-			uint32_t nt = reason.why == W_RESET_ONLY ? 0 :
+			uint32_t nt = !ok && v == CLS_V_EXPECTED ? 0 :
 			              dyn_ties(c, dl, dn, f, sa, sb, &dp, v, tie);
 			uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
 			if (g) {
@@ -946,7 +962,7 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side,
 		return;
 	}
 	struct parts n = { 0, 0, false };
-	if (required && audited)
+	if (required && audited && !c->sampled)
 		n = missing_parts(c, i, false);
 	if (st->ok_flows)
 		st->status = CLS_S_OBSERVED;
@@ -969,6 +985,10 @@ static void settle_service(struct cls *c, uint32_t i, bool one_side,
 		        "%s %s, so it is not reported missing.",
 		        n.excluded ? "excludes" : "may exclude",
 		        s->proto == CAT_PROTO_UDP ? "UDP" : "TCP", ports);
+	} else if (required && audited && c->sampled && !st->ok_flows) {
+		cls_fmt(st->caveat, sizeof st->caveat, "The records are "
+		        "sampled: a flow of it may not have been, so it is not "
+		        "reported missing.");
 	} else if (n.missing && c->dropped_pkts) {
 		cls_fmt(st->caveat, sizeof st->caveat, "Packets were dropped "
 		        "during the capture: a flow of it may have been lost.");
@@ -1042,6 +1062,9 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 	cls_epm_flush(c);
 	c->finished = true;
 	c->dropped_pkts = st && st->has_dropped ? st->dropped : 0;
+	/* Sampled records: a short flow may be missing altogether, so no
+	 * required service is reported missing (each says why). */
+	c->sampled = st && st->kind != CAP_SRC_PACKETS && st->rec.sampling > 1;
 
 	bool one_side = c->tcp_flows > 0 && c->tcp_oneside == c->tcp_flows &&
 	                c->other_twoway == 0;
@@ -1093,6 +1116,15 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       "traffic after that was not seen, so flows may be "
 		       "missing from this report.", t, st->stopped);
 	}
+	if (c->unsure[0])
+		caveat(c, "%llu attempt(s) had no reply yet when the capture "
+		       "ended, less than 1 s after they began: not judged "
+		       "blocked, since a reply may have come after.",
+		       (unsigned long long)c->unsure[0]);
+	if (c->unsure[1])
+		caveat(c, "%llu attempt(s) without a sampled reply were not "
+		       "judged blocked: under sampling, a reply may go "
+		       "unsampled.", (unsigned long long)c->unsure[1]);
 	if (st && st->truncated && st->kind == CAP_SRC_PACKETS)
 		caveat(c, "A capture file ended inside a packet record (cut "
 		       "short or damaged): nothing after it was read, so flows "

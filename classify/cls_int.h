@@ -139,6 +139,8 @@ struct cls_dev { /* a device listed for a product in the profile */
 };
 
 struct cls {
+	uint64_t unsure[2];      /* flows judged W_UNSURE: capture end, sampled */
+	bool sampled;            /* sampled records (cls_finish): no missing */
 	const struct cat_model *m;
 	const struct catalog *cat;
 	struct cls_options opt;
@@ -318,6 +320,7 @@ enum cls_why {
 	W_DYN_EPM,
 	W_DYN_WINDOW,
 	W_RESET_ONLY,    /* expected, but resets alone: proves nothing */
+	W_UNSURE,        /* expected, no reply, but one may have gone unseen */
 };
 
 /* A flow's reason, worded only when someone reads it (cls_reason_text):

@@ -463,6 +463,18 @@ const char *cls_reason_text(struct cls_reason *r)
 		blocked_words(&sb, id, f);
 		sb.b[sb.o] = '\0';
 		break;
+	case W_UNSURE:
+		if (f->reply_unsure == CAP_UNSURE_END)
+			cls_fmt(reason, rlen, ": expected, %s (%s), no reply yet "
+			        "when the capture ended, less than 1 s after it "
+			        "began: not judged blocked.", id,
+			        dir_word(s->dir));
+		else
+			cls_fmt(reason, rlen, ": expected, %s (%s), no reply "
+			        "among the sampled records, and a reply may go "
+			        "unsampled: not judged blocked.", id,
+			        dir_word(s->dir));
+		break;
 	case W_RESET_ONLY:
 		cls_fmt(reason, rlen, ": expected, %s (%s), but only resets were "
 		        "seen (no SYN, no data): it shows neither that the service "

@@ -622,6 +622,63 @@ static void test_reset_only(void **state)
 	env_free(e);
 }
 
+static bool has_caveat(const struct env *e, const char *text);
+
+/* No reply, but one could have gone unseen (cap_flow.reply_unsure): the
+ * capture ended less than 1 s after the attempt began, or the records are
+ * sampled. Expected, not blocked; no finding; the service credited with
+ * nothing; a caveat counts them. A rejected attempt stays blocked. */
+static void test_reply_unsure(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow f = mk(e, 6, SRV, 40000, PEER, 25, CAP_OUT_UNANSWERED);
+	f.reply_unsure = CAP_UNSURE_END;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "common-smtp",
+	       "no reply yet when the capture ended, less than 1 s after it "
+	       "began: not judged blocked");
+	f = mk(e, 17, SRV, 40001, PEER, 161, CAP_OUT_ONEWAY);
+	f.reply_unsure = CAP_UNSURE_SAMPLED;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "cucm-snmp",
+	       "a reply may go unsampled: not judged blocked");
+	f = mk(e, 6, PEER, 40002, SRV, 443, CAP_OUT_REJECTED);
+	f.reply_unsure = 0;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-https", "rejected");
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_BLOCKED), 1);
+	assert_int_equal(e->res->summary.blocked, 1);
+	assert_int_equal(status_of(e, "common-smtp"), CLS_S_NOT_SEEN);
+	assert_true(has_caveat(e, "1 attempt(s) had no reply yet when the "
+	                       "capture ended"));
+	assert_true(has_caveat(e, "1 attempt(s) without a sampled reply"));
+	env_free(e);
+
+	/* Sampled records: a required service never seen is not missing
+	 * (a short flow may not have been sampled); unsampled, it is. */
+	static const char *const sv[] = { SRV, NULL };
+	for (int sampled = 0; sampled < 2; sampled++) {
+		e = env_new("require:\n  services: [common-smtp]\n", 0, sv, 0,
+		            NULL);
+		one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+		struct cap_stats st;
+		memset(&st, 0, sizeof st);
+		st.kind = CAP_SRC_NFDUMP;
+		st.flows = 1;
+		st.rec.records = 1;
+		st.rec.sampling = sampled ? 100 : 0;
+		e->res = cls_finish(e->cls, &st);
+		assert_non_null(e->res);
+		assert_int_equal(count_kind(e, CLS_K_MISSING), sampled ? 0 : 1);
+		const struct cls_service_stat *ss =
+			&e->res->services[svc_index(e, "common-smtp")];
+		assert_int_equal(ss->status,
+		                 sampled ? CLS_S_NOT_SEEN : CLS_S_MISSING);
+		if (sampled)
+			assert_non_null(strstr(ss->caveat, "sampled"));
+		env_free(e);
+	}
+}
+
 static void test_icmpv6_admin(void **state)
 {
 	(void)state;
@@ -2079,6 +2136,7 @@ int main(void)
 		cmocka_unit_test(test_udp_unanswered),
 		cmocka_unit_test(test_icmp_time_exceeded),
 		cmocka_unit_test(test_reset_only),
+		cmocka_unit_test(test_reply_unsure),
 		cmocka_unit_test(test_violated_status),
 		cmocka_unit_test(test_device_requirements),
 		cmocka_unit_test(test_device_overlap),

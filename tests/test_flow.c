@@ -78,6 +78,44 @@ static bool addr_is(const uint8_t *a, const char *s)
 #define SV "10.0.0.2"
 #define T0 (1700000000ull * S)
 
+/* The capture's end (cap_flowtab_end): a flow without a reply whose first
+ * packet came less than 1 s before the end may yet have had one, and is
+ * marked so; one that began earlier, or was answered, or a plain flush,
+ * is not. */
+static void test_end_unsure(void **state)
+{
+	(void)state;
+	struct cap_flowtab *t = fresh(64, NULL);
+	uint64_t end = T0 + 10 * S;
+	/* a SYN 0.5 s before the end; three SYNs from 3 s before it */
+	feed(t, pk(C, 40000, SV, 443, 6, SYN, 60), end - 500 * MS);
+	feed(t, pk(C, 40001, SV, 636, 6, SYN, 60), end - 3 * S);
+	feed(t, pk(C, 40001, SV, 636, 6, SYN, 60), end - 2 * S);
+	feed(t, pk(C, 40001, SV, 636, 6, SYN, 60), end - 10 * MS);
+	/* a UDP request 0.2 s before the end, and one answered */
+	feed(t, pk(C, 40002, SV, 161, 17, 0, 80), end - 200 * MS);
+	feed(t, pk(C, 40003, SV, 161, 17, 0, 80), end - 200 * MS);
+	feed(t, pk(SV, 161, C, 40003, 17, 0, 80), end - 100 * MS);
+	cap_flowtab_end(t, end);
+	assert_int_equal(ngot, 4);
+	unsigned unsure = 0;
+	for (unsigned i = 0; i < ngot; i++) {
+		bool want = got[i].port_b == 443 ||
+		            (got[i].port_b == 161 && got[i].port_a == 40002);
+		assert_int_equal(got[i].reply_unsure,
+		                 want ? CAP_UNSURE_END : 0);
+		unsure += got[i].reply_unsure != 0;
+	}
+	assert_int_equal(unsure, 2);
+	/* a flush is not the end: nothing marked */
+	ngot = 0;
+	feed(t, pk(C, 40004, SV, 443, 6, SYN, 60), end + S);
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].reply_unsure, 0);
+	cap_flowtab_free(t);
+}
+
 /* The flush hands on every flow once, in list order, and leaves an empty
  * table that works again: the same tuples are new flows, found both
  * ways, and a full table after the flush evicts as before. */
@@ -883,6 +921,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_closed),
 		cmocka_unit_test(test_flush_then_reuse),
+		cmocka_unit_test(test_end_unsure),
 		cmocka_unit_test(test_established_at_end),
 		cmocka_unit_test(test_syn_retries_unanswered),
 		cmocka_unit_test(test_syn_timeout),

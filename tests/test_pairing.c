@@ -147,6 +147,34 @@ static void test_pair_handshake(void **state)
 	cap_pairer_free(p);
 }
 
+/* Sampled records: a flow without a reply is marked so (an answer may go
+ * unsampled: classify does not judge it blocked); an answered one, or one
+ * from unsampled records, is not. */
+static void test_sampled_unsure(void **state)
+{
+	(void)state;
+	for (int sampled = 0; sampled < 2; sampled++) {
+		struct cap_pairer *p = fresh();
+		rs.sampling = sampled ? 10 : 0;
+		add(p, rec("10.0.0.5", 40000, "10.0.3.7", 636, 6, SYN, 3, 0, 10,
+		           0));
+		add(p, rec("10.0.1.20", 51000, "10.0.0.5", 1960, 6,
+		           SYN | ACK | FIN, 10, 0, 5, 0));
+		add(p, rec("10.0.0.5", 1960, "10.0.1.20", 51000, 6,
+		           SYN | ACK | FIN, 5, 1, 5, 0));
+		cap_pairer_flush(p);
+		assert_int_equal(ngot, 2);
+		for (unsigned i = 0; i < 2; i++) {
+			bool lone = got[i].port_b == 636;
+			assert_int_equal(got[i].outcome, lone ? CAP_OUT_UNANSWERED
+			                                      : CAP_OUT_CLOSED);
+			assert_int_equal(got[i].reply_unsure,
+			                 lone && sampled ? CAP_UNSURE_SAMPLED : 0);
+		}
+		cap_pairer_free(p);
+	}
+}
+
 /* Equal starts (millisecond exporters): the port model, then the lower
  * port, marked inferred. */
 static void test_equal_start_guessed(void **state)
@@ -872,6 +900,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pair_handshake),
+		cmocka_unit_test(test_sampled_unsure),
 		cmocka_unit_test(test_equal_start_guessed),
 		cmocka_unit_test(test_earlier_start_other_exporter),
 		cmocka_unit_test(test_rejected),
