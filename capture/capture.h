@@ -386,6 +386,10 @@ struct cap_stats {
 	uint64_t tunnel_frag;      /* tunnel packets in a fragmented outer
 	                            * datagram: not decapsulated (outer only) */
 	bool interrupted;          /* SIGINT/SIGTERM ended the capture */
+	char unread[200];          /* an offline source that libpcap cannot
+	                            * read on, though not cut: "FILE: words"
+	                            * (a pcapng whose interfaces have
+	                            * different link types), "" if none */
 	char stopped[160];         /* a live capture that failed and ended
 	                            * early ("The interface disappeared"),
 	                            * "" if it did not */

@@ -447,10 +447,21 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 		if (n == PCAP_ERROR_BREAK)
 			continue; /* the flags above say why */
 		if (n < 0) {
-			r->st->truncated = true;
+			const char *why = use_fast ? fast.errbuf
+			                           : pcap_geterr(s->p);
+			/* libpcap 1.10 reads a pcapng of one link type only:
+			 * the file is not cut, the rest is unread. */
+			if (strstr(why, "different from the type of the first "
+			           "interface")) {
+				if (!r->st->unread[0])
+					snprintf(r->st->unread,
+					         sizeof r->st->unread, "%.60s: %.120s",
+					         s->shown, why);
+			} else {
+				r->st->truncated = true;
+			}
 			fprintf(stderr, "portaudit: %s: %s; keeping the packets "
-			        "read before\n", s->shown,
-			        use_fast ? fast.errbuf : pcap_geterr(s->p));
+			        "read before\n", s->shown, why);
 			break;
 		}
 		progress(r, done + (use_fast ? cap_pcapfile_pos(&fast)

@@ -558,7 +558,10 @@ void cls_words_not_audited(const struct cls_result *res,
 		return;
 	}
 	if (!st || (st->packets == 0 && st->flows == 0)) {
-		if (st && st->truncated)
+		if (st && st->unread[0])
+			cls_fmt(buf, len, "No packet could be read (%.150s), so "
+			        "nothing was checked.", st->unread);
+		else if (st && st->truncated)
 			cls_fmt(buf, len, "No packet was read: the file is cut or "
 			        "corrupt at its first record, so nothing was "
 			        "checked.");

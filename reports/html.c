@@ -498,6 +498,8 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 		     true);
 	if (st->stopped[0])
 		fact(o, "Stopped", st->stopped, true);
+	if (st->unread[0])
+		fact(o, "Unread", st->unread, true);
 	rep_puts(o, "</dl>\n");
 }
 

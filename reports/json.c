@@ -187,6 +187,8 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "interrupted", json_boolean(st->interrupted));
 	json_object_set_new(c, "stopped", st->stopped[0] ?
 	                    json_string(st->stopped) : json_null());
+	json_object_set_new(c, "unread", st->unread[0] ?
+	                    json_string(st->unread) : json_null());
 	if (in->interval) {
 		const struct rep_interval *iv = in->interval;
 		json_object_set_new(c, "interval", json_pack(

@@ -960,6 +960,9 @@ static void merge_capture(struct merge *m)
 		}
 		st->truncated |= jtrue(c, "truncated");
 		st->interrupted |= jtrue(c, "interrupted");
+		if (!st->unread[0] && jstr(c, "unread"))
+			snprintf(st->unread, sizeof st->unread, "%s",
+			         jstr(c, "unread"));
 		if (!st->stopped[0] && jstr(c, "stopped"))
 			snprintf(st->stopped, sizeof st->stopped, "%s",
 			         jstr(c, "stopped"));

@@ -984,6 +984,8 @@ static void capture_section(struct txt *x)
 		     "yes: stopped by a signal before its end");
 	if (st->stopped[0])
 		fact(x, "stopped", C_YELLOW, st->stopped);
+	if (st->unread[0])
+		fact(x, "unread", C_YELLOW, st->unread);
 }
 
 static void servers_section(struct txt *x)

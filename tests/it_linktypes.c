@@ -783,11 +783,105 @@ static void test_generated(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- a pcapng of two link types ---------------------------------------- */
+
+static void ng_block(FILE *f, uint32_t type, const uint8_t *body, uint32_t n)
+{
+	uint32_t pad = (4 - n % 4) % 4, total = 12 + n + pad;
+	static const uint8_t zero[4];
+	assert_int_equal(fwrite(&type, 4, 1, f), 1);
+	assert_int_equal(fwrite(&total, 4, 1, f), 1);
+	assert_int_equal(fwrite(body, 1, n, f), n);
+	assert_int_equal(fwrite(zero, 1, pad, f), pad);
+	assert_int_equal(fwrite(&total, 4, 1, f), 1);
+}
+
+static void ng_idb(FILE *f, uint16_t link)
+{
+	uint8_t b[8] = { 0 };
+	memcpy(b, &link, 2);
+	uint32_t snap = 262144;
+	memcpy(b + 4, &snap, 4);
+	ng_block(f, 1, b, sizeof b);
+}
+
+static void ng_epb(FILE *f, uint32_t ifid, uint64_t usec, const struct frame *fr)
+{
+	uint8_t b[20 + sizeof fr->b];
+	uint32_t hi = (uint32_t)(usec >> 32), lo = (uint32_t)usec;
+	memcpy(b, &ifid, 4);
+	memcpy(b + 4, &hi, 4);
+	memcpy(b + 8, &lo, 4);
+	memcpy(b + 12, &fr->len, 4);
+	memcpy(b + 16, &fr->len, 4);
+	memcpy(b + 20, fr->b, fr->len);
+	ng_block(f, 6, b, 20 + fr->len);
+}
+
+/* libpcap 1.10 reads a pcapng of one link type only: a file whose second
+ * interface is raw IP is read up to it. Not a cut file (truncated stays
+ * false): capture.unread says what was not read, a caveat says flows may
+ * be missing, and the verdict is "with caveats". */
+static void test_pcapng_mixed_links(void **state)
+{
+	(void)state;
+	const char *path = pa_tmp("mixed.pcapng");
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	uint8_t shb[16] = { 0 };
+	uint32_t magic = 0x1A2B3C4D;
+	uint16_t major = 1, minor = 0;
+	int64_t seclen = -1;
+	memcpy(shb, &magic, 4);
+	memcpy(shb + 4, &major, 2);
+	memcpy(shb + 6, &minor, 2);
+	memcpy(shb + 8, &seclen, 8);
+	ng_block(f, 0x0A0D0D0A, shb, sizeof shb);
+	ng_idb(f, 1); /* Ethernet */
+	uint32_t c = 0x0a000114, sv = 0x0a000005; /* 10.0.1.20, 10.0.0.5 */
+	uint64_t t = 1767607200ull * 1000000;
+	struct frame syn = mk4(6, c, 51000, sv, 1960, 0x02, 0);
+	struct frame sa = mk4(6, sv, 1960, c, 51000, 0x12, 0);
+	struct frame ack = mk4(6, c, 51000, sv, 1960, 0x10, 0);
+	ng_epb(f, 0, t, &syn);
+	ng_epb(f, 0, t + 100, &sa);
+	ng_epb(f, 0, t + 200, &ack);
+	ng_idb(f, 101); /* raw IP: libpcap stops here */
+	struct frame raw = mkraw(c, 5000, sv, 514, 10);
+	ng_epb(f, 1, t + 300, &raw);
+	assert_int_equal(fclose(f), 0);
+	struct pa_result r;
+	pa_runl(&r, "-q", "--json", "-", "--server", "10.0.0.5", "-r", path,
+	        NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.err, "different from the type of the first "
+	                        "interface"));
+	json_t *j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	json_t *cap = json_object_get(j, "capture");
+	assert_int_equal(json_integer_value(json_object_get(cap, "packets")), 3);
+	assert_true(json_is_false(json_object_get(cap, "truncated")));
+	assert_true(pa_contains(json_string_value(json_object_get(cap,
+	            "unread")), "mixed.pcapng: an interface has a type 101"));
+	json_t *sum = json_object_get(j, "summary");
+	assert_true(json_is_true(json_object_get(sum, "with_caveats")));
+	bool said = false;
+	size_t i;
+	json_t *cv;
+	json_array_foreach(json_object_get(j, "caveats"), i, cv)
+		said |= pa_contains(json_string_value(cv), "was not read to its "
+		                    "end");
+	assert_true(said);
+	json_decref(j);
+	pa_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_captures),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_pcapng_mixed_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
