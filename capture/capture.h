@@ -281,6 +281,9 @@ struct cap_rec_stats {
 	bool initiators_guessed;   /* some flow's initiator was inferred */
 	bool unreachable_inferred; /* an ICMP record marked a flow */
 	bool missed_bytes;         /* Zeek's missed_bytes > 0 somewhere */
+	bool cut;                  /* a source ended inside a record (a gzip
+	                            * stream cut short, a last line without
+	                            * its end): cap_stats.truncated */
 	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
 	                            * field was split between the sides */
 	/* The first distinct exporters seen (addresses), for the report. */

@@ -528,6 +528,7 @@ int cap_run_records(const struct cap_options *opt, cap_flow_fn fn,
 	cap_progress_end(&rr.pr);
 	g_running = NULL;
 	st->interrupted = cap_signal_seen();
+	st->truncated = st->truncated || st->rec.cut;
 	st->evicted = st->rec.evicted;
 	cap_signals_end();
 	return rc;

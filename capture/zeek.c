@@ -1800,6 +1800,8 @@ static int read_stream(struct zctx *z, const char *path)
 				rc = do_line(z, buf + start, end - start);
 				z->skip_bad = skip;
 				if (rc == 0 && z->rs->malformed > before)
+					z->rs->cut = true;
+				if (rc == 0 && z->rs->malformed > before)
 					warn_last(z, "the last line is incomplete "
 					          "(the file is still being "
 					          "written, or was cut): skipped");
@@ -1832,6 +1834,8 @@ static int read_stream(struct zctx *z, const char *path)
 		}
 		if (got == 0) {
 			eof = true;
+			if (in.cut)
+				z->rs->cut = true;
 			if (in.cut)
 				warn_last(z, "the gzip stream ends early (cut "
 				          "short): the records before are kept");

@@ -549,6 +549,11 @@ void cls_words_not_audited(const struct cls_result *res,
 		if (st->kind == CAP_SRC_NETFLOW && st->rec.records == 0)
 			cls_fmt(buf, len, "No flow record was received during the "
 			        "collection, so nothing was checked.");
+		else if (st->rec.records == 0 && st->rec.ignored_exporters)
+			cls_fmt(buf, len, "Every flow record (%llu) came from an "
+			        "exporter outside --exporter and was ignored, so "
+			        "nothing was checked.",
+			        (unsigned long long)st->rec.ignored_exporters);
 		else if (st->rec.records == 0)
 			cls_fmt(buf, len, "No flow record was read: the source "
 			        "holds none, so nothing was checked.");

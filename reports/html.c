@@ -451,7 +451,7 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	if (co && co->filter)
 		fact(o, "Filter", co->filter, false);
 	if (rep_flow_input(in)) {
-		rep_records_words(&st->rec, b, sizeof b);
+		rep_records_words(st, b, sizeof b);
 		fact(o, "Records", b, st->rec.malformed || st->rec.evicted ||
 		     st->rec.sequence_gaps);
 		rep_sampling_words(st->rec.sampling, b, sizeof b);
@@ -491,8 +491,9 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 			                        st->anomalies[i]);
 	fact(o, "Anomalies", off ? b : "none", false);
 	if (st->truncated)
-		fact(o, "Truncated", "yes: a file ended inside a packet record",
-		     true);
+		fact(o, "Truncated", st->kind == CAP_SRC_PACKETS ?
+		     "yes: a file ended inside a packet record" :
+		     "yes: a source ended inside a flow record", true);
 	if (st->interrupted)
 		fact(o, "Interrupted", "yes: stopped by a signal before its end",
 		     true);

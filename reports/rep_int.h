@@ -179,7 +179,7 @@ void rep_source_label(const struct rep_input *in, unsigned i, char *buf,
 /* "1 in 100", "sampled at a rate the records do not state", "none". */
 void rep_sampling_words(uint32_t sampling, char *buf, size_t len);
 /* "12 read, 10 paired, 0 merged, ..." on one line. */
-void rep_records_words(const struct cap_rec_stats *rs, char *buf,
+void rep_records_words(const struct cap_stats *st, char *buf,
                        size_t len);
 /* The capture.records object of the JSON report. */
 json_t *rep_records_json(const struct cap_stats *st);

@@ -76,9 +76,10 @@ void rep_sampling_words(uint32_t sampling, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-void rep_records_words(const struct cap_rec_stats *rs, char *buf,
+void rep_records_words(const struct cap_stats *st, char *buf,
                        size_t len)
 {
+	const struct cap_rec_stats *rs = &st->rec;
 	int n = snprintf(buf, len, "%" PRIu64 " read, %" PRIu64 " paired, %"
 	                 PRIu64 " merged, %" PRIu64 " duplicates, %" PRIu64
 	                 " unpaired, %" PRIu64 " malformed",
@@ -92,7 +93,9 @@ void rep_records_words(const struct cap_rec_stats *rs, char *buf,
 		  rs->templates_evicted },
 		{ "datagrams dropped (exporter table full)", rs->exporters_full },
 		{ "sequence gaps", rs->sequence_gaps },
-		{ "datagrams from other exporters ignored",
+		{ st->kind == CAP_SRC_NETFLOW
+		  ? "datagrams from other exporters ignored"
+		  : "records from other exporters ignored",
 		  rs->ignored_exporters },
 		{ "inside a tunnel", rs->tunneled },
 	};

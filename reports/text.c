@@ -927,7 +927,7 @@ static void capture_section(struct txt *x)
 			fact(x, "filter", NULL, co->filter);
 	}
 	if (rep_flow_input(in)) {
-		rep_records_words(&st->rec, buf, sizeof buf);
+		rep_records_words(st, buf, sizeof buf);
 		fact(x, "records", st->rec.malformed || st->rec.evicted ||
 		     st->rec.sequence_gaps ? C_YELLOW : NULL, buf);
 		if (st->rec.sampling > 1) {
@@ -977,8 +977,9 @@ static void capture_section(struct txt *x)
 	}
 	fact(x, "anomalies", NULL, off ? buf : "none");
 	if (st->truncated)
-		fact(x, "truncated", C_YELLOW,
-		     "yes: a file ended inside a packet record");
+		fact(x, "truncated", C_YELLOW, st->kind == CAP_SRC_PACKETS ?
+		     "yes: a file ended inside a packet record" :
+		     "yes: a source ended inside a flow record");
 	if (st->interrupted)
 		fact(x, "interrupted", C_YELLOW,
 		     "yes: stopped by a signal before its end");

@@ -293,6 +293,63 @@ static void inputs(void **state)
 	assert_true(a.n > 1); /* findings, not only the summary */
 }
 
+/* A log cut inside a line, plain or in a gzip stream cut short: the lines
+ * before are judged and capture.truncated says so; the whole log is not
+ * truncated. */
+static void cut_logs(void **state)
+{
+	(void)state;
+	if (!have_traces())
+		pa_skip("../shared/zeek is absent");
+	size_t len;
+	char *log = pa_read_file(pa_src("../shared/zeek/wikipedia.conn.log"),
+	                         &len);
+	assert_non_null(log);
+	char plain[1024], gz[1024], full[1024];
+	snprintf(plain, sizeof plain, "%s", pa_tmp("cut.log"));
+	snprintf(gz, sizeof gz, "%s", pa_tmp("cut.log.gz"));
+	snprintf(full, sizeof full, "%s", pa_tmp("full.log.gz"));
+	/* the middle of a line, past the header */
+	size_t at = len / 2;
+	while (at < len && log[at] == '\n')
+		at++;
+	FILE *f = fopen(plain, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(log, 1, at, f), at);
+	assert_int_equal(fclose(f), 0);
+	gzFile g = gzopen(full, "wb");
+	assert_non_null(g);
+	assert_int_equal(gzwrite(g, log, (unsigned)len), (int)len);
+	assert_int_equal(gzclose(g), Z_OK);
+	size_t zlen;
+	char *z = pa_read_file(full, &zlen);
+	assert_non_null(z);
+	f = fopen(gz, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(z, 1, zlen / 2, f), zlen / 2);
+	assert_int_equal(fclose(f), 0);
+	free(z);
+	free(log);
+	const char *paths[3] = { plain, gz, full };
+	for (int i = 0; i < 3; i++) {
+		char flows[1100];
+		snprintf(flows, sizeof flows, "zeek:%s", paths[i]);
+		struct pa_result r;
+		pa_runl(&r, "-q", "--json", "-", "--flows", flows, SERVERS, NULL);
+		if (r.status != 0 && r.status != 1)
+			fail_msg("%s: status %d: %s", paths[i], r.status, r.err);
+		json_t *j = json_loads(r.out, 0, NULL);
+		assert_non_null(j);
+		json_t *t = json_object_get(json_object_get(j, "capture"),
+		                            "truncated");
+		if (i < 2 ? !json_is_true(t) : !json_is_false(t))
+			fail_msg("%s: truncated should be %s", paths[i],
+			         i < 2 ? "true" : "false");
+		json_decref(j);
+		pa_result_free(&r);
+	}
+}
+
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -458,6 +515,7 @@ int main(void)
 		cmocka_unit_test(traces_match),
 		cmocka_unit_test(one_flow_per_record),
 		cmocka_unit_test(inputs),
+		cmocka_unit_test(cut_logs),
 		cmocka_unit_test(bad_records),
 		cmocka_unit_test(idle_pipe),
 	};

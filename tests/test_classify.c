@@ -679,6 +679,23 @@ static void test_reply_unsure(void **state)
 	}
 }
 
+/* Records all from exporters outside --exporter: not audited, and the
+ * reason says so (not "the source holds none"). */
+static void test_not_audited_exporters(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_stats st;
+	memset(&st, 0, sizeof st);
+	st.kind = CAP_SRC_NFDUMP;
+	st.rec.ignored_exporters = 44;
+	e->res = cls_finish(e->cls, &st);
+	assert_int_equal(e->res->summary.verdict, CLS_NOT_AUDITED);
+	assert_non_null(strstr(e->res->summary.why, "Every flow record (44) "
+	                       "came from an exporter outside --exporter"));
+	env_free(e);
+}
+
 static void test_icmpv6_admin(void **state)
 {
 	(void)state;
@@ -2137,6 +2154,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_time_exceeded),
 		cmocka_unit_test(test_reset_only),
 		cmocka_unit_test(test_reply_unsure),
+		cmocka_unit_test(test_not_audited_exporters),
 		cmocka_unit_test(test_violated_status),
 		cmocka_unit_test(test_device_requirements),
 		cmocka_unit_test(test_device_overlap),
