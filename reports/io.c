@@ -49,36 +49,56 @@ void rep_request_reopen(void)
 	atomic_fetch_add_explicit(&reopen_gen, 1, memory_order_relaxed);
 }
 
+/* A stream that cannot be written (a full disk, its directory gone) says
+ * so when it happens, not only at the end, and writes nothing until a
+ * SIGHUP opens it again; the lines in between are lost, and the run's
+ * status at the end says so (rep_close). A report fails as before. */
+static void write_failed(struct rep_out *o, int err)
+{
+	bool first = !o->failed;
+	rep_fail(o, err);
+	if (!o->streamed || !first)
+		return;
+	if (!o->lost || !o->err)
+		o->err = err;
+	o->lost = true;
+	fprintf(stderr, "portaudit: %s: write error: %s; its lines are lost "
+	        "until a SIGHUP opens it again\n", o->path, strerror(err));
+}
+
 void rep_stream_check(struct rep_out *o)
 {
-	if (!o->streamed || o->failed)
+	if (!o->streamed)
 		return;
 	unsigned g = atomic_load_explicit(&reopen_gen, memory_order_relaxed);
 	if (g == o->gen)
 		return;
 	o->gen = g;
-	/* The rotated file keeps what was written; the name starts anew. */
-	if (fclose(o->fp) != 0) {
-		o->fp = NULL;
-		rep_fail(o, errno);
-	}
+	/* The rotated file keeps what was written; the name starts anew
+	 * (a stream that failed tries again: the disk may have room now). */
+	if (o->fp && fclose(o->fp) != 0)
+		write_failed(o, errno);
 	o->fp = fopen(o->path, "a");
 	if (!o->fp) {
-		rep_fail(o, errno);
+		int e = errno;
+		o->failed = false; /* say this failure too */
+		write_failed(o, e);
 		o->fp = fopen("/dev/null", "w"); /* keep a stream to close */
 		return;
 	}
 	setvbuf(o->fp, NULL, _IOLBF, 0);
+	o->failed = false;
 }
 
 void rep_write(struct rep_out *o, const char *s, size_t n)
 {
 	if (o->failed || n == 0)
 		return;
-	if (fwrite(s, 1, n, o->fp) != n) {
-		o->failed = true;
-		o->err = errno;
-	}
+	/* Line-buffered, a line's write(2) happens inside fwrite: its
+	 * error (ENOSPC) is errno now, and only ferror may show it. */
+	errno = 0;
+	if (fwrite(s, 1, n, o->fp) != n || ferror(o->fp))
+		write_failed(o, errno ? errno : EIO);
 }
 
 void rep_puts(struct rep_out *o, const char *s)
@@ -92,10 +112,9 @@ void rep_printf(struct rep_out *o, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vfprintf(o->fp, fmt, ap) < 0) {
-		o->failed = true;
-		o->err = errno;
-	}
+	errno = 0;
+	if (vfprintf(o->fp, fmt, ap) < 0 || ferror(o->fp))
+		write_failed(o, errno ? errno : EIO);
 	va_end(ap);
 }
 
@@ -394,7 +413,8 @@ int rep_close(struct rep_out *o, char *errbuf, size_t errlen)
 			rc = -1;
 		}
 	} else {
-		if (fflush(o->fp) != 0 || ferror(o->fp) || o->failed) {
+		if (fflush(o->fp) != 0 || ferror(o->fp) || o->failed ||
+		    o->lost) {
 			e = e ? e : errno;
 			rc = -1;
 		}

@@ -73,6 +73,8 @@ struct rep_out {
 	bool color;      /* text on a terminal without NO_COLOR */
 	bool failed;     /* a write error happened */
 	bool streamed;   /* a stream written under its final name */
+	bool lost;       /* a stream lost lines (kept across reopens: the
+	                  * run's status says so at the end) */
 	unsigned gen;    /* the reopen generation it was opened in */
 	void *state;     /* the writer's own (free()d by rep_close/rep_abort) */
 	int err;         /* errno of the first write error */

@@ -593,6 +593,74 @@ static void test_interface_gone(void **state)
 	json_decref(j);
 }
 
+/* A SIGHUP whose reopen fails (the directory no longer writable by the
+ * user the capture runs as) says so at once; the lines until the next
+ * SIGHUP are lost, and that one, the directory writable again, opens the
+ * stream anew. The run ends with exit 2: lines were lost. */
+static void test_hup_reopen_fails(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		pa_skip("not root: live capture on lo needs root");
+	if (!getpwnam("portaudit") && !getpwnam("nobody"))
+		pa_skip("no unprivileged user to drop to: root writes anywhere");
+	const char *bin = getenv("PORTAUDIT");
+	char dir[1300], jsonl[1400], rotated[1500], errf[1300];
+	snprintf(dir, sizeof dir, "%s", pub("hupdir"));
+	assert_int_equal(mkdir(dir, 0777), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(jsonl, sizeof jsonl, "%s/h.jsonl", dir);
+	snprintf(rotated, sizeof rotated, "%s.1", jsonl);
+	snprintf(errf, sizeof errf, "%s", pa_tmp("hup.err"));
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *e = freopen(errf, "w", stderr);
+		(void)e;
+		execl(bin, bin, "-i", "lo", "--duration", "5", "-q", "--server",
+		      "127.0.0.1", "--jsonl", jsonl,
+		      "udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0",
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (!pa_wait_proc_status(pid, "Uid", "0\t0\t0\t0", 1, 20000))
+		fail_msg("the capture did not start (drop root) within 20 s");
+	uint16_t a = refused_attempt();
+	usleep(400000);
+	assert_int_equal(rename(jsonl, rotated), 0);
+	assert_int_equal(chmod(dir, 0555), 0);
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	usleep(300000);
+	uint16_t b = refused_attempt();
+	usleep(400000);
+	char *err = pa_read_file(errf, NULL);
+	assert_non_null(err);
+	if (!strstr(err, "until a SIGHUP opens it again"))
+		fail_msg("the failed reopen was not said at once: %s", err);
+	free(err);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	usleep(300000);
+	uint16_t c = refused_attempt();
+	int st = wait_child(pid);
+	assert_int_equal(st, 2);
+	char pa[32], pb[32], pc[32];
+	snprintf(pa, sizeof pa, "\"dest_port\":%u,", (unsigned)a);
+	snprintf(pb, sizeof pb, "\"dest_port\":%u,", (unsigned)b);
+	snprintf(pc, sizeof pc, "\"dest_port\":%u,", (unsigned)c);
+	char *old = pa_read_file(rotated, NULL), *cur = pa_read_file(jsonl, NULL);
+	assert_non_null(old);
+	assert_non_null(cur);
+	static const char flow[] = "\"event_type\":\"flow\"";
+	assert_true(line_with(old, flow, pa));
+	assert_false(line_with(old, flow, pb));
+	assert_false(line_with(cur, flow, pb));
+	assert_true(line_with(cur, flow, pc));
+	free(old);
+	free(cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_binary_second_sigint),
 		cmocka_unit_test(test_privileges_dropped),
 		cmocka_unit_test(test_usr1_hup),
+		cmocka_unit_test(test_hup_reopen_fails),
 		cmocka_unit_test(test_interface_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
