@@ -602,8 +602,11 @@ void cls_words_not_audited(const struct cls_result *res,
 		cls_fmt(list + o, sizeof list - o, " and %u more",
 		        (unsigned)(res->nservers - 3));
 	const char *how = res->servers[0].how;
-	cls_fmt(buf, len, "No flow of the %s given with %s (%s) is in the "
-	        "%llu packets read, so nothing was checked.",
+	/* "ended": a flow still open at an --interval boundary is judged
+	 * in the interval it ends in, not before. */
+	cls_fmt(buf, len, "No flow of the %s given with %s (%s) ended among "
+	        "the %llu packets read (a flow is judged when it ends), so "
+	        "nothing was checked.",
 	        res->nservers > 1 ? "servers" : "server",
 	        strncmp(how, "profile", 7) == 0 ? "the profile" :
 	        how[0] ? how : "--server", list,

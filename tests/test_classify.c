@@ -696,6 +696,22 @@ static void test_not_audited_exporters(void **state)
 	env_free(e);
 }
 
+/* The server given never ended a flow among the packets read: the reason
+ * says "ended" (an --interval's flows still open are judged later). */
+static void test_not_audited_server_absent(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	one(e, 6, PEER, 40000, "10.9.0.6", 22, CAP_OUT_CLOSED);
+	finish(e);
+	assert_int_equal(e->res->summary.verdict, CLS_NOT_AUDITED);
+	assert_non_null(strstr(e->res->summary.why, "No flow of the server "
+	                       "given with --server (10.0.0.1) ended among the "
+	                       "1000 packets read (a flow is judged when it "
+	                       "ends)"));
+	env_free(e);
+}
+
 static void test_icmpv6_admin(void **state)
 {
 	(void)state;
@@ -2155,6 +2171,7 @@ int main(void)
 		cmocka_unit_test(test_reset_only),
 		cmocka_unit_test(test_reply_unsure),
 		cmocka_unit_test(test_not_audited_exporters),
+		cmocka_unit_test(test_not_audited_server_absent),
 		cmocka_unit_test(test_violated_status),
 		cmocka_unit_test(test_device_requirements),
 		cmocka_unit_test(test_device_overlap),
