@@ -782,8 +782,12 @@ void cls_flow(const struct cap_flow *f, void *ctx)
 	if (!c || !f || c->finished)
 		return;
 	if (f->proto == 6) {
+		/* One side only: packets one way, and no answer in its state
+		 * (a Zeek log without packet counts has SF flows of none). */
 		c->tcp_flows++;
-		if (!f->pkts[0] || !f->pkts[1])
+		if ((!f->pkts[0] || !f->pkts[1]) &&
+		    f->outcome != CAP_OUT_ESTABLISHED &&
+		    f->outcome != CAP_OUT_CLOSED && f->outcome != CAP_OUT_REJECTED)
 			c->tcp_oneside++;
 	} else if (f->pkts[0] && f->pkts[1]) {
 		c->other_twoway++;
@@ -1021,7 +1025,11 @@ static void flow_caveats(struct cls *c, const struct cap_stats *st)
 	       "dynamic DCE/RPC port is tied to its mapper by time alone.",
 	       kind);
 	if (rs->initiators_guessed)
-		caveat(c, "Some initiators were guessed: a uniflow record without "
+		caveat(c, st->kind == CAP_SRC_ZEEK ?
+		       "Some initiators were guessed: Zeek saw no handshake for "
+		       "them (a history without S), so the port model and the "
+		       "lower port chose." :
+		       "Some initiators were guessed: a uniflow record without "
 		       "a SYN (or a biflow without biflowDirection) does not say "
 		       "who opened the flow, so the port model and the lower "
 		       "port chose.");

@@ -461,6 +461,7 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	snprintf(b, sizeof b, "%s (%s)", num(st->packets, n1, sizeof n1), by);
 	fact(o, "Packets", st->packets ? b : co && co->filter ?
 	     "none: none read matched the filter" :
+	     st->kind != CAP_SRC_PACKETS ? "none: the records count no packets" :
 	     "none: the capture holds no packets", st->packets == 0);
 	if (st->packets) {
 		rep_time(st->first_ns, t1, sizeof t1);

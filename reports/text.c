@@ -950,6 +950,8 @@ static void capture_section(struct txt *x)
 	} else {
 		fact(x, "packets", C_YELLOW, co && co->filter ?
 		     "0: none read matched the filter" :
+		     st->kind != CAP_SRC_PACKETS ?
+		     "0: the records count no packets" :
 		     "0: the capture holds no packets");
 	}
 	snprintf(buf, sizeof buf, "%" PRIu64 " (peak %" PRIu32 " live of %"

@@ -1619,6 +1619,16 @@ static void test_caveats(void **state)
 	assert_int_equal(status_of(e, "common-smtp"), CLS_S_MISSING);
 	env_free(e);
 
+	/* Records without packet counts (a Zeek log without orig_pkts and
+	 * resp_pkts): closed flows were answered, whatever the counters. */
+	e = env_srv();
+	f = mk(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	f.pkts[0] = f.pkts[1] = 0;
+	feed(e, &f);
+	finish(e);
+	assert_false(has_caveat(e, "one direction only"));
+	env_free(e);
+
 	/* No server at all. */
 	e = env_new(NULL, 0, NULL, 0, NULL);
 	f = mk(e, 6, PEER, 40000, SRV, 22, CAP_OUT_CLOSED);
