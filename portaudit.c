@@ -59,7 +59,7 @@ static const char usage_text[] =
 	"                      strftime %-pattern); JSON lines stay one stream\n"
 	"  -c COUNT            stop after COUNT packets\n"
 	"  -B KIB              kernel capture buffer size in KiB\n"
-	"  -s SNAPLEN          bytes captured per packet (default 1024)\n"
+	"  -s SNAPLEN          bytes captured per packet (default 1024; 0: all)\n"
 	"  -p                  do not put the interface in promiscuous mode\n"
 	"  -F FILE             read the capture filter from FILE (as tcpdump)\n"
 	"  -Z USER             drop root privileges to USER after opening (live\n"
@@ -449,6 +449,8 @@ static int audit(int argc, char **argv)
 		case 'B': copt.buffer_kib = (int)parse_num("-B", optarg, 1, 4u << 20); break;
 		case 's':
 			copt.snaplen = (int)parse_num("-s", optarg, 0, 262144);
+			if (copt.snaplen == 0)
+				copt.snaplen = 262144; /* tcpdump's -s 0: all */
 			packet_only_opt = true;
 			packet_only_name = "-s";
 			break;

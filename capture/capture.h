@@ -389,6 +389,10 @@ struct cap_stats {
 	uint64_t tunnel_frag;      /* tunnel packets in a fragmented outer
 	                            * datagram: not decapsulated (outer only) */
 	bool interrupted;          /* SIGINT/SIGTERM ended the capture */
+	uint32_t snaplen;          /* bytes captured per packet: live, the
+	                            * snaplen asked for; offline, the largest
+	                            * of the files' (their headers); 0 for
+	                            * flow records */
 	char unread[200];          /* an offline source that libpcap cannot
 	                            * read on, though not cut: "FILE: words"
 	                            * (a pcapng whose interfaces have

@@ -373,6 +373,9 @@ static int open_source(struct cap_source *s, const struct cap_options *opt,
 	                    errlen) != 0)
 		return -1;
 	st->linktypes[i] = s->linktype;
+	if (s->p && pcap_snapshot(s->p) > 0 &&
+	    (uint32_t)pcap_snapshot(s->p) > st->snaplen)
+		st->snaplen = (uint32_t)pcap_snapshot(s->p);
 	if (s->unsupported) {
 		char lb[64];
 		cap_linktype_name(s->linktype, lb, sizeof lb);
@@ -616,6 +619,7 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	}
 	int snaplen = opt->snaplen > 0 ? opt->snaplen : CAP_DEFAULT_SNAPLEN;
 	pcap_set_snaplen(p, snaplen);
+	r->st->snaplen = (uint32_t)snaplen;
 	pcap_set_promisc(p, opt->no_promisc ? 0 : 1);
 	/* Immediate mode off: libpcap then uses TPACKET_V3, whose blocks hand
 	 * over hundreds of packets per wake-up (immediate mode would make it

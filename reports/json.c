@@ -154,8 +154,8 @@ static json_t *capture_json(const struct rep_input *in)
 	json_object_set_new(c, "sources", src);
 	json_object_set_new(c, "live", json_boolean(rep_live_input(in)));
 	json_object_set_new(c, "filter", str_or_null(co ? co->filter : NULL));
-	json_object_set_new(c, "snaplen", json_integer(co && co->snaplen
-	                    ? co->snaplen : CAP_DEFAULT_SNAPLEN));
+	json_object_set_new(c, "snaplen", st->snaplen ?
+	                    json_integer(st->snaplen) : json_null());
 	json_object_set_new(c, "packets", u64(st->packets));
 	json_object_set_new(c, "bytes", u64(st->bytes));
 	json_object_set_new(c, "ip_packets", u64(st->ip_packets));

@@ -1021,6 +1021,8 @@ static void merge_capture(struct merge *m)
 		uint64_t sl = ju64(c, "snaplen");
 		if ((int)sl > co->snaplen && sl < 1u << 30)
 			co->snaplen = (int)sl;
+		if (sl > st->snaplen && sl < 1u << 30)
+			st->snaplen = (uint32_t)sl;
 	}
 	/* Sources and link types line up only when no source was skipped. */
 	co->filter = same_filter ? filter : NULL;

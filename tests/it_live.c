@@ -204,7 +204,7 @@ static void test_binary_duration(void **state)
 	double t0 = now_s();
 	struct pa_result r;
 	pa_runl(&r, "-i", "lo", "--duration", "2", "-q", "--fail-on", "none",
-	        "--json", json, NULL);
+	        "-s", "0", "--json", json, NULL);
 	double el = now_s() - t0;
 	int cst = wait_child(child);
 	close(s.tl);
@@ -221,6 +221,9 @@ static void test_binary_duration(void **state)
 	json_t *cap = json_object_get(j, "capture");
 	assert_true(json_integer_value(json_object_get(cap, "packets")) >= 10);
 	assert_true(json_is_false(json_object_get(cap, "truncated")));
+	/* -s 0 is tcpdump's: whole packets */
+	assert_int_equal(json_integer_value(json_object_get(cap, "snaplen")),
+	                 262144);
 	/* the servers are the interface's own addresses (127.0.0.1): our TCP
 	 * and UDP exchanges involve them */
 	json_t *sum = json_object_get(j, "summary");
