@@ -211,7 +211,13 @@ static void test_synflood(void **state)
 	char part[128];
 	snprintf(part, sizeof part, "flow table was full (%s flows)", maxf);
 	caveat_count(rep, part, n - cap_n);
-	/* Folded: one finding per targeted port, every source counted. */
+	/* The flood lasts less than a second: the flows still in the table
+	 * at the end had no time to be answered, so they are not judged
+	 * blocked (docs/classify.md, rule 7); the caveat counts them. */
+	caveat_count(rep, "attempt(s) had no reply yet when the capture ended",
+	             cap_n);
+	/* Folded: one finding per targeted port, every evicted source
+	 * counted. */
 	assert_int_equal(u(summ(rep), "findings", NULL), 2);
 	assert_int_equal(u(summ(rep), "findings_dropped", NULL), 0);
 	const json_t *fs = json_object_get(rep, "findings");
@@ -224,8 +230,8 @@ static void test_synflood(void **state)
 		unsigned long long port = u(f, "port", NULL);
 		assert_true(port == 1960 || port == 443);
 		seen[port == 443] = true;
-		assert_int_equal(u(f, "flows", NULL), n / 2);
-		assert_int_equal(u(f, "npeers", NULL), n / 2);
+		assert_int_equal(u(f, "flows", NULL), (n - cap_n) / 2);
+		assert_int_equal(u(f, "npeers", NULL), (n - cap_n) / 2);
 		assert_true(json_is_null(json_object_get(f, "peer")));
 		assert_non_null(strstr(str(f, "reason"), "a flood"));
 	}
