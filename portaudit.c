@@ -349,9 +349,12 @@ static int iv_report(void *ctx, const struct cap_stats *ist,
 		outs->o[i] = rep_open(w, name, errbuf, sizeof errbuf);
 		free(name);
 		if (!outs->o[i]) {
-			fprintf(stderr, "portaudit: %s\n", errbuf);
+			/* The capture goes on (it runs unattended): this
+			 * interval has no such file, the next boundary tries
+			 * again, and the run ends with exit 2. */
+			fprintf(stderr, "portaudit: %s; the capture goes on, "
+			        "and the next interval tries again\n", errbuf);
 			v->error = true;
-			return -1; /* ends the capture; the last interval then */
 		}
 	}
 	struct cls *next = cls_new(v->model, v->clo);

@@ -445,11 +445,96 @@ static void test_names_and_refusals(void **state)
 		free(n[i]);
 }
 
+/* The reports' directory disappears during the run, then comes back: the
+ * capture goes on for its whole --duration (it runs unattended), the
+ * intervals without a directory say so, the later ones are written again
+ * with their own numbers, and the run ends with exit 2. */
+static void test_dir_gone(void **state)
+{
+	(void)state;
+	if (!need_root())
+		skip();
+	char dir[512], other[512], json[600], jsonl[600];
+	snprintf(dir, sizeof dir, "%s/gone", pa_tmpdir());
+	snprintf(other, sizeof other, "%s/stays", pa_tmpdir());
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(mkdir(other, 0755), 0);
+	snprintf(json, sizeof json, "%s/audit.json", dir);
+	snprintf(jsonl, sizeof jsonl, "%s/audit.jsonl", other);
+	int lfd = listener();
+	uint16_t open_port = bound_port(lfd), shut_port = closed_port();
+	char filter[128];
+	snprintf(filter, sizeof filter, "tcp port %u or tcp port %u",
+	         open_port, shut_port);
+	const char *err = pa_tmp("gone.err");
+	fflush(NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pa = fork();
+	assert_true(pa >= 0);
+	if (pa == 0) {
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (e >= 0) {
+			dup2(e, 2);
+			dup2(e, 1);
+		}
+		execl(getenv("PORTAUDIT"), "portaudit", "-i", "lo", "--interval",
+		      "1", "--duration", "6", "--server", "127.0.0.1", "-Z",
+		      "root", "-q", "--json", json, "--jsonl", jsonl, filter,
+		      (char *)NULL);
+		_exit(127);
+	}
+	sleep_s(0.8);
+	pid_t tr = traffic(lfd, open_port, shut_port, 4.5, 4.0);
+	sleep_s(1.0);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	sleep_s(2.0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	int st;
+	assert_int_equal(waitpid(tr, &st, 0), tr);
+	assert_int_equal(waitpid(pa, &st, 0), pa);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double el = (double)(t1.tv_sec - t0.tv_sec) +
+	            (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	char *e = pa_read_file(err, NULL);
+	assert_non_null(e);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+	    !strstr(e, "the capture goes on"))
+		fail_msg("portaudit: status %d after %.1f s: %s", st, el, e);
+	free(e);
+	assert_true(el >= 5.5); /* its whole --duration */
+	/* The intervals after the directory came back: written, each with
+	 * its own flows (the traffic ran to the end). */
+	char *jn[64];
+	unsigned nj = list(dir, "audit-", ".json", jn, 64);
+	assert_true(nj >= 1);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s", dir, jn[nj - 1]);
+	json_t *j = pa_load_json(path);
+	json_t *iv = json_object_get(json_object_get(j, "capture"), "interval");
+	assert_true(json_is_true(json_object_get(iv, "last")));
+	json_decref(j);
+	uint64_t judged = 0;
+	for (unsigned i = 0; i < nj; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, jn[i]);
+		j = pa_load_json(path);
+		judged += (uint64_t)json_integer_value(json_object_get(
+		          json_object_get(j, "summary"), "flows"));
+		json_decref(j);
+		free(jn[i]);
+	}
+	assert_true(judged > 0);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_refusals),
 		cmocka_unit_test(test_soak),
+		cmocka_unit_test(test_dir_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
