@@ -662,6 +662,15 @@ static int audit(int argc, char **argv)
 			free(n);
 		}
 	}
+	/* One capture file given twice would count each packet twice (merge
+	 * refuses a capture given twice too). */
+	for (unsigned i = 0; r_given && i < copt.nsources; i++)
+		for (unsigned j = i + 1; j < copt.nsources; j++)
+			if (strcmp(copt.sources[i], "-") != 0 &&
+			    rep_same_path(copt.sources[i], copt.sources[j]))
+				usage_error("-r %s and -r %s are the same file: "
+				            "its packets would be counted twice",
+				            copt.sources[i], copt.sources[j]);
 	if (out_path[6]) {
 		/* Evidence is collected by reading the sources a second time. */
 		if (copt.iface)

@@ -32,6 +32,7 @@ static void test_usage_errors(void **state)
 	} cases[] = {
 		{ { "--bogus", NULL }, "unknown option '--bogus'" },
 		{ { "--quiet=1", "-r", "x", NULL }, "option '--quiet' takes no value" },
+		{ { "-r", "same.pcap", "-r", "same.pcap", NULL }, "are the same file: its packets would be counted twice" },
 		{ { "-r", NULL }, "needs an argument" },
 		{ { "--fail-on", "nope", "-r", "x", NULL }, "--fail-on: 'nope'" },
 		{ { "-c", "12x", "-r", "x", NULL }, "-c: '12x' is not a whole number from 1 to " },
