@@ -228,8 +228,10 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 	if (st->frag == CAP_FRAG_LATER) {
 		/* IPv6: proto may be an extension header of the fragmentable
 		 * part; the table knows the transport protocol. */
-		bool ext = st->fkey.family == 6 &&
-		           (proto == 0 || proto == 43 || proto == 51 || proto == 60);
+		bool ext = (st->fkey.family == 6 &&
+		            (proto == 0 || proto == 43 || proto == 51 ||
+		             proto == 60)) ||
+		           (st->fkey.family == 4 && proto == 51); /* AH */
 		if (!ext && proto != 6 && proto != 17 && proto != 1 &&
 		    proto != 58 && !is_carrier(proto))
 			return cap_dec_fail(st, CAP_AN_OTHER_L4);

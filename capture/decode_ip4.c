@@ -12,6 +12,11 @@
  * transport layer counts once. Options are skipped, not read. Fragments:
  * offset 0 with MF is a first fragment, decoded as usual and remembered;
  * a later fragment (offset > 0) gets its ports from the fragment table.
+ * An IPsec Authentication Header (protocol 51, RFC 4302: next header,
+ * length in 4-byte words less 2) is stepped over, as the IPv6 chain
+ * steps over it, to the transport header it authenticates; a later
+ * fragment keeps protocol 51 in its key, as its first fragment did. ESP
+ * hides its transport header and stays CAP_AN_OTHER_L4.
  */
 #include <string.h>
 
@@ -20,6 +25,7 @@
 #define IP4_HDR_MIN 20
 #define IP4_MF 0x2000u
 #define IP4_OFFMASK 0x1fffu
+#define IP_AH 51
 
 bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c)
 {
@@ -65,6 +71,18 @@ bool cap_dec_ip4(struct cap_dstate *st, struct cap_cursor *c)
 		st->fkey.id = id;
 		st->fkey.family = 4;
 		st->fkey.proto = proto;
+	}
+	if (proto == IP_AH && st->frag != CAP_FRAG_LATER) {
+		uint8_t next, len;
+		if (!cur_peek_u8(c, 0, &next) || !cur_peek_u8(c, 1, &len))
+			return cap_dec_fail(st, CAP_AN_TRUNC_IP4);
+		uint32_t ah = ((uint32_t)len + 2u) * 4u;
+		if (ah > totlen - hlen)
+			return cap_dec_fail(st, CAP_AN_BAD_IP4_TOTLEN);
+		if (!cur_skip(c, ah))
+			return cap_dec_fail(st, CAP_AN_TRUNC_IP4);
+		proto = next;
+		hlen += ah;
 	}
 	return cap_dec_l4(st, c, proto, totlen - hlen);
 }

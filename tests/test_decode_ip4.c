@@ -167,6 +167,40 @@ static void test_other_l4(void **state)
 	}
 }
 
+/* IPv4 AH (RFC 4302) before TCP: stepped over to the ports; cut or
+ * longer than the datagram: counted, not read past. */
+static void test_ah(void **state)
+{
+	struct pb p = {0};
+	struct cap_packet pk;
+	size_t ip;
+	(void)state;
+	pb_eth(&p, 0x0800);
+	ip = pb_ip4(&p, 51, "10.0.0.1", "10.0.0.2");
+	pb_u8(&p, 6);    /* next header: TCP */
+	pb_u8(&p, 4);    /* (4 + 2) * 4 = 24 bytes */
+	pb_fill(&p, 0, 22);
+	pb_tcp(&p, 40000, 1960, CAP_TH_SYN);
+	pb_ip4_end(&p, ip);
+	reset_anomalies(&d);
+	assert_true(decp(&d, DLT_T_EN10MB, &p, &pk));
+	assert_int_equal(pk.proto, 6);
+	assert_int_equal(pk.sport, 40000);
+	assert_int_equal(pk.dport, 1960);
+	assert_int_equal(pk.tcp_flags, CAP_TH_SYN);
+	assert_int_equal(pk.payload_len, 0);
+	assert_int_equal(an_total(&d), 0);
+	/* an AH longer than the datagram */
+	p.b[ip + 21] = 200;
+	expect_bad(&p, CAP_AN_BAD_IP4_TOTLEN);
+	/* the AH cut by the caplen */
+	p.b[ip + 21] = 4;
+	reset_anomalies(&d);
+	assert_false(cap_decode(&d, DLT_T_EN10MB, p.b, (uint32_t)ip + 20 + 10,
+	                        (uint32_t)p.n, 0, &pk));
+	assert_int_equal(d.anomalies[CAP_AN_TRUNC_IP4], 1);
+}
+
 static void test_truncated(void **state)
 {
 	struct pb p;
@@ -192,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_tso),
 		cmocka_unit_test(test_other_l4),
+		cmocka_unit_test(test_ah),
 		cmocka_unit_test(test_truncated),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
