@@ -813,6 +813,19 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 			/* A new connection reusing the tuple of a closed one. */
 			finish(t, i, 0);
 			i = NIL;
+		} else if (bare_syn && ts >= e->f.last_ns &&
+		           ((dir == 0 && (e->st & S_ACK3)) ||
+		            !(e->st & S_SYN))) {
+			/* A bare SYN after a connection whose end was not
+			 * seen (a host restarted, a capture begun midstream):
+			 * no SYN follows the initiator's ACK of a SYN+ACK, nor
+			 * a connection seen without its SYN, so it opens a new
+			 * one (folded in, a refused retry would read as the
+			 * old connection). One older than the flow's last
+			 * packet is its own SYN, read late (files given back
+			 * to front). */
+			finish(t, i, 0);
+			i = NIL;
 		}
 	}
 	if (i == NIL)

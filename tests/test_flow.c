@@ -213,6 +213,54 @@ static void test_established_at_end(void **state)
 	cap_flowtab_free(t);
 }
 
+/* A bare SYN on a tuple whose connection's end was not seen: after the
+ * initiator's ACK of a SYN+ACK, or on a connection seen midstream, it is a
+ * new connection (its refusal is not folded into the old one); before
+ * that ACK it is a retransmission of the same attempt. */
+static void test_syn_on_open_tuple(void **state)
+{
+	(void)state;
+	struct cap_flowtab *t = fresh(64, NULL);
+	feed(t, pk(C, 40000, SV, 5432, 6, SYN, 74), T0);
+	feed(t, pk(SV, 5432, C, 40000, 6, SYN | ACK, 74), T0 + MS);
+	feed(t, pk(C, 40000, SV, 5432, 6, ACK, 66), T0 + 2 * MS);
+	feed(t, pk(C, 40000, SV, 5432, 6, ACK | PSH, 166), T0 + 3 * MS);
+	/* the client restarted; its new attempt on the same port refused */
+	feed(t, pk(C, 40000, SV, 5432, 6, SYN, 74), T0 + 60 * S);
+	feed(t, pk(SV, 5432, C, 40000, 6, RST | ACK, 60), T0 + 60 * S + MS);
+	/* a connection seen midstream, then a new one on its tuple */
+	feed(t, pk(C, 40001, SV, 22, 6, ACK | PSH, 166), T0 + 61 * S);
+	feed(t, pk(SV, 22, C, 40001, 6, ACK, 66), T0 + 61 * S + MS);
+	feed(t, pk(C, 40001, SV, 22, 6, SYN, 74), T0 + 62 * S);
+	/* a SYN sent again before the ACK: the same attempt */
+	feed(t, pk(C, 40002, SV, 443, 6, SYN, 74), T0 + 63 * S);
+	feed(t, pk(SV, 443, C, 40002, 6, SYN | ACK, 74), T0 + 63 * S + MS);
+	feed(t, pk(C, 40002, SV, 443, 6, SYN, 74), T0 + 64 * S);
+	cap_flowtab_flush(t);
+	assert_int_equal(ngot, 5);
+	unsigned seen = 0;
+	for (unsigned i = 0; i < ngot; i++) {
+		const struct cap_flow *f = &got[i];
+		if (f->port_b == 5432 && f->outcome == CAP_OUT_ESTABLISHED) {
+			assert_int_equal(f->pkts[0], 3);
+			seen |= 1;
+		} else if (f->port_b == 5432 && f->outcome == CAP_OUT_REJECTED) {
+			assert_int_equal(f->pkts[0], 1);
+			assert_int_equal(f->first_ns, T0 + 60 * S);
+			seen |= 2;
+		} else if (f->port_b == 22 && f->outcome == CAP_OUT_MIDSTREAM) {
+			seen |= 4;
+		} else if (f->port_b == 22 && f->outcome == CAP_OUT_UNANSWERED) {
+			seen |= 8;
+		} else if (f->port_b == 443) {
+			assert_int_equal(f->pkts[0], 2);
+			seen |= 16;
+		}
+	}
+	assert_int_equal(seen, 31);
+	cap_flowtab_free(t);
+}
+
 static void test_syn_retries_unanswered(void **state)
 {
 	(void)state;
@@ -922,6 +970,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_closed),
 		cmocka_unit_test(test_flush_then_reuse),
 		cmocka_unit_test(test_end_unsure),
+		cmocka_unit_test(test_syn_on_open_tuple),
 		cmocka_unit_test(test_established_at_end),
 		cmocka_unit_test(test_syn_retries_unanswered),
 		cmocka_unit_test(test_syn_timeout),
