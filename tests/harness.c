@@ -211,6 +211,16 @@ char *pa_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+int pa_has_caveat(const json_t *report, const char *text)
+{
+	size_t i;
+	const json_t *c;
+	json_array_foreach(json_object_get(report, "caveats"), i, c)
+		if (json_is_string(c) && strstr(json_string_value(c), text))
+			return 1;
+	return 0;
+}
+
 json_t *pa_load_json(const char *path)
 {
 	json_error_t e;

@@ -43,6 +43,8 @@ void pa_write_file(const char *path, const char *text);
 /* Read a whole file (malloc'ed, NUL-terminated) or NULL. */
 char *pa_read_file(const char *path, size_t *len);
 /* Load a JSON file; fails the test on a parse error. */
+/* Does one of the report's caveats contain `text`? */
+int pa_has_caveat(const json_t *report, const char *text);
 json_t *pa_load_json(const char *path);
 /* Does `hay` contain `needle`? (prints both when not, to help debugging) */
 int pa_contains(const char *hay, const char *needle);
