@@ -365,6 +365,8 @@ int rep_cmd_diff(int argc, char **argv)
 			print_finding(tf, ch[x].what, ch[x].f, ch[x].old);
 		fprintf(tf, "\n%s\n", regressed ? "REGRESSED: the new report "
 		        "brings something non-compliant" :
+		        strcmp(nv, "not-audited") == 0 ? "NOT AUDITED: the new "
+		        "report checked nothing, so it shows no compliance." :
 		        "No new non-compliance.");
 	}
 	if (json_path) {
@@ -417,7 +419,9 @@ int rep_cmd_diff(int argc, char **argv)
 		fprintf(stderr, "portaudit: standard output: write error\n");
 		goto done;
 	}
-	status = regressed ? 1 : 0;
+	/* NEW checked nothing: not "no new non-compliance" (exit 0), which
+	 * automation would take for a clean week; 3, as for the audit. */
+	status = regressed ? 1 : strcmp(nv, "not-audited") == 0 ? 3 : 0;
 done:
 	free(ko);
 	free(kn);

@@ -732,6 +732,14 @@ static void test_merge_not_audited(void **state)
 	assert_true(unjudged > 0);
 	json_decref(jb);
 
+	/* diff from an audited report to one that checked nothing: 3, not
+	 * "no new non-compliance" */
+	pa_runl(&r, "diff", a.p, b.p, NULL);
+	assert_int_equal(r.status, 3);
+	assert_true(pa_contains(r.out, "NOT AUDITED: the new report checked "
+	                        "nothing"));
+	pa_result_free(&r);
+
 	pa_runl(&r, "merge", "-q", a.p, b.p, "--json", m.p, NULL);
 	assert_int_equal(r.status, 0);
 	assert_true(pa_contains(r.err, "was not audited"));
