@@ -115,6 +115,9 @@ struct run {
 	uint64_t iv_first_ns;
 	uint64_t iv_start_ns;
 	uint64_t iv_drops;      /* pcap_stats drops at the last boundary */
+	uint64_t iv_ns;         /* --interval in ns, 0 none (live) */
+	uint64_t iv_next;       /* the next boundary (wall clock, UTC) */
+	int iv_rc;              /* a boundary's on_interval asked to stop */
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -215,12 +218,16 @@ static void print_counters(struct run *r, bool live, uint64_t drops)
 
 /* ---- per packet --------------------------------------------------------- */
 
+static void interval_cross(struct run *r);
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h,
                       const u_char *data)
 {
 	struct run *r = (struct run *)(void *)user;
 	struct cap_stats *st = r->st;
 	uint64_t ts = cap_source_ts(h, r->ts_mul);
+	if (r->iv_next && ts >= r->iv_next)
+		interval_cross(r); /* this packet is the next interval's */
 	st->packets++;
 	st->bytes += h->len;
 	if (st->packets == 1 || ts < st->first_ns)
@@ -605,6 +612,35 @@ static int interval_end(struct run *r, uint64_t drops, uint64_t end_ns,
 	return rc;
 }
 
+/* The boundary r->iv_next is passed: by a packet's time (the first packet
+ * of the next interval, on_packet), or by the wall clock a block's delay
+ * later (a quiet link). The packets read before are this interval's, even
+ * those that sat in the kernel's ring past the boundary (up to
+ * LIVE_POLL_MS): flows idle at the boundary time out in it, every packet
+ * read is applied, then its reports; the next boundary follows. */
+static void interval_cross(struct run *r)
+{
+	uint64_t b = r->iv_next;
+	cap_pipe_tick(&r->pipe, b);
+	cap_pipe_sync(&r->pipe);
+	uint64_t drops = 0;
+	struct pcap_stat ps;
+	if (r->cur && pcap_stats(r->cur, &ps) == 0)
+		drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	if (interval_end(r, drops, b, false) != 0 && !r->iv_rc) {
+		r->iv_rc = 1;
+		r->stop = true;
+		pcap_breakloop(r->cur);
+	}
+	/* Late (a long report, a clock step): the next boundary after now;
+	 * the interval then runs from this boundary to it (no gap). */
+	uint64_t w = wall_ns();
+	r->iv_next = b + r->iv_ns > w ? b + r->iv_ns
+	                              : (w / r->iv_ns + 1) * r->iv_ns;
+	if (r->stop)
+		r->iv_next = 0;
+}
+
 
 static int run_live(struct run *r, char *errbuf, size_t errlen)
 {
@@ -685,12 +721,18 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		? t0 + (uint64_t)(opt->duration * 1e9) : 0;
 	/* --interval: boundaries at multiples of the interval on the wall
 	 * clock (UTC), the first interval from the start on. */
-	uint64_t iv_ns = (uint64_t)opt->interval * CAP_NS_PER_S, iv_next = 0;
+	uint64_t iv_ns = (uint64_t)opt->interval * CAP_NS_PER_S;
+	r->iv_ns = 0;
+	r->iv_next = 0;
 	if (iv_ns && opt->on_interval) {
 		r->iv_start_ns = opt->interval_start_ns ? opt->interval_start_ns
 		                                        : wall_ns();
-		iv_next = (r->iv_start_ns / iv_ns + 1) * iv_ns;
+		r->iv_ns = iv_ns;
+		r->iv_next = (r->iv_start_ns / iv_ns + 1) * iv_ns;
 	}
+	/* A boundary with no packet after it is crossed by the clock once a
+	 * ring block holding packets from before it has surely come. */
+	const uint64_t iv_grace = 2ull * LIVE_POLL_MS * 1000000ull;
 	struct pcap_stat ps;
 	for (;;) {
 		if (g_signal || r->stop)
@@ -698,37 +740,22 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		uint64_t now = cap_mono_ns();
 		if (deadline && now >= deadline)
 			break;
-		if (iv_next) {
-			uint64_t w = wall_ns();
-			if (w >= iv_next) {
-				/* Flows idle at the boundary time out in this
-				 * interval; every packet read is applied; then
-				 * the interval's reports. */
-				cap_pipe_tick(&r->pipe, iv_next);
-				cap_pipe_sync(&r->pipe);
-				uint64_t drops = 0;
-				if (pcap_stats(p, &ps) == 0)
-					drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
-				if (interval_end(r, drops, iv_next, false) != 0)
-					break;
-				/* Late (a long report, a clock step): the next
-				 * boundary after now; the interval then runs
-				 * from this boundary to it (no gap). */
-				w = wall_ns();
-				iv_next = iv_next + iv_ns > w ? iv_next + iv_ns
-				                              : (w / iv_ns + 1) * iv_ns;
-				continue;
-			}
+		if (r->iv_next && wall_ns() >= r->iv_next + iv_grace) {
+			interval_cross(r);
+			if (r->iv_rc)
+				break;
+			continue;
 		}
+		if (r->iv_rc)
+			break;
 		if (fd >= 0) {
 			int wait = LIVE_POLL_MS;
 			if (deadline && (deadline - now) / 1000000 < (uint64_t)wait)
 				wait = (int)((deadline - now) / 1000000) + 1;
-			if (iv_next) {
-				uint64_t w = wall_ns();
-				if (iv_next > w && (iv_next - w) / 1000000 <
-				    (uint64_t)wait)
-					wait = (int)((iv_next - w) / 1000000) + 1;
+			if (r->iv_next) {
+				uint64_t w = wall_ns(), at = r->iv_next + iv_grace;
+				if (at > w && (at - w) / 1000000 < (uint64_t)wait)
+					wait = (int)((at - w) / 1000000) + 1;
 			}
 			struct pollfd pfd = { fd, POLLIN, 0 };
 			if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
@@ -763,6 +790,10 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 			progress(r, 0, drops);
 		}
 	}
+	/* A boundary passed within the last block's delay: crossed, so the
+	 * last interval starts at it. */
+	if (r->iv_next && !r->iv_rc && wall_ns() >= r->iv_next)
+		interval_cross(r);
 	g_pcap = NULL;
 	if (pcap_stats(p, &ps) == 0) {
 		r->st->has_dropped = true;

@@ -307,6 +307,13 @@ static void test_soak(void **state)
 		flows += f;
 		packets += (uint64_t)json_integer_value(json_object_get(c,
 		                                                 "packets"));
+		/* Its packets are its own: none from before its start (a
+		 * ring block read after the boundary), none after its end. */
+		const char *p0 = json_string_value(json_object_get(c, "start"));
+		const char *p1 = json_string_value(json_object_get(c, "end"));
+		if (p0 && p1 && (strcmp(p0, s0) < 0 || strcmp(p1, s1) > 0))
+			fail_msg("%s: packets from %s to %s in the interval %s to "
+			         "%s", jn[i], p0, p1, s0, s1);
 		/* While the traffic ran (intervals 3 to secs - 3), each
 		 * interval judged flows and found the refused port. */
 		if (i >= 2 && (int)i <= secs - 4) {
