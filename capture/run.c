@@ -60,6 +60,7 @@
 #include "decode.h"
 #include "source.h"
 #include "pcapfile.h"
+#include "pcapng.h"
 #include "flow.h"
 #include "pipe.h"
 #include "rec_int.h"
@@ -428,6 +429,52 @@ static void release_pages(void *ctx, void *addr, size_t len)
 	cap_pipe_release(ctx, addr, len);
 }
 
+/* The rest of a pcapng file whose interfaces have different link types,
+ * from the interface libpcap refused on (pcapng.c): each packet decoded
+ * with its own interface's link type. */
+static void read_pcapng_rest(struct run *r, struct cap_source *s,
+                             const char *why)
+{
+	struct cap_pcapng g;
+	char err[256];
+	if (strcmp(s->name, "-") == 0 ||
+	    cap_pcapng_open(&g, s->name, r->opt->filter, err,
+	                    sizeof err) != 0) {
+		/* standard input cannot be read again */
+		if (!r->st->unread[0])
+			snprintf(r->st->unread, sizeof r->st->unread,
+			         "%.60s: %.120s", s->shown, why);
+		return;
+	}
+	int keep_lt = r->linktype;
+	uint64_t keep_mul = r->ts_mul;
+	r->ts_mul = 1; /* the reader gives nanoseconds */
+	struct pcap_pkthdr h;
+	const uint8_t *data;
+	int lt, rc = 0;
+	while (!g_signal && !r->stop &&
+	       (rc = cap_pcapng_next(&g, &h, &data, &lt)) == 1) {
+		r->linktype = lt;
+		on_packet((u_char *)r, &h, data);
+		if (g_usr1)
+			print_counters(r, false, 0);
+	}
+	if (rc < 0) {
+		r->st->truncated = true;
+		fprintf(stderr, "portaudit: %s: %s; keeping the packets read "
+		        "before\n", s->shown, g.errbuf);
+	}
+	if ((g.skipped || g.unfiltered) && !r->st->unread[0])
+		snprintf(r->st->unread, sizeof r->st->unread, "%.60s: %llu "
+		         "packets of interfaces whose link type is not decoded, "
+		         "%llu the filter does not apply to", s->shown,
+		         (unsigned long long)g.skipped,
+		         (unsigned long long)g.unfiltered);
+	r->linktype = keep_lt;
+	r->ts_mul = keep_mul;
+	cap_pcapng_close(&g);
+}
+
 static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 {
 	static struct cap_pcapfile fast;
@@ -460,16 +507,13 @@ static void read_source(struct run *r, struct cap_source *s, uint64_t done)
 			const char *why = use_fast ? fast.errbuf
 			                           : pcap_geterr(s->p);
 			/* libpcap 1.10 reads a pcapng of one link type only:
-			 * the file is not cut, the rest is unread. */
+			 * the file is not cut, our reader reads the rest. */
 			if (strstr(why, "different from the type of the first "
 			           "interface")) {
-				if (!r->st->unread[0])
-					snprintf(r->st->unread,
-					         sizeof r->st->unread, "%.60s: %.120s",
-					         s->shown, why);
-			} else {
-				r->st->truncated = true;
+				read_pcapng_rest(r, s, why);
+				break;
 			}
+			r->st->truncated = true;
 			fprintf(stderr, "portaudit: %s: %s; keeping the packets "
 			        "read before\n", s->shown, why);
 			break;
