@@ -604,13 +604,15 @@ void cls_words_not_audited(const struct cls_result *res,
 	const char *how = res->servers[0].how;
 	/* "ended": a flow still open at an --interval boundary is judged
 	 * in the interval it ends in, not before. */
+	bool rec = st->kind != CAP_SRC_PACKETS;
 	cls_fmt(buf, len, "No flow of the %s given with %s (%s) ended among "
-	        "the %llu packets read (a flow is judged when it ends), so "
+	        "the %llu %s read (a flow is judged when it ends), so "
 	        "nothing was checked.",
 	        res->nservers > 1 ? "servers" : "server",
 	        strncmp(how, "profile", 7) == 0 ? "the profile" :
 	        how[0] ? how : "--server", list,
-	        (unsigned long long)st->packets);
+	        (unsigned long long)(rec ? st->rec.records : st->packets),
+	        rec ? "flow records" : "packets");
 }
 
 void cls_flood_reason(const struct cls *c, struct cls_finding *fd)
