@@ -34,8 +34,15 @@ static void cap_packet_clear(struct cap_packet *out)
 int cap_decoder_init(struct cap_decoder *d, uint32_t frag_slots)
 {
 	memset(d, 0, sizeof(*d));
-	d->frag = cap_frag_new(frag_slots ? frag_slots : CAP_FRAG_DEFAULT_SLOTS);
+	d->frag = cap_frag_new(frag_slots ? frag_slots : CAP_FRAG_DEFAULT_SLOTS,
+	                       &d->anomalies[CAP_AN_FRAG_NO_FIRST]);
 	return d->frag ? 0 : -1;
+}
+
+void cap_decoder_settle(struct cap_decoder *d)
+{
+	if (d->frag)
+		cap_frag_settle(d->frag);
 }
 
 void cap_decoder_free(struct cap_decoder *d)
@@ -204,8 +211,15 @@ static bool dec_later_fragment(struct cap_dstate *st, struct cap_cursor *c,
 	struct cap_packet *pkt = st->pkt;
 	struct cap_frag_info fi;
 
-	if (!cap_frag_get(st->d->frag, &st->fkey, st->ts_ns, st->frag_last, &fi))
+	if (!cap_frag_get(st->d->frag, &st->fkey, st->ts_ns, st->frag_last,
+	                  &fi)) {
+		/* Before its first (reordered): held for its bytes, handed
+		 * to the first fragment's packet; no packet now. */
+		if (cap_frag_hold(st->d->frag, &st->fkey, st->ts_ns,
+		                  pkt->wirelen))
+			return false;
 		return cap_dec_fail(st, CAP_AN_FRAG_NO_FIRST);
+	}
 	pkt->proto = fi.proto;
 	pkt->sport = fi.sport;
 	pkt->dport = fi.dport;
@@ -265,8 +279,12 @@ bool cap_dec_l4(struct cap_dstate *st, struct cap_cursor *c, uint8_t proto,
 				.dport = pkt->dport, .icmp_type = pkt->icmp_type,
 				.icmp_code = pkt->icmp_code,
 			};
-			if (!cap_frag_put(st->d->frag, &st->fkey, &fi, st->ts_ns))
+			struct cap_frag_early early;
+			if (!cap_frag_put(st->d->frag, &st->fkey, &fi, st->ts_ns,
+			                  &early))
 				cap_dec_fail(st, CAP_AN_FRAG_TABLE_FULL);
+			pkt->early_bytes = early.bytes;
+			pkt->early_ns = early.first_ns;
 		}
 	}
 	if (!ok)

@@ -36,6 +36,9 @@ struct cap_packet {
 	uint32_t payload_len;    /* L4 payload length the headers announce */
 	bool truncated;          /* payload cut by caplen (headers complete) */
 	bool later_fragment;     /* a non-first fragment: ports from frag table */
+	uint32_t early_bytes;    /* a first fragment: bytes of its later
+	                          * fragments that came before it (frag.c) */
+	uint64_t early_ns;       /* ... and the earliest one's time, 0 none */
 	uint16_t epm_port;       /* TCP from port 135: ept_map reply's port */
 
 	/* ICMP/ICMPv6 error (unreachable, admin-prohibited, time exceeded):
@@ -72,6 +75,9 @@ struct cap_decoder {
 /* Returns 0 or -1 (out of memory). frag_slots: capacity of the table. */
 int cap_decoder_init(struct cap_decoder *d, uint32_t frag_slots);
 void cap_decoder_free(struct cap_decoder *d);
+/* The end of the input: fragments held for a first fragment that never
+ * came are counted (CAP_AN_FRAG_NO_FIRST). */
+void cap_decoder_settle(struct cap_decoder *d);
 
 /* Is this libpcap DLT / LINKTYPE decoded? */
 bool cap_linktype_supported(int linktype);

@@ -291,14 +291,32 @@ struct cap_frag_info {
 	uint16_t sport, dport;
 	uint8_t icmp_type, icmp_code;
 };
-struct cap_frag_table *cap_frag_new(uint32_t slots);
+/* no_first: the counter (CAP_AN_FRAG_NO_FIRST) of later fragments whose
+ * first never came, counted when their datagram is forgotten. */
+struct cap_frag_table *cap_frag_new(uint32_t slots, uint64_t *no_first);
 void cap_frag_delete(struct cap_frag_table *t);
+/* Later fragments that came before their first (reordered on the way):
+ * what the first fragment's flow is owed. */
+struct cap_frag_early {
+	uint32_t bytes;          /* their bytes on the wire */
+	uint64_t first_ns;       /* the earliest one's time, 0 none */
+};
 /* Remember a first fragment. Returns false when a live entry had to be
- * overwritten (the table is full: the caller counts it). */
+ * overwritten (the table is full: the caller counts it). *early gets the
+ * later fragments of its datagram that came before it (cap_frag_hold). */
 bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
-                  const struct cap_frag_info *info, uint64_t ts_ns);
+                  const struct cap_frag_info *info, uint64_t ts_ns,
+                  struct cap_frag_early *early);
+/* A later fragment whose first has not come (yet): held for its bytes,
+ * in a free or expired entry only (a flood of lone fragments pushes no
+ * datagram out). false: no room, the caller counts it now. */
+bool cap_frag_hold(struct cap_frag_table *t, const struct cap_frag_key *k,
+                   uint64_t ts_ns, uint32_t bytes);
+/* The end: held fragments whose first never came are counted. */
+void cap_frag_settle(struct cap_frag_table *t);
 /* Find the first fragment of k's datagram; `last` marks the datagram
- * complete (its slot may be reused first). */
+ * complete (its slot may be reused first). false when its first has not
+ * been seen (held fragments only, or none). */
 bool cap_frag_get(struct cap_frag_table *t, const struct cap_frag_key *k,
                   uint64_t ts_ns, bool last, struct cap_frag_info *info);
 /* Entries in the table, and entries not expired at now_ns (tests). */

@@ -845,6 +845,12 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 	    (!p->later_fragment || f->pkts[dir] == 0))
 		f->pkts[dir]++;
 	f->bytes[dir] += p->wirelen;
+	if (p->early_bytes) {
+		/* later fragments of this datagram that came before it */
+		f->bytes[dir] += p->early_bytes;
+		if (p->early_ns && p->early_ns < f->first_ns)
+			f->first_ns = p->early_ns;
+	}
 	if (p->proto == 6)
 		f->flags[dir] = (uint8_t)(f->flags[dir] | p->tcp_flags);
 	if (ts > f->last_ns)

@@ -19,6 +19,16 @@
  * the caller counts CAP_AN_FRAG_TABLE_FULL: the table degrades visibly, it
  * never grows. Which entry goes depends on the packets alone, never on
  * the hash seed, so a capture decodes the same way on every run.
+ *
+ * Reordered fragments. A later fragment that comes before its first (two
+ * paths of a LAG or ECMP) is held (cap_frag_hold): an entry without ports
+ * that adds up its bytes and keeps the earliest time, taken only from the
+ * free entries or an expired one, so that lone fragments never push a
+ * datagram out. Its first fragment takes the entry over and hands the
+ * bytes and time to its packet (cap_frag_put), so the flow counts every
+ * fragment's bytes from its real start. Held fragments whose first never
+ * comes are counted in CAP_AN_FRAG_NO_FIRST when their entry is forgotten
+ * (expired, reused) or at the end (cap_frag_settle).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +44,10 @@ enum { L_LIVE, L_DONE };
 
 struct frag_entry {
 	struct cap_frag_key key;
-	struct cap_frag_info info;
+	struct cap_frag_info info; /* info.proto 0: held fragments only */
+	uint32_t early_bytes;      /* held: their bytes */
+	uint32_t early_frags;      /* held: how many */
+	uint64_t early_ns;         /* held: the earliest one's time */
 	uint64_t ts_ns;    /* last use */
 	uint32_t hash;
 	uint32_t prev, next; /* on its list (or next: the free list) */
@@ -50,9 +63,10 @@ struct cap_frag_table {
 	uint32_t mask;     /* 2 * cap - 1 */
 	uint32_t head[2], tail[2]; /* least / most recently used */
 	uint64_t seed;
+	uint64_t *no_first;        /* CAP_AN_FRAG_NO_FIRST */
 };
 
-struct cap_frag_table *cap_frag_new(uint32_t slots)
+struct cap_frag_table *cap_frag_new(uint32_t slots, uint64_t *no_first)
 {
 	struct cap_frag_table *t;
 	uint32_t n = FRAG_MIN_SLOTS;
@@ -71,6 +85,7 @@ struct cap_frag_table *cap_frag_new(uint32_t slots)
 		return NULL;
 	}
 	t->cap = n;
+	t->no_first = no_first;
 	t->mask = 2 * n - 1;
 	t->free_head = NIL;
 	for (unsigned l = 0; l < 2; l++)
@@ -164,17 +179,20 @@ static void list_append(struct cap_frag_table *t, uint32_t i, uint8_t list)
 	t->tail[list] = i;
 }
 
-/* Entry i leaves the table (index and list) for the free list. */
+/* Entry i leaves the table (index and list) for the free list; held
+ * fragments in it never met their first. */
 static void entry_free(struct cap_frag_table *t, uint32_t i)
 {
+	if (t->e[i].info.proto == 0 && t->no_first)
+		*t->no_first += t->e[i].early_frags;
 	cap_islot_remove(t->index, t->mask, t->e[i].hash, i);
 	list_unlink(t, i);
 	t->e[i].next = t->free_head;
 	t->free_head = i;
 }
 
-/* An entry for a new datagram at `now`; *full when a live, unexpired one
- * had to go. */
+/* An entry for a new datagram at `now`; *full when a live, unexpired
+ * datagram's had to go. */
 static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
 {
 	uint32_t i;
@@ -193,7 +211,9 @@ static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
 			i = done;
 		else {
 			i = live;
-			*full = true;
+			/* a datagram lost; held fragments are counted as
+			 * fragments without their first (entry_free) */
+			*full = t->e[live].info.proto != 0;
 		}
 		entry_free(t, i);
 	}
@@ -203,13 +223,25 @@ static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
 }
 
 bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
-                  const struct cap_frag_info *info, uint64_t ts_ns)
+                  const struct cap_frag_info *info, uint64_t ts_ns,
+                  struct cap_frag_early *early)
 {
 	uint32_t h = key_hash(t, k), i;
 	bool full = false;
 	uint32_t pos = probe(t, h, k, &i);
 
+	early->bytes = 0;
+	early->first_ns = 0;
 	if (i != NIL) {
+		struct frag_entry *e = &t->e[i];
+		if (e->info.proto == 0 && !expired(e, ts_ns)) {
+			/* its later fragments that came first */
+			early->bytes = e->early_bytes;
+			early->first_ns = e->early_ns;
+		} else if (e->info.proto == 0 && t->no_first) {
+			*t->no_first += e->early_frags; /* too long ago */
+		}
+		e->early_bytes = e->early_frags = 0;
 		list_unlink(t, i); /* the same datagram again: renewed */
 	} else {
 		uint32_t none;
@@ -217,6 +249,7 @@ bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
 		pos = probe(t, h, k, &none); /* a removal may have moved slots */
 		t->e[i].key = *k;
 		t->e[i].hash = h;
+		t->e[i].early_bytes = t->e[i].early_frags = 0;
 		t->index[pos].tag = h;
 		t->index[pos].idx = i + 1;
 	}
@@ -239,11 +272,69 @@ bool cap_frag_get(struct cap_frag_table *t, const struct cap_frag_key *k,
 		entry_free(t, i);
 		return false;
 	}
+	if (e->info.proto == 0)
+		return false; /* held fragments: its first is still to come */
 	*info = e->info;
 	e->ts_ns = ts_ns;
 	list_unlink(t, i);
 	list_append(t, i, last || e->list == L_DONE ? L_DONE : L_LIVE);
 	return true;
+}
+
+bool cap_frag_hold(struct cap_frag_table *t, const struct cap_frag_key *k,
+                   uint64_t ts_ns, uint32_t bytes)
+{
+	uint32_t h = key_hash(t, k), i;
+	uint32_t pos = probe(t, h, k, &i);
+
+	if (i == NIL) {
+		/* a free entry, or an expired one: never a datagram's */
+		if (t->free_head == NIL && t->hw == t->cap) {
+			uint32_t live = t->head[L_LIVE], done = t->head[L_DONE];
+			if (live != NIL && expired(&t->e[live], ts_ns))
+				entry_free(t, live);
+			else if (done != NIL && expired(&t->e[done], ts_ns))
+				entry_free(t, done);
+			else
+				return false;
+		}
+		bool full;
+		i = entry_take(t, ts_ns, &full);
+		uint32_t none;
+		pos = probe(t, h, k, &none); /* a removal may have moved slots */
+		struct frag_entry *e = &t->e[i];
+		memset(&e->info, 0, sizeof e->info);
+		e->key = *k;
+		e->hash = h;
+		e->early_bytes = e->early_frags = 0;
+		e->early_ns = ts_ns;
+		t->index[pos].tag = h;
+		t->index[pos].idx = i + 1;
+	} else {
+		if (t->e[i].info.proto != 0)
+			return false; /* not ours to hold (cap_frag_get said) */
+		list_unlink(t, i);
+	}
+	struct frag_entry *e = &t->e[i];
+	e->early_bytes = e->early_bytes + bytes < e->early_bytes
+	                 ? UINT32_MAX : e->early_bytes + bytes;
+	e->early_frags++;
+	if (ts_ns < e->early_ns)
+		e->early_ns = ts_ns;
+	e->ts_ns = ts_ns;
+	list_append(t, i, L_LIVE);
+	return true;
+}
+
+void cap_frag_settle(struct cap_frag_table *t)
+{
+	uint32_t i = t->head[L_LIVE];
+	while (i != NIL) {
+		uint32_t next = t->e[i].next;
+		if (t->e[i].info.proto == 0)
+			entry_free(t, i); /* counted there */
+		i = next;
+	}
 }
 
 uint32_t cap_frag_capacity(const struct cap_frag_table *t)

@@ -925,6 +925,7 @@ int cap_run(const struct cap_options *opt, cap_flow_fn fn, void *ctx,
 		if (opt->iface && wall_ns() > end)
 			end = wall_ns();
 		cap_flowtab_end(r.ft, end);
+		cap_decoder_settle(&r.dec);
 		memcpy(st->anomalies, r.dec.anomalies, sizeof st->anomalies);
 		st->frag_tracked = r.dec.frag_tracked;
 		st->tunnel_packets = r.dec.tunnel_packets;
