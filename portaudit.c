@@ -110,6 +110,15 @@ static void usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/* An option that names one file, given twice: the first would be lost
+ * without a word (a report not written, another profile than meant). */
+static void once(const char *opt, const char *before, const char *now)
+{
+	if (before)
+		usage_error("%s given twice ('%s', then '%s'): give it once",
+		            opt, before, now);
+}
+
 /* --help and --version: what they printed must have reached standard
  * output (a full disk is exit 2, not 0). */
 static int stdout_written(void)
@@ -469,18 +478,36 @@ static int audit(int argc, char **argv)
 			break;
 		case 'q': copt.quiet = true; break;
 		case OPT_DURATION: copt.duration = parse_seconds("--duration", optarg); break;
-		case OPT_CATALOG: catalog_path = optarg; break;
-		case OPT_PROFILE: profile_path = optarg; break;
+		case OPT_CATALOG:
+			once("--catalog", catalog_path, optarg);
+			catalog_path = optarg;
+			break;
+		case OPT_PROFILE:
+			once("--profile", profile_path, optarg);
+			profile_path = optarg;
+			break;
 		case OPT_SERVER:
 			server_arg[nserver++] = optarg;
 			break;
 		case OPT_BASE: base = parse_num("--base-port", optarg, 1, 65535); break;
-		case OPT_JSON: out_path[1] = optarg; break;
-		case OPT_HTML: out_path[2] = optarg; break;
-		case OPT_CSV: out_path[3] = optarg; break;
-		case OPT_JSONL: out_path[4] = optarg; break;
-		case OPT_FLOWS_CSV: out_path[5] = optarg; break;
-		case OPT_EVIDENCE: out_path[6] = optarg; break;
+		case OPT_JSON:
+		case OPT_HTML:
+		case OPT_CSV:
+		case OPT_JSONL:
+		case OPT_FLOWS_CSV:
+		case OPT_EVIDENCE: {
+			static const int opt_of[7] = { 0, OPT_JSON, OPT_HTML,
+				OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_EVIDENCE };
+			static const char *const name_of[7] = { "", "--json",
+				"--html", "--csv", "--jsonl", "--flows-csv",
+				"--evidence" };
+			unsigned k = 1;
+			while (k < 6 && opt_of[k] != c)
+				k++;
+			once(name_of[k], out_path[k], optarg);
+			out_path[k] = optarg;
+			break;
+		}
 		case OPT_EVIDENCE_N:
 			evidence_n = parse_num("--evidence-packets", optarg, 1,
 			                       1000000);

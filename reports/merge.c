@@ -1679,6 +1679,16 @@ int rep_cmd_merge(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		int k = c == 'j' ? 0 : c == 'H' ? 1 : c == 'C' ? 2 : c == 'L' ? 3
+		                                                        : -1;
+		if (k >= 0 && path[k]) {
+			static const char *const name[4] = { "--json",
+				"--html", "--csv", "--jsonl" };
+			fprintf(stderr, "portaudit: merge: %s given twice ('%s', "
+			        "then '%s'): give it once\n", name[k], path[k],
+			        optarg);
+			return 2;
+		}
 		switch (c) {
 		case 'j': path[0] = optarg; break;
 		case 'H': path[1] = optarg; break;

@@ -27,12 +27,14 @@ static void test_usage_errors(void **state)
 {
 	(void)state;
 	static const struct {
-		const char *args[6];
+		const char *args[8];
 		const char *msg;
 	} cases[] = {
 		{ { "--bogus", NULL }, "unknown option '--bogus'" },
 		{ { "--quiet=1", "-r", "x", NULL }, "option '--quiet' takes no value" },
 		{ { "-r", "same.pcap", "-r", "same.pcap", NULL }, "are the same file: its packets would be counted twice" },
+		{ { "--json", "a.json", "-r", "x", "--json", "b.json", NULL }, "--json given twice ('a.json', then 'b.json')" },
+		{ { "--profile", "a.yaml", "--profile", "b.yaml", "-r", "x", NULL }, "--profile given twice" },
 		{ { "-r", NULL }, "needs an argument" },
 		{ { "--fail-on", "nope", "-r", "x", NULL }, "--fail-on: 'nope'" },
 		{ { "-c", "12x", "-r", "x", NULL }, "-c: '12x' is not a whole number from 1 to " },
