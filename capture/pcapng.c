@@ -121,6 +121,19 @@ static int get(struct cap_pcapng *g, void *p, size_t n, bool may_end)
 	           "the file");
 }
 
+/* The block buffer holds n bytes (at most CAP_NG_MAX_BLOCK). */
+static int room(struct cap_pcapng *g, size_t n)
+{
+	if (n <= g->cap)
+		return 0;
+	uint8_t *nb = realloc(g->buf, n);
+	if (!nb)
+		return bad(g, "out of memory");
+	g->buf = nb;
+	g->cap = n;
+	return 0;
+}
+
 static int add_if(struct cap_pcapng *g, const uint8_t *b, size_t n)
 {
 	if (n < 8)
@@ -224,14 +237,7 @@ int cap_pcapng_next(struct cap_pcapng *g, struct pcap_pkthdr *h,
 			g->in_section = true;
 			/* the rest of it, its trailing length included */
 			size_t rest = len - 12;
-			if (rest > g->cap) {
-				uint8_t *nb = realloc(g->buf, rest);
-				if (!nb)
-					return bad(g, "out of memory");
-				g->buf = nb;
-				g->cap = rest;
-			}
-			if (get(g, g->buf, rest, false) < 0)
+			if (room(g, rest) != 0 || get(g, g->buf, rest, false) < 0)
 				return -1;
 			if (u32(g, g->buf + rest - 4) != len)
 				return bad(g, "a section header's lengths differ");
@@ -244,14 +250,7 @@ int cap_pcapng_next(struct cap_pcapng *g, struct pcap_pkthdr *h,
 		if (len < 12 || len % 4 || len > CAP_NG_MAX_BLOCK)
 			return bad(g, "a block of type %u and %u bytes", type, len);
 		size_t body = len - 8; /* with the trailing length */
-		if (body > g->cap) {
-			uint8_t *nb = realloc(g->buf, body);
-			if (!nb)
-				return bad(g, "out of memory");
-			g->buf = nb;
-			g->cap = body;
-		}
-		if (get(g, g->buf, body, false) < 0)
+		if (room(g, body) != 0 || get(g, g->buf, body, false) < 0)
 			return -1;
 		const uint8_t *b = g->buf;
 		size_t n = body - 4;
