@@ -1016,10 +1016,12 @@ static void flow_caveats(struct cls *c, const struct cap_stats *st)
 		       "answer may go unsampled, so missing and unanswered are "
 		       "not observable.");
 	else if (rs->sampling > 1)
-		caveat(c, "The exporters sampled 1 in %u packets: short flows may "
-		       "be missing altogether and an answer may go unsampled, so "
-		       "missing and unanswered are not observable.",
-		       (unsigned)rs->sampling);
+		caveat(c, "%s 1 in %u packets%s: short flows may be missing "
+		       "altogether and an answer may go unsampled, so missing "
+		       "and unanswered are not observable.",
+		       st->kind == CAP_SRC_ZEEK ? "The records were sampled" :
+		       "The exporters sampled", (unsigned)rs->sampling,
+		       st->kind == CAP_SRC_ZEEK ? " (--sampling)" : "");
 	caveat(c, "Audited from %s records, not packets: bytes are layer 3, "
 	       "times are the exporter's (clock, resolution), no payload: a "
 	       "dynamic DCE/RPC port is tied to its mapper by time alone.",

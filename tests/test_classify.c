@@ -673,10 +673,26 @@ static void test_reply_unsure(void **state)
 			&e->res->services[svc_index(e, "common-smtp")];
 		assert_int_equal(ss->status,
 		                 sampled ? CLS_S_NOT_SEEN : CLS_S_MISSING);
-		if (sampled)
+		if (sampled) {
 			assert_non_null(strstr(ss->caveat, "sampled"));
+			assert_true(has_caveat(e, "The exporters sampled 1 in 100 "
+			                       "packets:"));
+		}
 		env_free(e);
 	}
+	/* Zeek records sampled by --sampling: no exporter said it. */
+	e = env_new(NULL, 0, sv, 0, NULL);
+	one(e, 6, PEER, 40000, SRV, 1960, CAP_OUT_CLOSED);
+	struct cap_stats zs;
+	memset(&zs, 0, sizeof zs);
+	zs.kind = CAP_SRC_ZEEK;
+	zs.flows = 1;
+	zs.rec.records = 1;
+	zs.rec.sampling = 10;
+	e->res = cls_finish(e->cls, &zs);
+	assert_true(has_caveat(e, "The records were sampled 1 in 10 packets "
+	                       "(--sampling):"));
+	env_free(e);
 }
 
 /* Records all from exporters outside --exporter: not audited, and the
