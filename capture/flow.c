@@ -848,7 +848,7 @@ static void packet_keyed(struct cap_flowtab *t, const struct cap_packet *p,
 	if (p->early_bytes) {
 		/* later fragments of this datagram that came before it */
 		f->bytes[dir] += p->early_bytes;
-		if (p->early_ns && p->early_ns < f->first_ns)
+		if (p->early_ns < f->first_ns) /* set with early_bytes */
 			f->first_ns = p->early_ns;
 	}
 	if (p->proto == 6)

@@ -130,6 +130,12 @@ static bool expired(const struct frag_entry *s, uint64_t now)
 	return age > FRAG_TIMEOUT_NS;
 }
 
+/* An entry of held fragments only: no first fragment (no ports) yet. */
+static bool held(const struct frag_entry *e)
+{
+	return e->info.proto == 0;
+}
+
 /* The index position of key k (hash h), or of the empty slot where it
  * would go; *found = its entry or NIL. */
 static uint32_t probe(const struct cap_frag_table *t, uint32_t h,
@@ -183,7 +189,7 @@ static void list_append(struct cap_frag_table *t, uint32_t i, uint8_t list)
  * fragments in it never met their first. */
 static void entry_free(struct cap_frag_table *t, uint32_t i)
 {
-	if (t->e[i].info.proto == 0 && t->no_first)
+	if (held(&t->e[i]) && t->no_first)
 		*t->no_first += t->e[i].early_frags;
 	cap_islot_remove(t->index, t->mask, t->e[i].hash, i);
 	list_unlink(t, i);
@@ -192,8 +198,10 @@ static void entry_free(struct cap_frag_table *t, uint32_t i)
 }
 
 /* An entry for a new datagram at `now`; *full when a live, unexpired
- * datagram's had to go. */
-static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
+ * datagram's had to go. With `spare` (held fragments), only a free or an
+ * expired entry: NIL when there is none. */
+static uint32_t entry_take(struct cap_frag_table *t, uint64_t now,
+                           bool spare, bool *full)
 {
 	uint32_t i;
 
@@ -207,13 +215,15 @@ static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
 		uint32_t live = t->head[L_LIVE], done = t->head[L_DONE];
 		if (live != NIL && expired(&t->e[live], now))
 			i = live;
-		else if (done != NIL)
+		else if (done != NIL && (!spare || expired(&t->e[done], now)))
 			i = done;
+		else if (spare)
+			return NIL;
 		else {
 			i = live;
 			/* a datagram lost; held fragments are counted as
 			 * fragments without their first (entry_free) */
-			*full = t->e[live].info.proto != 0;
+			*full = !held(&t->e[live]);
 		}
 		entry_free(t, i);
 	}
@@ -222,36 +232,43 @@ static uint32_t entry_take(struct cap_frag_table *t, uint64_t now, bool *full)
 	return i;
 }
 
+/* Entry i takes key k (hash h) in the index, nothing held in it. */
+static void entry_place(struct cap_frag_table *t, uint32_t i,
+                        const struct cap_frag_key *k, uint32_t h)
+{
+	uint32_t none, pos = probe(t, h, k, &none);
+	struct frag_entry *e = &t->e[i];
+	e->key = *k;
+	e->hash = h;
+	e->early_bytes = e->early_frags = 0;
+	t->index[pos].tag = h;
+	t->index[pos].idx = i + 1;
+}
+
 bool cap_frag_put(struct cap_frag_table *t, const struct cap_frag_key *k,
                   const struct cap_frag_info *info, uint64_t ts_ns,
                   struct cap_frag_early *early)
 {
 	uint32_t h = key_hash(t, k), i;
 	bool full = false;
-	uint32_t pos = probe(t, h, k, &i);
 
 	early->bytes = 0;
 	early->first_ns = 0;
+	probe(t, h, k, &i);
 	if (i != NIL) {
 		struct frag_entry *e = &t->e[i];
-		if (e->info.proto == 0 && !expired(e, ts_ns)) {
+		if (held(e) && !expired(e, ts_ns)) {
 			/* its later fragments that came first */
 			early->bytes = e->early_bytes;
 			early->first_ns = e->early_ns;
-		} else if (e->info.proto == 0 && t->no_first) {
+		} else if (held(e) && t->no_first) {
 			*t->no_first += e->early_frags; /* too long ago */
 		}
 		e->early_bytes = e->early_frags = 0;
 		list_unlink(t, i); /* the same datagram again: renewed */
 	} else {
-		uint32_t none;
-		i = entry_take(t, ts_ns, &full);
-		pos = probe(t, h, k, &none); /* a removal may have moved slots */
-		t->e[i].key = *k;
-		t->e[i].hash = h;
-		t->e[i].early_bytes = t->e[i].early_frags = 0;
-		t->index[pos].tag = h;
-		t->index[pos].idx = i + 1;
+		i = entry_take(t, ts_ns, false, &full);
+		entry_place(t, i, k, h); /* after a removal moved slots */
 	}
 	t->e[i].info = *info;
 	t->e[i].ts_ns = ts_ns;
@@ -272,7 +289,7 @@ bool cap_frag_get(struct cap_frag_table *t, const struct cap_frag_key *k,
 		entry_free(t, i);
 		return false;
 	}
-	if (e->info.proto == 0)
+	if (held(e))
 		return false; /* held fragments: its first is still to come */
 	*info = e->info;
 	e->ts_ns = ts_ns;
@@ -285,33 +302,18 @@ bool cap_frag_hold(struct cap_frag_table *t, const struct cap_frag_key *k,
                    uint64_t ts_ns, uint32_t bytes)
 {
 	uint32_t h = key_hash(t, k), i;
-	uint32_t pos = probe(t, h, k, &i);
 
+	probe(t, h, k, &i);
 	if (i == NIL) {
-		/* a free entry, or an expired one: never a datagram's */
-		if (t->free_head == NIL && t->hw == t->cap) {
-			uint32_t live = t->head[L_LIVE], done = t->head[L_DONE];
-			if (live != NIL && expired(&t->e[live], ts_ns))
-				entry_free(t, live);
-			else if (done != NIL && expired(&t->e[done], ts_ns))
-				entry_free(t, done);
-			else
-				return false;
-		}
 		bool full;
-		i = entry_take(t, ts_ns, &full);
-		uint32_t none;
-		pos = probe(t, h, k, &none); /* a removal may have moved slots */
-		struct frag_entry *e = &t->e[i];
-		memset(&e->info, 0, sizeof e->info);
-		e->key = *k;
-		e->hash = h;
-		e->early_bytes = e->early_frags = 0;
-		e->early_ns = ts_ns;
-		t->index[pos].tag = h;
-		t->index[pos].idx = i + 1;
+		i = entry_take(t, ts_ns, true, &full);
+		if (i == NIL)
+			return false; /* never a datagram's entry */
+		entry_place(t, i, k, h);
+		memset(&t->e[i].info, 0, sizeof t->e[i].info); /* held */
+		t->e[i].early_ns = ts_ns;
 	} else {
-		if (t->e[i].info.proto != 0)
+		if (!held(&t->e[i]))
 			return false; /* not ours to hold (cap_frag_get said) */
 		list_unlink(t, i);
 	}
@@ -331,7 +333,7 @@ void cap_frag_settle(struct cap_frag_table *t)
 	uint32_t i = t->head[L_LIVE];
 	while (i != NIL) {
 		uint32_t next = t->e[i].next;
-		if (t->e[i].info.proto == 0)
+		if (held(&t->e[i]))
 			entry_free(t, i); /* counted there */
 		i = next;
 	}

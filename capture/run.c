@@ -117,8 +117,8 @@ struct run {
 	uint64_t iv_start_ns;
 	uint64_t iv_drops;      /* pcap_stats drops at the last boundary */
 	uint64_t iv_ns;         /* --interval in ns, 0 none (live) */
-	uint64_t iv_next;       /* the next boundary (wall clock, UTC) */
-	int iv_rc;              /* a boundary's on_interval asked to stop */
+	uint64_t iv_next;       /* the next boundary (wall clock, UTC); 0
+	                         * none, or on_interval asked to stop */
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -671,18 +671,18 @@ static void interval_cross(struct run *r)
 	struct pcap_stat ps;
 	if (r->cur && pcap_stats(r->cur, &ps) == 0)
 		drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
-	if (interval_end(r, drops, b, false) != 0 && !r->iv_rc) {
-		r->iv_rc = 1;
+	if (interval_end(r, drops, b, false) != 0) {
+		/* on_interval asked to stop: no boundary any more */
+		r->iv_next = 0;
 		r->stop = true;
 		pcap_breakloop(r->cur);
+		return;
 	}
 	/* Late (a long report, a clock step): the next boundary after now;
 	 * the interval then runs from this boundary to it (no gap). */
 	uint64_t w = wall_ns();
 	r->iv_next = b + r->iv_ns > w ? b + r->iv_ns
 	                              : (w / r->iv_ns + 1) * r->iv_ns;
-	if (r->stop)
-		r->iv_next = 0;
 }
 
 
@@ -785,13 +785,9 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 		if (deadline && now >= deadline)
 			break;
 		if (r->iv_next && wall_ns() >= r->iv_next + iv_grace) {
-			interval_cross(r);
-			if (r->iv_rc)
-				break;
+			interval_cross(r); /* r->stop when it asks to */
 			continue;
 		}
-		if (r->iv_rc)
-			break;
 		if (fd >= 0) {
 			int wait = LIVE_POLL_MS;
 			if (deadline && (deadline - now) / 1000000 < (uint64_t)wait)
@@ -836,7 +832,7 @@ static int run_live(struct run *r, char *errbuf, size_t errlen)
 	}
 	/* A boundary passed within the last block's delay: crossed, so the
 	 * last interval starts at it. */
-	if (r->iv_next && !r->iv_rc && wall_ns() >= r->iv_next)
+	if (r->iv_next && wall_ns() >= r->iv_next)
 		interval_cross(r);
 	g_pcap = NULL;
 	if (pcap_stats(p, &ps) == 0) {
