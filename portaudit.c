@@ -119,6 +119,17 @@ static void once(const char *opt, const char *before, const char *now)
 		            opt, before, now);
 }
 
+/* The outputs, by their index in out_path (0 is the terminal's). */
+static const char *const out_opt[7] = {
+	"", "--json", "--html", "--csv", "--jsonl", "--flows-csv", "--evidence",
+};
+
+static void set_out(const char **out_path, unsigned k, const char *path)
+{
+	once(out_opt[k], out_path[k], path);
+	out_path[k] = path;
+}
+
 /* --help and --version: what they printed must have reached standard
  * output (a full disk is exit 2, not 0). */
 static int stdout_written(void)
@@ -490,24 +501,12 @@ static int audit(int argc, char **argv)
 			server_arg[nserver++] = optarg;
 			break;
 		case OPT_BASE: base = parse_num("--base-port", optarg, 1, 65535); break;
-		case OPT_JSON:
-		case OPT_HTML:
-		case OPT_CSV:
-		case OPT_JSONL:
-		case OPT_FLOWS_CSV:
-		case OPT_EVIDENCE: {
-			static const int opt_of[7] = { 0, OPT_JSON, OPT_HTML,
-				OPT_CSV, OPT_JSONL, OPT_FLOWS_CSV, OPT_EVIDENCE };
-			static const char *const name_of[7] = { "", "--json",
-				"--html", "--csv", "--jsonl", "--flows-csv",
-				"--evidence" };
-			unsigned k = 1;
-			while (k < 6 && opt_of[k] != c)
-				k++;
-			once(name_of[k], out_path[k], optarg);
-			out_path[k] = optarg;
-			break;
-		}
+		case OPT_JSON: set_out(out_path, 1, optarg); break;
+		case OPT_HTML: set_out(out_path, 2, optarg); break;
+		case OPT_CSV: set_out(out_path, 3, optarg); break;
+		case OPT_JSONL: set_out(out_path, 4, optarg); break;
+		case OPT_FLOWS_CSV: set_out(out_path, 5, optarg); break;
+		case OPT_EVIDENCE: set_out(out_path, 6, optarg); break;
 		case OPT_EVIDENCE_N:
 			evidence_n = parse_num("--evidence-packets", optarg, 1,
 			                       1000000);
@@ -801,14 +800,10 @@ static int audit(int argc, char **argv)
 		&rep_evidence,
 	};
 	/* Outputs never collide: one file or standard output each. */
-	static const char *const opt_name[7] = {
-		"", "--json", "--html", "--csv", "--jsonl", "--flows-csv",
-		"--evidence",
-	};
 	bool to_stdout = false;
 	{
 		char why[PATH_MAX + 100];
-		if (rep_check_outputs(out_path + 1, opt_name + 1, 6, &to_stdout,
+		if (rep_check_outputs(out_path + 1, out_opt + 1, 6, &to_stdout,
 		                      why, sizeof why) != 0)
 			usage_error("%s", why);
 	}

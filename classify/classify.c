@@ -142,7 +142,6 @@ static bool best_of(const struct cls *c, const uint16_t *list, uint32_t n,
 	return any;
 }
 
-/* Did the attempt succeed, for this service? */
 /* A TCP flow of resets alone, no SYN and nothing else (a SPAN port's copy
  * of the RST that refused a SYN, whose flow was handed on at once; a late
  * RST after a close): it shows neither that its service works nor that it
@@ -155,6 +154,7 @@ static bool reset_only(const struct cap_flow *f)
 	       (fl & CAP_TH_RST) && !(fl & ~(unsigned)(CAP_TH_RST | CAP_TH_ACK));
 }
 
+/* Did the attempt succeed, for this service? */
 static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 {
 	switch (f->outcome) {
@@ -176,6 +176,33 @@ static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 	}
 }
 
+
+/* An attempt at a service, within its rules: expected when it succeeded
+ * (*ok, W_EXPECTED), blocked when it failed (W_BLOCKED), and expected
+ * without *ok when it shows neither: resets alone (W_RESET_ONLY), or no
+ * reply where one may have gone unseen (W_UNSURE: the capture's end,
+ * sampled records). proves_nothing() tells those apart. */
+static enum cls_verdict attempt(const struct cat_service *s,
+                                const struct cap_flow *f, bool *ok,
+                                enum cls_why *why)
+{
+	*ok = false;
+	if (reset_only(f)) {
+		*why = W_RESET_ONLY;
+		return CLS_V_EXPECTED;
+	}
+	if (succeeded(s, f)) {
+		*ok = true;
+		*why = W_EXPECTED;
+		return CLS_V_EXPECTED;
+	}
+	if (f->reply_unsure) {
+		*why = W_UNSURE;
+		return CLS_V_EXPECTED;
+	}
+	*why = W_BLOCKED;
+	return CLS_V_BLOCKED;
+}
 
 static enum cls_kind kind_of(enum cls_verdict v)
 {
@@ -235,6 +262,14 @@ static bool is_attempt(enum cls_verdict v)
 	return v == CLS_V_EXPECTED || v == CLS_V_BLOCKED;
 }
 
+/* Judged expected without succeeding: resets alone (W_RESET_ONLY), or no
+ * reply where one may have gone unseen (W_UNSURE). Such a flow credits
+ * its service with nothing: no flow, no attempt, no group. */
+static bool proves_nothing(enum cls_verdict v, bool ok)
+{
+	return v == CLS_V_EXPECTED && !ok;
+}
+
 /* A flow attributed to one service. Only an attempt (expected or blocked)
  * counts towards its status and requirements; a flow that breaks its
  * rules (wrong direction, not a listed device, disabled) is counted in
@@ -243,8 +278,8 @@ static bool is_attempt(enum cls_verdict v)
 static void account(struct cls *c, int32_t svc, const struct cap_flow *f,
                     enum cls_verdict v, bool ok, bool srv_init)
 {
-	if (v == CLS_V_EXPECTED && !ok)
-		return; /* proves nothing: resets alone, an unsure reply */
+	if (proves_nothing(v, ok))
+		return;
 	count_flow(&c->res.services[svc], f, v, ok);
 	if (is_attempt(v))
 		credit(c, svc, f, ok, srv_init);
@@ -345,8 +380,8 @@ static uint32_t attribute(struct cls *c, const uint16_t *list, uint32_t n,
                           bool ok, struct cls_reason *reason)
 {
 	uint16_t tie[CLS_TIE_MAX];
-	if (v == CLS_V_EXPECTED && !ok)
-		return 0; /* nothing to credit, no group to make */
+	if (proves_nothing(v, ok))
+		return 0;
 	uint32_t nt = ties(c, list, n, f, sa, sb, best, v, tie);
 	uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
 	if (g) {
@@ -374,22 +409,11 @@ static enum cls_verdict judge_static(const struct cls *c,
 		return CLS_V_VIOLATION;
 	}
 	if (s->dir == CAT_DIR_LOCAL) {
-		if (same_host(f) && reset_only(f)) {
-			r->why = W_RESET_ONLY;
-			return CLS_V_EXPECTED;
-		}
-		if (same_host(f) && succeeded(s, f)) {
-			*ok = true;
-			r->why = W_LOCAL_OK;
-			return CLS_V_EXPECTED;
-		}
-		if (same_host(f) && f->reply_unsure) {
-			r->why = W_UNSURE;
-			return CLS_V_EXPECTED;
-		}
 		if (same_host(f)) {
-			r->why = W_BLOCKED;
-			return CLS_V_BLOCKED;
+			enum cls_verdict v = attempt(s, f, ok, &r->why);
+			if (r->why == W_EXPECTED)
+				r->why = W_LOCAL_OK;
+			return v;
 		}
 		r->why = W_LOCAL_CROSS;
 		return CLS_V_VIOLATION;
@@ -407,22 +431,7 @@ static enum cls_verdict judge_static(const struct cls *c,
 		r->why = W_NOT_DEVICE;
 		return CLS_V_UNEXPECTED;
 	}
-	if (reset_only(f)) {
-		r->why = W_RESET_ONLY;
-		return CLS_V_EXPECTED;
-	}
-	if (succeeded(s, f)) {
-		*ok = true;
-		r->why = W_EXPECTED;
-		return CLS_V_EXPECTED;
-	}
-	if (f->reply_unsure) {
-		/* No reply, but one may have come unseen: not blocked. */
-		r->why = W_UNSURE;
-		return CLS_V_EXPECTED;
-	}
-	r->why = W_BLOCKED;
-	return CLS_V_BLOCKED;
+	return attempt(s, f, ok, &r->why);
 }
 
 static uint32_t ties(const struct cls *c, const uint16_t *list, uint32_t n,
@@ -461,9 +470,9 @@ static uint32_t ties(const struct cls *c, const uint16_t *list, uint32_t n,
 static enum cls_verdict dyn_verdict(const struct cat_service *s,
                                     const struct cap_flow *f)
 {
-	return !s->enabled ? CLS_V_VIOLATION :
-	       succeeded(s, f) || reset_only(f) || f->reply_unsure ?
-	       CLS_V_EXPECTED : CLS_V_BLOCKED;
+	bool ok;
+	enum cls_why why;
+	return s->enabled ? attempt(s, f, &ok, &why) : CLS_V_VIOLATION;
 }
 
 static uint32_t dyn_ties(const struct cls *c, const uint16_t *list,
@@ -644,25 +653,13 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 			if (!s->enabled) {
 				v = CLS_V_VIOLATION;
 				reason.why = W_DYN_DISABLED;
-			} else if (reset_only(f)) {
-				v = CLS_V_EXPECTED;
-				ok = false;
-				reason.why = W_RESET_ONLY;
-			} else if (succeeded(s, f)) {
-				v = CLS_V_EXPECTED;
-				ok = true;
-				reason.why = by_epm ? W_DYN_EPM : W_DYN_WINDOW;
-			} else if (f->reply_unsure) {
-				v = CLS_V_EXPECTED;
-				ok = false;
-				reason.why = W_UNSURE;
 			} else {
-				v = CLS_V_BLOCKED;
-				ok = false;
-				reason.why = W_BLOCKED;
+				v = attempt(s, f, &ok, &reason.why);
+				if (reason.why == W_EXPECTED)
+					reason.why = by_epm ? W_DYN_EPM : W_DYN_WINDOW;
 			}
 			uint16_t tie[CLS_TIE_MAX];
-			uint32_t nt = !ok && v == CLS_V_EXPECTED ? 0 :
+			uint32_t nt = proves_nothing(v, ok) ? 0 :
 			              dyn_ties(c, dl, dn, f, sa, sb, &dp, v, tie);
 			uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
 			if (g) {
@@ -706,6 +703,7 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	c->cat = m->cat;
 	if (o)
 		c->opt = *o;
+	c->res.filter = c->opt.filter && *c->opt.filter ? c->opt.filter : NULL;
 	c->nsvc = m->cat->nservices;
 	c->window_ns = (uint64_t)(c->opt.dynamic_window_s ?
 	                          c->opt.dynamic_window_s : 120) * 1000000000ull;
@@ -1225,13 +1223,6 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 			c->res.servers[k].kinds[fd->kind]++;
 	}
 	cls_decide(&c->res, st);
-	if (sm->verdict == CLS_NOT_AUDITED && c->opt.filter && st &&
-	    st->kind == CAP_SRC_PACKETS && st->packets == 0 && st->flows == 0 &&
-	    !st->truncated)
-		/* Not "the capture is empty": the filter kept nothing. */
-		cls_fmt(sm->why, sizeof sm->why, "No packet read matched the "
-		        "capture filter '%s', so nothing was checked.",
-		        c->opt.filter);
 	return &c->res;
 }
 

@@ -210,6 +210,8 @@ struct cls_result {
 	uint32_t nfindings;
 	char caveats[CLS_MAX_CAVEATS][200];/* capture-wide caveats */
 	uint32_t ncaveats;
+	const char *filter;                /* the capture filter, NULL none
+	                                    * (the not-audited reason) */
 };
 
 struct cls_options {

@@ -570,6 +570,11 @@ void cls_words_not_audited(const struct cls_result *res,
 			cls_fmt(buf, len, "No packet was read: the file is cut or "
 			        "corrupt at its first record, so nothing was "
 			        "checked.");
+		else if (res->filter)
+			/* not "the capture is empty": the filter kept none */
+			cls_fmt(buf, len, "No packet read matched the capture "
+			        "filter '%s', so nothing was checked.",
+			        res->filter);
 		else if (st && st->has_dropped)
 			cls_fmt(buf, len, "No packet was captured on the interface "
 			        "during the capture, so nothing was checked.");

@@ -59,8 +59,6 @@ static void write_failed(struct rep_out *o, int err)
 	rep_fail(o, err);
 	if (!o->streamed || !first)
 		return;
-	if (!o->lost || !o->err)
-		o->err = err;
 	o->lost = true;
 	fprintf(stderr, "portaudit: %s: write error: %s; its lines are lost "
 	        "until a SIGHUP opens it again\n", o->path, strerror(err));

@@ -1019,13 +1019,12 @@ static void merge_capture(struct merge *m)
 		         (f && strcmp(f, filter) != 0))
 			same_filter = false;
 		uint64_t sl = ju64(c, "snaplen");
-		if ((int)sl > co->snaplen && sl < 1u << 30)
-			co->snaplen = (int)sl;
 		if (sl > st->snaplen && sl < 1u << 30)
 			st->snaplen = (uint32_t)sl;
 	}
 	/* Sources and link types line up only when no source was skipped. */
 	co->filter = same_filter ? filter : NULL;
+	m->res.filter = co->filter;
 }
 
 static void merge_servers(struct merge *m)
@@ -1669,6 +1668,9 @@ int rep_cmd_merge(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path[4] = { NULL, NULL, NULL, NULL }; /* json html csv jsonl */
+	static const char *const opt_name[4] = {
+		"--json", "--html", "--csv", "--jsonl",
+	};
 	static const struct rep_writer *const writers[4] = {
 		&rep_json, &rep_html, &rep_csv, &rep_jsonl,
 	};
@@ -1681,19 +1683,17 @@ int rep_cmd_merge(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
 		int k = c == 'j' ? 0 : c == 'H' ? 1 : c == 'C' ? 2 : c == 'L' ? 3
 		                                                        : -1;
-		if (k >= 0 && path[k]) {
-			static const char *const name[4] = { "--json",
-				"--html", "--csv", "--jsonl" };
-			fprintf(stderr, "portaudit: merge: %s given twice ('%s', "
-			        "then '%s'): give it once\n", name[k], path[k],
-			        optarg);
-			return 2;
+		if (k >= 0) {
+			if (path[k]) {
+				fprintf(stderr, "portaudit: merge: %s given twice "
+				        "('%s', then '%s'): give it once\n",
+				        opt_name[k], path[k], optarg);
+				return 2;
+			}
+			path[k] = optarg;
+			continue;
 		}
 		switch (c) {
-		case 'j': path[0] = optarg; break;
-		case 'H': path[1] = optarg; break;
-		case 'C': path[2] = optarg; break;
-		case 'L': path[3] = optarg; break;
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
 		case 'c': catalog_path = optarg; break;
@@ -1718,9 +1718,6 @@ int rep_cmd_merge(int argc, char **argv)
 			return 2;
 		}
 	}
-	static const char *const opt_name[4] = {
-		"--json", "--html", "--csv", "--jsonl",
-	};
 	bool to_stdout = false;
 	{
 		char why[PATH_MAX + 100];
