@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <glob.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,12 +282,39 @@ static void test_count_cuts_attempt(void **state)
 	pa_result_free(&r);
 }
 
+/* The JSON-lines stream on a full disk: the error is the disk's (ENOSPC),
+ * said when it happens, not an "Input/output error" at the end. */
+static void test_jsonl_disk_full(void **state)
+{
+	(void)state;
+	char dir[1100], cmd[2400], out[1200];
+	snprintf(dir, sizeof dir, "%s", pa_tmp("small"));
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=64k tmpfs '%s' "
+	         "2>/dev/null && head -c 60000 /dev/zero > '%s/fill'", dir, dir);
+	if (system(cmd) != 0)
+		pa_skip("cannot mount a small tmpfs here (needs root)");
+	snprintf(out, sizeof out, "%s/x.jsonl", dir);
+	struct pa_result r;
+	pa_runl(&r, "-q", "--jsonl", out, "-r", pa_src("pcaps/demo.pcap"), NULL);
+	snprintf(cmd, sizeof cmd, "umount '%s'", dir);
+	int um = system(cmd);
+	assert_int_equal(r.status, 2);
+	if (!pa_contains(r.err, "x.jsonl: write error: No space left on device") ||
+	    pa_contains(r.err, "Input/output error"))
+		fail_msg("not the disk's error: %s", r.err);
+	assert_true(pa_contains(r.err, "its lines are lost until a SIGHUP"));
+	pa_result_free(&r);
+	assert_int_equal(um, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_snaplen_options_cut),
 		cmocka_unit_test(test_count_cuts_attempt),
+		cmocka_unit_test(test_jsonl_disk_full),
 		cmocka_unit_test(test_missing_interface),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_truncated_json),

@@ -182,6 +182,33 @@ static bool need_root(void)
 /* The soak: --interval 1 for 20 s on lo (10 s under the sanitizers,
  * whose memory is not checked: as many boundaries as it takes to see
  * them contiguous, at half the time). */
+/* portaudit -i lo --interval 1 --server 127.0.0.1 -Z root -q ARGS...
+ * in the background, its output to the file err. */
+static pid_t spawn_intervals(const char *err, const char *const *args)
+{
+	const char *argv[32] = { "portaudit", "-i", "lo", "--interval", "1",
+		"--server", "127.0.0.1", "-Z", "root", "-q" };
+	size_t n = 10;
+	for (size_t i = 0; args[i]; i++) {
+		assert_true(n + 1 < sizeof argv / sizeof argv[0]);
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (e >= 0) {
+			dup2(e, 2);
+			dup2(e, 1);
+		}
+		execv(getenv("PORTAUDIT"), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 static void test_soak(void **state)
 {
 	(void)state;
@@ -204,21 +231,10 @@ static void test_soak(void **state)
 	snprintf(jsonl, sizeof jsonl, "%s/audit.jsonl", dir);
 	snprintf(fcsv, sizeof fcsv, "%s/flows.csv", dir);
 	const char *err = pa_tmp("soak.err");
-	fflush(NULL);
-	pid_t pa = fork();
-	assert_true(pa >= 0);
-	if (pa == 0) {
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (e >= 0) {
-			dup2(e, 2);
-			dup2(e, 1);
-		}
-		execl(getenv("PORTAUDIT"), "portaudit", "-i", "lo", "--interval",
-		      "1", "--duration", dur, "--server", "127.0.0.1", "-Z",
-		      "root", "--max-flows", "8192", "-q", "--json", json,
-		      "--jsonl", jsonl, "--flows-csv", fcsv, filter, (char *)NULL);
-		_exit(127);
-	}
+	const char *args[] = { "--duration", dur, "--max-flows", "8192",
+		"--json", json, "--jsonl", jsonl, "--flows-csv", fcsv, filter,
+		NULL };
+	pid_t pa = spawn_intervals(err, args);
 	sleep_s(1.0); /* the capture is open */
 	pid_t tr = traffic(lfd, open_port, shut_port, secs - 2.5, 6.5);
 	/* Memory: sampled every second once the traffic runs. */
@@ -474,23 +490,11 @@ static void test_dir_gone(void **state)
 	snprintf(filter, sizeof filter, "tcp port %u or tcp port %u",
 	         open_port, shut_port);
 	const char *err = pa_tmp("gone.err");
-	fflush(NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid_t pa = fork();
-	assert_true(pa >= 0);
-	if (pa == 0) {
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (e >= 0) {
-			dup2(e, 2);
-			dup2(e, 1);
-		}
-		execl(getenv("PORTAUDIT"), "portaudit", "-i", "lo", "--interval",
-		      "1", "--duration", "6", "--server", "127.0.0.1", "-Z",
-		      "root", "-q", "--json", json, "--jsonl", jsonl, filter,
-		      (char *)NULL);
-		_exit(127);
-	}
+	const char *args[] = { "--duration", "6", "--json", json, "--jsonl",
+		jsonl, filter, NULL };
+	pid_t pa = spawn_intervals(err, args);
 	sleep_s(0.8);
 	pid_t tr = traffic(lfd, open_port, shut_port, 4.5, 4.0);
 	sleep_s(1.0);

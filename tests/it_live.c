@@ -478,6 +478,14 @@ static bool line_with(const char *text, const char *a, const char *b)
 	return false;
 }
 
+/* Does the JSON-lines text hold a flow event to this port? */
+static bool flow_to(const char *text, uint16_t port)
+{
+	char want[32];
+	snprintf(want, sizeof want, "\"dest_port\":%u,", (unsigned)port);
+	return line_with(text, "\"event_type\":\"flow\"", want);
+}
+
 /* SIGUSR1 prints the counters and the capture goes on; SIGHUP reopens the
  * JSON-lines file, so a rotated file keeps what was written before it and
  * the name gets what comes after. */
@@ -527,17 +535,13 @@ static void test_usr1_hup(void **state)
 	    !strstr(err, " dropped, ") || !strstr(err, " so far"))
 		fail_msg("no counters on SIGUSR1: %s", err);
 	free(err);
-	char pa[32], pb[32];
-	snprintf(pa, sizeof pa, "\"dest_port\":%u,", (unsigned)a);
-	snprintf(pb, sizeof pb, "\"dest_port\":%u,", (unsigned)b);
 	char *old = pa_read_file(rotated, NULL), *cur = pa_read_file(jsonl, NULL);
 	assert_non_null(old);
 	assert_non_null(cur);
-	static const char flow[] = "\"event_type\":\"flow\"";
-	assert_true(line_with(old, flow, pa));
-	assert_false(line_with(old, flow, pb));
-	assert_true(line_with(cur, flow, pb));
-	assert_false(line_with(cur, flow, pa));
+	assert_true(flow_to(old, a));
+	assert_false(flow_to(old, b));
+	assert_true(flow_to(cur, b));
+	assert_false(flow_to(cur, a));
 	assert_true(pa_contains(cur, "\"event_type\":\"finding\""));
 	free(old);
 	free(cur);
@@ -642,18 +646,13 @@ static void test_hup_reopen_fails(void **state)
 	uint16_t c = refused_attempt();
 	int st = wait_child(pid);
 	assert_int_equal(st, 2);
-	char pa[32], pb[32], pc[32];
-	snprintf(pa, sizeof pa, "\"dest_port\":%u,", (unsigned)a);
-	snprintf(pb, sizeof pb, "\"dest_port\":%u,", (unsigned)b);
-	snprintf(pc, sizeof pc, "\"dest_port\":%u,", (unsigned)c);
 	char *old = pa_read_file(rotated, NULL), *cur = pa_read_file(jsonl, NULL);
 	assert_non_null(old);
 	assert_non_null(cur);
-	static const char flow[] = "\"event_type\":\"flow\"";
-	assert_true(line_with(old, flow, pa));
-	assert_false(line_with(old, flow, pb));
-	assert_false(line_with(cur, flow, pb));
-	assert_true(line_with(cur, flow, pc));
+	assert_true(flow_to(old, a));
+	assert_false(flow_to(old, b));
+	assert_false(flow_to(cur, b));
+	assert_true(flow_to(cur, c));
 	free(old);
 	free(cur);
 }

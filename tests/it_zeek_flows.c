@@ -250,6 +250,24 @@ static void one_flow_per_record(void **state)
 	}
 }
 
+/* The shared wikipedia conn.log (malloc'ed, *len set). */
+static char *wikipedia_log(size_t *len)
+{
+	char *log = pa_read_file(pa_src("../shared/zeek/wikipedia.conn.log"),
+	                         len);
+	assert_non_null(log);
+	return log;
+}
+
+/* path: data gzip'ed, one member. */
+static void write_gz(const char *path, const char *data, size_t len)
+{
+	gzFile g = gzopen(path, "wb");
+	assert_non_null(g);
+	assert_int_equal(gzwrite(g, data, (unsigned)len), (int)len);
+	assert_int_equal(gzclose(g), Z_OK);
+}
+
 /* The same log as a file, gzip'ed in a directory of rotated logs, and on
  * standard input: the same report. */
 static void inputs(void **state)
@@ -258,17 +276,12 @@ static void inputs(void **state)
 	if (!have_traces())
 		pa_skip("../shared/zeek is absent");
 	size_t len;
-	char *log = pa_read_file(pa_src("../shared/zeek/wikipedia.conn.log"),
-	                         &len);
-	assert_non_null(log);
+	char *log = wikipedia_log(&len);
 	const char *dir = pa_tmp("rotated");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	char path[1024];
 	snprintf(path, sizeof path, "%s/conn.19:00:00-20:00:00.log.gz", dir);
-	gzFile g = gzopen(path, "wb");
-	assert_non_null(g);
-	assert_int_equal(gzwrite(g, log, (unsigned)len), (int)len);
-	assert_int_equal(gzclose(g), Z_OK);
+	write_gz(path, log, len);
 	snprintf(path, sizeof path, "%s/dns.19:00:00-20:00:00.log", dir);
 	pa_write_file(path, "not a conn log\n");
 
@@ -302,9 +315,7 @@ static void cut_logs(void **state)
 	if (!have_traces())
 		pa_skip("../shared/zeek is absent");
 	size_t len;
-	char *log = pa_read_file(pa_src("../shared/zeek/wikipedia.conn.log"),
-	                         &len);
-	assert_non_null(log);
+	char *log = wikipedia_log(&len);
 	char plain[1024], gz[1024], full[1024];
 	snprintf(plain, sizeof plain, "%s", pa_tmp("cut.log"));
 	snprintf(gz, sizeof gz, "%s", pa_tmp("cut.log.gz"));
@@ -317,10 +328,7 @@ static void cut_logs(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(log, 1, at, f), at);
 	assert_int_equal(fclose(f), 0);
-	gzFile g = gzopen(full, "wb");
-	assert_non_null(g);
-	assert_int_equal(gzwrite(g, log, (unsigned)len), (int)len);
-	assert_int_equal(gzclose(g), Z_OK);
+	write_gz(full, log, len);
 	size_t zlen;
 	char *z = pa_read_file(full, &zlen);
 	assert_non_null(z);
