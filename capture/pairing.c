@@ -475,11 +475,6 @@ static void mark_unreachable(struct cap_pairer *p, struct pent *u,
 	p->rs->unreachable_inferred = true;
 }
 
-/* Flow f may be answered by an ICMP error: an error of several packets
- * answers the first flows that fit, as many as its packets; an error of
- * one packet answers the closest in time of the flows that fit, so the
- * flow waits on it (parked) until a closer one comes or the error is
- * judged. Returns true when f was parked (not to be handed on now). */
 /* A flow out of the pairer. Under sampling a reply may not have been
  * sampled: a flow without one is marked so (classify). */
 static void hand(struct cap_pairer *p, struct cap_flow *f)
@@ -490,6 +485,11 @@ static void hand(struct cap_pairer *p, struct cap_flow *f)
 	p->fn(f, p->ctx);
 }
 
+/* Flow f may be answered by an ICMP error: an error of several packets
+ * answers the first flows that fit, as many as its packets; an error of
+ * one packet answers the closest in time of the flows that fit, so the
+ * flow waits on it (parked) until a closer one comes or the error is
+ * judged. Returns true when f was parked (not to be handed on now). */
 static bool try_unreachable(struct cap_pairer *p, struct cap_flow *f)
 {
 	uint32_t u = find_unreachable(p, f);

@@ -104,8 +104,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	rl_raw(&l, ",", 1);
 	rl_csv(&l, cls_verdict_name(cf->verdict));
 	rl_raw(&l, ",", 1);
-	rl_csv(&l, cf->group_id ? cf->group_id
-	             : rep_service_id(in, cf->service));
+	rl_csv(&l, rep_flow_service(in, cf));
 	rl_raw(&l, ",", 1);
 	if (cf->server >= 0)
 		rl_addr(&l, f->family, cf->server_is_initiator ? f->addr_a

@@ -459,10 +459,9 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 	}
 	rep_bytes(st->bytes, by, sizeof by);
 	snprintf(b, sizeof b, "%s (%s)", num(st->packets, n1, sizeof n1), by);
-	fact(o, "Packets", st->packets ? b : co && co->filter ?
-	     "none: none read matched the filter" :
-	     st->kind != CAP_SRC_PACKETS ? "none: the records count no packets" :
-	     "none: the capture holds no packets", st->packets == 0);
+	char none[64];
+	snprintf(none, sizeof none, "none: %s", rep_no_packets_words(st, co));
+	fact(o, "Packets", st->packets ? b : none, st->packets == 0);
 	if (st->packets) {
 		rep_time(st->first_ns, t1, sizeof t1);
 		rep_time(st->last_ns, t2, sizeof t2);
@@ -492,9 +491,7 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 			                        st->anomalies[i]);
 	fact(o, "Anomalies", off ? b : "none", false);
 	if (st->truncated)
-		fact(o, "Truncated", st->kind == CAP_SRC_PACKETS ?
-		     "yes: a file ended inside a packet record" :
-		     "yes: a source ended inside a flow record", true);
+		fact(o, "Truncated", rep_truncated_words(st), true);
 	if (st->interrupted)
 		fact(o, "Interrupted", "yes: stopped by a signal before its end",
 		     true);

@@ -123,8 +123,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	key(&l, "verdict");
 	rl_jstr(&l, cls_verdict_name(cf->verdict));
 	key(&l, "service");
-	rl_jstr(&l, cf->group_id ? cf->group_id
-	              : rep_service_id(in, cf->service));
+	rl_jstr(&l, rep_flow_service(in, cf));
 	key(&l, "outcome");
 	rl_jstr(&l, rep_outcome_name(cf->outcome));
 	if (f->outcome == CAP_OUT_UNREACHABLE) {

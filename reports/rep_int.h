@@ -99,6 +99,16 @@ const char *rep_service_id(const struct rep_input *in, int32_t service);
  * catalog id, else NULL. Writers print this wherever they name a service. */
 const char *rep_attrib_id(const struct rep_input *in, int32_t service,
                           uint32_t group);
+/* The same for a streamed flow (cls_flow): the group it was attributed
+ * to, else its row (the result is not the writers' while flows stream). */
+const char *rep_flow_service(const struct rep_input *in,
+                             const struct cls_flow *cf);
+/* Why a capture has no packet, and what "truncated" means for its kind
+ * ("none read matched the filter", "a source ended inside a flow
+ * record"): the terminal's and the HTML page's words alike. */
+const char *rep_no_packets_words(const struct cap_stats *st,
+                                 const struct cap_options *co);
+const char *rep_truncated_words(const struct cap_stats *st);
 /* EVE's flow.state for an outcome: "new", "established" or "closed". */
 const char *rep_eve_state(unsigned outcome);
 

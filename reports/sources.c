@@ -50,7 +50,8 @@ void rep_source_label(const struct rep_input *in, unsigned i, char *buf,
 		} else {
 			const struct cap_rec_stats *rs = &in->cap->rec;
 			char a[REP_ADDR_MAX];
-			rep_addr(rs->exporter_family[i - 1], rs->exporter_addrs[i - 1], REP_HOST, a, sizeof a);
+			rep_addr(rs->exporter_family[i - 1],
+			         rs->exporter_addrs[i - 1], REP_HOST, a, sizeof a);
 			snprintf(buf, len, "exporter:%s", a);
 		}
 		return;

@@ -948,11 +948,8 @@ static void capture_section(struct txt *x)
 		snprintf(buf, sizeof buf, "%s .. %s (%s)", a, e, d);
 		fact(x, "period", NULL, buf);
 	} else {
-		fact(x, "packets", C_YELLOW, co && co->filter ?
-		     "0: none read matched the filter" :
-		     st->kind != CAP_SRC_PACKETS ?
-		     "0: the records count no packets" :
-		     "0: the capture holds no packets");
+		snprintf(buf, sizeof buf, "0: %s", rep_no_packets_words(st, co));
+		fact(x, "packets", C_YELLOW, buf);
 	}
 	snprintf(buf, sizeof buf, "%" PRIu64 " (peak %" PRIu32 " live of %"
 	         PRIu32 "; %" PRIu64 " timed out, %" PRIu64 " evicted)",
@@ -979,9 +976,7 @@ static void capture_section(struct txt *x)
 	}
 	fact(x, "anomalies", NULL, off ? buf : "none");
 	if (st->truncated)
-		fact(x, "truncated", C_YELLOW, st->kind == CAP_SRC_PACKETS ?
-		     "yes: a file ended inside a packet record" :
-		     "yes: a source ended inside a flow record");
+		fact(x, "truncated", C_YELLOW, rep_truncated_words(st));
 	if (st->interrupted)
 		fact(x, "interrupted", C_YELLOW,
 		     "yes: stopped by a signal before its end");

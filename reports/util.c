@@ -403,6 +403,27 @@ const char *rep_attrib_id(const struct rep_input *in, int32_t service,
 	return rep_service_id(in, service);
 }
 
+const char *rep_flow_service(const struct rep_input *in,
+                             const struct cls_flow *cf)
+{
+	return cf->group_id ? cf->group_id : rep_service_id(in, cf->service);
+}
+
+const char *rep_no_packets_words(const struct cap_stats *st,
+                                 const struct cap_options *co)
+{
+	return co && co->filter ? "none read matched the filter" :
+	       st->kind != CAP_SRC_PACKETS ? "the records count no packets" :
+	       "the capture holds no packets";
+}
+
+const char *rep_truncated_words(const struct cap_stats *st)
+{
+	return st->kind == CAP_SRC_PACKETS ?
+	       "yes: a file ended inside a packet record" :
+	       "yes: a source ended inside a flow record";
+}
+
 /* Suricata's flow states: "new" (no reply seen), "established", "closed". */
 const char *rep_eve_state(unsigned outcome)
 {

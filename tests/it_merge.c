@@ -693,6 +693,13 @@ static void test_merge_stdout(void **state)
 	assert_true(pa_contains(r.err, "REGRESSED"));
 	pa_result_free(&r);
 
+	/* One output given twice: the first would be lost. */
+	pa_runl(&r, "merge", "-q", b.p, a.p, "--json", same.p, "--json",
+	        same.p, NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "--json given twice"));
+	pa_result_free(&r);
+
 	/* Two outputs to one file (spelled two ways), or to stdout. */
 	make_dir("so-dir");
 	char other[1200];
