@@ -286,6 +286,12 @@ struct cap_rec_stats {
 	                            * its end): cap_stats.truncated */
 	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
 	                            * field was split between the sides */
+	/* --skip-bad-records: sources skipped whole or in part (a file of a
+	 * Zeek directory that cannot be read, what nfdump said it could not
+	 * read), and the first one's words ("FILE: why"); records.c makes
+	 * them cap_stats.unread, so the report says so (cap_rec_skip). */
+	uint32_t skipped;
+	char skipped_what[160];
 	/* The first distinct exporters seen (addresses), for the report. */
 #define CAP_REC_EXPORTERS_SHOWN 16
 	uint8_t exporter_family[CAP_REC_EXPORTERS_SHOWN];

@@ -861,8 +861,10 @@ int cap_nfdump_read(const char *path, struct cap_pairer *p,
 				snprintf(how, sizeof how, "exit status %d",
 				         WEXITSTATUS(status));
 			if (skip_bad && !failed) {
-				fprintf(stderr, "portaudit: nfdump:%s: warning: nfdump "
-				        "said: %s\n", path, msg);
+				char what[NF_STDERR_SHOWN + 4200];
+				snprintf(what, sizeof what, "nfdump:%s: nfdump "
+				         "said: %s", path, msg);
+				cap_rec_skip(n->rs, what);
 			} else {
 				snprintf(err, errlen, "nfdump:%s: nfdump failed (%s)%s%s",
 				         path, how, msg[0] ? ": " : "", msg);

@@ -209,6 +209,28 @@ static void nfd_progress(void *ctx, uint64_t bytes)
 		                    r->st->flows, 0);
 }
 
+void cap_rec_skip(struct cap_rec_stats *rs, const char *what)
+{
+	fprintf(stderr, "portaudit: warning: %s: skipped (--skip-bad-records)\n",
+	        what);
+	if (rs->skipped++ == 0)
+		snprintf(rs->skipped_what, sizeof rs->skipped_what, "%s", what);
+}
+
+/* What was skipped, as the report's `unread`: the first source's words,
+ * and how many more. */
+static void say_skipped(struct cap_stats *st)
+{
+	const struct cap_rec_stats *rs = &st->rec;
+	if (!rs->skipped || st->unread[0])
+		return;
+	if (rs->skipped == 1)
+		snprintf(st->unread, sizeof st->unread, "%.160s", rs->skipped_what);
+	else
+		snprintf(st->unread, sizeof st->unread, "%.150s; %u more",
+		         rs->skipped_what, rs->skipped - 1);
+}
+
 static int run_files(struct rrun *rr, char *errbuf, size_t errlen)
 {
 	const struct cap_options *opt = rr->opt;
@@ -227,6 +249,7 @@ static int run_files(struct rrun *rr, char *errbuf, size_t errlen)
 			                  opt->skip_bad_records, errbuf, errlen) != 0)
 				return -1;
 		}
+		say_skipped(st);
 		return 0;
 	}
 	struct cap_pairer *p = pairer_new(opt, rr, st, errbuf, errlen);
@@ -245,6 +268,7 @@ static int run_files(struct rrun *rr, char *errbuf, size_t errlen)
 	if (rc == 0)
 		cap_pairer_flush(p);
 	cap_pairer_free(p);
+	say_skipped(st);
 	return rc;
 }
 

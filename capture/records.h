@@ -93,10 +93,18 @@ void cap_pairer_free(struct cap_pairer *p);
 /* zeek.c: read one conn.log (TSV or JSON lines, gzip by its magic bytes;
  * "-" = standard input) and hand each connection to fn as a flow.
  * skip_bad: a record that does not parse is counted and skipped instead
- * of being an error. 0, or -1 with "FILE:LINE:COL: what" in err. */
+ * of being an error, and so is a file of a directory that cannot be read
+ * (empty, corrupt gzip data, a bad header: cap_rec_skip; the records read
+ * before are kept), unless no file of it can be. 0, or -1 with
+ * "FILE:LINE:COL: what" in err. */
 int cap_zeek_read(const char *path, cap_flow_fn fn, void *ctx,
                   struct cap_rec_stats *rs, bool skip_bad, char *err,
                   size_t errlen);
+
+/* records.c: with --skip-bad-records, a source (or the rest of one) that
+ * cannot be read is skipped: `what` ("FILE: why") goes to standard error
+ * as a warning, and into rs (skipped, skipped_what) for the report. */
+void cap_rec_skip(struct cap_rec_stats *rs, const char *what);
 
 /* netflow.c: decode one export datagram from exporter `from` (an address
  * of family 4 or 6, and the UDP source port) into records handed to the

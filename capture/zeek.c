@@ -1907,7 +1907,8 @@ static int read_dir(struct zctx *z, const char *dir)
 		snprintf(z->err, z->errlen, "%s: out of memory", dir);
 	if (rc == 0 && n)
 		qsort(names, n, sizeof *names, cmp_name);
-	size_t read = 0;
+	size_t read = 0, skipped = 0;
+	uint64_t records = z->rs->records;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char path[4096];
 		int k = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -1921,9 +1922,22 @@ static int read_dir(struct zctx *z, const char *dir)
 		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 			continue; /* a subdirectory, a dangling link */
 		rc = read_stream(z, path);
+		if (rc != 0 && z->skip_bad) {
+			/* the rest of this file is skipped, the records read
+			 * before are kept, and the report says so */
+			cap_rec_skip(z->rs, z->err);
+			z->err[0] = '\0';
+			rc = 0;
+			skipped++;
+			continue;
+		}
 		read++;
 	}
-	if (rc == 0 && read == 0) {
+	if (rc == 0 && read == 0 && skipped && z->rs->records == records) {
+		snprintf(z->err, z->errlen, "%s: no conn log in the directory "
+		         "could be read (%s)", dir, z->rs->skipped_what);
+		rc = -1;
+	} else if (rc == 0 && read == 0 && !skipped) {
 		snprintf(z->err, z->errlen, "%s: no conn log in the directory "
 		         "(a file whose name starts with 'conn')", dir);
 		rc = -1;

@@ -1134,9 +1134,10 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		       "judged blocked: under sampling, a reply may go "
 		       "unsampled.", (unsigned long long)c->unsure[1]);
 	if (st && st->unread[0])
-		caveat(c, "A capture file was not read whole (%.110s): flows "
-		       "of what was not read are missing from this report.",
-		       st->unread);
+		caveat(c, "A %s was not read whole (%s): flows of what was "
+		       "not read are missing from this report.",
+		       st->kind == CAP_SRC_PACKETS ? "capture file" :
+		       "flow-record source", st->unread);
 	if (st && st->truncated && st->kind == CAP_SRC_PACKETS)
 		caveat(c, "A capture file ended inside a packet record (cut "
 		       "short or damaged): nothing after it was read, so flows "

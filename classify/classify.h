@@ -28,6 +28,9 @@
  * hosts unjudged and a caveat saying so (servers.c). */
 #define CLS_MAX_SERVERS (1u << 17)
 #define CLS_MAX_CAVEATS 12 /* capture-wide caveats of a result */
+#define CLS_CAVEAT_LEN 320 /* bytes of one, its NUL included: room for the
+                            * longest words and what they quote (cap_stats
+                            * unread, stopped) */
 #define CLS_FLOW_IDS 16   /* flow_ids kept per finding (its first flows) */
 
 enum cls_verdict {
@@ -208,7 +211,7 @@ struct cls_result {
 	uint32_t ngroups;
 	struct cls_finding *findings;      /* worst first after cls_finish */
 	uint32_t nfindings;
-	char caveats[CLS_MAX_CAVEATS][200];/* capture-wide caveats */
+	char caveats[CLS_MAX_CAVEATS][CLS_CAVEAT_LEN]; /* capture-wide */
 	uint32_t ncaveats;
 	const char *filter;                /* the capture filter, NULL none
 	                                    * (the not-audited reason) */

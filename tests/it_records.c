@@ -271,6 +271,26 @@ static void test_nfdump_errors(void **state)
 	assert_true(pa_contains(r.err, "nfdump failed"));
 	assert_true(pa_contains(r.err, "bad magic"));
 	pa_result_free(&r);
+	/* With --skip-bad-records: a warning, and the report says what was
+	 * not read instead of "the source holds none". */
+	char out[600];
+	snprintf(out, sizeof out, "%s", pa_tmp("badmagic.json"));
+	pa_runl(&r, "--flows", arg, "--skip-bad-records", "--server",
+	        "10.0.0.5", "--json", out, NULL);
+	if (r.status != 3)
+		fail_msg("status %d: %s", r.status, r.err);
+	assert_true(pa_contains(r.err, "warning: nfdump:"));
+	assert_true(pa_contains(r.err, "skipped (--skip-bad-records)"));
+	assert_true(pa_contains(r.out, "No flow record could be read (nfdump:"));
+	assert_false(pa_contains(r.out, "holds none"));
+	pa_result_free(&r);
+	json_t *j = pa_load_json(out);
+	const char *unread = json_string_value(json_object_get(
+		json_object_get(j, "capture"), "unread"));
+	assert_non_null(unread);
+	assert_true(pa_contains(unread, "nfdump said:"));
+	assert_true(pa_contains(unread, "bad magic"));
+	json_decref(j);
 	/* A directory without nfcapd files. */
 	const char *dir = pa_tmp("nofiles");
 	assert_int_equal(mkdir(dir, 0755), 0);
@@ -384,6 +404,33 @@ static void test_nfdump_output(void **state)
 	assert_int_equal(json_integer_value(json_object_get(rec, "malformed")),
 	                 1);
 	assert_true(any_caveat(j, "1 malformed"));
+	assert_true(json_is_null(json_object_get(json_object_get(j, "capture"),
+	                                         "unread")));
+	json_decref(j);
+
+	/* nfdump read the records but said it skipped something (a file of
+	 * the directory that is not an nfcapd file) and exited 0: an error,
+	 * or with --skip-bad-records the records judged and a caveat that the
+	 * source was not read whole. */
+	fake_nfdump("[\n" REC("") ",\n" REV("") "]\n", 0,
+	            "Open file x: bad magic: 0x0A0D");
+	pa_runl(&r, "--flows", arg, "-q", NULL);
+	assert_int_equal(r.status, 2);
+	assert_true(pa_contains(r.err, "bad magic"));
+	pa_result_free(&r);
+	pa_runl(&r, "--flows", arg, "--skip-bad-records", "--json", out, "-q",
+	        NULL);
+	assert_int_equal(r.status, 0);
+	assert_true(pa_contains(r.err, "nfdump said: Open file x: bad magic"));
+	pa_result_free(&r);
+	j = pa_load_json(out);
+	cap = json_object_get(j, "capture");
+	assert_int_equal(json_integer_value(json_object_get(cap, "flows")), 1);
+	assert_true(pa_contains(json_string_value(json_object_get(cap, "unread")),
+	                        "nfdump said: Open file x: bad magic"));
+	assert_true(any_caveat(j, "A flow-record source was not read whole"));
+	assert_true(json_is_true(json_object_get(json_object_get(j, "summary"),
+	                                         "with_caveats")));
 	json_decref(j);
 
 	/* Not JSON at all, a record over 64 KiB, the output cut. */

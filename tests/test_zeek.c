@@ -1014,6 +1014,41 @@ static void directory(void **state)
 	snprintf(want, sizeof want, "%s:10:4: 1 fields where", path);
 	assert_true(pa_contains(err, want));
 
+	/* A file that cannot be read at all (empty: a logger that died, a
+	 * rotation cut short; a header that is not a conn.log's) is an
+	 * error; with skip_bad it is skipped, the other files are read, and
+	 * rs names the first one skipped and counts them. */
+	snprintf(path, sizeof path, "%s/conn.02:00:00-03:00:00.log", d);
+	snprintf(text, sizeof text, "%s%s\n", header(), row_at(7200, 4));
+	pa_write_file(path, text);
+	char empty[1024];
+	snprintf(empty, sizeof empty, "%s/conn.01:30:00-02:00:00.log", d);
+	pa_write_file(empty, "");
+	snprintf(path, sizeof path, "%s/conn.01:40:00-02:00:00.log", d);
+	pa_write_file(path, "#separator \\x\n");
+	assert_int_equal(read_path(d, false), -1);
+	snprintf(want, sizeof want, "%s: empty file (0 bytes)", empty);
+	assert_true(pa_contains(err, want));
+	assert_int_equal(read_path(d, true), 0);
+	assert_int_equal(nflows, 5);
+	assert_int_equal(flows[4].first_ns, S(7300));
+	assert_int_equal(rs.skipped, 2);
+	assert_true(pa_contains(rs.skipped_what, want));
+	assert_int_equal(unlink(empty), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(read_path(d, true), 0);
+	assert_int_equal(rs.skipped, 0);
+
+	/* When no file of the directory can be read, it is an error still. */
+	const char *allbad = pa_tmp("allbad");
+	assert_int_equal(mkdir(allbad, 0755), 0);
+	snprintf(path, sizeof path, "%s/conn.log", allbad);
+	pa_write_file(path, "");
+	assert_int_equal(read_path(allbad, true), -1);
+	assert_true(pa_contains(err, "no conn log in the directory could be "
+	                        "read"));
+	assert_true(pa_contains(err, "empty file (0 bytes)"));
+
 	/* No conn log at all. */
 	const char *e = pa_tmp("nologs");
 	assert_int_equal(mkdir(e, 0755), 0);
