@@ -286,6 +286,8 @@ struct cap_rec_stats {
 	                            * its end): cap_stats.truncated */
 	bool biflow_flags_guessed; /* nfdump: TCP biflows whose one flags
 	                            * field was split between the sides */
+	bool kinds_mixed;          /* merge: reports of records of different
+	                            * kinds (cap_stats.kind is the first's) */
 	/* --skip-bad-records: sources skipped whole or in part (a file of a
 	 * Zeek directory that cannot be read, what nfdump said it could not
 	 * read), and the first one's words ("FILE: why"); records.c makes

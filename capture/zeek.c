@@ -1551,7 +1551,6 @@ static int do_line(struct zctx *z, const char *line, size_t len)
 		at++;
 	int rc;
 	if (at < len && line[at] == '{') {
-		z->rs->records++;
 		memset(z->v, 0, sizeof z->v);
 		z->v_json = true;
 		rc = json_record(z, line, len, at);
@@ -1565,7 +1564,6 @@ static int do_line(struct zctx *z, const char *line, size_t len)
 		if (!z->have_fields)
 			return fail(z, 1, "not a Zeek conn.log: a record before "
 			            "any #fields header (and not a JSON object)");
-		z->rs->records++;
 		/* Each TSV record sets every column the header names, and
 		 * only those: clear what a JSON record left. */
 		if (z->v_json) {
@@ -1576,6 +1574,9 @@ static int do_line(struct zctx *z, const char *line, size_t len)
 	}
 	if (rc == 0)
 		rc = record_flow(z);
+	if (rc == 0)
+		z->rs->records++; /* handed on; a malformed one is counted in
+		                   * rs->malformed alone (bad) */
 	return rc < 0 ? -1 : 0;
 }
 
@@ -1765,7 +1766,6 @@ static int read_stream(struct zctx *z, const char *path)
 				discard = false; /* the end of a long line */
 			} else if (len > ZK_MAX_LINE) {
 				z->line++;
-				z->rs->records++;
 				rc = bad(z, ZK_MAX_LINE + 1, "a line longer than "
 				         "%u bytes", ZK_MAX_LINE) < 0 ? -1 : 0;
 			} else {
@@ -1779,7 +1779,6 @@ static int read_stream(struct zctx *z, const char *path)
 			start = end = 0;
 		} else if (end - start > ZK_MAX_LINE) {
 			z->line++;
-			z->rs->records++;
 			if (bad(z, ZK_MAX_LINE + 1, "a line longer than %u bytes",
 			        ZK_MAX_LINE) < 0) {
 				rc = -1;

@@ -554,6 +554,10 @@ void cls_words_not_audited(const struct cls_result *res,
 			        "exporter outside --exporter and was ignored, so "
 			        "nothing was checked.",
 			        (unsigned long long)st->rec.ignored_exporters);
+		else if (st->rec.records == 0 && st->rec.malformed)
+			cls_fmt(buf, len, "Every flow record read (%llu) was "
+			        "malformed and skipped, so nothing was checked.",
+			        (unsigned long long)st->rec.malformed);
 		else if (st->rec.records == 0 && st->unread[0])
 			cls_fmt(buf, len, "No flow record could be read (%.150s), "
 			        "so nothing was checked.", st->unread);

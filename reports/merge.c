@@ -886,9 +886,16 @@ static void merge_records(struct cap_stats *st, const json_t *r)
 	                                     "netflow" };
 	struct cap_rec_stats *rs = &st->rec;
 	const char *k = jstr(r, "kind");
-	for (unsigned i = 1; k && st->kind == CAP_SRC_PACKETS && i < 4; i++)
-		if (strcmp(k, kinds[i]) == 0)
+	for (unsigned i = 1; k && i < 4; i++) {
+		if (strcmp(k, kinds[i]) != 0)
+			continue;
+		if (st->kind == CAP_SRC_PACKETS)
 			st->kind = (enum cap_source_kind)i;
+		else if (st->kind != (enum cap_source_kind)i)
+			rs->kinds_mixed = true;
+	}
+	if (k && strcmp(k, "mixed") == 0)
+		rs->kinds_mixed = true;
 	rs->records += ju64(r, "records");
 	rs->paired += ju64(r, "paired");
 	rs->merged += ju64(r, "merged");

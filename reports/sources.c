@@ -128,6 +128,7 @@ json_t *rep_records_json(const struct cap_stats *st)
 	static const char *const kinds[] = { "packets", "zeek", "nfdump",
 	                                     "netflow" };
 	json_object_set_new(o, "kind", json_string(
+		rs->kinds_mixed ? "mixed" :
 		(unsigned)st->kind < 4 ? kinds[st->kind] : "unknown"));
 	json_object_set_new(o, "records", u64(rs->records));
 	json_object_set_new(o, "paired", u64(rs->paired));

@@ -577,6 +577,34 @@ static void test_nfdump_reports(void **state)
 	assert_int_equal(json_array_size(json_object_get(c, "linktypes")), 1);
 	assert_int_equal(json_integer_value(json_object_get(
 		json_object_get(j, "summary"), "flows")), 32);
+	assert_string_equal(json_string_value(json_object_get(rec, "kind")),
+	                    "nfdump");
+	json_decref(j);
+
+	/* With a Zeek report too: the records are of two kinds, and the
+	 * merged report does not call them all nfdump's. */
+	const char *log = pa_tmp("one.conn.log");
+	pa_write_file(log, "#separator \\x09\n#fields\tts\tuid\tid.orig_h\t"
+	              "id.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n"
+	              "1.0\tC1\t10.0.1.20\t40000\t10.0.0.5\t1960\ttcp\tSF\n");
+	char zarg[600];
+	snprintf(zarg, sizeof zarg, "zeek:%s", log);
+	const char *zj = pa_tmp("zeek.json");
+	pa_runl(&r, "--flows", zarg, "--json", zj, "-q", NULL);
+	pa_result_free(&r);
+	pa_runl(&r, "merge", js, zj, "--json", m, "-q", NULL);
+	assert_int_equal(r.status, 1);
+	pa_result_free(&r);
+	j = pa_load_json(m);
+	rec = json_object_get(json_object_get(j, "capture"), "records");
+	assert_string_equal(json_string_value(json_object_get(rec, "kind")),
+	                    "mixed");
+	assert_int_equal(json_integer_value(json_object_get(rec, "records")), 31);
+	json_t *schema = pa_load_json(pa_src("docs/report.schema.json"));
+	char where[512] = "report";
+	if (sch_check(schema, schema, j, where, sizeof where) != 0)
+		fail_msg("schema: %s", where);
+	json_decref(schema);
 	json_decref(j);
 }
 
