@@ -117,7 +117,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	rl_time(&l, f->last_ns);
 	rl_raw(&l, "\"", 1);
 	key(&l, "state");
-	rl_jstr(&l, rep_eve_state(cf->outcome));
+	rl_jstr(&l, rep_eve_state(cf));
 	key(&l, "initiator_inferred");
 	rl_lit(&l, f->initiator_inferred ? "true}" : "false}");
 	key(&l, "verdict");

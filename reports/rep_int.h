@@ -109,8 +109,8 @@ const char *rep_flow_service(const struct rep_input *in,
 const char *rep_no_packets_words(const struct cap_stats *st,
                                  const struct cap_options *co);
 const char *rep_truncated_words(const struct cap_stats *st);
-/* EVE's flow.state for an outcome: "new", "established" or "closed". */
-const char *rep_eve_state(unsigned outcome);
+/* EVE's flow.state of a judged flow: "new", "established" or "closed". */
+const char *rep_eve_state(const struct cls_flow *cf);
 
 /* Read a JSON report for merge/diff: a missing, empty, non-JSON or
  * non-report file is an error naming the file. 0, or -1 with err. The

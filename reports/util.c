@@ -424,12 +424,20 @@ const char *rep_truncated_words(const struct cap_stats *st)
 	       "yes: a source ended inside a flow record";
 }
 
-/* Suricata's flow states: "new" (no reply seen), "established", "closed". */
-const char *rep_eve_state(unsigned outcome)
+/* Suricata's flow states: "new" (no reply seen), "established", "closed".
+ * A TCP flow seen midstream is closed once a FIN went each way, or a RST
+ * either way, as the classifier's own closed outcome needs. */
+const char *rep_eve_state(const struct cls_flow *cf)
 {
-	switch (outcome) {
-	case CAP_OUT_ESTABLISHED:
+	const struct cap_flow *f = cf->flow;
+	const uint8_t fin = CAP_TH_FIN, rst = CAP_TH_RST;
+	switch (cf->outcome) {
 	case CAP_OUT_MIDSTREAM:
+		if (((f->flags[0] & fin) && (f->flags[1] & fin)) ||
+		    ((f->flags[0] | f->flags[1]) & rst))
+			return "closed";
+		return "established";
+	case CAP_OUT_ESTABLISHED:
 	case CAP_OUT_REPLIED:
 		return "established";
 	case CAP_OUT_CLOSED:

@@ -711,6 +711,31 @@ static void test_flows_csv(void **state)
 
 /* ---- JSON lines -------------------------------------------------------- */
 
+/* EVE's flow.state: a flow seen midstream is closed by a FIN each way or
+ * a RST, established otherwise; no reply is "new". */
+static void test_eve_state(void **state)
+{
+	(void)state;
+	struct cap_flow f;
+	memset(&f, 0, sizeof f);
+	struct cls_flow cf = { .flow = &f, .outcome = CAP_OUT_MIDSTREAM };
+	f.flags[0] = f.flags[1] = CAP_TH_ACK;
+	assert_string_equal(rep_eve_state(&cf), "established");
+	f.flags[0] |= CAP_TH_FIN;
+	assert_string_equal(rep_eve_state(&cf), "established");
+	f.flags[1] |= CAP_TH_FIN;
+	assert_string_equal(rep_eve_state(&cf), "closed");
+	f.flags[0] = f.flags[1] = CAP_TH_ACK;
+	f.flags[1] |= CAP_TH_RST;
+	assert_string_equal(rep_eve_state(&cf), "closed");
+	cf.outcome = CAP_OUT_ESTABLISHED;
+	assert_string_equal(rep_eve_state(&cf), "established");
+	cf.outcome = CAP_OUT_REJECTED;
+	assert_string_equal(rep_eve_state(&cf), "closed");
+	cf.outcome = CAP_OUT_UNANSWERED;
+	assert_string_equal(rep_eve_state(&cf), "new");
+}
+
 static void test_jsonl(void **state)
 {
 	(void)state;
@@ -812,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_text_verdict),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_flows_csv),
+		cmocka_unit_test(test_eve_state),
 		cmocka_unit_test(test_jsonl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
