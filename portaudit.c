@@ -447,6 +447,7 @@ static int audit(int argc, char **argv)
 	bool r_given = false;
 	bool packet_only_opt = false; /* -c -s -p -F: packets only */
 	const char *packet_only_name = NULL;
+	const char *live_only_name = NULL; /* -s -p: an interface only */
 
 	int c;
 	opterr = 0;
@@ -475,12 +476,12 @@ static int audit(int argc, char **argv)
 			if (copt.snaplen == 0)
 				copt.snaplen = 262144; /* tcpdump's -s 0: all */
 			packet_only_opt = true;
-			packet_only_name = "-s";
+			packet_only_name = live_only_name = "-s";
 			break;
 		case 'p':
 			copt.no_promisc = true;
 			packet_only_opt = true;
-			packet_only_name = "-p";
+			packet_only_name = live_only_name = "-p";
 			break;
 		case 'F': filter_file = optarg; break;
 		case 'Z':
@@ -666,6 +667,13 @@ static int audit(int argc, char **argv)
 	if (copt.duration > 0 && !copt.iface && !copt.collect)
 		usage_error("--duration applies to live capture (-i) and "
 		            "--collect");
+	/* A file keeps the snaplen it was captured with, and has no
+	 * interface or kernel buffer: said, not silently ignored. */
+	if (live_only_name && !copt.iface)
+		usage_error("%s applies to live capture (-i), not to -r FILE",
+		            live_only_name);
+	if (copt.buffer_kib && !copt.iface && !copt.collect)
+		usage_error("-B applies to live capture (-i) and --collect");
 	if (copt.interval && !copt.iface)
 		usage_error("--interval applies to live capture (-i)");
 	if (copt.interval) {
