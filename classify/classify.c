@@ -626,18 +626,23 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 		struct pick dp;
 		bool dyn = false;
 		if (d >= 0) {
-			/* The dynamic candidates of this port, else (the port
-			 * the endpoint mapper named) the control's service. */
-			if (best_of(c, dl, dn, f, sa, sb, &dp) && dp.enabled &&
-			    dp.dir_ok) {
-				for (uint32_t i = 0; i < dn; i++)
-					if (dl[i] == d)
-						evaluate(c, d, f, sa, sb, &dp);
-				dyn = true;
-			} else if (by_epm) {
+			/* The service whose control contact opened the port,
+			 * when its range holds the port or the endpoint mapper
+			 * named it; else the best dynamic row of this port (a
+			 * peer that is a device of two products). Either must
+			 * take this peer: a contact does not make a port
+			 * expected for a service whose devices the peer is not
+			 * one of. */
+			bool in_range = by_epm;
+			for (uint32_t i = 0; i < dn && !in_range; i++)
+				in_range = dl[i] == d;
+			if (in_range) {
 				evaluate(c, d, f, sa, sb, &dp);
-				dyn = true;
+				dyn = dp.dir_ok && dp.dev_ok;
 			}
+			if (!dyn && best_of(c, dl, dn, f, sa, sb, &dp) &&
+			    dp.enabled && dp.dir_ok && dp.dev_ok)
+				dyn = true;
 		} else if (dn && allow_hold && !c->finished) {
 			struct pick hp;
 			if (best_of(c, dl, dn, f, sa, sb, &hp) && hp.enabled &&

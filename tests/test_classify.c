@@ -147,6 +147,9 @@ static const char cat_yaml[] =
 	"    direction: outbound\n"
 	"    purpose: radius\n";
 
+/* Rows a test appends to the catalog's services (NULL: none). */
+static const char *cat_extra;
+
 #define SRV "10.0.0.1"
 #define SRV2 "10.0.0.2"
 #define PEER "10.9.0.5"
@@ -203,9 +206,13 @@ static struct env *env_new(const char *profile, uint16_t base,
 	struct env *e = calloc(1, sizeof *e);
 	assert_non_null(e);
 	struct cat_error err;
+	size_t ylen = sizeof cat_yaml + (cat_extra ? strlen(cat_extra) : 0);
+	char *yaml = malloc(ylen);
+	assert_non_null(yaml);
+	snprintf(yaml, ylen, "%s%s", cat_yaml, cat_extra ? cat_extra : "");
 	int rc = cat_load_buffer(&e->cat, "test.yaml",
-	                         (const unsigned char *)cat_yaml,
-	                         strlen(cat_yaml), &err);
+	                         (const unsigned char *)yaml, strlen(yaml), &err);
+	free(yaml);
 	if (rc != 0)
 		fail_msg("%s", err.msg);
 	if (profile) {
@@ -840,6 +847,49 @@ static void test_wmi_window(void **state)
 	EXPECT(&e->rec[3], CLS_V_UNEXPECTED, "-", "TCP 49702");
 	assert_int_equal(e->res->summary.expected, 2);
 	assert_int_equal(e->res->summary.unexpected, 2);
+	env_free(e);
+}
+
+/* Two products' WMI rows (cucm: 49152-65535, cube: 1024-65535), each
+ * with its devices. A contact on 135 makes a dynamic port expected only
+ * for a service the peer is a device of: not cube's 1024-65535 for a
+ * cucm device, which stays unexpected as without the contact. */
+static void test_dynamic_device_of(void **state)
+{
+	(void)state;
+	cat_extra = "  - id: cube-wmi\n"
+	            "    product: cube\n"
+	            "    protocol: tcp\n"
+	            "    ports: [135]\n"
+	            "    dynamic: \"1024-65535\"\n"
+	            "    direction: outbound\n"
+	            "    purpose: wmi\n";
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new("products:\n"
+	                        "  - id: cucm\n    devices: [10.9.0.0/24]\n"
+	                        "  - id: cube\n    devices: [10.8.0.1]\n",
+	                        0, s, 0, NULL);
+	cat_extra = NULL;
+	EXPECT(one(e, 6, SRV, 40000, PEER, 135, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-wmi", "expected");
+	/* In cucm's range: its dynamic port. */
+	EXPECT(one(e, 6, SRV, 40001, PEER, 49700, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-wmi", "dynamic port of cucm-wmi");
+	/* Only in cube's range, and the peer is no cube device. */
+	EXPECT(one(e, 6, SRV, 40002, PEER, 3000, CAP_OUT_CLOSED),
+	       CLS_V_UNEXPECTED, "-", "TCP 3000");
+	/* The endpoint mapper named a port outside cucm's range: still
+	 * cucm's, its contact's service. */
+	struct cap_flow c = mk(e, 6, SRV, 40003, PEER, 135, CAP_OUT_CLOSED);
+	c.epm_port = 5000;
+	feed(e, &c);
+	EXPECT(one(e, 6, SRV, 40004, PEER, 5000, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cucm-wmi", "endpoint mapper");
+	/* cube's device: its 135, then its dynamic port. */
+	EXPECT(one(e, 6, SRV, 40005, "10.8.0.1", 135, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cube-wmi", "expected");
+	EXPECT(one(e, 6, SRV, 40006, "10.8.0.1", 3000, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "cube-wmi", "dynamic port of cube-wmi");
 	env_free(e);
 }
 
@@ -2166,6 +2216,7 @@ int main(void)
 		cmocka_unit_test(test_changed_base),
 		cmocka_unit_test(test_wmi_window),
 		cmocka_unit_test(test_wmi_epm_port),
+		cmocka_unit_test(test_dynamic_device_of),
 		cmocka_unit_test(test_carry_to_next_interval),
 		cmocka_unit_test(test_dynamic_before_control),
 		cmocka_unit_test(test_dynamic_many_pairs_held),
