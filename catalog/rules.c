@@ -346,20 +346,18 @@ static void build_service(struct ruleset *rs, const struct catalog *cat,
 	struct portset ps;
 	portset_of_service(&ps, s);
 
-	const struct cat_prefix *cand = NULL;
+	/* The peers the audit expects (classify.c, evaluate): the product's
+	 * devices and the other servers, or any address when the product
+	 * lists no devices; `internal` alike (the product's own hosts). */
+	struct cat_prefix *cand = NULL;
 	uint32_t ncand = 0;
-	bool any = false;
-	if (s->dir == CAT_DIR_INTERNAL) {
-		cand = srv;
-		ncand = nsrv;
-	} else {
-		const struct cat_profile_product *pp = profile_product(prof, s->product);
-		if (pp && pp->ndevices) {
-			cand = pp->devices;
-			ncand = pp->ndevices;
-		} else {
-			any = true;
-		}
+	const struct cat_profile_product *pp = profile_product(prof, s->product);
+	bool any = !(pp && pp->ndevices);
+	if (!any) {
+		ncand = pp->ndevices + nsrv;
+		cand = xrealloc(NULL, ncand * sizeof *cand);
+		memcpy(cand, pp->devices, pp->ndevices * sizeof *cand);
+		memcpy(cand + pp->ndevices, srv, nsrv * sizeof *cand);
 	}
 	uint8_t protos[2];
 	unsigned nproto = 0;
@@ -373,28 +371,31 @@ static void build_service(struct ruleset *rs, const struct catalog *cat,
 	uint32_t made = 0;
 	for (uint32_t a = 0; a < nsrv; a++) {
 		const struct cat_prefix *S = &srv[a];
+		/* Between two servers any service is expected either way
+		 * (classify.c): the other servers get the direction the
+		 * service's own does not give them. */
+		uint32_t nother = 0;
+		struct cat_prefix *other = peers_for(srv, nsrv, S->family, S,
+		                                     &nother);
 		struct cat_prefix *peers = NULL;
 		uint32_t npeers = 0;
-		if (!any) {
-			peers = peers_for(cand, ncand, S->family,
-			                  s->dir == CAT_DIR_INTERNAL ? S : NULL, &npeers);
-			if (npeers == 0) {
-				free(peers);
-				continue;
-			}
-		}
+		if (!any)
+			peers = peers_for(cand, ncand, S->family, S, &npeers);
 		for (unsigned d = 0; d < 2; d++) {
-			if ((d == 0 && !dir_in) || (d == 1 && !dir_out))
+			bool own = d == 0 ? dir_in : dir_out;
+			const struct cat_prefix *use = own ? peers : other;
+			uint32_t nuse = own ? npeers : nother;
+			if ((own && !any && nuse == 0) || (!own && nuse == 0))
 				continue;
 			for (unsigned p = 0; p < nproto; p++) {
 				struct rule *r = rule_new(rs, si, RK_ALLOW);
 				r->proto = protos[p];
 				r->in = d == 0;
 				r->server = S;
-				r->npeers = npeers;
-				if (npeers) {
-					r->peers = xrealloc(NULL, npeers * sizeof *peers);
-					memcpy(r->peers, peers, npeers * sizeof *peers);
+				r->npeers = nuse;
+				if (nuse) {
+					r->peers = xrealloc(NULL, nuse * sizeof *use);
+					memcpy(r->peers, use, nuse * sizeof *use);
 				}
 				r->ports = ps;
 				if (S->family == 6)
@@ -405,6 +406,7 @@ static void build_service(struct ruleset *rs, const struct catalog *cat,
 			}
 		}
 		free(peers);
+		free(other);
 	}
 	/* Multicast (auto-discovery): what arrives is addressed to the group,
 	 * not to the server, so the inbound side also accepts the multicast
@@ -438,10 +440,12 @@ static void build_service(struct ruleset *rs, const struct catalog *cat,
 	if (made == 0) {
 		struct rule *r = rule_new(rs, si, RK_NONE);
 		r->ports = ps;
-		r->why = s->dir == CAT_DIR_INTERNAL ?
-		         "internal, and no other server address of the same family" :
-		         "no device of the product has the address family of a server";
+		r->why = nsrv > 1 ? "no device of the product and no other server "
+		         "has the address family of a server" :
+		         "no device of the product has the address family of a "
+		         "server";
 	}
+	free(cand);
 }
 
 static void rules_build(struct ruleset *rs, const struct catalog *cat,

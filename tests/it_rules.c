@@ -14,6 +14,8 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +71,7 @@ static const char cat_yaml[] =
 	"    direction: outbound\n"
 	"    purpose: Many ports\n"
 	"  - id: t-int\n"
-	"    product: base\n"
+	"    product: vend\n"
 	"    protocol: tcp\n"
 	"    ports: [4100]\n"
 	"    direction: internal\n"
@@ -315,25 +317,57 @@ static void test_csv_own_catalog(void **state)
 	char *out = rules(prof, "csv", "--catalog", cat, NULL);
 	const char *want =
 		"service,group,protocol,direction,src,dst,dst_ports,purpose\n"
-		"t-base,Base Ports,tcp,inbound,any,10.0.0.5,1960,\"The \"\"main\"\" port, "
-		"with a comma \xe2\x80\x93 and a dash\"\n"
-		"t-base,Base Ports,tcp,inbound,any,2001:db8::5,1960,\"The \"\"main\"\" port, "
-		"with a comma \xe2\x80\x93 and a dash\"\n"
-		"t-base,Base Ports,tcp,inbound,any,10.0.0.6,1960,\"The \"\"main\"\" port, "
-		"with a comma \xe2\x80\x93 and a dash\"\n"
-		"t-many,\"Vendor, Inc.\",tcp,outbound,10.0.0.5,192.0.2.0/24,1001 1003 1005 "
+		"t-base,Base Ports,tcp,inbound,any,10.0.0.5,1960,\"The \"\"main\"\" "
+		"port, with a comma \xe2\x80\x93 and a dash\"\n"
+		"t-base,Base Ports,tcp,outbound,10.0.0.5,10.0.0.6,1960,\"The "
+		"\"\"main\"\" port, with a comma \xe2\x80\x93 and a dash\"\n"
+		"t-base,Base Ports,tcp,inbound,any,2001:db8::5,1960,\"The \"\"main\"\" "
+		"port, with a comma \xe2\x80\x93 and a dash\"\n"
+		"t-base,Base Ports,tcp,inbound,any,10.0.0.6,1960,\"The \"\"main\"\" "
+		"port, with a comma \xe2\x80\x93 and a dash\"\n"
+		"t-base,Base Ports,tcp,outbound,10.0.0.6,10.0.0.5,1960,\"The "
+		"\"\"main\"\" port, with a comma \xe2\x80\x93 and a dash\"\n"
+		"t-many,\"Vendor, Inc.\",tcp,inbound,10.0.0.6,10.0.0.5,1001 1003 1005 "
 		"1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 1031 "
 		"2000-2010,Many ports\n"
-		"t-many,\"Vendor, Inc.\",tcp,outbound,2001:db8::5,2001:db8:9::1,1001 1003 "
+		"t-many,\"Vendor, Inc.\",tcp,outbound,10.0.0.5,192.0.2.0/24,1001 1003 "
 		"1005 1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 1031 "
 		"2000-2010,Many ports\n"
-		"t-many,\"Vendor, Inc.\",tcp,outbound,10.0.0.6,192.0.2.0/24,1001 1003 1005 "
+		"t-many,\"Vendor, Inc.\",tcp,outbound,10.0.0.5,10.0.0.6,1001 1003 1005 "
 		"1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 1031 "
 		"2000-2010,Many ports\n"
-		"t-int,Base Ports,tcp,inbound,10.0.0.6,10.0.0.5,4100,Between our servers\n"
-		"t-int,Base Ports,tcp,outbound,10.0.0.5,10.0.0.6,4100,Between our servers\n"
-		"t-int,Base Ports,tcp,inbound,10.0.0.5,10.0.0.6,4100,Between our servers\n"
-		"t-int,Base Ports,tcp,outbound,10.0.0.6,10.0.0.5,4100,Between our servers\n"
+		"t-many,\"Vendor, Inc.\",tcp,outbound,2001:db8::5,2001:db8:9::1,1001 "
+		"1003 1005 1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 "
+		"1031 2000-2010,Many ports\n"
+		"t-many,\"Vendor, Inc.\",tcp,inbound,10.0.0.5,10.0.0.6,1001 1003 1005 "
+		"1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 1031 "
+		"2000-2010,Many ports\n"
+		"t-many,\"Vendor, Inc.\",tcp,outbound,10.0.0.6,192.0.2.0/24,1001 1003 "
+		"1005 1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 1031 "
+		"2000-2010,Many ports\n"
+		"t-many,\"Vendor, Inc.\",tcp,outbound,10.0.0.6,10.0.0.5,1001 1003 1005 "
+		"1007 1009 1011 1013 1015 1017 1019 1021 1023 1025 1027 1029 1031 "
+		"2000-2010,Many ports\n"
+		"t-int,\"Vendor, Inc.\",tcp,inbound,192.0.2.0/24,10.0.0.5,4100,Between "
+		"our servers\n"
+		"t-int,\"Vendor, Inc.\",tcp,inbound,10.0.0.6,10.0.0.5,4100,Between our "
+		"servers\n"
+		"t-int,\"Vendor, "
+		"Inc.\",tcp,outbound,10.0.0.5,192.0.2.0/24,4100,Between our servers\n"
+		"t-int,\"Vendor, Inc.\",tcp,outbound,10.0.0.5,10.0.0.6,4100,Between "
+		"our servers\n"
+		"t-int,\"Vendor, "
+		"Inc.\",tcp,inbound,2001:db8:9::1,2001:db8::5,4100,Between our servers\n"
+		"t-int,\"Vendor, "
+		"Inc.\",tcp,outbound,2001:db8::5,2001:db8:9::1,4100,Between our servers\n"
+		"t-int,\"Vendor, Inc.\",tcp,inbound,192.0.2.0/24,10.0.0.6,4100,Between "
+		"our servers\n"
+		"t-int,\"Vendor, Inc.\",tcp,inbound,10.0.0.5,10.0.0.6,4100,Between our "
+		"servers\n"
+		"t-int,\"Vendor, "
+		"Inc.\",tcp,outbound,10.0.0.6,192.0.2.0/24,4100,Between our servers\n"
+		"t-int,\"Vendor, Inc.\",tcp,outbound,10.0.0.6,10.0.0.5,4100,Between "
+		"our servers\n"
 		"t-local,Base Ports,tcp,local,loopback,loopback,1961,Loopback only\n";
 	if (strcmp(out, want) != 0) {
 		fprintf(stderr, "got:\n%s\nwant:\n%s\n", out, want);
@@ -345,8 +379,10 @@ static void test_csv_own_catalog(void **state)
 	out = rules(prof, "csv", "--catalog", cat, "--server", "192.0.2.77", NULL);
 	want_line(out, "t-base,Base Ports,tcp,inbound,any,192.0.2.77,1960,");
 	assert_null(strstr(out, "10.0.0.5"));
-	/* One server: internal has nobody to talk to. */
-	no_line(out, "t-int,");
+	/* One server: internal is between it and the product's devices. */
+	want_line(out, "t-int,\"Vendor, Inc.\",tcp,inbound,192.0.2.0/24,192.0.2.77,"
+	          "4100,");
+	no_line(out, "t-int,\"Vendor, Inc.\",tcp,inbound,10.0.0.6,");
 	free(out);
 	struct pa_result r;
 	pa_runl(&r, "rules", "--profile", prof, "--catalog", cat, "--base-port",
@@ -454,8 +490,10 @@ static void test_nft(void **state)
 	out = rules(prof, "nft", "--catalog", cat, NULL);
 	want_line(out, "ip daddr 10.0.0.5 tcp dport 1960 accept comment \"t-base: The "
 	          "'main' port, with a comma - and a dash\"");
-	want_line(out, "ip saddr 10.0.0.6 ip daddr 10.0.0.5 tcp dport 4100 accept");
-	want_line(out, "ip saddr 10.0.0.5 ip daddr 192.0.2.0/24 tcp dport { 1001, ");
+	want_line(out, "ip saddr { 192.0.2.0/24, 10.0.0.6 } ip daddr 10.0.0.5 tcp "
+	          "dport 4100 accept");
+	want_line(out, "ip saddr 10.0.0.5 ip daddr { 192.0.2.0/24, 10.0.0.6 } tcp "
+	          "dport { 1001, ");
 	check_comments(out, "accept");
 	pa_write_file(f, out);
 	pa_exec(&r, NULL, argv);
@@ -563,11 +601,204 @@ static void test_iptables_split(void **state)
 	want_line(out, "-A INPUT -p tcp -d 10.0.0.5 --dport 1960 -m comment --comment "
 	          "\"t-base: The 'main' port, with a comma - and a dash\" -j ACCEPT\n");
 	want_line(out, "-A INPUT -p tcp -s 10.0.0.6 -d 10.0.0.5 --dport 4100 ");
+	want_line(out, "-A INPUT -p tcp -s 192.0.2.0/24 -d 10.0.0.5 --dport 4100 ");
+	/* between servers, the direction the service does not give them */
+	want_line(out, "-A OUTPUT -p tcp -s 10.0.0.5 -d 10.0.0.6 --dport 1960 ");
 	/* 192.0.2.1 lies inside 192.0.2.0/24: one rule, not two. */
 	assert_null(strstr(out, "-d 192.0.2.1 "));
 	assert_null(strstr(out, "7777"));
 	ipt_check("iptables-restore", out);
 	free(out);
+}
+
+/* ---- the rules allow what the audit expects ------------------------------ */
+
+/* Two servers, products with and without devices, LDAP off; flows of
+ * every kind the audit tells apart: devices and other peers, server to
+ * server on inbound, outbound and internal services, internal with a
+ * device and without, DCE/RPC dynamic ports after their 135 (a device of
+ * the product whose range holds the port, and one whose range does not),
+ * a disabled feature, a reserved offset. */
+static const char agree_yaml[] =
+	"site: Agreement\n"
+	"servers:\n"
+	"  - name: mon\n"
+	"    addresses: [10.0.0.5]\n"
+	"  - name: mgmt\n"
+	"    addresses: [10.0.0.6]\n"
+	"features:\n"
+	"  ldap: false\n"
+	"products:\n"
+	"  - id: cisco-cucm\n"
+	"    devices: [10.1.0.11]\n"
+	"  - id: avaya-aacc\n"
+	"    devices: [10.8.0.1]\n"
+	"  - id: ms-skype\n"
+	"    devices: [10.7.0.0/24]\n"
+	"  - id: cra\n"
+	"    devices: [10.6.0.0/24]\n"
+	"  - id: media-integrity\n";
+
+static const char agree_flows[] =
+	"host mon 10.0.0.5\n"
+	"host mgmt 10.0.0.6\n"
+	"tcp 10.1.0.11:40000 > mon:1960 established\n"
+	"tcp mon:40001 > 10.1.0.11:8443 established\n"
+	"tcp mon:40002 > 10.1.0.99:8443 established\n"
+	"tcp mon:40003 > mgmt:1960 established\n"
+	"tcp mgmt:40004 > mon:5432 established\n"
+	"tcp mon:40005 > mgmt:25 established\n"
+	"tcp 10.6.0.5:40006 > mon:4000 established\n"
+	"tcp 10.9.0.9:40007 > mon:4000 established\n"
+	"tcp 10.9.0.9:40008 > mon:15672 established\n"
+	"tcp mon:40009 > mgmt:4000 established\n"
+	"tcp mon:40010 > 10.8.0.1:135 established\n"
+	"tcp mon:40011 > 10.8.0.1:3000 established\n"
+	"tcp mon:40012 > 10.7.0.9:135 established\n"
+	"tcp mon:40013 > 10.7.0.9:50000 established\n"
+	"tcp mon:40014 > 10.7.0.9:3000 established\n"
+	"tcp 10.7.0.9:40015 > mon:3000 established\n"
+	"tcp mon:40016 > 10.9.0.9:389 established\n"
+	"tcp 10.9.0.9:40017 > mon:1963 established\n"
+	"udp mon:40018 > 10.1.0.11:161 request-response\n"
+	"udp mon:40019 > 10.1.0.99:161 request-response\n";
+
+static bool in_prefix(const char *addr, const char *pfx)
+{
+	if (strcmp(pfx, "any") == 0)
+		return true;
+	char a[64];
+	snprintf(a, sizeof a, "%s", pfx);
+	char *slash = strchr(a, '/');
+	unsigned len = 32;
+	if (slash) {
+		*slash = 0;
+		len = (unsigned)strtoul(slash + 1, NULL, 10);
+	}
+	struct in_addr x, y;
+	if (inet_pton(AF_INET, addr, &x) != 1 || inet_pton(AF_INET, a, &y) != 1)
+		return false;
+	uint32_t m = len ? ~0u << (32 - len) : 0;
+	return (ntohl(x.s_addr) & m) == (ntohl(y.s_addr) & m);
+}
+
+static bool in_ports(unsigned port, const char *list)
+{
+	const char *p = list;
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		if (port >= lo && port <= hi)
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+struct csv_rule { char *f[8]; };
+
+/* A row of the CSV ruleset lets the flow through the server's chain:
+ * `in` the responder's input, else the initiator's output. */
+static bool row_allows(const struct csv_rule *r, bool in, const char *proto,
+                       const char *src, const char *dst, unsigned port)
+{
+	if (strcmp(r->f[2], proto) != 0 ||
+	    strcmp(r->f[3], in ? "inbound" : "outbound") != 0)
+		return false;
+	if (in ? strcmp(r->f[5], dst) != 0 : strcmp(r->f[4], src) != 0)
+		return false;
+	return in_prefix(in ? src : dst, in ? r->f[4] : r->f[5]) &&
+	       in_ports(port, r->f[6]);
+}
+
+static void test_rules_agree_with_audit(void **state)
+{
+	(void)state;
+	const char *prof = pa_tmp("agree.yaml"), *fl = pa_tmp("agree.flows");
+	const char *pcap = pa_tmp("agree.pcap"), *jl = pa_tmp("agree.jsonl");
+	pa_write_file(prof, agree_yaml);
+	pa_write_file(fl, agree_flows);
+	struct pa_result r;
+	const char *gen[] = { getenv("PCAPGEN"), fl, pcap, NULL };
+	pa_exec(&r, NULL, gen);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+	pa_runl(&r, "-r", pcap, "--profile", prof, "--jsonl", jl, "-q", NULL);
+	assert_int_equal(r.status, 1);
+	pa_result_free(&r);
+
+	char *csv = rules(prof, "csv", NULL);
+	struct csv_rule rows[512];
+	unsigned nrows = 0;
+	const char *p = csv;
+	char *hdr[8];
+	int nh = csv_record(&p, hdr, 8);
+	for (int i = 0; i < nh; i++)
+		free(hdr[i]);
+	while (nrows < 512) {
+		int n = csv_record(&p, rows[nrows].f, 8);
+		if (n == 0)
+			break;
+		assert_int_equal(n, 8);
+		nrows++;
+	}
+	free(csv);
+
+	size_t len;
+	char *text = pa_read_file(jl, &len);
+	assert_non_null(text);
+	unsigned nflows = 0, bad = 0, expected = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_error_t je;
+		json_t *e = json_loads(l, 0, &je);
+		assert_non_null(e);
+		const char *type = json_string_value(json_object_get(e, "event_type"));
+		if (strcmp(type, "flow") != 0) {
+			json_decref(e);
+			continue;
+		}
+		nflows++;
+		const char *src = json_string_value(json_object_get(e, "src_ip"));
+		const char *dst = json_string_value(json_object_get(e, "dest_ip"));
+		unsigned port = (unsigned)json_integer_value(json_object_get(e,
+		                                            "dest_port"));
+		const char *proto = strcmp(json_string_value(json_object_get(e,
+		                    "proto")), "TCP") == 0 ? "tcp" : "udp";
+		const char *verdict = json_string_value(json_object_get(e,
+		                                        "verdict"));
+		bool src_srv = strcmp(src, "10.0.0.5") == 0 ||
+		               strcmp(src, "10.0.0.6") == 0;
+		bool dst_srv = strcmp(dst, "10.0.0.5") == 0 ||
+		               strcmp(dst, "10.0.0.6") == 0;
+		bool out_ok = !src_srv, in_ok = !dst_srv;
+		for (unsigned i = 0; i < nrows; i++) {
+			out_ok |= row_allows(&rows[i], false, proto, src, dst, port);
+			in_ok |= row_allows(&rows[i], true, proto, src, dst, port);
+		}
+		bool allowed = out_ok && in_ok;
+		bool exp = strcmp(verdict, "expected") == 0;
+		expected += exp;
+		if (allowed != exp) {
+			fprintf(stderr, "%s %s -> %s:%u: audit %s (%s), rules %s\n",
+			        proto, src, dst, port, verdict,
+			        json_string_value(json_object_get(e, "reason")),
+			        allowed ? "allow it" : "drop it");
+			bad++;
+		}
+		json_decref(e);
+	}
+	free(text);
+	for (unsigned i = 0; i < nrows; i++)
+		for (int k = 0; k < 8; k++)
+			free(rows[i].f[k]);
+	assert_int_equal(nflows, 20);
+	/* not a test that passes by judging nothing expected */
+	assert_int_equal(expected, 14);
+	assert_int_equal(bad, 0);
 }
 
 /* ---- BPF ---------------------------------------------------------------- */
@@ -917,6 +1148,7 @@ int main(void)
 		cmocka_unit_test(test_nft),
 		cmocka_unit_test(test_iptables),
 		cmocka_unit_test(test_iptables_split),
+		cmocka_unit_test(test_rules_agree_with_audit),
 		cmocka_unit_test(test_bpf),
 		cmocka_unit_test(test_doc_bpf),
 		cmocka_unit_test(test_load_everything),

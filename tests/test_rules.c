@@ -155,21 +155,50 @@ static void test_build(void **state)
 
 	struct ruleset rs;
 	rules_build(&rs, &cat, &prof, srv, 3);
-	/* s-in: 3 servers, any peer; s-out: 3 (one device per family);
-	 * s-int: 2 IPv4 servers x 2 directions; s-local: one marker. */
-	assert_int_equal(rs.n, 3 + 3 + 4 + 1);
+	/* s-in: 3 servers, any peer in, and out to the other IPv4 server
+	 * (between servers any service goes either way, as the audit
+	 * judges); s-out: out to the device of each family and the other
+	 * server, in from the other server; s-int (base: no devices, so
+	 * any peer, as the audit judges) both ways on 3 servers; s-local:
+	 * one marker. */
+	unsigned per[4] = { 0, 0, 0, 0 };
+	for (uint32_t i = 0; i < rs.n; i++)
+		per[rs.r[i].svc]++;
+	assert_int_equal(per[0], 3 + 2);
+	assert_int_equal(per[1], 3 + 2);
+	assert_int_equal(per[2], 3 * 2);
+	assert_int_equal(per[3], 1);
+	char b[64];
 	for (uint32_t i = 0; i < rs.n; i++) {
 		const struct rule *r = &rs.r[i];
 		if (r->kind != RK_ALLOW)
 			continue;
 		for (uint32_t k = 0; k < r->npeers; k++)
 			assert_int_equal(r->peers[k].family, r->server->family);
+		if (r->server != &srv[0])
+			continue;
+		if (r->svc == 0 && !r->in) { /* 10.0.0.5 -> 10.0.0.6 */
+			assert_int_equal(r->npeers, 1);
+			prefix_str(&r->peers[0], b, sizeof b);
+			assert_string_equal(b, "10.0.0.6");
+		}
+		if (r->svc == 1 && !r->in) { /* the device and the server */
+			assert_int_equal(r->npeers, 2);
+			prefix_str(&r->peers[0], b, sizeof b);
+			assert_string_equal(b, "192.0.2.1");
+			prefix_str(&r->peers[1], b, sizeof b);
+			assert_string_equal(b, "10.0.0.6");
+			assert_int_equal(r->ports.n, 3); /* 1001, 2001, 49152-65535 */
+		}
+		if (r->svc == 1 && r->in) { /* from the other server only */
+			assert_int_equal(r->npeers, 1);
+			prefix_str(&r->peers[0], b, sizeof b);
+			assert_string_equal(b, "10.0.0.6");
+		}
+		if (r->svc == 2)
+			assert_int_equal(r->npeers, 0);
 	}
-	assert_int_equal(rs.r[3].svc, 1);
-	assert_false(rs.r[3].in);
-	assert_int_equal(rs.r[3].npeers, 1);
-	assert_int_equal(rs.r[3].ports.n, 3); /* 1001, 2001, 49152-65535 */
-	assert_int_equal(rs.r[10].kind, RK_LOCAL);
+	assert_int_equal(rs.r[rs.n - 1].kind, RK_LOCAL);
 	ruleset_free(&rs);
 
 	/* Devices of one family only: the other server gets a note. */
