@@ -663,8 +663,18 @@ static uint32_t create(struct cap_flowtab *t, const struct cap_packet *p,
 			inferred = 1;
 		}
 	} else if (p->proto == 17) {
-		if (responder_guess(t, k) == 1) {
+		/* The first sender opens, unless the port model says the
+		 * other side serves; with service ports on both sides (RADIUS
+		 * 1813 and 1646, SNMP 161 and 162) the port order decided,
+		 * and a reply whose request came before the capture (or went
+		 * uncaptured) may be first: a guess either way, which classify
+		 * may turn (docs/classify.md). */
+		int g = responder_guess(t, k);
+		if (g == 1) {
 			turn = true;
+			inferred = 1;
+		} else if (g == 0 && service_port(t->ports, 17, k->sport) &&
+		           service_port(t->ports, 17, k->dport)) {
 			inferred = 1;
 		}
 	} else if (k->kind) {

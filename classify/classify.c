@@ -177,6 +177,21 @@ static bool succeeded(const struct cat_service *s, const struct cap_flow *f)
 }
 
 
+/* A TCP attempt of which only the initiator's packets were captured, but
+ * whose initiator set ACK after its SYN (an ACK, data, a FIN): it got the
+ * SYN-ACK, which the capture missed (asymmetric routing, a tap or SPAN
+ * port that sees one direction). Its reply went unseen; it was not
+ * refused. A SYN, its retransmissions, even a RST, carry no ACK. */
+unsigned cls_unsure_of(const struct cap_flow *f)
+{
+	if (f->reply_unsure)
+		return f->reply_unsure;
+	if (f->proto == 6 && f->pkts[0] && !f->pkts[1] &&
+	    (f->flags[0] & CAP_TH_SYN) && (f->flags[0] & CAP_TH_ACK))
+		return CLS_UNSURE_UNSEEN;
+	return 0;
+}
+
 /* An attempt at a service, within its rules: expected when it succeeded
  * (*ok, W_EXPECTED), blocked when it failed (W_BLOCKED), and expected
  * without *ok when it shows neither: resets alone (W_RESET_ONLY), or no
@@ -196,7 +211,7 @@ static enum cls_verdict attempt(const struct cat_service *s,
 		*why = W_EXPECTED;
 		return CLS_V_EXPECTED;
 	}
-	if (f->reply_unsure) {
+	if (cls_unsure_of(f)) {
 		*why = W_UNSURE;
 		return CLS_V_EXPECTED;
 	}
@@ -340,7 +355,7 @@ static void emit(struct cls *c, const struct cap_flow *f, enum cls_verdict v,
 	}
 	c->flow_ids++;
 	if (reason->why == W_UNSURE)
-		c->unsure[f->reply_unsure == CAP_UNSURE_END ? 0 : 1]++;
+		c->unsure[cls_unsure_of(f) - 1]++;
 	if (v != CLS_V_NONE) {
 		sm->flows++;
 		if (server >= 0 && (uint32_t)server < c->res.nservers)
@@ -597,7 +612,7 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 	/* A control-port contact (TCP 135): remember it for dynamic ports. */
 	int32_t ctrl_svc = -1;
 	if (f->proto == 6 && c->ctrl && have) {
-		struct pick cp;
+		struct pick cp = { .svc = -1 };
 		bool found = false;
 		for (uint32_t i = 0; i < n; i++) {
 			const struct cat_service *s = &c->cat->services[list[i]];
@@ -609,8 +624,10 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 				cp = p;
 			found = true;
 		}
+		/* (an attempt whose SYN-ACK went uncaptured got through) */
 		if (found && f->outcome != CAP_OUT_REJECTED &&
-		    f->outcome != CAP_OUT_UNANSWERED &&
+		    (f->outcome != CAP_OUT_UNANSWERED ||
+		     cls_unsure_of(f) == CLS_UNSURE_UNSEEN) &&
 		    f->outcome != CAP_OUT_UNREACHABLE)
 			ctrl_svc = cp.svc;
 	}
@@ -785,12 +802,16 @@ void cls_flow(const struct cap_flow *f, void *ctx)
 	if (!c || !f || c->finished)
 		return;
 	if (f->proto == 6) {
-		/* One side only: packets one way, and no answer in its state
-		 * (a Zeek log without packet counts has SF flows of none). */
+		/* One side only: packets one way (a responder's SYN-ACK and
+		 * FIN alone make a "closed" flow of one side), or none either
+		 * way counted and no answer in its state (a Zeek log without
+		 * packet counts). */
 		c->tcp_flows++;
-		if ((!f->pkts[0] || !f->pkts[1]) &&
-		    f->outcome != CAP_OUT_ESTABLISHED &&
-		    f->outcome != CAP_OUT_CLOSED && f->outcome != CAP_OUT_REJECTED)
+		if ((!f->pkts[0] != !f->pkts[1]) ||
+		    (!f->pkts[0] && !f->pkts[1] &&
+		     f->outcome != CAP_OUT_ESTABLISHED &&
+		     f->outcome != CAP_OUT_CLOSED &&
+		     f->outcome != CAP_OUT_REJECTED))
 			c->tcp_oneside++;
 	} else if (f->pkts[0] && f->pkts[1]) {
 		c->other_twoway++;
@@ -1138,6 +1159,12 @@ const struct cls_result *cls_finish(struct cls *c, const struct cap_stats *st)
 		caveat(c, "%llu attempt(s) without a sampled reply were not "
 		       "judged blocked: under sampling, a reply may go "
 		       "unsampled.", (unsigned long long)c->unsure[1]);
+	if (c->unsure[2])
+		caveat(c, "%llu TCP attempt(s) had their replies go uncaptured: "
+		       "the initiator acknowledged a SYN-ACK the capture never "
+		       "saw (asymmetric routing, a tap or SPAN port that sees "
+		       "one direction), so they were not judged blocked, nor "
+		       "counted as working.", (unsigned long long)c->unsure[2]);
 	if (st && st->unread[0])
 		caveat(c, "A %s was not read whole (%s): flows of what was "
 		       "not read are missing from this report.",

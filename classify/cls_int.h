@@ -139,7 +139,8 @@ struct cls_dev { /* a device listed for a product in the profile */
 };
 
 struct cls {
-	uint64_t unsure[2];      /* flows judged W_UNSURE: capture end, sampled */
+	uint64_t unsure[3];      /* flows judged W_UNSURE, by cls_unsure_of:
+	                          * capture end, sampled, reply not captured */
 	bool sampled;            /* sampled records (cls_finish): no missing */
 	const struct cat_model *m;
 	const struct catalog *cat;
@@ -320,7 +321,8 @@ enum cls_why {
 	W_DYN_EPM,
 	W_DYN_WINDOW,
 	W_RESET_ONLY,    /* expected, but resets alone: proves nothing */
-	W_UNSURE,        /* expected, no reply, but one may have gone unseen */
+	W_UNSURE,        /* expected, no reply, but one may have gone unseen
+	                  * (cls_unsure_of says why) */
 };
 
 /* A flow's reason, worded only when someone reads it (cls_reason_text):
@@ -395,5 +397,12 @@ void cls_epm_flush(struct cls *c);
  * allow_hold: a dynamic-range candidate without its control contact may
  * be held back (false when resolving held flows). */
 void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold);
+
+/* Why a flow without a reply may have had one (classify.c): the
+ * capture's own word (cap_flow.reply_unsure: CAP_UNSURE_END, _SAMPLED),
+ * else CLS_UNSURE_UNSEEN for a TCP attempt whose initiator acknowledged a
+ * reply the capture never saw; 0 when none could have gone unseen. */
+#define CLS_UNSURE_UNSEEN 3
+unsigned cls_unsure_of(const struct cap_flow *f);
 
 #endif

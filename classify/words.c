@@ -464,7 +464,12 @@ const char *cls_reason_text(struct cls_reason *r)
 		sb.b[sb.o] = '\0';
 		break;
 	case W_UNSURE:
-		if (f->reply_unsure == CAP_UNSURE_END)
+		if (cls_unsure_of(f) == CLS_UNSURE_UNSEEN)
+			cls_fmt(reason, rlen, ": expected, %s (%s), but its reply "
+			        "was not captured: the initiator acknowledged a "
+			        "SYN-ACK the capture never saw, so not judged "
+			        "blocked.", id, dir_word(s->dir));
+		else if (f->reply_unsure == CAP_UNSURE_END)
 			cls_fmt(reason, rlen, ": expected, %s (%s), no reply yet "
 			        "when the capture ended, less than 1 s after it "
 			        "began: not judged blocked.", id,

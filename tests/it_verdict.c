@@ -300,6 +300,48 @@ static void test_udp_unanswered(void **state)
 	pa_result_free(&r);
 }
 
+/* The server's side alone (tshark keeps the demo capture's packets from
+ * 10.0.0.5, as a SPAN port of one direction would): the attempts whose
+ * SYN-ACK went uncaptured are not blocked, the caveats say the capture
+ * sees one side; only what the server's own packets prove stays blocked
+ * (SYNs never acknowledged, an ICMP prohibition to it). Before, 6 blocked
+ * and no caveat. */
+static void test_one_side(void **state)
+{
+	(void)state;
+	if (!pa_have("tshark"))
+		pa_skip("tshark is not installed (tests/install_tools.sh)");
+	const char *one = pa_tmp("oneside.pcap");
+	const char *argv[] = { "/bin/sh", "-c", "exec tshark \"$@\"", "tshark", "-r", pa_src("pcaps/demo.pcap"), "-F",
+	                       "pcap", "-w", one, "-Y", "ip.src==10.0.0.5", NULL };
+	struct pa_result r;
+	pa_exec(&r, NULL, argv);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+	const char *a[] = { "-r", one, "--server", "10.0.0.5", NULL };
+	json_t *rep = audit(&r, a);
+	check_agree(&r, rep);
+	assert_true(json_is_true(json_object_get(summary(rep), "with_caveats")));
+	assert_true(pa_has_caveat(rep, "4 TCP attempt(s) had their replies go "
+	                               "uncaptured"));
+	assert_true(pa_has_caveat(rep, "Every TCP flow has packets in one "
+	                               "direction"));
+	size_t i;
+	const json_t *f;
+	json_array_foreach(json_object_get(rep, "findings"), i, f) {
+		if (strcmp(json_string_value(json_object_get(f, "kind")),
+		           "blocked") != 0 ||
+		    strcmp(json_string_value(json_object_get(f, "protocol")),
+		           "tcp") != 0)
+			continue;
+		/* 636: 3 SYNs; 443: ICMP 3/13 */
+		json_int_t port = json_integer_value(json_object_get(f, "port"));
+		assert_true(port == 636 || port == 443);
+	}
+	json_decref(rep);
+	pa_result_free(&r);
+}
+
 /* Every bundled capture: the four ways of saying the verdict agree. */
 static void test_agree_everywhere(void **state)
 {
@@ -570,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_fail_on_banner),
 		cmocka_unit_test(test_max_findings_worst),
 		cmocka_unit_test(test_udp_unanswered),
+		cmocka_unit_test(test_one_side),
 		cmocka_unit_test(test_agree_everywhere),
 		cmocka_unit_test(test_outputs_collide),
 		cmocka_unit_test(test_drop_user_checked_first),

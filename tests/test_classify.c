@@ -660,6 +660,34 @@ static void test_reply_unsure(void **state)
 	assert_true(has_caveat(e, "1 attempt(s) without a sampled reply"));
 	env_free(e);
 
+	/* The initiator's packets alone, but it acknowledged a SYN-ACK the
+	 * capture missed (one direction of a tap): not blocked, no credit;
+	 * its 135 still opens the dynamic range. SYNs alone stay blocked. */
+	e = env_srv();
+	f = mk(e, 6, SRV, 40000, PEER, 25, CAP_OUT_UNANSWERED);
+	f.flags[0] = CAP_TH_SYN | CAP_TH_ACK | CAP_TH_PSH | CAP_TH_FIN;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "common-smtp",
+	       "its reply was not captured: the initiator acknowledged a "
+	       "SYN-ACK the capture never saw");
+	f = mk(e, 6, SRV, 40001, PEER, 135, CAP_OUT_UNANSWERED);
+	f.flags[0] = CAP_TH_SYN | CAP_TH_ACK;
+	feed(e, &f);
+	f = mk(e, 6, SRV, 40002, PEER, 49700, CAP_OUT_UNANSWERED);
+	f.flags[0] = CAP_TH_SYN | CAP_TH_ACK;
+	EXPECT(feed(e, &f), CLS_V_EXPECTED, "cucm-wmi", "not captured");
+	f = mk(e, 6, SRV, 40003, PEER, 25, CAP_OUT_UNANSWERED);
+	f.flags[0] = CAP_TH_SYN;
+	f.syn_retries = 2;
+	EXPECT(feed(e, &f), CLS_V_BLOCKED, "common-smtp", "3 SYN(s)");
+	finish(e);
+	assert_int_equal(count_kind(e, CLS_K_BLOCKED), 1);
+	assert_true(has_caveat(e, "3 TCP attempt(s) had their replies go "
+	                       "uncaptured"));
+	/* every TCP flow one-way: the capture sees one side */
+	assert_true(has_caveat(e, "Every TCP flow has packets in one "
+	                       "direction only"));
+	env_free(e);
+
 	/* Sampled records: a required service never seen is not missing
 	 * (a short flow may not have been sampled); unsampled, it is. */
 	static const char *const sv[] = { SRV, NULL };

@@ -447,6 +447,8 @@ static void test_udp(void **state)
 	static struct cap_portmap pm;
 	memset(&pm, 0, sizeof pm);
 	cap_portmap_set(pm.udp, 50002);
+	cap_portmap_set(pm.udp, 1813);
+	cap_portmap_set(pm.udp, 1646);
 	struct cap_flowtab *t = fresh(64, &pm);
 	/* request/response */
 	feed(t, pk(C, 33333, SV, 53, 17, 0, 80), T0);
@@ -459,8 +461,11 @@ static void test_udp(void **state)
 	/* two ephemeral ports: the first sender initiates, not inferred */
 	feed(t, pk(SV, 40000, C, 50000, 17, 0, 70), T0 + 5 * MS);
 	feed(t, pk(C, 50000, SV, 40000, 17, 0, 70), T0 + 6 * MS);
+	/* service ports both sides (RADIUS accounting 1813, 1646): the port
+	 * order keeps the first sender, a guess: inferred */
+	feed(t, pk(SV, 1813, C, 1646, 17, 0, 62), T0 + 7 * MS);
 	cap_flowtab_flush(t);
-	assert_int_equal(ngot, 4);
+	assert_int_equal(ngot, 5);
 	int seen = 0;
 	for (unsigned i = 0; i < ngot; i++) {
 		const struct cap_flow *f = &got[i];
@@ -476,6 +481,11 @@ static void test_udp(void **state)
 			assert_int_equal(f->outcome, CAP_OUT_ONEWAY);
 			assert_int_equal(f->pkts[0], 2);
 			assert_int_equal(f->bytes[0], 250);
+		} else if (f->port_a == 1813) {
+			seen |= 16;
+			assert_true(addr_is(f->addr_a, SV));
+			assert_int_equal(f->port_b, 1646);
+			assert_int_equal(f->initiator_inferred, 1);
 		} else if (f->port_a == 40000) {
 			seen |= 8;
 			assert_true(addr_is(f->addr_a, SV));
@@ -493,7 +503,7 @@ static void test_udp(void **state)
 			assert_int_equal(f->outcome, CAP_OUT_ONEWAY);
 		}
 	}
-	assert_int_equal(seen, 15);
+	assert_int_equal(seen, 31);
 	cap_flowtab_free(t);
 }
 
