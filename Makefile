@@ -57,7 +57,7 @@ TSANFLAGS := -fsanitize=thread -O1 -g
 LIB_SRC  := $(sort $(wildcard capture/*.c classify/*.c catalog/*.c reports/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c tests/it_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-GEN_SRC  := $(B)/gen/catalog_builtin.c
+GEN_SRC  := $(B)/gen/catalog_builtin.c $(B)/gen/report_schema.c
 
 .SECONDARY:
 .PHONY: all test test-build test-runs test-rel-tsan test-rel test-san test-tsan-pipe test-tools demo pcaps bench fuzz valgrind lint install clean \
@@ -69,6 +69,9 @@ all: portaudit
 $(B)/gen/catalog_builtin.c: catalog/prognosis.yaml catalog/embed.sh
 	@mkdir -p $(@D)
 	sh catalog/embed.sh $< > $@.tmp && mv $@.tmp $@
+$(B)/gen/report_schema.c: docs/report.schema.json catalog/embed.sh
+	@mkdir -p $(@D)
+	sh catalog/embed.sh $< rep_schema_json > $@.tmp && mv $@.tmp $@
 
 # ---- one rule set per variant (rel, san) ---------------------------------
 define variant

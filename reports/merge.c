@@ -373,6 +373,16 @@ int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* A value of the wrong type or out of range would be read as 0 and
+	 * give a merged report that contradicts itself (schema.c). */
+	const json_t *sch = rep_report_schema();
+	char where[256] = "report";
+	if (!sch || rep_schema_check(sch, sch, j, where, sizeof where) != 0) {
+		snprintf(err, errlen, "%s: not a valid portaudit report: %s",
+		         path, sch ? where : "the built-in schema does not parse");
+		json_decref(j);
+		return -1;
+	}
 	if (identity_load(j, path, err, errlen) != 0) {
 		json_decref(j);
 		return -1;

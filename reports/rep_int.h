@@ -118,6 +118,14 @@ const char *rep_eve_state(const struct cls_flow *cf);
  * capture facts when it was written before report ids). */
 int rep_load_report(const char *path, json_t **out, char *err, size_t errlen);
 
+/* schema.c: docs/report.schema.json as built into the binary, parsed once
+ * (NULL if it does not parse), and a check of v against schema (root:
+ * the document whose "$defs" a "$ref" names). 0, or -1 with ": why"
+ * appended to where (which names the path: "report.summary.flows"). */
+const json_t *rep_report_schema(void);
+int rep_schema_check(const json_t *root, const json_t *schema,
+                     const json_t *v, char *where, size_t wlen);
+
 /* A report id: SHA-256 in lowercase hex, with its NUL. */
 #define REP_ID_LEN 65
 /* The report's identity (merge.c, docs/report-format.md): sets `report_id`

@@ -261,24 +261,24 @@ static void test_soak(void **state)
 	for (unsigned i = 0; i < nrss; i++)
 		printf(" %ld", rss[i]);
 	printf(" KiB\n");
-	/* Flat: from the third sample (the tables warm) to the last, less
-	 * than 2 MiB more (the flow table is allocated at the start). A
+	/* Flat: the peak of the later half of the samples is less than 2 MiB
+	 * over the peak of the third and fourth (the tables warm; the flow
+	 * table and the ring are allocated at the start). Peaks, since a
+	 * sample may catch the process at its end, the ring unmapped (8.6 MiB
+	 * against 44 once on a loaded machine): a drop is no leak. A
 	 * sanitizer's own memory grows as it runs (ASan's quarantine, TSan's
 	 * history): there the leak checker is LeakSanitizer's. */
 	assert_true(nrss >= (unsigned)secs / 2);
-	if (!rel) {
+	if (rel) {
+		long early = rss[2] > rss[3] ? rss[2] : rss[3], late = 0;
+		for (unsigned i = nrss / 2; i < nrss; i++)
+			if (rss[i] > late)
+				late = rss[i];
+		if (late - early > 2048)
+			fail_msg("RSS grew from %ld to %ld KiB", early, late);
+	} else {
 		printf("soak: RSS not checked in the %s build\n", variant);
-		nrss = 3;
 	}
-	long lo = rss[2], hi = rss[2];
-	for (unsigned i = 2; i < nrss; i++) {
-		if (rss[i] < lo)
-			lo = rss[i];
-		if (rss[i] > hi)
-			hi = rss[i];
-	}
-	if (hi - lo > 2048)
-		fail_msg("RSS grew from %ld to %ld KiB", lo, hi);
 
 	/* Every interval: a JSON report valid against the schema, its
 	 * interval the next after the last's, with its flows CSV. */

@@ -220,6 +220,58 @@ static void test_identity(void **state)
 /* A report written before ids (no report_id, no covers) gets on loading
  * the id it would have had: merged with the same capture's new report it
  * is refused, re-rendered alone it gets that id. Bad ids are refused. */
+/* A report with a value of the wrong type or out of range (edited, or
+ * written by something else) is refused by merge and diff alike, naming
+ * the value: before, a count given as a string or a negative one was read
+ * as 0, a time that is not one ignored, and the merged report
+ * contradicted itself without a word. */
+static void test_bad_values(void **state)
+{
+	(void)state;
+	struct path demo = src("pcaps/demo.pcap"), a = tmp("val-a.json");
+	audit(a.p, "--server", "10.0.0.5", "-r", demo.p, NULL);
+	static const struct {
+		const char *obj, *key, *value, *says;
+	} cases[] = {
+		{ "summary", "flows", "\"12\"",
+		  "report.summary.flows: string where the format has integer" },
+		{ "capture", "packets", "-5", "report.capture.packets: below the "
+		  "minimum" },
+		{ "capture", "start", "\"yesterday\"", "report.capture.start: "
+		  "'yesterday' is not of the form" },
+		{ "summary", "verdict", "\"great\"", "report.summary.verdict: "
+		  "'great' is not one of the values the format allows" },
+		{ "finding", "flows", "1.5", "report.findings[0].flows: number "
+		  "where the format has integer" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *j = pa_load_json(a.p);
+		json_t *o = strcmp(cases[i].obj, "finding") == 0 ?
+		            json_array_get(json_object_get(j, "findings"), 0) :
+		            json_object_get(j, cases[i].obj);
+		json_error_t je;
+		json_t *v = json_loads(cases[i].value, JSON_DECODE_ANY, &je);
+		assert_non_null(o);
+		assert_non_null(v);
+		json_object_set_new(o, cases[i].key, v);
+		const char *bad = pa_tmp("val-bad.json");
+		assert_int_equal(json_dump_file(j, bad, 0), 0);
+		json_decref(j);
+		struct pa_result r;
+		pa_runl(&r, "merge", "-q", bad, a.p, "--json",
+		        pa_tmp("val-m.json"), NULL);
+		assert_int_equal(r.status, 2);
+		assert_true(pa_contains(r.err, "val-bad.json: not a valid "
+		                        "portaudit report: "));
+		assert_true(pa_contains(r.err, cases[i].says));
+		pa_result_free(&r);
+		pa_runl(&r, "diff", a.p, bad, NULL);
+		assert_int_equal(r.status, 2);
+		assert_true(pa_contains(r.err, cases[i].says));
+		pa_result_free(&r);
+	}
+}
+
 static void test_identity_old_report(void **state)
 {
 	(void)state;
@@ -250,13 +302,15 @@ static void test_identity_old_report(void **state)
 	json_decref(j);
 	pa_runl(&r, "merge", "-q", pa_tmp("badid.json"), NULL);
 	assert_int_equal(r.status, 2);
-	assert_true(pa_contains(r.err, "badid.json: \"report_id\" is not a "
-	                        "report id"));
+	assert_true(pa_contains(r.err, "badid.json: not a valid portaudit "
+	                        "report: report.report_id: '3f2a' is not of "
+	                        "the form"));
 	pa_result_free(&r);
 	pa_runl(&r, "merge", "-q", pa_tmp("badcovers.json"), NULL);
 	assert_int_equal(r.status, 2);
-	assert_true(pa_contains(r.err, "badcovers.json: \"covers\" is not a "
-	                        "list of report ids"));
+	assert_true(pa_contains(r.err, "badcovers.json: not a valid portaudit "
+	                        "report: report.covers[0]: 'not-an-id' is not "
+	                        "of the form"));
 	pa_result_free(&r);
 	free(id);
 	free(idre);
@@ -777,6 +831,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_identity_old_report),
+		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_merge_twice),
 		cmocka_unit_test(test_merge_overlap),
 		cmocka_unit_test(test_diff_refuses),
