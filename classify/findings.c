@@ -316,10 +316,15 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 {
 	if (flow_id && fd->nflow_ids < CLS_FLOW_IDS)
 		fd->flow_ids[fd->nflow_ids++] = flow_id;
-	/* The reason follows the outcome; wording and copying it for every
-	 * flow of a flood costs more than the rest of the fold, so it is
-	 * worded only here, when the finding takes it. */
-	bool new_reason = reason && (fd->flows == 0 || fd->outcome != f->outcome ||
+	/* The outcome (and its reason, and the ICMP error) is the latest
+	 * flow's, by its end, whatever order flows are judged in: merge_into
+	 * and `portaudit merge` go by the same rule. The reason follows the
+	 * outcome; wording and copying it for every flow of a flood costs
+	 * more than the rest of the fold, so it is worded only here, when
+	 * the finding takes it. */
+	bool latest = fd->flows == 0 || f->last_ns >= fd->last_ns;
+	bool new_reason = reason && latest &&
+	                  (fd->flows == 0 || fd->outcome != f->outcome ||
 	                   (f->outcome == CAP_OUT_UNREACHABLE &&
 	                    (fd->icmp_type != f->icmp_type ||
 	                     fd->icmp_code != f->icmp_code)));
@@ -334,8 +339,9 @@ static void fold(struct cls_finding *fd, const struct cap_flow *f,
 	fd->flows++;
 	fd->packets += (uint64_t)f->pkts[0] + f->pkts[1];
 	fd->bytes += f->bytes[0] + f->bytes[1];
-	fd->outcome = f->outcome;
-	if (f->outcome == CAP_OUT_UNREACHABLE) {
+	if (latest)
+		fd->outcome = f->outcome;
+	if (f->outcome == CAP_OUT_UNREACHABLE && (latest || !fd->has_icmp)) {
 		fd->has_icmp = true;
 		fd->icmp_type = f->icmp_type;
 		fd->icmp_code = f->icmp_code;
@@ -462,9 +468,28 @@ static void unlink_hash(struct cls *c, int32_t i)
 		*pp = c->fs[i].next;
 }
 
+/* The first (lowest) flow ids of dst and src together, at most
+ * CLS_FLOW_IDS: each list is ascending (ids grow as flows are judged). */
+static void merge_flow_ids(struct cls_finding *dst,
+                           const struct cls_finding *src)
+{
+	uint64_t ids[CLS_FLOW_IDS];
+	uint32_t i = 0, j = 0, n = 0;
+	while (n < CLS_FLOW_IDS && (i < dst->nflow_ids || j < src->nflow_ids)) {
+		if (j >= src->nflow_ids ||
+		    (i < dst->nflow_ids && dst->flow_ids[i] < src->flow_ids[j]))
+			ids[n++] = dst->flow_ids[i++];
+		else
+			ids[n++] = src->flow_ids[j++];
+	}
+	memcpy(dst->flow_ids, ids, n * sizeof ids[0]);
+	dst->nflow_ids = (uint8_t)n;
+}
+
 /* Merge finding src into scan finding dst. */
 static void merge_into(struct cls_finding *dst, const struct cls_finding *src)
 {
+	merge_flow_ids(dst, src);
 	if (src->tunnel_mixed || src->tunnel != dst->tunnel)
 		dst->tunnel_mixed = true;
 	if (dst->flows == 0 || src->first_ns < dst->first_ns)

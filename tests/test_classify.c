@@ -1499,6 +1499,34 @@ static void test_scan(void **state)
 	assert_true(strstr(f->reason, "9989 ports (1-10000)"));
 	assert_true(strstr(f->reason, "port scan"));
 	assert_int_equal(e->res->summary.unexpected, 9989);
+	/* its first flows (flow ids 1..16), not those judged as it became
+	 * a scan */
+	assert_int_equal(f->nflow_ids, CLS_FLOW_IDS);
+	for (unsigned i = 0; i < CLS_FLOW_IDS; i++)
+		assert_int_equal(f->flow_ids[i], i + 1);
+	env_free(e);
+}
+
+/* A finding's outcome (and its reason) is the flow that ended last's,
+ * whatever order the flows are judged in: a rejected attempt that ended
+ * after an unanswered one, judged first. */
+static void test_outcome_latest(void **state)
+{
+	(void)state;
+	struct env *e = env_srv();
+	struct cap_flow late = mk(e, 6, PEER, 40000, SRV, 8080, CAP_OUT_REJECTED);
+	struct cap_flow early = mk(e, 6, PEER, 40001, SRV, 8080,
+	                           CAP_OUT_UNANSWERED);
+	early.first_ns = late.first_ns - 10000000000ull;
+	early.last_ns = late.first_ns - 5000000000ull;
+	feed(e, &late);
+	feed(e, &early);
+	finish(e);
+	assert_int_equal(e->res->nfindings, 1);
+	const struct cls_finding *f = &e->res->findings[0];
+	assert_int_equal(f->flows, 2);
+	assert_int_equal(f->outcome, CAP_OUT_REJECTED);
+	assert_int_equal(f->last_ns, late.last_ns);
 	env_free(e);
 }
 
@@ -2263,6 +2291,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_unexpected),
 		cmocka_unit_test(test_infer_servers),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_outcome_latest),
 		cmocka_unit_test(test_findings_cap),
 		cmocka_unit_test(test_filter_caveat),
 		cmocka_unit_test(test_caveats),
