@@ -395,10 +395,15 @@ static uint32_t attribute(struct cls *c, const uint16_t *list, uint32_t n,
                           bool ok, struct cls_reason *reason)
 {
 	uint16_t tie[CLS_TIE_MAX];
-	if (proves_nothing(v, ok))
-		return 0;
 	uint32_t nt = ties(c, list, n, f, sa, sb, best, v, tie);
 	uint32_t g = nt > 1 ? cls_group_get(c, tie, nt, f) : 0;
+	if (proves_nothing(v, ok)) {
+		/* named as any flow of its port is (the group of a tie), but
+		 * credited to nothing */
+		if (g)
+			reason->g = &c->res.groups[g - 1];
+		return g;
+	}
 	if (g) {
 		account_group(c, g, f, v, ok, best->srv_init);
 		reason->g = &c->res.groups[g - 1];

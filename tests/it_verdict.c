@@ -340,6 +340,29 @@ static void test_one_side(void **state)
 	}
 	json_decref(rep);
 	pa_result_free(&r);
+
+	/* The server's RST alone (refusing 5432, a tie of two rows): it
+	 * proves nothing and credits nothing, and its flow event names the
+	 * tie's group, as every flow of that port is named. */
+	const char *rst = pa_tmp("rst.pcap");
+	const char *argv2[] = { "/bin/sh", "-c", "exec tshark \"$@\"", "tshark",
+	                        "-r", pa_src("pcaps/demo.pcap"), "-F", "pcap",
+	                        "-w", rst, "-Y",
+	                        "ip.src==10.0.0.5 && tcp.flags.reset==1", NULL };
+	pa_exec(&r, NULL, argv2);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+	const char *b[] = { "-r", rst, "--server", "10.0.0.5", "--jsonl",
+	                    pa_tmp("rst.jsonl"), NULL };
+	rep = audit(&r, b);
+	char *l = pa_read_file(pa_tmp("rst.jsonl"), NULL);
+	assert_non_null(l);
+	assert_true(pa_contains(l, "\"service\":\"shared-tcp-5432-inbound\""));
+	free(l);
+	assert_int_equal(json_integer_value(json_object_get(summary(rep),
+	                                                    "flows")), 1);
+	json_decref(rep);
+	pa_result_free(&r);
 }
 
 /* Every bundled capture: the four ways of saying the verdict agree. */
