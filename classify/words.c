@@ -589,7 +589,8 @@ void cls_words_not_audited(const struct cls_result *res,
 			        res->filter);
 		else if (st && st->has_dropped)
 			cls_fmt(buf, len, "No packet was captured on the interface "
-			        "during the capture, so nothing was checked.");
+			        "in the time this report covers, so nothing was "
+			        "checked.");
 		else
 			cls_fmt(buf, len, "No packet was read: the capture is "
 			        "empty, so nothing was checked.");

@@ -1422,12 +1422,16 @@ static void merge_caveats(struct merge *m)
 {
 	struct cls_result *res = &m->res;
 	/* A report that checked nothing is part of the merge, and the merged
-	 * verdict does not cover it: said first, and on standard error. */
+	 * verdict does not cover its flows: said first, and on standard
+	 * error. One that saw no flow (an --interval without packets) leaves
+	 * nothing out. */
 	for (unsigned r = 0; r < m->n; r++) {
 		if (!not_audited(m->rep[r]))
 			continue;
 		const json_t *o = json_object_get(m->rep[r], "summary");
 		unsigned long long nf = (unsigned long long)ju64(o, "other_flows");
+		if (nf == 0)
+			continue;
 		fprintf(stderr, "portaudit: merge: warning: %s was not audited: "
 		        "its %llu flow(s) were not judged\n", m->paths[r], nf);
 		if (res->ncaveats < CLS_MAX_CAVEATS)

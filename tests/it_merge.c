@@ -824,6 +824,22 @@ static void test_merge_not_audited(void **state)
 	assert_true(found);
 	json_decref(j);
 	pa_result_free(&r);
+
+	/* One that saw no flow at all (an --interval without packets; here
+	 * a filter that keeps nothing) leaves nothing out: no warning, no
+	 * caveat. */
+	struct path e = tmp("na-empty.json");
+	pa_runl(&r, "-q", "--json", e.p, "-r", clean.p, "--server", "10.0.0.5",
+	        "tcp port 9", NULL);
+	assert_int_equal(r.status, 3);
+	pa_result_free(&r);
+	pa_runl(&r, "merge", "-q", a.p, e.p, "--json", m.p, NULL);
+	assert_int_equal(r.status, 0);
+	assert_false(pa_contains(r.err, "was not audited"));
+	j = pa_load_json(m.p);
+	assert_false(pa_has_caveat(j, "was not audited"));
+	json_decref(j);
+	pa_result_free(&r);
 }
 
 int main(void)
