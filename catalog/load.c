@@ -282,6 +282,36 @@ static int want(struct lctx *c, const struct yt_node *n, enum yt_type t,
 	            yt_type_name(n));
 }
 
+/* Free text that reports print: no control character but blanks (an
+ * escape sequence would reach the terminal from `catalog show`, a NUL cut
+ * the text short). Line breaks and tabs are kept only in a note; one-line
+ * text (see one_line) has them as spaces, as a folded YAML block ends with
+ * one. */
+static int text_ok(struct lctx *c, const struct yt_node *v, const char *key)
+{
+	for (size_t i = 0; i < v->len; i++) {
+		unsigned char ch = (unsigned char)v->str[i];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') ||
+		    ch == 0x7f)
+			return fail(c, v, "'%s' holds a control character (byte "
+			            "0x%02x at offset %zu): it is text", key, ch, i);
+	}
+	return 0;
+}
+
+/* Text that is one line: blanks as spaces, none at the end. */
+static void one_line(char *s, const char *key)
+{
+	if (strcmp(key, "note") == 0)
+		return;
+	size_t n = 0;
+	for (char *p = s; *p; p++, n++)
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			*p = ' ';
+	while (n && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
 static int get_str(struct lctx *c, const struct yt_node *map,
                    const char *key, char **out)
 {
@@ -289,11 +319,12 @@ static int get_str(struct lctx *c, const struct yt_node *map,
 	*out = NULL;
 	if (!v)
 		return 0;
-	if (want(c, v, YT_SCALAR, key) != 0)
+	if (want(c, v, YT_SCALAR, key) != 0 || text_ok(c, v, key) != 0)
 		return -1;
 	*out = strdup(v->str);
 	if (!*out)
 		return oom(c, v);
+	one_line(*out, key);
 	return 0;
 }
 
@@ -301,12 +332,13 @@ static int get_str(struct lctx *c, const struct yt_node *map,
 static int get_short(struct lctx *c, const struct yt_node *v, const char *key,
                      char out[CAT_ID_MAX])
 {
-	if (want(c, v, YT_SCALAR, key) != 0)
+	if (want(c, v, YT_SCALAR, key) != 0 || text_ok(c, v, key) != 0)
 		return -1;
 	if (v->len >= CAT_ID_MAX)
 		return fail(c, v, "'%s' is too long: at most %d characters", key,
 		            CAT_ID_MAX - 1);
 	memcpy(out, v->str, v->len + 1);
+	one_line(out, key);
 	return 0;
 }
 

@@ -56,6 +56,10 @@ static const struct ecase cases[] = {
 	/* ---- catalogs ---- */
 	{ false, HEAD L5 L6 "    protocl: tcp\n" L8 L9 L10,
 	  "t.yaml:7:5: unknown key 'protocl' (did you mean 'protocol'?)" },
+	/* an escape sequence for the terminal of whoever runs catalog show */
+	{ false, HEAD L5 L6 L7 L8 L9 "    purpose: \"x\\e]0;pwned\\ay\"\n",
+	  "t.yaml:10:14: 'purpose' holds a control character (byte 0x1b at "
+	  "offset 1): it is text" },
 	{ false, HEAD L5 L6 L7 "    ports: {any: 22}\n" L9 L10,
 	  "t.yaml:8:18: wrong type: 'any' must be a list, not a string" },
 	{ false, HEAD L5 L6 L7 "    ports: [70000]\n" L9 L10,
@@ -162,6 +166,9 @@ static const struct ecase cases[] = {
 	/* ---- profiles (against TINY) ---- */
 	{ true, "site: DC1\nsever: []\n",
 	  "site.yaml:2:1: unknown key 'sever' (did you mean 'servers'?)" },
+	{ true, "site: \"DC\\a1\"\n",
+	  "site.yaml:1:7: 'site' holds a control character (byte 0x07 at "
+	  "offset 2): it is text" },
 	{ true, "servers:\n  - name: mon1\n    addresses: [10.0.0.5, 10.0.0.300]\n",
 	  "site.yaml:3:27: '10.0.0.300' is not an IPv4/IPv6 address or prefix" },
 	{ true, "servers:\n  - name: mon1\n    addresses: [10.0.0.0/33]\n",
