@@ -746,6 +746,44 @@ static void lint_devices(struct lint *l, const struct catalog *cat,
 }
 
 /* Profile lints, positioned from the (already validated) tree. */
+/* A base port whose offsets land on a port another row documents (base
+ * 5429: base+3, reserved, is PostgreSQL's 5432): said at base_port. The
+ * documented use wins a tie in the audit and the rules, but the author
+ * most likely meant a base whose offsets are free. cat_apply has resolved
+ * the ports with the profile's base. */
+static void lint_base_collisions(struct lint *l, const struct catalog *cat,
+                                 const struct yt_node *root, uint16_t base)
+{
+	const struct yt_node *b = yt_get(root, "base_port");
+	uint32_t line = b ? b->line : 1, col = b ? b->col : 1;
+	char t[16];
+	for (uint32_t i = 0; i < cat->nservices; i++) {
+		const struct cat_service *s = &cat->services[i];
+		bool rel = false;
+		for (uint8_t q = 0; q < s->nreq && !rel; q++)
+			for (uint8_t a = 0; a < s->req[q].nalt; a++)
+				rel |= s->req[q].alt[a].base_rel;
+		if (!rel)
+			continue;
+		for (uint32_t j = 0; j < cat->nservices; j++) {
+			const struct cat_service *o = &cat->services[j];
+			const struct cat_range *ra, *rb;
+			if (j == i || o->product == s->product || !same_proto(s, o) ||
+			    !services_overlap(s, o, &ra, &rb))
+				continue;
+			fmt_range(t, sizeof t, ra);
+			warn(l, line, col, "base port %u puts '%s' (%s) on %s, "
+			     "which '%s' documents too%s; choose a base port whose "
+			     "offsets are free", (unsigned)base, s->id,
+			     cat_dir_name(s->dir), t, o->id,
+			     s->dir == CAT_DIR_LOCAL || s->dir == CAT_DIR_RESERVED ?
+			     ": the documented use wins" :
+			     "");
+			break;
+		}
+	}
+}
+
 static void lint_profile(struct lint *l, const struct catalog *cat,
                          const struct cat_profile *prof,
                          const struct yt_node *root)
@@ -932,6 +970,7 @@ static int check_profile(const char *file, const char *catalog,
 		rc = EXIT_USAGE;
 	} else {
 		lint_profile(&l, &cat, &prof, root);
+		lint_base_collisions(&l, &cat, root, m.base);
 		uint32_t req = 0;
 		for (uint32_t i = 0; i < cat.nservices; i++)
 			req += m.required[i];

@@ -127,6 +127,16 @@ static void evaluate(const struct cls *c, int32_t svc, const struct cap_flow *f,
 	           (p->required ? 1 : 0);
 }
 
+/* A local-only or reserved offset (base+1, base+3, base+5): a base port
+ * that puts one on a port another row documents (base 5429: base+3 is
+ * PostgreSQL's 5432) is a documented use against "not used", and the use
+ * wins a tie, as the rules (catalog/rules.c) allow it. */
+static bool off_row(const struct cls *c, int32_t svc)
+{
+	enum cat_dir d = c->cat->services[svc].dir;
+	return d == CAT_DIR_LOCAL || d == CAT_DIR_RESERVED;
+}
+
 static bool best_of(const struct cls *c, const uint16_t *list, uint32_t n,
                     const struct cap_flow *f, int32_t sa, int32_t sb,
                     struct pick *best)
@@ -135,7 +145,9 @@ static bool best_of(const struct cls *c, const uint16_t *list, uint32_t n,
 	for (uint32_t i = 0; i < n; i++) {
 		struct pick p;
 		evaluate(c, list[i], f, sa, sb, &p);
-		if (!any || p.score > best->score)
+		if (!any || p.score > best->score ||
+		    (p.score == best->score && off_row(c, best->svc) &&
+		     !off_row(c, p.svc)))
 			*best = p;
 		any = true;
 	}

@@ -195,6 +195,20 @@ static void test_check(void **state)
 	assert_false(pa_contains(r.out, "ok:"));
 	pa_result_free(&r);
 
+	/* A base port whose reserved offset lands on a documented port. */
+	char b5[1024];
+	snprintf(b5, sizeof b5, "%s", pa_tmp("base5429.yaml"));
+	pa_write_file(b5, "base_port: 5429\nservers:\n  - name: mon\n"
+	              "    addresses: [10.0.0.5]\n");
+	pa_runl(&r, "catalog", "check", b5, NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(pa_contains(r.out, "base5429.yaml:1:12: warning: base port "
+	                        "5429 puts 'base-reserved-3' (reserved) on 5432, "
+	                        "which 'common-postgresql' documents too: the "
+	                        "documented use wins; choose a base port whose "
+	                        "offsets are free\n"));
+	pa_result_free(&r);
+
 	char lint[1024];
 	snprintf(lint, sizeof lint, "%s", pa_tmp("lint.yaml"));
 	pa_write_file(lint, LINT);

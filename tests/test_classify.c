@@ -1507,6 +1507,21 @@ static void test_scan(void **state)
 	env_free(e);
 }
 
+/* A base port whose reserved offset lands on a documented port (base 22:
+ * base+3 is SMTP's 25): the documented use wins the tie, as the rules
+ * allow it; on its own the reserved offset is still a violation. */
+static void test_base_collision(void **state)
+{
+	(void)state;
+	static const char *const s[] = { SRV, NULL };
+	struct env *e = env_new(NULL, 22, s, 0, NULL);
+	EXPECT(one(e, 6, SRV, 40000, PEER, 25, CAP_OUT_CLOSED),
+	       CLS_V_EXPECTED, "common-smtp", "expected");
+	EXPECT(one(e, 6, PEER, 40001, SRV, 27, CAP_OUT_CLOSED),
+	       CLS_V_VIOLATION, "base-reserved-5", "reserved");
+	env_free(e);
+}
+
 /* A finding's outcome (and its reason) is the flow that ended last's,
  * whatever order the flows are judged in: a rejected attempt that ended
  * after an unanswered one, judged first. */
@@ -2292,6 +2307,7 @@ int main(void)
 		cmocka_unit_test(test_infer_servers),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_outcome_latest),
+		cmocka_unit_test(test_base_collision),
 		cmocka_unit_test(test_findings_cap),
 		cmocka_unit_test(test_filter_caveat),
 		cmocka_unit_test(test_caveats),
