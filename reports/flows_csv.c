@@ -74,7 +74,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	rl_raw(&l, ",", 1);
 	rl_addr(&l, f->family, f->addr_a);
 	rl_raw(&l, ",", 1);
-	if (!icmp)
+	if (f->proto == 6 || f->proto == 17) /* not ICMP, GRE, IPIP... */
 		rl_u64(&l, f->port_a);
 	rl_raw(&l, ",", 1);
 	rl_addr(&l, f->family, f->addr_b);
@@ -85,7 +85,8 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 		rl_raw(&l, ",", 1);
 		rl_u64(&l, f->port_b & 0xff);
 	} else {
-		rl_u64(&l, f->port_b);
+		if (f->proto == 6 || f->proto == 17)
+			rl_u64(&l, f->port_b);
 		rl_raw(&l, ",,", 2);
 	}
 	rl_raw(&l, ",", 1);

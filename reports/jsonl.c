@@ -63,6 +63,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	l.n = 0;
 	l.over = false;
 	bool icmp = f->proto == 1 || f->proto == 58;
+	bool ports = f->proto == 6 || f->proto == 17; /* not GRE, IPIP... */
 	rl_lit(&l, "{\"timestamp\":\"");
 	rl_time(&l, f->first_ns);
 	rl_lit(&l, "\",\"flow_id\":");
@@ -70,7 +71,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	rl_lit(&l, ",\"event_type\":\"flow\",\"src_ip\":\"");
 	rl_addr(&l, f->family, f->addr_a);
 	rl_raw(&l, "\"", 1);
-	if (!icmp) {
+	if (ports) {
 		key(&l, "src_port");
 		rl_u64(&l, f->port_a);
 	}
@@ -78,7 +79,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	rl_raw(&l, "\"", 1);
 	rl_addr(&l, f->family, f->addr_b);
 	rl_raw(&l, "\"", 1);
-	if (!icmp) {
+	if (ports) {
 		key(&l, "dest_port");
 		rl_u64(&l, f->port_b);
 	}

@@ -96,6 +96,13 @@ static void run_flows(const char *pcap, const char *extra)
 			snprintf(f->src, sizeof f->src, "%s", jstr(o, "src_ip"));
 			snprintf(f->dst, sizeof f->dst, "%s", jstr(o, "dest_ip"));
 			bool icmp = strstr(f->proto, "ICMP") != NULL;
+			/* ports for TCP and UDP alone: none for a tunnel's outer
+			 * flow (GRE, IPIP, IPv6), as EVE has them */
+			bool l4 = strcmp(f->proto, "TCP") == 0 ||
+			          strcmp(f->proto, "UDP") == 0;
+			if (!l4 && (json_object_get(o, "src_port") ||
+			            json_object_get(o, "dest_port")))
+				fail_msg("%s: a %s flow with ports", pcap, f->proto);
 			f->sport = (unsigned)jint(o, icmp ? "icmp_type" : "src_port");
 			f->dport = (unsigned)jint(o, icmp ? "icmp_code" : "dest_port");
 			json_t *fo = json_object_get(o, "flow");
