@@ -20,6 +20,8 @@
 #   pcap      pcaps/*.pcap and ../shared/corpus/*/* as they are
 #   zeek      ../shared/zeek/*.conn.log (real Zeek output)
 #   netflow   its committed corpus (softflowd's and pmacct's datagrams)
+#   report    its committed corpus (reports of pcaps/, cut to 12 services,
+#             and four with a value the schema refuses)
 # New inputs go to $B/fuzz/corpus-NAME/ (kept between runs), the log to
 # $B/fuzz/NAME.log, a crashing input to $B/fuzz/artifacts/NAME-crash-...;
 # each target's last line says its coverage (libFuzzer's cov: and ft:) and
