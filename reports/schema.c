@@ -94,7 +94,9 @@ static void add_index(char *where, size_t wlen, size_t i)
 /* Does the pattern occur in s? -1: the pattern does not compile. */
 static int pattern_ok(const char *pat, const char *s)
 {
-	static struct { const char *pat; regex_t re; } cache[8];
+	/* The pattern is copied: a caller's schema may be freed (the
+	 * tests load docs/report.schema.json for each check). */
+	static struct { char pat[128]; regex_t re; } cache[8];
 	static unsigned n;
 	unsigned i = 0;
 	while (i < n && strcmp(cache[i].pat, pat) != 0)
@@ -103,9 +105,10 @@ static int pattern_ok(const char *pat, const char *s)
 	if (i < n) {
 		re = &cache[i].re;
 	} else {
-		if (n < sizeof cache / sizeof cache[0]) {
+		if (n < sizeof cache / sizeof cache[0] &&
+		    strlen(pat) < sizeof cache[n].pat) {
 			re = &cache[n].re;
-			cache[n].pat = pat; /* the schema lives as long as this */
+			snprintf(cache[n].pat, sizeof cache[n].pat, "%s", pat);
 		}
 		if (regcomp(re, pat, REG_EXTENDED | REG_NOSUB) != 0)
 			return -1;

@@ -63,14 +63,21 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # The library, compiled when its object is older than its source or than
 # any header of the tree.
 newest_h=$(ls -t capture/*.h classify/*.h catalog/*.h reports/*.h | head -n 1)
-sh catalog/embed.sh catalog/prognosis.yaml > "$out/catalog_builtin.c.tmp"
-if cmp -s "$out/catalog_builtin.c.tmp" "$out/catalog_builtin.c"; then
-	rm -f "$out/catalog_builtin.c.tmp"
-else
-	mv "$out/catalog_builtin.c.tmp" "$out/catalog_builtin.c"
-fi
+# The generated sources (as the Makefile makes them): the built-in catalog
+# and the report schema.
+embed() { # FILE NAME OUT
+	sh catalog/embed.sh "$1" "$2" > "$3.tmp"
+	if cmp -s "$3.tmp" "$3"; then
+		rm -f "$3.tmp"
+	else
+		mv "$3.tmp" "$3"
+	fi
+}
+embed catalog/prognosis.yaml cat_builtin_yaml "$out/catalog_builtin.c"
+embed docs/report.schema.json rep_schema_json "$out/report_schema.c"
 objs=""
-for src in capture/*.c classify/*.c catalog/*.c reports/*.c "$out/catalog_builtin.c"; do
+for src in capture/*.c classify/*.c catalog/*.c reports/*.c \
+           "$out/catalog_builtin.c" "$out/report_schema.c"; do
 	obj=$out/obj/$(echo "${src#"$out"/}" | tr / _ | sed 's/\.c$/.o/')
 	objs="$objs $obj"
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ] ||
