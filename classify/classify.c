@@ -532,6 +532,24 @@ static uint32_t dyn_ties(const struct cls *c, const uint16_t *list,
 	return k;
 }
 
+/* What every host on a link sends for the link to work, not for a
+ * service: ICMPv6 router and neighbour discovery (RS, RA, NS, NA,
+ * redirect, inverse ND, SEND, multicast router discovery), multicast
+ * listener queries and reports (MLD, MLDv2), and IGMP. IPv6 stops working
+ * without them, so `portaudit rules` lets them through; judging them
+ * would make every IPv6 capture non-compliant. */
+static bool link_infrastructure(const struct cap_flow *f)
+{
+	if (f->proto == 2)
+		return true; /* IGMP */
+	if (f->proto != 58)
+		return false;
+	unsigned type = (unsigned)f->port_b >> 8;
+	return (type >= 130 && type <= 137) || type == 141 || type == 142 ||
+	       type == 143 || type == 148 || type == 149 ||
+	       (type >= 151 && type <= 153);
+}
+
 /* Server and peer of a flow for the dynamic-port rule. */
 static void srv_peer(const struct cap_flow *f, int32_t sa, int32_t sb,
                      const uint8_t **srv, const uint8_t **peer)
@@ -584,6 +602,15 @@ void cls_judge(struct cls *c, const struct cap_flow *f, bool allow_hold)
 		reason.f = f;
 		reason.why = W_FIXED;
 		reason.text = "No monitored server is involved.";
+		emit(c, f, CLS_V_NONE, -1, 0, -1, false, &reason);
+		return;
+	}
+	if (link_infrastructure(f)) {
+		reason.f = f;
+		reason.why = W_FIXED;
+		reason.text = "Link infrastructure (IPv6 neighbour or router "
+		              "discovery, multicast listener reports, IGMP): no "
+		              "service, not judged.";
 		emit(c, f, CLS_V_NONE, -1, 0, -1, false, &reason);
 		return;
 	}

@@ -1507,6 +1507,33 @@ static void test_scan(void **state)
 	env_free(e);
 }
 
+/* Link infrastructure is not judged: IPv6 neighbour discovery and MLD
+ * between the server and its neighbours, IGMP (the server joining the
+ * auto-discovery group). An echo is unexpected as ever. */
+static void test_link_infrastructure(void **state)
+{
+	(void)state;
+	static const char *const s[] = { "2001:db8::5", SRV, NULL };
+	struct env *e = env_new(NULL, 0, s, 0, NULL);
+	struct cap_flow f = mk(e, 58, "2001:db8::5", 0, "2001:db8::99",
+	                       136 << 8, CAP_OUT_ONEWAY);
+	EXPECT(feed(e, &f), CLS_V_NONE, "-", "Link infrastructure");
+	f = mk(e, 58, "2001:db8::99", 0, "2001:db8::5", 135 << 8,
+	       CAP_OUT_ONEWAY);
+	EXPECT(feed(e, &f), CLS_V_NONE, "-", "not judged");
+	f = mk(e, 58, "2001:db8::5", 0, "ff02::16", 143 << 8, CAP_OUT_ONEWAY);
+	EXPECT(feed(e, &f), CLS_V_NONE, "-", "not judged");
+	f = mk(e, 2, SRV, 0, "224.0.0.22", 0, CAP_OUT_ONEWAY);
+	EXPECT(feed(e, &f), CLS_V_NONE, "-", "IGMP");
+	f = mk(e, 58, "2001:db8::99", 1, "2001:db8::5", 128 << 8,
+	       CAP_OUT_REPLIED);
+	EXPECT(feed(e, &f), CLS_V_UNEXPECTED, "-", "no catalog service covers");
+	finish(e);
+	assert_int_equal(e->res->summary.flows, 1);
+	assert_int_equal(e->res->summary.other_flows, 4);
+	env_free(e);
+}
+
 /* A base port whose reserved offset lands on a documented port (base 22:
  * base+3 is SMTP's 25): the documented use wins the tie, as the rules
  * allow it; on its own the reserved offset is still a violation. */
@@ -2308,6 +2335,7 @@ int main(void)
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_outcome_latest),
 		cmocka_unit_test(test_base_collision),
+		cmocka_unit_test(test_link_infrastructure),
 		cmocka_unit_test(test_findings_cap),
 		cmocka_unit_test(test_filter_caveat),
 		cmocka_unit_test(test_caveats),
