@@ -25,7 +25,7 @@ struct cap_packet {
 	uint8_t family;          /* 4 or 6 */
 	uint8_t proto;           /* 6, 17, 1, 58; 47, 4, 41: a tunnel's outer
 	                          * packet (no ports); others: counted */
-	uint8_t src[16], dst[16];
+	uint8_t src[16], dst[16]; /* IPv6 dst: a routing header's final one */
 	uint16_t sport, dport;   /* ICMP echo: both the identifier; else 0 */
 	uint8_t tcp_flags;       /* CAP_TH_* */
 	uint8_t icmp_type, icmp_code;

@@ -10,7 +10,8 @@
  * quotes the offending packet's IP header and at least 8 bytes of its
  * transport header (RFC 792, RFC 4443). That quote is parsed into
  * pkt->quoted with its own bounded cursor: the quoted IP header (IPv4
- * options or the IPv6 extension chain skipped) and the ports of TCP/UDP
+ * options or the IPv6 extension chain skipped; a routing header's final
+ * destination is the quoted destination) and the ports of TCP/UDP
  * or the identifier of a quoted echo. A quote that is cut (by the router or
  * by the caplen) or malformed is CAP_AN_ICMP_QUOTE_TRUNC; the packet is
  * still handed on, as a plain ICMP packet with icmp_error false. The
@@ -94,7 +95,7 @@ static bool quote6(struct cap_cursor *q, struct cap_packet *pkt)
 		return false;
 	(void)hlim;
 	left = plen ? plen : (uint32_t)q->len;
-	if (cap_ip6_ext_walk(q, &nh, &left, &fr) != CAP_EXT_OK)
+	if (cap_ip6_ext_walk(q, &nh, &left, &fr, pkt->quoted.dst) != CAP_EXT_OK)
 		return false;
 	pkt->quoted.family = 6;
 	pkt->quoted.proto = nh;

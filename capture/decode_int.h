@@ -176,7 +176,10 @@ static inline bool cap_dec_link_short(struct cap_dstate *st,
  * after the fixed header; *wire_left is the payload length on the wire.
  * Walks at most CAP_MAX_LAYERS headers (hop-by-hop, routing, destination
  * options, fragment, AH). Stops at the first other header, or after a
- * fragment header whose offset is not 0 (the rest is fragment data). */
+ * fragment header whose offset is not 0 (the rest is fragment data).
+ * dst holds the IPv6 header's destination; a routing header with Segments
+ * Left > 0 (types 0, 2 and 4) replaces it with the route's final
+ * destination, and is CAP_EXT_BAD when too short to hold it. */
 struct cap_ip6_frag {
 	bool present;
 	bool more;
@@ -190,7 +193,8 @@ enum cap_ext_rc {
 	CAP_EXT_BAD,      /* a header longer than the payload, or too many */
 };
 enum cap_ext_rc cap_ip6_ext_walk(struct cap_cursor *c, uint8_t *nh,
-                                 uint32_t *wire_left, struct cap_ip6_frag *fr);
+                                 uint32_t *wire_left, struct cap_ip6_frag *fr,
+                                 uint8_t dst[16]);
 
 /* decode_wlan.c, decode_radiotap.c, decode_nflog.c, decode_pktap.c: link layers */
 #define CAP_DLT_IEEE802_11 105       /* 802.11 MAC frames, no pseudo-header */

@@ -13,6 +13,17 @@
  * and anything else end the walk and are "other" transport protocols.
  * After a fragment header with a non-zero offset the rest is fragment data:
  * the walk stops and the ports come from the fragment table.
+ *
+ * A routing header with Segments Left > 0 means the IPv6 header's
+ * destination is only the next hop of a source route: the packet's
+ * destination, for the flow key, is the route's final one (as tshark keys
+ * its conversations and computes the transport checksum): the last address
+ * of a type 0 header (RFC 5095 deprecated it; RFC 2460 3.3), Segment
+ * List[0] of a Segment Routing Header (type 4, RFC 8754 2), the home
+ * address of a type 2 header (Mobile IPv6, RFC 6275 6.4). A header of one
+ * of these types too short for the address it must hold is malformed
+ * (CAP_EXT_BAD, as any extension header longer than the payload); other
+ * types (RPL's compressed type 3...) leave the destination as it is.
  */
 #include <string.h>
 
@@ -24,6 +35,9 @@
 #define NH_FRAGMENT 44
 #define NH_AH 51
 #define NH_DSTOPTS 60
+#define RH_TYPE0 0
+#define RH_TYPE2 2
+#define RH_SRH 4
 
 static bool is_ext(uint8_t nh)
 {
@@ -31,8 +45,41 @@ static bool is_ext(uint8_t nh)
 	       nh == NH_AH || nh == NH_DSTOPTS;
 }
 
+/* The final destination of routing header rh (hl bytes, all captured)
+ * into dst when its Segments Left is not 0; false: too short for it. */
+static bool routing_final(const uint8_t *rh, uint32_t hl, uint8_t dst[16])
+{
+	/* next header 0, length 1, type 2, segments left 3, then by type */
+	uint32_t at;
+
+	if (rh[3] == 0)
+		return true; /* the IPv6 destination is the final one */
+	switch (rh[2]) {
+	case RH_TYPE0: /* 4 reserved, addresses 8.. (as many as fit) */
+		if (hl < 8 + 16)
+			return false;
+		at = 8 + (hl - 8) / 16 * 16 - 16;
+		break;
+	case RH_TYPE2: /* 4 reserved, the home address at 8 */
+		at = 8;
+		break;
+	case RH_SRH:   /* last entry 4, flags 5, tag 6-7, segments 8.. */
+		if ((uint32_t)rh[4] * 16 + 16 + 8 > hl)
+			return false; /* Segment List[last entry] past its end */
+		at = 8;
+		break;
+	default:
+		return true;
+	}
+	if (at + 16 > hl)
+		return false;
+	memcpy(dst, rh + at, 16);
+	return true;
+}
+
 enum cap_ext_rc cap_ip6_ext_walk(struct cap_cursor *c, uint8_t *nh,
-                                 uint32_t *wire_left, struct cap_ip6_frag *fr)
+                                 uint32_t *wire_left, struct cap_ip6_frag *fr,
+                                 uint8_t dst[16])
 {
 	for (unsigned n = 0; is_ext(*nh); n++) {
 		uint8_t next, len;
@@ -70,8 +117,11 @@ enum cap_ext_rc cap_ip6_ext_walk(struct cap_cursor *c, uint8_t *nh,
 		                  : ((uint32_t)len + 1u) * 8u;
 		if (hl > *wire_left)
 			return CAP_EXT_BAD;
-		if (!cur_skip(c, hl))
+		if (!cur_has(c, hl))
 			return CAP_EXT_CUT;
+		if (*nh == NH_ROUTING && !routing_final(c->p, hl, dst))
+			return CAP_EXT_BAD;
+		(void)cur_skip(c, hl);
 		*wire_left -= hl;
 		*nh = next;
 	}
@@ -106,14 +156,16 @@ bool cap_dec_ip6(struct cap_dstate *st, struct cap_cursor *c)
 		return cap_dec_fail(st, CAP_AN_BAD_IP6_PLEN);
 	cur_narrow(c, seg);
 
-	if (cap_ip6_ext_walk(c, &nh, &seg, &fr) != CAP_EXT_OK)
+	if (cap_ip6_ext_walk(c, &nh, &seg, &fr, pkt->dst) != CAP_EXT_OK)
 		return cap_dec_fail(st, CAP_AN_IP6_EXT_TRUNC);
 	if (fr.present && (fr.offset || fr.more)) {
 		st->frag = fr.offset ? CAP_FRAG_LATER : CAP_FRAG_FIRST;
 		st->frag_last = !fr.more;
 		memset(&st->fkey, 0, sizeof(st->fkey));
 		memcpy(st->fkey.src, pkt->src, 16);
-		memcpy(st->fkey.dst, pkt->dst, 16);
+		/* the header's destination, as reassembly keys it (RFC 8200
+		 * 4.5), whatever a routing header said */
+		memcpy(st->fkey.dst, h + 24, 16);
 		st->fkey.id = fr.id;
 		st->fkey.family = 6;
 		st->fkey.proto = fr.nh;
