@@ -27,6 +27,7 @@
 #endif
 
 #define CAP_MAX_SOURCES 64
+#define CAP_MORE_LINKTYPES 32 /* cap_stats.more_linktypes */
 #define CAP_NS_PER_S 1000000000ull
 #define CAP_DEFAULT_SNAPLEN 1024 /* headers + a DCE/RPC ept_map reply */
 #define CAP_DEFAULT_MAX_FLOWS (1u << 20)
@@ -410,6 +411,12 @@ struct cap_stats {
 	                            * "" if it did not */
 	int linktypes[CAP_MAX_SOURCES];
 	unsigned nsources;         /* sources actually opened */
+	/* Link types of packets decoded besides the sources' own
+	 * (linktypes[]): the other interfaces of a pcapng whose interfaces
+	 * have different link types (pcapng.c), each once, in the order met;
+	 * more are not listed. */
+	int more_linktypes[CAP_MORE_LINKTYPES];
+	unsigned nmore_linktypes;
 	char skipped[CAP_MAX_SOURCES][96]; /* why a source was skipped, "" if not */
 	/* Live-capture facts for server inference. */
 	uint8_t local_addrs[32][16];

@@ -33,6 +33,14 @@
  * applies it; a filter that does not compile for a link type (`ether
  * host` on raw IP) drops that interface's packets, counted. Packets of a
  * link type portaudit does not decode are skipped, counted.
+ *
+ * Pseudo-headers in the writer's byte order. libpcap swaps, in a section
+ * of the other byte order, the fields of a link type's pseudo-header that
+ * the capturing host wrote in its own order (pcap-common.c,
+ * swap_pseudo_headers), before the filter and the decoders see them. Of
+ * the link types decoded here that is NFLOG, whose TLV lengths and types
+ * are host-order (swap_nflog_header): they are swapped the same way, in
+ * this reader's copy of the block, within the captured bytes.
  */
 #include "pcapng.h"
 
@@ -49,6 +57,7 @@
 #define BT_SPB 3u
 #define BT_EPB 6u
 #define BO_MAGIC 0x1A2B3C4Du
+#define LT_NFLOG 239
 
 static uint32_t u32(const struct cap_pcapng *g, const uint8_t *p)
 {
@@ -206,6 +215,35 @@ static uint64_t to_ns(uint64_t t, uint8_t r)
 	return t;
 }
 
+/* NFLOG's TLV headers (length, type: 16 bits each, the writer's order)
+ * of a packet of a section in the other byte order, into ours, as
+ * libpcap's swap_nflog_header: after the 4-byte header, version 0 only,
+ * TLV by TLV while the captured bytes and the wire length hold it, the
+ * walk ending at a TLV shorter than its header. */
+static void swap_nflog(uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+	if (caplen < 4 || wirelen < 4 || p[1] != 0)
+		return;
+	caplen -= 4;
+	wirelen -= 4;
+	p += 4;
+	while (caplen >= 4) {
+		uint16_t len, type;
+		memcpy(&len, p, 2);
+		memcpy(&type, p + 2, 2);
+		len = __builtin_bswap16(len);
+		type = __builtin_bswap16(type);
+		memcpy(p, &len, 2);
+		memcpy(p + 2, &type, 2);
+		uint32_t size = ((uint32_t)len + 3u) & ~3u;
+		if (size < 4 || caplen < size || wirelen < size)
+			return;
+		caplen -= size;
+		wirelen -= size;
+		p += size;
+	}
+}
+
 int cap_pcapng_next(struct cap_pcapng *g, struct pcap_pkthdr *h,
                     const uint8_t **data, int *linktype)
 {
@@ -318,6 +356,8 @@ int cap_pcapng_next(struct cap_pcapng *g, struct pcap_pkthdr *h,
 		h->ts.tv_usec = (suseconds_t)(ns % 1000000000u);
 		h->caplen = caplen;
 		h->len = wirelen < caplen ? caplen : wirelen;
+		if (g->swap && x->linktype == LT_NFLOG)
+			swap_nflog(g->buf + off, caplen, h->len);
 		if (x->has_prog &&
 		    !pcap_offline_filter(&x->prog, h, b + off))
 			continue;

@@ -429,6 +429,21 @@ static void release_pages(void *ctx, void *addr, size_t len)
 	cap_pipe_release(ctx, addr, len);
 }
 
+/* A packet of link type lt, not the source's own, is decoded: the report
+ * lists its link type (once). */
+static void note_linktype(struct cap_stats *st, int own, int lt)
+{
+	if (lt == 101)
+		lt = DLT_RAW; /* the file's LINKTYPE_RAW, named as libpcap does */
+	if (lt == own)
+		return;
+	for (unsigned i = 0; i < st->nmore_linktypes; i++)
+		if (st->more_linktypes[i] == lt)
+			return;
+	if (st->nmore_linktypes < CAP_MORE_LINKTYPES)
+		st->more_linktypes[st->nmore_linktypes++] = lt;
+}
+
 /* The rest of a pcapng file whose interfaces have different link types,
  * from the interface libpcap refused on (pcapng.c): each packet decoded
  * with its own interface's link type. */
@@ -455,6 +470,7 @@ static void read_pcapng_rest(struct run *r, struct cap_source *s,
 	while (!g_signal && !r->stop &&
 	       (rc = cap_pcapng_next(&g, &h, &data, &lt)) == 1) {
 		r->linktype = lt;
+		note_linktype(r->st, s->linktype, lt);
 		on_packet((u_char *)r, &h, data);
 		if (g_usr1)
 			print_counters(r, false, 0);

@@ -148,6 +148,21 @@ static json_t *capture_json(const struct rep_input *in)
 		json_array_append_new(links, json_string(
 			rep_linktype_name(st->linktypes[i], b, sizeof b)));
 	}
+	/* then those of packets decoded besides the sources' own (a pcapng
+	 * whose interfaces have different link types), each once */
+	for (unsigned i = 0; i < st->nmore_linktypes &&
+	                     i < CAP_MORE_LINKTYPES; i++) {
+		char b[16];
+		const char *name = rep_linktype_name(st->more_linktypes[i], b,
+		                                     sizeof b);
+		bool listed = false;
+		size_t k;
+		const json_t *v;
+		json_array_foreach(links, k, v)
+			listed |= strcmp(json_string_value(v), name) == 0;
+		if (!listed)
+			json_array_append_new(links, json_string(name));
+	}
 	for (int i = 0; i < CAP_AN_COUNT; i++)
 		json_object_set_new(an, cap_anomaly_name((enum cap_anomaly)i),
 		                    u64(st->anomalies[i]));

@@ -1023,11 +1023,25 @@ static void merge_capture(struct merge *m)
 			json_array_foreach(src, k, s)
 				if (st->nsources < CAP_MAX_SOURCES)
 					st->linktypes[st->nsources++] = -1;
+		/* One per source, then those of packets decoded besides
+		 * (a pcapng whose interfaces differ), kept apart. */
 		json_array_foreach(lt, k, s) {
-			if (st->nsources >= CAP_MAX_SOURCES || !json_is_string(s))
+			if (!json_is_string(s))
 				break;
 			int dlt = pcap_datalink_name_to_val(json_string_value(s));
-			st->linktypes[st->nsources++] = dlt < 0 ? 0 : dlt;
+			dlt = dlt < 0 ? 0 : dlt;
+			if (k >= json_array_size(src)) {
+				bool seen = false;
+				for (unsigned x = 0; x < st->nmore_linktypes; x++)
+					seen |= st->more_linktypes[x] == dlt;
+				if (!seen &&
+				    st->nmore_linktypes < CAP_MORE_LINKTYPES)
+					st->more_linktypes[st->nmore_linktypes++] = dlt;
+				continue;
+			}
+			if (st->nsources >= CAP_MAX_SOURCES)
+				break;
+			st->linktypes[st->nsources++] = dlt;
 		}
 		const char *f = jstr(c, "filter");
 		if (r == 0)

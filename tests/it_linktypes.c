@@ -818,11 +818,24 @@ static void ng_epb(FILE *f, uint32_t ifid, uint64_t usec, const struct frame *fr
 	ng_block(f, 6, b, 20 + fr->len);
 }
 
+/* capture.linktypes of a report is want (comma-separated). */
+static void assert_linktypes(const json_t *cap, const char *want)
+{
+	char got[128] = "";
+	size_t k;
+	const json_t *v;
+	json_array_foreach(json_object_get(cap, "linktypes"), k, v)
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s",
+		         k ? "," : "", json_string_value(v));
+	assert_string_equal(got, want);
+}
+
 /* A pcapng whose second interface is raw IP: libpcap 1.10 reads the
  * first interface's packets and stops at the second's description;
  * portaudit reads the rest itself (capture/pcapng.c), each packet with
  * its interface's link type and time resolution, the filter compiled for
- * each. Not a cut file, nothing unread. */
+ * each. Not a cut file, nothing unread. Both link types are listed in
+ * capture.linktypes, and still after a merge of the report. */
 static void test_pcapng_mixed_links(void **state)
 {
 	(void)state;
@@ -864,10 +877,27 @@ static void test_pcapng_mixed_links(void **state)
 	assert_true(json_is_null(json_object_get(cap, "unread")));
 	assert_string_equal(json_string_value(json_object_get(cap, "end")),
 	                    "2026-01-05T10:00:02.000000Z");
+	assert_linktypes(cap, "EN10MB,RAW");
 	json_t *sum = json_object_get(j, "summary");
 	assert_int_equal(json_integer_value(json_object_get(sum, "flows")), 2);
 	assert_int_equal(json_integer_value(json_object_get(sum, "expected")),
 	                 2); /* base-router, and syslog to the server */
+	json_decref(j);
+	pa_result_free(&r);
+	/* merged with a report of another file: one link type per source,
+	 * then the mixed file's other one */
+	const char *rep = pa_tmp("mixed.json"), *other = pa_tmp("other.json");
+	pa_runl(&r, "-q", "--json", rep, "--server", "10.0.0.5", "-r", path,
+	        NULL);
+	assert_int_equal(r.status, 0);
+	pa_result_free(&r);
+	pa_runl(&r, "-q", "--json", other, "--server", "10.0.0.5", "-r",
+	        pa_src("pcaps/demo.pcap"), NULL);
+	pa_result_free(&r);
+	pa_runl(&r, "merge", "-q", rep, other, "--json", "-", NULL);
+	j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	assert_linktypes(json_object_get(j, "capture"), "EN10MB,EN10MB,RAW");
 	json_decref(j);
 	pa_result_free(&r);
 	/* The filter holds on every interface: udp keeps the raw packet. */
