@@ -1,11 +1,14 @@
 /*
  * decode_udp.c -- UDP header: ports and the length field checked three ways.
  *
- * Design. As Suricata does: the segment must hold the 8-byte header, the
- * UDP length must be >= 8, and it must equal the IP payload length
- * (shorter or longer are both CAP_AN_BAD_UDP_LEN). A first fragment holds
- * only part of the datagram, so there the UDP length need only cover the
- * fragment. A length of 0 is allowed for an IPv6 jumbogram (RFC 2675),
+ * Design. The segment must hold the 8-byte header, the UDP length must be
+ * >= 8 and no longer than the IP payload (CAP_AN_BAD_UDP_LEN; a first
+ * fragment holds only part of the datagram, so there it may be longer).
+ * A UDP length shorter than the IP payload is a datagram followed by
+ * bytes that are not its own: Linux delivers it trimmed to the UDP length
+ * (udp_rcv's pskb_trim_rcsum), and tshark decodes it so; so does this
+ * decoder, its payload narrowed to the UDP length (Suricata drops it).
+ * A length of 0 is allowed for an IPv6 jumbogram (RFC 2675),
  * where the IP payload length stands in. A header cut by the caplen is
  * CAP_AN_TRUNC_UDP. The ports of a tunnel (VXLAN, Geneve, GTP-U, Teredo,
  * AYIYA: cap_tun_udp_kind) mark the payload for decode_tunnel.c.
@@ -32,8 +35,12 @@ bool cap_dec_udp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
 		len = seg_len;
 	if (len < UDP_HDR_LEN)
 		return cap_dec_fail(st, CAP_AN_BAD_UDP_LEN);
-	if (st->frag == CAP_FRAG_FIRST ? len < seg_len : len != seg_len)
+	if (len > seg_len && st->frag != CAP_FRAG_FIRST)
 		return cap_dec_fail(st, CAP_AN_BAD_UDP_LEN);
+	if (len < seg_len) { /* bytes after the datagram: not its payload */
+		seg_len = len;
+		cur_narrow(c, len - UDP_HDR_LEN);
+	}
 	pkt->sport = sport;
 	pkt->dport = dport;
 	pkt->payload = c->len ? c->p : NULL;

@@ -87,12 +87,73 @@ static void test_udp(void **state)
 	expect_bad(&p, CAP_AN_BAD_UDP_LEN);
 	pb_put16(&p, 38, 14); /* longer than the IP payload */
 	expect_bad(&p, CAP_AN_BAD_UDP_LEN);
-	pb_put16(&p, 38, 12); /* shorter */
-	expect_bad(&p, CAP_AN_BAD_UDP_LEN);
 	build_udp(&p, 5);
 	reset_anomalies(&d);
 	assert_false(cap_decode(&d, DLT_T_EN10MB, p.b, 34 + 7, (uint32_t)p.n, 0, &pk));
 	assert_only_anomaly(&d, CAP_AN_TRUNC_UDP);
+}
+
+/* A UDP length shorter than the IP payload (>= 8): the datagram is
+ * decoded, its payload the UDP length's (as Linux delivers it, trimmed,
+ * and tshark shows it: udp_len_short.pcap); longer stays malformed. */
+static void test_udp_short(void **state)
+{
+	struct pb p;
+	struct cap_packet pk;
+	(void)state;
+	build_udp(&p, 20);
+	pb_put16(&p, 38, 8 + 16); /* 4 bytes short of the IP payload */
+	reset_anomalies(&d);
+	assert_true(decp(&d, DLT_T_EN10MB, &p, &pk));
+	assert_int_equal(an_total(&d), 0);
+	assert_int_equal(pk.proto, 17);
+	assert_int_equal(pk.sport, 161);
+	assert_int_equal(pk.dport, 40001);
+	assert_int_equal(pk.payload_len, 16);
+	assert_int_equal(pk.payload_caplen, 16);
+	assert_ptr_equal(pk.payload, p.b + 42);
+	assert_false(pk.truncated);
+	/* a header alone */
+	pb_put16(&p, 38, 8);
+	reset_anomalies(&d);
+	assert_true(decp(&d, DLT_T_EN10MB, &p, &pk));
+	assert_int_equal(an_total(&d), 0);
+	assert_int_equal(pk.payload_len, 0);
+	assert_int_equal(pk.payload_caplen, 0);
+	/* cut by the snaplen inside the datagram: kept, truncated */
+	pb_put16(&p, 38, 8 + 16);
+	reset_anomalies(&d);
+	assert_true(cap_decode(&d, DLT_T_EN10MB, p.b, 42 + 10, (uint32_t)p.n,
+	                       0, &pk));
+	assert_only_anomaly(&d, CAP_AN_SNAPLEN_CUT);
+	assert_int_equal(pk.payload_len, 16);
+	assert_int_equal(pk.payload_caplen, 10);
+	assert_true(pk.truncated);
+	/* cut after the datagram, in the bytes that are not its own: whole */
+	reset_anomalies(&d);
+	assert_true(cap_decode(&d, DLT_T_EN10MB, p.b, 42 + 18, (uint32_t)p.n,
+	                       0, &pk));
+	assert_int_equal(an_total(&d), 0);
+	assert_int_equal(pk.payload_caplen, 16);
+	assert_false(pk.truncated);
+	/* one byte longer than the IP payload: malformed */
+	pb_put16(&p, 38, 8 + 21);
+	expect_bad(&p, CAP_AN_BAD_UDP_LEN);
+	/* IPv6 the same */
+	size_t ip, u;
+	memset(&p, 0, sizeof(p));
+	pb_eth(&p, 0x86dd);
+	ip = pb_ip6(&p, 17, "2001:db8::1", "2001:db8::2");
+	u = pb_udp(&p, 5353, 53);
+	pb_fill(&p, 7, 20);
+	pb_ip6_end(&p, ip);
+	pb_put16(&p, u + 4, 8 + 12);
+	reset_anomalies(&d);
+	assert_true(decp(&d, DLT_T_EN10MB, &p, &pk));
+	assert_int_equal(an_total(&d), 0);
+	assert_int_equal(pk.dport, 53);
+	assert_int_equal(pk.payload_len, 12);
+	assert_int_equal(pk.payload_caplen, 12);
 }
 
 static void test_echo(void **state)
@@ -301,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_udp_short),
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_icmp4_errors),
 		cmocka_unit_test(test_icmp4_quote_cut),
