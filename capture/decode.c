@@ -155,6 +155,7 @@ unsigned cap_decode_frame(struct cap_decoder *d, int linktype,
 	st.layers = 0;
 	st.vlan_seen = false;
 	st.tun_kind = 0;
+	st.tun_sport_only = false;
 	st.tun_depth = 0;
 	st.inner = 0;
 	st.frag = CAP_FRAG_NONE;

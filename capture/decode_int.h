@@ -75,6 +75,8 @@ struct cap_dstate {
 	 * tun_depth counts the tunnels entered, inner the packets that came
 	 * out of them. Beside vlan_seen: cleared with it in one store. */
 	uint8_t tun_kind;
+	bool tun_sport_only;     /* tun_kind from the UDP source port alone
+	                          * (cap_tun_udp_kind): maybe ordinary UDP */
 	uint8_t tun_depth;
 	uint8_t inner;
 	enum cap_frag_kind frag;
@@ -238,7 +240,11 @@ uint16_t cap_dec_dcerpc_epm(const uint8_t *p, size_t len);
 
 /* UDP ports that carry a tunnel: the kind, or 0. VXLAN and Geneve by the
  * destination port (the source port is a hash of the inner flow); GTP-U,
- * Teredo and AYIYA by either port. A few compares per UDP packet. */
+ * Teredo and AYIYA by either port, the destination first. A few compares
+ * per UDP packet. A datagram matched by its source port alone may as well
+ * be ordinary UDP from a client that drew that port (a DNS query from
+ * port 3544): st->tun_sport_only, and cap_dec_tunnel counts nothing when
+ * it does not parse as the tunnel. */
 static inline uint8_t cap_tun_udp_kind(uint16_t sport, uint16_t dport)
 {
 	switch (dport) {

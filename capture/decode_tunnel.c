@@ -20,7 +20,11 @@
  * is CAP_AN_TUNNEL_DEPTH. A tunnel header that does not parse (a length
  * past its carrier's, a bad version or flag) is CAP_AN_BAD_TUNNEL; one
  * cut by the caplen is CAP_AN_TRUNC_LINK, as for any encapsulation
- * header; inner packets count their own anomalies. In every case the
+ * header; inner packets count their own anomalies. A UDP datagram whose
+ * source port alone named the tunnel (st->tun_sport_only: a DNS query
+ * from port 3544) and that does not parse as one, never entering it, is
+ * ordinary UDP: what its attempt counted (bad_tunnel, trunc_link,
+ * other_l4) is taken back. In every case the
  * outer packets stay as decoded. An outer datagram that is a fragment is
  * not decapsulated (no reassembly: the inner lengths would not fit), and
  * neither is a tunnel that finds the descriptor table full; both are
@@ -93,14 +97,13 @@ void cap_tun_cut_inner(struct cap_dstate *st, const struct cap_cursor *c)
 	st->wirelen = (uint32_t)(off + 65535u + 64u);
 }
 
-bool cap_dec_tunnel(struct cap_dstate *st)
+/* Decode the tunnel in the payload of st->pkt (below). */
+static bool dec_tunnel(struct cap_dstate *st, uint8_t kind)
 {
-	uint8_t kind = st->tun_kind;
 	const struct cap_packet *outer = st->pkt;
 	struct cap_cursor c;
 	bool ok = false;
 
-	st->tun_kind = 0;
 	if (st->tun_depth >= CAP_MAX_TUNNELS)
 		return !cap_dec_fail(st, CAP_AN_TUNNEL_DEPTH);
 	if (st->frag != CAP_FRAG_NONE) {
@@ -155,4 +158,22 @@ bool cap_dec_tunnel(struct cap_dstate *st)
 		st->d->tunnel_packets++;
 	}
 	return true;
+}
+
+bool cap_dec_tunnel(struct cap_dstate *st)
+{
+	uint8_t kind = st->tun_kind;
+	uint64_t keep[CAP_AN_COUNT];
+
+	st->tun_kind = 0;
+	if (!st->tun_sport_only)
+		return dec_tunnel(st, kind);
+	/* Perhaps no tunnel at all: taken back unless it was entered. */
+	st->tun_sport_only = false;
+	uint8_t depth = st->tun_depth;
+	memcpy(keep, st->d->anomalies, sizeof keep);
+	bool rc = dec_tunnel(st, kind);
+	if (st->tun_depth == depth)
+		memcpy(st->d->anomalies, keep, sizeof keep);
+	return rc;
 }

@@ -46,7 +46,9 @@ bool cap_dec_udp(struct cap_dstate *st, struct cap_cursor *c, uint32_t seg_len)
 	pkt->payload = c->len ? c->p : NULL;
 	pkt->payload_caplen = (uint32_t)c->len;
 	pkt->payload_len = seg_len - UDP_HDR_LEN;
-	if (st->d->tunnels) /* decapsulating: is the payload a tunnel? */
+	if (st->d->tunnels) { /* decapsulating: is the payload a tunnel? */
 		st->tun_kind = cap_tun_udp_kind(sport, dport);
+		st->tun_sport_only = st->tun_kind && !cap_tun_udp_kind(0, dport);
+	}
 	return true;
 }

@@ -679,6 +679,27 @@ static void test_gtpu(void **state)
 	expect(&p, 1, -1);
 }
 
+/* The UDP ports of a frame of udp4_open swapped: a Teredo server's
+ * packet (from 3544) becomes one to 3544. */
+static void swap_ports(struct pb *p)
+{
+	uint8_t sp[2];
+	memcpy(sp, p->b + 14 + 20, 2);
+	memcpy(p->b + 14 + 20, p->b + 14 + 20 + 2, 2);
+	memcpy(p->b + 14 + 20 + 2, sp, 2);
+}
+
+/* Malformed as a tunnel: to the tunnel's port, `a` is counted; from it
+ * (the source port alone named the tunnel), it is ordinary UDP, nothing
+ * counted. The outer packet stands either way. */
+static void expect_both_ways(struct pb *p, int a)
+{
+	expect(p, 1, -1);
+	swap_ports(p);
+	expect(p, 1, a);
+	swap_ports(p);
+}
+
 static void test_teredo(void **state)
 {
 	(void)state;
@@ -700,23 +721,66 @@ static void test_teredo(void **state)
 	p.n += 8;
 	pb_put16(&p, 14 + 2, (unsigned)(p.n - 14));
 	pb_put16(&p, 14 + 20 + 4, (unsigned)(p.n - 14 - 20));
-	expect(&p, 1, CAP_AN_BAD_TUNNEL);
+	expect_both_ways(&p, CAP_AN_BAD_TUNNEL);
 	/* authentication after an origin indication */
 	memset(&p, 0, sizeof p);
 	teredo(&p, false, true);
 	p.b[t0 + 8] = 0;
 	p.b[t0 + 9] = 1;
-	expect(&p, 1, CAP_AN_BAD_TUNNEL);
+	expect_both_ways(&p, CAP_AN_BAD_TUNNEL);
 	/* not IPv6 on port 3544 */
 	memset(&p, 0, sizeof p);
 	teredo(&p, false, false);
 	p.b[t0] = 0x45;
-	expect(&p, 1, CAP_AN_BAD_TUNNEL);
+	expect_both_ways(&p, CAP_AN_BAD_TUNNEL);
 	/* authentication lengths past the payload */
 	memset(&p, 0, sizeof p);
 	teredo(&p, true, false);
 	p.b[t0 + 2] = 200;
-	expect(&p, 1, CAP_AN_BAD_TUNNEL);
+	expect_both_ways(&p, CAP_AN_BAD_TUNNEL);
+	/* nothing after the UDP header */
+	memset(&p, 0, sizeof p);
+	struct outer o = udp4_open(&p, "192.0.2.50", "192.0.2.60", 3544, 40500);
+	udp4_close(&p, o);
+	expect_both_ways(&p, CAP_AN_BAD_TUNNEL);
+}
+
+/* Ordinary UDP from a client that drew a tunnel's port as its source
+ * port (a DNS query from 3544, 2152, 5072: dns_sport3544.pcap) is not a
+ * malformed tunnel; the reply, to that port, is still taken for one. */
+static void test_tunnel_sport_only(void **state)
+{
+	static const unsigned ports[] = {3544, 2152, 5072};
+	(void)state;
+	for (unsigned i = 0; i < 3; i++) {
+		struct pb p = {0};
+		struct outer o = udp4_open(&p, "10.1.1.1", "10.2.2.2", ports[i],
+		                           53);
+		static const uint8_t q[] = {
+			0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+			0x00, 0x00, 0x03, 'w', 'w', 'w', 0x00, 0x00, 0x01, 0x00, 0x01,
+		};
+		pb_raw(&p, q, sizeof q);
+		udp4_close(&p, o);
+		struct cap_packet out[CAP_DECODE_MAX];
+		reset_anomalies(&d);
+		assert_int_equal(decf(&p, out), 1);
+		assert_int_equal(an_total(&d), 0);
+		assert_int_equal(out[0].sport, ports[i]);
+		assert_int_equal(out[0].dport, 53);
+		assert_int_equal(out[0].payload_len, sizeof q);
+		/* cut by the snaplen inside what would be the tunnel's header:
+		 * a cut payload, no more */
+		reset_anomalies(&d);
+		assert_int_equal(cap_decode_frame(&d, DLT_T_EN10MB, p.b, 14 + 28 + 1,
+		                                  (uint32_t)p.n, 0, out), 1);
+		assert_only_anomaly(&d, CAP_AN_SNAPLEN_CUT);
+		/* the answer, to the tunnel's port: taken for the tunnel */
+		swap_ports(&p);
+		reset_anomalies(&d);
+		assert_int_equal(decf(&p, out), 1);
+		assert_int_equal(an_total(&d), 1);
+	}
 }
 
 static void test_ayiya(void **state)
@@ -742,6 +806,8 @@ static void test_ayiya(void **state)
 	memset(&p, 0, sizeof p);
 	ayiya(&p, 1, 6);
 	expect(&p, 1, CAP_AN_OTHER_L4);
+	swap_ports(&p); /* from port 5072 alone: perhaps no AYIYA at all */
+	expect(&p, 1, -1);
 	/* identity of 2^15 bytes: past the payload */
 	memset(&p, 0, sizeof p);
 	ayiya(&p, 1, 41);
@@ -1095,6 +1161,7 @@ int main(void)
 		cmocka_unit_test(test_gtpu),
 		cmocka_unit_test(test_teredo),
 		cmocka_unit_test(test_ayiya),
+		cmocka_unit_test(test_tunnel_sport_only),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_off_and_frag),
 		cmocka_unit_test(test_table),
