@@ -77,6 +77,9 @@ enum cap_anomaly {
 	CAP_AN_PPPOE_LEN,        /* PPPoE length short of the IP length */
 	CAP_AN_BAD_TUNNEL,       /* a tunnel header that does not parse */
 	CAP_AN_TUNNEL_DEPTH,     /* more nested tunnels than decoded */
+	CAP_AN_FRAG_TINY,        /* an IPv4/IPv6 first fragment with less than
+	                          * 20 bytes of TCP (RFC 1858): its ports
+	                          * kept when it holds them */
 	CAP_AN_COUNT
 };
 

@@ -43,6 +43,7 @@ static const char *const anomaly_names[] = {
 	[CAP_AN_PPPOE_LEN] = "pppoe_len",
 	[CAP_AN_BAD_TUNNEL] = "bad_tunnel",
 	[CAP_AN_TUNNEL_DEPTH] = "tunnel_depth",
+	[CAP_AN_FRAG_TINY] = "frag_tiny",
 };
 _Static_assert(sizeof(anomaly_names) / sizeof(anomaly_names[0]) == CAP_AN_COUNT,
                "one name per enum cap_anomaly value");

@@ -257,10 +257,83 @@ static void test_lru_eviction(void **state)
 	assert_int_equal(cap_frag_live(d.frag, t0 + 40 * SEC + 16), 16);
 }
 
+/* A SYN 10.1.1.1:40010 -> 10.2.2.2:445 (20 bytes) fragmented after its
+ * first `cut` bytes (a multiple of 8): the first fragment's TCP bytes,
+ * or the later one's (offset cut / 8). */
+static void tiny4(struct pb *p, unsigned id, unsigned cut, bool first)
+{
+	struct pb t = {0};
+	size_t ip;
+	pb_tcp(&t, 40010, 445, CAP_TH_SYN);
+	memset(p, 0, sizeof(*p));
+	pb_eth(p, 0x0800);
+	ip = pb_ip4f(p, 6, "10.1.1.1", "10.2.2.2", id,
+	             first ? 0x2000 : cut / 8);
+	if (first)
+		pb_raw(p, t.b, cut);
+	else
+		pb_raw(p, t.b + cut, t.n - cut);
+	pb_ip4_end(p, ip);
+}
+
+/* RFC 1858 tiny fragments: a first fragment with 8 bytes of TCP keeps
+ * its ports (frag_tiny, not bad_tcp_hlen), and its later fragment finds
+ * them (no frag_no_first); with 16 bytes the flags are in it too; with
+ * fewer than 4 there are no ports to keep. */
+static void test_tiny_first(void **state)
+{
+	struct pb p;
+	struct cap_packet pk;
+	(void)state;
+	reset_anomalies(&d);
+	uint64_t tracked = d.frag_tracked;
+	tiny4(&p, 21, 8, true);
+	assert_true(dec_at(&p, 20 * SEC, &pk));
+	assert_only_anomaly(&d, CAP_AN_FRAG_TINY);
+	assert_int_equal(pk.proto, 6);
+	assert_int_equal(pk.sport, 40010);
+	assert_int_equal(pk.dport, 445);
+	assert_int_equal(pk.tcp_flags, 0); /* in the next fragment */
+	assert_int_equal(pk.payload_len, 0);
+	assert_false(pk.truncated);
+	tiny4(&p, 21, 8, false);
+	assert_true(dec_at(&p, 20 * SEC + 1000, &pk));
+	assert_true(pk.later_fragment);
+	assert_int_equal(pk.sport, 40010);
+	assert_int_equal(pk.dport, 445);
+	assert_int_equal(d.frag_tracked, tracked + 1);
+	cap_decoder_settle(&d);
+	assert_only_anomaly(&d, CAP_AN_FRAG_TINY);
+	/* 16 bytes: the flags are there */
+	reset_anomalies(&d);
+	tiny4(&p, 22, 16, true);
+	assert_true(dec_at(&p, 21 * SEC, &pk));
+	assert_only_anomaly(&d, CAP_AN_FRAG_TINY);
+	assert_int_equal(pk.dport, 445);
+	assert_int_equal(pk.tcp_flags, CAP_TH_SYN);
+	/* its ports cut by the snaplen: nothing to keep */
+	reset_anomalies(&d);
+	assert_false(cap_decode(&d, DLT_T_EN10MB, p.b, 14 + 20 + 2,
+	                        (uint32_t)p.n, 21 * SEC, &pk));
+	assert_int_equal(d.anomalies[CAP_AN_TRUNC_TCP], 1);
+	/* 0 bytes of TCP (an IPv4 header alone, MF set) */
+	reset_anomalies(&d);
+	tiny4(&p, 23, 0, true);
+	assert_false(dec_at(&p, 22 * SEC, &pk));
+	assert_only_anomaly(&d, CAP_AN_FRAG_TINY);
+	/* not a fragment: a TCP segment of 8 bytes is malformed */
+	reset_anomalies(&d);
+	tiny4(&p, 24, 8, true);
+	pb_put16(&p, 14 + 6, 0x4000);
+	assert_false(dec_at(&p, 23 * SEC, &pk));
+	assert_only_anomaly(&d, CAP_AN_BAD_TCP_HLEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ip4),
+		cmocka_unit_test(test_tiny_first),
 		cmocka_unit_test(test_reordered),
 		cmocka_unit_test(test_ip6),
 		cmocka_unit_test(test_flood),
