@@ -377,7 +377,8 @@ int rep_load_report(const char *path, json_t **out, char *err, size_t errlen)
 	 * give a merged report that contradicts itself (schema.c). */
 	const json_t *sch = rep_report_schema();
 	char where[256] = "report";
-	if (!sch || rep_schema_check(sch, sch, j, where, sizeof where) != 0) {
+	if (!sch || rep_schema_check_values(sch, sch, j, where,
+	                                    sizeof where) != 0) {
 		snprintf(err, errlen, "%s: not a valid portaudit report: %s",
 		         path, sch ? where : "the built-in schema does not parse");
 		json_decref(j);

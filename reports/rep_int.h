@@ -125,6 +125,11 @@ int rep_load_report(const char *path, json_t **out, char *err, size_t errlen);
 const json_t *rep_report_schema(void);
 int rep_schema_check(const json_t *root, const json_t *schema,
                      const json_t *v, char *where, size_t wlen);
+/* The same for the values present only: what an older report of the same
+ * format version lacks (a field added since, such as capture.unread) is
+ * not asked for; merge and diff read it as absent. */
+int rep_schema_check_values(const json_t *root, const json_t *schema,
+                            const json_t *v, char *where, size_t wlen);
 
 /* A report id: SHA-256 in lowercase hex, with its NUL. */
 #define REP_ID_LEN 65

@@ -5,10 +5,12 @@
  * perhaps edited; a value of the wrong type (a count as a string, a
  * negative count, a time that is not one) read as 0 would give a merged
  * report that contradicts itself without a word. So rep_load_report checks
- * every report against the format's own schema, which the build embeds
- * (gen/report_schema.c, by catalog/embed.sh), and refuses one that does
- * not match, naming the first value that does not and why. The tests check
- * every report the writers produce with the same function.
+ * every value of a report against the format's own schema, which the
+ * build embeds (gen/report_schema.c, by catalog/embed.sh), and refuses one
+ * that does not match, naming the first value that does not and why; a
+ * field the report lacks (written before the field was added) is read as
+ * absent, as before (rep_schema_check_values). The tests check every
+ * report the writers produce whole (rep_schema_check).
  *
  * Only the part of JSON Schema the schema uses is read: "$ref" (to
  * "#/$defs/NAME"), "type" (a name or a list), "enum", "anyOf", "minimum",
@@ -19,6 +21,7 @@
  * parser bounds.
  */
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,8 +134,8 @@ static const json_t *resolve(const json_t *root, const json_t *schema)
 	return schema;
 }
 
-int rep_schema_check(const json_t *root, const json_t *schema,
-                     const json_t *v, char *where, size_t wlen)
+static int check(const json_t *root, const json_t *schema, const json_t *v,
+                 char *where, size_t wlen, bool req)
 {
 	const json_t *ref = json_object_get(schema, "$ref");
 	if (ref) {
@@ -143,7 +146,7 @@ int rep_schema_check(const json_t *root, const json_t *schema,
 		if (!d)
 			return fail(where, wlen, "the schema's $ref is not a "
 			            "definition");
-		return rep_schema_check(root, d, v, where, wlen);
+		return check(root, d, v, where, wlen, req);
 	}
 	const json_t *t = json_object_get(schema, "type");
 	if (t && !type_ok(t, v)) {
@@ -176,7 +179,7 @@ int rep_schema_check(const json_t *root, const json_t *schema,
 		char why[256] = ""; /* of a form of the value's own type */
 		json_array_foreach(any, i, e) {
 			char w2[256] = "";
-			if (rep_schema_check(root, e, v, w2, sizeof w2) == 0)
+			if (check(root, e, v, w2, sizeof w2, req) == 0)
 				ok = 1;
 			const json_t *r = resolve(root, e);
 			const json_t *bt = json_object_get(r, "type");
@@ -214,11 +217,11 @@ int rep_schema_check(const json_t *root, const json_t *schema,
 		}
 	}
 	if (json_is_object(v)) {
-		const json_t *req = json_object_get(schema, "required");
+		const json_t *need = json_object_get(schema, "required");
 		size_t i;
 		const json_t *e;
-		json_array_foreach(req, i, e)
-			if (!json_object_get(v, json_string_value(e))) {
+		json_array_foreach(need, i, e)
+			if (req && !json_object_get(v, json_string_value(e))) {
 				add_key(where, wlen, json_string_value(e));
 				return fail(where, wlen, "required, absent");
 			}
@@ -235,7 +238,7 @@ int rep_schema_check(const json_t *root, const json_t *schema,
 				continue;
 			size_t n = strnlen(where, wlen);
 			add_key(where, wlen, k);
-			if (rep_schema_check(root, ps, val, where, wlen) != 0)
+			if (check(root, ps, val, where, wlen, req) != 0)
 				return -1;
 			where[n] = '\0';
 		}
@@ -252,11 +255,22 @@ int rep_schema_check(const json_t *root, const json_t *schema,
 			json_array_foreach(v, i, e) {
 				size_t n = strnlen(where, wlen);
 				add_index(where, wlen, i);
-				if (rep_schema_check(root, items, e, where,
-				                     wlen) != 0)
+				if (check(root, items, e, where, wlen, req) != 0)
 					return -1;
 				where[n] = '\0';
 			}
 	}
 	return 0;
+}
+
+int rep_schema_check(const json_t *root, const json_t *schema,
+                     const json_t *v, char *where, size_t wlen)
+{
+	return check(root, schema, v, where, wlen, true);
+}
+
+int rep_schema_check_values(const json_t *root, const json_t *schema,
+                            const json_t *v, char *where, size_t wlen)
+{
+	return check(root, schema, v, where, wlen, false);
 }

@@ -270,6 +270,20 @@ static void test_bad_values(void **state)
 		assert_true(pa_contains(r.err, cases[i].says));
 		pa_result_free(&r);
 	}
+	/* A field added to the format since a report was written (here
+	 * capture.unread and capture.stopped) is not asked of it. */
+	json_t *j = pa_load_json(a.p);
+	json_t *cap = json_object_get(j, "capture");
+	assert_int_equal(json_object_del(cap, "unread"), 0);
+	assert_int_equal(json_object_del(cap, "stopped"), 0);
+	const char *older = pa_tmp("val-older.json");
+	assert_int_equal(json_dump_file(j, older, 0), 0);
+	json_decref(j);
+	struct pa_result r;
+	pa_runl(&r, "merge", "-q", older, "--json", pa_tmp("val-m.json"), NULL);
+	if (r.status != 1)
+		fail_msg("status %d: %s", r.status, r.err);
+	pa_result_free(&r);
 }
 
 static void test_identity_old_report(void **state)
