@@ -1,6 +1,7 @@
 /*
  * fuzz_common.h -- what the packet-path fuzz targets (fuzz_packets.c,
- * fuzz_pcap.c) share: a private directory on a memory file system for the
+ * fuzz_pcap.c) share, and fuzz_zeek.c and fuzz_report.c the first of it:
+ * a private directory on a memory file system for the inputs and the
  * reports they write, the built-in catalog applied once, the "every address
  * is a server" server list, and the checks on what the writers produced (a
  * JSON report that parses, whose summary says the verdict classify decided;
@@ -55,6 +56,27 @@ static inline void fz_path(char *buf, size_t len, const char *name)
 	int n = snprintf(buf, len, "%s/%s", fz_tmpdir(), name);
 	if (n < 0 || (size_t)n >= len)
 		abort();
+}
+
+/* The input as a file (the targets whose reader takes a path: fuzz_zeek,
+ * fuzz_report), rewritten for each input, removed at exit. */
+static char fz_input[300];
+
+static inline void fz_input_remove(void)
+{
+	(void)unlink(fz_input);
+}
+
+static inline const char *fz_input_file(const uint8_t *data, size_t size)
+{
+	if (!fz_input[0]) {
+		fz_path(fz_input, sizeof fz_input, "input");
+		atexit(fz_input_remove); /* before the directory's (LIFO) */
+	}
+	FILE *f = fopen(fz_input, "wb");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		abort();
+	return fz_input;
 }
 
 /* The built-in catalog loaded and applied (no profile) into c, m, pm:

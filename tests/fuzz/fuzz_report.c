@@ -14,30 +14,13 @@
 #include <unistd.h>
 
 #include "reports/rep_int.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
-
-static void rm_path(void)
-{
-	if (path[0])
-		unlink(path);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!path[0]) {
-		snprintf(path, sizeof path, "/tmp/fuzz_report.XXXXXX");
-		int fd = mkstemp(path);
-		if (fd < 0)
-			abort();
-		close(fd);
-		atexit(rm_path);
-	}
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
+	const char *path = fz_input_file(data, size);
 	char err[512];
 	json_t *j = NULL;
 	if (rep_load_report(path, &j, err, sizeof err) != 0) {
@@ -48,18 +31,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(j);
 	/* The commands on it: their status is 0, 1 or 3 (a verdict), or 2
 	 * (a report merge refuses, said on standard error). */
-	static char out[4][80];
+	static char out[4][320];
 	static const char *const ext[4] = { "json", "html", "csv", "jsonl" };
 	for (int i = 0; i < 4; i++)
 		snprintf(out[i], sizeof out[i], "%s.%s", path, ext[i]);
-	char *merge[] = { "merge", "-q", path, "--json", out[0], "--html",
+	char *in = (char *)path; /* argv is not const */
+	char *merge[] = { "merge", "-q", in, "--json", out[0], "--html",
 	                  out[1], "--csv", out[2], "--jsonl", out[3], NULL };
 	int rc = rep_cmd_merge(11, merge);
 	for (int i = 0; i < 4; i++)
 		unlink(out[i]);
 	if (rc < 0 || rc > 3)
 		__builtin_trap();
-	char *diff[] = { "diff", path, path, NULL };
+	char *diff[] = { "diff", in, in, NULL };
 	fflush(stdout); /* its terminal summary goes to /dev/null */
 	int saved = dup(1), null = open("/dev/null", O_WRONLY);
 	if (saved < 0 || null < 0 || dup2(null, 1) < 0)

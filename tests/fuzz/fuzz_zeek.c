@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "capture/records.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,26 +31,9 @@ static void check(const struct cap_flow *f, void *ctx)
 				__builtin_trap();
 }
 
-static char path[64];
-
-static void rm_path(void)
-{
-	unlink(path);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!path[0]) {
-		snprintf(path, sizeof path, "/tmp/fuzz_zeek.XXXXXX");
-		int fd = mkstemp(path);
-		if (fd < 0)
-			abort();
-		close(fd);
-		atexit(rm_path);
-	}
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
+	const char *path = fz_input_file(data, size);
 	char err[512];
 	for (int skip = 1; skip >= 0; skip--) {
 		struct cap_rec_stats rs;
