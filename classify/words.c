@@ -564,7 +564,7 @@ void cls_words_not_audited(const struct cls_result *res,
 			        "malformed and skipped, so nothing was checked.",
 			        (unsigned long long)st->rec.malformed);
 		else if (st->rec.records == 0 && st->unread[0])
-			cls_fmt(buf, len, "No flow record could be read (%.150s), "
+			cls_fmt(buf, len, "No flow record could be read (%.195s), "
 			        "so nothing was checked.", st->unread);
 		else if (st->rec.records == 0)
 			cls_fmt(buf, len, "No flow record was read: the source "
@@ -576,7 +576,7 @@ void cls_words_not_audited(const struct cls_result *res,
 	}
 	if (!st || (st->packets == 0 && st->flows == 0)) {
 		if (st && st->unread[0])
-			cls_fmt(buf, len, "No packet could be read (%.150s), so "
+			cls_fmt(buf, len, "No packet could be read (%.195s), so "
 			        "nothing was checked.", st->unread);
 		else if (st && st->truncated)
 			cls_fmt(buf, len, "No packet was read: the file is cut or "
