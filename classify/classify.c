@@ -63,17 +63,11 @@ struct pick {
 static bool peer_is_device(const struct cls *c, int32_t svc, uint8_t family,
                            const uint8_t *peer, bool *listed)
 {
-	const struct cat_profile_product *pp = c->devs[svc];
 	*listed = false;
-	if (!pp)
+	if (!c->devs[svc])
 		return true;
-	for (uint32_t j = 0; j < pp->ndevices; j++)
-		if (cls_addr_in(pp->devices[j].family, pp->devices[j].addr,
-		                pp->devices[j].len, family, peer)) {
-			*listed = true;
-			return true;
-		}
-	return false;
+	*listed = cls_devidx_match(c->dix[svc], family, peer, NULL, NULL) > 0;
+	return *listed;
 }
 
 static void evaluate(const struct cls *c, int32_t svc, const struct cap_flow *f,
@@ -253,6 +247,19 @@ static void count_flow(struct cls_service_stat *st, const struct cap_flow *f,
 		st->ok_flows++;
 }
 
+/* credit: the requirement bits tried with each listed device holding the
+ * peer. */
+struct mark {
+	uint32_t *req; /* this service's dev_req */
+	uint32_t bits;
+};
+
+static void mark_dev(void *ctx, uint32_t j)
+{
+	struct mark *m = ctx;
+	m->req[j] |= m->bits;
+}
+
 /* An attempt at a service (a flow judged expected or blocked for it, its
  * own or through its group): the requirements its port belongs to, and
  * those requirements for the listed device the peer is (every listed
@@ -273,14 +280,10 @@ static void credit(struct cls *c, int32_t svc, const struct cap_flow *f,
 	c->req_tried[svc] |= bits;
 	if (ok)
 		st->req_seen |= bits;
-	const struct cat_profile_product *pp = c->devs[svc];
-	if (pp) {
+	if (c->devs[svc]) {
 		const uint8_t *peer = srv_init ? f->addr_b : f->addr_a;
-		for (uint32_t j = 0; j < pp->ndevices; j++)
-			if (cls_addr_in(pp->devices[j].family,
-			                pp->devices[j].addr, pp->devices[j].len,
-			                f->family, peer))
-				c->dev_req[c->dev_off[svc] + j] |= bits;
+		struct mark m = { &c->dev_req[c->dev_off[svc]], bits };
+		(void)cls_devidx_match(c->dix[svc], f->family, peer, mark_dev, &m);
 	}
 }
 
@@ -780,17 +783,26 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 	size_t ns = c->nsvc ? c->nsvc : 1;
 	c->res.services = calloc(ns, sizeof *c->res.services);
 	c->devs = calloc(ns, sizeof *c->devs);
+	c->dix = calloc(ns, sizeof *c->dix);
 	c->dev_off = calloc(ns, sizeof *c->dev_off);
 	c->req_tried = calloc(ns, sizeof *c->req_tried);
 	c->attempts = calloc(ns, sizeof *c->attempts);
-	if (!c->res.services || !c->devs || !c->dev_off || !c->req_tried ||
-	    !c->attempts)
+	if (!c->res.services || !c->devs || !c->dix || !c->dev_off ||
+	    !c->req_tried || !c->attempts)
 		goto fail;
 
 	/* Listed devices, per service of a product that lists them. */
 	const struct cat_profile *prof = m->prof;
 	uint32_t ndev = 0;
-	if (prof && prof->has_products)
+	if (prof && prof->has_products && prof->nproducts) {
+		c->didx = calloc(prof->nproducts, sizeof *c->didx);
+		if (!c->didx)
+			goto fail;
+		c->ndidx = prof->nproducts;
+		for (uint32_t k = 0; k < prof->nproducts; k++)
+			if (prof->products[k].ndevices > 0 &&
+			    cls_devidx_build(&c->didx[k], &prof->products[k]) != 0)
+				goto fail;
 		for (uint32_t i = 0; i < c->nsvc; i++)
 			for (uint32_t k = 0; k < prof->nproducts; k++) {
 				const struct cat_profile_product *pp =
@@ -798,11 +810,13 @@ struct cls *cls_new(const struct cat_model *m, const struct cls_options *o)
 				if (pp->product == c->cat->services[i].product &&
 				    pp->ndevices > 0) {
 					c->devs[i] = pp;
+					c->dix[i] = &c->didx[k];
 					c->dev_off[i] = ndev;
 					ndev += pp->ndevices;
 					break;
 				}
 			}
+	}
 	c->dev_req = calloc(ndev ? ndev : 1, sizeof *c->dev_req);
 	if (!c->dev_req)
 		goto fail;
@@ -931,23 +945,12 @@ struct parts {
 /* The listed entry a device belongs to: the first other entry of the
  * list that holds it (a host inside a listed prefix is that prefix's
  * member), or j itself. */
-static uint32_t dev_owner(const struct cat_profile_product *pp, uint32_t j)
-{
-	const struct cat_prefix *d = &pp->devices[j];
-	for (uint32_t k = 0; k < pp->ndevices; k++) {
-		const struct cat_prefix *o = &pp->devices[k];
-		if (k == j || o->len > d->len || (o->len == d->len && k > j))
-			continue;
-		if (cls_addr_in(o->family, o->addr, o->len, d->family, d->addr))
-			return k;
-	}
-	return j;
-}
 
 /* One missing part: counted, and its finding made when `make`. */
 static void missing_part(struct cls *c, uint32_t i, unsigned r,
                          const struct cat_prefix *dev,
-                         const struct cat_profile_product *pp, uint32_t j,
+                         const struct cat_profile_product *pp,
+                         const uint32_t *owner, uint32_t j,
                          bool make, struct parts *n)
 {
 	const struct cat_service *s = &c->cat->services[i];
@@ -971,7 +974,7 @@ static void missing_part(struct cls *c, uint32_t i, unsigned r,
 	const struct cat_prefix *in[8];
 	unsigned nin = 0;
 	for (uint32_t k = 0; k < pp->ndevices && nin < 8; k++)
-		if (k != j && dev_owner(pp, k) == j)
+		if (k != j && owner[k] == j)
 			in[nin++] = &pp->devices[k];
 	cls_words_missing(why, sizeof why, s, &s->req[r], dev, in, nin);
 	uint8_t host = dev->family == 4 ? 32 : 128;
@@ -997,17 +1000,20 @@ static struct parts missing_parts(struct cls *c, uint32_t i, bool make)
 		uint32_t bit = 1u << r;
 		if (!pp) {
 			if (!(c->req_tried[i] & bit))
-				missing_part(c, i, r, NULL, NULL, 0, make, &n);
+				missing_part(c, i, r, NULL, NULL, NULL, 0, make,
+				             &n);
 			continue;
 		}
+		const uint32_t *owner = c->dix[i]->owner;
 		for (uint32_t j = 0; j < pp->ndevices; j++) {
 			const uint32_t *seen = &c->dev_req[c->dev_off[i]];
-			uint32_t k = dev_owner(pp, j);
+			uint32_t k = owner[j];
 			if (seen[j] & bit)
 				continue;
 			if (k != j && !(seen[k] & bit))
 				continue; /* silent with its prefix: one finding */
-			missing_part(c, i, r, &pp->devices[j], pp, j, make, &n);
+			missing_part(c, i, r, &pp->devices[j], pp, owner, j, make,
+			             &n);
 		}
 	}
 	return n;
@@ -1344,6 +1350,10 @@ void cls_free(struct cls *c)
 	free(c->buf.v);
 	free(c->res.services);
 	free(c->devs);
+	free(c->dix);
+	for (uint32_t k = 0; k < c->ndidx; k++)
+		cls_devidx_free(&c->didx[k]);
+	free(c->didx);
 	free(c->dev_off);
 	free(c->dev_req);
 	free(c->req_tried);

@@ -138,6 +138,29 @@ struct cls_dev { /* a device listed for a product in the profile */
 	const struct cat_prefix *pfx;
 };
 
+/* devices.c: a product's listed devices, indexed for lookups that do not
+ * grow with the list. */
+struct cls_dent {
+	uint8_t family, len;
+	uint8_t addr[16];     /* masked to len */
+	uint32_t j;           /* its position in the profile's list */
+};
+struct cls_devidx {
+	struct cls_dent *e;   /* sorted by family, len, addr, j */
+	uint32_t n;
+	uint8_t lens[2][129]; /* the lengths present, longest first */
+	uint8_t nlens[2];
+	uint32_t *owner;      /* [ndevices]: the first listed device whose
+	                       * prefix holds it (itself when none) */
+};
+int cls_devidx_build(struct cls_devidx *x, const struct cat_profile_product *pp);
+void cls_devidx_free(struct cls_devidx *x);
+/* The listed devices holding address a, each given to fn (its position
+ * in the list); with fn NULL, stops at the first. Returns how many. */
+uint32_t cls_devidx_match(const struct cls_devidx *x, uint8_t family,
+                          const uint8_t *a, void (*fn)(void *, uint32_t),
+                          void *ctx);
+
 struct cls {
 	uint64_t unsure[3];      /* flows judged W_UNSURE, by cls_unsure_of:
 	                          * capture end, sampled, reply not captured */
@@ -153,8 +176,12 @@ struct cls {
 	struct cls_ptab dyn[2];  /* dynamic ranges */
 	bool has_dyn;
 
-	/* Per service: the profile product entry listing devices, or NULL. */
+	/* Per service: the profile product entry listing devices, or NULL,
+	 * and its index (devices.c); one index per profile product. */
 	const struct cat_profile_product **devs;
+	const struct cls_devidx **dix;
+	struct cls_devidx *didx;   /* [prof->nproducts] */
+	uint32_t ndidx;
 	/* Per service with listed devices: for device j, the requirements
 	 * (bit r) attempted with it. */
 	uint32_t *dev_off;       /* [nsvc]: offset into dev_req */

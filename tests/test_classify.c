@@ -1507,6 +1507,86 @@ static void test_scan(void **state)
 	env_free(e);
 }
 
+/* The device index (devices.c) answers as a scan of the list does: which
+ * listed entries hold an address, and each device's owner (the first
+ * listed entry holding it, shorter or a duplicate listed before it), on
+ * 3,000 random hosts and prefixes of two families with duplicates. */
+static uint32_t scan_owner(const struct cat_profile_product *pp, uint32_t j)
+{
+	const struct cat_prefix *d = &pp->devices[j];
+	for (uint32_t k = 0; k < pp->ndevices; k++) {
+		const struct cat_prefix *o = &pp->devices[k];
+		if (k == j || o->family != d->family || o->len > d->len ||
+		    (o->len == d->len && k > j))
+			continue;
+		if (cls_addr_in(o->family, o->addr, o->len, d->family, d->addr))
+			return k;
+	}
+	return j;
+}
+
+static void count_match(void *ctx, uint32_t j)
+{
+	(void)j;
+	(*(uint32_t *)ctx)++;
+}
+
+static void test_device_index(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	static struct cat_prefix dev[N];
+	uint64_t r = 88172645463325252ull;
+	for (uint32_t j = 0; j < N; j++) {
+		r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+		struct cat_prefix *d = &dev[j];
+		memset(d, 0, sizeof *d);
+		d->family = (r & 7) == 0 ? 6 : 4;
+		unsigned host = d->family == 4 ? 32 : 128;
+		static const uint8_t lens4[] = { 32, 32, 32, 24, 28, 16 };
+		d->len = d->family == 4 ? lens4[(r >> 8) % 6] :
+		         ((r >> 8) & 1 ? 128 : 64);
+		/* a small space, so that prefixes hold hosts and repeat */
+		d->addr[0] = 10;
+		d->addr[1] = (uint8_t)((r >> 16) & 3);
+		d->addr[2] = (uint8_t)((r >> 24) & 15);
+		d->addr[3] = (uint8_t)((r >> 32) & 63);
+		if (d->family == 6) {
+			d->addr[0] = 0x20;
+			d->addr[15] = (uint8_t)((r >> 40) & 31);
+		}
+		(void)host;
+	}
+	struct cat_profile_product pp = { 0, dev, N };
+	struct cls_devidx x;
+	assert_int_equal(cls_devidx_build(&x, &pp), 0);
+	for (uint32_t j = 0; j < N; j++)
+		if (x.owner[j] != scan_owner(&pp, j))
+			fail_msg("device %u: owner %u, the scan says %u", j,
+			         x.owner[j], scan_owner(&pp, j));
+	for (unsigned t = 0; t < 2000; t++) {
+		r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+		uint8_t a[16] = { 10, (uint8_t)(r & 3), (uint8_t)((r >> 8) & 15),
+		                  (uint8_t)((r >> 16) & 63) };
+		uint8_t fam = 4;
+		if ((r >> 30) % 5 == 0) {
+			memset(a, 0, sizeof a);
+			a[0] = 0x20;
+			a[15] = (uint8_t)((r >> 40) & 31);
+			fam = 6;
+		}
+		uint32_t want = 0, got = 0;
+		for (uint32_t j = 0; j < N; j++)
+			want += cls_addr_in(dev[j].family, dev[j].addr, dev[j].len,
+			                    fam, a);
+		(void)cls_devidx_match(&x, fam, a, count_match, &got);
+		assert_int_equal(got, want);
+		assert_int_equal(cls_devidx_match(&x, fam, a, NULL, NULL) > 0,
+		                 want > 0);
+	}
+	cls_devidx_free(&x);
+}
+
 /* Link infrastructure is not judged: IPv6 neighbour discovery and MLD
  * between the server and its neighbours, IGMP (the server joining the
  * auto-discovery group). An echo is unexpected as ever. */
@@ -2336,6 +2416,7 @@ int main(void)
 		cmocka_unit_test(test_outcome_latest),
 		cmocka_unit_test(test_base_collision),
 		cmocka_unit_test(test_link_infrastructure),
+		cmocka_unit_test(test_device_index),
 		cmocka_unit_test(test_findings_cap),
 		cmocka_unit_test(test_filter_caveat),
 		cmocka_unit_test(test_caveats),
