@@ -447,6 +447,8 @@ static void capture_facts(struct rep_out *o, const struct rep_input *in)
 			fact(o, i ? "" : (co->nsources > 1 ? "Sources" : "Source"), b,
 			     st->skipped[i][0] != 0);
 		}
+		if (rep_more_linktypes_words(st, b, sizeof b))
+			fact(o, "Also read", b, false);
 	}
 	if (co && co->filter)
 		fact(o, "Filter", co->filter, false);

@@ -109,6 +109,12 @@ const char *rep_flow_service(const struct rep_input *in,
 const char *rep_no_packets_words(const struct cap_stats *st,
                                  const struct cap_options *co);
 const char *rep_truncated_words(const struct cap_stats *st);
+/* The link types decoded besides the sources' own (the other interfaces
+ * of a pcapng: cap_stats.more_linktypes), "RAW, NFLOG": the terminal's
+ * and the HTML page's words alike, as JSON's capture.linktypes lists
+ * them. False when there is none. */
+bool rep_more_linktypes_words(const struct cap_stats *st, char *buf,
+                              size_t len);
 /* EVE's flow.state of a judged flow: "new", "established" or "closed". */
 const char *rep_eve_state(const struct cls_flow *cf);
 

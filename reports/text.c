@@ -923,6 +923,8 @@ static void capture_section(struct txt *x)
 			               : "", st->skipped[i][0] ? C_YELLOW : NULL,
 			     buf);
 		}
+		if (rep_more_linktypes_words(st, buf, sizeof buf))
+			fact(x, "also read", NULL, buf); /* other interfaces */
 		if (co->filter)
 			fact(x, "filter", NULL, co->filter);
 	}

@@ -417,6 +417,21 @@ const char *rep_no_packets_words(const struct cap_stats *st,
 	       "the capture holds no packets";
 }
 
+bool rep_more_linktypes_words(const struct cap_stats *st, char *buf,
+                              size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < st->nmore_linktypes && o + 1 < len; i++) {
+		char lt[16];
+		int n = snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+		                 rep_linktype_name(st->more_linktypes[i], lt,
+		                                   sizeof lt));
+		o += n > 0 ? (size_t)n : 0;
+	}
+	return st->nmore_linktypes > 0;
+}
+
 const char *rep_truncated_words(const struct cap_stats *st)
 {
 	return st->kind == CAP_SRC_PACKETS ?

@@ -884,6 +884,16 @@ static void test_pcapng_mixed_links(void **state)
 	                 2); /* base-router, and syslog to the server */
 	json_decref(j);
 	pa_result_free(&r);
+	/* The terminal and the HTML page say so too. */
+	const char *html = pa_tmp("mixed.html");
+	pa_runl(&r, "--server", "10.0.0.5", "-r", path, "--html", html, NULL);
+	assert_true(pa_contains(r.out, "[EN10MB]"));
+	assert_true(pa_contains(r.out, "also read   RAW"));
+	pa_result_free(&r);
+	char *h = pa_read_file(html, NULL);
+	assert_non_null(h);
+	assert_true(pa_contains(h, "<dt>Also read</dt><dd>RAW</dd>"));
+	free(h);
 	/* merged with a report of another file: one link type per source,
 	 * then the mixed file's other one */
 	const char *rep = pa_tmp("mixed.json"), *other = pa_tmp("other.json");
