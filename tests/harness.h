@@ -61,6 +61,10 @@ int pa_proc_status(int pid, const char *key, char *out, size_t len);
  * the capture is open) instead of sleeping a fixed time. */
 int pa_wait_proc_status(int pid, const char *key, const char *want,
                         int differ, int timeout_ms);
+/* Start argv (argv[0] looked up in PATH) in the background, its standard
+ * output and error into the file `out`; its pid. For a test that signals
+ * or watches the process while it runs (pa_exec waits for it). */
+int pa_spawn(const char *out, const char *const *argv);
 /* Print "skip: why" so that tests/run.sh shows it, then cmocka skip(). */
 #define pa_skip(why) do { printf("skip: %s\n", (why)); fflush(stdout); skip(); } while (0)
 

@@ -649,17 +649,10 @@ static void test_term_while_reporting(void **state)
 	     delay_ms += 100) {
 		char errf[1300];
 		snprintf(errf, sizeof errf, "%s/err", dir);
-		fflush(NULL);
-		pid_t pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			FILE *e = freopen(errf, "w", stderr);
-			(void)e;
-			execl(bin, bin, "-q", "-r", big, "--server", "10.0.0.5",
-			      "--json", json, "--evidence", ev,
-			      "--evidence-packets", "1000000", (char *)NULL);
-			_exit(127);
-		}
+		const char *argv[] = { bin, "-q", "-r", big, "--server",
+			"10.0.0.5", "--json", json, "--evidence", ev,
+			"--evidence-packets", "1000000", NULL };
+		pid_t pid = pa_spawn(errf, argv);
 		usleep(delay_ms * 1000);
 		kill(pid, SIGTERM);
 		int st;

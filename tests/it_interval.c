@@ -194,19 +194,8 @@ static pid_t spawn_intervals(const char *err, const char *const *args)
 		argv[n++] = args[i];
 	}
 	argv[n] = NULL;
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (e >= 0) {
-			dup2(e, 2);
-			dup2(e, 1);
-		}
-		execv(getenv("PORTAUDIT"), (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	argv[0] = getenv("PORTAUDIT");
+	return pa_spawn(err, argv);
 }
 
 static void test_soak(void **state)

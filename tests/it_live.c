@@ -500,18 +500,10 @@ static void test_usr1_hup(void **state)
 	snprintf(json, sizeof json, "%s", pub("l.json"));
 	snprintf(rotated, sizeof rotated, "%s.1", jsonl);
 	snprintf(errf, sizeof errf, "%s", pa_tmp("usr1.err"));
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		FILE *e = freopen(errf, "w", stderr);
-		(void)e;
-		execl(bin, bin, "-i", "lo", "--duration", "4", "-q", "--server",
-		      "127.0.0.1", "--jsonl", jsonl, "--json", json,
-		      "udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0",
-		      (char *)NULL);
-		_exit(127);
-	}
+	const char *argv[] = { bin, "-i", "lo", "--duration", "4", "-q",
+		"--server", "127.0.0.1", "--jsonl", jsonl, "--json", json,
+		"udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0", NULL };
+	pid_t pid = pa_spawn(errf, argv);
 	/* Capturing once root is given up (no -Z: the default user, when
 	 * this machine has one). */
 	if (!getpwnam("portaudit") && !getpwnam("nobody"))
@@ -613,18 +605,10 @@ static void test_hup_reopen_fails(void **state)
 	snprintf(jsonl, sizeof jsonl, "%s/h.jsonl", dir);
 	snprintf(rotated, sizeof rotated, "%s.1", jsonl);
 	snprintf(errf, sizeof errf, "%s", pa_tmp("hup.err"));
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		FILE *e = freopen(errf, "w", stderr);
-		(void)e;
-		execl(bin, bin, "-i", "lo", "--duration", "5", "-q", "--server",
-		      "127.0.0.1", "--jsonl", jsonl,
-		      "udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0",
-		      (char *)NULL);
-		_exit(127);
-	}
+	const char *argv[] = { bin, "-i", "lo", "--duration", "5", "-q",
+		"--server", "127.0.0.1", "--jsonl", jsonl,
+		"udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0", NULL };
+	pid_t pid = pa_spawn(errf, argv);
 	if (!pa_wait_proc_status(pid, "Uid", "0\t0\t0\t0", 1, 20000))
 		fail_msg("the capture did not start (drop root) within 20 s");
 	uint16_t a = refused_attempt();

@@ -122,24 +122,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The uid of a process (its real one), or -1. */
-static long proc_uid(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long uid = -1;
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, "Uid:", 4) == 0) {
-			uid = strtol(line + 4, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return uid;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -198,22 +180,14 @@ static void test_veth_replay(void **state)
 	char json[1300], errf[1300];
 	snprintf(json, sizeof json, "%s", pub("live.json"));
 	snprintf(errf, sizeof errf, "%s", pa_tmp("live.err"));
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		FILE *e = freopen(errf, "w", stderr);
-		(void)e;
-		/* ip netns exec runs the command in place: pid is portaudit's */
-		execlp("ip", "ip", "netns", "exec", ns_rx, bin, "-i", "pa-rx",
-		       "--duration", "6", "-q", "--json", json, (char *)NULL);
-		_exit(127);
-	}
+	/* ip netns exec runs the command in place: pid is portaudit's */
+	const char *argv[] = { "ip", "netns", "exec", ns_rx, bin, "-i", "pa-rx",
+		"--duration", "6", "-q", "--json", json, NULL };
+	pid_t pid = pa_spawn(errf, argv);
 	capture_pid = pid;
 	/* Started as root, portaudit drops to portaudit or nobody once the
 	 * capture is open and filtered: then it is ready. */
-	for (int i = 0; i < 100 && proc_uid(pid) == 0; i++)
-		sleep_ms(50);
+	(void)pa_wait_proc_status(pid, "Uid", "0\t0\t0\t0", 1, 5000);
 	sleep_ms(200);
 
 	char out[1300];
