@@ -14,7 +14,7 @@
  * first, and binary-searches it: at most 33 (IPv4) or 129 (IPv6) probes
  * of log2(n) steps, in practice one or two lengths. The owner of each
  * device (the first listed device whose prefix holds it, shorter or listed
- * before it: cls_dev_owner) is computed once from the same index.
+ * before it: cls_devidx.owner[]) is computed once from the same index.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -64,6 +64,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	l.n = 0;
 	l.over = false;
 	bool icmp = f->proto == 1 || f->proto == 58;
+	bool ports = rep_has_ports(f->proto);
 	rl_u64(&l, cf->flow_id);
 	rl_raw(&l, ",", 1);
 	rl_time(&l, f->first_ns);
@@ -74,7 +75,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 	rl_raw(&l, ",", 1);
 	rl_addr(&l, f->family, f->addr_a);
 	rl_raw(&l, ",", 1);
-	if (f->proto == 6 || f->proto == 17) /* not ICMP, GRE, IPIP... */
+	if (ports)
 		rl_u64(&l, f->port_a);
 	rl_raw(&l, ",", 1);
 	rl_addr(&l, f->family, f->addr_b);
@@ -85,7 +86,7 @@ static void fcsv_flow(struct rep_out *o, const struct rep_input *in,
 		rl_raw(&l, ",", 1);
 		rl_u64(&l, f->port_b & 0xff);
 	} else {
-		if (f->proto == 6 || f->proto == 17)
+		if (ports)
 			rl_u64(&l, f->port_b);
 		rl_raw(&l, ",,", 2);
 	}

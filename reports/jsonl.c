@@ -63,7 +63,7 @@ static void jsonl_flow(struct rep_out *o, const struct rep_input *in,
 	l.n = 0;
 	l.over = false;
 	bool icmp = f->proto == 1 || f->proto == 58;
-	bool ports = f->proto == 6 || f->proto == 17; /* not GRE, IPIP... */
+	bool ports = rep_has_ports(f->proto);
 	rl_lit(&l, "{\"timestamp\":\"");
 	rl_time(&l, f->first_ns);
 	rl_lit(&l, "\",\"flow_id\":");

@@ -115,6 +115,12 @@ const char *rep_truncated_words(const struct cap_stats *st);
  * them. False when there is none. */
 bool rep_more_linktypes_words(const struct cap_stats *st, char *buf,
                               size_t len);
+/* Does a flow of this IP protocol have ports (TCP, UDP; not ICMP, nor a
+ * tunnel's outer flow: GRE, IPIP, IPv6)? */
+static inline bool rep_has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17;
+}
 /* EVE's flow.state of a judged flow: "new", "established" or "closed". */
 const char *rep_eve_state(const struct cls_flow *cf);
 
